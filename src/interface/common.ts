@@ -1,0 +1,5 @@
+export interface AbortOptions {
+  signal?: AbortSignal
+}
+
+export type Direction = 'inbound' | 'outbound'

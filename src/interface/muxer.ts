@@ -1,0 +1,30 @@
+import type { AbortOptions, Direction } from './common.ts'
+import type { ByteStream, Stream } from './stream.ts'
+
+export interface StreamMuxerInit {
+  /** Which side of the secured connection we are (yamux: outbound uses odd stream ids). */
+  direction: Direction
+  /** Called for each stream the remote opens. Throwing or ignoring it is not allowed: the
+   * handler owns the stream and must close or abort it. */
+  onIncomingStream(stream: Stream): void
+  /** Called once when the muxer has closed, with the reason if it was not clean. */
+  onClose?(err?: Error): void
+}
+
+export interface StreamMuxer {
+  readonly protocol: string
+  /** The open streams. */
+  readonly streams: readonly Stream[]
+  newStream(options?: AbortOptions): Stream | Promise<Stream>
+  /** Graceful: stops new streams (yamux GoAway), closes existing ones, then the connection. */
+  close(options?: AbortOptions): Promise<void>
+  /** Immediate: resets every stream and destroys the underlying connection. */
+  abort(err: Error): void
+  readonly closed: Promise<void>
+}
+
+export interface StreamMuxerFactory {
+  /** The multistream-select protocol id, e.g. '/yamux/1.0.0'. */
+  readonly protocol: string
+  createStreamMuxer(conn: ByteStream, init: StreamMuxerInit): StreamMuxer
+}

@@ -1,0 +1,123 @@
+/**
+ * Message framing on top of a ByteStream: read exact byte counts, varints and
+ * length-prefixed (LP) messages, each with a size limit, an optional AbortSignal, and typed
+ * errors for truncation. Bytes read past the last message are handed back to the stream with
+ * `release()`, so a protocol handler that takes over the stream sees them (e.g. data that
+ * follows a multistream-select proposal).
+ */
+import type { AbortOptions } from '../interface/common.ts'
+import type { ByteStream } from '../interface/stream.ts'
+import { InvalidMessageError, MessageTooLargeError, UnexpectedEOFError } from './errors.ts'
+import { decodeVarint, encodeVarintInto, varintLength } from './varint.ts'
+
+export interface ReadLPOptions extends AbortOptions {
+  /** Largest accepted message length (required: there is no unbounded read). */
+  maxLength: number
+}
+
+export class StreamReader {
+  readonly stream: ByteStream
+  #buf: Uint8Array = new Uint8Array(0)
+  #offset = 0
+
+  constructor (stream: ByteStream) {
+    this.stream = stream
+  }
+
+  get buffered (): number { return this.#buf.length - this.#offset }
+
+  /** Reads one more chunk into the buffer; false at end-of-stream. */
+  async #fill (options?: AbortOptions): Promise<boolean> {
+    const chunk = await this.stream.read(options)
+    if (chunk === null) return false
+    if (this.#offset >= this.#buf.length) {
+      this.#buf = chunk
+    } else {
+      const rest = this.#buf.subarray(this.#offset)
+      const joined = new Uint8Array(rest.length + chunk.length)
+      joined.set(rest, 0)
+      joined.set(chunk, rest.length)
+      this.#buf = joined
+    }
+    this.#offset = 0
+    return true
+  }
+
+  /** Exactly `n` bytes (a view; copy it if you keep it past the next read). */
+  async readExactly (n: number, options?: AbortOptions): Promise<Uint8Array> {
+    while (this.buffered < n) {
+      if (!(await this.#fill(options))) throw new UnexpectedEOFError(`stream ended after ${this.buffered} of ${n} bytes`)
+    }
+    const out = this.#buf.subarray(this.#offset, this.#offset + n)
+    this.#offset += n
+    return out
+  }
+
+  /** A varint, or null if the stream ended cleanly before its first byte. */
+  async readVarint (options?: AbortOptions & { maxBytes?: number }): Promise<number | null> {
+    for (;;) {
+      const r = decodeVarint(this.#buf, this.#offset, options?.maxBytes)
+      if (r !== undefined) {
+        this.#offset += r[1]
+        return r[0]
+      }
+      const had = this.buffered
+      if (!(await this.#fill(options))) {
+        if (had === 0) return null
+        throw new UnexpectedEOFError('stream ended inside a varint')
+      }
+    }
+  }
+
+  /** One LP message, or null at a clean end-of-stream between messages. */
+  async readLP (options: ReadLPOptions): Promise<Uint8Array | null> {
+    const maxVarintBytes = varintLength(options.maxLength)
+    let length: number | null
+    try {
+      length = await this.readVarint({ signal: options.signal, maxBytes: maxVarintBytes })
+    } catch (err) {
+      if (err instanceof InvalidMessageError && this.buffered >= maxVarintBytes) {
+        throw new MessageTooLargeError(`message length prefix exceeds the ${options.maxLength} byte limit`)
+      }
+      throw err
+    }
+    if (length === null) return null
+    if (length > options.maxLength) throw new MessageTooLargeError(`message of ${length} bytes exceeds the ${options.maxLength} byte limit`)
+    return await this.readExactly(length, options)
+  }
+
+  /** Hands unread buffered bytes back to the stream and detaches. */
+  release (): void {
+    if (this.buffered > 0) this.stream.unshift(this.#buf.subarray(this.#offset))
+    this.#buf = new Uint8Array(0)
+    this.#offset = 0
+  }
+}
+
+/** `uvarint(length) || data` in one buffer. */
+export function encodeLP (data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(varintLength(data.length) + data.length)
+  const offset = encodeVarintInto(data.length, out, 0)
+  out.set(data, offset)
+  return out
+}
+
+/** Writes one LP message. */
+export async function writeLP (stream: ByteStream, data: Uint8Array, options?: AbortOptions): Promise<void> {
+  await stream.write(encodeLP(data), options)
+}
+
+/**
+ * Reads exactly one LP message from a fresh stream, handing any extra bytes back to it.
+ * Throws UnexpectedEOFError if the stream ends first.
+ */
+export async function readLP (stream: ByteStream, options: ReadLPOptions): Promise<Uint8Array> {
+  const reader = new StreamReader(stream)
+  try {
+    const msg = await reader.readLP(options)
+    if (msg === null) throw new UnexpectedEOFError('stream ended before a message')
+    return msg.slice()
+  } finally {
+    reader.release()
+  }
+}

@@ -1,0 +1,92 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { duplexPair } from '../../src/util/duplex-pair.ts'
+import { StreamReader, encodeLP, readLP } from '../../src/util/stream-reader.ts'
+import { ConcurrentReadError, MessageTooLargeError, StreamClosedError, StreamResetError, UnexpectedEOFError } from '../../src/util/errors.ts'
+
+test('bytes written before closeWrite all arrive, then EOF', async () => {
+  const [a, b] = duplexPair({ highWaterMark: 16 })
+  const sent: number[] = []
+  const writer = (async () => {
+    for (let i = 0; i < 100; i++) { sent.push(i); await a.write(Uint8Array.of(i, i)) }
+    await a.closeWrite()
+  })()
+  const got: number[] = []
+  for await (const chunk of b) for (let i = 0; i < chunk.length; i += 2) got.push(chunk[i])
+  await writer
+  assert.deepEqual(got, sent)
+  assert.equal(a.writeStatus, 'closed')
+  assert.equal(b.readStatus, 'closed')
+})
+
+test('send reports backpressure and drain releases it', async () => {
+  const [a, b] = duplexPair({ highWaterMark: 4 })
+  assert.equal(a.send(new Uint8Array(3)), true)
+  assert.equal(a.send(new Uint8Array(3)), false)
+  let drained = false
+  const d = a.drain().then(() => { drained = true })
+  await Promise.resolve()
+  assert.equal(drained, false)
+  await b.read()
+  await b.read()
+  await d
+  assert.equal(drained, true)
+})
+
+test('a second concurrent read is refused instead of stealing bytes', async () => {
+  const [, b] = duplexPair()
+  const first = b.read()
+  await assert.rejects(b.read(), ConcurrentReadError)
+  b.abort(new Error('done'))
+  await assert.rejects(first)
+})
+
+test('abort rejects the pending read on both ends and resolves closed', async () => {
+  const [a, b] = duplexPair()
+  const pending = b.read()
+  a.abort(new Error('boom'))
+  await assert.rejects(pending, StreamResetError)
+  assert.throws(() => b.send(Uint8Array.of(1)), StreamResetError)
+  await a.closed
+  await b.closed
+  assert.equal(a.status, 'aborted')
+  assert.equal(b.status, 'reset')
+})
+
+test('writing after closeWrite throws StreamClosedError', async () => {
+  const [a] = duplexPair()
+  await a.closeWrite()
+  assert.throws(() => a.send(Uint8Array.of(1)), StreamClosedError)
+})
+
+test('read honours its abort signal', async () => {
+  const [, b] = duplexPair()
+  const ac = new AbortController()
+  const p = b.read({ signal: ac.signal })
+  ac.abort(new Error('stop'))
+  await assert.rejects(p, /stop/)
+})
+
+test('StreamReader reads split LP messages and releases extra bytes', async () => {
+  const [a, b] = duplexPair()
+  const msg = encodeLP(new TextEncoder().encode('hello'))
+  a.send(msg.subarray(0, 2))
+  a.send(msg.subarray(2))
+  a.send(Uint8Array.of(9, 9))
+  const got = await readLP(b, { maxLength: 100 })
+  assert.equal(new TextDecoder().decode(got), 'hello')
+  assert.deepEqual(await b.read(), Uint8Array.of(9, 9))
+})
+
+test('StreamReader enforces the length limit and reports truncation', async () => {
+  const [a, b] = duplexPair()
+  a.send(encodeLP(new Uint8Array(50)))
+  await assert.rejects(readLP(b, { maxLength: 10 }), MessageTooLargeError)
+  const [c, d] = duplexPair()
+  c.send(Uint8Array.of(5, 1, 2))
+  await c.closeWrite()
+  await assert.rejects(new StreamReader(d).readLP({ maxLength: 10 }), UnexpectedEOFError)
+  const [e, f] = duplexPair()
+  e.send(Uint8Array.of(0xff, 0xff, 0xff, 0xff))
+  await assert.rejects(readLP(f, { maxLength: 1024 }), MessageTooLargeError)
+})
