@@ -1,0 +1,96 @@
+/**
+ * Optimistic ("lazy") multistream-select: the dialer assumes the listener speaks `protocol`
+ * (e.g. identify said so) and saves the round trip. Nothing is sent until the application
+ * writes: the header and the proposal are prepended to that first write, so one packet
+ * carries proposal + data. The listener's answers are consumed before the first read returns
+ * application data; a refusal (`na`) makes reads and writes fail with
+ * UnsupportedProtocolError.
+ *
+ * How: the stream's own `send`/`write`/`closeWrite`/`close`/`read` are shadowed by hooks on the
+ * instance, and each hook puts the original method back as soon as its job is done. After
+ * negotiation the stream is the very same object calling its own methods, so the data path
+ * pays nothing per chunk, the object keeps its identity (`id`, `protocol`, `metadata`), and it
+ * works on any ByteStream whose methods are writable properties.
+ */
+import type { AbortOptions } from '../interface/common.ts'
+import type { ByteStream } from '../interface/stream.ts'
+import { raceSignal } from '../util/abort.ts'
+import { InvalidMessageError, UnsupportedProtocolError } from '../util/errors.ts'
+import { StreamReader } from '../util/stream-reader.ts'
+import { encodeMessage, encodeMessages, HEADER_BYTES, NA, readMessage } from './codec.ts'
+import { expectHeader } from './select.ts'
+
+/**
+ * Returns `stream` (the same object) with `protocol` proposed optimistically. The caller
+ * should only use it for a protocol the remote is known to support.
+ */
+export function lazySelect<S extends ByteStream> (stream: S, protocol: string): S {
+  const proposal = encodeMessages(HEADER_BYTES, encodeMessage(protocol))
+  const send = stream.send
+  const write = stream.write
+  const closeWrite = stream.closeWrite
+  const close = stream.close
+  const read = stream.read
+  let proposalSent = false
+  let negotiation: Promise<void> | undefined
+
+  /** Sends the proposal (with `data` behind it) and restores the write side. */
+  const sendProposal = (data?: Uint8Array): boolean => {
+    proposalSent = true
+    stream.send = send
+    stream.write = write
+    stream.closeWrite = closeWrite
+    stream.close = close
+    let first = proposal
+    if (data !== undefined && data.length > 0) first = encodeMessages(proposal, data)
+    return send.call(stream, first)
+  }
+
+  // The remote answers header + echo (or `na`) before any data of its own.
+  const negotiate = async (): Promise<void> => {
+    const reader = new StreamReader({
+      read: (options?: AbortOptions) => read.call(stream, options),
+      unshift: (chunk: Uint8Array) => { stream.unshift(chunk) }
+    } as unknown as ByteStream)
+    try {
+      await expectHeader(reader)
+      const answer = await readMessage(reader)
+      if (answer === NA) throw new UnsupportedProtocolError(`the remote does not support ${protocol}`)
+      if (answer !== protocol) throw new InvalidMessageError(`listener answered "${answer.slice(0, 64)}" to "${protocol}"`)
+    } catch (err) {
+      stream.abort(err as Error)
+      throw err
+    } finally {
+      reader.release()
+    }
+    stream.read = read
+  }
+
+  stream.send = (chunk: Uint8Array): boolean => proposalSent ? send.call(stream, chunk) : sendProposal(chunk)
+  stream.write = async (chunk: Uint8Array, options?: AbortOptions): Promise<void> => {
+    if (proposalSent) return await write.call(stream, chunk, options)
+    if (!sendProposal(chunk)) await stream.drain(options)
+  }
+  stream.closeWrite = async (options?: AbortOptions): Promise<void> => {
+    if (!proposalSent) sendProposal()
+    await closeWrite.call(stream, options)
+  }
+  stream.close = async (options?: AbortOptions): Promise<void> => {
+    if (!proposalSent) sendProposal()
+    await close.call(stream, options)
+  }
+  stream.read = async (options?: AbortOptions): Promise<Uint8Array | null> => {
+    // A protocol where the listener speaks first still needs the proposal to go out.
+    if (!proposalSent) sendProposal()
+    // The negotiation is not bound to this read's signal: an aborted read must not leave
+    // half-consumed answers behind for the next one.
+    if (negotiation === undefined) {
+      negotiation = negotiate()
+      // Whoever reads next sees the failure; an abandoned read must not leave it unhandled.
+      negotiation.catch(() => {})
+    }
+    await raceSignal(negotiation, options?.signal)
+    return await read.call(stream, options)
+  }
+  return stream
+}
