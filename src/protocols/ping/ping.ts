@@ -1,0 +1,211 @@
+/**
+ * The ping protocol (`/ipfs/ping/1.0.0`, specs ping/ping.md): the dialer writes 32 random
+ * bytes, the listener echoes them, repeatedly on one stream until the dialer half-closes.
+ *
+ * Outbound, one stream per connection is kept for a few seconds after a ping and reused by
+ * the next one (the spec allows at most one outbound ping stream per peer, so concurrent
+ * pings on the same connection queue behind each other). Inbound, at most two streams per
+ * connection, each closed after a period without pings.
+ */
+import type { AbortOptions } from '../../interface/common.ts'
+import type { Connection } from '../../interface/connection.ts'
+import type { NodeComponents, Startable } from '../../interface/node.ts'
+import type { Stream } from '../../interface/stream.ts'
+import type { Logger } from '../../util/logger.ts'
+import { combineSignals } from '../../util/abort.ts'
+import { equalBytes } from '../../util/bytes.ts'
+import { InvalidMessageError, TimeoutError } from '../../util/errors.ts'
+import { StreamReader } from '../../util/stream-reader.ts'
+import { idleWatchdog } from '../idle-watchdog.ts'
+import { resolveConnection, type ProtocolTarget } from '../connection-target.ts'
+
+export const PING_PAYLOAD_LENGTH = 32
+
+export interface PingOptions {
+  /** Protocol id prefix: `/<prefix>/ping/1.0.0` (default 'ipfs'). */
+  protocolPrefix?: string
+  /** Budget of one `ping()` call including dialing, in ms (default 10 s). */
+  timeout?: number
+  /** An inbound ping stream is closed after this long without a ping, in ms (default 60 s). */
+  inboundIdleTimeout?: number
+  /** An outbound stream is kept for reuse this long after a ping, in ms (default 10 s; 0 = close at once). */
+  reuseStreamFor?: number
+  /** Inbound ping streams per connection (default 2, as the spec suggests). */
+  maxInboundStreams?: number
+  /** Ping over relayed (limited) connections (default true). */
+  runOnLimitedConnection?: boolean
+}
+
+export type PingTarget = ProtocolTarget
+
+export type PingComponents = Pick<NodeComponents, 'registrar' | 'connectionManager' | 'logger'>
+
+interface OutboundPingStream {
+  stream: Stream
+  reader: StreamReader
+  idle?: ReturnType<typeof setTimeout>
+}
+
+export class PingService implements Startable {
+  readonly protocol: string
+  readonly #components: PingComponents
+  readonly #log: Logger
+  readonly #timeout: number
+  readonly #inboundIdleTimeout: number
+  readonly #reuseStreamFor: number
+  readonly #maxInboundStreams: number
+  readonly #runOnLimitedConnection: boolean
+  /** Reusable outbound streams, by connection id. */
+  readonly #outbound = new Map<string, OutboundPingStream>()
+  /** Per-connection tail of queued pings, so only one uses the stream at a time. */
+  readonly #queues = new Map<string, Promise<unknown>>()
+  readonly #inbound = new Set<Stream>()
+
+  constructor (components: PingComponents, options: PingOptions = {}) {
+    this.#components = components
+    this.#log = components.logger('ping')
+    this.protocol = `/${options.protocolPrefix ?? 'ipfs'}/ping/1.0.0`
+    this.#timeout = options.timeout ?? 10_000
+    this.#inboundIdleTimeout = options.inboundIdleTimeout ?? 60_000
+    this.#reuseStreamFor = options.reuseStreamFor ?? 10_000
+    this.#maxInboundStreams = options.maxInboundStreams ?? 2
+    this.#runOnLimitedConnection = options.runOnLimitedConnection ?? true
+  }
+
+  start (): void {
+    this.#components.registrar.handle(this.protocol, (stream, connection) => this.#handle(stream, connection), {
+      maxInboundStreams: this.#maxInboundStreams,
+      // one in use plus one being closed
+      maxOutboundStreams: 2,
+      runOnLimitedConnection: this.#runOnLimitedConnection
+    })
+  }
+
+  stop (): void {
+    this.#components.registrar.unhandle(this.protocol)
+    for (const key of [...this.#outbound.keys()]) this.#release(key, true)
+    for (const stream of this.#inbound) stream.abort(new Error('ping service stopped'))
+    this.#inbound.clear()
+  }
+
+  /** Echoes every byte back until the dialer half-closes or goes quiet. */
+  async #handle (stream: Stream, connection: Connection): Promise<void> {
+    this.#inbound.add(stream)
+    const watchdog = idleWatchdog(this.#inboundIdleTimeout, () => {
+      stream.abort(new TimeoutError('ping stream idle'))
+    })
+    try {
+      for (;;) {
+        const chunk = await stream.read()
+        if (chunk === null) break
+        watchdog.touch()
+        if (!stream.send(chunk)) await stream.drain()
+      }
+      await stream.closeWrite()
+    } catch (err) {
+      this.#log('inbound ping from %s ended: %s', connection.remotePeer, (err as Error).message)
+      stream.abort(err as Error)
+    } finally {
+      watchdog.clear()
+      this.#inbound.delete(stream)
+    }
+  }
+
+  /** Round-trip time in ms (sub-millisecond resolution). */
+  async ping (target: PingTarget, options: AbortOptions = {}): Promise<number> {
+    const signal = combineSignals([options.signal], this.#timeout, `ping timed out after ${this.#timeout} ms`)
+    const connection = await resolveConnection(this.#components.connectionManager, target, signal)
+    const key = connection.id
+    const previous = this.#queues.get(key) ?? Promise.resolve()
+    const run = previous.then(() => this.#pingOn(connection, signal), () => this.#pingOn(connection, signal))
+    const tail = run.catch(() => {})
+    this.#queues.set(key, tail)
+    try {
+      return await run
+    } finally {
+      if (this.#queues.get(key) === tail) this.#queues.delete(key)
+    }
+  }
+
+  async #pingOn (connection: Connection, signal: AbortSignal): Promise<number> {
+    let entry = this.#outbound.get(connection.id)
+    if (entry !== undefined) {
+      if (entry.idle !== undefined) clearTimeout(entry.idle)
+      entry.idle = undefined
+      if (entry.stream.status !== 'open') {
+        this.#release(connection.id, true)
+        entry = undefined
+      }
+    }
+    const reused = entry !== undefined
+    if (entry === undefined) entry = await this.#open(connection, signal)
+    try {
+      const rtt = await pingOnce(entry.stream, entry.reader, signal)
+      this.#keep(connection.id)
+      return rtt
+    } catch (err) {
+      this.#release(connection.id, true, err as Error)
+      // A reused stream may have been closed by the remote's idle timeout just now.
+      if (!reused || signal.aborted || err instanceof InvalidMessageError) throw err
+      this.#log('reused ping stream failed (%s), retrying on a new one', (err as Error).message)
+      entry = await this.#open(connection, signal)
+      try {
+        const rtt = await pingOnce(entry.stream, entry.reader, signal)
+        this.#keep(connection.id)
+        return rtt
+      } catch (err2) {
+        this.#release(connection.id, true, err2 as Error)
+        throw err2
+      }
+    }
+  }
+
+  async #open (connection: Connection, signal: AbortSignal): Promise<OutboundPingStream> {
+    const stream = await connection.newStream(this.protocol, { signal, runOnLimitedConnection: this.#runOnLimitedConnection })
+    const entry: OutboundPingStream = { stream, reader: new StreamReader(stream) }
+    this.#outbound.set(connection.id, entry)
+    return entry
+  }
+
+  #keep (key: string): void {
+    const entry = this.#outbound.get(key)
+    if (entry === undefined) return
+    if (this.#reuseStreamFor <= 0) {
+      this.#release(key, false)
+      return
+    }
+    entry.idle = setTimeout(() => { this.#release(key, false) }, this.#reuseStreamFor)
+    if (typeof entry.idle === 'object' && 'unref' in entry.idle) entry.idle.unref()
+  }
+
+  /** Forgets the stream for `key`: closed gracefully, or aborted after a failure. */
+  #release (key: string, abort: boolean, err?: Error): void {
+    const entry = this.#outbound.get(key)
+    if (entry === undefined) return
+    this.#outbound.delete(key)
+    if (entry.idle !== undefined) clearTimeout(entry.idle)
+    if (abort) {
+      entry.stream.abort(err ?? new Error('ping stream released'))
+      return
+    }
+    entry.stream.close({ signal: AbortSignal.timeout(this.#timeout) }).catch((e: Error) => {
+      entry.stream.abort(e)
+    })
+  }
+}
+
+/** One ping on an already negotiated stream; resolves with the RTT in ms. */
+export async function pingOnce (stream: Stream, reader: StreamReader, signal?: AbortSignal): Promise<number> {
+  const payload = crypto.getRandomValues(new Uint8Array(PING_PAYLOAD_LENGTH))
+  const start = performance.now()
+  if (!stream.send(payload)) await stream.drain({ signal })
+  const echoed = await reader.readExactly(PING_PAYLOAD_LENGTH, { signal })
+  const rtt = performance.now() - start
+  if (!equalBytes(echoed, payload)) throw new InvalidMessageError('ping reply does not match the payload sent')
+  return rtt
+}
+
+/** Service factory: `services: { ping: ping() }`. */
+export function ping (options: PingOptions = {}): (components: PingComponents) => PingService {
+  return (components) => new PingService(components, options)
+}
