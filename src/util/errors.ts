@@ -64,3 +64,7 @@ export class ConnectionDeniedError extends errorClass('ERR_CONNECTION_DENIED', '
 export class NotStartedError extends errorClass('ERR_NOT_STARTED', 'The node is not started') {}
 /** A requested item does not exist. */
 export class NotFoundError extends errorClass('ERR_NOT_FOUND', 'Not found') {}
+/** A transport could not open a connection (refused, unreachable, name not resolved...). */
+export class ConnectionFailedError extends errorClass('ERR_CONNECTION_FAILED', 'The connection could not be opened') {}
+/** A transport could not listen on an address (in use, not available on this machine...). */
+export class ListenError extends errorClass('ERR_LISTEN_FAILED', 'Could not listen on the address') {}

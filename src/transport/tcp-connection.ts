@@ -1,0 +1,169 @@
+/**
+ * A TCP socket as a RawConnection (Node-only). Maps node:net socket events onto the
+ * AbstractStream hooks:
+ *
+ * - 'data' -> pushData; the socket is paused while more than `readHighWaterMark` bytes wait
+ *   unread, and resumed from onConsumed once the reader has taken half of them (hysteresis, so
+ *   a reader that keeps pace does not toggle the socket on every chunk);
+ * - 'end' -> pushEnd (the remote half-closed; sockets are created with allowHalfOpen);
+ * - 'error', or 'close' before the remote's end-of-stream -> pushReset(StreamResetError);
+ * - send -> socket.write (its boolean is the backpressure signal), 'drain' -> notifyDrain;
+ * - closeWrite -> socket.end() (FIN), resolved once Node has flushed everything to the kernel;
+ * - abort -> socket.resetAndDestroy() (RST), so the remote sees a reset rather than a clean end.
+ *
+ * The data path allocates one Uint8Array view per received chunk and nothing per write: the
+ * event handlers are created once per connection.
+ */
+import type { Socket } from 'node:net'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { AbortOptions, Direction } from '../interface/common.ts'
+import type { RawConnection } from '../interface/transport.ts'
+import { AbstractStream } from '../util/abstract-stream.ts'
+import { AbortError, StreamClosedError, StreamResetError } from '../util/errors.ts'
+import type { Logger } from '../util/logger.ts'
+
+/** Default unread bytes buffered per connection before the socket is paused. */
+export const DEFAULT_READ_HIGH_WATER_MARK = 256 * 1024
+
+export interface TcpConnectionInit {
+  remoteAddr: Multiaddr
+  localAddr?: Multiaddr
+  readHighWaterMark?: number
+  log?: Logger
+}
+
+interface CloseWriteWaiter {
+  resolve(): void
+  reject(err: Error): void
+  signal?: AbortSignal
+  onAbort?: () => void
+}
+
+export class TcpConnection extends AbstractStream implements RawConnection {
+  readonly remoteAddr: Multiaddr
+  readonly localAddr: Multiaddr | undefined
+  readonly direction: Direction
+  readonly #socket: Socket
+  readonly #readHighWaterMark: number
+  readonly #log: Logger | undefined
+  #paused = false
+  #remoteEndSeen = false
+  #closeWriteWaiter: CloseWriteWaiter | undefined
+
+  constructor (socket: Socket, direction: Direction, init: TcpConnectionInit) {
+    super()
+    this.#socket = socket
+    this.direction = direction
+    this.remoteAddr = init.remoteAddr
+    this.localAddr = init.localAddr
+    this.#readHighWaterMark = init.readHighWaterMark ?? DEFAULT_READ_HIGH_WATER_MARK
+    this.#log = init.log
+    socket.on('data', this.#onData)
+    socket.on('end', this.#onEnd)
+    socket.on('error', this.#onError)
+    socket.on('close', this.#onClose)
+    socket.on('drain', this.#onDrain)
+  }
+
+  /** Bytes Node holds for this socket that the kernel has not taken yet. */
+  get writableLength (): number { return this.#socket.writableLength }
+
+  override toString (): string {
+    return `tcp ${this.direction} ${this.remoteAddr.toString()}`
+  }
+
+  // ---- socket events (one bound function each per connection) ------------------------------
+
+  readonly #onData = (buf: Buffer): void => {
+    // A plain Uint8Array view: Buffer's slice() does not copy, which would surprise layers
+    // above that rely on Uint8Array semantics.
+    this.pushData(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength))
+    if (!this.#paused && this.readableLength > this.#readHighWaterMark) {
+      this.#paused = true
+      this.#socket.pause()
+    }
+  }
+
+  readonly #onEnd = (): void => {
+    this.#remoteEndSeen = true
+    this.pushEnd()
+  }
+
+  readonly #onError = (err: NodeJS.ErrnoException): void => {
+    this.#log?.('socket error %s: %s', this.remoteAddr, err.code ?? err.message)
+    this.#settleCloseWrite(err)
+    this.pushReset(new StreamResetError(`tcp connection failed: ${err.code ?? err.message}`, { cause: err }))
+  }
+
+  readonly #onClose = (): void => {
+    this.#settleCloseWrite(new StreamClosedError('the socket closed before the write side was flushed'))
+    // With allowHalfOpen the socket closes cleanly only after both FINs; a close before the
+    // remote's FIN means the connection died under us.
+    if (!this.#remoteEndSeen) this.pushReset(new StreamResetError('the tcp connection closed unexpectedly'))
+    else if (this.writeStatus !== 'closed') this.markWriteClosed()
+  }
+
+  readonly #onDrain = (): void => {
+    this.notifyDrain()
+  }
+
+  // ---- AbstractStream hooks ------------------------------------------------------------------
+
+  protected sendChunk (chunk: Uint8Array): boolean {
+    return this.#socket.write(chunk)
+  }
+
+  protected sendCloseWrite (options?: AbortOptions): Promise<void> {
+    const socket = this.#socket
+    if (socket.destroyed) return Promise.reject(new StreamClosedError('the socket is destroyed'))
+    const signal = options?.signal
+    if (signal?.aborted === true) return Promise.reject(signal.reason ?? new AbortError())
+    return new Promise((resolve, reject) => {
+      const waiter: CloseWriteWaiter = { resolve, reject, signal }
+      if (signal !== undefined) {
+        waiter.onAbort = () => { this.#settleCloseWrite(signal.reason ?? new AbortError()) }
+        signal.addEventListener('abort', waiter.onAbort, { once: true })
+      }
+      this.#closeWriteWaiter = waiter
+      socket.end((err?: Error | null) => {
+        this.#settleCloseWrite(err != null ? new StreamClosedError('the socket failed before the write side was flushed', { cause: err }) : undefined)
+      })
+    })
+  }
+
+  #settleCloseWrite (err?: Error): void {
+    const waiter = this.#closeWriteWaiter
+    if (waiter === undefined) return
+    this.#closeWriteWaiter = undefined
+    if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort)
+    if (err === undefined) waiter.resolve()
+    else waiter.reject(err)
+  }
+
+  protected sendReset (_err: Error): void {
+    const socket = this.#socket
+    if (socket.destroyed) return
+    try {
+      // RST instead of FIN: the remote must see a failure, not a clean end-of-stream.
+      if (!socket.connecting) socket.resetAndDestroy()
+      else socket.destroy()
+    } catch {
+      socket.destroy()
+    }
+  }
+
+  protected override onConsumed (_bytes: number): void {
+    if (this.#paused && this.readableLength <= this.#readHighWaterMark >>> 1) {
+      this.#paused = false
+      this.#socket.resume()
+    }
+  }
+
+  protected override onFinished (): void {
+    // Both directions are done: release the file descriptor now instead of waiting for the
+    // remote (after closeRead we would otherwise keep reading bytes nobody wants). A local
+    // abort is left to sendReset, which runs next and must send RST rather than FIN.
+    if (this.status === 'aborted') return
+    if (!this.#socket.destroyed) this.#socket.destroy()
+  }
+}

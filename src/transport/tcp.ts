@@ -1,0 +1,148 @@
+/**
+ * The TCP transport (Node-only, node:net). Dials and listens on
+ * `/ip4|ip6/<ip>/tcp/<port>` (dial also `/dns|dns4|dns6/<host>/tcp/<port>`, optionally followed
+ * by `/p2p/<id>`) and produces raw, unsecured connections; the upgrader adds security and
+ * multiplexing.
+ *
+ * Usage: `transports: [tcp()]`, or directly `tcp(options)()` for a Transport.
+ * Addresses with anything after the port (`/ws`, `/p2p-circuit`, ...) belong to other
+ * transports and are filtered out by `dialFilter`/`listenFilter`.
+ */
+import { connect } from 'node:net'
+import type { Socket } from 'node:net'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { AbortOptions } from '../interface/common.ts'
+import type { Listener, ListenerInit, RawConnection, Transport } from '../interface/transport.ts'
+import { AbortError, ConnectionFailedError, InvalidMultiaddrError, Libp2pError, TimeoutError } from '../util/errors.ts'
+import { logger as defaultLogger } from '../util/logger.ts'
+import type { Logger } from '../util/logger.ts'
+import { dnsFamilyHint, isTcpDialAddress, isTcpListenAddress, parseIpTcp, toMultiaddr } from './multiaddr-utils.ts'
+import type { HostPort } from './multiaddr-utils.ts'
+import { TcpConnection } from './tcp-connection.ts'
+import { TcpListener } from './tcp-listener.ts'
+
+export interface TcpOptions {
+  /** Concurrent inbound connections per listener (default: unlimited; the connection manager
+   * enforces node-wide limits). Extra sockets are closed as soon as they are accepted. */
+  maxConnections?: number
+  /** Time allowed for the TCP handshake of a dial, in ms (default 10 000). */
+  dialTimeout?: number
+  /** Listen backlog (default: Node's 511). */
+  backlog?: number
+  /** Disable Nagle's algorithm (default true: libp2p protocols are latency sensitive and the
+   * layers above already coalesce their writes). */
+  noDelay?: boolean
+  /** TCP keep-alive probes (default true, first probe after 30 s idle, like go-libp2p). */
+  keepAlive?: boolean
+  keepAliveInitialDelay?: number
+  /** Unread bytes buffered per connection before the socket is paused (default 256 KiB). */
+  readHighWaterMark?: number
+}
+
+export interface TcpComponents {
+  logger?(name: string): Logger
+}
+
+export const DEFAULT_DIAL_TIMEOUT = 10_000
+
+export class TcpTransport implements Transport {
+  readonly name = 'tcp'
+  readonly #options: Required<Pick<TcpOptions, 'dialTimeout' | 'noDelay' | 'keepAlive' | 'keepAliveInitialDelay'>> & TcpOptions
+  readonly #log: Logger
+
+  constructor (options: TcpOptions = {}, components: TcpComponents = {}) {
+    this.#options = {
+      ...options,
+      dialTimeout: options.dialTimeout ?? DEFAULT_DIAL_TIMEOUT,
+      noDelay: options.noDelay ?? true,
+      keepAlive: options.keepAlive ?? true,
+      keepAliveInitialDelay: options.keepAliveInitialDelay ?? 30_000
+    }
+    this.#log = components.logger?.('tcp') ?? defaultLogger('tcp')
+  }
+
+  async dial (addr: Multiaddr, options: AbortOptions = {}): Promise<RawConnection> {
+    const target = isTcpDialAddress(addr) ? parseIpTcp(addr) : undefined
+    if (target === undefined) throw new InvalidMultiaddrError(`cannot dial ${addr.toString()} with tcp`)
+    const socket = await this.#connect(addr, target, options.signal)
+    const remoteAddr = socket.remoteAddress !== undefined && socket.remotePort !== undefined
+      ? toMultiaddr(socket.remoteAddress, socket.remotePort, socket.remoteFamily)
+      : addr
+    const localAddr = socket.localAddress !== undefined && socket.localPort !== undefined
+      ? toMultiaddr(socket.localAddress, socket.localPort, socket.localFamily)
+      : undefined
+    this.#log('connected to %s', addr)
+    return new TcpConnection(socket, 'outbound', { remoteAddr, localAddr, readHighWaterMark: this.#options.readHighWaterMark, log: this.#log })
+  }
+
+  #connect (addr: Multiaddr, target: HostPort, signal: AbortSignal | undefined): Promise<Socket> {
+    if (signal?.aborted === true) return Promise.reject(abortReason(signal))
+    const options = this.#options
+    return new Promise((resolve, reject) => {
+      const socket = connect({
+        host: target.host,
+        port: target.port,
+        family: target.family === 0 ? dnsFamilyHint(addr) : target.family,
+        allowHalfOpen: true,
+        noDelay: options.noDelay,
+        keepAlive: options.keepAlive,
+        keepAliveInitialDelay: options.keepAliveInitialDelay
+      })
+      const finish = (err?: Error): void => {
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+        socket.removeListener('connect', onConnect)
+        socket.removeListener('error', onError)
+        if (err === undefined) {
+          resolve(socket)
+        } else {
+          socket.destroy()
+          reject(err)
+        }
+      }
+      const onConnect = (): void => { finish() }
+      const onError = (err: NodeJS.ErrnoException): void => {
+        finish(new ConnectionFailedError(`dial ${addr.toString()} failed: ${err.code ?? err.message}`, { cause: err }))
+      }
+      const onAbort = (): void => { finish(abortReason(signal)) }
+      const timer = setTimeout(() => {
+        finish(new TimeoutError(`dial ${addr.toString()} timed out after ${options.dialTimeout} ms`))
+      }, options.dialTimeout)
+      socket.once('connect', onConnect)
+      socket.once('error', onError)
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  createListener (init: ListenerInit): Listener {
+    return new TcpListener(init, {
+      maxConnections: this.#options.maxConnections,
+      backlog: this.#options.backlog,
+      noDelay: this.#options.noDelay,
+      keepAlive: this.#options.keepAlive,
+      keepAliveInitialDelay: this.#options.keepAliveInitialDelay,
+      readHighWaterMark: this.#options.readHighWaterMark,
+      log: this.#log.extend('listener')
+    })
+  }
+
+  listenFilter (addrs: Multiaddr[]): Multiaddr[] {
+    return addrs.filter(isTcpListenAddress)
+  }
+
+  dialFilter (addrs: Multiaddr[]): Multiaddr[] {
+    return addrs.filter(isTcpDialAddress)
+  }
+}
+
+/** Keeps our typed errors (e.g. a TimeoutError from a combined signal); wraps anything else. */
+function abortReason (signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason
+  if (reason instanceof Libp2pError) return reason
+  return new AbortError('the dial was aborted', { cause: reason })
+}
+
+/** `transports: [tcp()]` */
+export function tcp (options: TcpOptions = {}): (components?: TcpComponents) => Transport {
+  return (components?: TcpComponents) => new TcpTransport(options, components)
+}

@@ -1,0 +1,158 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createServer } from 'node:net'
+import { multiaddr } from '@multiformats/multiaddr'
+import { tcp, TcpTransport } from '../../src/transport/tcp.ts'
+import { transportConformance, listen, readAll } from './conformance.ts'
+
+transportConformance({
+  name: 'tcp',
+  createTransport: (options) => tcp(options)(),
+  listenAddr: '/ip4/127.0.0.1/tcp/0',
+  listenAddrIPv6: '/ip6/::1/tcp/0',
+  listenAddrWildcard: '/ip4/0.0.0.0/tcp/0'
+})
+
+const ma = (s: string): ReturnType<typeof multiaddr> => multiaddr(s)
+
+test('dialFilter keeps plain TCP addresses only', () => {
+  const transport = new TcpTransport()
+  const accepted = [
+    '/ip4/1.2.3.4/tcp/4001',
+    '/ip6/::1/tcp/4001',
+    '/dns4/example.com/tcp/4001',
+    '/dns6/example.com/tcp/4001',
+    '/dns/example.com/tcp/4001',
+    '/ip4/1.2.3.4/tcp/4001/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
+  ]
+  const rejected = [
+    '/ip4/1.2.3.4/tcp/4001/ws',
+    '/ip4/1.2.3.4/tcp/4001/wss',
+    '/ip4/1.2.3.4/tcp/4001/tls/ws',
+    '/ip4/1.2.3.4/tcp/4001/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN/p2p-circuit',
+    '/ip4/1.2.3.4/udp/4001/quic-v1',
+    '/ip4/1.2.3.4/tcp/0',
+    '/p2p-circuit',
+    '/memory/abc'
+  ]
+  assert.deepEqual(transport.dialFilter([...accepted, ...rejected].map(ma)).map(String), accepted)
+})
+
+test('listenFilter keeps IP + TCP addresses only', () => {
+  const transport = new TcpTransport()
+  const accepted = ['/ip4/0.0.0.0/tcp/0', '/ip6/::/tcp/4001', '/ip4/127.0.0.1/tcp/1234']
+  const rejected = ['/ip4/0.0.0.0/tcp/0/ws', '/dns4/localhost/tcp/0', '/ip4/0.0.0.0/udp/0/quic-v1', '/p2p-circuit']
+  assert.deepEqual(transport.listenFilter([...accepted, ...rejected].map(ma)).map(String), accepted)
+})
+
+test('dialing or listening on a non-TCP address throws InvalidMultiaddrError', async () => {
+  const transport = new TcpTransport()
+  await assert.rejects(transport.dial(ma('/ip4/127.0.0.1/tcp/1/ws')), { code: 'ERR_INVALID_MULTIADDR' })
+  const listener = transport.createListener({ onConnection () {} })
+  await assert.rejects(listener.listen(ma('/ip4/127.0.0.1/udp/0/quic-v1')), { code: 'ERR_INVALID_MULTIADDR' })
+})
+
+test('listening on an address in use fails with ListenError', async () => {
+  const transport = new TcpTransport()
+  const { listener, addr } = await listen(transport, '/ip4/127.0.0.1/tcp/0')
+  try {
+    const second = transport.createListener({ onConnection () {} })
+    await assert.rejects(second.listen(addr), { code: 'ERR_LISTEN_FAILED' })
+  } finally {
+    await listener.close()
+  }
+})
+
+test('dial by DNS name', async () => {
+  const transport = new TcpTransport()
+  const { listener, addr, accepted } = await listen(transport, '/ip4/127.0.0.1/tcp/0')
+  try {
+    const port = addr.getComponents()[1].value
+    const client = await transport.dial(ma(`/dns4/localhost/tcp/${port}`))
+    const server = await accepted.next()
+    assert.equal(client.remoteAddr.toString(), `/ip4/127.0.0.1/tcp/${port}`)
+    await Promise.all([client.close(), server.close()])
+  } finally {
+    await listener.close()
+  }
+})
+
+test('a dial that gets no answer fails with TimeoutError after dialTimeout', async (t) => {
+  // TEST-NET-1 is never routed; where the sandbox has no route at all the kernel answers at
+  // once with ENETUNREACH, which says nothing about our timer.
+  const transport = new TcpTransport({ dialTimeout: 100 })
+  const started = Date.now()
+  try {
+    await transport.dial(ma('/ip4/192.0.2.1/tcp/9'))
+    assert.fail('the dial should not succeed')
+  } catch (err) {
+    const e = err as Error & { code?: string }
+    if (e.code === 'ERR_CONNECTION_FAILED') { t.skip(`no route to TEST-NET-1 here: ${e.message}`); return }
+    assert.equal(e.code, 'ERR_TIMEOUT')
+    assert.ok(Date.now() - started < 5000)
+  }
+})
+
+test('a slow reader pauses the socket and the sender sees backpressure', async () => {
+  const transport = new TcpTransport({ readHighWaterMark: 64 * 1024 })
+  const { listener, addr, accepted } = await listen(transport, '/ip4/127.0.0.1/tcp/0')
+  try {
+    const client = await transport.dial(addr)
+    const server = await accepted.next()
+    const chunk = new Uint8Array(64 * 1024)
+    let sent = 0
+    // Without reading on the server, the kernel buffers and our 64 KiB read buffer fill up and
+    // send() must eventually report backpressure; the bound proves buffering is finite.
+    while (client.send(chunk)) {
+      sent += chunk.length
+      assert.ok(sent < 256 * 1024 * 1024, 'backpressure never arrived')
+    }
+    sent += chunk.length
+    // The receiver buffered a bounded amount while the socket was paused.
+    const buffered = await new Promise<number>(resolve => { setImmediate(() => { resolve(server.readableLength) }) })
+    assert.ok(buffered <= 64 * 1024 + 256 * 1024, `buffered ${buffered} bytes`)
+    const reading = readAll(server)
+    await client.drain()
+    await client.closeWrite()
+    const got = await reading
+    assert.equal(got.length, sent)
+    await server.close()
+  } finally {
+    await listener.close()
+  }
+})
+
+test('a remote that closes without FIN after our half-close still gives us its data', async () => {
+  // A plain node:net server that answers and closes: the FIN must arrive as end-of-stream.
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
+    socket.on('data', () => {})
+    socket.on('end', () => { socket.end('bye') })
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  try {
+    const port = (server.address() as { port: number }).port
+    const conn = await new TcpTransport().dial(ma(`/ip4/127.0.0.1/tcp/${port}`))
+    await conn.write(Uint8Array.of(1))
+    await conn.closeWrite()
+    assert.equal(new TextDecoder().decode(await readAll(conn)), 'bye')
+    await conn.closed
+    assert.equal(conn.status, 'closed')
+  } finally {
+    await new Promise(resolve => server.close(resolve))
+  }
+})
+
+test('a remote that destroys the socket resets our connection', async () => {
+  const server = createServer((socket) => { socket.once('data', () => { socket.resetAndDestroy() }) })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  try {
+    const port = (server.address() as { port: number }).port
+    const conn = await new TcpTransport().dial(ma(`/ip4/127.0.0.1/tcp/${port}`))
+    conn.send(Uint8Array.of(1))
+    await assert.rejects(conn.read(), { code: 'ERR_STREAM_RESET' })
+    await conn.closed
+    assert.equal(conn.status, 'reset')
+  } finally {
+    await new Promise(resolve => server.close(resolve))
+  }
+})
