@@ -1,0 +1,169 @@
+/**
+ * Bootstrap: keeps the node connected to a fixed list of peers. Each peer is dialed once the
+ * node has started and redialed whenever its connection drops or a dial fails, with
+ * exponential backoff (initial delay doubling up to a cap, reset after a successful dial).
+ *
+ * Addresses ending in /p2p/<id> are grouped per peer and dialed together; an address without
+ * a peer id is dialed as is, and the peer id learned from the connection is used to notice
+ * when that peer disconnects.
+ */
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import type { Libp2pEvents, NodeComponents, Startable } from '../interface/node.ts'
+import type { PeerId } from '../interface/peer-id.ts'
+import type { Logger } from '../util/logger.ts'
+import { peerIdFromString } from '../peer/peer-id.ts'
+import { combineSignals } from '../util/abort.ts'
+import { InvalidMultiaddrError } from '../util/errors.ts'
+
+const P2P_CODE = 421
+
+export interface BootstrapOptions {
+  /** Multiaddrs of the bootstrap peers, ideally ending in /p2p/<peer id>. */
+  list: Array<string | Multiaddr>
+  /** Per-dial budget in ms (default 10 s). */
+  timeout?: number
+  /** First retry delay in ms (default 1 s); doubles up to `maxBackoff`. */
+  initialBackoff?: number
+  /** Longest retry delay in ms (default 60 s). */
+  maxBackoff?: number
+  /** Tag value given to bootstrap peers in the peer store (default 50), so they are kept. */
+  tagValue?: number
+}
+
+export type BootstrapComponents = Pick<NodeComponents, 'connectionManager' | 'events' | 'peerStore' | 'logger'>
+
+interface BootstrapTarget {
+  /** Known up front from /p2p, or learned from the first connection. */
+  peerId?: PeerId
+  addrs: Multiaddr[]
+  backoff: number
+  timer?: ReturnType<typeof setTimeout>
+  dialing: boolean
+}
+
+export class Bootstrap implements Startable {
+  readonly #c: BootstrapComponents
+  readonly #log: Logger
+  readonly #targets: BootstrapTarget[]
+  readonly #timeout: number
+  readonly #initialBackoff: number
+  readonly #maxBackoff: number
+  readonly #tagValue: number
+  #running = false
+  #shutdown = new AbortController()
+
+  constructor (components: BootstrapComponents, options: BootstrapOptions) {
+    this.#c = components
+    this.#log = components.logger('bootstrap')
+    this.#timeout = options.timeout ?? 10_000
+    this.#initialBackoff = options.initialBackoff ?? 1000
+    this.#maxBackoff = options.maxBackoff ?? 60_000
+    this.#tagValue = options.tagValue ?? 50
+    this.#targets = groupByPeer(options.list.map(toMultiaddr)).map(g => ({ ...g, backoff: this.#initialBackoff, dialing: false }))
+  }
+
+  /** The bootstrap peers whose ids are known so far. */
+  get peers (): PeerId[] {
+    return this.#targets.flatMap(t => t.peerId !== undefined ? [t.peerId] : [])
+  }
+
+  async start (): Promise<void> {
+    this.#running = true
+    this.#shutdown = new AbortController()
+    this.#c.events.addEventListener('peer:disconnect', this.#onDisconnect)
+    for (const t of this.#targets) {
+      if (t.peerId === undefined) continue
+      await this.#c.peerStore.merge(t.peerId, {
+        multiaddrs: t.addrs,
+        tags: { bootstrap: { value: this.#tagValue } }
+      }).catch((err: Error) => { this.#log('could not record bootstrap peer %s: %s', t.peerId, err.message) })
+    }
+  }
+
+  afterStart (): void {
+    for (const t of this.#targets) this.#schedule(t, 0)
+  }
+
+  stop (): void {
+    this.#running = false
+    this.#shutdown.abort(new Error('bootstrap stopped'))
+    this.#c.events.removeEventListener('peer:disconnect', this.#onDisconnect)
+    for (const t of this.#targets) {
+      if (t.timer !== undefined) clearTimeout(t.timer)
+      t.timer = undefined
+    }
+  }
+
+  readonly #onDisconnect = (evt: CustomEvent<Libp2pEvents['peer:disconnect']>): void => {
+    const target = this.#targets.find(t => t.peerId?.equals(evt.detail) === true)
+    if (target === undefined || !this.#running) return
+    this.#log('bootstrap peer %s disconnected, redialing', evt.detail)
+    this.#schedule(target, target.backoff)
+  }
+
+  #schedule (target: BootstrapTarget, delay: number): void {
+    if (!this.#running || target.timer !== undefined || target.dialing) return
+    target.timer = setTimeout(() => {
+      target.timer = undefined
+      void this.#dial(target)
+    }, delay)
+    if (typeof target.timer === 'object' && 'unref' in target.timer) target.timer.unref()
+  }
+
+  async #dial (target: BootstrapTarget): Promise<void> {
+    if (!this.#running) return
+    if (target.peerId !== undefined && this.#c.connectionManager.getConnections(target.peerId).length > 0) {
+      target.backoff = this.#initialBackoff
+      return
+    }
+    target.dialing = true
+    try {
+      const signal = combineSignals([this.#shutdown.signal], this.#timeout)
+      const connection = await this.#c.connectionManager.openConnection(target.addrs, { signal })
+      target.peerId ??= connection.remotePeer
+      target.backoff = this.#initialBackoff
+      this.#log('connected to bootstrap peer %s', connection.remotePeer)
+    } catch (err) {
+      const delay = target.backoff
+      target.backoff = Math.min(target.backoff * 2, this.#maxBackoff)
+      this.#log('dialing bootstrap peer %s failed (%s); retrying in %d ms', target.peerId ?? target.addrs[0], (err as Error).message, delay)
+      target.dialing = false
+      this.#schedule(target, delay)
+      return
+    }
+    target.dialing = false
+  }
+}
+
+function toMultiaddr (addr: string | Multiaddr): Multiaddr {
+  if (typeof addr !== 'string') return addr
+  try {
+    return multiaddr(addr)
+  } catch (err) {
+    throw new InvalidMultiaddrError(`invalid bootstrap address ${addr}: ${(err as Error).message}`, { cause: err })
+  }
+}
+
+/** The peer id at the end of `addr`, if any. */
+export function peerIdOf (addr: Multiaddr): PeerId | undefined {
+  const components = addr.getComponents()
+  const last = components[components.length - 1]
+  if (last?.code !== P2P_CODE || last.value === undefined) return undefined
+  return peerIdFromString(last.value)
+}
+
+function groupByPeer (addrs: Multiaddr[]): Array<{ peerId?: PeerId, addrs: Multiaddr[] }> {
+  const groups: Array<{ peerId?: PeerId, addrs: Multiaddr[] }> = []
+  for (const addr of addrs) {
+    const peerId = peerIdOf(addr)
+    const group = peerId !== undefined ? groups.find(g => g.peerId?.equals(peerId) === true) : undefined
+    if (group !== undefined) group.addrs.push(addr)
+    else groups.push({ peerId, addrs: [addr] })
+  }
+  return groups
+}
+
+/** Service factory: `services: { bootstrap: bootstrap({ list: [...] }) }`. */
+export function bootstrap (options: BootstrapOptions): (components: BootstrapComponents) => Bootstrap {
+  return (components) => new Bootstrap(components, options)
+}
