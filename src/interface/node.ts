@@ -59,8 +59,9 @@ export interface AddressManager {
   getListenAddrs(): Multiaddr[]
   /** Addresses we announce (bound listen addresses, announce/observed ones), each with /p2p. */
   getAddresses(): Multiaddr[]
-  /** Reports an address a peer saw us at (identify observedAddr). */
-  addObservedAddr(addr: Multiaddr): void
+  /** Reports an address a peer saw us at (identify observedAddr). Observed addresses are
+   * announced once enough distinct `reporter`s confirmed them. */
+  addObservedAddr(addr: Multiaddr, reporter?: PeerId): void
 }
 
 export interface NodeInfo {

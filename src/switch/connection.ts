@@ -1,0 +1,243 @@
+/**
+ * A secured, multiplexed connection to one peer. It owns the stream muxer and runs
+ * multistream-select on every stream: outbound streams negotiate one of the caller's protocols,
+ * inbound streams are matched against the registrar and handed to the protocol's handler.
+ * Per-protocol stream limits from the registrar are enforced per connection here.
+ *
+ * Closing: `close()` is graceful (the muxer lets streams finish, bounded by `closeTimeout`, then
+ * the connection is aborted), `abort(err)` is immediate. Either way `onClose` runs exactly once.
+ */
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { AbortOptions, Direction } from '../interface/common.ts'
+import type { Connection, ConnectionLimits, ConnectionStatus, ConnectionTimeline, NewStreamOptions } from '../interface/connection.ts'
+import type { StreamMuxer, StreamMuxerFactory } from '../interface/muxer.ts'
+import type { Registrar } from '../interface/node.ts'
+import type { PeerId } from '../interface/peer-id.ts'
+import type { ByteStream, Stream } from '../interface/stream.ts'
+import type { RawConnection } from '../interface/transport.ts'
+import { handle, lazySelect, select } from '../mss/index.ts'
+import { ConnectionClosedError, InvalidParametersError, LimitExceededError, UnsupportedProtocolError } from '../util/errors.ts'
+import { logger } from '../util/logger.ts'
+import type { Logger } from '../util/logger.ts'
+import { Deadline } from './deadline.ts'
+import { DEFAULT_MAX_OUTBOUND_STREAMS } from './registrar.ts'
+
+export const DEFAULT_NEGOTIATION_TIMEOUT = 10_000
+export const DEFAULT_CLOSE_TIMEOUT = 5_000
+
+export interface ConnectionInit {
+  remotePeer: PeerId
+  remoteAddr: Multiaddr
+  direction: Direction
+  /** The security protocol id, e.g. '/noise'. */
+  encryption: string
+  /** The raw transport connection under everything; aborted when the connection dies. */
+  rawConnection: RawConnection
+  /** The secured byte stream the muxer runs over. */
+  securedConnection: ByteStream
+  muxerFactory: StreamMuxerFactory
+  registrar: Registrar
+  limits?: ConnectionLimits
+  /** When the raw connection opened (ms since epoch). */
+  openedAt?: number
+  /** Bound for multistream-select on a new stream, each direction (default 10 s). */
+  negotiationTimeout?: number
+  /** Bound for a graceful close before the connection is aborted (default 5 s). */
+  closeTimeout?: number
+  /** Runs once when the connection has closed, whatever the cause. */
+  onClose?(connection: SwitchConnection): void
+  log?: Logger
+}
+
+let nextId = 0
+const idPrefix = Math.floor(Math.random() * 0xffffff).toString(36)
+
+export class SwitchConnection implements Connection {
+  readonly id: string
+  readonly remotePeer: PeerId
+  readonly remoteAddr: Multiaddr
+  readonly direction: Direction
+  readonly encryption: string
+  readonly multiplexer: string
+  readonly timeline: ConnectionTimeline
+  readonly limits?: ConnectionLimits
+  /** Free-form data for the switch and services. */
+  readonly tags = new Set<string>()
+  readonly #muxer: StreamMuxer
+  readonly #raw: RawConnection
+  readonly #registrar: Registrar
+  readonly #negotiationTimeout: number
+  readonly #closeTimeout: number
+  readonly #onClose: ((connection: SwitchConnection) => void) | undefined
+  readonly #log: Logger
+  #status: ConnectionStatus = 'open'
+  #closing: Promise<void> | undefined
+  readonly #inboundCounts = new Map<string, number>()
+  readonly #outboundCounts = new Map<string, number>()
+
+  constructor (init: ConnectionInit) {
+    this.id = `${idPrefix}-${(nextId++).toString(36)}`
+    this.remotePeer = init.remotePeer
+    this.remoteAddr = init.remoteAddr
+    this.direction = init.direction
+    this.encryption = init.encryption
+    this.multiplexer = init.muxerFactory.protocol
+    this.limits = init.limits
+    this.timeline = { open: init.openedAt ?? Date.now(), upgraded: Date.now() }
+    this.#raw = init.rawConnection
+    this.#registrar = init.registrar
+    this.#negotiationTimeout = init.negotiationTimeout ?? DEFAULT_NEGOTIATION_TIMEOUT
+    this.#closeTimeout = init.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT
+    this.#onClose = init.onClose
+    this.#log = (init.log ?? logger('connection')).extend(this.id)
+    this.#muxer = init.muxerFactory.createStreamMuxer(init.securedConnection, {
+      direction: init.direction,
+      onIncomingStream: stream => { this.#onIncomingStream(stream) },
+      onClose: err => { this.#finish(err) }
+    })
+  }
+
+  get status (): ConnectionStatus { return this.#status }
+  get streams (): readonly Stream[] { return this.#muxer.streams }
+
+  async newStream (protocols: string | string[], options: NewStreamOptions = {}): Promise<Stream> {
+    const list = typeof protocols === 'string' ? [protocols] : protocols
+    if (list.length === 0) throw new InvalidParametersError('newStream needs at least one protocol')
+    if (this.#status !== 'open') throw new ConnectionClosedError(`connection ${this.id} to ${this.remotePeer.toString()} is ${this.#status}`)
+    if (this.limits !== undefined && options.runOnLimitedConnection !== true) {
+      throw new LimitExceededError(`connection ${this.id} is limited; pass runOnLimitedConnection to open ${list.join(', ')} on it`)
+    }
+    const deadline = new Deadline(this.#negotiationTimeout, options.signal, `negotiating ${list.join(', ')} timed out after ${this.#negotiationTimeout} ms`)
+    let stream: Stream | undefined
+    try {
+      stream = await this.#muxer.newStream({ signal: deadline.signal })
+      let protocol: string
+      if (list.length === 1 && options.negotiateFully === false) {
+        protocol = list[0]
+        stream = lazySelect(stream, protocol)
+      } else {
+        protocol = await select(stream, list, { signal: deadline.signal })
+      }
+      const limit = options.maxOutboundStreams ?? this.#registrar.getHandler(protocol)?.options.maxOutboundStreams ?? DEFAULT_MAX_OUTBOUND_STREAMS
+      const open = this.#outboundCounts.get(protocol) ?? 0
+      if (open >= limit) {
+        throw new LimitExceededError(`too many outbound ${protocol} streams on connection ${this.id}: limit ${limit}`)
+      }
+      stream.protocol = protocol
+      this.#track(this.#outboundCounts, protocol, stream)
+      return stream
+    } catch (err) {
+      stream?.abort(err as Error)
+      throw err
+    } finally {
+      deadline.clear()
+    }
+  }
+
+  #track (counts: Map<string, number>, protocol: string, stream: Stream): void {
+    counts.set(protocol, (counts.get(protocol) ?? 0) + 1)
+    void stream.closed.then(() => {
+      const n = (counts.get(protocol) ?? 1) - 1
+      if (n <= 0) counts.delete(protocol)
+      else counts.set(protocol, n)
+    })
+  }
+
+  #onIncomingStream (stream: Stream): void {
+    if (this.#status !== 'open') {
+      stream.abort(new ConnectionClosedError('the connection is closing'))
+      return
+    }
+    void this.#acceptStream(stream)
+  }
+
+  async #acceptStream (stream: Stream): Promise<void> {
+    const deadline = new Deadline(this.#negotiationTimeout, undefined, `inbound stream negotiation timed out after ${this.#negotiationTimeout} ms`)
+    let protocol: string
+    try {
+      protocol = await handle(stream, this.#registrar.getProtocols(), { signal: deadline.signal })
+    } catch (err) {
+      this.#log('inbound stream negotiation failed: %s', err)
+      stream.abort(err as Error)
+      return
+    } finally {
+      deadline.clear()
+    }
+    const entry = this.#registrar.getHandler(protocol)
+    if (entry === undefined) {
+      stream.abort(new UnsupportedProtocolError(`${protocol} was unhandled during negotiation`))
+      return
+    }
+    if (this.limits !== undefined && entry.options.runOnLimitedConnection !== true) {
+      stream.abort(new LimitExceededError(`${protocol} does not run on limited connections`))
+      return
+    }
+    const open = this.#inboundCounts.get(protocol) ?? 0
+    if (open >= entry.options.maxInboundStreams) {
+      this.#log('resetting inbound %s stream: %d already open', protocol, open)
+      stream.abort(new LimitExceededError(`too many inbound ${protocol} streams on connection ${this.id}: limit ${entry.options.maxInboundStreams}`))
+      return
+    }
+    stream.protocol = protocol
+    this.#track(this.#inboundCounts, protocol, stream)
+    try {
+      await entry.handler(stream, this)
+    } catch (err) {
+      this.#log.error('%s handler failed: %s', protocol, err)
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
+    }
+  }
+
+  close (options: AbortOptions = {}): Promise<void> {
+    if (this.#status === 'closed') return Promise.resolve()
+    if (this.#closing !== undefined) return this.#closing
+    this.#status = 'closing'
+    this.#closing = (async () => {
+      const deadline = new Deadline(this.#closeTimeout, options.signal, `closing connection ${this.id} timed out`)
+      try {
+        await this.#muxer.close({ signal: deadline.signal })
+      } catch (err) {
+        this.#log('graceful close failed, aborting: %s', err)
+        this.#muxer.abort(err as Error)
+      } finally {
+        deadline.clear()
+      }
+      this.#finish()
+    })()
+    return this.#closing
+  }
+
+  abort (err: Error): void {
+    if (this.#status === 'closed') return
+    this.#log('aborting: %s', err)
+    this.#muxer.abort(err)
+    this.#raw.abort(err)
+    this.#finish(err)
+  }
+
+  #finish (err?: Error): void {
+    if (this.#status === 'closed') return
+    this.#status = 'closed'
+    this.timeline.close = Date.now()
+    if (err !== undefined) this.#log('closed: %s', err)
+    this.#releaseTransport()
+    try {
+      this.#onClose?.(this)
+    } catch (e) {
+      this.#log.error('onClose threw: %s', e)
+    }
+  }
+
+  /**
+   * The muxer closed its side; give the transport a moment to finish the TCP FIN exchange,
+   * then make sure the socket is gone even if the remote never answers.
+   */
+  #releaseTransport (): void {
+    const raw = this.#raw
+    if (raw.status !== 'open' && raw.status !== 'closing') return
+    const timer = setTimeout(() => { raw.abort(new ConnectionClosedError('the connection closed')) }, this.#closeTimeout)
+    // The socket itself keeps the process alive while it lives; this timer must not.
+    if (typeof timer === 'object' && 'unref' in timer) timer.unref()
+    void raw.closed.then(() => { clearTimeout(timer) })
+  }
+}

@@ -1,0 +1,272 @@
+/**
+ * The dialer: turns "reach this peer" into one Connection.
+ *
+ * - One dial in flight per peer: concurrent requests for the same peer (or the same address
+ *   list) join it; each caller may give up through its own signal, and the dial itself is
+ *   aborted only when every caller has.
+ * - Addresses come from the request or the peer store, are filtered (wrong /p2p id, our own
+ *   addresses, no transport, denied by the gater), ranked (loopback, private, public; plain TCP
+ *   first) and tried a few at a time, staggered: the next address starts when one fails or
+ *   after `dialStagger` ms without an answer. The first connection wins; the other attempts
+ *   are aborted and any connection they still produce is closed.
+ * - Each address has its own timeout (`addressDialTimeout`, covering transport dial and
+ *   upgrade) inside the dial's overall budget (`dialTimeout`); a global semaphore bounds
+ *   attempts node-wide (`maxParallelDials`).
+ * - When nothing connects, DialError names every address and why it failed.
+ */
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { isMultiaddr } from '@multiformats/multiaddr'
+import type { AbortOptions } from '../interface/common.ts'
+import type { Connection } from '../interface/connection.ts'
+import type { ConnectionGater } from '../interface/connection-gater.ts'
+import type { DialTarget } from '../interface/node.ts'
+import type { PeerId } from '../interface/peer-id.ts'
+import type { PeerStore } from '../interface/peer-store.ts'
+import type { RawConnection } from '../interface/transport.ts'
+import { peerIdFromString } from '../peer/peer-id.ts'
+import { raceSignal } from '../util/abort.ts'
+import { AbortError, ConnectionDeniedError, InvalidMultiaddrError, InvalidParametersError, NotStartedError, UnexpectedPeerError } from '../util/errors.ts'
+import { logger } from '../util/logger.ts'
+import { peerIdStringOf, rankAddresses, withoutPeerId } from './address-utils.ts'
+import { Deadline } from './deadline.ts'
+import type { DialAttemptFailure } from './errors.ts'
+import { DialError } from './errors.ts'
+import { Semaphore } from './semaphore.ts'
+
+const log = logger('dialer')
+
+export const DEFAULT_DIAL_TIMEOUT = 30_000
+export const DEFAULT_ADDRESS_DIAL_TIMEOUT = 5_000
+export const DEFAULT_MAX_PARALLEL_DIALS = 100
+export const DEFAULT_MAX_DIALS_PER_PEER = 5
+export const DEFAULT_DIAL_STAGGER = 250
+export const DEFAULT_MAX_PEER_ADDRS_TO_DIAL = 25
+
+export interface DialerOptions {
+  /** Overall budget of one dial, all addresses included, in ms (default 30 s). */
+  dialTimeout?: number
+  /** Budget of one address (transport dial + upgrade), in ms (default 5 s). */
+  addressDialTimeout?: number
+  /** Address attempts running at once node-wide (default 100). */
+  maxParallelDials?: number
+  /** Addresses of one peer tried at once (default 5). */
+  maxDialsPerPeer?: number
+  /** Delay before trying the next address while earlier ones are pending, in ms (default 250). */
+  dialStagger?: number
+  /** Addresses of one peer considered at most, best ranked first (default 25). */
+  maxPeerAddrsToDial?: number
+}
+
+export interface DialerInit extends DialerOptions {
+  peerId: PeerId
+  peerStore: Pick<PeerStore, 'get'>
+  transports: {
+    transportForDial(addr: Multiaddr): unknown
+    dial(addr: Multiaddr, options?: AbortOptions): Promise<RawConnection>
+  }
+  upgrader: {
+    upgradeOutbound(raw: RawConnection, options: AbortOptions & { remotePeer?: PeerId }): Promise<Connection>
+  }
+  connectionGater?: ConnectionGater
+  /** Our own addresses (any form); never dialed. */
+  getOwnAddrs(): Multiaddr[]
+}
+
+interface DialJob {
+  promise: Promise<Connection>
+  deadline: Deadline
+  callers: number
+}
+
+/** A dial request normalised: the peer (when known) and explicit addresses (when given). */
+interface ResolvedTarget {
+  peerId?: PeerId
+  addrs?: Multiaddr[]
+}
+
+export function resolveDialTarget (target: DialTarget): ResolvedTarget {
+  if (isMultiaddr(target)) target = [target]
+  if (Array.isArray(target)) {
+    if (target.length === 0) throw new InvalidParametersError('no address to dial')
+    const ids = new Set<string>()
+    for (const addr of target) {
+      if (!isMultiaddr(addr)) throw new InvalidParametersError('dial target list must contain multiaddrs only')
+      const id = peerIdStringOf(addr)
+      if (id !== undefined) ids.add(id)
+    }
+    if (ids.size > 1) throw new InvalidParametersError(`the addresses name ${ids.size} different peers`)
+    const [id] = ids
+    return { peerId: id === undefined ? undefined : peerIdFromString(id), addrs: target }
+  }
+  if (typeof target !== 'object' || target === null || !(target.bytes instanceof Uint8Array)) {
+    throw new InvalidParametersError('dial target must be a PeerId, a Multiaddr or a list of Multiaddrs')
+  }
+  return { peerId: target }
+}
+
+export class Dialer {
+  readonly #init: DialerInit
+  readonly #pending = new Map<string, DialJob>()
+  readonly #slots: Semaphore
+  #stopController = new AbortController()
+
+  constructor (init: DialerInit) {
+    this.#init = init
+    this.#slots = new Semaphore(init.maxParallelDials ?? DEFAULT_MAX_PARALLEL_DIALS)
+  }
+
+  /** Dials in flight (one per peer or address list). */
+  get pendingDials (): number { return this.#pending.size }
+
+  start (): void {
+    if (this.#stopController.signal.aborted) this.#stopController = new AbortController()
+  }
+
+  /** Aborts every dial in flight. */
+  stop (): void {
+    this.#stopController.abort(new NotStartedError('the node is stopping'))
+  }
+
+  async dial (target: DialTarget, options: AbortOptions = {}): Promise<Connection> {
+    const { peerId, addrs } = resolveDialTarget(target)
+    if (peerId?.equals(this.#init.peerId) === true) throw new InvalidParametersError('a node cannot dial itself')
+    const key = peerId?.toString() ?? addrs!.map(a => a.toString()).sort().join(' ')
+    let job = this.#pending.get(key)
+    if (job === undefined) {
+      const deadline = new Deadline(this.#init.dialTimeout ?? DEFAULT_DIAL_TIMEOUT, this.#stopController.signal, 'dial budget exhausted')
+      const started: DialJob = {
+        deadline,
+        callers: 0,
+        promise: this.#run(peerId, addrs, deadline.signal).finally(() => {
+          deadline.clear()
+          if (this.#pending.get(key) === started) this.#pending.delete(key)
+        })
+      }
+      // Nobody may be left waiting when every caller gave up; the rejection then has no reader.
+      started.promise.catch(() => {})
+      this.#pending.set(key, started)
+      job = started
+    }
+    job.callers++
+    try {
+      return await raceSignal(job.promise, options.signal)
+    } catch (err) {
+      if (options.signal?.aborted === true && --job.callers === 0) job.deadline.abort(options.signal.reason ?? new AbortError())
+      throw err
+    }
+  }
+
+  async #run (peerId: PeerId | undefined, explicit: Multiaddr[] | undefined, signal: AbortSignal): Promise<Connection> {
+    const targetName = peerId?.toString() ?? explicit!.map(String).join(', ')
+    const gater = this.#init.connectionGater
+    if (peerId !== undefined && await gater?.denyDialPeer?.(peerId) === true) {
+      throw new ConnectionDeniedError(`the connection gater denied dialing ${peerId.toString()}`)
+    }
+    const addrs = explicit ?? await this.#knownAddrs(peerId!)
+    const failures: DialAttemptFailure[] = []
+    const own = new Set(this.#init.getOwnAddrs().map(a => withoutPeerId(a).toString()))
+    const candidates: Multiaddr[] = []
+    for (const addr of addrs) {
+      const addrPeer = peerIdStringOf(addr)
+      if (peerId !== undefined && addrPeer !== undefined && addrPeer !== peerId.toString()) {
+        failures.push({ multiaddr: addr, error: new UnexpectedPeerError(`the address belongs to ${addrPeer}`) })
+      } else if (own.has(withoutPeerId(addr).toString())) {
+        failures.push({ multiaddr: addr, error: new InvalidMultiaddrError('the address is one of our own') })
+      } else if (this.#init.transports.transportForDial(addr) === undefined) {
+        failures.push({ multiaddr: addr, error: new InvalidMultiaddrError('no configured transport can dial it') })
+      } else if (await gater?.denyDialMultiaddr?.(addr, peerId) === true) {
+        failures.push({ multiaddr: addr, error: new ConnectionDeniedError('the connection gater denied the address') })
+      } else {
+        candidates.push(addr)
+      }
+    }
+    const ranked = rankAddresses(candidates).slice(0, this.#init.maxPeerAddrsToDial ?? DEFAULT_MAX_PEER_ADDRS_TO_DIAL)
+    if (ranked.length === 0) {
+      throw new DialError(targetName, failures, addrs.length === 0 ? 'no addresses known' : 'no dialable address')
+    }
+    return await this.#dialRanked(targetName, peerId, ranked, failures, signal)
+  }
+
+  async #knownAddrs (peerId: PeerId): Promise<Multiaddr[]> {
+    try {
+      const peer = await this.#init.peerStore.get(peerId)
+      const now = Date.now()
+      return peer.addresses.filter(a => a.expires === undefined || a.expires > now).map(a => a.multiaddr)
+    } catch {
+      return []
+    }
+  }
+
+  #dialRanked (targetName: string, peerId: PeerId | undefined, addrs: Multiaddr[], failures: DialAttemptFailure[], signal: AbortSignal): Promise<Connection> {
+    const perPeer = Math.max(1, this.#init.maxDialsPerPeer ?? DEFAULT_MAX_DIALS_PER_PEER)
+    const stagger = this.#init.dialStagger ?? DEFAULT_DIAL_STAGGER
+    return new Promise((resolve, reject) => {
+      const attempts = new Set<Deadline>()
+      let next = 0
+      let active = 0
+      let done = false
+      let staggerTimer: ReturnType<typeof setTimeout> | undefined
+
+      const clearStagger = (): void => {
+        if (staggerTimer !== undefined) clearTimeout(staggerTimer)
+        staggerTimer = undefined
+      }
+      const fail = (): void => {
+        done = true
+        clearStagger()
+        const summary = signal.aborted ? `${(signal.reason as Error)?.message ?? 'aborted'}, ${failures.length} addresses failed` : undefined
+        reject(new DialError(targetName, failures, summary, { cause: signal.aborted ? signal.reason : undefined }))
+      }
+      const launch = (): void => {
+        clearStagger()
+        if (done) return
+        if (signal.aborted || next >= addrs.length) {
+          if (active === 0) fail()
+          return
+        }
+        if (active >= perPeer) return
+        const addr = addrs[next++]
+        const attempt = new Deadline(this.#init.addressDialTimeout ?? DEFAULT_ADDRESS_DIAL_TIMEOUT, signal, `dialing ${addr.toString()} timed out after ${this.#init.addressDialTimeout ?? DEFAULT_ADDRESS_DIAL_TIMEOUT} ms`)
+        attempts.add(attempt)
+        active++
+        this.#attempt(addr, peerId, attempt.signal).then(connection => {
+          active--
+          attempts.delete(attempt)
+          attempt.clear()
+          if (done) {
+            log('closing the extra connection to %s from %s', connection.remotePeer, addr)
+            connection.close().catch(() => {})
+            return
+          }
+          done = true
+          clearStagger()
+          for (const other of attempts) other.abort(new AbortError('another address connected first'))
+          resolve(connection)
+        }, (err: Error) => {
+          active--
+          attempts.delete(attempt)
+          attempt.clear()
+          failures.push({ multiaddr: addr, error: err })
+          log('dial %s failed: %s', addr, err.message)
+          launch()
+        })
+        if (next < addrs.length && active < perPeer) staggerTimer = setTimeout(launch, stagger)
+      }
+      launch()
+    })
+  }
+
+  async #attempt (addr: Multiaddr, peerId: PeerId | undefined, signal: AbortSignal): Promise<Connection> {
+    try {
+      await this.#slots.acquire(signal)
+      try {
+        const raw = await this.#init.transports.dial(addr, { signal })
+        return await this.#init.upgrader.upgradeOutbound(raw, { signal, remotePeer: peerId })
+      } finally {
+        this.#slots.release()
+      }
+    } catch (err) {
+      throw signal.aborted ? signal.reason as Error : err
+    }
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * The upgrader turns a raw transport connection into a Connection:
+ * multistream-select the security protocol -> handshake (authenticates the remote peer) ->
+ * connection gater -> multistream-select the muxer (skipped when the handshake already agreed
+ * on one) -> muxer -> gater again on the finished connection.
+ *
+ * Each upgrade is bounded by a timeout and the caller's signal; when either fires, the raw
+ * connection is aborted so no step can hang on a silent peer, and the upgrade rejects with the
+ * signal's reason (a TimeoutError for the timeout). Any failure aborts the raw connection.
+ */
+import type { AbortOptions, Direction } from '../interface/common.ts'
+import type { ConnectionLimits } from '../interface/connection.ts'
+import type { ConnectionGater } from '../interface/connection-gater.ts'
+import type { StreamMuxerFactory } from '../interface/muxer.ts'
+import type { Registrar } from '../interface/node.ts'
+import type { PeerId } from '../interface/peer-id.ts'
+import type { ConnectionEncrypter, SecuredConnection } from '../interface/security.ts'
+import type { RawConnection } from '../interface/transport.ts'
+import { handle, select } from '../mss/index.ts'
+import { ConnectionDeniedError, InvalidParametersError, UnexpectedPeerError, UnsupportedProtocolError } from '../util/errors.ts'
+import { logger } from '../util/logger.ts'
+import { SwitchConnection } from './connection.ts'
+import { Deadline } from './deadline.ts'
+
+const log = logger('upgrader')
+
+export const DEFAULT_UPGRADE_TIMEOUT = 10_000
+
+export interface UpgraderInit {
+  connectionEncrypters: ConnectionEncrypter[]
+  streamMuxers: StreamMuxerFactory[]
+  registrar: Registrar
+  connectionGater?: ConnectionGater
+  /** Whole inbound upgrade, in ms (default 10 s). */
+  inboundUpgradeTimeout?: number
+  /** Whole outbound upgrade, in ms (default 10 s). */
+  outboundUpgradeTimeout?: number
+  /** Per-stream multistream-select bound on the resulting connections. */
+  streamNegotiationTimeout?: number
+  /** Graceful close bound on the resulting connections. */
+  connectionCloseTimeout?: number
+  /** Runs once for every upgraded connection when it closes. */
+  onConnectionClose?(connection: SwitchConnection): void
+}
+
+export interface UpgradeOptions extends AbortOptions {
+  /** Outbound: the peer we meant to reach; the handshake must authenticate exactly this one. */
+  remotePeer?: PeerId
+  limits?: ConnectionLimits
+}
+
+export class Upgrader {
+  readonly #init: UpgraderInit
+  readonly #encrypters: Map<string, ConnectionEncrypter>
+  readonly #muxers: Map<string, StreamMuxerFactory>
+
+  constructor (init: UpgraderInit) {
+    if (init.connectionEncrypters.length === 0) throw new InvalidParametersError('at least one connection encrypter is required')
+    if (init.streamMuxers.length === 0) throw new InvalidParametersError('at least one stream muxer is required')
+    this.#init = init
+    this.#encrypters = new Map(init.connectionEncrypters.map(e => [e.protocol, e]))
+    this.#muxers = new Map(init.streamMuxers.map(m => [m.protocol, m]))
+  }
+
+  async upgradeInbound (raw: RawConnection, options: UpgradeOptions = {}): Promise<SwitchConnection> {
+    return await this.#upgrade(raw, 'inbound', options, this.#init.inboundUpgradeTimeout ?? DEFAULT_UPGRADE_TIMEOUT)
+  }
+
+  async upgradeOutbound (raw: RawConnection, options: UpgradeOptions = {}): Promise<SwitchConnection> {
+    return await this.#upgrade(raw, 'outbound', options, this.#init.outboundUpgradeTimeout ?? DEFAULT_UPGRADE_TIMEOUT)
+  }
+
+  async #upgrade (raw: RawConnection, direction: Direction, options: UpgradeOptions, timeoutMs: number): Promise<SwitchConnection> {
+    const openedAt = Date.now()
+    const deadline = new Deadline(timeoutMs, options.signal, `${direction} upgrade of ${raw.remoteAddr.toString()} timed out after ${timeoutMs} ms`)
+    const signal = deadline.signal
+    // Aborting the raw connection fails whatever read or write a step is blocked in.
+    const onAbort = (): void => { raw.abort(signal.reason) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    const gater = this.#init.connectionGater
+    try {
+      if (signal.aborted) throw signal.reason
+      if (direction === 'inbound') {
+        if (await gater?.denyInboundConnection?.(raw) === true) throw new ConnectionDeniedError('the connection gater denied the inbound connection')
+      } else if (await gater?.denyOutboundConnection?.(options.remotePeer, raw) === true) {
+        throw new ConnectionDeniedError('the connection gater denied the outbound connection')
+      }
+
+      const secured = await this.#secure(raw, direction, options.remotePeer, signal)
+      const remotePeer = secured.remotePeer
+      if (options.remotePeer !== undefined && !remotePeer.equals(options.remotePeer)) {
+        throw new UnexpectedPeerError(`dialed ${options.remotePeer.toString()} but authenticated ${remotePeer.toString()}`)
+      }
+      const denied = direction === 'inbound'
+        ? await gater?.denyInboundEncryptedConnection?.(remotePeer, raw)
+        : await gater?.denyOutboundEncryptedConnection?.(remotePeer, raw)
+      if (denied === true) throw new ConnectionDeniedError(`the connection gater denied the ${direction} encrypted connection from ${remotePeer.toString()}`)
+
+      const muxerFactory = await this.#negotiateMuxer(secured, direction, signal)
+      if (signal.aborted) throw signal.reason
+      const connection = new SwitchConnection({
+        remotePeer,
+        remoteAddr: raw.remoteAddr,
+        direction,
+        encryption: secured.protocol,
+        rawConnection: raw,
+        securedConnection: secured.conn,
+        muxerFactory,
+        registrar: this.#init.registrar,
+        limits: options.limits,
+        openedAt,
+        negotiationTimeout: this.#init.streamNegotiationTimeout,
+        closeTimeout: this.#init.connectionCloseTimeout,
+        onClose: this.#init.onConnectionClose
+      })
+      const deniedUpgraded = direction === 'inbound'
+        ? await gater?.denyInboundUpgradedConnection?.(remotePeer, connection)
+        : await gater?.denyOutboundUpgradedConnection?.(remotePeer, connection)
+      if (deniedUpgraded === true) {
+        const err = new ConnectionDeniedError(`the connection gater denied the ${direction} upgraded connection from ${remotePeer.toString()}`)
+        connection.abort(err)
+        throw err
+      }
+      if (signal.aborted) {
+        connection.abort(signal.reason)
+        throw signal.reason
+      }
+      log('%s connection to %s upgraded (%s, %s)', direction, remotePeer, secured.protocol, muxerFactory.protocol)
+      return connection
+    } catch (err) {
+      // A step failing because we aborted it reports why we aborted, not the symptom.
+      const reason = signal.aborted ? signal.reason as Error : err as Error
+      log('%s upgrade of %s failed: %s', direction, raw.remoteAddr, reason)
+      raw.abort(reason)
+      throw reason
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+      deadline.clear()
+    }
+  }
+
+  async #secure (raw: RawConnection, direction: Direction, remotePeer: PeerId | undefined, signal: AbortSignal): Promise<SecuredConnection & { protocol: string }> {
+    const protocols = [...this.#encrypters.keys()]
+    const protocol = direction === 'outbound'
+      ? await select(raw, protocols, { signal })
+      : await handle(raw, protocols, { signal })
+    const encrypter = this.#encrypters.get(protocol)
+    if (encrypter === undefined) throw new UnsupportedProtocolError(`no encrypter for ${protocol}`)
+    const secureOptions = { signal, remotePeer, streamMuxers: [...this.#muxers.keys()] }
+    const secured = direction === 'outbound'
+      ? await encrypter.secureOutbound(raw, secureOptions)
+      : await encrypter.secureInbound(raw, secureOptions)
+    return { ...secured, protocol }
+  }
+
+  async #negotiateMuxer (secured: SecuredConnection, direction: Direction, signal: AbortSignal): Promise<StreamMuxerFactory> {
+    if (secured.streamMuxer !== undefined) {
+      const early = this.#muxers.get(secured.streamMuxer)
+      if (early === undefined) throw new UnsupportedProtocolError(`the handshake agreed on ${secured.streamMuxer}, which is not configured`)
+      return early
+    }
+    const protocols = [...this.#muxers.keys()]
+    const protocol = direction === 'outbound'
+      ? await select(secured.conn, protocols, { signal })
+      : await handle(secured.conn, protocols, { signal })
+    const factory = this.#muxers.get(protocol)
+    if (factory === undefined) throw new UnsupportedProtocolError(`no muxer for ${protocol}`)
+    return factory
+  }
+}

@@ -1,0 +1,148 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { Upgrader } from '../../src/switch/upgrader.ts'
+import { DefaultRegistrar } from '../../src/switch/registrar.ts'
+import { TypedEventEmitter } from '../../src/node/events.ts'
+import type { Libp2pEvents } from '../../src/interface/node.ts'
+import type { ConnectionGater } from '../../src/interface/connection-gater.ts'
+import type { PeerStore } from '../../src/interface/peer-store.ts'
+import { fakeEncrypter, frameMuxer, makePeer, rawPair, waitFor } from './doubles.ts'
+import type { PeerId } from '../../src/interface/peer-id.ts'
+
+function registrar (): DefaultRegistrar {
+  return new DefaultRegistrar({ events: new TypedEventEmitter<Libp2pEvents>(), peerStore: {} as PeerStore, getConnections: () => [] })
+}
+
+function upgrader (self: PeerId, opts: { gater?: ConnectionGater, muxers?: string[], early?: string, hang?: boolean, timeout?: number, encrypterProtocol?: string } = {}): Upgrader {
+  return new Upgrader({
+    connectionEncrypters: [fakeEncrypter(self, opts.encrypterProtocol, { streamMuxer: opts.early, hang: opts.hang })],
+    streamMuxers: (opts.muxers ?? ['/frame/1.0.0']).map(p => frameMuxer(p)),
+    registrar: registrar(),
+    connectionGater: opts.gater,
+    inboundUpgradeTimeout: opts.timeout,
+    outboundUpgradeTimeout: opts.timeout
+  })
+}
+
+describe('Upgrader', () => {
+  it('upgrades both sides and authenticates the peers', async () => {
+    const a = await makePeer()
+    const b = await makePeer()
+    const [ra, rb] = rawPair()
+    const [ca, cb] = await Promise.all([
+      upgrader(a.peerId).upgradeOutbound(ra, { remotePeer: b.peerId }),
+      upgrader(b.peerId).upgradeInbound(rb)
+    ])
+    assert.ok(ca.remotePeer.equals(b.peerId))
+    assert.ok(cb.remotePeer.equals(a.peerId))
+    assert.equal(ca.direction, 'outbound')
+    assert.equal(cb.direction, 'inbound')
+    assert.equal(ca.encryption, '/fake-secure/1.0.0')
+    assert.equal(ca.multiplexer, '/frame/1.0.0')
+    assert.equal(ca.status, 'open')
+    assert.ok(ca.timeline.upgraded !== undefined)
+    await ca.close()
+    await waitFor(() => cb.status === 'closed')
+  })
+
+  it('skips muxer negotiation when the handshake agreed on one', async () => {
+    const a = await makePeer()
+    const b = await makePeer()
+    const [ra, rb] = rawPair()
+    const [ca, cb] = await Promise.all([
+      upgrader(a.peerId, { muxers: ['/other', '/frame/2'], early: '/frame/2' }).upgradeOutbound(ra),
+      upgrader(b.peerId, { muxers: ['/frame/2'], early: '/frame/2' }).upgradeInbound(rb)
+    ])
+    assert.equal(ca.multiplexer, '/frame/2')
+    assert.equal(cb.multiplexer, '/frame/2')
+    ca.abort(new Error('done'))
+    cb.abort(new Error('done'))
+  })
+
+  it('rejects an unexpected peer and aborts the raw connection', async () => {
+    const a = await makePeer()
+    const b = await makePeer()
+    const c = await makePeer()
+    const [ra, rb] = rawPair()
+    const [outbound] = await Promise.allSettled([
+      upgrader(a.peerId).upgradeOutbound(ra, { remotePeer: c.peerId }),
+      upgrader(b.peerId).upgradeInbound(rb)
+    ])
+    assert.equal(outbound.status, 'rejected')
+    assert.equal((outbound as PromiseRejectedResult).reason.code, 'ERR_UNEXPECTED_PEER')
+    assert.equal(ra.status, 'aborted')
+  })
+
+  it('fails when no security protocol is shared', async () => {
+    const a = await makePeer()
+    const b = await makePeer()
+    const [ra, rb] = rawPair()
+    const [outbound, inbound] = await Promise.allSettled([
+      upgrader(a.peerId, { encrypterProtocol: '/x', timeout: 2000 }).upgradeOutbound(ra),
+      upgrader(b.peerId, { encrypterProtocol: '/y', timeout: 2000 }).upgradeInbound(rb)
+    ])
+    assert.equal(outbound.status, 'rejected')
+    assert.equal((outbound as PromiseRejectedResult).reason.code, 'ERR_UNSUPPORTED_PROTOCOL')
+    assert.equal(inbound.status, 'rejected')
+  })
+
+  it('times out a silent remote and aborts the raw connection', async () => {
+    const a = await makePeer()
+    const [ra] = rawPair()
+    const started = Date.now()
+    await assert.rejects(upgrader(a.peerId, { timeout: 100 }).upgradeOutbound(ra), { code: 'ERR_TIMEOUT' })
+    assert.ok(Date.now() - started < 2000)
+    assert.equal(ra.status, 'aborted')
+  })
+
+  it('honours the caller signal during a hanging handshake', async () => {
+    const a = await makePeer()
+    const b = await makePeer()
+    const [ra, rb] = rawPair()
+    const controller = new AbortController()
+    const pending = upgrader(a.peerId, { hang: true }).upgradeOutbound(ra, { signal: controller.signal })
+    const inbound = upgrader(b.peerId, { timeout: 5000 }).upgradeInbound(rb).catch(err => err)
+    setTimeout(() => { controller.abort(new Error('caller gave up')) }, 20)
+    await assert.rejects(pending, /caller gave up/)
+    assert.ok((await inbound) instanceof Error)
+  })
+
+  for (const hook of ['denyInboundEncryptedConnection', 'denyInboundUpgradedConnection', 'denyInboundConnection'] as const) {
+    it(`gater ${hook} refuses the inbound connection`, async () => {
+      const a = await makePeer()
+      const b = await makePeer()
+      const [ra, rb] = rawPair()
+      const seen: string[] = []
+      const gater: ConnectionGater = {
+        [hook]: async (peer: unknown) => {
+          if (hook !== 'denyInboundConnection') seen.push(String(peer))
+          return true
+        }
+      }
+      const [outbound, inbound] = await Promise.allSettled([
+        upgrader(a.peerId, { timeout: 2000 }).upgradeOutbound(ra),
+        upgrader(b.peerId, { gater }).upgradeInbound(rb)
+      ])
+      assert.equal(inbound.status, 'rejected')
+      assert.equal((inbound as PromiseRejectedResult).reason.code, 'ERR_CONNECTION_DENIED')
+      if (hook !== 'denyInboundConnection') assert.deepEqual(seen, [a.peerId.toString()])
+      assert.equal(rb.status, 'aborted')
+      // the dialer either never finished or sees its connection die
+      if (outbound.status === 'fulfilled') {
+        await outbound.value.newStream('/x').catch(() => {})
+        await outbound.value.abort(new Error('x'))
+      }
+    })
+  }
+
+  it('gater denyOutboundEncryptedConnection refuses the outbound connection', async () => {
+    const a = await makePeer()
+    const b = await makePeer()
+    const [ra, rb] = rawPair()
+    const [outbound] = await Promise.allSettled([
+      upgrader(a.peerId, { gater: { denyOutboundEncryptedConnection: (peer) => peer.equals(b.peerId) } }).upgradeOutbound(ra),
+      upgrader(b.peerId, { timeout: 500 }).upgradeInbound(rb)
+    ])
+    assert.equal((outbound as PromiseRejectedResult).reason.code, 'ERR_CONNECTION_DENIED')
+  })
+})
