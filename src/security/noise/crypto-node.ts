@@ -1,0 +1,101 @@
+/**
+ * Node backend for Noise: X25519, SHA-256, HKDF and ChaCha20-Poly1305 from node:crypto
+ * (OpenSSL). Node-only; browsers get crypto-web.ts through the `#noise-crypto` import map.
+ */
+import {
+  createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, createSecretKey,
+  diffieHellman, generateKeyPairSync, hkdfSync, type KeyObject
+} from 'node:crypto'
+import { isAllZero, type Aead, type NoiseCrypto, type X25519KeyPair } from './crypto.ts'
+
+// DER prefixes that wrap a raw 32-byte X25519 key into PKCS#8 / SPKI (RFC 8410).
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex')
+const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex')
+const EMPTY = new Uint8Array(0)
+
+/** Keeps the imported private key so each DH skips the DER import. */
+class NodeX25519KeyPair implements X25519KeyPair {
+  readonly publicKey: Uint8Array
+  readonly privateKey: Uint8Array
+  readonly keyObject: KeyObject
+
+  constructor (privateKey: Uint8Array, keyObject: KeyObject, publicKey?: Uint8Array) {
+    this.privateKey = privateKey
+    this.keyObject = keyObject
+    this.publicKey = publicKey ?? new Uint8Array(createPublicKey(keyObject).export({ type: 'spki', format: 'der' }).subarray(SPKI_PREFIX.length))
+  }
+}
+
+function importPrivate (privateKey: Uint8Array): KeyObject {
+  return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, privateKey]), format: 'der', type: 'pkcs8' })
+}
+
+class NodeAead implements Aead {
+  readonly #key: KeyObject
+
+  constructor (key: Uint8Array) {
+    this.#key = createSecretKey(key)
+  }
+
+  seal (nonce: Uint8Array, ad: Uint8Array | undefined, plaintext: Uint8Array, out: Uint8Array, offset: number): void {
+    const cipher = createCipheriv('chacha20-poly1305', this.#key, nonce, { authTagLength: 16 })
+    if (ad !== undefined && ad.length > 0) cipher.setAAD(ad, { plaintextLength: plaintext.length })
+    const ciphertext = cipher.update(plaintext)
+    cipher.final()
+    out.set(ciphertext, offset)
+    out.set(cipher.getAuthTag(), offset + ciphertext.length)
+  }
+
+  open (nonce: Uint8Array, ad: Uint8Array | undefined, sealed: Uint8Array): Uint8Array {
+    const end = sealed.length - 16
+    if (end < 0) throw new Error('ciphertext shorter than its tag')
+    const decipher = createDecipheriv('chacha20-poly1305', this.#key, nonce, { authTagLength: 16 })
+    decipher.setAuthTag(sealed.subarray(end))
+    if (ad !== undefined && ad.length > 0) decipher.setAAD(ad, { plaintextLength: end })
+    const plaintext = decipher.update(sealed.subarray(0, end))
+    decipher.final()
+    // A plain Uint8Array view, so consumers see the same type from every backend.
+    return new Uint8Array(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength)
+  }
+}
+
+export const noiseCrypto: NoiseCrypto = {
+  generateX25519KeyPair (): X25519KeyPair {
+    const { privateKey, publicKey } = generateKeyPairSync('x25519')
+    const raw = new Uint8Array(privateKey.export({ type: 'pkcs8', format: 'der' }).subarray(PKCS8_PREFIX.length))
+    const pub = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }).subarray(SPKI_PREFIX.length))
+    return new NodeX25519KeyPair(raw, privateKey, pub)
+  },
+
+  x25519KeyPairFromPrivateKey (privateKey: Uint8Array): X25519KeyPair {
+    if (privateKey.length !== 32) throw new RangeError('an X25519 private key has 32 bytes')
+    return new NodeX25519KeyPair(privateKey.slice(), importPrivate(privateKey))
+  },
+
+  x25519 (keyPair: X25519KeyPair, publicKey: Uint8Array): Uint8Array {
+    if (publicKey.length !== 32) throw new RangeError('an X25519 public key has 32 bytes')
+    const privateKey = keyPair instanceof NodeX25519KeyPair ? keyPair.keyObject : importPrivate(keyPair.privateKey)
+    const shared = diffieHellman({
+      privateKey,
+      publicKey: createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' })
+    })
+    if (isAllZero(shared)) throw new Error('X25519 produced the all-zero shared secret')
+    return new Uint8Array(shared.buffer, shared.byteOffset, shared.byteLength)
+  },
+
+  sha256 (a: Uint8Array, b?: Uint8Array): Uint8Array {
+    const hash = createHash('sha256').update(a)
+    if (b !== undefined) hash.update(b)
+    const digest = hash.digest()
+    return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength)
+  },
+
+  hkdf (chainingKey: Uint8Array, ikm: Uint8Array): [Uint8Array, Uint8Array] {
+    const out = new Uint8Array(hkdfSync('sha256', ikm, chainingKey, EMPTY, 64))
+    return [out.subarray(0, 32), out.subarray(32, 64)]
+  },
+
+  createAead (key: Uint8Array): Aead {
+    return new NodeAead(key)
+  }
+}

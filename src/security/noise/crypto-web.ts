@@ -1,0 +1,60 @@
+/**
+ * Portable backend for Noise (browsers, Deno, workers): X25519 from @noble/curves, SHA-256 and
+ * HKDF from @noble/hashes, ChaCha20-Poly1305 from @noble/ciphers. No Node built-ins.
+ */
+import { x25519 as nobleX25519 } from '@noble/curves/ed25519.js'
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
+import { hkdf as nobleHkdf } from '@noble/hashes/hkdf.js'
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
+import { isAllZero, type Aead, type NoiseCrypto, type X25519KeyPair } from './crypto.ts'
+
+const EMPTY = new Uint8Array(0)
+
+class NobleAead implements Aead {
+  readonly #key: Uint8Array
+
+  constructor (key: Uint8Array) {
+    this.#key = key.slice()
+  }
+
+  seal (nonce: Uint8Array, ad: Uint8Array | undefined, plaintext: Uint8Array, out: Uint8Array, offset: number): void {
+    chacha20poly1305(this.#key, nonce, ad).encrypt(plaintext, out.subarray(offset, offset + plaintext.length + 16))
+  }
+
+  open (nonce: Uint8Array, ad: Uint8Array | undefined, sealed: Uint8Array): Uint8Array {
+    return chacha20poly1305(this.#key, nonce, ad).decrypt(sealed)
+  }
+}
+
+export const noiseCrypto: NoiseCrypto = {
+  generateX25519KeyPair (): X25519KeyPair {
+    const privateKey = nobleX25519.utils.randomSecretKey()
+    return { privateKey, publicKey: nobleX25519.getPublicKey(privateKey) }
+  },
+
+  x25519KeyPairFromPrivateKey (privateKey: Uint8Array): X25519KeyPair {
+    if (privateKey.length !== 32) throw new RangeError('an X25519 private key has 32 bytes')
+    return { privateKey: privateKey.slice(), publicKey: nobleX25519.getPublicKey(privateKey) }
+  },
+
+  x25519 (keyPair: X25519KeyPair, publicKey: Uint8Array): Uint8Array {
+    if (publicKey.length !== 32) throw new RangeError('an X25519 public key has 32 bytes')
+    const shared = nobleX25519.getSharedSecret(keyPair.privateKey, publicKey)
+    if (isAllZero(shared)) throw new Error('X25519 produced the all-zero shared secret')
+    return shared
+  },
+
+  sha256 (a: Uint8Array, b?: Uint8Array): Uint8Array {
+    if (b === undefined) return nobleSha256(a)
+    return nobleSha256.create().update(a).update(b).digest()
+  },
+
+  hkdf (chainingKey: Uint8Array, ikm: Uint8Array): [Uint8Array, Uint8Array] {
+    const out = nobleHkdf(nobleSha256, ikm, chainingKey, EMPTY, 64)
+    return [out.subarray(0, 32), out.subarray(32, 64)]
+  },
+
+  createAead (key: Uint8Array): Aead {
+    return new NobleAead(key)
+  }
+}
