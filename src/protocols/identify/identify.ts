@@ -305,6 +305,7 @@ export class IdentifyService implements Startable {
       signedPeerRecord,
       connection
     }
+    this.#log('identified %s (%s, %d protocols, %d addresses)', remotePeer, message.agentVersion ?? 'no agent', protocols.length, listenAddrs.length)
     this.#c.events.safeDispatch('peer:identify', result)
     return result
   }
