@@ -6,18 +6,18 @@
 import crypto from 'node:crypto'
 import type { CryptoBackend, Signer, Verifier } from './backend.ts'
 
-const ED25519_PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20])
-const ED25519_SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00])
-
-function withPrefix (prefix: Uint8Array, bytes: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(prefix.length + bytes.length)
-  out.set(prefix)
-  out.set(bytes, prefix.length)
-  return out
+// Keys are imported as JWK: OpenSSL 3 decodes it measurably faster than PKCS#8/SPKI DER.
+function base64url (bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url')
 }
 
-function ed25519PrivateKeyObject (seed: Uint8Array): crypto.KeyObject {
-  return crypto.createPrivateKey({ key: withPrefix(ED25519_PKCS8_PREFIX, seed), format: 'der', type: 'pkcs8' })
+function ed25519PrivateKeyObject (seed: Uint8Array, publicKey?: Uint8Array): crypto.KeyObject {
+  const x = publicKey === undefined ? '' : base64url(publicKey)
+  return crypto.createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: base64url(seed), x }, format: 'jwk' })
+}
+
+function ed25519PublicKeyObject (publicKey: Uint8Array): crypto.KeyObject {
+  return crypto.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: base64url(publicKey) }, format: 'jwk' })
 }
 
 /** A plain Uint8Array over a Buffer's bytes, so callers never see Buffer-only behaviour. */
@@ -35,14 +35,14 @@ export const backend: CryptoBackend = {
   },
 
   ed25519PublicKeyFromSeed (seed: Uint8Array): Uint8Array {
-    const spki = crypto.createPublicKey(ed25519PrivateKeyObject(seed)).export({ format: 'der', type: 'spki' })
-    return new Uint8Array(spki.subarray(ED25519_SPKI_PREFIX.length))
+    const { x } = crypto.createPublicKey(ed25519PrivateKeyObject(seed)).export({ format: 'jwk' })
+    return new Uint8Array(Buffer.from(x ?? '', 'base64url'))
   },
 
-  ed25519Signer (seed: Uint8Array): (data: Uint8Array) => Uint8Array {
+  ed25519Signer (seed: Uint8Array, publicKey: Uint8Array): (data: Uint8Array) => Uint8Array {
     let key: crypto.KeyObject | undefined
     return (data) => {
-      key ??= ed25519PrivateKeyObject(seed)
+      key ??= ed25519PrivateKeyObject(seed, publicKey)
       return plain(crypto.sign(null, data, key))
     }
   },
@@ -52,7 +52,7 @@ export const backend: CryptoBackend = {
     return (data, signature) => {
       if (signature.length !== 64) return false
       try {
-        key ??= crypto.createPublicKey({ key: withPrefix(ED25519_SPKI_PREFIX, publicKey), format: 'der', type: 'spki' })
+        key ??= ed25519PublicKeyObject(publicKey)
         return crypto.verify(null, data, key, signature)
       } catch {
         return false
