@@ -15,7 +15,8 @@ import { generateKeyPair } from '../../src/crypto/index.ts'
 import { peerIdFromPrivateKey, peerIdFromString } from '../../src/peer/peer-id.ts'
 import { AbstractStream } from '../../src/util/abstract-stream.ts'
 import { PipeEnd, duplexPair } from '../../src/util/duplex-pair.ts'
-import { ConnectionFailedError, StreamResetError, UnexpectedEOFError } from '../../src/util/errors.ts'
+import { ConnectionFailedError, NotFoundError, StreamResetError, UnexpectedEOFError } from '../../src/util/errors.ts'
+import type { Peer, PeerData, PeerStore } from '../../src/interface/peer-store.ts'
 import { readLP, writeLP } from '../../src/util/stream-reader.ts'
 import { utf8Decode, utf8Encode } from '../../src/util/bytes.ts'
 import type { PrivateKey } from '../../src/interface/keys.ts'
@@ -258,5 +259,48 @@ export async function waitFor (condition: () => boolean, timeoutMs = 5000, what 
   while (!condition()) {
     if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`)
     await new Promise(resolve => setImmediate(resolve))
+  }
+}
+
+// ---- an in-memory peer store (just what the switch uses) -----------------------------------
+
+export function memoryPeerStore (): PeerStore & { peers: Map<string, Peer> } {
+  const peers = new Map<string, Peer>()
+  const ensure = (id: PeerId): Peer => {
+    let peer = peers.get(id.toString())
+    if (peer === undefined) {
+      peer = { id, addresses: [], protocols: [], metadata: new Map(), tags: new Map() }
+      peers.set(id.toString(), peer)
+    }
+    return peer
+  }
+  const apply = (id: PeerId, data: PeerData, merge: boolean): Peer => {
+    const peer = ensure(id)
+    if (data.multiaddrs !== undefined) {
+      const incoming = data.multiaddrs.map(multiaddr => ({ multiaddr, isCertified: false }))
+      peer.addresses = merge ? [...peer.addresses.filter(a => !incoming.some(i => i.multiaddr.equals(a.multiaddr))), ...incoming] : incoming
+    }
+    if (data.protocols !== undefined) peer.protocols = merge ? [...new Set([...peer.protocols, ...data.protocols])] : [...data.protocols]
+    if (data.tags !== undefined) {
+      const entries = data.tags instanceof Map ? [...data.tags] : Object.entries(data.tags)
+      if (!merge) peer.tags = new Map()
+      for (const [k, v] of entries) { if (v === undefined) peer.tags.delete(k); else peer.tags.set(k, v) }
+    }
+    return peer
+  }
+  return {
+    peers,
+    async has (id) { return peers.has(id.toString()) },
+    async get (id) {
+      const peer = peers.get(id.toString())
+      if (peer === undefined) throw new NotFoundError(`unknown peer ${id.toString()}`)
+      return peer
+    },
+    async all () { return [...peers.values()] },
+    async save (id, data) { return apply(id, data, false) },
+    async patch (id, data) { return apply(id, data, false) },
+    async merge (id, data) { return apply(id, data, true) },
+    async delete (id) { peers.delete(id.toString()) },
+    async consumePeerRecord () { return false }
   }
 }
