@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { createServer } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
 import { tcp, TcpTransport } from '../../src/transport/tcp.ts'
+import { TimeoutError } from '../../src/util/errors.ts'
 import { transportConformance, listen, readAll } from './conformance.ts'
 
 transportConformance({
@@ -154,5 +155,56 @@ test('a remote that destroys the socket resets our connection', async () => {
     assert.equal(conn.status, 'reset')
   } finally {
     await new Promise(resolve => server.close(resolve))
+  }
+})
+
+test('a typed reason on the dial signal (e.g. a TimeoutError from a combined signal) is kept', async () => {
+  const transport = new TcpTransport()
+  const { listener, addr } = await listen(transport, '/ip4/127.0.0.1/tcp/0')
+  try {
+    const controller = new AbortController()
+    const dialing = transport.dial(addr, { signal: controller.signal })
+    controller.abort(new TimeoutError('overall dial budget spent'))
+    await assert.rejects(dialing, { code: 'ERR_TIMEOUT', message: 'overall dial budget spent' })
+  } finally {
+    await listener.close()
+  }
+})
+
+test('an onConnection handler that throws costs the connection, not the listener', async () => {
+  const transport = new TcpTransport()
+  let calls = 0
+  const listener = transport.createListener({ onConnection: () => { calls++; throw new Error('handler bug') } })
+  await listener.listen(ma('/ip4/127.0.0.1/tcp/0'))
+  try {
+    for (let i = 0; i < 2; i++) {
+      // The reset may even beat the client's connect event on loopback.
+      const outcome = await transport.dial(listener.getAddrs()[0]).then(
+        async conn => await conn.read().then(() => 'readable', (err: Error & { code?: string }) => err.code),
+        (err: Error & { code?: string }) => err.code)
+      assert.ok(outcome === 'ERR_STREAM_RESET' || outcome === 'ERR_CONNECTION_FAILED', String(outcome))
+    }
+    assert.equal(calls, 2)
+  } finally {
+    await listener.close()
+  }
+})
+
+test('closeRead discards incoming bytes without stalling the remote writer', async () => {
+  const transport = new TcpTransport({ readHighWaterMark: 16 * 1024 })
+  const { listener, addr, accepted } = await listen(transport, '/ip4/127.0.0.1/tcp/0')
+  try {
+    const client = await transport.dial(addr)
+    const server = await accepted.next()
+    server.closeRead()
+    // 8 MiB is far beyond every buffer on the way: it only completes if the receiver keeps reading.
+    const payload = new Uint8Array(8 * 1024 * 1024)
+    for (let o = 0; o < payload.length; o += 65536) await client.write(payload.subarray(o, o + 65536))
+    await client.closeWrite()
+    await server.closeWrite()
+    assert.equal(await client.read(), null)
+    await Promise.all([client.closed, server.closed])
+  } finally {
+    await listener.close()
   }
 })
