@@ -15,7 +15,7 @@ import (
 type Request struct {
 	ID        json.RawMessage `json:"id"`
 	Cmd       string          `json:"cmd"`
-	TimeoutMs int64           `json:"timeoutMs"`
+	TimeoutMs float64         `json:"timeoutMs"`
 	Raw       json.RawMessage `json:"-"`
 
 	// afterReply, if set by the command, runs once the reply line is written.
@@ -65,7 +65,12 @@ func readCommands(n *Node, in io.Reader) {
 		req := &Request{}
 		if err := json.Unmarshal(raw, req); err != nil {
 			log.Printf("error: bad command line %q: %v", string(raw), err)
-			reply(nil, nil, fmt.Errorf("invalid JSON: %v", err))
+			// keep the id if only some other field was malformed
+			var idOnly struct {
+				ID json.RawMessage `json:"id"`
+			}
+			_ = json.Unmarshal(raw, &idOnly)
+			reply(idOnly.ID, nil, fmt.Errorf("invalid command: %v", err))
 			continue
 		}
 		req.Raw = raw
@@ -85,7 +90,7 @@ func dispatch(n *Node, req *Request) {
 	}
 	timeout := spec.timeout
 	if req.TimeoutMs > 0 {
-		timeout = time.Duration(req.TimeoutMs) * time.Millisecond
+		timeout = time.Duration(req.TimeoutMs * float64(time.Millisecond))
 	}
 	ctx, cancel := context.WithTimeout(n.ctx, timeout)
 	defer cancel()

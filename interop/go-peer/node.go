@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"log"
+	"runtime/debug"
 	"sync"
 
 	"github.com/libp2p/go-libp2p"
@@ -60,6 +61,19 @@ func registerOption(f func(cfg *Config) ([]libp2p.Option, error)) {
 func registerSetup(f func(n *Node) error)  { setupHooks = append(setupHooks, f) }
 func registerCloser(f func(n *Node) error) { closeHooks = append(closeHooks, f) }
 
+// defaultAgent is "go-libp2p/<version> interop-go-peer".
+func defaultAgent() string {
+	version := "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range bi.Deps {
+			if dep.Path == "github.com/libp2p/go-libp2p" {
+				version = dep.Version
+			}
+		}
+	}
+	return "go-libp2p/" + version + " interop-go-peer"
+}
+
 func newNode(cfg *Config) (*Node, error) {
 	var priv crypto.PrivKey
 	var err error
@@ -89,9 +103,11 @@ func newNode(cfg *Config) (*Node, error) {
 		libp2p.DisableRelay(),
 		libp2p.Ping(true),
 	}
-	if cfg.Agent != "" {
-		opts = append(opts, libp2p.UserAgent(cfg.Agent))
+	agent := cfg.Agent
+	if agent == "" {
+		agent = defaultAgent()
 	}
+	opts = append(opts, libp2p.UserAgent(agent))
 	for _, hook := range optionHooks {
 		extra, err := hook(cfg)
 		if err != nil {

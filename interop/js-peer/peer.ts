@@ -1,0 +1,576 @@
+/**
+ * js-libp2p interop test peer.
+ *
+ * Speaks the line-oriented JSON control contract described in
+ * interop/README.md (the same one as interop/go-peer):
+ *
+ *   - stdout: one {"event":"ready",...} line once listening, then event lines
+ *     and exactly one reply line per command. Nothing else goes to stdout.
+ *   - stdin: one JSON command per line ({"id":..,"cmd":"..",...}).
+ *   - stderr: free-form logs.
+ *
+ * Run with node >= 24 (type stripping):
+ *   node interop/js-peer/peer.ts --listen /ip4/127.0.0.1/tcp/0 --muxer mplex
+ *
+ * To add a feature (DHT, pubsub, ...): add services in `buildServices`, stream
+ * handlers in `setupHandlers`, and commands with `registerCommand`.
+ */
+import { createInterface } from 'node:readline'
+import { createLibp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { mplex } from '@libp2p/mplex'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import { generateKeyPair, generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Libp2p, PeerId, IdentifyResult, Stream, PrivateKey, StreamMessageEvent, StreamCloseEvent } from '@libp2p/interface'
+import type { Identify } from '@libp2p/identify'
+import type { Ping } from '@libp2p/ping'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+const ECHO_PROTOCOL = '/echo/1.0.0'
+const RESET_PROTOCOL = '/test/reset/1.0.0'
+const MAX_STREAMS_PER_PROTOCOL = 1024
+const INBOUND_STREAM_TIMEOUT_MS = 120_000
+const STOP_TIMEOUT_MS = 5_000
+
+// ---------------------------------------------------------------- output --
+
+type Json = Record<string, unknown>
+
+function writeLine (obj: Json): void {
+  process.stdout.write(JSON.stringify(obj) + '\n')
+}
+
+function emitEvent (event: string, fields: Json = {}): void {
+  writeLine({ event, ...fields })
+}
+
+function log (...args: unknown[]): void {
+  const parts = args.map(a => a instanceof Error ? (a.stack ?? a.message) : typeof a === 'string' ? a : JSON.stringify(a))
+  process.stderr.write(`[js-peer] ${new Date().toISOString()} ${parts.join(' ')}\n`)
+}
+
+function errorMessage (err: unknown): string {
+  if (err instanceof Error) {
+    return err.name !== 'Error' && !err.message.includes(err.name) ? `${err.name}: ${err.message}` : err.message
+  }
+  return String(err)
+}
+
+// ----------------------------------------------------------------- flags --
+
+interface Config {
+  listen: string[]
+  muxer: 'yamux' | 'mplex'
+  keySeed?: Uint8Array
+  agent?: string
+}
+
+function parseArgs (argv: string[]): Config {
+  const cfg: Config = { listen: [], muxer: 'yamux' }
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i]
+    let value: string | undefined
+    const eq = arg.indexOf('=')
+    if (arg.startsWith('--') && eq !== -1) {
+      value = arg.slice(eq + 1)
+      arg = arg.slice(0, eq)
+    }
+    const next = (): string => {
+      if (value !== undefined) return value
+      const v = argv[++i]
+      if (v === undefined) throw new Error(`${arg} needs a value`)
+      return v
+    }
+    switch (arg) {
+      case '--listen': cfg.listen.push(next()); break
+      case '--muxer': {
+        const m = next()
+        if (m !== 'yamux' && m !== 'mplex') throw new Error(`unknown muxer ${JSON.stringify(m)}`)
+        cfg.muxer = m
+        break
+      }
+      case '--key-seed': {
+        const hex = next().replace(/^0x/, '')
+        if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new Error('--key-seed must be 32 bytes of hex')
+        cfg.keySeed = Uint8Array.from(Buffer.from(hex, 'hex'))
+        break
+      }
+      case '--agent': cfg.agent = next(); break
+      default: throw new Error(`unknown argument ${JSON.stringify(arg)}`)
+    }
+  }
+  if (cfg.listen.length === 0) cfg.listen.push('/ip4/127.0.0.1/tcp/0')
+  return cfg
+}
+
+// --------------------------------------------------------------- helpers --
+
+/** Deterministic echo payload; identical to patternBytes in the go peer. */
+function patternBytes (n: number, index: number): Uint8Array {
+  const buf = new Uint8Array(n + 3)
+  const view = new DataView(buf.buffer)
+  let x = Math.imul(index + 1, 0x9E3779B9) | 0
+  if (x === 0) x = 1
+  for (let i = 0; i < n; i += 4) {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    view.setUint32(i, x >>> 0, true)
+  }
+  return buf.subarray(0, n)
+}
+
+function toBytes (chunk: Uint8Array | Uint8ArrayList): Uint8Array {
+  return chunk instanceof Uint8Array ? chunk : chunk.subarray()
+}
+
+function concat (chunks: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total)
+  let off = 0
+  for (const c of chunks) {
+    out.set(c, off)
+    off += c.byteLength
+  }
+  return out
+}
+
+function compare (got: Uint8Array, want: Uint8Array): string | undefined {
+  const n = Math.min(got.byteLength, want.byteLength)
+  for (let i = 0; i < n; i++) {
+    if (got[i] !== want[i]) {
+      return `echo mismatch: got ${got.byteLength} bytes, want ${want.byteLength}; first difference at offset ${i} (got 0x${got[i].toString(16)}, want 0x${want[i].toString(16)})`
+    }
+  }
+  if (got.byteLength !== want.byteLength) {
+    return `echo mismatch: got ${got.byteLength} bytes, want ${want.byteLength} (common prefix equal)`
+  }
+  return undefined
+}
+
+/**
+ * Iterate over the bytes a stream receives until the remote closes its write
+ * side (return) or the stream is reset/aborted (throw).
+ *
+ * js-libp2p's own `for await (const chunk of stream)` waits for the
+ * 'remoteCloseWrite' event, so it never ends when the remote half-closed
+ * before the iterator was attached (e.g. a 0-byte echo whose FIN arrives with
+ * the protocol negotiation). This reader relies on the 'end'/'close' events
+ * and the `readableEnded` state instead.
+ */
+async function * readChunks (stream: Stream): AsyncGenerator<Uint8Array, void, undefined> {
+  const queue: Uint8Array[] = []
+  let ended = false
+  let error: Error | undefined
+  let wake: (() => void) | undefined
+  const notify = (): void => { const w = wake; wake = undefined; w?.() }
+  const onMessage = (evt: StreamMessageEvent): void => { queue.push(toBytes(evt.data)); notify() }
+  const onEnd = (): void => { ended = true; notify() }
+  const onClose = (evt: StreamCloseEvent): void => {
+    if (evt.error != null) error = evt.error
+    ended = true
+    notify()
+  }
+  stream.addEventListener('message', onMessage)
+  stream.addEventListener('end', onEnd)
+  stream.addEventListener('close', onClose)
+  try {
+    for (;;) {
+      while (queue.length > 0) {
+        const chunk = queue.shift()
+        if (chunk != null) yield chunk
+      }
+      // 'end' is dispatched just before the reset/abort 'close' event, in the
+      // same tick, so by the time we get here both have been seen
+      if (error != null) throw error
+      if (stream.status === 'reset' || stream.status === 'aborted') {
+        throw new Error(`stream ${stream.status}`)
+      }
+      if (ended || (stream.readableEnded && stream.readBufferLength === 0)) return
+      await new Promise<void>((resolve) => { wake = resolve })
+    }
+  } finally {
+    stream.removeEventListener('message', onMessage)
+    stream.removeEventListener('end', onEnd)
+    stream.removeEventListener('close', onClose)
+  }
+}
+
+/** Write all of `data` honouring back-pressure, in chunks of at most 64 KiB. */
+async function sendAll (stream: Stream, data: Uint8Array, signal?: AbortSignal): Promise<void> {
+  const CHUNK = 64 * 1024
+  for (let off = 0; off < data.byteLength; off += CHUNK) {
+    if (!stream.send(data.subarray(off, off + CHUNK))) {
+      await stream.onDrain({ signal })
+    }
+  }
+}
+
+function sleep (ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve() }, ms)
+    const onAbort = (): void => { clearTimeout(t); reject(signal.reason) }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+// ------------------------------------------------------------------ node --
+
+type Services = { identify: Identify, ping: Ping }
+type Node = Libp2p<Services>
+
+function buildServices (): { identify: ReturnType<typeof identify>, ping: ReturnType<typeof ping> } {
+  return {
+    identify: identify(),
+    ping: ping()
+  }
+}
+
+async function createNode (cfg: Config): Promise<Node> {
+  const privateKey: PrivateKey = cfg.keySeed != null
+    ? await generateKeyPairFromSeed('Ed25519', cfg.keySeed)
+    : await generateKeyPair('Ed25519')
+  const node = await createLibp2p({
+    start: false,
+    privateKey,
+    addresses: { listen: cfg.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    // js mplex aborts the whole connection when the remote opens more than
+    // `disconnectThreshold` (default 5) new streams per second; tests open
+    // hundreds, so lift that limit
+    streamMuxers: [cfg.muxer === 'mplex' ? mplex({ disconnectThreshold: 100_000 }) : yamux()],
+    services: buildServices(),
+    connectionManager: {
+      // tests dial a lot from 127.0.0.1; don't rate limit them
+      inboundConnectionThreshold: 10_000,
+      maxIncomingPendingConnections: 1_000
+    },
+    ...(cfg.agent != null ? { nodeInfo: { userAgent: cfg.agent } } : {})
+  })
+  return node
+}
+
+// what identify told us about each peer, plus waiters for peers not seen yet
+const identified = new Map<string, IdentifyResult>()
+const identifyWaiters = new Set<() => void>()
+
+function watchEvents (node: Node): void {
+  node.addEventListener('peer:connect', (evt) => {
+    emitEvent('peer:connect', { peerId: evt.detail.toString() })
+  })
+  node.addEventListener('peer:disconnect', (evt) => {
+    emitEvent('peer:disconnect', { peerId: evt.detail.toString() })
+  })
+  node.addEventListener('peer:identify', (evt) => {
+    identified.set(evt.detail.peerId.toString(), evt.detail)
+    for (const wake of [...identifyWaiters]) wake()
+  })
+}
+
+async function waitIdentify (peer: PeerId, signal: AbortSignal): Promise<IdentifyResult> {
+  const key = peer.toString()
+  for (;;) {
+    const r = identified.get(key)
+    if (r != null) return r
+    signal.throwIfAborted()
+    await new Promise<void>((resolve, reject) => {
+      const wake = (): void => { cleanup(); resolve() }
+      const onAbort = (): void => { cleanup(); reject(new Error(`identify with ${key} did not complete: ${errorMessage(signal.reason)}`)) }
+      const cleanup = (): void => { identifyWaiters.delete(wake); signal.removeEventListener('abort', onAbort) }
+      identifyWaiters.add(wake)
+      signal.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+}
+
+// -------------------------------------------------------- stream handlers --
+
+async function setupHandlers (node: Node): Promise<void> {
+  // copy every byte back; close our write side once the remote closed theirs
+  await node.handle(ECHO_PROTOCOL, async (stream, connection) => {
+    const remote = connection.remotePeer.toString()
+    stream.inactivityTimeout = INBOUND_STREAM_TIMEOUT_MS
+    let total = 0
+    try {
+      for await (const chunk of readChunks(stream)) {
+        total += chunk.byteLength
+        if (!stream.send(chunk)) {
+          await stream.onDrain({ signal: AbortSignal.timeout(INBOUND_STREAM_TIMEOUT_MS) })
+        }
+      }
+      await stream.close({ signal: AbortSignal.timeout(INBOUND_STREAM_TIMEOUT_MS) })
+      emitEvent('echo:done', { peerId: remote, bytes: total })
+    } catch (err) {
+      log(`echo stream from ${remote} failed after ${total} bytes:`, err)
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
+      emitEvent('echo:error', { peerId: remote, bytes: total, error: errorMessage(err) })
+    }
+  }, { maxInboundStreams: MAX_STREAMS_PER_PROTOCOL, maxOutboundStreams: MAX_STREAMS_PER_PROTOCOL })
+
+  // wait for at least one byte, then reset the stream
+  await node.handle(RESET_PROTOCOL, async (stream) => {
+    try {
+      for await (const chunk of readChunks(stream)) {
+        if (chunk.byteLength > 0) break
+      }
+    } catch (err) {
+      log('reset stream: read failed before reset:', err)
+    }
+    stream.abort(new Error('reset by /test/reset/1.0.0 handler'))
+  }, { maxInboundStreams: MAX_STREAMS_PER_PROTOCOL, maxOutboundStreams: MAX_STREAMS_PER_PROTOCOL })
+}
+
+// -------------------------------------------------------------- commands --
+
+interface Request extends Json {
+  id?: unknown
+  cmd?: string
+  timeoutMs?: number
+}
+
+interface CommandContext {
+  node: Node
+  signal: AbortSignal
+  /** set to run something after the reply line has been written */
+  afterReply?: () => void
+}
+
+type CommandFn = (req: Request, ctx: CommandContext) => Promise<Json>
+
+const commands = new Map<string, { fn: CommandFn, timeoutMs: number }>()
+
+function registerCommand (name: string, timeoutMs: number, fn: CommandFn): void {
+  if (commands.has(name)) throw new Error(`duplicate command ${name}`)
+  commands.set(name, { fn, timeoutMs })
+}
+
+function peerArg (req: Request): PeerId {
+  if (typeof req.peer !== 'string' || req.peer === '') throw new Error('missing "peer"')
+  try {
+    return peerIdFromString(req.peer)
+  } catch (err) {
+    throw new Error(`bad peer id ${JSON.stringify(req.peer)}: ${errorMessage(err)}`)
+  }
+}
+
+registerCommand('dial', 30_000, async (req, { node, signal }) => {
+  if (typeof req.addr !== 'string') throw new Error('missing "addr"')
+  const ma = multiaddr(req.addr)
+  if (ma.getComponents().findLast(c => c.name === 'p2p') == null) throw new Error('multiaddr must end with /p2p/<peer id>')
+  const conn = await node.dial(ma, { signal })
+  return { peerId: conn.remotePeer.toString() }
+})
+
+registerCommand('ping', 30_000, async (req, { node, signal }) => {
+  const peer = peerArg(req)
+  const count = typeof req.count === 'number' && req.count > 0 ? req.count : 1
+  const rtts: number[] = []
+  for (let i = 0; i < count; i++) {
+    try {
+      rtts.push(await node.services.ping.ping(peer, { signal }))
+    } catch (err) {
+      throw new Error(`ping failed after ${rtts.length} pings: ${errorMessage(err)}`)
+    }
+  }
+  return { rtts }
+})
+
+registerCommand('identify', 10_000, async (req, { signal }) => {
+  const r = await waitIdentify(peerArg(req), signal)
+  const out: Json = {
+    protocols: r.protocols,
+    listenAddrs: r.listenAddrs.map(a => a.toString()),
+    agentVersion: r.agentVersion ?? '',
+    protocolVersion: r.protocolVersion ?? ''
+  }
+  if (r.observedAddr != null) out.observedAddr = r.observedAddr.toString()
+  return out
+})
+
+registerCommand('connections', 5_000, async (_req, { node }) => {
+  return { peers: node.getPeers().map(p => p.toString()) }
+})
+
+registerCommand('hangup', 10_000, async (req, { node, signal }) => {
+  const peer = peerArg(req)
+  await node.hangUp(peer, { signal })
+  while (node.getConnections(peer).length > 0) {
+    await sleep(20, signal)
+  }
+  return {}
+})
+
+registerCommand('stop', 5_000, async (_req, ctx) => {
+  ctx.afterReply = () => { void shutdown('stop command') }
+  return {}
+})
+
+registerCommand('echo', 120_000, async (req, { node, signal }) => {
+  const peer = peerArg(req)
+  const size = typeof req.bytes === 'number' ? req.bytes : 1024
+  if (!Number.isInteger(size) || size < 0) throw new Error('"bytes" must be an integer >= 0')
+  const streams = typeof req.streams === 'number' && req.streams > 0 ? req.streams : 1
+  const results = await Promise.allSettled(
+    Array.from({ length: streams }, async (_, i) => await echoOnce(node, peer, size, i, signal))
+  )
+  const failures = results.flatMap((r, i) => r.status === 'rejected' ? [`stream ${i}: ${errorMessage(r.reason)}`] : [])
+  if (failures.length > 0) {
+    throw new Error(`${failures.length} of ${streams} echo streams failed; first: ${failures[0]}`)
+  }
+  return { streams, bytes: size }
+})
+
+async function echoOnce (node: Node, peer: PeerId, size: number, index: number, signal: AbortSignal): Promise<void> {
+  const stream = await node.dialProtocol(peer, ECHO_PROTOCOL, { signal })
+  const onAbort = (): void => { stream.abort(new Error(`timed out: ${errorMessage(signal.reason)}`)) }
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    const want = patternBytes(size, index)
+    // start reading before writing so no echoed byte is missed
+    const reading = (async () => {
+      const chunks: Uint8Array[] = []
+      let total = 0
+      for await (const chunk of readChunks(stream)) {
+        chunks.push(chunk)
+        total += chunk.byteLength
+      }
+      return concat(chunks, total)
+    })()
+    const writing = (async () => {
+      await sendAll(stream, want, signal)
+      await stream.close({ signal })
+    })()
+    const [got] = await Promise.all([reading, writing])
+    const mismatch = compare(got, want)
+    if (mismatch != null) throw new Error(mismatch)
+  } catch (err) {
+    stream.abort(err instanceof Error ? err : new Error(String(err)))
+    throw err
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+}
+
+registerCommand('reset', 10_000, async (req, { node, signal }) => {
+  const peer = peerArg(req)
+  const stream = await node.dialProtocol(peer, RESET_PROTOCOL, { signal })
+  let timedOut = false
+  const onAbort = (): void => { timedOut = true; stream.abort(new Error('timed out waiting for reset')) }
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    try {
+      stream.send(new TextEncoder().encode('reset me'))
+    } catch (err) {
+      // the reset may already have arrived: that counts as observing it
+      return { error: `write: ${errorMessage(err)}` }
+    }
+    try {
+      for await (const _ of readChunks(stream)) { /* discard */ }
+    } catch (err) {
+      if (timedOut) throw new Error('no reset observed before timeout')
+      return { error: errorMessage(err) }
+    }
+    if (timedOut) throw new Error('no reset observed before timeout')
+    throw new Error(`stream ended cleanly (status ${stream.status}) instead of being reset`)
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+    if (stream.status === 'open') stream.abort(new Error('reset command done'))
+  }
+})
+
+async function dispatch (node: Node, line: string): Promise<void> {
+  let req: Request
+  try {
+    const parsed: unknown = JSON.parse(line)
+    if (parsed == null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('command must be a JSON object')
+    req = parsed as Request
+  } catch (err) {
+    log('bad command line', line, err)
+    writeLine({ id: null, ok: false, error: `invalid JSON: ${errorMessage(err)}` })
+    return
+  }
+  const id = req.id ?? null
+  const spec = typeof req.cmd === 'string' ? commands.get(req.cmd) : undefined
+  if (spec == null) {
+    writeLine({ id, ok: false, error: `unknown command ${JSON.stringify(req.cmd)}` })
+    return
+  }
+  const timeoutMs = typeof req.timeoutMs === 'number' && req.timeoutMs > 0 ? req.timeoutMs : spec.timeoutMs
+  const ctx: CommandContext = { node, signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), stopController.signal]) }
+  const start = Date.now()
+  try {
+    const res = await spec.fn(req, ctx)
+    writeLine({ ...res, id, ok: true })
+  } catch (err) {
+    log(`command ${String(req.cmd)} (id ${JSON.stringify(id)}) failed after ${Date.now() - start} ms:`, err)
+    writeLine({ id, ok: false, error: errorMessage(err) })
+  }
+  ctx.afterReply?.()
+}
+
+// ------------------------------------------------------------- lifecycle --
+
+const stopController = new AbortController()
+let nodeRef: Node | undefined
+let stopping: Promise<void> | undefined
+
+function shutdown (why: string): Promise<void> {
+  stopping ??= (async () => {
+    log(`stopping (${why})`)
+    stopController.abort(new Error('node stopping'))
+    const timer = setTimeout(() => {
+      log('node.stop() timed out, exiting anyway')
+      process.exit(0)
+    }, STOP_TIMEOUT_MS)
+    try {
+      await nodeRef?.stop()
+    } catch (err) {
+      log('error while stopping node:', err)
+    }
+    clearTimeout(timer)
+    process.exit(0)
+  })()
+  return stopping
+}
+
+async function main (): Promise<void> {
+  let cfg: Config
+  try {
+    cfg = parseArgs(process.argv.slice(2))
+  } catch (err) {
+    log(`error: ${errorMessage(err)}`)
+    process.exit(2)
+  }
+
+  process.on('SIGINT', () => { void shutdown('SIGINT') })
+  process.on('SIGTERM', () => { void shutdown('SIGTERM') })
+  process.on('unhandledRejection', (err) => { log('unhandled rejection:', err) })
+
+  const node = await createNode(cfg)
+  nodeRef = node
+  watchEvents(node)
+  await setupHandlers(node)
+  await node.start()
+
+  emitEvent('ready', {
+    peerId: node.peerId.toString(),
+    addrs: node.getMultiaddrs().map(a => a.toString())
+  })
+
+  const rl = createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false })
+  rl.on('line', (line) => {
+    if (line.trim() === '') return
+    void dispatch(node, line)
+  })
+  rl.on('close', () => { void shutdown('stdin closed') })
+}
+
+main().catch((err) => {
+  log('fatal:', err)
+  process.exit(1)
+})
