@@ -65,9 +65,6 @@ export class TcpConnection extends AbstractStream implements RawConnection {
     socket.on('drain', this.#onDrain)
   }
 
-  /** Bytes Node holds for this socket that the kernel has not taken yet. */
-  get writableLength (): number { return this.#socket.writableLength }
-
   override toString (): string {
     return `tcp ${this.direction} ${this.remoteAddr.toString()}`
   }
