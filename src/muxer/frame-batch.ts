@@ -1,0 +1,143 @@
+/**
+ * Coalesces the frames a muxer writes into one buffer per flush, so the layer below (Noise,
+ * TCP) sees few, large writes instead of a 12-byte header followed by a payload for every frame.
+ *
+ * Frame headers are written into a scratch buffer that is reused across flushes (its bytes are
+ * always copied out), payloads are kept by reference until the flush copies them. A flush
+ * happens on the next microtask, or at once when `flushThreshold` bytes are waiting, so the
+ * amount held here is bounded. When the connection reports backpressure the batch marks
+ * itself `blocked` and calls `onDrain` once the connection can take more; muxer streams check
+ * `blocked` before handing over more data.
+ */
+import type { ByteStream } from '../interface/stream.ts'
+
+export interface FrameBatchEvents {
+  /** The connection was above its high-water mark and can take more data again. */
+  onDrain(): void
+  /** Writing to the connection failed; the muxer must tear down. */
+  onError(err: Error): void
+}
+
+export class FrameBatch {
+  readonly #conn: ByteStream
+  readonly #events: FrameBatchEvents
+  readonly #flushThreshold: number
+  #scratch = new Uint8Array(512)
+  #scratchLength = 0
+  /** Payloads and the scratch offset each one follows. */
+  #payloads: Uint8Array[] = []
+  #payloadAt: number[] = []
+  #pendingBytes = 0
+  #scheduled = false
+  #blocked = false
+  #closed = false
+  readonly #flushTask = (): void => {
+    this.#scheduled = false
+    this.flush()
+  }
+
+  constructor (conn: ByteStream, events: FrameBatchEvents, flushThreshold: number = 256 * 1024) {
+    this.#conn = conn
+    this.#events = events
+    this.#flushThreshold = flushThreshold
+  }
+
+  /** True while the connection is above its high-water mark: data senders should wait. */
+  get blocked (): boolean { return this.#blocked }
+  get pendingBytes (): number { return this.#pendingBytes }
+
+  /**
+   * Reserves `length` header bytes; write them into `scratch` at the returned offset before
+   * calling anything else on the batch (a later reserve may replace `scratch`).
+   */
+  reserve (length: number): number {
+    const offset = this.#scratchLength
+    const needed = offset + length
+    if (needed > this.#scratch.length) {
+      const grown = new Uint8Array(Math.max(needed, this.#scratch.length * 2))
+      grown.set(this.#scratch.subarray(0, offset))
+      this.#scratch = grown
+    }
+    this.#scratchLength = needed
+    this.#pendingBytes += length
+    return offset
+  }
+
+  get scratch (): Uint8Array { return this.#scratch }
+
+  /** Appends a payload (kept by reference until the flush, so it must not change). */
+  payload (chunk: Uint8Array): void {
+    if (chunk.length === 0) return
+    this.#payloads.push(chunk)
+    this.#payloadAt.push(this.#scratchLength)
+    this.#pendingBytes += chunk.length
+  }
+
+  /** Call after each complete frame: schedules or performs the flush. */
+  commit (): void {
+    if (this.#pendingBytes >= this.#flushThreshold) {
+      this.flush()
+    } else if (!this.#scheduled) {
+      this.#scheduled = true
+      queueMicrotask(this.#flushTask)
+    }
+  }
+
+  /** Writes everything pending to the connection now. */
+  flush (): void {
+    const total = this.#pendingBytes
+    if (total === 0 || this.#closed) return
+    const out = new Uint8Array(total)
+    const scratch = this.#scratch
+    const payloads = this.#payloads
+    const payloadAt = this.#payloadAt
+    let scratchPos = 0
+    let outPos = 0
+    for (let i = 0; i < payloads.length; i++) {
+      const at = payloadAt[i]
+      if (at > scratchPos) {
+        out.set(scratch.subarray(scratchPos, at), outPos)
+        outPos += at - scratchPos
+        scratchPos = at
+      }
+      out.set(payloads[i], outPos)
+      outPos += payloads[i].length
+    }
+    if (this.#scratchLength > scratchPos) out.set(scratch.subarray(scratchPos, this.#scratchLength), outPos)
+    this.#scratchLength = 0
+    this.#pendingBytes = 0
+    payloads.length = 0
+    payloadAt.length = 0
+
+    let ok: boolean
+    try {
+      ok = this.#conn.send(out)
+    } catch (err) {
+      this.close()
+      this.#events.onError(err as Error)
+      return
+    }
+    if (!ok && !this.#blocked) {
+      this.#blocked = true
+      this.#conn.drain().then(() => {
+        this.#blocked = false
+        if (!this.#closed) this.#events.onDrain()
+      }, (err: Error) => {
+        if (this.#closed) return
+        this.close()
+        this.#events.onError(err)
+      })
+    }
+  }
+
+  /** Drops anything pending; later frames are ignored. */
+  close (): void {
+    this.#closed = true
+    this.#scratchLength = 0
+    this.#pendingBytes = 0
+    this.#payloads.length = 0
+    this.#payloadAt.length = 0
+  }
+
+  get closed (): boolean { return this.#closed }
+}
