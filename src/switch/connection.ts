@@ -72,6 +72,7 @@ export class SwitchConnection implements Connection {
   readonly #log: Logger
   #status: ConnectionStatus = 'open'
   #closing: Promise<void> | undefined
+  #released: Promise<void> | undefined
   readonly #inboundCounts = new Map<string, number>()
   readonly #outboundCounts = new Map<string, number>()
 
@@ -189,7 +190,7 @@ export class SwitchConnection implements Connection {
   }
 
   close (options: AbortOptions = {}): Promise<void> {
-    if (this.#status === 'closed') return Promise.resolve()
+    if (this.#status === 'closed') return this.#released ?? Promise.resolve()
     if (this.#closing !== undefined) return this.#closing
     this.#status = 'closing'
     this.#closing = (async () => {
@@ -203,6 +204,7 @@ export class SwitchConnection implements Connection {
         deadline.clear()
       }
       this.#finish()
+      await this.#released
     })()
     return this.#closing
   }
@@ -230,14 +232,18 @@ export class SwitchConnection implements Connection {
 
   /**
    * The muxer closed its side; give the transport a moment to finish the TCP FIN exchange,
-   * then make sure the socket is gone even if the remote never answers.
+   * then make sure the socket is gone even if the remote never answers. `close()` resolves
+   * only once the socket is released.
    */
   #releaseTransport (): void {
     const raw = this.#raw
-    if (raw.status !== 'open' && raw.status !== 'closing') return
+    if (raw.status !== 'open' && raw.status !== 'closing') {
+      this.#released = Promise.resolve()
+      return
+    }
     const timer = setTimeout(() => { raw.abort(new ConnectionClosedError('the connection closed')) }, this.#closeTimeout)
     // The socket itself keeps the process alive while it lives; this timer must not.
     if (typeof timer === 'object' && 'unref' in timer) timer.unref()
-    void raw.closed.then(() => { clearTimeout(timer) })
+    this.#released = raw.closed.then(() => { clearTimeout(timer) })
   }
 }

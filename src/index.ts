@@ -1,0 +1,60 @@
+/**
+ * ts-libp2p, the front door: `createLibp2p()` and the public types, plus the factories that
+ * run everywhere (Noise, plaintext, Yamux, Mplex, identify, ping, echo, datastores).
+ * Node-only components live behind their own modules (e.g. src/transport/tcp.ts) so browser
+ * bundles never pull in Node built-ins; createLibp2p picks TCP by default in Node.js.
+ *
+ * ```ts
+ * const node = await createLibp2p({ addresses: { listen: ['/ip4/0.0.0.0/tcp/0'] } })
+ * node.addEventListener('peer:connect', evt => { console.log('connected', evt.detail.toString()) })
+ * const stream = await node.dialProtocol(multiaddr('/ip4/1.2.3.4/tcp/4001/p2p/12D3KooW...'), '/echo/1.0.0')
+ * ```
+ */
+export { createLibp2p } from './node/create.ts'
+export type { DefaultServiceFactories } from './node/create.ts'
+export { Libp2pNode } from './node/libp2p.ts'
+export type { NodeStatus } from './node/libp2p.ts'
+export type { Libp2pOptions, ConnectionManagerConfig, ServiceFactories, ServiceFactoryOf, ServicesOf, ServiceDeclarations, Factory, ComponentFactoryInput } from './node/options.ts'
+export { TypedEventEmitter } from './node/events.ts'
+
+export { KEEP_ALIVE } from './switch/connection-manager.ts'
+export type { ConnectionManagerOptions } from './switch/connection-manager.ts'
+export type { AddressesConfig } from './switch/address-manager.ts'
+export { DialError } from './switch/errors.ts'
+export type { DialAttemptFailure } from './switch/errors.ts'
+
+export * from './util/errors.ts'
+
+export type { AbortOptions, Direction } from './interface/common.ts'
+export type { Connection, ConnectionStatus, ConnectionTimeline, ConnectionLimits, NewStreamOptions } from './interface/connection.ts'
+export type { ConnectionGater } from './interface/connection-gater.ts'
+export type { Datastore, DatastoreQuery, Pair } from './interface/datastore.ts'
+export type { KeyType, PrivateKey, PublicKey } from './interface/keys.ts'
+export type { StreamMuxer, StreamMuxerFactory, StreamMuxerInit } from './interface/muxer.ts'
+export type {
+  AddressManager, ConnectionManager, DialOptions, DialTarget, IdentifyResult, Libp2p, Libp2pEvents, NodeComponents, NodeInfo,
+  PeerUpdate, Registrar, ServiceFactory, Startable, StreamHandler, StreamHandlerOptions, Topology, TypedEvents
+} from './interface/node.ts'
+export type { PeerId } from './interface/peer-id.ts'
+export type { Address, Peer, PeerData, PeerStore, Tag } from './interface/peer-store.ts'
+export type { ConnectionEncrypter, SecuredConnection, SecureOptions } from './interface/security.ts'
+export type { ByteStream, DirectionStatus, Stream, StreamStatus } from './interface/stream.ts'
+export type { Listener, ListenerInit, RawConnection, Transport } from './interface/transport.ts'
+
+export { generateKeyPair, generateKeyPairFromSeed, privateKeyFromProtobuf, privateKeyToProtobuf, publicKeyFromProtobuf, publicKeyToProtobuf } from './crypto/index.ts'
+export { peerIdFromPrivateKey, peerIdFromPublicKey, peerIdFromString, isPeerId } from './peer/peer-id.ts'
+export { multiaddr, isMultiaddr } from '@multiformats/multiaddr'
+export type { Multiaddr } from '@multiformats/multiaddr'
+
+export { noise } from './security/noise/index.ts'
+export { plaintext } from './security/plaintext.ts'
+export { yamux } from './muxer/yamux/index.ts'
+export { mplex } from './muxer/mplex/index.ts'
+export { identify } from './protocols/identify/index.ts'
+export type { IdentifyService, IdentifyOptions } from './protocols/identify/index.ts'
+export { ping } from './protocols/ping/index.ts'
+export type { PingService, PingOptions } from './protocols/ping/index.ts'
+export { echo } from './protocols/echo/index.ts'
+export type { EchoService, EchoOptions } from './protocols/echo/index.ts'
+export { MemoryDatastore, createDatastore } from './store/index.ts'
+export { PersistentPeerStore } from './peer-store/index.ts'

@@ -1,0 +1,9 @@
+/** The shape of the per-runtime defaults (src/node/defaults-node.ts, defaults-web.ts). */
+import type { Libp2pOptions, ServiceFactories } from './options.ts'
+
+export interface Defaults {
+  transports(): NonNullable<Libp2pOptions['transports']>
+  connectionEncrypters(): NonNullable<Libp2pOptions['connectionEncrypters']>
+  streamMuxers(): NonNullable<Libp2pOptions['streamMuxers']>
+  services(): ServiceFactories
+}

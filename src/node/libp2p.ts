@@ -1,0 +1,310 @@
+/**
+ * The node: builds the components (keys, peer store, switch, services) from the options,
+ * starts and stops them in order, and exposes the public Libp2p API.
+ *
+ * Lifecycle: start() opens the switch, starts services (dependencies first), listens, then
+ * calls afterStart(). stop() stops services (reverse order), closes listeners, closes every
+ * connection (gracefully, bounded, then aborted) and clears every timer the switch owns, so a
+ * stopped node holds no socket, timer or listener.
+ */
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { isMultiaddr } from '@multiformats/multiaddr'
+import type { AbortOptions } from '../interface/common.ts'
+import type { Connection, NewStreamOptions } from '../interface/connection.ts'
+import type { ConnectionGater } from '../interface/connection-gater.ts'
+import type { Datastore } from '../interface/datastore.ts'
+import type { PrivateKey } from '../interface/keys.ts'
+import type { DialOptions, DialTarget, Libp2p, Libp2pEvents, NodeComponents, NodeInfo, Startable, StreamHandler, StreamHandlerOptions } from '../interface/node.ts'
+import type { PeerId } from '../interface/peer-id.ts'
+import type { PeerStore } from '../interface/peer-store.ts'
+import type { Stream } from '../interface/stream.ts'
+import { peerIdFromPrivateKey, peerIdFromString } from '../peer/peer-id.ts'
+import { PersistentPeerStore } from '../peer-store/index.ts'
+import { MemoryDatastore } from '../store/memory.ts'
+import { DefaultAddressManager } from '../switch/address-manager.ts'
+import { peerIdStringOf, withoutPeerId } from '../switch/address-utils.ts'
+import { DefaultConnectionManager } from '../switch/connection-manager.ts'
+import { debounce } from '../switch/debounce.ts'
+import type { Debounced } from '../switch/debounce.ts'
+import { DefaultRegistrar } from '../switch/registrar.ts'
+import { TransportManager } from '../switch/transport-manager.ts'
+import { Upgrader } from '../switch/upgrader.ts'
+import { InvalidParametersError, NotStartedError } from '../util/errors.ts'
+import { logger } from '../util/logger.ts'
+import type { Logger } from '../util/logger.ts'
+import { TypedEventEmitter } from './events.ts'
+import type { ComponentFactoryInput, Factory, Libp2pOptions, ServiceDeclarations, ServiceFactories, ServicesOf } from './options.ts'
+import type { Defaults } from './defaults.ts'
+
+const VERSION = '0.1.0'
+/** Bursts of address/protocol changes become one 'self:peer:update'. */
+const SELF_UPDATE_DEBOUNCE_MS = 10
+
+function runtimeName (): string {
+  const g = globalThis as { process?: { versions?: { node?: string } }, navigator?: { userAgent?: string } }
+  if (g.process?.versions?.node !== undefined) return `node/${g.process.versions.node}`
+  return 'browser'
+}
+
+function build<T> (factory: Factory<T>, components: ComponentFactoryInput): T {
+  return typeof factory === 'function' ? (factory as (c: ComponentFactoryInput) => T)(components) : factory
+}
+
+interface ServiceEntry { name: string, instance: unknown }
+
+export type NodeStatus = 'starting' | 'started' | 'stopping' | 'stopped'
+
+export class Libp2pNode<Services extends Record<string, unknown> = Record<string, unknown>> extends TypedEventEmitter<Libp2pEvents> implements Libp2p<Services> {
+  readonly peerId: PeerId
+  readonly services: Services
+  readonly peerStore: PeerStore
+  readonly components: NodeComponents & { connectionGater: ConnectionGater, services: Record<string, unknown> }
+  readonly connectionManager: DefaultConnectionManager
+  readonly registrar: DefaultRegistrar
+  readonly addressManager: DefaultAddressManager
+  readonly transportManager: TransportManager
+  readonly #serviceOrder: ServiceEntry[]
+  readonly #selfUpdate: Debounced
+  readonly #log: Logger
+  #status: NodeStatus = 'stopped'
+
+  constructor (privateKey: PrivateKey, options: Libp2pOptions, defaults: Defaults) {
+    super()
+    this.peerId = peerIdFromPrivateKey(privateKey)
+    this.#log = logger('libp2p')
+    const nodeInfo: NodeInfo = {
+      name: options.nodeInfo?.name ?? 'ts-libp2p',
+      version: options.nodeInfo?.version ?? VERSION,
+      userAgent: options.nodeInfo?.userAgent ?? `${options.nodeInfo?.name ?? 'ts-libp2p'}/${options.nodeInfo?.version ?? VERSION} ${runtimeName()}`
+    }
+    const datastore: Datastore = options.datastore ?? new MemoryDatastore()
+    const connectionGater = options.connectionGater ?? {}
+    const base: ComponentFactoryInput = {
+      peerId: this.peerId,
+      privateKey,
+      nodeInfo,
+      events: this,
+      datastore,
+      connectionGater,
+      logger: (name: string) => logger(name)
+    }
+    this.#selfUpdate = debounce(() => {
+      if (this.#status === 'started') this.safeDispatch('self:peer:update', { peerId: this.peerId })
+    }, SELF_UPDATE_DEBOUNCE_MS)
+
+    this.peerStore = options.peerStore !== undefined
+      ? build(options.peerStore, base)
+      : new PersistentPeerStore({
+        datastore,
+        peerId: this.peerId,
+        onPeerUpdate: (peer) => {
+          if (!peer.id.equals(this.peerId)) this.safeDispatch('peer:update', { peerId: peer.id })
+        }
+      })
+
+    const cmOptions = options.connectionManager ?? {}
+    let connectionManager: DefaultConnectionManager | undefined
+    this.registrar = new DefaultRegistrar({
+      events: this,
+      peerStore: this.peerStore,
+      getConnections: peerId => connectionManager?.getConnections(peerId) ?? [],
+      onProtocolsChange: () => { this.#selfUpdate() }
+    })
+    this.transportManager = new TransportManager({
+      transports: (options.transports ?? defaults.transports()).map(f => build(f, base)),
+      onConnection: raw => {
+        if (connectionManager === undefined) raw.abort(new NotStartedError())
+        else connectionManager.acceptIncoming(raw)
+      },
+      onListenersChange: () => { this.#selfUpdate() }
+    })
+    this.addressManager = new DefaultAddressManager({
+      ...options.addresses,
+      peerId: this.peerId,
+      getBoundAddrs: () => this.transportManager.getAddrs(),
+      onChange: () => { this.#selfUpdate() }
+    })
+    const upgrader = new Upgrader({
+      connectionEncrypters: (options.connectionEncrypters ?? defaults.connectionEncrypters()).map(f => build(f, base)),
+      streamMuxers: (options.streamMuxers ?? defaults.streamMuxers()).map(f => build(f, base)),
+      registrar: this.registrar,
+      connectionGater,
+      inboundUpgradeTimeout: cmOptions.inboundUpgradeTimeout,
+      outboundUpgradeTimeout: cmOptions.outboundUpgradeTimeout,
+      streamNegotiationTimeout: cmOptions.protocolNegotiationTimeout,
+      connectionCloseTimeout: cmOptions.connectionCloseTimeout,
+      onConnectionClose: connection => { connectionManager?.onConnectionClose(connection) }
+    })
+    connectionManager = new DefaultConnectionManager({
+      ...cmOptions,
+      peerId: this.peerId,
+      events: this,
+      peerStore: this.peerStore,
+      upgrader,
+      transports: this.transportManager,
+      connectionGater,
+      getOwnAddrs: () => [...this.transportManager.getAddrs(), ...this.addressManager.getAddresses()]
+    })
+    this.connectionManager = connectionManager
+
+    this.components = {
+      ...base,
+      registrar: this.registrar,
+      connectionManager,
+      peerStore: this.peerStore,
+      addressManager: this.addressManager,
+      services: {}
+    }
+    this.#serviceOrder = this.#buildServices(options.services ?? defaults.services())
+    this.services = this.components.services as Services
+  }
+
+  /** Instantiates services in declaration order, then checks and orders their dependencies. */
+  #buildServices (factories: ServiceFactories): ServiceEntry[] {
+    const entries: ServiceEntry[] = []
+    for (const [name, factory] of Object.entries(factories)) {
+      if (typeof factory !== 'function') throw new InvalidParametersError(`service "${name}" must be a factory function, e.g. ${name}()`)
+      const instance = factory(this.components)
+      this.components.services[name] = instance
+      entries.push({ name, instance })
+    }
+    const provided = new Map<string, string>()
+    for (const { name, instance } of entries) {
+      provided.set(name, name)
+      for (const capability of declarations(instance).serviceCapabilities ?? []) provided.set(capability, name)
+    }
+    const missing: string[] = []
+    for (const { name, instance } of entries) {
+      for (const dependency of declarations(instance).serviceDependencies ?? []) {
+        if (!provided.has(dependency)) missing.push(`service "${name}" requires "${dependency}"`)
+      }
+    }
+    if (missing.length > 0) {
+      throw new InvalidParametersError(`missing service dependencies: ${missing.join('; ')}. Add services that provide them to the \`services\` option.`)
+    }
+    // Dependencies first (depth-first), declaration order otherwise; cycles keep declaration order.
+    const ordered: ServiceEntry[] = []
+    const visiting = new Set<string>()
+    const byName = new Map(entries.map(e => [e.name, e]))
+    const visit = (entry: ServiceEntry): void => {
+      if (ordered.includes(entry) || visiting.has(entry.name)) return
+      visiting.add(entry.name)
+      for (const dependency of declarations(entry.instance).serviceDependencies ?? []) {
+        const provider = byName.get(provided.get(dependency) ?? '')
+        if (provider !== undefined) visit(provider)
+      }
+      visiting.delete(entry.name)
+      ordered.push(entry)
+    }
+    entries.forEach(visit)
+    return ordered
+  }
+
+  get status (): NodeStatus { return this.#status }
+
+  async start (): Promise<void> {
+    if (this.#status !== 'stopped') return
+    this.#status = 'starting'
+    this.#log('starting %s', this.peerId)
+    try {
+      this.registrar.start()
+      this.connectionManager.start()
+      for (const { instance } of this.#serviceOrder) await (instance as Startable).start?.()
+      const listen = this.addressManager.getListenAddrs()
+      if (listen.length > 0) {
+        await this.transportManager.listen(listen)
+        this.safeDispatch('transport:listening', this.transportManager.getAddrs())
+      }
+      for (const { instance } of this.#serviceOrder) await (instance as Startable).afterStart?.()
+    } catch (err) {
+      this.#log.error('start failed: %s', err)
+      this.#status = 'started'
+      await this.stop().catch(() => {})
+      throw err
+    }
+    this.#status = 'started'
+    this.safeDispatch('start', undefined)
+    this.#selfUpdate()
+  }
+
+  async stop (): Promise<void> {
+    if (this.#status !== 'started') return
+    this.#status = 'stopping'
+    this.#log('stopping %s', this.peerId)
+    for (const { name, instance } of [...this.#serviceOrder].reverse()) {
+      try {
+        await (instance as Startable).stop?.()
+      } catch (err) {
+        this.#log.error('service %s failed to stop: %s', name, err)
+      }
+    }
+    await this.transportManager.close()
+    await this.connectionManager.stop()
+    this.registrar.stop()
+    this.#selfUpdate.cancel()
+    this.#status = 'stopped'
+    this.safeDispatch('stop', undefined)
+  }
+
+  async dial (target: DialTarget, options?: DialOptions): Promise<Connection> {
+    this.#assertStarted()
+    return await this.connectionManager.openConnection(target, options)
+  }
+
+  async dialProtocol (target: DialTarget, protocols: string | string[], options: DialOptions & NewStreamOptions = {}): Promise<Stream> {
+    const list = typeof protocols === 'string' ? [protocols] : protocols
+    if (list.length === 0) throw new InvalidParametersError('dialProtocol needs at least one protocol')
+    const connection = await this.dial(target, options)
+    return await connection.newStream(list, options)
+  }
+
+  async hangUp (target: PeerId | Multiaddr, options?: AbortOptions): Promise<void> {
+    if (isMultiaddr(target)) {
+      const id = peerIdStringOf(target)
+      if (id !== undefined) {
+        await this.connectionManager.closeConnections(peerIdFromString(id), options)
+        return
+      }
+      const bare = withoutPeerId(target).toString()
+      await Promise.all(this.connectionManager.getConnections()
+        .filter(c => withoutPeerId(c.remoteAddr).toString() === bare)
+        .map(async c => { await c.close(options).catch(err => { c.abort(err) }) }))
+      return
+    }
+    await this.connectionManager.closeConnections(target, options)
+  }
+
+  async handle (protocols: string | string[], handler: StreamHandler, options?: StreamHandlerOptions): Promise<void> {
+    for (const protocol of typeof protocols === 'string' ? [protocols] : protocols) this.registrar.handle(protocol, handler, options)
+  }
+
+  async unhandle (protocols: string | string[]): Promise<void> {
+    for (const protocol of typeof protocols === 'string' ? [protocols] : protocols) this.registrar.unhandle(protocol)
+  }
+
+  getConnections (peerId?: PeerId): Connection[] {
+    return this.connectionManager.getConnections(peerId)
+  }
+
+  getPeers (): PeerId[] {
+    return this.connectionManager.getPeers()
+  }
+
+  getMultiaddrs (): Multiaddr[] {
+    return this.addressManager.getAddresses()
+  }
+
+  getProtocols (): string[] {
+    return this.registrar.getProtocols()
+  }
+
+  #assertStarted (): void {
+    if (this.#status !== 'started') throw new NotStartedError(`the node is ${this.#status}`)
+  }
+}
+
+function declarations (instance: unknown): ServiceDeclarations {
+  return typeof instance === 'object' && instance !== null ? instance as ServiceDeclarations : {}
+}
+
+export type { ServicesOf }

@@ -1,0 +1,71 @@
+/**
+ * Options of `createLibp2p` (names follow js-libp2p, so a js-libp2p configuration reads the
+ * same here). Every component is given as a factory `(components) => component`, called once
+ * with the node's components; a ready instance is accepted too.
+ */
+import type { ConnectionEncrypter } from '../interface/security.ts'
+import type { ConnectionGater } from '../interface/connection-gater.ts'
+import type { Datastore } from '../interface/datastore.ts'
+import type { PrivateKey } from '../interface/keys.ts'
+import type { StreamMuxerFactory } from '../interface/muxer.ts'
+import type { NodeComponents, NodeInfo } from '../interface/node.ts'
+import type { PeerStore } from '../interface/peer-store.ts'
+import type { Transport } from '../interface/transport.ts'
+import type { AddressesConfig } from '../switch/address-manager.ts'
+import type { ConnectionManagerOptions } from '../switch/connection-manager.ts'
+
+/** What component factories (transports, encrypters, muxers, peer store) receive. */
+export type ComponentFactoryInput = Omit<NodeComponents, 'connectionManager' | 'registrar' | 'addressManager' | 'peerStore'> & { connectionGater: ConnectionGater }
+
+export type Factory<T> = ((components: ComponentFactoryInput) => T) | T
+
+/** A service factory; it receives the node's components plus the services built before it. */
+export type ServiceFactoryOf<S> = (components: NodeComponents & { services: Record<string, unknown> }) => S
+
+export type ServiceFactories = Record<string, ServiceFactoryOf<unknown>>
+
+/** `{ identify: identify() }` -> `{ identify: IdentifyService }` */
+export type ServicesOf<F extends ServiceFactories> = { [K in keyof F]: ReturnType<F[K]> }
+
+/**
+ * Optional declarations on a service instance. `serviceDependencies` names services (by key
+ * in `services`) or capabilities that must be present; `serviceCapabilities` names what this
+ * service provides (e.g. '@libp2p/identify'). createLibp2p fails fast when one is missing.
+ */
+export interface ServiceDeclarations {
+  readonly serviceDependencies?: readonly string[]
+  readonly serviceCapabilities?: readonly string[]
+}
+
+export interface ConnectionManagerConfig extends ConnectionManagerOptions {
+  /** Connections the node tries to keep (reserved for discovery/autodial; not enforced yet). */
+  minConnections?: number
+  /** Whole inbound upgrade (security + muxer), in ms (default 10 s). */
+  inboundUpgradeTimeout?: number
+  /** Whole outbound upgrade, in ms (default 10 s; a dial's addressDialTimeout also bounds it). */
+  outboundUpgradeTimeout?: number
+  /** multistream-select on each new stream, in ms (default 10 s). */
+  protocolNegotiationTimeout?: number
+  /** Graceful close of one connection before it is aborted, in ms (default 5 s). */
+  connectionCloseTimeout?: number
+}
+
+export interface Libp2pOptions<F extends ServiceFactories = ServiceFactories> {
+  /** The node's identity (default: a new Ed25519 key). */
+  privateKey?: PrivateKey
+  addresses?: AddressesConfig
+  transports?: Array<Factory<Transport>>
+  connectionEncrypters?: Array<Factory<ConnectionEncrypter>>
+  streamMuxers?: Array<Factory<StreamMuxerFactory>>
+  /** Named services; without this option the node runs identify and ping. */
+  services?: F
+  /** Where the peer store persists (default: in memory). Open it before starting the node. */
+  datastore?: Datastore
+  /** A peer store instance (default: PersistentPeerStore over `datastore`). */
+  peerStore?: Factory<PeerStore>
+  connectionGater?: ConnectionGater
+  connectionManager?: ConnectionManagerConfig
+  nodeInfo?: Partial<NodeInfo>
+  /** Start the node before createLibp2p resolves (default true). */
+  start?: boolean
+}
