@@ -295,7 +295,7 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
   }
 
   getProtocols (): string[] {
-    return this.registrar.getProtocols()
+    return [...this.registrar.getProtocols()]
   }
 
   #assertStarted (): void {

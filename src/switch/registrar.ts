@@ -38,6 +38,7 @@ export interface RegistrarInit {
 export class DefaultRegistrar implements Registrar {
   readonly #init: RegistrarInit
   readonly #handlers = new Map<string, HandlerEntry>()
+  #protocolList: string[] | undefined
   readonly #topologies = new Map<string, Map<string, TopologyEntry>>()
   #nextTopologyId = 0
   #started = false
@@ -72,15 +73,21 @@ export class DefaultRegistrar implements Registrar {
     const maxOutboundStreams = options.maxOutboundStreams ?? DEFAULT_MAX_OUTBOUND_STREAMS
     if (!(maxInboundStreams >= 0) || !(maxOutboundStreams >= 0)) throw new InvalidParametersError('stream limits must be >= 0')
     this.#handlers.set(protocol, { handler, options: { ...options, maxInboundStreams, maxOutboundStreams } })
+    this.#protocolList = undefined
     this.#init.onProtocolsChange?.()
   }
 
   unhandle (protocol: string): void {
-    if (this.#handlers.delete(protocol)) this.#init.onProtocolsChange?.()
+    if (!this.#handlers.delete(protocol)) return
+    this.#protocolList = undefined
+    this.#init.onProtocolsChange?.()
   }
 
   getProtocols (): string[] {
-    return [...this.#handlers.keys()].sort()
+    // Every inbound stream asks for this list; rebuild it only when handlers change. Callers
+    // must not mutate it.
+    this.#protocolList ??= [...this.#handlers.keys()].sort()
+    return this.#protocolList
   }
 
   getHandler (protocol: string): HandlerEntry | undefined {
