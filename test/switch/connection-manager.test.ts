@@ -244,6 +244,19 @@ describe('connection manager and dialer', () => {
     assert.equal(b.cm.getConnections().length, 2)
   })
 
+  it('drops inbound connections beyond maxIncomingPendingConnections', async () => {
+    const net = new PipeNetwork()
+    const b = await makeSwitch(net, { maxIncomingPendingConnections: 2, inboundConnectionThreshold: 100 })
+    const transport = net.transport()
+    // raw connections that never start the upgrade stay pending
+    const silent = await Promise.all([0, 1, 2].map(async () => await transport.dial(b.addr)))
+    await silent[2].closed
+    assert.equal(silent[2].status, 'reset')
+    assert.equal(silent[0].status, 'open')
+    assert.equal(silent[1].status, 'open')
+    for (const s of silent) s.abort(new Error('done'))
+  })
+
   it('stop() closes every connection and refuses new dials', async () => {
     const net = new PipeNetwork()
     const a = await makeSwitch(net)

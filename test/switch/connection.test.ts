@@ -160,6 +160,26 @@ describe('SwitchConnection', () => {
     cb.abort(new Error('done'))
   })
 
+  it('resets an inbound stream that sends garbage instead of multistream-select', async () => {
+    const { ca, cb, regB } = await connectPair()
+    regB.handle('/echo/1.0.0', echo)
+    const a = await makePeer()
+    const [ra, rb] = rawPair()
+    const target = new SwitchConnection({
+      remotePeer: a.peerId, remoteAddr: rb.remoteAddr, direction: 'inbound', encryption: '/none',
+      rawConnection: rb, securedConnection: rb, muxerFactory: frameMuxer(), registrar: regB
+    })
+    const muxerA = new FrameMuxer('/frame/1.0.0', ra, { direction: 'outbound', onIncomingStream: () => {} })
+    const garbage = muxerA.newStream()
+    garbage.send(crypto.getRandomValues(new Uint8Array(2048)))
+    await garbage.closed
+    assert.equal(garbage.status, 'reset')
+    assert.equal(target.status, 'open')
+    target.abort(new Error('done'))
+    ca.abort(new Error('done'))
+    assert.ok(cb !== undefined)
+  })
+
   it('outbound negotiation is bounded by the signal', async () => {
     const { ca, rb } = await connectPair()
     // make B deaf: its raw connection stops delivering

@@ -145,4 +145,27 @@ describe('Upgrader', () => {
     ])
     assert.equal((outbound as PromiseRejectedResult).reason.code, 'ERR_CONNECTION_DENIED')
   })
+
+  describe('hostile input on an inbound upgrade', () => {
+    const cases: Array<[string, Uint8Array[], boolean]> = [
+      ['random bytes', [crypto.getRandomValues(new Uint8Array(4096))], false],
+      ['an oversized mss message', [Uint8Array.of(0xff, 0x7f), new Uint8Array(100_000)], false],
+      ['a truncated mss header', [Uint8Array.of(0x13, 0x2f, 0x6d)], true],
+      ['a varint that never ends', [new Uint8Array(64).fill(0xff)], false]
+    ]
+    for (const [name, chunks, thenEnd] of cases) {
+      it(`fails with a typed error on ${name} and aborts the raw connection`, async () => {
+        const b = await makePeer()
+        const [ra, rb] = rawPair()
+        const upgrade = upgrader(b.peerId, { timeout: 2000 }).upgradeInbound(rb)
+        for (const chunk of chunks) ra.send(chunk)
+        if (thenEnd) await ra.closeWrite()
+        const err = await upgrade.then(() => undefined, (e: Error) => e)
+        assert.ok(err !== undefined)
+        assert.equal(typeof (err as { code?: unknown }).code, 'string', String(err))
+        assert.notEqual((err as { code?: unknown }).code, 'ERR_TIMEOUT', 'fails on the input, not by waiting')
+        assert.equal(rb.status, 'aborted')
+      })
+    }
+  })
 })
