@@ -18,6 +18,7 @@ import type { ConnectionManager, DialOptions, DialTarget, Libp2pEvents, TypedEve
 import type { PeerId } from '../interface/peer-id.ts'
 import type { PeerStore } from '../interface/peer-store.ts'
 import type { RawConnection } from '../interface/transport.ts'
+import { raceSignal } from '../util/abort.ts'
 import { ConnectionDeniedError, NotStartedError } from '../util/errors.ts'
 import { logger } from '../util/logger.ts'
 import { Deadline } from './deadline.ts'
@@ -107,9 +108,11 @@ export class DefaultConnectionManager implements ConnectionManager {
     this.#inboundController.abort(new NotStartedError('the node is stopping'))
     const deadline = new Deadline(this.#init.stopTimeout ?? DEFAULT_STOP_TIMEOUT)
     try {
+      // One budget for the whole stop: close() includes waiting for the transport's FIN
+      // exchange, which the signal alone does not bound.
       await Promise.all(this.getConnections().map(async c => {
         try {
-          await c.close({ signal: deadline.signal })
+          await raceSignal(c.close({ signal: deadline.signal }), deadline.signal)
         } catch (err) {
           c.abort(err as Error)
         }

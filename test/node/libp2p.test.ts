@@ -152,6 +152,19 @@ describe('two nodes over TCP', () => {
     await assert.rejects(c.dial(b.getMultiaddrs()[0]), (err: DialError) => err.errors[0].error.name === 'ConnectionDeniedError')
   })
 
+  it('stop() is bounded even when a remote never finishes its streams', async () => {
+    const a = await makeNode({ connectionManager: { stopTimeout: 300 } })
+    const b = await makeNode()
+    await b.handle('/hold/1.0.0', () => { /* never closes or reads */ })
+    const stream = await a.dialProtocol(b.getMultiaddrs()[0], '/hold/1.0.0')
+    await stream.write(utf8Encode('x'))
+    const started = Date.now()
+    await a.stop()
+    assert.ok(Date.now() - started < 3000, `stop took ${Date.now() - started} ms`)
+    assert.equal(a.getConnections().length, 0)
+    assert.notEqual(stream.status, 'open')
+  })
+
   it('topologies hear about peers that identify with the protocol', async () => {
     const a = await makeNode()
     const b = await makeNode()
