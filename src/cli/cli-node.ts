@@ -1,0 +1,51 @@
+/**
+ * The nodes the CLI runs: a long-lived one for `start` (persistent identity and peer store,
+ * identify + ping, optional echo and bootstrap) and a throwaway one for `ping`/`identify`
+ * (fresh key, memory store, no listener).
+ */
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Datastore } from '../interface/datastore.ts'
+import type { PrivateKey } from '../interface/keys.ts'
+import { createLibp2p } from '../index.ts'
+import { identify } from '../protocols/identify/index.ts'
+import { ping } from '../protocols/ping/index.ts'
+import { echo } from '../protocols/echo/index.ts'
+import { bootstrap } from '../discovery/bootstrap.ts'
+import { MemoryDatastore } from '../store/index.ts'
+import type { ServiceFactories } from '../node/options.ts'
+
+export interface CliNodeInit {
+  privateKey: PrivateKey
+  datastore: Datastore
+  listen: Multiaddr[]
+  bootstrap: Multiaddr[]
+  echo: boolean
+}
+
+/** Not started: the caller starts it once its signal handlers are in place. */
+export async function createCliNode (init: CliNodeInit) {
+  const services: ServiceFactories = { identify: identify(), ping: ping() }
+  if (init.echo) services.echo = echo()
+  if (init.bootstrap.length > 0) services.bootstrap = bootstrap({ list: init.bootstrap })
+  return await createLibp2p({
+    privateKey: init.privateKey,
+    datastore: init.datastore,
+    addresses: { listen: init.listen.map(a => a.toString()) },
+    services,
+    start: false
+  })
+}
+
+/** A node that only dials: for one-shot commands against a remote peer. */
+export async function createEphemeralNode (options: { timeout: number }) {
+  return await createLibp2p({
+    datastore: new MemoryDatastore(),
+    addresses: { listen: [] },
+    services: {
+      // identified explicitly by the `identify` command, not on every connection
+      identify: identify({ runOnConnectionOpen: false, timeout: options.timeout }),
+      ping: ping({ timeout: options.timeout })
+    },
+    start: false
+  })
+}

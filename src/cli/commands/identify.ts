@@ -1,0 +1,40 @@
+/** `ts-libp2p identify MA`: prints what a peer says about itself, as one JSON object. */
+import { parseArgs } from 'node:util'
+import type { Command } from '../cli.ts'
+import { parseMultiaddr, parsePositiveInt, UsageError } from '../args.ts'
+import { createEphemeralNode } from '../cli-node.ts'
+
+export const identifyCommand: Command = {
+  help: `Usage: ts-libp2p identify MA [--timeout MS]
+
+Connects to MA with a throwaway identity, runs /ipfs/id/1.0.0 and prints one JSON object:
+{"peerId","protocols","listenAddrs","observedAddr","agentVersion","protocolVersion"}.
+
+Options:
+  --timeout MS  budget for connecting and identifying (default 10000)
+  -h, --help    show this help`,
+  async run (argv) {
+    const { values, positionals } = parseArgs({ args: argv, options: { timeout: { type: 'string' } }, strict: true, allowPositionals: true })
+    if (positionals.length !== 1) throw new UsageError('identify needs exactly one multiaddr')
+    const target = parseMultiaddr(positionals[0])
+    const timeout = parsePositiveInt(values.timeout, 'timeout', 10_000)
+    const node = await createEphemeralNode({ timeout })
+    try {
+      await node.start()
+      const signal = AbortSignal.timeout(timeout)
+      const connection = await node.dial(target, { signal })
+      const result = await node.services.identify.identify(connection, { signal })
+      process.stdout.write(JSON.stringify({
+        peerId: result.peerId.toString(),
+        protocols: result.protocols,
+        listenAddrs: result.listenAddrs.map(a => a.toString()),
+        observedAddr: result.observedAddr?.toString(),
+        agentVersion: result.agentVersion,
+        protocolVersion: result.protocolVersion
+      }) + '\n')
+      return 0
+    } finally {
+      await node.stop()
+    }
+  }
+}

@@ -1,0 +1,45 @@
+/** `ts-libp2p ping MA`: pings a peer from a throwaway node, one JSON line per ping. */
+import { parseArgs } from 'node:util'
+import type { Command } from '../cli.ts'
+import { parseMultiaddr, parsePositiveInt, UsageError } from '../args.ts'
+import { createEphemeralNode } from '../cli-node.ts'
+
+export const pingCommand: Command = {
+  help: `Usage: ts-libp2p ping MA [--count N] [--interval MS] [--timeout MS]
+
+Connects to MA (ideally ending in /p2p/<peer id>) with a throwaway identity and sends /ipfs/ping
+requests on one stream, printing one line of JSON per ping: {"seq":1,"rttMs":0.41}.
+Exits 0 when every ping succeeded, 1 with a one-line reason on stderr otherwise.
+
+Options:
+  --count N      number of pings (default 1)
+  --interval MS  pause between pings (default 1000)
+  --timeout MS   budget for the connection and for each ping (default 10000)
+  -h, --help     show this help`,
+  async run (argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { count: { type: 'string' }, interval: { type: 'string' }, timeout: { type: 'string' } },
+      strict: true,
+      allowPositionals: true
+    })
+    if (positionals.length !== 1) throw new UsageError('ping needs exactly one multiaddr')
+    const target = parseMultiaddr(positionals[0])
+    const count = parsePositiveInt(values.count, 'count', 1)
+    const interval = parsePositiveInt(values.interval, 'interval', 1000, true)
+    const timeout = parsePositiveInt(values.timeout, 'timeout', 10_000)
+    const node = await createEphemeralNode({ timeout })
+    try {
+      await node.start()
+      const connection = await node.dial(target, { signal: AbortSignal.timeout(timeout) })
+      for (let seq = 1; seq <= count; seq++) {
+        if (seq > 1 && interval > 0) await new Promise(resolve => setTimeout(resolve, interval))
+        const rtt = await node.services.ping.ping(connection, { signal: AbortSignal.timeout(timeout) })
+        process.stdout.write(JSON.stringify({ seq, rttMs: Math.round(rtt * 1000) / 1000 }) + '\n')
+      }
+      return 0
+    } finally {
+      await node.stop()
+    }
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * `ts-libp2p start`: runs a node until SIGINT/SIGTERM. Once listening it prints one JSON line
+ * `{"peerId":...,"addrs":[...]}` on stdout (scripts wait for that line), then serves identify
+ * and ping (and echo with --echo), keeping bootstrap peers connected.
+ */
+import { parseArgs } from 'node:util'
+import type { Command } from '../cli.ts'
+import { dataDirFrom, DEFAULT_DATA_DIR, parseMultiaddr } from '../args.ts'
+import { loadOrCreateIdentity } from '../identity-node.ts'
+import { createCliNode } from '../cli-node.ts'
+import { createDatastore } from '../../store/index.ts'
+
+const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/0'
+/** After this long a stop that hangs is abandoned (exit code 1). */
+const STOP_TIMEOUT_MS = 10_000
+
+export const startCommand: Command = {
+  help: `Usage: ts-libp2p start [--listen MA]... [--bootstrap MA]... [--data-dir DIR] [--echo]
+
+Starts a node. When it is listening, prints one line of JSON on stdout:
+  {"peerId":"12D3KooW...","addrs":["/ip4/127.0.0.1/tcp/4001/p2p/12D3KooW..."]}
+then serves identify and ping (and echo with --echo) until SIGINT or SIGTERM, when it stops
+cleanly and exits 0. The identity and the peer store persist in the data directory, so a
+restarted node keeps its peer id and the peers it learned.
+
+Options:
+  --listen MA      address to listen on, repeatable (default ${DEFAULT_LISTEN})
+  --bootstrap MA   peer to stay connected to (MA ends in /p2p/<id>), repeatable
+  --data-dir DIR   identity and peer store directory (default ./${DEFAULT_DATA_DIR})
+  --echo           also serve /echo/1.0.0
+  -h, --help       show this help`,
+  async run (argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        listen: { type: 'string', multiple: true },
+        bootstrap: { type: 'string', multiple: true },
+        'data-dir': { type: 'string' },
+        echo: { type: 'boolean', default: false }
+      },
+      strict: true,
+      allowPositionals: false
+    })
+    const listen = (values.listen ?? [DEFAULT_LISTEN]).map(a => parseMultiaddr(a, 'listen address'))
+    const bootstrapList = (values.bootstrap ?? []).map(a => parseMultiaddr(a, 'bootstrap address'))
+    const dataDir = dataDirFrom(values['data-dir'])
+
+    const privateKey = await loadOrCreateIdentity(dataDir)
+    const datastore = createDatastore(dataDir)
+    await datastore.open?.()
+    const node = await createCliNode({ privateKey, datastore, listen, bootstrap: bootstrapList, echo: values.echo })
+    let stopping = false
+    const stopped = new Promise<number>((resolve) => {
+      const onSignal = (signal: NodeJS.Signals): void => {
+        if (stopping) {
+          process.stderr.write(`ts-libp2p: ${signal} again, exiting without a clean stop\n`)
+          process.exit(1)
+        }
+        stopping = true
+        const timer = setTimeout(() => {
+          process.stderr.write('ts-libp2p: the node did not stop in time\n')
+          process.exit(1)
+        }, STOP_TIMEOUT_MS)
+        timer.unref()
+        node.stop()
+          .then(async () => { await datastore.close?.() })
+          .then(() => { resolve(0) }, (err: Error) => {
+            process.stderr.write(`ts-libp2p: stopping failed: ${err.message}\n`)
+            resolve(1)
+          })
+      }
+      process.on('SIGINT', onSignal)
+      process.on('SIGTERM', onSignal)
+    })
+    try {
+      await node.start()
+    } catch (err) {
+      await node.stop().catch(() => {})
+      await datastore.close?.()
+      throw err
+    }
+    process.stdout.write(JSON.stringify({ peerId: node.peerId.toString(), addrs: node.getMultiaddrs().map(a => a.toString()) }) + '\n')
+    return await stopped
+  }
+}
