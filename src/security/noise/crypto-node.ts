@@ -97,5 +97,9 @@ export const noiseCrypto: NoiseCrypto = {
 
   createAead (key: Uint8Array): Aead {
     return new NodeAead(key)
+  },
+
+  allocUnsafe (size: number): Uint8Array {
+    return Buffer.allocUnsafe(size)
   }
 }

@@ -56,5 +56,9 @@ export const noiseCrypto: NoiseCrypto = {
 
   createAead (key: Uint8Array): Aead {
     return new NobleAead(key)
+  },
+
+  allocUnsafe (size: number): Uint8Array {
+    return new Uint8Array(size)
   }
 }

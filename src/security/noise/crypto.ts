@@ -31,6 +31,8 @@ export interface NoiseCrypto {
   /** Noise HKDF with two outputs: HKDF-SHA256(salt = chainingKey, ikm, info = ""), 64 bytes split. */
   hkdf(chainingKey: Uint8Array, ikm: Uint8Array): [Uint8Array, Uint8Array]
   createAead(key: Uint8Array): Aead
+  /** A buffer whose every byte the caller overwrites (Node skips the zero-fill). */
+  allocUnsafe(size: number): Uint8Array
 }
 
 /** True when all 32 bytes are zero: a DH with a low-order point, which Noise peers reject. */

@@ -106,7 +106,10 @@ export class Noise implements ConnectionEncrypter {
       signal: options.signal
     })
     const secured: NoiseSecuredConnection = {
-      conn: new NoiseConnection(conn, result.send, result.receive, { highWaterMark: this.#init.highWaterMark }),
+      conn: new NoiseConnection(conn, result.send, result.receive, {
+        highWaterMark: this.#init.highWaterMark,
+        allocUnsafe: this.#crypto.allocUnsafe
+      }),
       remotePeer: result.remotePeer,
       remotePublicKey: result.remotePublicKey as PublicKey,
       remoteExtensions: result.remoteExtensions,

@@ -23,13 +23,18 @@ const DEFAULT_HIGH_WATER_MARK = 256 * 1024
 export interface NoiseConnectionOptions {
   /** Decrypted bytes buffered for the reader before the raw connection is paused. */
   highWaterMark?: number
+  /** Allocates frame buffers that are fully overwritten (the crypto backend's allocUnsafe). */
+  allocUnsafe?: (size: number) => Uint8Array
 }
+
+const allocZeroed = (size: number): Uint8Array => new Uint8Array(size)
 
 export class NoiseConnection extends AbstractStream {
   readonly #raw: ByteStream
   readonly #sender: CipherState
   readonly #receiver: CipherState
   readonly #highWaterMark: number
+  readonly #allocUnsafe: (size: number) => Uint8Array
   #pumping = false
   #waitingForDrain = false
   /** Length of the frame being received, or -1 while its 2-byte header is incomplete. */
@@ -46,6 +51,7 @@ export class NoiseConnection extends AbstractStream {
     this.#sender = sender
     this.#receiver = receiver
     this.#highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK
+    this.#allocUnsafe = options.allocUnsafe ?? allocZeroed
     this.#pump()
   }
 
@@ -135,7 +141,7 @@ export class NoiseConnection extends AbstractStream {
       for (let offset = 0; offset < chunk.length; offset += MAX_PLAINTEXT_LENGTH) {
         const part = chunk.subarray(offset, Math.min(offset + MAX_PLAINTEXT_LENGTH, chunk.length))
         const sealedLength = part.length + TAG_LENGTH
-        const frame = new Uint8Array(2 + sealedLength)
+        const frame = this.#allocUnsafe(2 + sealedLength)
         frame[0] = sealedLength >>> 8
         frame[1] = sealedLength & 0xff
         this.#sender.sealInto(part, frame, 2)
