@@ -232,3 +232,19 @@ test('an aborted signal stops select', async () => {
   controller.abort(new Error('stop'))
   await assert.rejects(selecting, /stop/)
 })
+
+test('lazy select: random answers give typed errors on read, never a hang', async () => {
+  let seed = 1234
+  const random = (): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed }
+  for (let i = 0; i < 200; i++) {
+    const input = new Uint8Array(random() % 48)
+    for (let j = 0; j < input.length; j++) input[j] = random() & 0xff
+    const bytes = i % 2 === 0 ? encodeMessages(HEADER_BYTES, input) : input
+    const [dialer, listener] = duplexPair()
+    const stream = lazySelect(dialer, '/p')
+    await listener.write(bytes)
+    await listener.closeWrite()
+    const result = await stream.read().then(() => undefined, (err: unknown) => err)
+    assert.ok(result instanceof Libp2pError, `case ${i}: ${String(result)}`)
+  }
+})

@@ -184,3 +184,25 @@ test('noise: handshake payload codec round-trips and rejects garbage with Invali
     try { decodeHandshakePayload(bytes) } catch (err) { assert.ok(err instanceof InvalidMessageError, String(err)) }
   }
 })
+
+test('noise: a clean close on both sides closes the raw connections too', async () => {
+  const { a, b, rawA, rawB } = await securedPair()
+  await a.conn.write(Uint8Array.of(1))
+  assert.deepEqual(await b.conn.read(), Uint8Array.of(1))
+  await Promise.all([a.conn.close(), b.conn.close()])
+  await Promise.all([a.conn.closed, b.conn.closed, rawA.closed, rawB.closed])
+  assert.equal(rawA.status, 'closed')
+  assert.equal(rawB.status, 'closed')
+  assert.equal(a.conn.error, undefined)
+})
+
+test('noise: closeRead while a frame is half received does not reset the connection', async () => {
+  const { a, b, rawA } = await securedPair()
+  rawA.send(Uint8Array.of(0x01, 0x00, 1, 2, 3)) // the start of a 256-byte frame
+  await b.conn.write(Uint8Array.of(9))
+  b.conn.closeRead()
+  assert.equal(b.conn.status, 'open')
+  assert.deepEqual(await a.conn.read(), Uint8Array.of(9))
+  await b.conn.closeWrite()
+  assert.equal(b.conn.error, undefined)
+})
