@@ -6,10 +6,10 @@
  * frames through the abstract hooks.
  *
  * Teardown rules (the same for both protocols):
- * - `close()`: stops new streams (`onClosing`, yamux sends GoAway), half-closes every stream so
- *   everything written so far is flushed, waits for the remote to finish its side of every
- *   stream (all bounded by `closeTimeout` and the caller's signal), then closes the
- *   connection. Streams whose remote had finished writing keep their unread bytes; the rest
+ * - `close()`: stops new streams (`onClosing`), half-closes every stream so everything
+ *   written so far is flushed, waits for the remote to finish its side of every stream (all
+ *   bounded by `closeTimeout` and the caller's signal), then says goodbye (`onClosed`, yamux
+ *   sends GoAway) and closes the connection. Streams whose remote had finished writing keep their unread bytes; the rest
  *   are reset.
  * - `abort(err)`: every stream fails at once, the connection is aborted.
  * - The connection ends (EOF) or fails: like close / abort respectively, without GoAway.
@@ -76,8 +76,14 @@ export abstract class MuxerBase<S extends MuxedStream> implements StreamMuxer {
   protected abstract onChunk (chunk: Uint8Array): void
   /** Every stream the muxer still tracks. */
   protected abstract streamList (): Iterable<S>
-  /** Graceful close started: tell the remote no new streams are welcome (yamux GoAway). */
+  /** Graceful close started: new streams are refused from now on. */
   protected onClosing (): void {}
+  /**
+   * Graceful close: every stream is finished or reset, the connection closes next (yamux sends
+   * GoAway here, not in onClosing: js-libp2p stops answering once it sees GoAway, so streams
+   * still draining would never get its FIN and the close would stall until closeTimeout).
+   */
+  protected onClosed (): void {}
   /** The remote broke the protocol; the muxer may tell it why before the connection closes. */
   protected onProtocolError (_err: Error): void {}
   /**
@@ -188,6 +194,7 @@ export abstract class MuxerBase<S extends MuxedStream> implements StreamMuxer {
     if ((this.#status as MuxerStatus) === 'closed') return
     this.#status = 'closed'
     this.#releaseStreams(new StreamResetError('the connection was closed'), true)
+    this.onClosed()
     this.batch.flush()
     this.batch.close()
     await this.#closeConnection(signal)

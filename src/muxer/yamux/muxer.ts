@@ -360,7 +360,7 @@ export class YamuxMuxer extends MuxerBase<YamuxStream> implements YamuxStreamHos
 
   // ---- teardown ---------------------------------------------------------------------------
 
-  protected override onClosing (): void {
+  protected override onClosed (): void {
     writeHeader(this.batch, FrameType.GoAway, 0, 0, GoAwayCode.Normal)
     this.batch.commit()
   }
