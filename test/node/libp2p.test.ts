@@ -113,6 +113,23 @@ describe('two nodes over TCP', () => {
     assert.equal(b.getConnections().length, 0)
   })
 
+  it('hangUp by multiaddr closes the connections to that peer', async () => {
+    const a = await makeNode()
+    const b = await makeNode()
+    await a.dial(b.getMultiaddrs()[0])
+    await a.hangUp(b.getMultiaddrs()[0])
+    assert.equal(a.getConnections().length, 0)
+  })
+
+  it('announces configured addresses instead of bound ones, minus noAnnounce', async () => {
+    const a = await makeNode({
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'], announce: ['/dns4/a.example/tcp/4001', '/ip4/5.6.7.8/tcp/4001'], noAnnounce: ['/ip4/5.6.7.8/tcp/4001'] }
+    })
+    assert.deepEqual(a.getMultiaddrs().map(String), [`/dns4/a.example/tcp/4001/p2p/${a.peerId}`])
+    assert.equal(a.addressManager.getListenAddrs().length, 1)
+    assert.equal(a.transportManager.getAddrs().length, 1)
+  })
+
   it('maxInboundStreams is enforced per connection', async () => {
     const a = await makeNode()
     const b = await makeNode()
