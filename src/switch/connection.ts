@@ -108,6 +108,8 @@ export class SwitchConnection implements Connection {
     if (this.limits !== undefined && options.runOnLimitedConnection !== true) {
       throw new LimitExceededError(`connection ${this.id} is limited; pass runOnLimitedConnection to open ${list.join(', ')} on it`)
     }
+    // With one candidate the limit is known up front: fail before opening anything.
+    if (list.length === 1) this.#checkOutboundLimit(list[0], options)
     const deadline = new Deadline(this.#negotiationTimeout, options.signal, `negotiating ${list.join(', ')} timed out after ${this.#negotiationTimeout} ms`)
     let stream: Stream | undefined
     try {
@@ -119,11 +121,7 @@ export class SwitchConnection implements Connection {
       } else {
         protocol = await select(stream, list, { signal: deadline.signal })
       }
-      const limit = options.maxOutboundStreams ?? this.#registrar.getHandler(protocol)?.options.maxOutboundStreams ?? DEFAULT_MAX_OUTBOUND_STREAMS
-      const open = this.#outboundCounts.get(protocol) ?? 0
-      if (open >= limit) {
-        throw new LimitExceededError(`too many outbound ${protocol} streams on connection ${this.id}: limit ${limit}`)
-      }
+      this.#checkOutboundLimit(protocol, options)
       stream.protocol = protocol
       this.#track(this.#outboundCounts, protocol, stream)
       return stream
@@ -132,6 +130,13 @@ export class SwitchConnection implements Connection {
       throw err
     } finally {
       deadline.clear()
+    }
+  }
+
+  #checkOutboundLimit (protocol: string, options: NewStreamOptions): void {
+    const limit = options.maxOutboundStreams ?? this.#registrar.getHandler(protocol)?.options.maxOutboundStreams ?? DEFAULT_MAX_OUTBOUND_STREAMS
+    if ((this.#outboundCounts.get(protocol) ?? 0) >= limit) {
+      throw new LimitExceededError(`too many outbound ${protocol} streams on connection ${this.id}: limit ${limit}`)
     }
   }
 
