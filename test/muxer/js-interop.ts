@@ -21,7 +21,7 @@ import { StreamResetError } from '../../src/util/errors.ts'
 import { Inbox, echo, readAll, testData, writeAll } from './helpers.ts'
 
 /** A node:net socket as our ByteStream, just enough for these tests. */
-class SocketStream extends AbstractStream {
+export class SocketStream extends AbstractStream {
   readonly #socket: Socket
   constructor (socket: Socket) {
     super()
@@ -47,7 +47,7 @@ class SocketStream extends AbstractStream {
   }
 }
 
-async function socketPair (): Promise<{ dialer: Socket, listener: Socket, close(): void }> {
+export async function socketPair (): Promise<{ dialer: Socket, listener: Socket, close(): void }> {
   const server = createServer({ allowHalfOpen: true })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   const port = (server.address() as { port: number }).port
