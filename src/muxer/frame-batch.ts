@@ -92,6 +92,13 @@ export class FrameBatch {
 
   /** Call after each complete frame: schedules or performs the flush. */
   commit (): void {
+    if (this.#closed) {
+      this.#scratchLength = 0
+      this.#pendingBytes = 0
+      this.#payloads.length = 0
+      this.#payloadAt.length = 0
+      return
+    }
     if (this.#pendingBytes >= this.#flushThreshold) {
       this.flush()
     } else if (!this.#scheduled) {

@@ -152,7 +152,8 @@ export function jsInteropTests (name: string, ourFactory: () => StreamMuxerFacto
           await Promise.all(sizes.map(async (size, i) => {
             const s = await peers.ours.newStream()
             const data = testData(size, i + 1)
-            const [, got] = await Promise.all([writeAll(s, data, 64 * 1024), readAll(s)])
+            // 1 MiB writes make frames as large as our sender allows.
+            const [, got] = await Promise.all([writeAll(s, data, 1024 * 1024), readAll(s)])
             assert.equal(got.length, data.length, `stream of ${size}`)
             assert.ok(Buffer.from(got).equals(data), `stream of ${size}`)
           }))
