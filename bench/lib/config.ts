@@ -1,0 +1,125 @@
+/**
+ * Benchmark settings from flags and environment (flags win). The defaults are the full run;
+ * `--quick` / BENCH_QUICK=1 shrinks every size for a smoke run.
+ *
+ *   --quick                      BENCH_QUICK=1       tiny sizes, for tests
+ *   --repeat N                   BENCH_REPEAT        repetitions of each repeated figure (3)
+ *   --bytes SIZE                 BENCH_BYTES         one-stream transfer each way (1GiB)
+ *   --warmup SIZE                BENCH_WARMUP        unmeasured transfer per stack first (64MiB)
+ *   --setup N                    BENCH_SETUP         fresh connections per setup figure (200)
+ *   --streams N                  BENCH_STREAMS       stream opens + 1-byte echoes (1000)
+ *   --concurrent-streams N       BENCH_CONCURRENT_STREAMS  (100)
+ *   --concurrent-bytes SIZE      BENCH_CONCURRENT_BYTES    per stream (10MiB)
+ *   --idle N                     BENCH_IDLE          idle connections for memory (1000)
+ *   --memory-repeat N            BENCH_MEMORY_REPEAT fresh process pairs for memory (2)
+ *   --cipher-bytes SIZE          BENCH_CIPHER_BYTES  ChaCha20-Poly1305 volume per mode (1GiB)
+ *   --chunk SIZE                 BENCH_CHUNK         application write size (64KiB)
+ *   --sides ts,js,raw            BENCH_SIDES
+ *   --stacks a,b                 BENCH_STACKS        noise+yamux,noise+mplex,plaintext+yamux
+ *   --only s1,s2                 BENCH_ONLY          sections: cipher,throughput,streams,concurrent,setup,memory
+ *   --out DIR                    BENCH_OUT           where latest.json/latest.md go (bench/results)
+ *   --debug                      BENCH_DEBUG=1       copy the peers' stderr to ours
+ * SIZE accepts a plain byte count or a KiB/MiB/GiB suffix: 512KiB, 1GiB.
+ */
+import { fileURLToPath } from 'node:url'
+
+export const SIDES = ['ts', 'js', 'raw'] as const
+export type Side = typeof SIDES[number]
+export const STACKS = ['noise+yamux', 'noise+mplex', 'plaintext+yamux'] as const
+export const SECTIONS = ['cipher', 'throughput', 'streams', 'concurrent', 'setup', 'memory'] as const
+export type Section = typeof SECTIONS[number]
+
+export interface BenchConfig {
+  quick: boolean
+  repeat: number
+  transferBytes: number
+  warmupBytes: number
+  setupCount: number
+  streamCount: number
+  concurrentStreams: number
+  concurrentBytes: number
+  idleConnections: number
+  memoryRepeat: number
+  cipherBytes: number
+  chunkSize: number
+  /** Noise's largest plaintext per frame: 65535 bytes minus the 16-byte tag. */
+  cipherFrame: number
+  sides: Side[]
+  stacks: string[]
+  sections: Section[]
+  outDir: string
+  debug: boolean
+}
+
+const KiB = 1024
+const MiB = 1024 * KiB
+const GiB = 1024 * MiB
+
+export function parseSize (text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB)?$/i.exec(text.trim())
+  if (match === null) throw new Error(`bad size ${JSON.stringify(text)} (use e.g. 1048576, 512KiB, 1GiB)`)
+  const unit = (match[2] ?? 'B').toLowerCase()
+  const factor = unit === 'gib' ? GiB : unit === 'mib' ? MiB : unit === 'kib' ? KiB : 1
+  return Math.round(Number(match[1]) * factor)
+}
+
+function parseCount (text: string, name: string): number {
+  const n = Number(text)
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(text)}`)
+  return n
+}
+
+function parseList<T extends string> (text: string, allowed: readonly T[], name: string): T[] {
+  const items = text.split(',').map(s => s.trim()).filter(s => s !== '')
+  for (const item of items) if (!allowed.includes(item as T)) throw new Error(`${name}: unknown ${JSON.stringify(item)} (known: ${allowed.join(', ')})`)
+  return items as T[]
+}
+
+export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): BenchConfig {
+  const flags = new Map<string, string>()
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    if (!arg.startsWith('--')) throw new Error(`unexpected argument ${JSON.stringify(arg)}`)
+    const name = arg.slice(2)
+    if (name === 'quick' || name === 'debug') { flags.set(name, '1'); continue }
+    const value = argv[++i]
+    if (value === undefined) throw new Error(`${arg} needs a value`)
+    flags.set(name, value)
+  }
+  const known = new Set(['quick', 'debug', 'repeat', 'bytes', 'warmup', 'setup', 'streams', 'concurrent-streams', 'concurrent-bytes', 'idle', 'memory-repeat', 'cipher-bytes', 'chunk', 'sides', 'stacks', 'only', 'out'])
+  for (const name of flags.keys()) if (!known.has(name)) throw new Error(`unknown flag --${name}`)
+  const get = (flag: string): string | undefined => flags.get(flag) ?? env[`BENCH_${flag.toUpperCase().replaceAll('-', '_')}`]
+
+  const quick = get('quick') === '1'
+  const size = (flag: string, full: number, small: number): number => {
+    const text = get(flag)
+    return text !== undefined ? parseSize(text) : quick ? small : full
+  }
+  const count = (flag: string, full: number, small: number): number => {
+    const text = get(flag)
+    return text !== undefined ? parseCount(text, `--${flag}`) : quick ? small : full
+  }
+  const sides = get('sides')
+  const stacks = get('stacks')
+  const only = get('only')
+  return {
+    quick,
+    repeat: count('repeat', 3, 2),
+    transferBytes: size('bytes', GiB, MiB),
+    warmupBytes: size('warmup', 64 * MiB, 256 * KiB),
+    setupCount: count('setup', 200, 5),
+    streamCount: count('streams', 1000, 10),
+    concurrentStreams: count('concurrent-streams', 100, 10),
+    concurrentBytes: size('concurrent-bytes', 10 * MiB, 64 * KiB),
+    idleConnections: count('idle', 1000, 5),
+    memoryRepeat: count('memory-repeat', 2, 1),
+    cipherBytes: size('cipher-bytes', GiB, MiB),
+    chunkSize: size('chunk', 64 * KiB, 64 * KiB),
+    cipherFrame: 65535 - 16,
+    sides: sides !== undefined ? parseList(sides, SIDES, '--sides') : [...SIDES],
+    stacks: stacks !== undefined ? parseList(stacks, STACKS, '--stacks') : [...STACKS],
+    sections: only !== undefined ? parseList(only, SECTIONS, '--only') : [...SECTIONS],
+    outDir: get('out') ?? fileURLToPath(new URL('../results/', import.meta.url)),
+    debug: get('debug') === '1'
+  }
+}

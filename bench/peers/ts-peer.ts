@@ -1,0 +1,228 @@
+/**
+ * ts-libp2p benchmark peer (server or client role), driven by bench/run.ts through the
+ * JSON-line loop of peer-loop.ts.
+ *
+ *   node --expose-gc bench/peers/ts-peer.ts --role server --stack noise+yamux --identify 1
+ *   node --expose-gc bench/peers/ts-peer.ts --role client --stack noise+yamux --identify 1 --addr /ip4/...
+ *
+ * The data path uses the library's fast API: synchronous `send()` with `drain()` only on
+ * back-pressure, and pull `read()`.
+ */
+import { createLibp2p, identify, mplex, multiaddr, noise, ping, plaintext, yamux } from '../../src/index.ts'
+import type { Connection, Libp2pOptions, Multiaddr, ServiceFactories, Stream } from '../../src/index.ts'
+import type { Libp2pNode } from '../../src/node/libp2p.ts'
+import type { PingService } from '../../src/protocols/ping/index.ts'
+import { tcp } from '../../src/transport/tcp.ts'
+import { intField, log, parseFlags, requireFlag, runPeer } from './peer-loop.ts'
+import type { Command, Json } from './peer-loop.ts'
+import { ECHO_PROTOCOL, elapsedMs, encodeHeader, HeaderReader, MAX_STREAMS, payloadBlock, TRANSFER_PROTOCOL } from './wire.ts'
+
+const SIDE = 'ts'
+const flags = parseFlags(process.argv.slice(2))
+const role = requireFlag(flags, 'role')
+const stackName = requireFlag(flags, 'stack')
+const withIdentify = flags.get('identify') === '1'
+const chunkSize = Number(flags.get('chunk') ?? 65536)
+
+const stacks: Record<string, Pick<Libp2pOptions, 'connectionEncrypters' | 'streamMuxers'>> = {
+  'noise+yamux': { connectionEncrypters: [noise()], streamMuxers: [yamux()] },
+  'noise+mplex': { connectionEncrypters: [noise()], streamMuxers: [mplex()] },
+  'plaintext+yamux': { connectionEncrypters: [plaintext()], streamMuxers: [yamux()] }
+}
+
+type Node = Libp2pNode<Record<string, unknown>>
+let node: Node
+let connection: Connection | undefined
+let serverAddr: Multiaddr | undefined
+
+async function start (): Promise<Json> {
+  const stack = stacks[stackName]
+  if (stack === undefined) throw new Error(`unknown stack ${stackName}`)
+  const services: ServiceFactories = withIdentify ? { ping: ping(), identify: identify() } : { ping: ping() }
+  node = await createLibp2p({
+    addresses: { listen: role === 'server' ? ['/ip4/127.0.0.1/tcp/0'] : [] },
+    transports: [tcp()],
+    ...stack,
+    services,
+    connectionManager: {
+      maxConnections: 10_000,
+      maxIncomingPendingConnections: 1_000,
+      inboundConnectionThreshold: 1_000_000,
+      allow: ['127.0.0.1'],
+      maxParallelDials: 1_000
+    }
+  }) as unknown as Node
+  await node.handle(TRANSFER_PROTOCOL, serveTransfer, { maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS })
+  await node.handle(ECHO_PROTOCOL, serveEcho, { maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS })
+  if (role === 'client') serverAddr = multiaddr(requireFlag(flags, 'addr'))
+  return { side: SIDE, addrs: node.getMultiaddrs().map(String) }
+}
+
+async function sendBytes (stream: Stream, total: number): Promise<void> {
+  const block = payloadBlock(chunkSize)
+  for (let sent = 0; sent < total; sent += block.length) {
+    const chunk = total - sent >= block.length ? block : block.subarray(0, total - sent)
+    if (!stream.send(chunk)) await stream.drain()
+  }
+}
+
+async function serveTransfer (stream: Stream): Promise<void> {
+  try {
+    const header = new HeaderReader()
+    for (;;) {
+      const chunk = await stream.read()
+      if (chunk === null) break
+      if (!header.done) header.feed(chunk)
+    }
+    if (!header.done) throw new Error('transfer stream ended before its header')
+    await sendBytes(stream, header.downloadBytes)
+    await stream.closeWrite()
+  } catch (err) {
+    log(SIDE, 'transfer stream failed:', err)
+    stream.abort(err as Error)
+  }
+}
+
+async function serveEcho (stream: Stream): Promise<void> {
+  try {
+    for (;;) {
+      const chunk = await stream.read()
+      if (chunk === null) break
+      if (!stream.send(chunk)) await stream.drain()
+    }
+    await stream.closeWrite()
+  } catch (err) {
+    log(SIDE, 'echo stream failed:', err)
+    stream.abort(err as Error)
+  }
+}
+
+function target (): Multiaddr {
+  if (serverAddr === undefined) throw new Error('this command needs the client role')
+  return serverAddr
+}
+
+async function sharedConnection (): Promise<Connection> {
+  if (connection === undefined || connection.status !== 'open') connection = await node.dial(target(), { force: true })
+  return connection
+}
+
+/** One transfer stream: upload `up` bytes, then receive `down` bytes; returns ms. */
+async function transfer (conn: Connection, up: number, down: number): Promise<number> {
+  const started = process.hrtime.bigint()
+  const stream = await conn.newStream(TRANSFER_PROTOCOL, { maxOutboundStreams: MAX_STREAMS })
+  stream.send(encodeHeader(down))
+  await sendBytes(stream, up)
+  await stream.closeWrite()
+  let received = 0
+  for (;;) {
+    const chunk = await stream.read()
+    if (chunk === null) break
+    received += chunk.length
+  }
+  if (received !== down) throw new Error(`received ${received} bytes, expected ${down}`)
+  return elapsedMs(started)
+}
+
+async function echoByte (conn: Connection, byte: Uint8Array): Promise<void> {
+  const stream = await conn.newStream(ECHO_PROTOCOL, { maxOutboundStreams: MAX_STREAMS })
+  stream.send(byte)
+  await stream.closeWrite()
+  let received = 0
+  for (;;) {
+    const chunk = await stream.read()
+    if (chunk === null) break
+    received += chunk.length
+  }
+  if (received !== 1) throw new Error(`echo returned ${received} bytes`)
+  await stream.closed
+}
+
+function waitIdentify (conn: Connection): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { done(); reject(new Error('no identify within 10 s')) }, 10_000)
+    const listener = (evt: CustomEvent<{ connection: Connection }>): void => {
+      if (evt.detail.connection.id === conn.id) { done(); resolve() }
+    }
+    const done = (): void => { clearTimeout(timer); node.removeEventListener('peer:identify', listener) }
+    node.addEventListener('peer:identify', listener)
+  })
+}
+
+const handlers = {
+  async throughput (req: Command): Promise<Json> {
+    const bytes = intField(req, 'bytes')
+    const upload = req.direction === 'upload'
+    const conn = await sharedConnection()
+    const ms = await transfer(conn, upload ? bytes : 0, upload ? 0 : bytes)
+    return { ms }
+  },
+
+  async concurrent (req: Command): Promise<Json> {
+    const streams = intField(req, 'streams')
+    const bytes = intField(req, 'bytes')
+    const conn = await sharedConnection()
+    const started = process.hrtime.bigint()
+    await Promise.all(Array.from({ length: streams }, async () => await transfer(conn, bytes, 0)))
+    return { ms: elapsedMs(started) }
+  },
+
+  async setup (req: Command): Promise<Json> {
+    const count = intField(req, 'count')
+    const pingService = node.services.ping as PingService
+    const dialMs: number[] = []
+    const pingMs: number[] = []
+    const totalMs: number[] = []
+    const identifyMs: number[] = []
+    for (let i = 0; i < count; i++) {
+      const started = process.hrtime.bigint()
+      const conn = await node.dial(target(), { force: true })
+      const identified = withIdentify ? waitIdentify(conn).then(() => identifyMs.push(elapsedMs(started))) : undefined
+      const dialed = elapsedMs(started)
+      await pingService.ping(conn)
+      const total = elapsedMs(started)
+      dialMs.push(dialed)
+      pingMs.push(total - dialed)
+      totalMs.push(total)
+      await identified
+      await conn.close()
+    }
+    return { dialMs, pingMs, totalMs, identifyMs }
+  },
+
+  async streams (req: Command): Promise<Json> {
+    const count = intField(req, 'count')
+    const conn = await sharedConnection()
+    const byte = new Uint8Array([42])
+    const ms: number[] = []
+    for (let i = 0; i < count; i++) {
+      const started = process.hrtime.bigint()
+      await echoByte(conn, byte)
+      ms.push(elapsedMs(started))
+    }
+    return { ms }
+  },
+
+  async connectMany (req: Command): Promise<Json> {
+    const count = intField(req, 'count')
+    const started = process.hrtime.bigint()
+    // one at a time: concurrent dials to one peer may be merged into one connection
+    for (let i = 0; i < count; i++) await node.dial(target(), { force: true })
+    return { ms: elapsedMs(started), connections: node.getConnections().length }
+  },
+
+  async waitConnections (req: Command): Promise<Json> {
+    const count = intField(req, 'count')
+    if (node.getConnections().length < count) {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => { done(); reject(new Error(`only ${node.getConnections().length} of ${count} connections after 60 s`)) }, 60_000)
+        const listener = (): void => { if (node.getConnections().length >= count) { done(); resolve() } }
+        const done = (): void => { clearTimeout(timer); node.removeEventListener('connection:open', listener) }
+        node.addEventListener('connection:open', listener)
+      })
+    }
+    return { connections: node.getConnections().length }
+  }
+}
+
+void runPeer(SIDE, start, handlers, async () => { await node?.stop() })
