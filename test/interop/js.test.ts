@@ -1,0 +1,18 @@
+/**
+ * Interop acceptance against js-libp2p 3.x (interop/js-peer): Noise with Yamux and with
+ * Mplex, each with us dialing and with js dialing us. See test/interop/suite.ts.
+ */
+import { interopSuite } from './suite.ts'
+import type { RemoteProfile } from './suite.ts'
+
+const js: RemoteProfile = {
+  kind: 'js',
+  protocols: ['/echo/1.0.0', '/ipfs/id/1.0.0', '/ipfs/ping/1.0.0', '/test/reset/1.0.0'],
+  protocolVersion: 'ipfs/0.1.0',
+  dialsFromListenPort: false
+}
+
+for (const muxer of ['yamux', 'mplex'] as const) {
+  interopSuite(js, muxer, 'outbound')
+  interopSuite(js, muxer, 'inbound')
+}

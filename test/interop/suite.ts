@@ -1,0 +1,437 @@
+/**
+ * The interop acceptance suite, shared by test/interop/js.test.ts and go.test.ts: one
+ * `describe` per (remote implementation, muxer, who dials), one spawned reference peer and
+ * one ts-libp2p node per describe, and one `it` per capability (connect, ping, identify,
+ * echo 10 MiB, 100 concurrent streams, remote reset, clean close), each exercised in both
+ * directions over the same connection.
+ *
+ * Nothing here sleeps: every wait is on an explicit event, reply or stream end, with a bound.
+ */
+import { describe, it, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { createLibp2p, echo, identify, mplex, multiaddr, noise, peerIdFromString, ping, yamux, StreamResetError } from '../../src/index.ts'
+import type { IdentifyResult, Libp2pEvents, Libp2pNode, PeerId, Stream } from '../../src/index.ts'
+import type { EchoService, IdentifyService, PingService } from '../../src/index.ts'
+import { tcp } from '../../src/transport/tcp.ts'
+import { spawnPeer } from './harness.ts'
+import type { PeerKind, PeerProcess } from './harness.ts'
+
+export const ECHO_PROTOCOL = '/echo/1.0.0'
+export const RESET_PROTOCOL = '/test/reset/1.0.0'
+export const BIG_ECHO_BYTES = 10 * 1024 * 1024
+export const MANY_STREAMS = 100
+export const MANY_STREAMS_BYTES = 64 * 1024
+
+/** Bound of one capability test; generous for a loaded 2-core CI machine. */
+const CAPABILITY_TIMEOUT_MS = 60_000
+/** Bound of one wait on an event or a read that should be quick. */
+const EVENT_TIMEOUT_MS = 10_000
+/**
+ * Our muxers' graceful-close bound. Long on purpose: a close that stalls (a stream the remote
+ * never finishes) then fails the bounded hangUp instead of hiding behind a 2 s reset.
+ */
+const MUXER_CLOSE_TIMEOUT_MS = 30_000
+/** Our write granularity for payloads: exercises send()/drain() backpressure. */
+const WRITE_CHUNK = 64 * 1024
+
+export type MuxerName = 'yamux' | 'mplex'
+/** 'outbound': we dial the reference peer; 'inbound': it dials us. */
+export type DialDirection = 'outbound' | 'inbound'
+
+export interface RemoteProfile {
+  kind: PeerKind
+  /** Protocols the reference peer serves (and so must announce in identify). */
+  protocols: string[]
+  /** The identify protocolVersion it sends (go sends an empty one). */
+  protocolVersion: string
+  /** The multiaddr it saw us at when it dialed us is its listen address (go's SO_REUSEPORT). */
+  dialsFromListenPort: boolean
+}
+
+export const MUXER_PROTOCOL: Record<MuxerName, string> = {
+  yamux: '/yamux/1.0.0',
+  mplex: '/mplex/6.7.0'
+}
+
+type InteropNode = Libp2pNode<{ identify: IdentifyService, ping: PingService, echo: EchoService }>
+
+// ------------------------------------------------------------ payloads --
+
+/**
+ * The payload of echo stream `index` as interop/README.md defines it: xorshift32 seeded with
+ * ((index + 1) * 0x9E3779B9) mod 2^32 (1 if 0), each 32-bit output little-endian, truncated.
+ */
+export function echoPattern (length: number, index: number): Uint8Array {
+  const out = new Uint8Array(length)
+  const view = new DataView(out.buffer)
+  let x = Math.imul(index + 1, 0x9E3779B9) >>> 0
+  if (x === 0) x = 1
+  const whole = length & ~3
+  let i = 0
+  for (; i < whole; i += 4) {
+    x ^= x << 13; x >>>= 0
+    x ^= x >>> 17
+    x ^= x << 5; x >>>= 0
+    view.setUint32(i, x, true)
+  }
+  if (i < length) {
+    x ^= x << 13; x >>>= 0
+    x ^= x >>> 17
+    x ^= x << 5; x >>>= 0
+    for (let b = 0; i < length; i++, b++) out[i] = (x >>> (8 * b)) & 0xff
+  }
+  return out
+}
+
+function firstDifference (a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i
+  return a.length === b.length ? -1 : n
+}
+
+/**
+ * Writes `payload` on a negotiated echo stream in WRITE_CHUNK pieces while reading the echo,
+ * half-closes, reads to end-of-stream and checks the bytes. Bounded by `signal`.
+ */
+export async function echoAndVerify (stream: Stream, payload: Uint8Array, signal: AbortSignal, label = 'echo'): Promise<void> {
+  const received = new Uint8Array(payload.length)
+  let receivedLength = 0
+  const reading = (async () => {
+    for (;;) {
+      const chunk = await stream.read({ signal })
+      if (chunk === null) return
+      if (chunk.length > received.length - receivedLength) {
+        throw new Error(`${label}: received more than the ${payload.length} bytes sent`)
+      }
+      received.set(chunk, receivedLength)
+      receivedLength += chunk.length
+    }
+  })()
+  try {
+    for (let offset = 0; offset < payload.length; offset += WRITE_CHUNK) {
+      if (!stream.send(payload.subarray(offset, offset + WRITE_CHUNK))) await stream.drain({ signal })
+    }
+    await stream.closeWrite({ signal })
+    await reading
+  } catch (err) {
+    stream.abort(err as Error)
+    await reading.catch(() => {})
+    throw err
+  }
+  const diff = firstDifference(received.subarray(0, receivedLength), payload)
+  if (diff !== -1) {
+    throw new Error(`${label}: echo differs from what was sent (sent ${payload.length}, received ${receivedLength}, first difference at byte ${diff})`)
+  }
+  await stream.closed
+  assert.equal(stream.error, undefined, `${label}: the stream ended with an error`)
+}
+
+/** Rejects when `promise` has not settled within `ms`. */
+async function withDeadline<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => { reject(new Error(`${what} did not finish within ${ms} ms`)) }, ms)
+  })
+  try {
+    return await Promise.race([promise, expired])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Reads until the stream ends or fails; returns the error, or undefined at a clean EOF. */
+async function readUntilFailure (stream: Stream, signal: AbortSignal): Promise<unknown> {
+  try {
+    while (await stream.read({ signal }) !== null) { /* discard */ }
+    return undefined
+  } catch (err) {
+    return err
+  }
+}
+
+// -------------------------------------------------------------- events --
+
+interface LoggedEvent<K extends keyof Libp2pEvents> { type: K, detail: Libp2pEvents[K] }
+
+/** Records our node's peer events from creation on, so a wait never misses an early one. */
+class EventLog {
+  readonly #events: Array<LoggedEvent<keyof Libp2pEvents>> = []
+  readonly #waiters = new Set<(e: LoggedEvent<keyof Libp2pEvents>) => void>()
+
+  constructor (node: InteropNode) {
+    for (const type of ['peer:connect', 'peer:disconnect', 'peer:identify'] as const) {
+      node.addEventListener(type, (evt: CustomEvent) => {
+        const e = { type, detail: evt.detail }
+        this.#events.push(e)
+        for (const w of [...this.#waiters]) w(e)
+      })
+    }
+  }
+
+  get length (): number { return this.#events.length }
+
+  wait<K extends keyof Libp2pEvents> (type: K, pred: (detail: Libp2pEvents[K]) => boolean, since = 0, timeoutMs = EVENT_TIMEOUT_MS): Promise<Libp2pEvents[K]> {
+    const matches = (e: LoggedEvent<keyof Libp2pEvents>): boolean => e.type === type && pred(e.detail as Libp2pEvents[K])
+    const found = this.#events.slice(since).find(matches)
+    if (found !== undefined) return Promise.resolve(found.detail as Libp2pEvents[K])
+    return new Promise((resolve, reject) => {
+      const waiter = (e: LoggedEvent<keyof Libp2pEvents>): void => {
+        if (!matches(e)) return
+        clearTimeout(timer)
+        this.#waiters.delete(waiter)
+        resolve(e.detail as Libp2pEvents[K])
+      }
+      const timer = setTimeout(() => {
+        this.#waiters.delete(waiter)
+        reject(new Error(`our node: no ${type} event within ${timeoutMs} ms (seen: ${this.#events.map(x => x.type).join(', ')})`))
+      }, timeoutMs)
+      this.#waiters.add(waiter)
+    })
+  }
+}
+
+// --------------------------------------------------------------- suite --
+
+function withoutPeerId (addr: string): string {
+  return addr.replace(/\/p2p\/[^/]+$/, '')
+}
+
+function isPeer (id: PeerId, expected: string): boolean {
+  return id.toString() === expected
+}
+
+/**
+ * Registers one describe block: a fresh reference peer (`profile.kind`, `muxer`) and a fresh
+ * ts-libp2p node, connected in `direction`, then every capability test in order.
+ */
+export function interopSuite (profile: RemoteProfile, muxer: MuxerName, direction: DialDirection): void {
+  const title = `${profile.kind}-libp2p, noise + ${muxer}, ${direction === 'outbound' ? `we dial ${profile.kind}` : `${profile.kind} dials us`}`
+
+  describe(title, () => {
+    const remoteAgent = `interop-${profile.kind}-peer/${randomBytes(4).toString('hex')}`
+    const ourAgent = `ts-libp2p-interop/${randomBytes(4).toString('hex')}`
+    let remote: PeerProcess
+    let remotePeer: PeerId
+    let node: InteropNode
+    let events: EventLog
+    /** what our reset handler saw, per inbound /test/reset/1.0.0 stream */
+    const resetHandlerReads: number[] = []
+
+    const signal = (ms = CAPABILITY_TIMEOUT_MS): AbortSignal => AbortSignal.timeout(ms)
+    const ourId = (): string => node.peerId.toString()
+    const ourTcpAddr = (): string => {
+      const addr = node.getMultiaddrs().map(String).find(a => a.startsWith('/ip4/127.0.0.1/tcp/'))
+      assert.ok(addr !== undefined, `our node has no 127.0.0.1 address: ${node.getMultiaddrs().map(String).join(', ')}`)
+      return addr
+    }
+    const onlyConnection = () => {
+      const connections = node.getConnections(remotePeer)
+      assert.equal(connections.length, 1, `expected exactly one connection to the ${profile.kind} peer, found ${connections.length}`)
+      return connections[0]
+    }
+
+    before(async () => {
+      remote = await spawnPeer(profile.kind, ['--muxer', muxer, '--agent', remoteAgent])
+      remotePeer = peerIdFromString(remote.peerId)
+      node = await createLibp2p({
+        nodeInfo: { userAgent: ourAgent },
+        addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+        transports: [tcp()],
+        connectionEncrypters: [noise()],
+        streamMuxers: [muxer === 'yamux' ? yamux({ closeTimeout: MUXER_CLOSE_TIMEOUT_MS }) : mplex({ closeTimeout: MUXER_CLOSE_TIMEOUT_MS })],
+        services: {
+          identify: identify(),
+          ping: ping(),
+          echo: echo({ maxInboundStreams: 4 * MANY_STREAMS, maxOutboundStreams: 4 * MANY_STREAMS })
+        }
+      })
+      events = new EventLog(node)
+      // the reset test handler: read at least one byte, then reset the stream
+      await node.handle(RESET_PROTOCOL, async (stream) => {
+        let read = 0
+        try {
+          while (read === 0) {
+            const chunk = await stream.read({ signal: signal(EVENT_TIMEOUT_MS) })
+            if (chunk === null) break
+            read += chunk.length
+          }
+        } finally {
+          resetHandlerReads.push(read)
+          stream.abort(new Error('reset by the /test/reset/1.0.0 test handler'))
+        }
+      })
+    })
+
+    after(async () => {
+      await node?.stop()
+      await remote?.stop()
+    })
+
+    it('connects', { timeout: CAPABILITY_TIMEOUT_MS }, async () => {
+      const remoteSince = remote.events.length
+      if (direction === 'outbound') {
+        const connection = await node.dial(multiaddr(remote.addrs[0]), { signal: signal() })
+        assert.equal(connection.remotePeer.toString(), remote.peerId)
+        assert.equal(connection.direction, 'outbound')
+      } else {
+        const reply = await remote.commandOk({ cmd: 'dial', addr: ourTcpAddr() })
+        assert.equal(reply.peerId, ourId())
+      }
+      await events.wait('peer:connect', id => isPeer(id, remote.peerId))
+      await remote.waitEvent(e => e.event === 'peer:connect' && e.peerId === ourId(), EVENT_TIMEOUT_MS, { since: remoteSince })
+
+      const connection = onlyConnection()
+      assert.equal(connection.direction, direction)
+      assert.equal(connection.status, 'open')
+      assert.equal(connection.encryption, '/noise')
+      assert.equal(connection.multiplexer, MUXER_PROTOCOL[muxer])
+      const { peers } = await remote.commandOk({ cmd: 'connections' })
+      assert.deepEqual(peers, [ourId()])
+    })
+
+    it('pings both ways', { timeout: CAPABILITY_TIMEOUT_MS }, async () => {
+      for (let i = 0; i < 3; i++) {
+        const rtt = await node.services.ping.ping(remotePeer, { signal: signal() })
+        assert.ok(Number.isFinite(rtt) && rtt >= 0, `bad rtt ${rtt}`)
+      }
+      const { rtts } = await remote.commandOk({ cmd: 'ping', peer: ourId(), count: 3 })
+      assert.equal(rtts.length, 3)
+      for (const rtt of rtts) assert.ok(Number.isFinite(rtt) && rtt >= 0, `bad remote rtt ${String(rtt)}`)
+      onlyConnection()
+    })
+
+    it('identifies both ways', { timeout: CAPABILITY_TIMEOUT_MS }, async () => {
+      const remoteListenAddr = withoutPeerId(remote.addrs[0])
+      const connection = onlyConnection()
+
+      // what we learned about them
+      const result: IdentifyResult = await events.wait('peer:identify', r => isPeer(r.peerId, remote.peerId))
+      assert.deepEqual([...result.protocols].sort(), [...profile.protocols].sort())
+      assert.ok(result.listenAddrs.map(String).includes(remoteListenAddr),
+        `their listen address ${remoteListenAddr} is not among ${result.listenAddrs.map(String).join(', ')}`)
+      assert.equal(result.agentVersion, remoteAgent)
+      assert.equal(result.protocolVersion ?? '', profile.protocolVersion)
+      assert.ok(result.publicKey !== undefined, 'no public key in identify')
+      assert.ok(result.signedPeerRecord !== undefined, 'their signed peer record was missing or rejected')
+      // what they saw of us: our socket address on this connection
+      assert.ok(result.observedAddr !== undefined, 'no observed address in identify')
+      const observed = result.observedAddr.toString()
+      if (direction === 'inbound') {
+        assert.equal(observed, withoutPeerId(ourTcpAddr()))
+      } else {
+        assert.match(observed, /^\/ip4\/127\.0\.0\.1\/tcp\/\d+$/)
+      }
+
+      const stored = await node.peerStore.get(remotePeer)
+      assert.deepEqual([...stored.protocols].sort(), [...profile.protocols].sort())
+      const storedAddr = stored.addresses.find(a => a.multiaddr.toString() === remoteListenAddr)
+      assert.ok(storedAddr !== undefined, `peer store lacks ${remoteListenAddr}: ${stored.addresses.map(a => a.multiaddr.toString()).join(', ')}`)
+      assert.equal(storedAddr.isCertified, true, 'address from the signed peer record is not certified')
+      assert.equal(new TextDecoder().decode(stored.metadata.get('AgentVersion')), remoteAgent)
+      assert.equal(stored.publicKey?.equals(result.publicKey), true)
+
+      // what they learned about us
+      const theirs = await remote.commandOk({ cmd: 'identify', peer: ourId() })
+      assert.deepEqual([...theirs.protocols].sort(), node.getProtocols().sort())
+      for (const p of [ECHO_PROTOCOL, RESET_PROTOCOL, '/ipfs/id/1.0.0', '/ipfs/id/push/1.0.0', '/ipfs/ping/1.0.0']) {
+        assert.ok(theirs.protocols.includes(p), `${profile.kind} did not learn that we serve ${p}`)
+      }
+      assert.ok(theirs.listenAddrs.includes(withoutPeerId(ourTcpAddr())),
+        `${profile.kind} did not learn our listen address ${ourTcpAddr()}: ${JSON.stringify(theirs.listenAddrs)}`)
+      assert.equal(theirs.agentVersion, ourAgent)
+      assert.equal(theirs.protocolVersion, 'ipfs/0.1.0')
+      // what we saw of them: their socket address on this connection
+      const seen = withoutPeerId(connection.remoteAddr.toString())
+      assert.equal(theirs.observedAddr, seen)
+      if (direction === 'outbound' || profile.dialsFromListenPort) assert.equal(seen, remoteListenAddr)
+    })
+
+    it(`echoes ${BIG_ECHO_BYTES} bytes each way`, { timeout: CAPABILITY_TIMEOUT_MS }, async () => {
+      const remoteSince = remote.events.length
+      const stream = await node.dialProtocol(remotePeer, ECHO_PROTOCOL, { signal: signal() })
+      assert.equal(stream.protocol, ECHO_PROTOCOL)
+      await echoAndVerify(stream, echoPattern(BIG_ECHO_BYTES, 0), signal(), 'we -> them')
+      await remote.waitEvent(e => e.event === 'echo:done' && e.peerId === ourId(), EVENT_TIMEOUT_MS, { since: remoteSince })
+        .then(e => { assert.equal(e.bytes, BIG_ECHO_BYTES) })
+
+      // they send to our echo service and compare (their reply is ok only if byte-exact)
+      const reply = await remote.commandOk({ cmd: 'echo', peer: ourId(), bytes: BIG_ECHO_BYTES, streams: 1, timeoutMs: CAPABILITY_TIMEOUT_MS - 5_000 })
+      assert.equal(reply.bytes, BIG_ECHO_BYTES)
+      onlyConnection()
+    })
+
+    it('echoes 0 and 1 byte each way', { timeout: CAPABILITY_TIMEOUT_MS }, async () => {
+      for (const size of [0, 1]) {
+        const stream = await node.dialProtocol(remotePeer, ECHO_PROTOCOL, { signal: signal() })
+        await echoAndVerify(stream, echoPattern(size, 0), signal(EVENT_TIMEOUT_MS), `we -> them, ${size} bytes`)
+        await remote.commandOk({ cmd: 'echo', peer: ourId(), bytes: size, streams: 1, timeoutMs: EVENT_TIMEOUT_MS })
+      }
+    })
+
+    it(`runs ${MANY_STREAMS} concurrent echo streams each way`, { timeout: CAPABILITY_TIMEOUT_MS }, async () => {
+      const deadline = signal()
+      const results = await Promise.allSettled(Array.from({ length: MANY_STREAMS }, async (_, k) => {
+        const stream = await node.dialProtocol(remotePeer, ECHO_PROTOCOL, { signal: deadline })
+        await echoAndVerify(stream, echoPattern(MANY_STREAMS_BYTES, k), deadline, `we -> them, stream ${k}`)
+      }))
+      const failures = results.flatMap((r, k) => r.status === 'rejected' ? [`stream ${k}: ${String(r.reason)}`] : [])
+      assert.deepEqual(failures, [], `${failures.length} of ${MANY_STREAMS} streams failed`)
+
+      await remote.commandOk({ cmd: 'echo', peer: ourId(), bytes: MANY_STREAMS_BYTES, streams: MANY_STREAMS, timeoutMs: CAPABILITY_TIMEOUT_MS - 5_000 })
+      assert.equal(onlyConnection().status, 'open')
+    })
+
+    it('surfaces a remote stream reset each way', { timeout: CAPABILITY_TIMEOUT_MS }, async () => {
+      const stream = await node.dialProtocol(remotePeer, RESET_PROTOCOL, { signal: signal() })
+      stream.send(new TextEncoder().encode('reset me'))
+      const err = await readUntilFailure(stream, signal(EVENT_TIMEOUT_MS))
+      assert.ok(err instanceof StreamResetError, `reading a stream ${profile.kind} reset gave ${err === undefined ? 'a clean end-of-stream' : String(err)}, not StreamResetError`)
+      await stream.closed
+      assert.equal(stream.status, 'reset')
+      assert.ok(stream.error instanceof StreamResetError)
+      await assert.rejects(stream.write(new Uint8Array(1)), 'writing to a reset stream must fail')
+
+      const reply = await remote.commandOk({ cmd: 'reset', peer: ourId() })
+      assert.match(String(reply.error), /reset/i)
+      assert.equal(resetHandlerReads.length, 1)
+      assert.ok(resetHandlerReads[0] >= 1, 'our reset handler saw no byte before resetting')
+
+      // a reset stream must not take the connection down
+      assert.equal(onlyConnection().status, 'open')
+      await node.services.ping.ping(remotePeer, { signal: signal(EVENT_TIMEOUT_MS) })
+      await remote.commandOk({ cmd: 'ping', peer: ourId() })
+    })
+
+    it('closes cleanly on both ends', { timeout: CAPABILITY_TIMEOUT_MS }, async () => {
+      const ourSince = events.length
+      const remoteSince = remote.events.length
+      // the dialer hangs up, so the two directions test both closing roles
+      if (direction === 'outbound') {
+        // A stream still open when we hang up must be finished gracefully by both sides (our
+        // ping stream, kept for reuse, is another one): its echo arrives, then a clean EOF.
+        const open = await node.dialProtocol(remotePeer, ECHO_PROTOCOL, { signal: signal() })
+        const hello = echoPattern(5, 7)
+        await open.write(hello)
+        const first = await open.read({ signal: signal(EVENT_TIMEOUT_MS) })
+        assert.deepEqual(first, hello)
+        await withDeadline(node.hangUp(remotePeer), EVENT_TIMEOUT_MS, 'hangUp (a stream was not finished by the remote?)')
+        assert.equal(await open.read({ signal: signal(EVENT_TIMEOUT_MS) }), null)
+        await open.closed
+        assert.equal(open.error, undefined, `the open stream ended with ${String(open.error)}`)
+      } else {
+        await remote.commandOk({ cmd: 'hangup', peer: ourId() })
+      }
+      await events.wait('peer:disconnect', id => isPeer(id, remote.peerId), ourSince)
+      await remote.waitEvent(e => e.event === 'peer:disconnect' && e.peerId === ourId(), EVENT_TIMEOUT_MS, { since: remoteSince })
+      assert.equal(node.getConnections(remotePeer).length, 0)
+      const { peers } = await remote.commandOk({ cmd: 'connections' })
+      assert.deepEqual(peers, [])
+
+      assert.equal(await remote.stop(), 0, `the ${profile.kind} peer did not exit cleanly`)
+      await node.stop()
+      assert.equal(node.status, 'stopped')
+      assert.equal(node.getConnections().length, 0)
+    })
+  })
+}
