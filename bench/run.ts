@@ -18,7 +18,7 @@ import type { BenchConfig, Side } from './lib/config.ts'
 import { spawnPeer } from './lib/child.ts'
 import type { Json, PeerProcess } from './lib/child.ts'
 import { summarize } from './lib/stats.ts'
-import { gitCommit, machineInfo, renderMarkdown, formatBytes } from './lib/report.ts'
+import { gitCommit, loadAverage, machineInfo, renderMarkdown, formatBytes } from './lib/report.ts'
 import type { BenchResult, Row, SideResult } from './lib/report.ts'
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url))
@@ -30,6 +30,7 @@ interface Pair { side: Side, server: PeerProcess, client: PeerProcess }
 
 const config = parseConfig(process.argv.slice(2), process.env)
 const startedAt = Date.now()
+const loadAtStart = loadAverage()
 const live = new Set<PeerProcess>()
 const rows: Row[] = []
 
@@ -44,9 +45,12 @@ function peerScript (side: Side): string {
 async function startPair (side: Side, stack: string, identify: boolean): Promise<Pair> {
   const common = ['--stack', stack, '--identify', identify ? '1' : '0', '--chunk', String(config.chunkSize)]
   const name = `${side}/${stack}${identify ? '+identify' : ''}`
-  const server = await spawnPeer({ script: peerScript(side), args: ['--role', 'server', ...common], name: `${name} server`, inheritStderr: config.debug })
+  const profile = (role: string): string[] => config.cpuProfDir === undefined
+    ? []
+    : ['--cpu-prof', '--cpu-prof-dir', config.cpuProfDir, '--cpu-prof-name', `${side}-${stack}-${role}-${Date.now()}.cpuprofile`]
+  const server = await spawnPeer({ script: peerScript(side), args: ['--role', 'server', ...common], name: `${name} server`, inheritStderr: config.debug, nodeArgs: profile('server') })
   live.add(server)
-  const client = await spawnPeer({ script: peerScript(side), args: ['--role', 'client', ...common, '--addr', String(server.ready.addrs[0])], name: `${name} client`, inheritStderr: config.debug })
+  const client = await spawnPeer({ script: peerScript(side), args: ['--role', 'client', ...common, '--addr', String(server.ready.addrs[0])], name: `${name} client`, inheritStderr: config.debug, nodeArgs: profile('client') })
   live.add(client)
   return { side, server, client }
 }
@@ -282,12 +286,12 @@ async function main (config: BenchConfig): Promise<void> {
   if (has('setup')) await setupSection(mainStack)
   if (has('memory')) await memorySection(mainStack)
 
-  const { outDir, debug, ...shown } = config
+  const { outDir, debug, cpuProfDir, ...shown } = config
   const order = ['throughput', 'cpu', 'concurrent', 'setup', 'streams', 'memory', 'cipher']
   rows.sort((a, b) => order.indexOf(a.section) - order.indexOf(b.section))
   const result: BenchResult = {
     date: new Date().toISOString(),
-    machine: machineInfo(),
+    machine: machineInfo(loadAtStart),
     commit: gitCommit(REPO_ROOT),
     durationSeconds: (Date.now() - startedAt) / 1000,
     config: shown,

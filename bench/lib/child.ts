@@ -80,10 +80,12 @@ export interface SpawnPeerOptions {
   /** Copy the peer's stderr to ours (BENCH_DEBUG=1). */
   inheritStderr?: boolean
   readyTimeoutMs?: number
+  /** Extra node flags, e.g. --cpu-prof. */
+  nodeArgs?: string[]
 }
 
 export async function spawnPeer (options: SpawnPeerOptions): Promise<PeerProcess> {
-  const child = spawn(process.execPath, ['--expose-gc', '--no-warnings', options.script, ...options.args], {
+  const child = spawn(process.execPath, ['--expose-gc', '--no-warnings', ...(options.nodeArgs ?? []), options.script, ...options.args], {
     stdio: ['pipe', 'pipe', 'pipe']
   })
   let stderr = ''

@@ -19,6 +19,8 @@
  *   --only s1,s2                 BENCH_ONLY          sections: cipher,throughput,streams,concurrent,setup,memory
  *   --out DIR                    BENCH_OUT           where latest.json/latest.md go (bench/results)
  *   --debug                      BENCH_DEBUG=1       copy the peers' stderr to ours
+ *   --cpu-prof DIR               BENCH_CPU_PROF      run the peers with --cpu-prof into DIR
+ *                                                    (summarize with bench/profile-summary.ts)
  * SIZE accepts a plain byte count or a KiB/MiB/GiB suffix: 512KiB, 1GiB.
  */
 import { fileURLToPath } from 'node:url'
@@ -49,6 +51,7 @@ export interface BenchConfig {
   sections: Section[]
   outDir: string
   debug: boolean
+  cpuProfDir?: string
 }
 
 const KiB = 1024
@@ -86,7 +89,7 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): BenchConfi
     if (value === undefined) throw new Error(`${arg} needs a value`)
     flags.set(name, value)
   }
-  const known = new Set(['quick', 'debug', 'repeat', 'bytes', 'warmup', 'setup', 'streams', 'concurrent-streams', 'concurrent-bytes', 'idle', 'memory-repeat', 'cipher-bytes', 'chunk', 'sides', 'stacks', 'only', 'out'])
+  const known = new Set(['quick', 'debug', 'repeat', 'bytes', 'warmup', 'setup', 'streams', 'concurrent-streams', 'concurrent-bytes', 'idle', 'memory-repeat', 'cipher-bytes', 'chunk', 'sides', 'stacks', 'only', 'out', 'cpu-prof'])
   for (const name of flags.keys()) if (!known.has(name)) throw new Error(`unknown flag --${name}`)
   const get = (flag: string): string | undefined => flags.get(flag) ?? env[`BENCH_${flag.toUpperCase().replaceAll('-', '_')}`]
 
@@ -120,6 +123,7 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): BenchConfi
     stacks: stacks !== undefined ? parseList(stacks, STACKS, '--stacks') : [...STACKS],
     sections: only !== undefined ? parseList(only, SECTIONS, '--only') : [...SECTIONS],
     outDir: get('out') ?? fileURLToPath(new URL('../results/', import.meta.url)),
-    debug: get('debug') === '1'
+    debug: get('debug') === '1',
+    cpuProfDir: get('cpu-prof')
   }
 }

@@ -4,7 +4,7 @@
  * plus the date, machine and git commit the numbers belong to.
  */
 import { execFileSync } from 'node:child_process'
-import { cpus, release, totalmem } from 'node:os'
+import { cpus, loadavg, release, totalmem } from 'node:os'
 import type { BenchConfig, Side } from './config.ts'
 import type { Summary } from './stats.ts'
 
@@ -33,6 +33,8 @@ export interface Machine {
   memoryBytes: number
   node: string
   os: string
+  /** 1-minute load average when the run started and when it ended: other work on the machine skews figures. */
+  loadAverage: { start: number, end: number }
 }
 
 export interface BenchResult {
@@ -40,18 +42,23 @@ export interface BenchResult {
   machine: Machine
   commit: { sha: string, dirty: boolean }
   durationSeconds: number
-  config: Omit<BenchConfig, 'outDir' | 'debug'>
+  config: Omit<BenchConfig, 'outDir' | 'debug' | 'cpuProfDir'>
   rows: Row[]
 }
 
-export function machineInfo (): Machine {
+export function loadAverage (): number {
+  return Math.round(loadavg()[0] * 100) / 100
+}
+
+export function machineInfo (loadAtStart: number): Machine {
   const list = cpus()
   return {
     cpu: list[0]?.model ?? 'unknown',
     cores: list.length,
     memoryBytes: totalmem(),
     node: process.version,
-    os: `${process.platform} ${release()}`
+    os: `${process.platform} ${release()}`,
+    loadAverage: { start: loadAtStart, end: loadAverage() }
   }
 }
 
@@ -103,6 +110,7 @@ export function renderMarkdown (result: BenchResult): string {
   lines.push(`- date: ${result.date}`)
   lines.push(`- machine: ${machine.cpu}, ${machine.cores} cores, ${formatBytes(machine.memoryBytes - machine.memoryBytes % 2 ** 20)} RAM, ${machine.os}`)
   lines.push(`- node: ${machine.node}`)
+  lines.push(`- load average (1 min) at start / end: ${machine.loadAverage.start} / ${machine.loadAverage.end}`)
   lines.push(`- commit: ${result.commit.sha}${result.commit.dirty ? ' (with uncommitted changes)' : ''}`)
   lines.push(`- run: ${config.quick ? 'QUICK smoke run (tiny sizes, not meaningful)' : 'full'}, ${Math.round(result.durationSeconds)} s; ` +
     `${config.repeat} repetitions per repeated figure; transfers of ${formatBytes(config.transferBytes)} each way after a ${formatBytes(config.warmupBytes)} warm-up; ` +
