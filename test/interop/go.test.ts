@@ -5,7 +5,7 @@
  */
 import { before } from 'node:test'
 import { buildGoPeer } from './harness.ts'
-import { interopSuite } from './suite.ts'
+import { identityAndFailureSuite, interopSuite } from './suite.ts'
 import type { RemoteProfile } from './suite.ts'
 
 const go: RemoteProfile = {
@@ -20,3 +20,4 @@ before(async () => { await buildGoPeer() }, { timeout: 600_000 })
 
 interopSuite(go, 'yamux', 'outbound')
 interopSuite(go, 'yamux', 'inbound')
+identityAndFailureSuite(go, 'yamux', ['secp256k1', 'ECDSA', 'RSA'])

@@ -10,8 +10,8 @@
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { createLibp2p, echo, identify, mplex, multiaddr, noise, peerIdFromString, ping, yamux, StreamResetError } from '../../src/index.ts'
-import type { IdentifyResult, Libp2pEvents, Libp2pNode, PeerId, Stream } from '../../src/index.ts'
+import { createLibp2p, echo, generateKeyPair, identify, mplex, multiaddr, noise, peerIdFromString, ping, yamux, StreamResetError } from '../../src/index.ts'
+import type { IdentifyResult, KeyType, Libp2pEvents, Libp2pNode, PeerId, PrivateKey, Stream } from '../../src/index.ts'
 import type { EchoService, IdentifyService, PingService } from '../../src/index.ts'
 import { tcp } from '../../src/transport/tcp.ts'
 import { spawnPeer } from './harness.ts'
@@ -55,6 +55,23 @@ export const MUXER_PROTOCOL: Record<MuxerName, string> = {
 }
 
 type InteropNode = Libp2pNode<{ identify: IdentifyService, ping: PingService, echo: EchoService }>
+
+/** A node set up as every interop test wants it: TCP on 127.0.0.1, Noise, one muxer. */
+async function createInteropNode (muxer: MuxerName, options: { userAgent?: string, privateKey?: PrivateKey } = {}): Promise<InteropNode> {
+  return await createLibp2p({
+    privateKey: options.privateKey,
+    nodeInfo: options.userAgent !== undefined ? { userAgent: options.userAgent } : undefined,
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [muxer === 'yamux' ? yamux({ closeTimeout: MUXER_CLOSE_TIMEOUT_MS }) : mplex({ closeTimeout: MUXER_CLOSE_TIMEOUT_MS })],
+    services: {
+      identify: identify(),
+      ping: ping(),
+      echo: echo({ maxInboundStreams: 4 * MANY_STREAMS, maxOutboundStreams: 4 * MANY_STREAMS })
+    }
+  })
+}
 
 // ------------------------------------------------------------ payloads --
 
@@ -234,18 +251,7 @@ export function interopSuite (profile: RemoteProfile, muxer: MuxerName, directio
     before(async () => {
       remote = await spawnPeer(profile.kind, ['--muxer', muxer, '--agent', remoteAgent])
       remotePeer = peerIdFromString(remote.peerId)
-      node = await createLibp2p({
-        nodeInfo: { userAgent: ourAgent },
-        addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-        transports: [tcp()],
-        connectionEncrypters: [noise()],
-        streamMuxers: [muxer === 'yamux' ? yamux({ closeTimeout: MUXER_CLOSE_TIMEOUT_MS }) : mplex({ closeTimeout: MUXER_CLOSE_TIMEOUT_MS })],
-        services: {
-          identify: identify(),
-          ping: ping(),
-          echo: echo({ maxInboundStreams: 4 * MANY_STREAMS, maxOutboundStreams: 4 * MANY_STREAMS })
-        }
-      })
+      node = await createInteropNode(muxer, { userAgent: ourAgent })
       events = new EventLog(node)
       // the reset test handler: read at least one byte, then reset the stream
       await node.handle(RESET_PROTOCOL, async (stream) => {
@@ -432,6 +438,77 @@ export function interopSuite (profile: RemoteProfile, muxer: MuxerName, directio
       await node.stop()
       assert.equal(node.status, 'stopped')
       assert.equal(node.getConnections().length, 0)
+    })
+  })
+}
+
+/**
+ * Registers a describe block for what does not need a fresh peer per capability: our node with
+ * each non-default identity key type, dialing and dialed; and the remote process dying under
+ * an active transfer.
+ */
+export function identityAndFailureSuite (profile: RemoteProfile, muxer: MuxerName, keyTypes: KeyType[]): void {
+  describe(`${profile.kind}-libp2p, noise + ${muxer}: identity key types, abrupt exit`, () => {
+    let remote: PeerProcess
+    const nodes: InteropNode[] = []
+
+    before(async () => {
+      remote = await spawnPeer(profile.kind, ['--muxer', muxer])
+    })
+
+    after(async () => {
+      await Promise.all(nodes.map(async n => { await n.stop() }))
+      await remote?.stop()
+    })
+
+    for (const type of keyTypes) {
+      it(`works with our ${type} identity, both dial directions`, { timeout: CAPABILITY_TIMEOUT_MS }, async () => {
+        const node = await createInteropNode(muxer, { privateKey: await generateKeyPair(type) })
+        nodes.push(node)
+        const events = new EventLog(node)
+        const ourId = node.peerId.toString()
+        const remotePeer = peerIdFromString(remote.peerId)
+
+        // we dial: the noise handshake proves our key to them, identify sends it again
+        await node.dial(multiaddr(remote.addrs[0]), { signal: AbortSignal.timeout(EVENT_TIMEOUT_MS) })
+        await node.services.ping.ping(remotePeer, { signal: AbortSignal.timeout(EVENT_TIMEOUT_MS) })
+        const theirs = await remote.commandOk({ cmd: 'identify', peer: ourId })
+        assert.ok(theirs.protocols.includes(ECHO_PROTOCOL))
+        await withDeadline(node.hangUp(remotePeer), EVENT_TIMEOUT_MS, 'hangUp')
+        await events.wait('peer:disconnect', id => isPeer(id, remote.peerId))
+
+        // they dial: now we are the noise responder
+        const addr = node.getMultiaddrs().map(String).find(a => a.startsWith('/ip4/127.0.0.1/tcp/'))
+        assert.ok(addr !== undefined)
+        const reply = await remote.commandOk({ cmd: 'dial', addr })
+        assert.equal(reply.peerId, ourId)
+        await remote.commandOk({ cmd: 'ping', peer: ourId })
+        await remote.commandOk({ cmd: 'echo', peer: ourId, bytes: 4096 })
+        await remote.commandOk({ cmd: 'hangup', peer: ourId })
+        await node.stop()
+      })
+    }
+
+    it('notices when the remote process dies mid-transfer', { timeout: CAPABILITY_TIMEOUT_MS }, async () => {
+      const node = await createInteropNode(muxer)
+      nodes.push(node)
+      const events = new EventLog(node)
+      const victim = await spawnPeer(profile.kind, ['--muxer', muxer])
+      const victimPeer = peerIdFromString(victim.peerId)
+      await node.dial(multiaddr(victim.addrs[0]), { signal: AbortSignal.timeout(EVENT_TIMEOUT_MS) })
+      const stream = await node.dialProtocol(victimPeer, ECHO_PROTOCOL, { signal: AbortSignal.timeout(EVENT_TIMEOUT_MS) })
+      const first = echoPattern(1024, 3)
+      await stream.write(first)
+      assert.deepEqual(await stream.read({ signal: AbortSignal.timeout(EVENT_TIMEOUT_MS) }), first)
+
+      victim.kill()
+      await victim.exited
+      await events.wait('peer:disconnect', id => isPeer(id, victim.peerId))
+      assert.equal(node.getConnections(victimPeer).length, 0)
+      const err = await readUntilFailure(stream, AbortSignal.timeout(EVENT_TIMEOUT_MS))
+      assert.ok(err instanceof StreamResetError, `reading after the remote died gave ${String(err)}`)
+      await assert.rejects(stream.write(first))
+      await node.stop()
     })
   })
 }
