@@ -44,6 +44,8 @@ interface OutboundPingStream {
   stream: Stream
   reader: StreamReader
   idle?: ReturnType<typeof setTimeout>
+  /** Aborts the read that watches the stream while it is idle. */
+  watch?: AbortController
 }
 
 export class PingService implements Startable {
@@ -132,6 +134,8 @@ export class PingService implements Startable {
     if (entry !== undefined) {
       if (entry.idle !== undefined) clearTimeout(entry.idle)
       entry.idle = undefined
+      entry.watch?.abort()
+      entry.watch = undefined
       if (entry.stream.status !== 'open') {
         this.#release(connection.id, true)
         entry = undefined
@@ -176,6 +180,18 @@ export class PingService implements Startable {
     }
     entry.idle = setTimeout(() => { this.#release(key, false) }, this.#reuseStreamFor)
     if (typeof entry.idle === 'object' && 'unref' in entry.idle) entry.idle.unref()
+    // Nobody reads an idle stream, so watch it: when the remote half-closes it (a graceful
+    // connection close waits for every stream to finish both ways) it is released at once,
+    // instead of stalling that close until the muxer's close timeout.
+    const watch = new AbortController()
+    entry.watch = watch
+    entry.stream.read({ signal: watch.signal }).then((chunk) => {
+      if (entry.watch !== watch) return
+      if (chunk === null) this.#release(key, false)
+      else this.#release(key, true, new InvalidMessageError('unexpected data on an idle ping stream'))
+    }, () => {
+      if (entry.watch === watch) this.#release(key, true)
+    })
   }
 
   /** Forgets the stream for `key`: closed gracefully, or aborted after a failure. */
@@ -184,6 +200,8 @@ export class PingService implements Startable {
     if (entry === undefined) return
     this.#outbound.delete(key)
     if (entry.idle !== undefined) clearTimeout(entry.idle)
+    entry.watch?.abort()
+    entry.watch = undefined
     if (abort) {
       entry.stream.abort(err ?? new Error('ping stream released'))
       return
