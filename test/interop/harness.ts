@@ -25,8 +25,10 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const GO_PEER_DIR = join(REPO_ROOT, 'interop', 'go-peer')
 export const GO_PEER_BIN = join(GO_PEER_DIR, 'bin', 'go-peer')
 export const JS_PEER_SCRIPT = join(REPO_ROOT, 'interop', 'js-peer', 'peer.ts')
+/** ts-libp2p itself behind the same contract; exits non-zero if its stopped node leaks. */
+export const TS_PEER_SCRIPT = join(REPO_ROOT, 'interop', 'ts-peer', 'peer.ts')
 
-export type PeerKind = 'go' | 'js'
+export type PeerKind = 'go' | 'js' | 'ts'
 
 /** Any JSON object line printed by a peer on stdout. */
 export type PeerLine = Record<string, any>
@@ -145,9 +147,9 @@ export async function spawnPeer (kind: PeerKind, args: string[] = [], opts: Spaw
   if (kind === 'go') {
     cmd = await buildGoPeer()
     argv = args
-  } else if (kind === 'js') {
+  } else if (kind === 'js' || kind === 'ts') {
     cmd = process.execPath
-    argv = [JS_PEER_SCRIPT, ...args]
+    argv = [kind === 'js' ? JS_PEER_SCRIPT : TS_PEER_SCRIPT, ...args]
   } else {
     throw new Error(`unknown peer kind ${String(kind)}`)
   }
