@@ -1,6 +1,6 @@
 /**
  * ts-libp2p, the front door: `createLibp2p()` and the public types, plus the factories that
- * run everywhere (Noise, plaintext, Yamux, Mplex, identify, ping, echo, datastores).
+ * run everywhere (Noise, plaintext, Yamux, Mplex, identify, ping, echo, perf, datastores).
  * Node-only components live behind their own modules (e.g. src/transport/tcp.ts) so browser
  * bundles never pull in Node built-ins; createLibp2p picks TCP by default in Node.js.
  *
@@ -56,5 +56,7 @@ export { ping } from './protocols/ping/index.ts'
 export type { PingService, PingOptions } from './protocols/ping/index.ts'
 export { echo } from './protocols/echo/index.ts'
 export type { EchoService, EchoOptions } from './protocols/echo/index.ts'
+export { perf } from './protocols/perf/index.ts'
+export type { PerfService, PerfOptions, PerfOutput, MeasurePerformanceOptions } from './protocols/perf/index.ts'
 export { MemoryDatastore, createDatastore } from './store/index.ts'
 export { PersistentPeerStore } from './peer-store/index.ts'

@@ -17,6 +17,7 @@
 //	basic.go     dial / ping / identify / connections / hangup / stop
 //	streams.go   /echo/1.0.0 and /test/reset/1.0.0 (handlers and commands)
 //	pattern.go   the deterministic payload used by the echo command
+//	perf.go      /perf/1.0.0: the server (with --perf) and the perf command
 //
 // New features (DHT, pubsub, ...) should go in their own file, register their
 // commands with registerCommand in an init function, and hook into the host
@@ -48,6 +49,7 @@ type Config struct {
 	Muxer   string
 	KeySeed []byte
 	Agent   string
+	Perf    bool // serve /perf/1.0.0 (perf.go)
 }
 
 func parseFlags() (*Config, error) {
@@ -57,13 +59,14 @@ func parseFlags() (*Config, error) {
 	muxer := fs.String("muxer", "yamux", "stream muxer: yamux (mplex is not supported by go-libp2p)")
 	seed := fs.String("key-seed", "", "hex encoded 32 byte ed25519 seed for a fixed identity")
 	agent := fs.String("agent", "", "identify agent version")
+	perf := fs.Bool("perf", false, "serve /perf/1.0.0")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
-	cfg := &Config{Listen: listen, Muxer: *muxer, Agent: *agent}
+	cfg := &Config{Listen: listen, Muxer: *muxer, Agent: *agent, Perf: *perf}
 	if len(cfg.Listen) == 0 {
 		cfg.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
 	}

@@ -33,6 +33,8 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 
 const ECHO_PROTOCOL = '/echo/1.0.0'
 const RESET_PROTOCOL = '/test/reset/1.0.0'
+const PERF_PROTOCOL = '/perf/1.0.0'
+const PERF_BLOCK_SIZE = 64 * 1024
 const MAX_STREAMS_PER_PROTOCOL = 1024
 const INBOUND_STREAM_TIMEOUT_MS = 120_000
 const STOP_TIMEOUT_MS = 5_000
@@ -68,10 +70,12 @@ interface Config {
   muxer: 'yamux' | 'mplex'
   keySeed?: Uint8Array
   agent?: string
+  /** serve /perf/1.0.0 (off by default, as the perf spec asks) */
+  perf: boolean
 }
 
 function parseArgs (argv: string[]): Config {
-  const cfg: Config = { listen: [], muxer: 'yamux' }
+  const cfg: Config = { listen: [], muxer: 'yamux', perf: false }
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i]
     let value: string | undefined
@@ -101,6 +105,7 @@ function parseArgs (argv: string[]): Config {
         break
       }
       case '--agent': cfg.agent = next(); break
+      case '--perf': cfg.perf = true; break
       default: throw new Error(`unknown argument ${JSON.stringify(arg)}`)
     }
   }
@@ -290,7 +295,7 @@ async function waitIdentify (peer: PeerId, signal: AbortSignal): Promise<Identif
 
 // -------------------------------------------------------- stream handlers --
 
-async function setupHandlers (node: Node): Promise<void> {
+async function setupHandlers (node: Node, cfg: Config): Promise<void> {
   // copy every byte back; close our write side once the remote closed theirs
   await node.handle(ECHO_PROTOCOL, async (stream, connection) => {
     const remote = connection.remotePeer.toString()
@@ -323,6 +328,67 @@ async function setupHandlers (node: Node): Promise<void> {
     }
     stream.abort(new Error('reset by /test/reset/1.0.0 handler'))
   }, { maxInboundStreams: MAX_STREAMS_PER_PROTOCOL, maxOutboundStreams: MAX_STREAMS_PER_PROTOCOL })
+
+  if (cfg.perf) {
+    await node.handle(PERF_PROTOCOL, async (stream, connection) => {
+      await servePerf(stream, connection.remotePeer.toString())
+    }, { maxInboundStreams: MAX_STREAMS_PER_PROTOCOL, maxOutboundStreams: MAX_STREAMS_PER_PROTOCOL })
+  }
+}
+
+// ------------------------------------------------------------------ perf --
+// /perf/1.0.0 (libp2p specs perf/perf.md) with plain stream handling: the
+// @libp2p/perf package is not available from the registry used here.
+
+/** The 8-byte big-endian request: how many bytes the client wants back. */
+function perfRequest (bytes: number): Uint8Array {
+  const out = new Uint8Array(8)
+  new DataView(out.buffer).setBigUint64(0, BigInt(bytes))
+  return out
+}
+
+/** Send `bytes` bytes of one reused zero block, honouring back-pressure. */
+async function sendPerfBytes (stream: Stream, bytes: number, signal: AbortSignal): Promise<number> {
+  const block = new Uint8Array(PERF_BLOCK_SIZE)
+  let sent = 0
+  while (sent < bytes) {
+    const n = Math.min(PERF_BLOCK_SIZE, bytes - sent)
+    const accepted = stream.send(n === PERF_BLOCK_SIZE ? block : block.subarray(0, n))
+    sent += n
+    if (!accepted) await stream.onDrain({ signal })
+  }
+  return sent
+}
+
+/**
+ * Server: read the request, the upload until EOF, only then send the bytes
+ * asked for, then close. Emits perf:done / perf:error.
+ */
+async function servePerf (stream: Stream, remote: string): Promise<void> {
+  stream.inactivityTimeout = INBOUND_STREAM_TIMEOUT_MS
+  const signal = AbortSignal.timeout(INBOUND_STREAM_TIMEOUT_MS)
+  const request = new Uint8Array(8)
+  let requestLength = 0
+  let received = 0
+  let sent = 0
+  try {
+    for await (const chunk of readChunks(stream)) {
+      const take = Math.min(8 - requestLength, chunk.byteLength)
+      request.set(chunk.subarray(0, take), requestLength)
+      requestLength += take
+      received += chunk.byteLength - take
+    }
+    if (requestLength < 8) throw new Error(`stream ended after ${requestLength} of 8 request bytes`)
+    const wanted = new DataView(request.buffer).getBigUint64(0)
+    const bytes = wanted > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(wanted)
+    sent = await sendPerfBytes(stream, bytes, signal)
+    await stream.close({ signal })
+    emitEvent('perf:done', { peerId: remote, received, sent })
+  } catch (err) {
+    log(`perf stream from ${remote} failed (received ${received}, sent ${sent}):`, err)
+    stream.abort(err instanceof Error ? err : new Error(String(err)))
+    emitEvent('perf:error', { peerId: remote, received, sent, error: errorMessage(err) })
+  }
 }
 
 // -------------------------------------------------------------- commands --
@@ -483,6 +549,40 @@ registerCommand('reset', 10_000, async (req, { node, signal }) => {
   }
 })
 
+registerCommand('perf', 120_000, async (req, { node, signal }) => {
+  const peer = peerArg(req)
+  const upload = typeof req.upload === 'number' ? req.upload : 0
+  const download = typeof req.download === 'number' ? req.download : 0
+  if (!Number.isSafeInteger(upload) || upload < 0 || !Number.isSafeInteger(download) || download < 0) {
+    throw new Error('"upload" and "download" must be integers >= 0')
+  }
+  const stream = await node.dialProtocol(peer, PERF_PROTOCOL, { signal })
+  const onAbort = (): void => { stream.abort(new Error(`timed out: ${errorMessage(signal.reason)}`)) }
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    // read alongside writing, so nothing the server sends is missed
+    const reading = (async () => {
+      let total = 0
+      for await (const chunk of readChunks(stream)) total += chunk.byteLength
+      return total
+    })()
+    const writing = (async () => {
+      stream.send(perfRequest(download))
+      const sent = await sendPerfBytes(stream, upload, signal)
+      await stream.close({ signal })
+      return sent
+    })()
+    const [downloaded, uploaded] = await Promise.all([reading, writing])
+    if (downloaded !== download) throw new Error(`perf server sent ${downloaded} bytes, asked for ${download}`)
+    return { uploaded, downloaded }
+  } catch (err) {
+    stream.abort(err instanceof Error ? err : new Error(String(err)))
+    throw err
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+})
+
 async function dispatch (node: Node, line: string): Promise<void> {
   let req: Request
   try {
@@ -554,7 +654,7 @@ async function main (): Promise<void> {
   const node = await createNode(cfg)
   nodeRef = node
   watchEvents(node)
-  await setupHandlers(node)
+  await setupHandlers(node, cfg)
   await node.start()
 
   emitEvent('ready', {

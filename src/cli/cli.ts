@@ -19,7 +19,8 @@ const COMMANDS: Record<string, { summary: string, load: () => Promise<Command> }
   id: { summary: 'print this node\'s peer id', load: async () => (await import('./commands/id.ts')).idCommand },
   peers: { summary: 'list the peers this node knows (from its data dir)', load: async () => (await import('./commands/peers.ts')).peersCommand },
   ping: { summary: 'ping a peer (one JSON line per ping)', load: async () => (await import('./commands/ping.ts')).pingCommand },
-  identify: { summary: 'print a peer\'s identify answer as JSON', load: async () => (await import('./commands/identify.ts')).identifyCommand }
+  identify: { summary: 'print a peer\'s identify answer as JSON', load: async () => (await import('./commands/identify.ts')).identifyCommand },
+  perf: { summary: 'perf benchmark server or client (test-plans perf contract)', load: async () => (await import('./commands/perf.ts')).perfCommand }
 }
 
 export function version (): string {

@@ -1,0 +1,5 @@
+/** Perf (`/perf/1.0.0`, off by default): `services: { perf: perf() }`, then `node.services.perf.measurePerformance(...)`. */
+export { perf, PerfService, type PerfOptions, type PerfOutput, type PerfComponents, type MeasurePerformanceOptions } from './perf.ts'
+export { servePerf, type ServePerfOptions, type PerfServerResult } from './server.ts'
+export { perfOverStream, type PerfCounters } from './client.ts'
+export { PERF_PROTOCOL, PERF_BLOCK_SIZE, encodePerfRequest, decodePerfRequest } from './wire.ts'
