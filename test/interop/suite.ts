@@ -10,7 +10,7 @@
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { createLibp2p, echo, generateKeyPair, identify, mplex, multiaddr, noise, peerIdFromString, ping, yamux, StreamResetError } from '../../src/index.ts'
+import { createLibp2p, echo, generateKeyPair, identify, mplex, multiaddr, noise, peerIdFromString, ping, yamux, StreamResetError, UnsupportedProtocolError } from '../../src/index.ts'
 import type { IdentifyResult, KeyType, Libp2pEvents, Libp2pNode, PeerId, PrivateKey, Stream } from '../../src/index.ts'
 import type { EchoService, IdentifyService, PingService } from '../../src/index.ts'
 import { tcp } from '../../src/transport/tcp.ts'
@@ -111,7 +111,7 @@ function firstDifference (a: Uint8Array, b: Uint8Array): number {
  * Writes `payload` on a negotiated echo stream in WRITE_CHUNK pieces while reading the echo,
  * half-closes, reads to end-of-stream and checks the bytes. Bounded by `signal`.
  */
-export async function echoAndVerify (stream: Stream, payload: Uint8Array, signal: AbortSignal, label = 'echo'): Promise<void> {
+export async function echoAndVerify (stream: Stream, payload: Uint8Array, signal: AbortSignal, label = 'echo', writeChunk = WRITE_CHUNK): Promise<void> {
   const received = new Uint8Array(payload.length)
   let receivedLength = 0
   const reading = (async () => {
@@ -126,8 +126,8 @@ export async function echoAndVerify (stream: Stream, payload: Uint8Array, signal
     }
   })()
   try {
-    for (let offset = 0; offset < payload.length; offset += WRITE_CHUNK) {
-      if (!stream.send(payload.subarray(offset, offset + WRITE_CHUNK))) await stream.drain({ signal })
+    for (let offset = 0; offset < payload.length; offset += writeChunk) {
+      if (!stream.send(payload.subarray(offset, offset + writeChunk))) await stream.drain({ signal })
     }
     await stream.closeWrite({ signal })
     await reading
@@ -367,12 +367,39 @@ export function interopSuite (profile: RemoteProfile, muxer: MuxerName, directio
       onlyConnection()
     })
 
-    it('echoes 0 and 1 byte each way', { timeout: CAPABILITY_TIMEOUT_MS }, async () => {
-      for (const size of [0, 1]) {
-        const stream = await node.dialProtocol(remotePeer, ECHO_PROTOCOL, { signal: signal() })
-        await echoAndVerify(stream, echoPattern(size, 0), signal(EVENT_TIMEOUT_MS), `we -> them, ${size} bytes`)
+    it('echoes 0 bytes, 1 byte, and 1 MiB + 1 in a single write, each way, lazy and fully negotiated', { timeout: CAPABILITY_TIMEOUT_MS }, async () => {
+      for (const size of [0, 1, 1024 * 1024 + 1]) {
+        // lazy: the protocol proposal must go out with (or before) the data and the FIN
+        for (const negotiateFully of [true, false]) {
+          const stream = await node.dialProtocol(remotePeer, ECHO_PROTOCOL, { negotiateFully, signal: signal() })
+          // one send() of the whole payload: the muxer must split it into frames the remote
+          // accepts (mplex messages are at most 1 MiB in go and js)
+          await echoAndVerify(stream, echoPattern(size, 0), signal(EVENT_TIMEOUT_MS), `we -> them, ${size} bytes, negotiateFully ${negotiateFully}`, Math.max(size, 1))
+        }
         await remote.commandOk({ cmd: 'echo', peer: ourId(), bytes: size, streams: 1, timeoutMs: EVENT_TIMEOUT_MS })
       }
+    })
+
+    it('negotiates protocols: fallback, and a typed error for an unsupported one', { timeout: CAPABILITY_TIMEOUT_MS }, async () => {
+      const connection = onlyConnection()
+      const fallback = await connection.newStream(['/unsupported/1.0.0', ECHO_PROTOCOL], { signal: signal(EVENT_TIMEOUT_MS) })
+      assert.equal(fallback.protocol, ECHO_PROTOCOL)
+      await echoAndVerify(fallback, echoPattern(100, 1), signal(EVENT_TIMEOUT_MS), 'fallback')
+
+      await assert.rejects(
+        connection.newStream('/unsupported/1.0.0', { negotiateFully: true, signal: signal(EVENT_TIMEOUT_MS) }),
+        (err: Error) => err instanceof UnsupportedProtocolError)
+
+      // Lazy select: the proposal and our first bytes go out together; the refusal surfaces
+      // on the stream. (The remote reads our data as a bad second proposal and resets, so
+      // over yamux the reset can overtake the "na": either error is acceptable.)
+      const lazy = await connection.newStream('/unsupported/1.0.0', { negotiateFully: false, signal: signal(EVENT_TIMEOUT_MS) })
+      lazy.send(new Uint8Array([1, 2, 3]))
+      const err = await readUntilFailure(lazy, signal(EVENT_TIMEOUT_MS))
+      assert.ok(err instanceof UnsupportedProtocolError || err instanceof StreamResetError, `lazy select of an unsupported protocol gave ${String(err)}`)
+
+      assert.equal(connection.status, 'open')
+      await node.services.ping.ping(remotePeer, { signal: signal(EVENT_TIMEOUT_MS) })
     })
 
     it(`runs ${MANY_STREAMS} concurrent echo streams each way`, { timeout: CAPABILITY_TIMEOUT_MS }, async () => {
