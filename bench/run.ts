@@ -68,14 +68,17 @@ function sideResult (samples: number[], detail?: Record<string, unknown>): SideR
   return { ...summarize(samples), samples, ...(detail !== undefined ? { detail } : {}) }
 }
 
-function addRow (row: Omit<Row, 'results' | 'ratio'>, samples: Partial<Record<Side, number[]>>, details: Partial<Record<Side, Record<string, unknown>>> = {}): void {
+function addRow (row: Omit<Row, 'results' | 'ratio' | 'failures'>, samples: Partial<Record<Side, number[]>>, details: Partial<Record<Side, Record<string, unknown>>> = {}, failures: Partial<Record<Side, string[]>> = {}): void {
   const results: Row['results'] = {}
+  const failed: Row['failures'] = {}
   for (const side of ['ts', 'js', 'raw'] as const) {
     const values = samples[side]
     if (values !== undefined && values.length > 0) results[side] = sideResult(values, details[side])
+    const errors = failures[side]
+    if (errors !== undefined && errors.length > 0) failed[side] = errors
   }
   const ratio = results.ts !== undefined && results.js !== undefined ? results.ts.median / results.js.median : undefined
-  rows.push({ ...row, results, ...(ratio !== undefined ? { ratio } : {}) })
+  rows.push({ ...row, results, ...(ratio !== undefined ? { ratio } : {}), ...(Object.keys(failed).length > 0 ? { failures: failed } : {}) })
 }
 
 function libp2pSides (): Side[] {
@@ -102,18 +105,30 @@ async function cipherSection (rawPair: Pair): Promise<void> {
   }
 }
 
-interface TransferSamples { gbps: number[], cpuPerGiB: number[], clientCpu: number[], serverCpu: number[] }
+interface TransferSamples { gbps: number[], cpuPerGiB: number[], clientCpu: number[], serverCpu: number[], failures: string[] }
 
-/** Transfers `bytes` in `direction`, `repeat` times per pair, the pairs taking turns. */
+/**
+ * Transfers `bytes` in `direction`, `repeat` times per pair, the pairs taking turns. A failed
+ * transfer is recorded, not fatal (js-libp2p's mplex sometimes resets 1 GiB streams); the
+ * peer dials a new connection for the next one.
+ */
 async function measureTransfers (pairs: Pair[], direction: 'upload' | 'download', out: Map<Side, TransferSamples>): Promise<void> {
   for (let rep = 0; rep < config.repeat; rep++) {
     for (const pair of pairs) {
+      let samples = out.get(pair.side)
+      if (samples === undefined) out.set(pair.side, samples = { gbps: [], cpuPerGiB: [], clientCpu: [], serverCpu: [], failures: [] })
       const [client0, server0] = await Promise.all([cpuSeconds(pair.client), cpuSeconds(pair.server)])
-      const r = await pair.client.command('throughput', { direction, bytes: config.transferBytes }, transferTimeout(config.transferBytes))
+      let r: Json
+      try {
+        r = await pair.client.command('throughput', { direction, bytes: config.transferBytes }, transferTimeout(config.transferBytes))
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err)
+        samples.failures.push(message)
+        progress(`  ${pair.side} ${direction} FAILED: ${message}`)
+        continue
+      }
       const [client1, server1] = await Promise.all([cpuSeconds(pair.client), cpuSeconds(pair.server)])
       const gib = config.transferBytes / GiB
-      let samples = out.get(pair.side)
-      if (samples === undefined) out.set(pair.side, samples = { gbps: [], cpuPerGiB: [], clientCpu: [], serverCpu: [] })
       const gbps = config.transferBytes * 8 / r.ms / 1e6
       samples.gbps.push(gbps)
       samples.clientCpu.push((client1 - client0) / gib)
@@ -151,15 +166,17 @@ async function throughputSection (stack: string, pairs: Pair[], rawPair: Pair | 
       if (rawCached !== undefined) measured.set('raw', rawCached)
     }
     const samples: Partial<Record<Side, number[]>> = {}
+    const failures: Partial<Record<Side, string[]>> = {}
     for (const [side, s] of measured) {
       samples[side] = s.gbps
+      failures[side] = s.failures
       let c = cpu.get(side)
       if (c === undefined) cpu.set(side, c = { total: [], client: [], server: [] })
       c.total.push(...s.cpuPerGiB)
       c.client.push(...s.clientCpu)
       c.server.push(...s.serverCpu)
     }
-    addRow({ id: `throughput/${stack}/${direction}`, section: 'throughput', label: `1 stream, ${formatBytes(config.transferBytes)} ${direction}, ${label} (reference: raw TCP)`, unit: 'Gbit/s', better: 'higher' }, samples)
+    addRow({ id: `throughput/${stack}/${direction}`, section: 'throughput', label: `1 stream, ${formatBytes(config.transferBytes)} ${direction}, ${label} (reference: raw TCP)`, unit: 'Gbit/s', better: 'higher' }, samples, {}, failures)
   }
   const samples: Partial<Record<Side, number[]>> = {}
   const details: Partial<Record<Side, Record<string, unknown>>> = {}
@@ -181,13 +198,20 @@ async function concurrentSection (pairs: Pair[]): Promise<void> {
   progress(`${config.concurrentStreams} concurrent streams × ${formatBytes(config.concurrentBytes)} × ${config.repeat}`)
   const samples: Partial<Record<Side, number[]>> = {}
   const total = config.concurrentStreams * config.concurrentBytes
+  const failures: Partial<Record<Side, string[]>> = {}
   for (let rep = 0; rep < config.repeat; rep++) {
     for (const pair of pairs) {
-      const r = await pair.client.command('concurrent', { streams: config.concurrentStreams, bytes: config.concurrentBytes }, transferTimeout(total))
-      ;(samples[pair.side] ??= []).push(total * 8 / r.ms / 1e6)
+      try {
+        const r = await pair.client.command('concurrent', { streams: config.concurrentStreams, bytes: config.concurrentBytes }, transferTimeout(total))
+        ;(samples[pair.side] ??= []).push(total * 8 / r.ms / 1e6)
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err)
+        ;(failures[pair.side] ??= []).push(message)
+        progress(`  ${pair.side} concurrent FAILED: ${message}`)
+      }
     }
   }
-  addRow({ id: 'concurrent/upload', section: 'concurrent', label: `${config.concurrentStreams} concurrent streams × ${formatBytes(config.concurrentBytes)} upload, one connection, Noise + Yamux (reference: as many TCP connections)`, unit: 'Gbit/s', better: 'higher' }, samples)
+  addRow({ id: 'concurrent/upload', section: 'concurrent', label: `${config.concurrentStreams} concurrent streams × ${formatBytes(config.concurrentBytes)} upload, one connection, Noise + Yamux (reference: as many TCP connections)`, unit: 'Gbit/s', better: 'higher' }, samples, {}, failures)
 }
 
 async function setupSection (stack: string): Promise<void> {

@@ -25,6 +25,8 @@ export interface Row {
   results: Partial<Record<Side, SideResult>>
   /** ts median / js median, when both ran. */
   ratio?: number
+  /** Error messages of failed repetitions, per side (the figure uses the others). */
+  failures?: Partial<Record<Side, string[]>>
 }
 
 export interface Machine {
@@ -81,12 +83,15 @@ function formatNumber (value: number): string {
   return value.toPrecision(2)
 }
 
-function cell (row: Row, result: SideResult | undefined): string {
-  if (result === undefined) return '—'
+function cell (row: Row, side: Side): string {
+  const result = row.results[side]
+  const failed = row.failures?.[side]?.length ?? 0
+  const note = failed > 0 ? ` (${failed} failed)` : ''
+  if (result === undefined) return failed > 0 ? `failed ×${failed}` : '—'
   let text = `**${formatNumber(result.median)}**`
   if (row.showP99 === true) text += ` (p99 ${formatNumber(result.p99)})`
   if (result.n > 1) text += ` [${formatNumber(result.min)}–${formatNumber(result.max)}]`
-  return text
+  return text + note
 }
 
 function ratioCell (row: Row): string {
@@ -124,9 +129,11 @@ export function renderMarkdown (result: BenchResult): string {
   lines.push('|---|---|---|---|---|---|')
   for (const row of result.rows) {
     const arrow = row.better === 'higher' ? '↑' : '↓'
-    lines.push(`| ${row.label} | ${row.unit} ${arrow} | ${cell(row, row.results.ts)} | ${cell(row, row.results.js)} | ${cell(row, row.results.raw)} | ${ratioCell(row)} |`)
+    lines.push(`| ${row.label} | ${row.unit} ${arrow} | ${cell(row, 'ts')} | ${cell(row, 'js')} | ${cell(row, 'raw')} | ${ratioCell(row)} |`)
   }
   lines.push('', '↑ higher is better, ↓ lower is better.', '')
+  const failures = result.rows.flatMap(row => Object.entries(row.failures ?? {}).map(([side, errors]) => `- ${row.label}, ${side}: ${errors.length} failed: ${[...new Set(errors)].join('; ')}`))
+  if (failures.length > 0) lines.push('Failed repetitions (left out of the figures):', ...failures, '')
   lines.push('Notes:')
   lines.push('- Throughput: one stream on a warm connection; the client sends an 8-byte request, then uploads and half-closes, the server then sends the download; timed from opening the stream to the last byte (uploads: to the server\'s end-of-stream). Gbit/s = 10⁹ bit/s.')
   lines.push('- CPU: user + system seconds of client and server processes together (process.cpuUsage()), per GiB moved, over the single-stream transfers of that stack, both directions.')

@@ -20,7 +20,7 @@ import type { Connection, Libp2p, Stream, StreamMessageEvent, StreamCloseEvent }
 import type { Ping } from '@libp2p/ping'
 import { intField, log, parseFlags, requireFlag, runPeer } from './peer-loop.ts'
 import type { Command, Json } from './peer-loop.ts'
-import { ECHO_PROTOCOL, elapsedMs, encodeHeader, HeaderReader, MAX_STREAMS, payloadBlock, TRANSFER_PROTOCOL } from './wire.ts'
+import { ECHO_PROTOCOL, elapsedMs, encodeHeader, TransferReceiver, MAX_STREAMS, payloadBlock, TRANSFER_PROTOCOL } from './wire.ts'
 
 const SIDE = 'js'
 const flags = parseFlags(process.argv.slice(2))
@@ -33,7 +33,7 @@ function stack (): { connectionEncrypters: any[], streamMuxers: any[] } {
   switch (stackName) {
     // js mplex disconnects a peer opening more than 5 streams per second by default
     case 'noise+yamux': return { connectionEncrypters: [noise()], streamMuxers: [yamux()] }
-    case 'noise+mplex': return { connectionEncrypters: [noise()], streamMuxers: [mplex({ disconnectThreshold: 1_000_000 })] }
+    case 'noise+mplex': return { connectionEncrypters: [noise()], streamMuxers: [mplex({ disconnectThreshold: 1_000_000, maxUnprocessedMessageQueueSize: 256 * 2 ** 20 })] }
     case 'plaintext+yamux': return { connectionEncrypters: [plaintext()], streamMuxers: [yamux()] }
     default: throw new Error(`unknown stack ${stackName}`)
   }
@@ -64,16 +64,19 @@ async function start (): Promise<Json> {
   return { side: SIDE, addrs: node.getMultiaddrs().map(String) }
 }
 
-function toBytes (data: StreamMessageEvent['data']): Uint8Array {
+type Data = StreamMessageEvent['data']
+
+/** Flattens only when the bytes are looked at (a Uint8ArrayList would be copied). */
+function toBytes (data: Data): Uint8Array {
   return data instanceof Uint8Array ? data : data.subarray()
 }
 
 /** Calls `onChunk` for every received chunk; resolves at the remote's end-of-stream. */
-function consume (stream: Stream, onChunk: (chunk: Uint8Array) => void): Promise<void> {
+function consume (stream: Stream, onChunk: (chunk: Data) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const onMessage = (evt: StreamMessageEvent): void => {
       try {
-        onChunk(toBytes(evt.data))
+        onChunk(evt.data)
       } catch (err) {
         stream.abort(err as Error)
       }
@@ -85,12 +88,13 @@ function consume (stream: Stream, onChunk: (chunk: Uint8Array) => void): Promise
       if (err !== undefined) reject(err)
       else resolve()
     }
-    const onEnd = (): void => { finish() }
+    // 'end' also fires just before the 'close' of a reset or aborted stream
+    const onEnd = (): void => { finish(stream.status === 'reset' || stream.status === 'aborted' ? new Error(`stream ${stream.status}`) : undefined) }
     const onClose = (evt: StreamCloseEvent): void => { finish(evt.error) }
     stream.addEventListener('message', onMessage)
     stream.addEventListener('end', onEnd)
     stream.addEventListener('close', onClose)
-    if (stream.readableEnded && stream.readBufferLength === 0) finish()
+    if (stream.readableEnded && stream.readBufferLength === 0) onEnd()
   })
 }
 
@@ -104,10 +108,10 @@ async function sendBytes (stream: Stream, total: number): Promise<void> {
 
 async function serveTransfer (stream: Stream): Promise<void> {
   try {
-    const header = new HeaderReader()
-    await consume(stream, (chunk) => { if (!header.done) header.feed(chunk) })
-    if (!header.done) throw new Error('transfer stream ended before its header')
-    await sendBytes(stream, header.downloadBytes)
+    const transfer = new TransferReceiver()
+    await consume(stream, (data) => { if (transfer.headerDone) transfer.count(data.byteLength); else transfer.feed(toBytes(data)) })
+    transfer.finish()
+    await sendBytes(stream, transfer.downloadBytes)
     await stream.close()
   } catch (err) {
     log(SIDE, 'transfer stream failed:', err)
@@ -147,8 +151,8 @@ async function transfer (conn: Connection, up: number, down: number): Promise<nu
   const started = process.hrtime.bigint()
   const stream = await conn.newStream(TRANSFER_PROTOCOL, { maxOutboundStreams: MAX_STREAMS })
   let received = 0
-  const reading = consume(stream, (chunk) => { received += chunk.length })
-  stream.send(encodeHeader(down))
+  const reading = consume(stream, (data) => { received += data.byteLength })
+  stream.send(encodeHeader(up, down))
   await sendBytes(stream, up)
   await stream.close()
   await reading
@@ -159,7 +163,7 @@ async function transfer (conn: Connection, up: number, down: number): Promise<nu
 async function echoByte (conn: Connection, byte: Uint8Array): Promise<void> {
   const stream = await conn.newStream(ECHO_PROTOCOL, { maxOutboundStreams: MAX_STREAMS })
   let received = 0
-  const reading = consume(stream, (chunk) => { received += chunk.length })
+  const reading = consume(stream, (data) => { received += data.byteLength })
   stream.send(byte)
   await stream.close()
   await reading

@@ -13,7 +13,7 @@ import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from '
 import { once } from 'node:events'
 import { intField, log, parseFlags, requireFlag, runPeer } from './peer-loop.ts'
 import type { Command, Json } from './peer-loop.ts'
-import { elapsedMs, encodeHeader, HeaderReader, payloadBlock, RAW_MODE_ECHO, RAW_MODE_TRANSFER } from './wire.ts'
+import { elapsedMs, encodeHeader, TransferReceiver, payloadBlock, RAW_MODE_ECHO, RAW_MODE_TRANSFER } from './wire.ts'
 
 const SIDE = 'raw'
 const flags = parseFlags(process.argv.slice(2))
@@ -49,7 +49,7 @@ function serve (socket: Socket): void {
   socket.on('close', () => { open.delete(socket) })
   socket.on('error', (err) => { log(SIDE, 'server socket error:', err) })
   let mode = 0
-  const header = new HeaderReader()
+  const transfer = new TransferReceiver()
   socket.on('data', (chunk: Buffer) => {
     if (mode === 0) {
       mode = chunk[0]
@@ -60,13 +60,20 @@ function serve (socket: Socket): void {
         socket.pause()
         socket.once('drain', () => socket.resume())
       }
-    } else if (!header.done) {
-      header.feed(chunk)
+    } else {
+      transfer.feed(chunk)
     }
   })
   socket.on('end', () => {
     if (mode === RAW_MODE_TRANSFER) {
-      sendBytes(socket, header.downloadBytes).then(() => socket.end(), (err) => { socket.destroy(err) })
+      try {
+        transfer.finish()
+      } catch (err) {
+        log(SIDE, 'transfer failed:', err)
+        socket.destroy()
+        return
+      }
+      sendBytes(socket, transfer.downloadBytes).then(() => socket.end(), (err) => { socket.destroy(err) })
     } else {
       socket.end()
     }
@@ -102,7 +109,7 @@ async function transfer (up: number, down: number): Promise<number> {
   const socket = await dial()
   const reading = drainSocket(socket)
   socket.write(new Uint8Array([RAW_MODE_TRANSFER]))
-  socket.write(encodeHeader(down))
+  socket.write(encodeHeader(up, down))
   await sendBytes(socket, up)
   socket.end()
   const received = await reading

@@ -15,7 +15,7 @@ import type { PingService } from '../../src/protocols/ping/index.ts'
 import { tcp } from '../../src/transport/tcp.ts'
 import { intField, log, parseFlags, requireFlag, runPeer } from './peer-loop.ts'
 import type { Command, Json } from './peer-loop.ts'
-import { ECHO_PROTOCOL, elapsedMs, encodeHeader, HeaderReader, MAX_STREAMS, payloadBlock, TRANSFER_PROTOCOL } from './wire.ts'
+import { ECHO_PROTOCOL, elapsedMs, encodeHeader, TransferReceiver, MAX_STREAMS, payloadBlock, TRANSFER_PROTOCOL } from './wire.ts'
 
 const SIDE = 'ts'
 const flags = parseFlags(process.argv.slice(2))
@@ -68,14 +68,14 @@ async function sendBytes (stream: Stream, total: number): Promise<void> {
 
 async function serveTransfer (stream: Stream): Promise<void> {
   try {
-    const header = new HeaderReader()
+    const transfer = new TransferReceiver()
     for (;;) {
       const chunk = await stream.read()
       if (chunk === null) break
-      if (!header.done) header.feed(chunk)
+      transfer.feed(chunk)
     }
-    if (!header.done) throw new Error('transfer stream ended before its header')
-    await sendBytes(stream, header.downloadBytes)
+    transfer.finish()
+    await sendBytes(stream, transfer.downloadBytes)
     await stream.closeWrite()
   } catch (err) {
     log(SIDE, 'transfer stream failed:', err)
@@ -111,7 +111,7 @@ async function sharedConnection (): Promise<Connection> {
 async function transfer (conn: Connection, up: number, down: number): Promise<number> {
   const started = process.hrtime.bigint()
   const stream = await conn.newStream(TRANSFER_PROTOCOL, { maxOutboundStreams: MAX_STREAMS })
-  stream.send(encodeHeader(down))
+  stream.send(encodeHeader(up, down))
   await sendBytes(stream, up)
   await stream.closeWrite()
   let received = 0

@@ -60,6 +60,7 @@ describe('bench harness', () => {
     ].sort()
     assert.deepEqual(ids, expected)
     for (const row of result.rows) {
+      assert.equal(row.failures, undefined, `${row.id}: ${JSON.stringify(row.failures)}`)
       const sides = Object.keys(row.results).sort()
       const want = row.section === 'cipher' ? ['raw'] : row.id.startsWith('setup/identify') ? ['js', 'ts'] : ['js', 'raw', 'ts']
       assert.deepEqual(sides, want, row.id)
