@@ -23,7 +23,8 @@ export interface NewStreamOptions extends AbortOptions {
   /** Allow opening the stream on a limited (e.g. relayed) connection. */
   runOnLimitedConnection?: boolean
   /** Skip waiting for the remote's multistream-select confirmation when only one protocol is
-   * proposed (lazy select); the first write carries the proposal. Defaults to false. */
+   * proposed (lazy select); the first write carries the proposal. Negotiates fully unless this
+   * is explicitly false. */
   negotiateFully?: boolean
   /** Overrides the per-protocol outbound stream limit for this call. */
   maxOutboundStreams?: number
