@@ -135,7 +135,7 @@ export function renderMarkdown (result: BenchResult): string {
   const failures = result.rows.flatMap(row => Object.entries(row.failures ?? {}).map(([side, errors]) => `- ${row.label}, ${side}: ${errors.length} failed: ${[...new Set(errors)].join('; ')}`))
   if (failures.length > 0) lines.push('Failed repetitions (left out of the figures):', ...failures, '')
   lines.push('Notes:')
-  lines.push('- Throughput: one stream on a warm connection; the client sends an 8-byte request, then uploads and half-closes, the server then sends the download; timed from opening the stream to the last byte (uploads: to the server\'s end-of-stream). Gbit/s = 10⁹ bit/s.')
+  lines.push('- Throughput: one stream on a warm connection; the client sends a 16-byte request (upload and download sizes), then uploads and half-closes, the server then sends the download; timed from opening the stream to the last byte (uploads: to the server\'s end-of-stream). Gbit/s = 10⁹ bit/s.')
   lines.push('- CPU: user + system seconds of client and server processes together (process.cpuUsage()), per GiB moved, over the single-stream transfers of that stack, both directions.')
   lines.push('- Setup: dial (TCP + Noise XX + Yamux negotiation) and the first ping (new stream, multistream-select, 32-byte echo), each on a fresh connection, closed before the next. "identify done": from the dial until the client received the server\'s identify. Reference: TCP connect and a 32-byte echo.')
   lines.push('- Stream open: new stream + full multistream-select negotiation (both libraries\' default) + 1-byte echo + close, on one open connection. Reference: a 1-byte echo round trip on an open socket.')
