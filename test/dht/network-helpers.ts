@@ -1,0 +1,53 @@
+/**
+ * Builds networks of ts-libp2p nodes with the DHT over the in-process memory transport, for
+ * the DHT tests and the simulation.
+ */
+import { createLibp2p } from '../../src/index.ts'
+import { identify } from '../../src/protocols/identify/index.ts'
+import { kadDHT, type KadDHT, type KadDHTOptions } from '../../src/dht/index.ts'
+import { memory, memoryEncrypter, MemoryNetwork } from '../../src/transport/memory.ts'
+import { yamux } from '../../src/muxer/yamux/index.ts'
+import { MemoryDatastore } from '../../src/store/memory.ts'
+import type { Datastore } from '../../src/interface/datastore.ts'
+import type { PrivateKey } from '../../src/interface/keys.ts'
+import type { Libp2pNode } from '../../src/node/libp2p.ts'
+
+export type DhtNode = Libp2pNode<{ identify: unknown, dht: KadDHT }>
+
+let counter = 0
+
+export interface MemoryNodeOptions {
+  network: MemoryNetwork
+  dht?: KadDHTOptions
+  datastore?: Datastore
+  privateKey?: PrivateKey
+  name?: string
+}
+
+export async function createMemoryNode (options: MemoryNodeOptions): Promise<DhtNode> {
+  const name = options.name ?? `dht-${process.pid}-${++counter}`
+  return await createLibp2p({
+    privateKey: options.privateKey,
+    datastore: options.datastore ?? new MemoryDatastore(),
+    addresses: { listen: [`/memory/${name}`] },
+    transports: [memory({ network: options.network })],
+    connectionEncrypters: [memoryEncrypter()],
+    streamMuxers: [yamux()],
+    connectionManager: { maxConnections: 10_000 },
+    services: {
+      identify: identify({ runOnSelfUpdate: false }),
+      dht: kadDHT({ initialRefresh: false, refreshInterval: 0, ...options.dht })
+    }
+  }) as unknown as DhtNode
+}
+
+/** Resolves once `node`'s routing table has at least `size` peers (polled; bounded). */
+export async function waitForRoutingTable (node: DhtNode, size: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (node.services.dht.routingTable.size < size) {
+    if (Date.now() > deadline) throw new Error(`routing table of ${node.peerId.toString()} stayed at ${node.services.dht.routingTable.size} < ${size}`)
+    await new Promise(resolve => setTimeout(resolve, 10))
+  }
+}
+
+export { MemoryNetwork }
