@@ -13,6 +13,7 @@ import { echo } from '../protocols/echo/index.ts'
 import { bootstrap } from '../discovery/bootstrap.ts'
 import { MemoryDatastore } from '../store/index.ts'
 import type { ServiceFactories } from '../node/options.ts'
+import { kadDHT } from '../dht/index.ts'
 
 export interface CliNodeInit {
   privateKey: PrivateKey
@@ -20,12 +21,15 @@ export interface CliNodeInit {
   listen: Multiaddr[]
   bootstrap: Multiaddr[]
   echo: boolean
+  /** Run the Kademlia DHT as `services.dht` in this mode. */
+  dht?: 'server' | 'client'
 }
 
 /** Not started: the caller starts it once its signal handlers are in place. */
 export async function createCliNode (init: CliNodeInit) {
   const services: ServiceFactories = { identify: identify(), ping: ping() }
   if (init.echo) services.echo = echo()
+  if (init.dht !== undefined) services.dht = kadDHT({ mode: init.dht })
   if (init.bootstrap.length > 0) services.bootstrap = bootstrap({ list: init.bootstrap })
   return await createLibp2p({
     privateKey: init.privateKey,

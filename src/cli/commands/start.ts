@@ -9,6 +9,7 @@ import { dataDirFrom, DEFAULT_DATA_DIR, parseMultiaddr } from '../args.ts'
 import { loadOrCreateIdentity } from '../identity-node.ts'
 import { createCliNode } from '../cli-node.ts'
 import { createDatastore } from '../../store/index.ts'
+import { provideOnceJoined, parseDhtMode } from './dht-start.ts'
 
 const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/0'
 /** After this long a stop that hangs is abandoned (exit code 1). */
@@ -28,6 +29,8 @@ Options:
   --bootstrap MA   peer to stay connected to (MA ends in /p2p/<id>), repeatable
   --data-dir DIR   identity and peer store directory (default ./${DEFAULT_DATA_DIR})
   --echo           also serve /echo/1.0.0
+  --dht MODE       join the Kademlia DHT as a server or client (needs --bootstrap to find it)
+  --provide CID    with --dht: provide CID once joined, repeatable (prints {"provided":CID,"accepted":N})
   -h, --help       show this help`,
   async run (argv) {
     const { values } = parseArgs({
@@ -36,7 +39,9 @@ Options:
         listen: { type: 'string', multiple: true },
         bootstrap: { type: 'string', multiple: true },
         'data-dir': { type: 'string' },
-        echo: { type: 'boolean', default: false }
+        echo: { type: 'boolean', default: false },
+        dht: { type: 'string' },
+        provide: { type: 'string', multiple: true }
       },
       strict: true,
       allowPositionals: false
@@ -48,7 +53,7 @@ Options:
     const privateKey = await loadOrCreateIdentity(dataDir)
     const datastore = createDatastore(dataDir)
     await datastore.open?.()
-    const node = await createCliNode({ privateKey, datastore, listen, bootstrap: bootstrapList, echo: values.echo })
+    const node = await createCliNode({ privateKey, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: parseDhtMode(values.dht, values.provide) })
     let stopping = false
     const stopped = new Promise<number>((resolve) => {
       const onSignal = (signal: NodeJS.Signals): void => {
@@ -80,6 +85,7 @@ Options:
       throw err
     }
     process.stdout.write(JSON.stringify({ peerId: node.peerId.toString(), addrs: node.getMultiaddrs().map(a => a.toString()) }) + '\n')
+    provideOnceJoined(node.services.dht, values.provide ?? [])
     return await stopped
   }
 }
