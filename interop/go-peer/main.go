@@ -52,6 +52,11 @@ type Config struct {
 	Perf    bool // serve /perf/1.0.0 (perf.go)
 }
 
+// flagHooks let feature files add their own flags (registerFlags in init()).
+var flagHooks []func(fs *flag.FlagSet)
+
+func registerFlags(f func(fs *flag.FlagSet)) { flagHooks = append(flagHooks, f) }
+
 func parseFlags() (*Config, error) {
 	fs := flag.NewFlagSet("go-peer", flag.ContinueOnError)
 	var listen stringList
@@ -60,6 +65,9 @@ func parseFlags() (*Config, error) {
 	seed := fs.String("key-seed", "", "hex encoded 32 byte ed25519 seed for a fixed identity")
 	agent := fs.String("agent", "", "identify agent version")
 	perf := fs.Bool("perf", false, "serve /perf/1.0.0")
+	for _, hook := range flagHooks {
+		hook(fs)
+	}
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return nil, err
 	}

@@ -30,6 +30,8 @@ import type { Libp2p, PeerId, IdentifyResult, Stream, PrivateKey, StreamMessageE
 import type { Identify } from '@libp2p/identify'
 import type { Ping } from '@libp2p/ping'
 import type { Uint8ArrayList } from 'uint8arraylist'
+import { gossipsub } from '@libp2p/gossipsub'
+import { floodsub } from '@libp2p/floodsub'
 
 const ECHO_PROTOCOL = '/echo/1.0.0'
 const RESET_PROTOCOL = '/test/reset/1.0.0'
@@ -72,6 +74,8 @@ interface Config {
   agent?: string
   /** serve /perf/1.0.0 (off by default, as the perf spec asks) */
   perf: boolean
+  /** run a pubsub router (off by default) */
+  pubsub?: 'gossipsub' | 'floodsub'
 }
 
 function parseArgs (argv: string[]): Config {
@@ -106,6 +110,12 @@ function parseArgs (argv: string[]): Config {
       }
       case '--agent': cfg.agent = next(); break
       case '--perf': cfg.perf = true; break
+      case '--pubsub': {
+        const r = next()
+        if (r !== 'gossipsub' && r !== 'floodsub') throw new Error(`--pubsub must be gossipsub or floodsub, got ${JSON.stringify(r)}`)
+        cfg.pubsub = r
+        break
+      }
       default: throw new Error(`unknown argument ${JSON.stringify(arg)}`)
     }
   }
@@ -225,14 +235,22 @@ function sleep (ms: number, signal: AbortSignal): Promise<void> {
 
 // ------------------------------------------------------------------ node --
 
-type Services = { identify: Identify, ping: Ping }
+type Services = { identify: Identify, ping: Ping, pubsub?: PubSubService }
 type Node = Libp2p<Services>
 
-function buildServices (): { identify: ReturnType<typeof identify>, ping: ReturnType<typeof ping> } {
-  return {
+function buildServices (cfg: Config): Record<string, any> {
+  const services: Record<string, any> = {
     identify: identify(),
     ping: ping()
   }
+  if (cfg.pubsub === 'gossipsub') {
+    // go's message id (from || seqno) instead of js's default (public key || seqno), so
+    // IHAVE/IWANT ids match across implementations
+    services.pubsub = gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false, msgIdFn: goMessageId })
+  } else if (cfg.pubsub === 'floodsub') {
+    services.pubsub = floodsub({ emitSelf: false })
+  }
+  return services
 }
 
 async function createNode (cfg: Config): Promise<Node> {
@@ -249,7 +267,7 @@ async function createNode (cfg: Config): Promise<Node> {
     // `disconnectThreshold` (default 5) new streams per second; tests open
     // hundreds, so lift that limit
     streamMuxers: [cfg.muxer === 'mplex' ? mplex({ disconnectThreshold: 100_000 }) : yamux()],
-    services: buildServices(),
+    services: buildServices(cfg),
     connectionManager: {
       // tests dial a lot from 127.0.0.1; don't rate limit them
       inboundConnectionThreshold: 10_000,
@@ -257,7 +275,7 @@ async function createNode (cfg: Config): Promise<Node> {
     },
     ...(cfg.agent != null ? { nodeInfo: { userAgent: cfg.agent } } : {})
   })
-  return node
+  return node as unknown as Node
 }
 
 // what identify told us about each peer, plus waiters for peers not seen yet
@@ -581,6 +599,73 @@ registerCommand('perf', 120_000, async (req, { node, signal }) => {
   } finally {
     signal.removeEventListener('abort', onAbort)
   }
+})
+
+// ---------------------------------------------------------------- pubsub --
+
+/** The part of @libp2p/gossipsub and @libp2p/floodsub the commands use. */
+interface PubSubService {
+  subscribe(topic: string): void
+  unsubscribe(topic: string): void
+  publish(topic: string, data: Uint8Array): Promise<{ recipients: PeerId[] }>
+  getSubscribers(topic: string): PeerId[]
+  addEventListener(type: 'message', listener: (evt: CustomEvent<any>) => void): void
+}
+
+/** go-libp2p-pubsub's default message id: the author's peer id bytes || the 8-byte seqno. */
+function goMessageId (msg: any): Uint8Array {
+  if (msg.type !== 'signed') throw new Error('unsigned message: no author id')
+  const from: Uint8Array = msg.from.toMultihash().bytes
+  const out = new Uint8Array(from.byteLength + 8)
+  out.set(from, 0)
+  new DataView(out.buffer).setBigUint64(from.byteLength, BigInt(msg.sequenceNumber), false)
+  return out
+}
+
+let pubsubWatched = false
+
+function pubsubOf (node: Node): PubSubService {
+  const ps = node.services.pubsub
+  if (ps == null) throw new Error('pubsub is not enabled (start with --pubsub)')
+  if (!pubsubWatched) {
+    pubsubWatched = true
+    ps.addEventListener('message', (evt) => {
+      const m = evt.detail
+      emitEvent('pubsub:message', {
+        topic: m.topic,
+        from: m.type === 'signed' ? m.from.toString() : '',
+        seqno: m.type === 'signed' ? BigInt(m.sequenceNumber).toString(16).padStart(16, '0') : '',
+        data: Buffer.from(m.data).toString('base64')
+      })
+    })
+  }
+  return ps
+}
+
+function topicArg (req: Request): string {
+  if (typeof req.topic !== 'string' || req.topic === '') throw new Error('missing "topic"')
+  return req.topic
+}
+
+registerCommand('pubsub.subscribe', 10_000, async (req, { node }) => {
+  pubsubOf(node).subscribe(topicArg(req))
+  return {}
+})
+
+registerCommand('pubsub.unsubscribe', 10_000, async (req, { node }) => {
+  pubsubOf(node).unsubscribe(topicArg(req))
+  return {}
+})
+
+registerCommand('pubsub.publish', 30_000, async (req, { node }) => {
+  const topic = topicArg(req)
+  if (typeof req.data !== 'string') throw new Error('missing "data" (base64)')
+  const res = await pubsubOf(node).publish(topic, Uint8Array.from(Buffer.from(req.data, 'base64')))
+  return { recipients: res.recipients.length }
+})
+
+registerCommand('pubsub.peers', 5_000, async (req, { node }) => {
+  return { peers: pubsubOf(node).getSubscribers(topicArg(req)).map(p => p.toString()) }
 })
 
 async function dispatch (node: Node, line: string): Promise<void> {

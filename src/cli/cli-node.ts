@@ -14,6 +14,7 @@ import { bootstrap } from '../discovery/bootstrap.ts'
 import { MemoryDatastore } from '../store/index.ts'
 import type { ServiceFactories } from '../node/options.ts'
 import { kadDHT } from '../dht/index.ts'
+import { pubsubService, type PubSubRouterName } from './commands/pubsub.ts'
 
 export interface CliNodeInit {
   privateKey: PrivateKey
@@ -23,6 +24,8 @@ export interface CliNodeInit {
   echo: boolean
   /** Run the Kademlia DHT as `services.dht` in this mode. */
   dht?: 'server' | 'client'
+  /** Run a pubsub router as `services.pubsub`. */
+  pubsub?: PubSubRouterName
 }
 
 /** Not started: the caller starts it once its signal handlers are in place. */
@@ -31,6 +34,7 @@ export async function createCliNode (init: CliNodeInit) {
   if (init.echo) services.echo = echo()
   if (init.dht !== undefined) services.dht = kadDHT({ mode: init.dht })
   if (init.bootstrap.length > 0) services.bootstrap = bootstrap({ list: init.bootstrap })
+  if (init.pubsub !== undefined) services.pubsub = pubsubService(init.pubsub)
   return await createLibp2p({
     privateKey: init.privateKey,
     datastore: init.datastore,

@@ -21,7 +21,8 @@ const COMMANDS: Record<string, { summary: string, load: () => Promise<Command> }
   ping: { summary: 'ping a peer (one JSON line per ping)', load: async () => (await import('./commands/ping.ts')).pingCommand },
   identify: { summary: 'print a peer\'s identify answer as JSON', load: async () => (await import('./commands/identify.ts')).identifyCommand },
   dht: { summary: 'query the Kademlia DHT (find-peer, closest-peers, provide, find-providers, put, get)', load: async () => (await import('./commands/dht.ts')).dhtCommand },
-  perf: { summary: 'perf benchmark server or client (test-plans perf contract)', load: async () => (await import('./commands/perf.ts')).perfCommand }
+  perf: { summary: 'perf benchmark server or client (test-plans perf contract)', load: async () => (await import('./commands/perf.ts')).perfCommand },
+  pubsub: { summary: 'publish a message on a pubsub topic (pubsub pub TOPIC DATA)', load: async () => (await import('./commands/pubsub.ts')).pubsubCommand }
 }
 
 export function version (): string {

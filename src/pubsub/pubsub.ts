@@ -109,7 +109,8 @@ export abstract class PubSubBase extends TypedEventEmitter<PubSubEvents> impleme
     this.#topologyIds.length = 0
     this.onStop()
     for (const peer of this.peers.values()) {
-      peer.outbound?.abort(new NotStartedError('pubsub stopped'))
+      // flushed, not aborted: what was just published still reaches the peer
+      peer.outbound?.close()
       for (const s of peer.inbound) s.abort(new NotStartedError('pubsub stopped'))
     }
     this.peers.clear()

@@ -10,6 +10,8 @@ import { loadOrCreateIdentity } from '../identity-node.ts'
 import { createCliNode } from '../cli-node.ts'
 import { createDatastore } from '../../store/index.ts'
 import { provideOnceJoined, parseDhtMode } from './dht-start.ts'
+import { parseRouter, printMessages } from './pubsub.ts'
+import type { PubSubBase } from '../../pubsub/pubsub.ts'
 
 const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/0'
 /** After this long a stop that hangs is abandoned (exit code 1). */
@@ -17,6 +19,7 @@ const STOP_TIMEOUT_MS = 10_000
 
 export const startCommand: Command = {
   help: `Usage: ts-libp2p start [--listen MA]... [--bootstrap MA]... [--data-dir DIR] [--echo]
+                       [--pubsub gossipsub|floodsub] [--subscribe TOPIC]...
 
 Starts a node. When it is listening, prints one line of JSON on stdout:
   {"peerId":"12D3KooW...","addrs":["/ip4/127.0.0.1/tcp/4001/p2p/12D3KooW..."]}
@@ -31,6 +34,9 @@ Options:
   --echo           also serve /echo/1.0.0
   --dht MODE       join the Kademlia DHT as a server or client (needs --bootstrap to find it)
   --provide CID    with --dht: provide CID once joined, repeatable (prints {"provided":CID,"accepted":N})
+  --pubsub R       run a pubsub router: gossipsub or floodsub
+  --subscribe T    subscribe to topic T, repeatable (implies --pubsub gossipsub); each message
+                   received prints {"topic":...,"from":...,"seqno":"<hex>","data":"<base64>"}
   -h, --help       show this help`,
   async run (argv) {
     const { values } = parseArgs({
@@ -41,7 +47,9 @@ Options:
         'data-dir': { type: 'string' },
         echo: { type: 'boolean', default: false },
         dht: { type: 'string' },
-        provide: { type: 'string', multiple: true }
+        provide: { type: 'string', multiple: true },
+        pubsub: { type: 'string' },
+        subscribe: { type: 'string', multiple: true }
       },
       strict: true,
       allowPositionals: false
@@ -49,11 +57,13 @@ Options:
     const listen = (values.listen ?? [DEFAULT_LISTEN]).map(a => parseMultiaddr(a, 'listen address'))
     const bootstrapList = (values.bootstrap ?? []).map(a => parseMultiaddr(a, 'bootstrap address'))
     const dataDir = dataDirFrom(values['data-dir'])
+    const topics = values.subscribe ?? []
+    const router = parseRouter(values.pubsub) ?? (topics.length > 0 ? 'gossipsub' : undefined)
 
     const privateKey = await loadOrCreateIdentity(dataDir)
     const datastore = createDatastore(dataDir)
     await datastore.open?.()
-    const node = await createCliNode({ privateKey, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: parseDhtMode(values.dht, values.provide) })
+    const node = await createCliNode({ privateKey, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: parseDhtMode(values.dht, values.provide), pubsub: router })
     let stopping = false
     const stopped = new Promise<number>((resolve) => {
       const onSignal = (signal: NodeJS.Signals): void => {
@@ -86,6 +96,7 @@ Options:
     }
     process.stdout.write(JSON.stringify({ peerId: node.peerId.toString(), addrs: node.getMultiaddrs().map(a => a.toString()) }) + '\n')
     provideOnceJoined(node.services.dht, values.provide ?? [])
+    if (router !== undefined) printMessages(node.services.pubsub as PubSubBase, topics)
     return await stopped
   }
 }
