@@ -181,6 +181,9 @@ export abstract class PubSubBase extends TypedEventEmitter<PubSubEvents> impleme
   protected onStop (): void {}
   protected onJoin (_topic: string): void {}
   protected onLeave (_topic: string): void {}
+  /** A peer appeared (first stream either way); `peer.connection` is set. */
+  protected onPeerCreated (_peer: PubSubPeer): void {}
+  /** Our outbound stream to the peer is open (it can receive from us). */
   protected onPeerAdded (_peer: PubSubPeer): void {}
   protected onPeerRemoved (_peer: PubSubPeer): void {}
   protected onPeerTopicChange (_peer: PubSubPeer, _topic: string, _subscribed: boolean): void {}
@@ -215,12 +218,14 @@ export abstract class PubSubBase extends TypedEventEmitter<PubSubEvents> impleme
     for (const peer of this.peers.values()) this.sendFrame(peer, frame)
   }
 
-  #getOrAddPeer (peerId: PeerId): PubSubPeer {
+  #getOrAddPeer (peerId: PeerId, connection: Connection): PubSubPeer {
     const key = peerId.toString()
     let peer = this.peers.get(key)
     if (peer === undefined) {
       peer = new PubSubPeer(peerId)
+      peer.connection = connection
       this.peers.set(key, peer)
+      this.onPeerCreated(peer)
     }
     return peer
   }
@@ -228,9 +233,12 @@ export abstract class PubSubBase extends TypedEventEmitter<PubSubEvents> impleme
   #ensureOutbound (peerId: PeerId, connection: Connection): void {
     if (!this.started || connection.status !== 'open') return
     if (peerId.equals(this.components.peerId)) return
-    const peer = this.#getOrAddPeer(peerId)
+    const peer = this.#getOrAddPeer(peerId, connection)
     if (peer.outbound !== undefined || peer.opening !== undefined) return
-    peer.opening = this.#openOutbound(peer, connection).finally(() => { peer.opening = undefined })
+    peer.opening = this.#openOutbound(peer, connection).finally(() => {
+      peer.opening = undefined
+      if (peer.outbound === undefined && peer.inbound.size === 0) this.#removePeer(peer)
+    })
   }
 
   async #openOutbound (peer: PubSubPeer, connection: Connection): Promise<void> {
@@ -298,11 +306,15 @@ export abstract class PubSubBase extends TypedEventEmitter<PubSubEvents> impleme
       stream.abort(new NotStartedError('pubsub stopped'))
       return
     }
-    const peer = this.#getOrAddPeer(connection.remotePeer)
+    const peer = this.#getOrAddPeer(connection.remotePeer, connection)
     peer.inbound.add(stream)
     // a peer that opened a stream to us speaks pubsub even if identify has not said so yet
     this.#ensureOutbound(connection.remotePeer, connection)
-    void this.#readInbound(peer, stream).finally(() => { peer.inbound.delete(stream) })
+    void this.#readInbound(peer, stream).finally(() => {
+      peer.inbound.delete(stream)
+      // a peer that never took our stream is not tracked by the topology: forget it here
+      if (peer.inbound.size === 0 && peer.outbound === undefined && peer.opening === undefined) this.#removePeer(peer)
+    })
   }
 
   async #readInbound (peer: PubSubPeer, stream: Stream): Promise<void> {

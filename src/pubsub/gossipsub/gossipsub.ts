@@ -129,7 +129,7 @@ export class GossipSub extends PubSubBase {
     this.#dontWant.clear()
   }
 
-  protected override onPeerAdded (peer: PubSubPeer): void {
+  protected override onPeerCreated (peer: PubSubPeer): void {
     const ips: string[] = []
     const addr = peer.connection?.remoteAddr
     if (addr !== undefined) {
