@@ -26,5 +26,13 @@ export function decodeMultibase (text: string): Uint8Array | undefined {
   return DECODERS.get(prefix)?.decode(text)
 }
 
-export const base58btc = base58.base58btc
-export const base32Lower = base32.base32
+/** A multibase codec that encodes with its prefix. */
+export interface MultibaseEncoderDecoder extends MultibaseCodec {
+  encode(bytes: Uint8Array): string
+  /** Without the multibase prefix (base58btc peer ids are written bare). */
+  baseEncode(bytes: Uint8Array): string
+  baseDecode(text: string): Uint8Array
+}
+
+export const base58btc: MultibaseEncoderDecoder = base58.base58btc
+export const base32Lower: MultibaseEncoderDecoder = base32.base32
