@@ -7,7 +7,11 @@
  *   a reader that keeps pace does not toggle the socket on every chunk);
  * - 'end' -> pushEnd (the remote half-closed; sockets are created with allowHalfOpen);
  * - 'error', or 'close' before the remote's end-of-stream -> pushReset(StreamResetError);
- * - send -> socket.write (its boolean is the backpressure signal), 'drain' -> notifyDrain;
+ * - send -> socket.write; writes made in one synchronous run are corked and leave with one
+ *   writev on the next microtask (a secure channel hands over a frame as length prefix,
+ *   ciphertext pieces and tag; a muxer a header and a payload), and backpressure is reported
+ *   once more than `writeHighWaterMark` bytes wait in Node's buffer (socket.write's own
+ *   boolean flips at 16 KiB, i.e. on every large frame); 'drain' -> notifyDrain;
  * - closeWrite -> socket.end() (FIN), resolved once Node has flushed everything to the kernel;
  * - abort -> socket.resetAndDestroy() (RST), so the remote sees a reset rather than a clean end.
  *
@@ -24,11 +28,14 @@ import type { Logger } from '../util/logger.ts'
 
 /** Default unread bytes buffered per connection before the socket is paused. */
 export const DEFAULT_READ_HIGH_WATER_MARK = 256 * 1024
+/** Default bytes waiting in Node's write buffer before send() reports backpressure. */
+export const DEFAULT_WRITE_HIGH_WATER_MARK = 256 * 1024
 
 export interface TcpConnectionInit {
   remoteAddr: Multiaddr
   localAddr?: Multiaddr
   readHighWaterMark?: number
+  writeHighWaterMark?: number
   log?: Logger
 }
 
@@ -45,8 +52,10 @@ export class TcpConnection extends AbstractStream implements RawConnection {
   readonly direction: Direction
   readonly #socket: Socket
   readonly #readHighWaterMark: number
+  readonly #writeHighWaterMark: number
   readonly #log: Logger | undefined
   #paused = false
+  #corked = false
   #remoteEndSeen = false
   #closeWriteWaiter: CloseWriteWaiter | undefined
 
@@ -57,6 +66,8 @@ export class TcpConnection extends AbstractStream implements RawConnection {
     this.remoteAddr = init.remoteAddr
     this.localAddr = init.localAddr
     this.#readHighWaterMark = init.readHighWaterMark ?? DEFAULT_READ_HIGH_WATER_MARK
+    // Never below the socket's own mark: 'drain' only comes after socket.write returned false.
+    this.#writeHighWaterMark = Math.max(init.writeHighWaterMark ?? DEFAULT_WRITE_HIGH_WATER_MARK, socket.writableHighWaterMark)
     this.#log = init.log
     socket.on('data', this.#onData)
     socket.on('end', this.#onEnd)
@@ -104,10 +115,22 @@ export class TcpConnection extends AbstractStream implements RawConnection {
     this.notifyDrain()
   }
 
+  readonly #uncork = (): void => {
+    this.#corked = false
+    this.#socket.uncork()
+  }
+
   // ---- AbstractStream hooks ------------------------------------------------------------------
 
   protected sendChunk (chunk: Uint8Array): boolean {
-    return this.#socket.write(chunk)
+    const socket = this.#socket
+    if (!this.#corked) {
+      this.#corked = true
+      socket.cork()
+      queueMicrotask(this.#uncork)
+    }
+    socket.write(chunk)
+    return socket.writableLength < this.#writeHighWaterMark
   }
 
   protected sendCloseWrite (options?: AbortOptions): Promise<void> {

@@ -57,6 +57,36 @@ class NodeAead implements Aead {
     // A plain Uint8Array view, so consumers see the same type from every backend.
     return new Uint8Array(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength)
   }
+
+  // node:crypto has no "update into this buffer": each update() allocates its output. Handing
+  // those outputs on as they are (instead of copying them into one frame) saves a copy and an
+  // allocation per frame; the socket writes the pieces with one writev.
+  sealParts (nonce: Uint8Array, parts: readonly Uint8Array[], out: Uint8Array[]): void {
+    const cipher = createCipheriv('chacha20-poly1305', this.#key, nonce, { authTagLength: 16 })
+    for (let i = 0; i < parts.length; i++) {
+      if (parts[i].length > 0) out.push(cipher.update(parts[i]))
+    }
+    cipher.final()
+    out.push(cipher.getAuthTag())
+  }
+
+  openParts (nonce: Uint8Array, parts: readonly Uint8Array[], tag: Uint8Array, out: Uint8Array[]): void {
+    const decipher = createDecipheriv('chacha20-poly1305', this.#key, nonce, { authTagLength: 16 })
+    const start = out.length
+    try {
+      for (let i = 0; i < parts.length; i++) {
+        if (parts[i].length === 0) continue
+        const plaintext = decipher.update(parts[i])
+        out.push(new Uint8Array(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength))
+      }
+      // chacha20-poly1305 takes the tag any time before final(), so it may arrive last.
+      decipher.setAuthTag(tag)
+      decipher.final()
+    } catch (err) {
+      out.length = start
+      throw err
+    }
+  }
 }
 
 export const noiseCrypto: NoiseCrypto = {

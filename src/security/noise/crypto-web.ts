@@ -6,7 +6,7 @@ import { x25519 as nobleX25519 } from '@noble/curves/ed25519.js'
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
 import { hkdf as nobleHkdf } from '@noble/hashes/hkdf.js'
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
-import { isAllZero, type Aead, type NoiseCrypto, type X25519KeyPair } from './crypto.ts'
+import { isAllZero, partsLength, type Aead, type NoiseCrypto, type X25519KeyPair } from './crypto.ts'
 
 const EMPTY = new Uint8Array(0)
 
@@ -23,6 +23,31 @@ class NobleAead implements Aead {
 
   open (nonce: Uint8Array, ad: Uint8Array | undefined, sealed: Uint8Array): Uint8Array {
     return chacha20poly1305(this.#key, nonce, ad).decrypt(sealed)
+  }
+
+  // @noble works on one buffer: gather the pieces into it and encrypt in place.
+  sealParts (nonce: Uint8Array, parts: readonly Uint8Array[], out: Uint8Array[]): void {
+    const length = partsLength(parts)
+    const sealed = new Uint8Array(length + 16)
+    gather(parts, sealed)
+    chacha20poly1305(this.#key, nonce).encrypt(sealed.subarray(0, length), sealed)
+    out.push(sealed)
+  }
+
+  openParts (nonce: Uint8Array, parts: readonly Uint8Array[], tag: Uint8Array, out: Uint8Array[]): void {
+    const length = partsLength(parts)
+    const sealed = new Uint8Array(length + 16)
+    gather(parts, sealed)
+    sealed.set(tag, length)
+    out.push(chacha20poly1305(this.#key, nonce).decrypt(sealed, sealed.subarray(0, length)))
+  }
+}
+
+function gather (parts: readonly Uint8Array[], into: Uint8Array): void {
+  let offset = 0
+  for (const part of parts) {
+    into.set(part, offset)
+    offset += part.length
   }
 }
 

@@ -19,6 +19,26 @@ export interface Aead {
   seal(nonce: Uint8Array, ad: Uint8Array | undefined, plaintext: Uint8Array, out: Uint8Array, offset: number): void
   /** The plaintext; throws (any error) when the tag does not verify. */
   open(nonce: Uint8Array, ad: Uint8Array | undefined, sealed: Uint8Array): Uint8Array
+  /**
+   * Transport messages (no associated data), sealed from and into pieces so a frame never has
+   * to be assembled in one buffer: the plaintext is the concatenation of `parts`; appends to
+   * `out` the ciphertext (one or more buffers, as long as the plaintext together) and then the
+   * 16-byte tag. The appended buffers are the caller's to keep.
+   */
+  sealParts(nonce: Uint8Array, parts: readonly Uint8Array[], out: Uint8Array[]): void
+  /**
+   * The counterpart of `sealParts`: the ciphertext is the concatenation of `parts` and `tag` is
+   * its 16-byte tag. Appends the plaintext (one or more buffers) to `out` only once the tag has
+   * verified; throws (any error) otherwise, leaving `out` as it was.
+   */
+  openParts(nonce: Uint8Array, parts: readonly Uint8Array[], tag: Uint8Array, out: Uint8Array[]): void
+}
+
+/** Total length of `parts`. */
+export function partsLength (parts: readonly Uint8Array[]): number {
+  let n = 0
+  for (let i = 0; i < parts.length; i++) n += parts[i].length
+  return n
 }
 
 export interface NoiseCrypto {

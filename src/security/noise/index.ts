@@ -106,10 +106,7 @@ export class Noise implements ConnectionEncrypter {
       signal: options.signal
     })
     const secured: NoiseSecuredConnection = {
-      conn: new NoiseConnection(conn, result.send, result.receive, {
-        highWaterMark: this.#init.highWaterMark,
-        allocUnsafe: this.#crypto.allocUnsafe
-      }),
+      conn: new NoiseConnection(conn, result.send, result.receive, { highWaterMark: this.#init.highWaterMark }),
       remotePeer: result.remotePeer,
       remotePublicKey: result.remotePublicKey as PublicKey,
       remoteExtensions: result.remoteExtensions,

@@ -3,12 +3,19 @@
  * `u16 BE length || ChaCha20-Poly1305(ciphertext || tag)`, at most 65535 bytes, so plaintext
  * goes out in chunks of at most 65519 bytes.
  *
+ * Writing coalesces: plaintext handed to `send()` waits (by reference) until a full 65519-byte
+ * frame is there, which is sealed at once, or until the next microtask, when the rest goes out
+ * as one smaller frame. So a muxer's 12-byte header and the payload behind it share one frame
+ * (one cipher object, one tag) instead of costing one each. A frame is sealed from its pieces
+ * without gathering them, and the length prefix, ciphertext pieces and tag are handed to the
+ * raw connection as they are (TCP writes them with one writev); its backpressure is passed up
+ * through `send()`'s return value and `drain()`.
+ *
  * Reading is consume-driven: the raw connection is only read while the local buffer of
  * decrypted bytes is below the high-water mark, so a slow reader stops the socket and TCP
- * pushes back on the remote writer. Frames are decrypted straight out of the incoming chunks;
- * only a frame split across chunks is copied (into one reused buffer). Writing encrypts each
- * frame into a single buffer (length + ciphertext + tag) and hands it to the raw connection,
- * whose backpressure is passed up through `send()`'s return value and `drain()`.
+ * pushes back on the remote writer. Frames are decrypted straight out of the incoming chunks,
+ * also when a frame spans several of them (the pieces are kept by reference until the frame is
+ * complete: chunks read from a ByteStream are never reused by the layer below).
  */
 import type { AbortOptions } from '../../interface/common.ts'
 import type { ByteStream } from '../../interface/stream.ts'
@@ -23,27 +30,48 @@ const DEFAULT_HIGH_WATER_MARK = 256 * 1024
 export interface NoiseConnectionOptions {
   /** Decrypted bytes buffered for the reader before the raw connection is paused. */
   highWaterMark?: number
-  /** Allocates frame buffers that are fully overwritten (the crypto backend's allocUnsafe). */
-  allocUnsafe?: (size: number) => Uint8Array
 }
 
-const allocZeroed = (size: number): Uint8Array => new Uint8Array(size)
+/** Length prefixes are cut from slabs of this size (never rewritten once handed out). */
+const PREFIX_SLAB_BYTES = 4096
 
 export class NoiseConnection extends AbstractStream {
   readonly #raw: ByteStream
   readonly #sender: CipherState
   readonly #receiver: CipherState
   readonly #highWaterMark: number
-  readonly #allocUnsafe: (size: number) => Uint8Array
   #pumping = false
   #waitingForDrain = false
+  #rawBlocked = false
+
+  // reading
   /** Length of the frame being received, or -1 while its 2-byte header is incomplete. */
   #frameLength = -1
   /** First byte of a header split across chunks, or -1. */
   #headerByte = -1
-  /** Holds a frame that arrived split across chunks. */
-  #assembly: Uint8Array | undefined
-  #assembled = 0
+  /** The pieces received so far of a frame that spans chunks (views, not copies). */
+  #frameParts: Uint8Array[] = []
+  #frameReceived = 0
+  /** Holds a tag split across chunks. */
+  #tagScratch: Uint8Array | undefined
+  /** Reused lists for one frame's ciphertext and plaintext pieces. */
+  readonly #openIn: Uint8Array[] = []
+  readonly #openOut: Uint8Array[] = []
+
+  // writing
+  /** Plaintext waiting for a frame, by reference. */
+  #outgoing: Uint8Array[] = []
+  #outgoingHead = 0
+  #outgoingBytes = 0
+  #flushScheduled = false
+  readonly #sealIn: Uint8Array[] = []
+  readonly #sealOut: Uint8Array[] = []
+  #prefixSlab = new Uint8Array(0)
+  #prefixOffset = 0
+  readonly #flushTask = (): void => {
+    this.#flushScheduled = false
+    this.#flushOutgoing()
+  }
 
   constructor (raw: ByteStream, sender: CipherState, receiver: CipherState, options: NoiseConnectionOptions = {}) {
     super()
@@ -51,7 +79,6 @@ export class NoiseConnection extends AbstractStream {
     this.#sender = sender
     this.#receiver = receiver
     this.#highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK
-    this.#allocUnsafe = options.allocUnsafe ?? allocZeroed
     this.#pump()
   }
 
@@ -108,51 +135,150 @@ export class NoiseConnection extends AbstractStream {
         if (frameLength < TAG_LENGTH) throw new InvalidMessageError(`noise frame of ${frameLength} bytes is shorter than its tag`)
         this.#frameLength = frameLength
       }
-      if (this.#assembled === 0 && length - offset >= frameLength) {
-        // The whole frame is in this chunk: decrypt in place, no copy.
-        this.#deliver(chunk.subarray(offset, offset + frameLength))
+      if (this.#frameReceived === 0 && length - offset >= frameLength) {
+        // The whole frame is in this chunk.
+        const tagAt = offset + frameLength - TAG_LENGTH
+        const parts = this.#openIn
+        if (tagAt > offset) parts.push(chunk.subarray(offset, tagAt))
+        this.#open(parts, chunk.subarray(tagAt, tagAt + TAG_LENGTH))
         offset += frameLength
         this.#frameLength = -1
         continue
       }
-      const assembly = this.#assembly ??= new Uint8Array(MAX_FRAME_LENGTH)
-      const take = Math.min(frameLength - this.#assembled, length - offset)
-      assembly.set(chunk.subarray(offset, offset + take), this.#assembled)
-      this.#assembled += take
+      const take = Math.min(frameLength - this.#frameReceived, length - offset)
+      this.#frameParts.push(chunk.subarray(offset, offset + take))
+      this.#frameReceived += take
       offset += take
-      if (this.#assembled === frameLength) {
-        this.#assembled = 0
+      if (this.#frameReceived === frameLength) {
+        this.#frameReceived = 0
         this.#frameLength = -1
-        this.#deliver(assembly.subarray(0, frameLength))
+        this.#openSpanning()
       }
     }
   }
 
-  #deliver (frame: Uint8Array): void {
-    const plaintext = this.#receiver.decryptWithAd(undefined, frame)
-    if (plaintext.length > 0) this.pushData(plaintext)
+  /** Opens a frame received in pieces; its tag may itself be split between them. */
+  #openSpanning (): void {
+    const parts = this.#frameParts
+    let tag: Uint8Array
+    const last = parts[parts.length - 1]
+    if (last.length >= TAG_LENGTH) {
+      tag = last.subarray(last.length - TAG_LENGTH)
+      if (last.length === TAG_LENGTH) parts.pop()
+      else parts[parts.length - 1] = last.subarray(0, last.length - TAG_LENGTH)
+    } else {
+      tag = this.#tagScratch ??= new Uint8Array(TAG_LENGTH)
+      let missing = TAG_LENGTH
+      while (missing > 0) {
+        const part = parts.pop()!
+        if (part.length <= missing) {
+          tag.set(part, missing - part.length)
+          missing -= part.length
+        } else {
+          tag.set(part.subarray(part.length - missing), 0)
+          parts.push(part.subarray(0, part.length - missing))
+          missing = 0
+        }
+      }
+    }
+    this.#open(parts, tag)
+  }
+
+  /** Decrypts one frame and delivers its plaintext; empties `parts`. */
+  #open (parts: Uint8Array[], tag: Uint8Array): void {
+    const plaintext = this.#openOut
+    try {
+      this.#receiver.openParts(parts, tag, plaintext)
+    } finally {
+      parts.length = 0
+    }
+    for (let i = 0; i < plaintext.length; i++) this.pushData(plaintext[i])
+    plaintext.length = 0
   }
 
   // ---- writing ----------------------------------------------------------------------------
 
   protected sendChunk (chunk: Uint8Array): boolean {
-    let ok = true
-    try {
-      for (let offset = 0; offset < chunk.length; offset += MAX_PLAINTEXT_LENGTH) {
-        const part = chunk.subarray(offset, Math.min(offset + MAX_PLAINTEXT_LENGTH, chunk.length))
-        const sealedLength = part.length + TAG_LENGTH
-        const frame = this.#allocUnsafe(2 + sealedLength)
-        frame[0] = sealedLength >>> 8
-        frame[1] = sealedLength & 0xff
-        this.#sender.sealInto(part, frame, 2)
-        ok = this.#raw.send(frame)
+    this.#outgoing.push(chunk)
+    this.#outgoingBytes += chunk.length
+    if (this.#outgoingBytes >= MAX_PLAINTEXT_LENGTH) {
+      try {
+        while (this.#outgoingBytes >= MAX_PLAINTEXT_LENGTH) this.#sealFrame(MAX_PLAINTEXT_LENGTH)
+      } catch (err) {
+        this.#fail(err as Error)
+        throw err
       }
+    }
+    if (this.#outgoingBytes > 0 && !this.#flushScheduled) {
+      this.#flushScheduled = true
+      queueMicrotask(this.#flushTask)
+    }
+    return !this.#rawBlocked
+  }
+
+  /** Seals everything waiting, the last frame possibly short. */
+  #flushOutgoing (): void {
+    if (this.error !== undefined) return
+    try {
+      while (this.#outgoingBytes > 0) this.#sealFrame(Math.min(this.#outgoingBytes, MAX_PLAINTEXT_LENGTH))
     } catch (err) {
       this.#fail(err as Error)
-      throw err
     }
-    if (!ok) this.#waitForRawDrain()
-    return ok
+  }
+
+  /** Seals the next `length` waiting bytes as one frame and hands it to the raw connection. */
+  #sealFrame (length: number): void {
+    const parts = this.#sealIn
+    const queue = this.#outgoing
+    let missing = length
+    while (missing > 0) {
+      const head = queue[this.#outgoingHead]
+      if (head.length <= missing) {
+        parts.push(head)
+        missing -= head.length
+        this.#outgoingHead++
+      } else {
+        parts.push(head.subarray(0, missing))
+        queue[this.#outgoingHead] = head.subarray(missing)
+        missing = 0
+      }
+    }
+    this.#outgoingBytes -= length
+    if (this.#outgoingHead === queue.length) {
+      queue.length = 0
+      this.#outgoingHead = 0
+    } else if (this.#outgoingHead > 64) {
+      this.#outgoing = queue.slice(this.#outgoingHead)
+      this.#outgoingHead = 0
+    }
+    const wire = this.#sealOut
+    wire.push(this.#lengthPrefix(length + TAG_LENGTH))
+    try {
+      this.#sender.sealParts(parts, wire)
+    } finally {
+      parts.length = 0
+    }
+    const raw = this.#raw
+    let ok = true
+    for (let i = 0; i < wire.length; i++) ok = raw.send(wire[i])
+    wire.length = 0
+    if (!ok) {
+      this.#rawBlocked = true
+      this.#waitForRawDrain()
+    }
+  }
+
+  #lengthPrefix (sealedLength: number): Uint8Array {
+    let offset = this.#prefixOffset
+    if (offset + 2 > this.#prefixSlab.length) {
+      this.#prefixSlab = new Uint8Array(PREFIX_SLAB_BYTES)
+      offset = 0
+    }
+    const prefix = this.#prefixSlab.subarray(offset, offset + 2)
+    this.#prefixOffset = offset + 2
+    prefix[0] = sealedLength >>> 8
+    prefix[1] = sealedLength & 0xff
+    return prefix
   }
 
   #waitForRawDrain (): void {
@@ -160,6 +286,7 @@ export class NoiseConnection extends AbstractStream {
     this.#waitingForDrain = true
     this.#raw.drain().then(() => {
       this.#waitingForDrain = false
+      this.#rawBlocked = false
       this.notifyDrain()
     }, (err: Error) => {
       this.#waitingForDrain = false
@@ -168,11 +295,20 @@ export class NoiseConnection extends AbstractStream {
   }
 
   protected async sendCloseWrite (options?: AbortOptions): Promise<void> {
+    this.#flushOutgoing()
+    if (this.error !== undefined) throw this.error
     await this.#raw.closeWrite(options)
   }
 
   protected sendReset (err: Error): void {
+    this.#dropOutgoing()
     this.#raw.abort(err)
+  }
+
+  #dropOutgoing (): void {
+    this.#outgoing = []
+    this.#outgoingHead = 0
+    this.#outgoingBytes = 0
   }
 
   protected override onReadClosed (): void {
@@ -180,13 +316,14 @@ export class NoiseConnection extends AbstractStream {
   }
 
   protected override onFinished (): void {
-    this.#assembly = undefined
+    this.#frameParts = []
     if (this.error === undefined) this.#raw.closeRead()
   }
 
   /** A decryption or transport failure kills both directions and the raw connection. */
   #fail (err: Error): void {
     if (this.error !== undefined) return
+    this.#dropOutgoing()
     this.pushReset(err)
     this.#raw.abort(err)
   }

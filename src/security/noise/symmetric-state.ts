@@ -64,6 +64,34 @@ export class CipherState {
     this.#n++
   }
 
+  /**
+   * Transport: seals the concatenation of `parts` as one message, appending the ciphertext
+   * pieces and the tag to `out` (see Aead.sealParts); the key must be set.
+   */
+  sealParts (parts: readonly Uint8Array[], out: Uint8Array[]): void {
+    const aead = this.#aead
+    if (aead === undefined) throw new InvalidMessageError('cipher state has no key')
+    aead.sealParts(this.#nextNonce(), parts, out)
+    this.#n++
+  }
+
+  /**
+   * Transport: opens one message given as ciphertext pieces and its tag, appending the
+   * plaintext pieces to `out`. Throws InvalidMessageError when authentication fails (the nonce
+   * then stays unchanged and `out` untouched).
+   */
+  openParts (parts: readonly Uint8Array[], tag: Uint8Array, out: Uint8Array[]): void {
+    const aead = this.#aead
+    if (aead === undefined) throw new InvalidMessageError('cipher state has no key')
+    const nonce = this.#nextNonce()
+    try {
+      aead.openParts(nonce, parts, tag, out)
+    } catch (err) {
+      throw new InvalidMessageError('noise message failed authentication', { cause: err })
+    }
+    this.#n++
+  }
+
   /** Throws InvalidMessageError when authentication fails; the nonce then stays unchanged. */
   decryptWithAd (ad: Uint8Array | undefined, ciphertext: Uint8Array): Uint8Array {
     if (this.#aead === undefined) return ciphertext

@@ -77,25 +77,91 @@ test('noise: protocol id and node/portable backends interoperate both ways', asy
   }
 })
 
+/** Captures what `conn` hands to `raw` until every queued microtask ran, as frames. */
+async function captureFrames (raw: ByteStream, send: () => void): Promise<{ wire: Uint8Array, frames: number[], writes: number }> {
+  const pieces: Uint8Array[] = []
+  const original = raw.send
+  raw.send = (chunk: Uint8Array) => { pieces.push(chunk); return true }
+  try {
+    send()
+    // setImmediate runs after every microtask, where the last short frame is sealed
+    await new Promise(resolve => setImmediate(resolve))
+  } finally {
+    raw.send = original
+  }
+  const wire = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0))
+  let offset = 0
+  for (const piece of pieces) { wire.set(piece, offset); offset += piece.length }
+  const frames: number[] = []
+  for (let at = 0; at < wire.length; at += 2 + frames[frames.length - 1]) frames.push((wire[at] << 8) | wire[at + 1])
+  return { wire, frames, writes: pieces.length }
+}
+
 test('noise: frames carry at most 65519 plaintext bytes and survive any chunking', async () => {
   const { a, b, rawA } = await securedPair()
-  // Capture the frames A hands to its raw connection instead of sending them.
-  const frames: Uint8Array[] = []
-  const send = rawA.send
-  rawA.send = (chunk: Uint8Array) => { frames.push(chunk); return true }
   const data = pattern(MAX_PLAINTEXT_LENGTH + 1, 12)
-  a.conn.send(data)
-  rawA.send = send
-  assert.deepEqual(frames.map(f => f.length), [2 + 65535, 2 + 17])
-  assert.deepEqual(frames.map(f => (f[0] << 8) | f[1]), [65535, 17])
+  const { wire, frames } = await captureFrames(rawA, () => { a.conn.send(data) })
+  assert.deepEqual(frames, [65535, 17])
   // Deliver the first frame byte by byte for a while, then the rest merged with the next frame.
-  const wire = new Uint8Array(frames[0].length + frames[1].length)
-  wire.set(frames[0]); wire.set(frames[1], frames[0].length)
   const reading = readAll(b.conn)
   for (let i = 0; i < 3000; i++) rawA.send(wire.subarray(i, i + 1))
   rawA.send(wire.subarray(3000))
   await rawA.closeWrite()
   assert.deepEqual(await reading, data)
+})
+
+test('noise: writes made together share frames (a muxer header rides with its payload)', async () => {
+  const { a, b, rawA } = await securedPair()
+  const header = pattern(12, 1)
+  const payload = pattern(65536, 2)
+  const small = [pattern(5, 3), pattern(7, 4), pattern(1, 5)]
+  const { wire, frames } = await captureFrames(rawA, () => {
+    a.conn.send(header)
+    a.conn.send(payload)
+    for (const s of small) a.conn.send(s)
+  })
+  // 12 + 65536 + 13 bytes: one full frame and one with the remaining 42, not one per write
+  assert.deepEqual(frames, [65535, 42 + 16])
+  const reading = readAll(b.conn)
+  rawA.send(wire)
+  await rawA.closeWrite()
+  assert.deepEqual(await reading, Uint8Array.from([...header, ...payload, ...small.flatMap(s => [...s])]))
+})
+
+test('noise: frames split anywhere, including inside the tag, decrypt', async () => {
+  const { a, b, rawA } = await securedPair()
+  const data = pattern(3 * MAX_PLAINTEXT_LENGTH + 100, 21)
+  const { wire, frames } = await captureFrames(rawA, () => { a.conn.send(data) })
+  assert.deepEqual(frames, [65535, 65535, 65535, 116])
+  const reading = readAll(b.conn)
+  // cut so that tags straddle chunk boundaries in every possible way (1..16 bytes on one side)
+  const frameEnd = 2 + 65535
+  const cuts = [frameEnd - 16, frameEnd - 15, frameEnd - 1, frameEnd, 2 * frameEnd - 8, 2 * frameEnd - 7, 3 * frameEnd - 1, wire.length - 3]
+  let from = 0
+  for (const cut of cuts) { rawA.send(wire.subarray(from, cut)); from = cut }
+  rawA.send(wire.subarray(from))
+  await rawA.closeWrite()
+  assert.deepEqual(await reading, data)
+})
+
+test('noise: a tampered byte in a frame that spans chunks resets the connection', async () => {
+  const { a, b, rawA } = await securedPair()
+  const { wire } = await captureFrames(rawA, () => { a.conn.send(pattern(1000, 3)) })
+  const reading = b.conn.read()
+  wire[500] ^= 1
+  rawA.send(wire.subarray(0, 400))
+  rawA.send(wire.subarray(400, 1010))
+  rawA.send(wire.subarray(1010))
+  await assert.rejects(reading, InvalidMessageError)
+  assert.equal(b.conn.status, 'reset')
+})
+
+test('noise: close flushes plaintext still waiting for its frame', async () => {
+  const { a, b } = await securedPair()
+  const reading = readAll(b.conn)
+  a.conn.send(pattern(10, 1))
+  await a.conn.closeWrite()
+  assert.deepEqual(await reading, pattern(10, 1))
 })
 
 test('noise: inlined muxer negotiation follows the initiator preference', async () => {
