@@ -223,15 +223,19 @@ export class KadDHT implements Startable {
    * Runs one lookup for `key` sending `request` to each peer; `onReply` turns each answer into
    * a step (and may say the operation is done).
    */
-  async #lookup (key: Uint8Array, request: DhtMessage, options: ProgressOptions, onReply?: (from: PeerId, reply: DhtMessage, hop: number) => Promise<boolean> | boolean): Promise<QueryResult> {
+  async #lookup (key: Uint8Array, request: DhtMessage, options: ProgressOptions, onReply?: (from: PeerId, reply: DhtMessage, hop: number) => Promise<boolean> | boolean, searching = false): Promise<QueryResult> {
     const signal = this.#signal(options)
+    // A search for something specific (a peer, providers) ends as soon as it is found, so
+    // waiting for all k closest to answer (rather than beta) only costs on a miss, where it
+    // makes the miss much less likely to be a false one.
+    const beta = searching ? this.#o.kBucketSize : this.#o.beta
     const emit = options.onProgress
     const result = await runQuery({
       key,
       self: this.#c.peerId,
       seeds: this.#seeds(key),
       alpha: this.#o.alpha,
-      beta: this.#o.beta,
+      beta,
       disjointPaths: this.#o.disjointPaths,
       kBucketSize: this.#o.kBucketSize,
       maxCloserPerResponse: this.#o.kBucketSize,
@@ -293,7 +297,7 @@ export class KadDHT implements Startable {
         }
       }
       return false
-    })
+    }, true)
     if (found === undefined) throw new NotFoundError(`peer ${peerId.toString()} was not found in the DHT`)
     await this.#c.peerStore.merge(peerId, { multiaddrs: found, addressTtl: HOUR }).catch(() => {})
     return { id: peerId, multiaddrs: found }
@@ -351,7 +355,7 @@ export class KadDHT implements Startable {
           if (emit(from, { id: provider.id, multiaddrs: provider.addrs })) return true
         }
         return false
-      })
+      }, true)
     }, options.signal)
   }
 

@@ -68,10 +68,21 @@ export class DhtNetwork {
     const stream = await this.#open(peer, rpcSignal)
     try {
       if (!stream.send(encodeLP(encodeMessage(message)))) await stream.drain({ signal: rpcSignal })
-      await stream.close({ signal: rpcSignal })
+      await stream.closeWrite({ signal: rpcSignal })
     } catch (err) {
       stream.abort(err as Error)
       throw err
+    }
+    // There is no reply, but the remote closes its side once it has handled the message and
+    // read our end: waiting for that makes "sent" mean "stored" (a provide followed at once by
+    // a lookup would otherwise race the remote's datastore). Delivered is enough, though: if
+    // the close does not come in time, the message still counts as sent.
+    try {
+      const reader = new StreamReader(stream)
+      const wait = combineSignals([signal], Math.min(this.#init.timeout, 5_000))
+      while (await reader.readLP({ maxLength: this.#init.maxMessageSize, signal: wait }) !== null) { /* unexpected replies are ignored */ }
+    } catch {
+      stream.abort(new Error('no clean close after a one-way DHT message'))
     }
   }
 
