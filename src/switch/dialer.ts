@@ -3,7 +3,8 @@
  *
  * - One dial in flight per peer: concurrent requests for the same peer (or the same address
  *   list) join it; each caller may give up through its own signal, and the dial itself is
- *   aborted only when every caller has.
+ *   aborted only when every caller has. A `force` dial asks for a new connection, so it
+ *   neither joins nor can be joined.
  * - Addresses come from the request or the peer store, are filtered (wrong /p2p id, our own
  *   addresses, no transport, denied by the gater), ranked (loopback, private, public; plain TCP
  *   first) and tried a few at a time, staggered: the next address starts when one fails or
@@ -127,9 +128,10 @@ export class Dialer {
     this.#stopController.abort(new NotStartedError('the node is stopping'))
   }
 
-  async dial (target: DialTarget, options: AbortOptions = {}): Promise<Connection> {
+  async dial (target: DialTarget, options: AbortOptions & { force?: boolean } = {}): Promise<Connection> {
     const { peerId, addrs } = resolveDialTarget(target)
     if (peerId?.equals(this.#init.peerId) === true) throw new InvalidParametersError('a node cannot dial itself')
+    if (options.force === true) return await this.#dialAlone(peerId, addrs, options.signal)
     const key = peerId?.toString() ?? addrs!.map(a => a.toString()).sort().join(' ')
     let job = this.#pending.get(key)
     if (job === undefined) {
@@ -153,6 +155,22 @@ export class Dialer {
     } catch (err) {
       if (options.signal?.aborted === true && --job.callers === 0) job.deadline.abort(options.signal.reason ?? new AbortError())
       throw err
+    }
+  }
+
+  /** A dial of its own, for one caller (force): not shared with concurrent dials. */
+  async #dialAlone (peerId: PeerId | undefined, addrs: Multiaddr[] | undefined, callerSignal?: AbortSignal): Promise<Connection> {
+    const deadline = new Deadline(this.#init.dialTimeout ?? DEFAULT_DIAL_TIMEOUT, this.#stopController.signal, 'dial budget exhausted')
+    const onAbort = (): void => { deadline.abort(callerSignal?.reason ?? new AbortError()) }
+    if (callerSignal?.aborted === true) onAbort()
+    else callerSignal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      return await this.#run(peerId, addrs, deadline.signal)
+    } catch (err) {
+      throw callerSignal?.aborted === true ? callerSignal.reason ?? err : err
+    } finally {
+      callerSignal?.removeEventListener('abort', onAbort)
+      deadline.clear()
     }
   }
 

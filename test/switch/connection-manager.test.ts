@@ -100,6 +100,29 @@ describe('connection manager and dialer', () => {
     assert.equal(a.cm.getConnections().length, 1)
   })
 
+  it('concurrent forced dials each get a new connection', async () => {
+    const net = new PipeNetwork()
+    const a = await makeSwitch(net)
+    const b = await makeSwitch(net, { inboundConnectionThreshold: 100, maxIncomingPendingConnections: 100 })
+    await a.peerStore.merge(b.peerId, { multiaddrs: [b.addr] })
+    const conns = await Promise.all(Array.from({ length: 16 }, (_, i) => a.cm.openConnection(i % 2 === 0 ? b.peerId : b.p2pAddr, { force: true })))
+    assert.equal(new Set(conns).size, 16)
+    assert.equal(net.dialed.length, 16)
+    assert.equal(a.cm.getConnections(b.peerId).length, 16)
+    // a forced dial in flight is not joined by a plain one either, which reuses an open connection
+    const plain = await a.cm.openConnection(b.peerId)
+    assert.ok(conns.includes(plain))
+  })
+
+  it('a forced dial honours its own signal', async () => {
+    const net = new PipeNetwork()
+    const a = await makeSwitch(net)
+    const b = await makeSwitch(net)
+    const reason = new Error('caller gave up')
+    await assert.rejects(a.cm.openConnection(b.p2pAddr, { force: true, signal: AbortSignal.abort(reason) }), (err: unknown) => err === reason)
+    assert.equal(net.dialed.length, 0)
+  })
+
   it('DialError lists every address tried and why', async () => {
     const net = new PipeNetwork()
     const a = await makeSwitch(net)
