@@ -32,6 +32,8 @@ import type { Ping } from '@libp2p/ping'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { gossipsub } from '@libp2p/gossipsub'
 import { floodsub } from '@libp2p/floodsub'
+import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { CID } from 'multiformats/cid'
 
 const ECHO_PROTOCOL = '/echo/1.0.0'
 const RESET_PROTOCOL = '/test/reset/1.0.0'
@@ -74,6 +76,8 @@ interface Config {
   agent?: string
   /** serve /perf/1.0.0 (off by default, as the perf spec asks) */
   perf: boolean
+  /** run the Kademlia DHT (/ipfs/kad/1.0.0) in this mode (off by default) */
+  dht?: 'server' | 'client'
   /** run a pubsub router (off by default) */
   pubsub?: 'gossipsub' | 'floodsub'
 }
@@ -110,6 +114,12 @@ function parseArgs (argv: string[]): Config {
       }
       case '--agent': cfg.agent = next(); break
       case '--perf': cfg.perf = true; break
+      case '--dht': {
+        const m = next()
+        if (m !== 'server' && m !== 'client') throw new Error(`--dht must be server or client, got ${JSON.stringify(m)}`)
+        cfg.dht = m
+        break
+      }
       case '--pubsub': {
         const r = next()
         if (r !== 'gossipsub' && r !== 'floodsub') throw new Error(`--pubsub must be gossipsub or floodsub, got ${JSON.stringify(r)}`)
@@ -249,6 +259,10 @@ function buildServices (cfg: Config): Record<string, any> {
     services.pubsub = gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false, msgIdFn: goMessageId })
   } else if (cfg.pubsub === 'floodsub') {
     services.pubsub = floodsub({ emitSelf: false })
+  }
+  if (cfg.dht != null) {
+    // the public protocol id (js defaults to /ipfs/lan/kad/1.0.0) and loopback addresses kept
+    services.dht = kadDHT({ protocol: '/ipfs/kad/1.0.0', clientMode: cfg.dht === 'client', peerInfoMapper: passthroughMapper })
   }
   return services
 }
@@ -668,6 +682,86 @@ registerCommand('pubsub.peers', 5_000, async (req, { node }) => {
   return { peers: pubsubOf(node).getSubscribers(topicArg(req)).map(p => p.toString()) }
 })
 
+// ------------------------------------------------------------------- dht --
+// Kademlia DHT commands (interop/README.md); keys and values are base64.
+
+function dhtOf (node: Node): any {
+  const dht = (node.services as Record<string, any>).dht
+  if (dht == null) throw new Error('the DHT is not running (start the peer with --dht server|client)')
+  return dht
+}
+
+function b64Arg (req: Request, field: string): Uint8Array {
+  const v = req[field]
+  if (typeof v !== 'string') throw new Error(`missing "${field}" (base64)`)
+  return Uint8Array.from(Buffer.from(v, 'base64'))
+}
+
+function cidArg (req: Request): CID {
+  if (typeof req.cid !== 'string') throw new Error('missing "cid"')
+  return CID.parse(req.cid)
+}
+
+function peerInfoJson (p: { id: PeerId, multiaddrs: Array<{ toString(): string }> }): Json {
+  return { peerId: p.id.toString(), addrs: p.multiaddrs.map(a => a.toString()) }
+}
+
+registerCommand('dht.findPeer', 60_000, async (req, { node, signal }) => {
+  const target = peerArg(req)
+  for await (const evt of dhtOf(node).findPeer(target, { signal })) {
+    if (evt.name === 'FINAL_PEER' && evt.peer.id.equals(target)) return peerInfoJson(evt.peer)
+  }
+  throw new Error(`peer ${target.toString()} not found`)
+})
+
+registerCommand('dht.getClosestPeers', 60_000, async (req, { node, signal }) => {
+  const peers: string[] = []
+  for await (const evt of dhtOf(node).getClosestPeers(b64Arg(req, 'key'), { signal })) {
+    if (evt.name === 'FINAL_PEER') peers.push(evt.peer.id.toString())
+  }
+  return { peers }
+})
+
+registerCommand('dht.put', 60_000, async (req, { node, signal }) => {
+  for await (const _ of dhtOf(node).put(b64Arg(req, 'key'), b64Arg(req, 'value'), { signal })) { /* drain */ }
+  return {}
+})
+
+registerCommand('dht.get', 60_000, async (req, { node, signal }) => {
+  for await (const evt of dhtOf(node).get(b64Arg(req, 'key'), { signal })) {
+    if (evt.name === 'VALUE') return { value: Buffer.from(evt.value).toString('base64') }
+  }
+  throw new Error('no value found')
+})
+
+registerCommand('dht.provide', 60_000, async (req, { node, signal }) => {
+  for await (const _ of dhtOf(node).provide(cidArg(req), { signal })) { /* drain */ }
+  return {}
+})
+
+registerCommand('dht.findProviders', 60_000, async (req, { node, signal }) => {
+  const count = typeof req.count === 'number' && req.count > 0 ? req.count : 20
+  const seen = new Map<string, Json>()
+  for await (const evt of dhtOf(node).findProviders(cidArg(req), { signal })) {
+    if (evt.name !== 'PROVIDER') continue
+    for (const p of evt.providers) seen.set(p.id.toString(), peerInfoJson(p))
+    if (seen.size >= count) break
+  }
+  return { providers: [...seen.values()] }
+})
+
+registerCommand('dht.bootstrap', 60_000, async (_req, { node, signal }) => {
+  const dht = dhtOf(node)
+  await dht.refreshRoutingTable({ signal })
+  return { size: dht.routingTable.size }
+})
+
+registerCommand('dht.routingTable', 5_000, async (_req, { node }) => {
+  const peers: string[] = []
+  for (const bucket of dhtOf(node).routingTable.kb?.toIterable?.() ?? []) peers.push(bucket.peerId.toString())
+  return { peers }
+})
+
 async function dispatch (node: Node, line: string): Promise<void> {
   let req: Request
   try {
@@ -741,6 +835,8 @@ async function main (): Promise<void> {
   watchEvents(node)
   await setupHandlers(node, cfg)
   await node.start()
+  // js only turns server mode on by itself once it has a public address
+  if (cfg.dht === 'server') await dhtOf(node).setMode('server')
 
   emitEvent('ready', {
     peerId: node.peerId.toString(),

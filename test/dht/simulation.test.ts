@@ -52,7 +52,7 @@ describe(`DHT simulation: ${NODES} nodes over the memory transport`, { timeout: 
     }
     const sizes = nodes.map(n => n.services.dht.routingTable.size)
     console.log(`# joined ${NODES} nodes in ${Date.now() - started} ms; routing table size median ${quantile(sizes, 0.5)}, min ${Math.min(...sizes)}; rss ${Math.round(process.memoryUsage().rss / 1e6)} MB`)
-  })
+  }, { timeout: 1_500_000 })
 
   after(async () => {
     await Promise.all(nodes.map(async n => { await n.stop() }))

@@ -1,0 +1,169 @@
+/**
+ * DHT interop on loopback: a mixed network of js-libp2p (@libp2p/kad-dht), go-libp2p
+ * (go-libp2p-kad-dht) and ts-libp2p nodes, all servers on /ipfs/kad/1.0.0. Every node finds
+ * every other by findPeer; a /pk/ value put by each kind is read by the other kinds; a
+ * provider record added by each kind is found by the other kinds.
+ *
+ * DHT_INTEROP_SIZE sets how many nodes of each kind (default 5).
+ */
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { CID } from 'multiformats/cid'
+import { sha256 as sha256Hasher } from 'multiformats/hashes/sha2'
+import { buildGoPeer, spawnPeer, stopAll, type PeerProcess } from '../interop/harness.ts'
+import { createLibp2p, multiaddr } from '../../src/index.ts'
+import { identify } from '../../src/protocols/identify/index.ts'
+import { ping } from '../../src/protocols/ping/index.ts'
+import { kadDHT, type KadDHT } from '../../src/dht/index.ts'
+import { generateKeyPair, publicKeyToProtobuf, sha256 } from '../../src/crypto/index.ts'
+import { peerIdFromString } from '../../src/peer/peer-id.ts'
+import { utf8Encode } from '../../src/util/bytes.ts'
+import type { Libp2pNode } from '../../src/node/libp2p.ts'
+
+const SIZE = Number(process.env.DHT_INTEROP_SIZE ?? 5)
+const TIMEOUT = 60_000
+
+type Ours = Libp2pNode<{ identify: unknown, ping: unknown, dht: KadDHT }>
+
+interface Member {
+  kind: 'ts' | 'js' | 'go'
+  peerId: string
+  addrs: string[]
+  findPeer(peer: string): Promise<string[]>
+  put(key: Uint8Array, value: Uint8Array): Promise<void>
+  get(key: Uint8Array): Promise<Uint8Array>
+  provide(cid: string): Promise<void>
+  findProviders(cid: string): Promise<string[]>
+  dial(addr: string): Promise<void>
+  bootstrap(): Promise<void>
+}
+
+const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64')
+
+function remoteMember (p: PeerProcess): Member {
+  return {
+    kind: p.kind as 'js' | 'go',
+    peerId: p.peerId,
+    addrs: p.addrs,
+    findPeer: async (peer) => (await p.commandOk({ cmd: 'dht.findPeer', peer }, TIMEOUT)).addrs as string[],
+    put: async (key, value) => { await p.commandOk({ cmd: 'dht.put', key: b64(key), value: b64(value) }, TIMEOUT) },
+    get: async (key) => Uint8Array.from(Buffer.from((await p.commandOk({ cmd: 'dht.get', key: b64(key) }, TIMEOUT)).value as string, 'base64')),
+    provide: async (cid) => { await p.commandOk({ cmd: 'dht.provide', cid }, TIMEOUT) },
+    findProviders: async (cid) => ((await p.commandOk({ cmd: 'dht.findProviders', cid, count: 20 }, TIMEOUT)).providers as Array<{ peerId: string }>).map(x => x.peerId),
+    dial: async (addr) => { await p.commandOk({ cmd: 'dial', addr }, TIMEOUT) },
+    bootstrap: async () => { await p.commandOk({ cmd: 'dht.bootstrap' }, TIMEOUT) }
+  }
+}
+
+function ourMember (node: Ours): Member {
+  const dht = node.services.dht
+  return {
+    kind: 'ts',
+    peerId: node.peerId.toString(),
+    addrs: node.getMultiaddrs().map(String),
+    findPeer: async (peer) => (await dht.findPeer(peerIdFromString(peer), { useLocal: false, signal: AbortSignal.timeout(TIMEOUT) })).multiaddrs.map(String),
+    put: async (key, value) => { await dht.put(key, value, { signal: AbortSignal.timeout(TIMEOUT) }) },
+    get: async (key) => await dht.get(key, { quorum: 1, signal: AbortSignal.timeout(TIMEOUT) }),
+    provide: async (cid) => { await dht.provide(CID.parse(cid), { signal: AbortSignal.timeout(TIMEOUT) }) },
+    findProviders: async (cid) => {
+      const out: string[] = []
+      for await (const p of dht.findProviders(CID.parse(cid), { count: 20, signal: AbortSignal.timeout(TIMEOUT) })) out.push(p.id.toString())
+      return out
+    },
+    dial: async (addr) => { await node.dial(multiaddr(addr)) },
+    bootstrap: async () => { await dht.refreshRoutingTable() }
+  }
+}
+
+async function pkRecord (): Promise<{ key: Uint8Array, value: Uint8Array }> {
+  // an RSA-style (sha256) /pk/ key: go checks the key's peer id, js checks sha256(value), and
+  // for keys too large to inline both agree
+  const key = await generateKeyPair('RSA', 1024).catch(async () => await generateKeyPair('RSA', 2048))
+  const value = publicKeyToProtobuf(key.publicKey)
+  const out = new Uint8Array(4 + 34)
+  out.set(utf8Encode('/pk/'), 0)
+  out.set([0x12, 0x20], 4)
+  out.set(sha256(value), 6)
+  return { key: out, value }
+}
+
+async function cidFor (text: string): Promise<string> {
+  return CID.createV1(0x55, await sha256Hasher.digest(utf8Encode(text))).toString()
+}
+
+describe(`DHT interop: ${SIZE} ts + ${SIZE} js + ${SIZE} go nodes`, { timeout: 600_000 }, () => {
+  const ours: Ours[] = []
+  const members: Member[] = []
+
+  before(async () => {
+    await buildGoPeer()
+    for (let i = 0; i < SIZE; i++) {
+      const node = await createLibp2p({
+        addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+        // every node of the test dials from 127.0.0.1: no per-host inbound rate limit
+        connectionManager: { inboundConnectionThreshold: 100_000 },
+        services: { identify: identify(), ping: ping(), dht: kadDHT({ initialRefresh: false, refreshInterval: 0 }) }
+      }) as unknown as Ours
+      ours.push(node)
+      members.push(ourMember(node))
+    }
+    const remotes = await Promise.all([
+      ...Array.from({ length: SIZE }, async () => await spawnPeer('js', ['--dht', 'server'])),
+      ...Array.from({ length: SIZE }, async () => await spawnPeer('go', ['--dht', 'server']))
+    ])
+    members.push(...remotes.map(remoteMember))
+    // one ts node is everyone's bootstrap peer; each node then refreshes its table
+    const bootstrap = ours[0].getMultiaddrs()[0].toString()
+    await Promise.all(members.slice(1).map(async m => { await m.dial(bootstrap) }))
+    // identify (and with it the routing tables) settles asynchronously after the dials
+    const deadline = Date.now() + 20_000
+    while (ours[0].services.dht.routingTable.size < members.length - 1 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
+    assert.equal(ours[0].services.dht.routingTable.size, members.length - 1, 'the bootstrap node should have every server in its table')
+    for (const m of members) await m.bootstrap()
+  }, { timeout: 1_500_000 })
+
+  after(async () => {
+    await stopAll()
+    await Promise.all(ours.map(async n => { await n.stop() }))
+  })
+
+  it('every node finds every other one by findPeer', async () => {
+    const failures: string[] = []
+    await Promise.all(members.map(async (from) => {
+      for (const to of members) {
+        if (to === from) continue
+        try {
+          const addrs = await from.findPeer(to.peerId)
+          const wanted = to.addrs.map(a => a.replace(/\/p2p\/.*$/, ''))
+          if (!addrs.some(a => wanted.includes(a.replace(/\/p2p\/.*$/, '')))) failures.push(`${from.kind}->${to.kind}: got ${addrs.join(',')}, want one of ${wanted.join(',')}`)
+        } catch (err) {
+          failures.push(`${from.kind} ${from.peerId.slice(-6)} -> ${to.kind} ${to.peerId.slice(-6)}: ${(err as Error).message}`)
+        }
+      }
+    }))
+    assert.deepEqual(failures, [])
+  })
+
+  for (const writer of ['ts', 'js', 'go'] as const) {
+    it(`a /pk/ value put by ${writer} is read by the other kinds`, async () => {
+      const { key, value } = await pkRecord()
+      const w = members.find(m => m.kind === writer)!
+      await w.put(key, value)
+      for (const reader of members.filter(m => m.kind !== writer).filter((_, i) => i % 2 === 0)) {
+        assert.deepEqual(await reader.get(key), value, `${reader.kind} ${reader.peerId} read a different value`)
+      }
+    })
+  }
+
+  for (const provider of ['ts', 'js', 'go'] as const) {
+    it(`a provider record added by ${provider} is found by the other kinds`, async () => {
+      const cid = await cidFor(`provided by ${provider} ${Date.now()}`)
+      const p = members.filter(m => m.kind === provider)[1 % SIZE]
+      await p.provide(cid)
+      for (const finder of members.filter(m => m.kind !== provider).filter((_, i) => i % 2 === 1)) {
+        const found = await finder.findProviders(cid)
+        assert.ok(found.includes(p.peerId), `${finder.kind} ${finder.peerId} did not find ${provider} ${p.peerId} (got ${found.join(',')})`)
+      }
+    })
+  }
+})
