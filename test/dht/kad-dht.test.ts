@@ -8,6 +8,8 @@ import { encodeMessage, decodeMessage, MessageType } from '../../src/dht/message
 import { encodeLP, StreamReader } from '../../src/util/stream-reader.ts'
 import { sha256 } from '../../src/crypto/index.ts'
 import { utf8Encode } from '../../src/util/bytes.ts'
+import { peerIdFromPrivateKey } from '../../src/peer/peer-id.ts'
+import { multiaddr } from '@multiformats/multiaddr'
 
 const SIZE = 25
 
@@ -181,6 +183,47 @@ describe('DHT persistence', () => {
       assert.equal(await node.services.dht.providers.sweep(), 1)
     } finally {
       await node.stop()
+    }
+  })
+})
+
+describe('DHT hostile peers', () => {
+  it('a peer answering with thousands of fake closer peers costs bounded work', async () => {
+    const network = new MemoryNetwork()
+    const honest = await createMemoryNode({ network })
+    const asker = await createMemoryNode({ network, dht: { maxPeersQueried: 60, requestTimeout: 2_000 } })
+    // a "server" whose DHT handler is replaced by one that floods every reply with fake peers
+    const liar = await createMemoryNode({ network })
+    const fakes = await Promise.all(Array.from({ length: 3000 }, async (_, i) => ({
+      id: peerIdFromPrivateKey(await generateKeyPair('Ed25519')).bytes,
+      addrs: [multiaddr(`/memory/nobody-${i}`).bytes],
+      connection: 0 as const
+    })))
+    await liar.unhandle(KAD_PROTOCOL)
+    let lies = 0
+    await liar.handle(KAD_PROTOCOL, async (stream) => {
+      const reader = new StreamReader(stream)
+      const frame = await reader.readLP({ maxLength: 1 << 20 })
+      if (frame === null) return
+      const request = decodeMessage(frame)
+      lies++
+      await stream.write(encodeLP(encodeMessage({ type: request.type, key: request.key, closerPeers: fakes, providerPeers: [] })))
+      await stream.close()
+    })
+    try {
+      await asker.dial(liar.getMultiaddrs()[0])
+      await asker.dial(honest.getMultiaddrs()[0])
+      await waitForRoutingTable(asker, 2)
+      let done: { queried: number, failed: number } | undefined
+      const closest = await asker.services.dht.closestPeers(utf8Encode('anything'), { onProgress: (e) => { if (e.type === 'query-done') done = e } })
+      assert.ok(lies >= 1)
+      assert.ok(done !== undefined && done.queried <= 60, `queried ${done?.queried}`)
+      assert.ok(closest.length <= 20)
+      // the honest peer is still found despite the noise
+      const info = await asker.services.dht.findPeer(honest.peerId, { useLocal: false })
+      assert.ok(info.id.equals(honest.peerId))
+    } finally {
+      await Promise.all([honest, asker, liar].map(async n => { await n.stop() }))
     }
   })
 })
