@@ -1,6 +1,6 @@
 /**
  * The upgrader turns a raw transport connection into a Connection:
- * multistream-select the security protocol -> handshake (authenticates the remote peer) ->
+ * multistream-select the security protocol (optimistically when only one is configured) -> handshake (authenticates the remote peer) ->
  * connection gater -> multistream-select the muxer (skipped when the handshake already agreed
  * on one) -> muxer -> gater again on the finished connection.
  *
@@ -16,7 +16,7 @@ import type { Registrar } from '../interface/node.ts'
 import type { PeerId } from '../interface/peer-id.ts'
 import type { ConnectionEncrypter, SecuredConnection } from '../interface/security.ts'
 import type { RawConnection } from '../interface/transport.ts'
-import { handle, select } from '../mss/index.ts'
+import { handle, lazySelect, select } from '../mss/index.ts'
 import { ConnectionDeniedError, InvalidParametersError, UnexpectedPeerError, UnsupportedProtocolError } from '../util/errors.ts'
 import { logger } from '../util/logger.ts'
 import { SwitchConnection } from './connection.ts'
@@ -141,9 +141,19 @@ export class Upgrader {
 
   async #secure (raw: RawConnection, direction: Direction, remotePeer: PeerId | undefined, signal: AbortSignal): Promise<SecuredConnection & { protocol: string }> {
     const protocols = [...this.#encrypters.keys()]
-    const protocol = direction === 'outbound'
-      ? await select(raw, protocols, { signal })
-      : await handle(raw, protocols, { signal })
+    let protocol: string
+    if (direction === 'inbound') {
+      protocol = await handle(raw, protocols, { signal })
+    } else if (protocols.length === 1) {
+      // With nothing to choose from, propose optimistically (as go-libp2p does): the proposal
+      // rides with the handshake's first message and the listener's answer with its reply,
+      // which saves a round trip. A refusal fails the handshake's first read with
+      // UnsupportedProtocolError; a silent peer is cut off by the upgrade deadline.
+      protocol = protocols[0]
+      lazySelect(raw, protocol)
+    } else {
+      protocol = await select(raw, protocols, { signal })
+    }
     const encrypter = this.#encrypters.get(protocol)
     if (encrypter === undefined) throw new UnsupportedProtocolError(`no encrypter for ${protocol}`)
     const secureOptions = { signal, remotePeer, streamMuxers: [...this.#muxers.keys()] }

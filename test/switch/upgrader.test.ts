@@ -86,6 +86,25 @@ describe('Upgrader', () => {
     assert.equal(inbound.status, 'rejected')
   })
 
+  it('proposes its only security protocol optimistically: proposal and handshake share one write', async () => {
+    const a = await makePeer()
+    const b = await makePeer()
+    const [ra, rb] = rawPair()
+    const writes: Uint8Array[] = []
+    const send = ra.send.bind(ra)
+    ra.send = (chunk: Uint8Array) => { writes.push(chunk); return send(chunk) }
+    const [ca, cb] = await Promise.all([
+      upgrader(a.peerId).upgradeOutbound(ra, { remotePeer: b.peerId }),
+      upgrader(b.peerId).upgradeInbound(rb)
+    ])
+    assert.equal(ca.encryption, '/fake-secure/1.0.0')
+    const first = new TextDecoder().decode(writes[0])
+    assert.ok(first.startsWith('\x13/multistream/1.0.0\n\x13/fake-secure/1.0.0\n'), JSON.stringify(first.slice(0, 60)))
+    assert.ok(first.endsWith(a.peerId.toString()), 'the handshake message follows the proposal in the same write')
+    ca.abort(new Error('done'))
+    cb.abort(new Error('done'))
+  })
+
   it('times out a silent remote and aborts the raw connection', async () => {
     const a = await makePeer()
     const [ra] = rawPair()
