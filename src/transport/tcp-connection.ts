@@ -7,11 +7,11 @@
  *   a reader that keeps pace does not toggle the socket on every chunk);
  * - 'end' -> pushEnd (the remote half-closed; sockets are created with allowHalfOpen);
  * - 'error', or 'close' before the remote's end-of-stream -> pushReset(StreamResetError);
- * - send -> socket.write; writes made in one synchronous run are corked and leave with one
- *   writev on the next microtask (a secure channel hands over a frame as length prefix,
- *   ciphertext pieces and tag; a muxer a header and a payload), and backpressure is reported
- *   once more than `writeHighWaterMark` bytes wait in Node's buffer (socket.write's own
- *   boolean flips at 16 KiB, i.e. on every large frame); 'drain' -> notifyDrain;
+ * - send -> socket.write, corked (see FLUSH_CORKED_BYTES) so that small writes coalesce and a
+ *   secure frame handed over in pieces (length prefix, ciphertext, tag) leaves with one writev;
+ *   backpressure is reported once more than `writeHighWaterMark` bytes wait in Node's buffer
+ *   (socket.write's own boolean flips at 16 KiB, i.e. on every large frame); 'drain' ->
+ *   notifyDrain;
  * - closeWrite -> socket.end() (FIN), resolved once Node has flushed everything to the kernel;
  * - abort -> socket.resetAndDestroy() (RST), so the remote sees a reset rather than a clean end.
  *
@@ -28,6 +28,13 @@ import type { Logger } from '../util/logger.ts'
 
 /** Default unread bytes buffered per connection before the socket is paused. */
 export const DEFAULT_READ_HIGH_WATER_MARK = 256 * 1024
+/**
+ * Writes wait corked until the event loop's check phase (setImmediate), so everything a
+ * connection writes while one batch of I/O events is handled (a multistream answer and the
+ * handshake reply behind it, a yamux frame and the window update after it) leaves in one writev
+ * and reaches the remote as one read; once this much waits, the next write flushes it first.
+ */
+const FLUSH_CORKED_BYTES = 64 * 1024
 /** Default bytes waiting in Node's write buffer before send() reports backpressure. */
 export const DEFAULT_WRITE_HIGH_WATER_MARK = 256 * 1024
 
@@ -56,6 +63,8 @@ export class TcpConnection extends AbstractStream implements RawConnection {
   readonly #log: Logger | undefined
   #paused = false
   #corked = false
+  #corkedBytes = 0
+  #flushScheduled = false
   #remoteEndSeen = false
   #closeWriteWaiter: CloseWriteWaiter | undefined
 
@@ -115,8 +124,15 @@ export class TcpConnection extends AbstractStream implements RawConnection {
     this.notifyDrain()
   }
 
-  readonly #uncork = (): void => {
+  readonly #flushCorked = (): void => {
+    this.#flushScheduled = false
+    this.#uncork()
+  }
+
+  #uncork (): void {
+    if (!this.#corked) return
     this.#corked = false
+    this.#corkedBytes = 0
     this.#socket.uncork()
   }
 
@@ -124,11 +140,18 @@ export class TcpConnection extends AbstractStream implements RawConnection {
 
   protected sendChunk (chunk: Uint8Array): boolean {
     const socket = this.#socket
+    // A full frame's worth is already waiting: let it go now, so the receiver works on it while
+    // we produce the next one (the pieces of one secure frame still leave together).
+    if (this.#corkedBytes >= FLUSH_CORKED_BYTES) this.#uncork()
     if (!this.#corked) {
       this.#corked = true
       socket.cork()
-      queueMicrotask(this.#uncork)
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true
+        setImmediate(this.#flushCorked)
+      }
     }
+    this.#corkedBytes += chunk.length
     socket.write(chunk)
     return socket.writableLength < this.#writeHighWaterMark
   }
