@@ -18,6 +18,7 @@
 import { createInterface } from 'node:readline'
 import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
+import { webSockets } from '@libp2p/websockets'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { mplex } from '@libp2p/mplex'
@@ -275,7 +276,8 @@ async function createNode (cfg: Config): Promise<Node> {
     start: false,
     privateKey,
     addresses: { listen: cfg.listen },
-    transports: [tcp()],
+    // webSockets for /ws listen addresses (--listen /ip4/127.0.0.1/tcp/0/ws)
+    transports: [tcp(), webSockets()],
     connectionEncrypters: [noise()],
     // js mplex aborts the whole connection when the remote opens more than
     // `disconnectThreshold` (default 5) new streams per second; tests open

@@ -22,6 +22,12 @@ export interface TransportConformanceOptions {
   listenAddrWildcard?: string
   /** Error code expected when dialing a port nobody listens on (default ERR_CONNECTION_FAILED). */
   connectionFailedCode?: string
+  /**
+   * Whether `closeWrite()` is a true half-close (default true). WebSockets have none: closing
+   * one direction ends the whole connection, so the suite checks that instead and never lets
+   * a side close before it has read everything it expects.
+   */
+  halfClose?: boolean
 }
 
 /** Bound for any single wait in these tests, so a broken transport fails instead of hanging. */
@@ -85,6 +91,28 @@ export async function writeAllAndClose (conn: RawConnection, data: Uint8Array, c
   await conn.closeWrite()
 }
 
+/** Reads exactly `length` bytes (chunks may not cross that boundary), without waiting for EOF. */
+export async function readExactly (conn: RawConnection, length: number): Promise<Uint8Array> {
+  const out = new Uint8Array(length)
+  let received = 0
+  const signal = AbortSignal.timeout(WAIT_MS * 3)
+  while (received < length) {
+    const chunk = await conn.read({ signal })
+    if (chunk === null) throw new Error(`end-of-stream after ${received} of ${length} bytes`)
+    if (chunk.length > length - received) throw new Error(`more than ${length} bytes received`)
+    out.set(chunk, received)
+    received += chunk.length
+  }
+  return out
+}
+
+/** Writes `data` in `chunkSize` pieces honouring backpressure, without closing. */
+export async function writeAll (conn: RawConnection, data: Uint8Array, chunkSize: number = 64 * 1024): Promise<void> {
+  for (let offset = 0; offset < data.length; offset += chunkSize) {
+    await conn.write(data.subarray(offset, offset + chunkSize))
+  }
+}
+
 /** Echoes everything back, then half-closes when the remote does. */
 export async function echo (conn: RawConnection): Promise<void> {
   for await (const chunk of conn) await conn.write(chunk)
@@ -114,6 +142,19 @@ function portOf (addr: Multiaddr): number {
 
 export function transportConformance (opts: TransportConformanceOptions): void {
   const failedCode = opts.connectionFailedCode ?? 'ERR_CONNECTION_FAILED'
+  const halfClose = opts.halfClose ?? true
+
+  /** Sends `payload` to an echoing remote and returns what came back. Without half-close the
+   * client reads the whole echo before it closes (closing first would cut the echo off). */
+  async function roundTrip (client: RawConnection, payload: Uint8Array): Promise<Uint8Array> {
+    if (halfClose) {
+      const [, back] = await Promise.all([writeAllAndClose(client, payload), readAll(client)])
+      return back
+    }
+    const [, back] = await Promise.all([writeAll(client, payload), readExactly(client, payload.length)])
+    await client.close()
+    return back
+  }
 
   describe(`${opts.name} transport conformance`, () => {
     test('listens on port 0, reports the bound port, and a dial reaches it', async () => {
@@ -148,12 +189,23 @@ export function transportConformance (opts: TransportConformanceOptions): void {
         const down = pseudoRandomBytes(size, 2)
         const client = await transport.dial(addr)
         const server = await accepted.next()
-        const [, , gotUp, gotDown] = await Promise.all([
-          writeAllAndClose(client, up, 100_000),
-          writeAllAndClose(server, down, 16_384),
-          readAll(server),
-          readAll(client)
-        ])
+        const [, , gotUp, gotDown] = halfClose
+          ? await Promise.all([
+            writeAllAndClose(client, up, 100_000),
+            writeAllAndClose(server, down, 16_384),
+            readAll(server),
+            readAll(client)
+          ])
+          : await Promise.all([
+            writeAll(client, up, 100_000),
+            writeAll(server, down, 16_384),
+            readExactly(server, size),
+            readExactly(client, size)
+          ])
+        if (!halfClose) {
+          await client.close()
+          assert.equal(await server.read(), null)
+        }
         assert.equal(gotUp.length, size)
         assert.equal(gotDown.length, size)
         assert.equal(sha256(gotUp), sha256(up))
@@ -168,7 +220,34 @@ export function transportConformance (opts: TransportConformanceOptions): void {
     })
 
     for (const closer of ['dialer', 'listener'] as const) {
-      test(`half-close by the ${closer}: the other side reads EOF and can still reply`, async () => {
+      test(`closeWrite by the ${closer} without half-close: the other side reads the data, then EOF, and both end cleanly`, async (t) => {
+        if (halfClose) { t.skip('this transport half-closes (tested below)'); return }
+        const transport = opts.createTransport()
+        const { listener, addr, accepted } = await listen(transport, opts.listenAddr)
+        try {
+          const client = await transport.dial(addr)
+          const server = await accepted.next()
+          const [first, second] = closer === 'dialer' ? [client, server] : [server, client]
+          const payload = pseudoRandomBytes(300_000, 4)
+          await writeAll(first, payload, 50_000)
+          await first.closeWrite()
+          assert.equal(first.writeStatus, 'closed')
+          assert.equal(sha256(await readAll(second)), sha256(payload))
+          await Promise.all([first.closed, second.closed])
+          assert.equal(first.status, 'closed')
+          assert.equal(second.status, 'closed')
+          assert.equal(first.error, undefined)
+          assert.equal(second.error, undefined)
+          // No half-close: the end of one direction is the end of both.
+          assert.equal(await first.read(), null)
+          assert.throws(() => second.send(Uint8Array.of(1)))
+        } finally {
+          await listener.close()
+        }
+      })
+
+      test(`half-close by the ${closer}: the other side reads EOF and can still reply`, async (t) => {
+        if (!halfClose) { t.skip('this transport has no half-close'); return }
         const transport = opts.createTransport()
         const { listener, addr, accepted } = await listen(transport, opts.listenAddr)
         try {
@@ -311,8 +390,7 @@ export function transportConformance (opts: TransportConformanceOptions): void {
         assert.equal(server.remoteAddr.getComponents()[0].name, 'ip6')
         void echo(server)
         const payload = pseudoRandomBytes(200_000, 3)
-        const [, back] = await Promise.all([writeAllAndClose(client, payload), readAll(client)])
-        assert.equal(sha256(back), sha256(payload))
+        assert.equal(sha256(await roundTrip(client, payload)), sha256(payload))
       } finally {
         await listener.close()
       }
@@ -354,8 +432,7 @@ export function transportConformance (opts: TransportConformanceOptions): void {
         await Promise.all(Array.from({ length: count }, async (_, i) => {
           const client = await transport.dial(addr)
           const payload = pseudoRandomBytes(4096 + i, i + 10)
-          const [, back] = await Promise.all([writeAllAndClose(client, payload), readAll(client)])
-          assert.equal(sha256(back), sha256(payload))
+          assert.equal(sha256(await roundTrip(client, payload)), sha256(payload))
           await client.closed
         }))
         await serving

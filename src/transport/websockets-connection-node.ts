@@ -1,0 +1,236 @@
+/**
+ * A WebSocket (the `ws` library, Node-only) as a RawConnection. Binary messages carry the
+ * byte stream: every chunk handed to `send()` goes out as one binary message (no framing of
+ * our own), every binary message received is one chunk for the reader.
+ *
+ * Mapping onto the AbstractStream hooks:
+ * - 'message' -> pushData; a text message is a protocol violation (libp2p speaks bytes) and
+ *   fails the connection with InvalidMessageError (close code 1003). While more than
+ *   `readHighWaterMark` bytes wait unread the WebSocket (and so its TCP socket) is paused, and
+ *   it resumes once the reader has taken half of them.
+ * - send -> ws.send on a corked socket: everything sent while one batch of I/O events is
+ *   handled (a Noise frame's length prefix, ciphertext and tag) leaves in one writev;
+ *   backpressure is `ws.bufferedAmount` above `writeHighWaterMark`, relieved by the socket's
+ *   'drain'.
+ * - closeWrite -> a Close frame (1000). WebSockets have no half-close: a peer that receives
+ *   Close answers with its own and stops sending (ws, browsers, gorilla all do), so closeWrite
+ *   ends the connection after everything queued before it. What the remote sent before its
+ *   Close is still delivered, then end-of-stream. js-libp2p and go-libp2p close the same way;
+ *   the muxers above do their own half-close per stream.
+ * - a Close received (1000, 1001, 1005) -> end-of-stream and the write side closes too; any
+ *   other code, an abnormal end (1006) or a socket error -> StreamResetError; a frame ws
+ *   rejects (bad opcode, unmasked client frame, message over the size limit) ->
+ *   InvalidMessageError / MessageTooLargeError.
+ * - abort -> the TCP socket is reset (no Close frame), which the remote sees as 1006.
+ */
+import type { Socket } from 'node:net'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { WebSocket } from 'ws'
+import type { Direction } from '../interface/common.ts'
+import type { RawConnection } from '../interface/transport.ts'
+import { AbstractStream } from '../util/abstract-stream.ts'
+import { InvalidMessageError, MessageTooLargeError, StreamResetError } from '../util/errors.ts'
+import type { Logger } from '../util/logger.ts'
+
+export const DEFAULT_READ_HIGH_WATER_MARK = 256 * 1024
+export const DEFAULT_WRITE_HIGH_WATER_MARK = 256 * 1024
+/**
+ * Once this much waits corked, the next send flushes it first, so the receiver works on one
+ * frame while we produce the next (the pieces of one Noise frame still leave together).
+ */
+const FLUSH_CORKED_BYTES = 64 * 1024
+/** A larger send is cut into messages of this size, well under any peer's message limit. */
+export const MAX_OUTGOING_MESSAGE = 256 * 1024
+
+/** Close codes (RFC 6455 §7.4.1). */
+export const CloseCode = {
+  normal: 1000,
+  goingAway: 1001,
+  unsupportedData: 1003,
+  noStatus: 1005,
+  abnormal: 1006,
+  tooBig: 1009,
+  internalError: 1011
+} as const
+
+/** ws' readyState values. */
+const OPEN = 1
+const CLOSED = 3
+
+export interface NodeWebSocketConnectionInit {
+  remoteAddr: Multiaddr
+  localAddr?: Multiaddr
+  readHighWaterMark?: number
+  writeHighWaterMark?: number
+  log?: Logger
+  /** Runs once when both directions are finished (the listener counts its connections). */
+  onFinished?: () => void
+}
+
+export class NodeWebSocketConnection extends AbstractStream implements RawConnection {
+  readonly remoteAddr: Multiaddr
+  readonly localAddr: Multiaddr | undefined
+  readonly direction: Direction
+  readonly #ws: WebSocket
+  readonly #socket: Socket
+  readonly #readHighWaterMark: number
+  readonly #writeHighWaterMark: number
+  readonly #log: Logger | undefined
+  readonly #onFinishedCallback: (() => void) | undefined
+  #paused = false
+  #corked = false
+  #corkedBytes = 0
+  #flushScheduled = false
+  /** The close code to send when we fail the connection ourselves. */
+  #failCode: number = CloseCode.normal
+
+  constructor (ws: WebSocket, socket: Socket, direction: Direction, init: NodeWebSocketConnectionInit) {
+    super()
+    this.#ws = ws
+    this.#socket = socket
+    this.direction = direction
+    this.remoteAddr = init.remoteAddr
+    this.localAddr = init.localAddr
+    this.#readHighWaterMark = init.readHighWaterMark ?? DEFAULT_READ_HIGH_WATER_MARK
+    this.#writeHighWaterMark = init.writeHighWaterMark ?? DEFAULT_WRITE_HIGH_WATER_MARK
+    this.#log = init.log
+    this.#onFinishedCallback = init.onFinished
+    ws.on('message', this.#onMessage)
+    ws.on('close', this.#onClose)
+    ws.on('error', this.#onError)
+    socket.on('drain', this.#onDrain)
+  }
+
+  override toString (): string {
+    return `websocket ${this.direction} ${this.remoteAddr.toString()}`
+  }
+
+  // ---- WebSocket events (bound once per connection) ----------------------------------------
+
+  readonly #onMessage = (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void => {
+    if (!isBinary) {
+      this.#fail(new InvalidMessageError('received a WebSocket text message; libp2p sends binary messages only'), CloseCode.unsupportedData)
+      return
+    }
+    // binaryType is 'nodebuffer', so data is one Buffer; a plain view keeps Uint8Array semantics.
+    const buf = data as Buffer
+    this.pushData(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength))
+    if (!this.#paused && this.readableLength > this.#readHighWaterMark) {
+      this.#paused = true
+      this.#ws.pause()
+    }
+  }
+
+  readonly #onClose = (code: number): void => {
+    this.#socket.removeListener('drain', this.#onDrain)
+    if (code === CloseCode.normal || code === CloseCode.goingAway || code === CloseCode.noStatus) {
+      this.pushEnd()
+      if (this.writeStatus !== 'closed') this.markWriteClosed()
+    } else {
+      this.pushReset(new StreamResetError(`the websocket closed abnormally (code ${code})`))
+    }
+  }
+
+  readonly #onError = (err: Error & { code?: string }): void => {
+    this.#log?.('websocket error %s: %s', this.remoteAddr, err.code ?? err.message)
+    const code = err.code ?? ''
+    let typed: Error
+    if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') typed = new MessageTooLargeError(`websocket message too large: ${err.message}`, { cause: err })
+    else if (code.startsWith('WS_ERR_')) typed = new InvalidMessageError(`invalid websocket frame: ${err.message}`, { cause: err })
+    else typed = new StreamResetError(`websocket connection failed: ${code !== '' ? code : err.message}`, { cause: err })
+    // ws has already started its own Close with the matching code.
+    this.pushReset(typed)
+  }
+
+  readonly #onDrain = (): void => {
+    if (this.#ws.bufferedAmount < this.#writeHighWaterMark) this.notifyDrain()
+  }
+
+  readonly #flushCorked = (): void => {
+    this.#flushScheduled = false
+    this.#uncork()
+  }
+
+  #uncork (): void {
+    if (!this.#corked) return
+    this.#corked = false
+    this.#corkedBytes = 0
+    this.#socket.uncork()
+  }
+
+  #fail (err: Error, closeCode: number): void {
+    this.#failCode = closeCode
+    this.pushReset(err)
+  }
+
+  // ---- AbstractStream hooks ------------------------------------------------------------------
+
+  protected sendChunk (chunk: Uint8Array): boolean {
+    if (this.#corkedBytes >= FLUSH_CORKED_BYTES) this.#uncork()
+    if (!this.#corked) {
+      this.#corked = true
+      this.#socket.cork()
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true
+        setImmediate(this.#flushCorked)
+      }
+    }
+    this.#corkedBytes += chunk.length
+    const ws = this.#ws
+    if (chunk.length <= MAX_OUTGOING_MESSAGE) {
+      ws.send(chunk)
+    } else {
+      for (let offset = 0; offset < chunk.length; offset += MAX_OUTGOING_MESSAGE) {
+        ws.send(chunk.subarray(offset, offset + MAX_OUTGOING_MESSAGE))
+      }
+    }
+    return ws.bufferedAmount < this.#writeHighWaterMark
+  }
+
+  protected sendCloseWrite (): void {
+    this.#uncork()
+    // Queued behind everything already sent; ws never sends data after it.
+    this.#ws.close(CloseCode.normal)
+  }
+
+  protected sendReset (_err: Error): void {
+    this.#corked = false
+    const socket = this.#socket
+    if (socket.destroyed) return
+    try {
+      // RST rather than FIN: the remote must see a failure, not a clean end.
+      socket.resetAndDestroy()
+    } catch {
+      // TLS sockets have no TCP handle of their own to reset.
+      this.#ws.terminate()
+    }
+  }
+
+  protected override onConsumed (_bytes: number): void {
+    if (this.#paused && this.readableLength <= this.#readHighWaterMark >>> 1) {
+      this.#paused = false
+      this.#ws.resume()
+    }
+  }
+
+  protected override onFinished (): void {
+    try {
+      // A local abort is left to sendReset, which runs next and resets the socket.
+      if (this.status === 'aborted') return
+      const ws = this.#ws
+      if (ws.readyState === CLOSED) return
+      this.#uncork()
+      if (this.#paused) {
+        this.#paused = false
+        ws.resume()
+      }
+      // Both directions are done here but the remote's Close has not arrived: send ours (if
+      // not sent yet) and end the TCP socket behind it instead of waiting for the answer.
+      if (ws.readyState === OPEN) ws.close(this.#failCode)
+      const socket = this.#socket
+      if (!socket.destroyed && !socket.writableEnded) socket.end()
+    } finally {
+      this.#onFinishedCallback?.()
+    }
+  }
+}
