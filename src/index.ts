@@ -16,6 +16,8 @@ export { Libp2pNode } from './node/libp2p.ts'
 export type { NodeStatus } from './node/libp2p.ts'
 export type { Libp2pOptions, ConnectionManagerConfig, ServiceFactories, ServiceFactoryOf, ServicesOf, ServiceDeclarations, Factory, ComponentFactoryInput } from './node/options.ts'
 export { TypedEventEmitter } from './node/events.ts'
+export { NoPeerRoutersError, NoContentRoutersError } from './node/routing.ts'
+export type { PeerRouting, ContentRouting, RoutingOptions, RoutingPeerInfo, RoutingContentKey, RoutingProgressEvent, RoutingProvider } from './node/routing.ts'
 
 export { KEEP_ALIVE } from './switch/connection-manager.ts'
 export type { ConnectionManagerOptions } from './switch/connection-manager.ts'

@@ -19,6 +19,7 @@ import type { NodeComponents, Startable } from '../interface/node.ts'
 import type { PeerId } from '../interface/peer-id.ts'
 import type { Logger } from '../util/logger.ts'
 import { peerIdFromMultihash } from '../peer/peer-id.ts'
+import { throwIfAborted } from '../util/abort.ts'
 import { equalBytes } from '../util/bytes.ts'
 import { InvalidParametersError, NotFoundError } from '../util/errors.ts'
 import { randomKeyForBucket, toKadId } from './distance.ts'
@@ -28,6 +29,7 @@ import { DhtNetwork, parseWireAddrs, withoutPeerId } from './network.ts'
 import { ProviderStore } from './provider-store.ts'
 import { runQuery, type QueryCandidate, type QueryResult, type QueryStep } from './query.ts'
 import { RecordStore } from './record-store.ts'
+import { DhtContentRouter, DhtPeerRouter } from './routers.ts'
 import { RoutingTable } from './routing-table.ts'
 import { RpcHandler } from './rpc-handler.ts'
 import { RecordValidation, type Validators } from './validators.ts'
@@ -69,6 +71,10 @@ export interface KadDHTOptions {
   reprovideInterval?: number
   /** Inbound streams idle this long between requests are closed, in ms (default 60 s). */
   streamIdleTimeout?: number
+  /** Idle outbound streams kept for the next request to the same peer (default 64; 0 = none). */
+  maxIdleStreams?: number
+  /** A full bucket's oldest member is pinged before eviction only if unseen this long, in ms (default 10 min). */
+  livenessCheckAge?: number
 }
 
 export type KadDHTComponents = Pick<NodeComponents, 'peerId' | 'registrar' | 'connectionManager' | 'peerStore' | 'addressManager' | 'datastore' | 'logger' | 'events'>
@@ -87,6 +93,9 @@ export class KadDHT implements Startable {
   readonly providers: ProviderStore
   readonly validation: RecordValidation
   readonly serviceCapabilities = ['@libp2p/kad-dht', '@libp2p/content-routing', '@libp2p/peer-routing']
+  /** What the node's `peerRouting` / `contentRouting` facades call. */
+  readonly peerRouter: DhtPeerRouter = new DhtPeerRouter(this)
+  readonly contentRouter: DhtContentRouter = new DhtContentRouter(this)
   readonly #c: KadDHTComponents
   readonly #log: Logger
   readonly #o: Required<Omit<KadDHTOptions, 'validators' | 'messageLimits' | 'mode' | 'protocol'>>
@@ -116,7 +125,9 @@ export class KadDHT implements Startable {
       initialRefresh: options.initialRefresh ?? true,
       provideValidity: options.provideValidity ?? 48 * HOUR,
       reprovideInterval: options.reprovideInterval ?? 22 * HOUR,
-      streamIdleTimeout: options.streamIdleTimeout ?? 60_000
+      streamIdleTimeout: options.streamIdleTimeout ?? 60_000,
+      livenessCheckAge: options.livenessCheckAge ?? 10 * 60 * 1000,
+      maxIdleStreams: options.maxIdleStreams ?? 64
     }
     this.#limits = { ...DEFAULT_MESSAGE_LIMITS, ...options.messageLimits }
     this.validation = new RecordValidation(options.validators)
@@ -124,13 +135,15 @@ export class KadDHT implements Startable {
       protocol: this.protocol,
       timeout: this.#o.requestTimeout,
       maxMessageSize: this.#o.maxMessageSize,
-      limits: this.#limits
+      limits: this.#limits,
+      maxIdleStreams: this.#o.maxIdleStreams
     })
     this.records = new RecordStore({ datastore: components.datastore })
     this.providers = new ProviderStore({ datastore: components.datastore, provideValidity: this.#o.provideValidity })
     this.routingTable = new RoutingTable({
       self: components.peerId.bytes,
       kBucketSize: this.#o.kBucketSize,
+      livenessCheckAge: this.#o.livenessCheckAge,
       checkLiveness: async (peer) => await this.#isAlive(peer)
     })
   }
@@ -195,6 +208,7 @@ export class KadDHT implements Startable {
     this.#timers = []
     this.#shutdown.abort(new Error('the DHT stopped'))
     this.routingTable.stop()
+    this.network.closeIdleStreams()
     if (this.#topologyId !== undefined) this.#c.registrar.unregister(this.#topologyId)
     this.#topologyId = undefined
     if (this.#handler !== undefined) {
@@ -282,6 +296,7 @@ export class KadDHT implements Startable {
   /** A peer's addresses: from a live connection if we have one, else by a lookup. */
   async findPeer (peerId: PeerId, options: ProgressOptions & { useLocal?: boolean } = {}): Promise<PeerInfo> {
     if (peerId.equals(this.#c.peerId)) throw new InvalidParametersError('cannot look up our own peer id')
+    throwIfAborted(options.signal)
     if (options.useLocal !== false && this.#c.connectionManager.getConnections(peerId).length > 0) {
       const local = await this.#knownAddrs(peerId)
       if (local.length > 0) return { id: peerId, multiaddrs: local }

@@ -157,6 +157,8 @@ export async function runQuery (options: QueryOptions): Promise<QueryResult> {
   }
 
   const launch = (peer: QueryPeer, path: number): void => {
+    // an abort raised by a progress callback ends the query in the middle of a schedule pass
+    if (ended) return
     peer.state = 'waiting'
     inflight[path]++
     result.queried++

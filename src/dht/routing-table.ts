@@ -6,7 +6,10 @@
  * bucket it goes to that bucket's replacement cache (bounded, newest kept) and the
  * least-recently-seen member gets a liveness check: if it answers it moves to the back, if it
  * does not it is evicted and the newest replacement takes its place. At most one check runs
- * per bucket, so a flood of new peers costs at most one outstanding check per bucket.
+ * per bucket, so a flood of new peers costs at most one outstanding check per bucket. A member
+ * seen (added, answered a query, passed a check) less than `livenessCheckAge` ago is presumed
+ * alive and not checked: otherwise every new connection of a busy node with full buckets
+ * would cost a check, i.e. another connection, whose remote may then check in turn.
  *
  * Which peers may enter is decided by the caller (the DHT adds only peers that advertise the
  * DHT protocol); this file only does the bookkeeping.
@@ -30,6 +33,8 @@ export interface RoutingTableInit {
   kBucketSize?: number
   /** Replacement cache size per bucket (default k). */
   replacementCacheSize?: number
+  /** The oldest member of a full bucket is checked only if not seen for this long, in ms (default 10 min). */
+  livenessCheckAge?: number
   /** Resolves true when the peer is alive; used before evicting it for a newcomer. */
   checkLiveness(peerId: PeerId): Promise<boolean>
   onAdd?(peerId: PeerId): void
@@ -48,6 +53,7 @@ export class RoutingTable {
   readonly selfKadId: Uint8Array
   readonly kBucketSize: number
   readonly #replacementCacheSize: number
+  readonly #livenessCheckAge: number
   readonly #init: RoutingTableInit
   readonly #buckets: Bucket[] = []
   readonly #byPeer = new Map<string, RoutingTableEntry>()
@@ -58,6 +64,7 @@ export class RoutingTable {
     this.selfKadId = toKadId(init.self)
     this.kBucketSize = init.kBucketSize ?? 20
     this.#replacementCacheSize = init.replacementCacheSize ?? this.kBucketSize
+    this.#livenessCheckAge = init.livenessCheckAge ?? 10 * 60 * 1000
     for (let i = 0; i < BUCKET_COUNT; i++) this.#buckets.push({ peers: [], replacements: [], checking: false, lastLookup: 0 })
   }
 
@@ -118,7 +125,7 @@ export class RoutingTable {
   #checkOldest (bucket: Bucket): void {
     if (bucket.checking || this.#stopped) return
     const oldest = bucket.peers[0]
-    if (oldest === undefined) return
+    if (oldest === undefined || Date.now() - oldest.lastSeen < this.#livenessCheckAge) return
     bucket.checking = true
     this.#init.checkLiveness(oldest.peerId).catch(() => false).then((alive) => {
       bucket.checking = false

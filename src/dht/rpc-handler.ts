@@ -9,7 +9,7 @@ import type { PeerId } from '../interface/peer-id.ts'
 import type { Stream } from '../interface/stream.ts'
 import type { Logger } from '../util/logger.ts'
 import { peerIdFromMultihash } from '../peer/peer-id.ts'
-import { combineSignals } from '../util/abort.ts'
+import { Deadline } from '../switch/deadline.ts'
 import { equalBytes } from '../util/bytes.ts'
 import { InvalidMessageError } from '../util/errors.ts'
 import { encodeLP, StreamReader } from '../util/stream-reader.ts'
@@ -60,21 +60,25 @@ export class RpcHandler {
     const { log } = this.#init
     this.#streams.add(stream)
     const reader = new StreamReader(stream)
+    // one deadline per request, cleared once answered: nothing lingers between requests
+    let deadline: Deadline | undefined
     try {
       for (;;) {
-        const signal = combineSignals([this.#init.shutdown], this.#init.idleTimeout, 'DHT stream idle')
-        const frame = await reader.readLP({ maxLength: this.#init.maxMessageSize, signal })
+        deadline = new Deadline(this.#init.idleTimeout, this.#init.shutdown, 'DHT stream idle')
+        const frame = await reader.readLP({ maxLength: this.#init.maxMessageSize, signal: deadline.signal })
         if (frame === null) break
         const request = decodeMessage(frame, this.#init.limits)
-        const reply = await this.handleRequest(connection.remotePeer, request, signal)
+        const reply = await this.handleRequest(connection.remotePeer, request, deadline.signal)
         this.requestsHandled++
-        if (reply !== undefined && !stream.send(encodeLP(encodeMessage(reply)))) await stream.drain({ signal })
+        if (reply !== undefined && !stream.send(encodeLP(encodeMessage(reply)))) await stream.drain({ signal: deadline.signal })
+        deadline.clear()
       }
-      await stream.close({ signal: combineSignals([this.#init.shutdown], this.#init.idleTimeout) })
+      await stream.close({ signal: deadline.signal })
     } catch (err) {
       log('DHT stream from %s reset: %s', connection.remotePeer, (err as Error).message)
       stream.abort(err as Error)
     } finally {
+      deadline?.clear()
       this.#streams.delete(stream)
     }
   }

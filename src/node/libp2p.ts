@@ -35,6 +35,7 @@ import type { Logger } from '../util/logger.ts'
 import { TypedEventEmitter } from './events.ts'
 import type { ComponentFactoryInput, Factory, Libp2pOptions, ServiceDeclarations, ServiceFactories, ServicesOf } from './options.ts'
 import type { Defaults } from './defaults.ts'
+import { collectRouters, CompositeContentRouting, CompositePeerRouting, type ContentRouting, type PeerRouting } from './routing.ts'
 
 const VERSION = '0.1.0'
 /** Bursts of address/protocol changes become one 'self:peer:update'. */
@@ -63,6 +64,10 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
   readonly registrar: DefaultRegistrar
   readonly addressManager: DefaultAddressManager
   readonly transportManager: TransportManager
+  /** Peer routing through every service that routes (e.g. the DHT); see ./routing.ts. */
+  readonly peerRouting: PeerRouting
+  /** Content routing through every service that routes (e.g. the DHT); see ./routing.ts. */
+  readonly contentRouting: ContentRouting
   readonly #serviceOrder: ServiceEntry[]
   readonly #selfUpdate: Debounced
   readonly #log: Logger
@@ -157,6 +162,9 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
     }
     this.#serviceOrder = this.#buildServices(options.services ?? defaults.services())
     this.services = this.components.services as Services
+    const routers = collectRouters(this.#serviceOrder.map(e => e.instance))
+    this.peerRouting = new CompositePeerRouting(routers.peer)
+    this.contentRouting = new CompositeContentRouting(routers.content)
   }
 
   /** Instantiates services in declaration order, then checks and orders their dependencies. */

@@ -13,6 +13,7 @@ import type { PeerStore } from '../interface/peer-store.ts'
 import type { Transport } from '../interface/transport.ts'
 import type { AddressesConfig } from '../switch/address-manager.ts'
 import type { ConnectionManagerOptions } from '../switch/connection-manager.ts'
+import type { ContentRouting, PeerRouting } from './routing.ts'
 
 /** What component factories (transports, encrypters, muxers, peer store) receive. */
 export type ComponentFactoryInput = Omit<NodeComponents, 'connectionManager' | 'registrar' | 'addressManager' | 'peerStore'> & { connectionGater: ConnectionGater }
@@ -35,6 +36,10 @@ export type ServicesOf<F extends ServiceFactories> = { [K in keyof F]: ReturnTyp
 export interface ServiceDeclarations {
   readonly serviceDependencies?: readonly string[]
   readonly serviceCapabilities?: readonly string[]
+  /** A service that routes peers; the node's `peerRouting` uses it (see ./routing.ts). */
+  readonly peerRouter?: PeerRouting
+  /** A service that routes content; the node's `contentRouting` uses it (see ./routing.ts). */
+  readonly contentRouter?: ContentRouting
 }
 
 export interface ConnectionManagerConfig extends ConnectionManagerOptions {

@@ -8,6 +8,7 @@ import { kadDHT, type KadDHT, type KadDHTOptions } from '../../src/dht/index.ts'
 import { memory, memoryEncrypter, MemoryNetwork } from '../../src/transport/memory.ts'
 import { yamux } from '../../src/muxer/yamux/index.ts'
 import { MemoryDatastore } from '../../src/store/memory.ts'
+import { PersistentPeerStore } from '../../src/peer-store/index.ts'
 import type { Datastore } from '../../src/interface/datastore.ts'
 import type { PrivateKey } from '../../src/interface/keys.ts'
 import type { Libp2pNode } from '../../src/node/libp2p.ts'
@@ -22,13 +23,18 @@ export interface MemoryNodeOptions {
   datastore?: Datastore
   privateKey?: PrivateKey
   name?: string
+  /** Decoded peers the peer store keeps in memory (default: the peer store's own, 1024). */
+  peerStoreCacheSize?: number
 }
 
 export async function createMemoryNode (options: MemoryNodeOptions): Promise<DhtNode> {
   const name = options.name ?? `dht-${process.pid}-${++counter}`
+  const datastore = options.datastore ?? new MemoryDatastore()
+  const cacheSize = options.peerStoreCacheSize
   return await createLibp2p({
     privateKey: options.privateKey,
-    datastore: options.datastore ?? new MemoryDatastore(),
+    datastore,
+    peerStore: cacheSize === undefined ? undefined : (c) => new PersistentPeerStore({ datastore, peerId: c.peerId, cacheSize }),
     addresses: { listen: [`/memory/${name}`] },
     transports: [memory({ network: options.network })],
     connectionEncrypters: [memoryEncrypter()],

@@ -51,7 +51,7 @@ describe('routing table', () => {
     assert.ok(far.length > 25)
     const checked: string[] = []
     let alive = true
-    const rt = new RoutingTable({ self: self.bytes, kBucketSize: 20, checkLiveness: async (p) => { checked.push(p.toString()); return alive } })
+    const rt = new RoutingTable({ self: self.bytes, kBucketSize: 20, livenessCheckAge: 0, checkLiveness: async (p) => { checked.push(p.toString()); return alive } })
     for (const p of far.slice(0, 20)) assert.equal(rt.add(p), true)
     // full: the newcomer waits and the oldest is checked; it is alive, so it stays
     assert.equal(rt.add(far[20]), false)
@@ -74,9 +74,24 @@ describe('routing table', () => {
     const selfKad = toKadId(self.bytes)
     const far = others.filter(p => commonPrefixLength(toKadId(p.bytes), selfKad) === 0)
     let checks = 0
-    const rt = new RoutingTable({ self: self.bytes, kBucketSize: 5, checkLiveness: async () => { checks++; return await new Promise(() => {}) } })
+    const rt = new RoutingTable({ self: self.bytes, kBucketSize: 5, livenessCheckAge: 0, checkLiveness: async () => { checks++; return await new Promise(() => {}) } })
     for (const p of far) rt.add(p)
     assert.equal(checks, 1)
     assert.equal(rt.bucket(0).length, 5)
+  })
+
+  it('a recently seen oldest member is presumed alive: no check, the newcomer waits', async () => {
+    const [self, ...others] = await peers(120)
+    const selfKad = toKadId(self.bytes)
+    const far = others.filter(p => commonPrefixLength(toKadId(p.bytes), selfKad) === 0)
+    let checks = 0
+    const rt = new RoutingTable({ self: self.bytes, kBucketSize: 5, livenessCheckAge: 60_000, checkLiveness: async () => { checks++; return true } })
+    for (const p of far.slice(0, 5)) rt.add(p)
+    assert.equal(rt.add(far[5]), false)
+    assert.equal(checks, 0)
+    assert.ok(!rt.has(far[5]))
+    // once it is removed, the waiting newcomer takes the seat
+    rt.remove(far[0])
+    assert.ok(rt.has(far[5]))
   })
 })
