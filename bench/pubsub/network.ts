@@ -1,0 +1,213 @@
+/**
+ * The pubsub benchmark's network process, shared by both sides (ts-net.ts, js-net.ts): N
+ * GossipSub nodes in this one process, connected over loopback TCP in a seeded topology that
+ * is identical on both sides, all subscribed to one topic. Driven over JSON lines
+ * (peer-loop.ts) by bench/pubsub/run.ts:
+ *
+ * - `build` {nodes, links, seed}: creates the nodes, connects each to its ring successor and
+ *   to `links` random others, waits until every node knows its neighbours' subscriptions and
+ *   has a mesh of min(4, neighbours) (polled; the two libraries share no event names).
+ * - `throughput` {messages, size, window, seed}: publishes from random nodes, at most
+ *   `window` messages not yet delivered everywhere at a time; times the first publish to the
+ *   last delivery.
+ * - `latency` {messages, size}: one message at a time on an otherwise idle network: per
+ *   delivery, publish-to-delivery time; per message, the time until every subscriber had it.
+ *
+ * Payloads carry their index in the first 4 bytes, so every delivery is accounted for:
+ * each node must get each message exactly once (duplicates delivered are counted).
+ */
+import { log, intField, runPeer } from '../peers/peer-loop.ts'
+import type { Command, Json } from '../peers/peer-loop.ts'
+import { elapsedMs } from '../peers/wire.ts'
+
+export const TOPIC = 'bench-topic'
+const MESH_LOW = 4
+
+/** One node, whatever library runs it. */
+export interface NetNode {
+  addr: string
+  dial(addr: string): Promise<void>
+  subscribe(topic: string): void
+  publish(topic: string, data: Uint8Array): Promise<void>
+  /** Calls `onData` with the payload of every message delivered to the application. */
+  onMessage(onData: (data: Uint8Array) => void): void
+  meshSize(topic: string): number
+  subscriberCount(topic: string): number
+  stop(): Promise<void>
+}
+
+/** xorshift32, the same sequence on both sides. */
+export function rng (seed: number): () => number {
+  let x = seed >>> 0 || 1
+  return () => {
+    x ^= x << 13; x >>>= 0
+    x ^= x >>> 17
+    x ^= x << 5; x >>>= 0
+    return x / 0x100000000
+  }
+}
+
+/** Undirected edges: ring successor plus `links` random others per node, no duplicates. */
+export function topology (nodes: number, links: number, seed: number): Array<[number, number]> {
+  const random = rng(seed)
+  const seen = new Set<string>()
+  const edges: Array<[number, number]> = []
+  const link = (a: number, b: number): void => {
+    if (a === b) return
+    const key = a < b ? `${a}-${b}` : `${b}-${a}`
+    if (seen.has(key)) return
+    seen.add(key)
+    edges.push([a, b])
+  }
+  for (let i = 0; i < nodes; i++) {
+    link(i, (i + 1) % nodes)
+    for (let k = 0; k < links; k++) link(i, Math.floor(random() * nodes))
+  }
+  return edges
+}
+
+async function pollUntil (what: () => string, predicate: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`)
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
+
+export function runPubSubNetwork (side: string, createNode: () => Promise<NetNode>): void {
+  const nodes: NetNode[] = []
+  /** deliveries[message] per node index; reset per measurement. */
+  let counts: Uint16Array[] = []
+  let delivered = 0
+  let duplicates = 0
+  let onDelivery: (message: number, node: number) => void = () => {}
+
+  const record = (node: number, data: Uint8Array): void => {
+    if (data.length < 4) return
+    const message = new DataView(data.buffer, data.byteOffset, 4).getUint32(0)
+    const perNode = counts[message]
+    if (perNode === undefined) return
+    if (perNode[node]++ > 0) {
+      duplicates++
+      return
+    }
+    delivered++
+    onDelivery(message, node)
+  }
+
+  const payload = (index: number, size: number): Uint8Array => {
+    const data = new Uint8Array(Math.max(4, size))
+    new DataView(data.buffer).setUint32(0, index)
+    return data
+  }
+
+  const handlers = {
+    async build (req: Command): Promise<Json> {
+      const n = intField(req, 'nodes')
+      const started = process.hrtime.bigint()
+      for (let i = 0; i < n; i++) {
+        const node = await createNode()
+        node.onMessage((data) => { record(i, data) })
+        node.subscribe(TOPIC)
+        nodes.push(node)
+      }
+      const edges = topology(n, intField(req, 'links'), intField(req, 'seed'))
+      const neighbours = Array.from({ length: n }, () => 0)
+      for (const [a, b] of edges) { neighbours[a]++; neighbours[b]++ }
+      for (let i = 0; i < edges.length; i += 50) {
+        await Promise.all(edges.slice(i, i + 50).map(async ([a, b]) => { await nodes[a].dial(nodes[b].addr) }))
+      }
+      const connected = elapsedMs(started)
+      const lagging = (): string => {
+        const late = nodes.map((node, i) => ({ i, subscribers: node.subscriberCount(TOPIC), mesh: node.meshSize(TOPIC), neighbours: neighbours[i] }))
+          .filter(x => x.subscribers < x.neighbours || x.mesh < Math.min(MESH_LOW, x.neighbours))
+        return `meshes; ${late.length} nodes lag, e.g. ${JSON.stringify(late.slice(0, 3))}`
+      }
+      await pollUntil(lagging, () => nodes.every((node, i) =>
+        node.subscriberCount(TOPIC) >= neighbours[i] && node.meshSize(TOPIC) >= Math.min(MESH_LOW, neighbours[i])), 120_000)
+      const meshes = nodes.map(node => node.meshSize(TOPIC)).sort((a, b) => a - b)
+      return { ms: elapsedMs(started), connectMs: connected, connections: edges.length, meshMedian: meshes[meshes.length >> 1], meshMin: meshes[0] }
+    },
+
+    async throughput (req: Command): Promise<Json> {
+      const messages = intField(req, 'messages')
+      const size = intField(req, 'size')
+      const window = Math.max(1, intField(req, 'window'))
+      const random = rng(intField(req, 'seed'))
+      const want = nodes.length - 1
+      counts = Array.from({ length: messages }, () => new Uint16Array(nodes.length))
+      delivered = 0
+      duplicates = 0
+      let complete = 0
+      let inFlight = 0
+      let wake: (() => void) | undefined
+      const perMessage = new Uint32Array(messages)
+      onDelivery = (message) => {
+        if (++perMessage[message] < want) return
+        complete++
+        inFlight--
+        wake?.()
+      }
+      const cpu0 = process.cpuUsage()
+      const started = process.hrtime.bigint()
+      const deadline = Date.now() + 300_000
+      const waitForRoom = async (limit: number): Promise<void> => {
+        while (inFlight > limit) {
+          if (Date.now() > deadline) throw new Error(`only ${complete} of ${messages} messages reached every node (${delivered} deliveries)`)
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, 1000)
+            wake = () => { clearTimeout(timer); wake = undefined; resolve() }
+          })
+        }
+      }
+      for (let m = 0; m < messages; m++) {
+        await waitForRoom(window - 1)
+        const publisher = Math.floor(random() * nodes.length)
+        counts[m][publisher] = 1 // the publisher does not deliver its own message
+        inFlight++
+        await nodes[publisher].publish(TOPIC, payload(m, size))
+      }
+      await waitForRoom(0)
+      const ms = elapsedMs(started)
+      const cpu = process.cpuUsage(cpu0)
+      onDelivery = () => {}
+      return { ms, messagesPerSecond: messages / ms * 1000, deliveries: delivered, duplicates, cpuMsPerMessage: (cpu.user + cpu.system) / 1000 / messages }
+    },
+
+    async latency (req: Command): Promise<Json> {
+      const messages = intField(req, 'messages')
+      const size = intField(req, 'size')
+      const want = nodes.length - 1
+      counts = Array.from({ length: messages }, () => new Uint16Array(nodes.length))
+      delivered = 0
+      duplicates = 0
+      const deliveryMs: number[] = []
+      const allMs: number[] = []
+      for (let m = 0; m < messages; m++) {
+        const publisher = m % nodes.length
+        counts[m][publisher] = 1
+        let got = 0
+        const started = process.hrtime.bigint()
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => { reject(new Error(`message ${m} reached ${got} of ${want} nodes in 60 s`)) }, 60_000)
+          onDelivery = () => {
+            deliveryMs.push(elapsedMs(started))
+            if (++got < want) return
+            clearTimeout(timer)
+            allMs.push(elapsedMs(started))
+            resolve()
+          }
+          nodes[publisher].publish(TOPIC, payload(m, size)).catch(reject)
+        })
+      }
+      onDelivery = () => {}
+      return { deliveryMs, allMs, duplicates }
+    }
+  }
+
+  void runPeer(side, async () => ({ side }), handlers, async () => {
+    await Promise.all(nodes.map(async (node) => {
+      try { await node.stop() } catch (err) { log(side, 'stop failed:', err) }
+    }))
+  })
+}

@@ -1,0 +1,38 @@
+/**
+ * The ts-libp2p side of the pubsub benchmark: network.ts with ts-libp2p nodes (TCP on
+ * loopback, Noise, Yamux, identify, GossipSub with default parameters and StrictSign).
+ *
+ *   node bench/pubsub/ts-net.ts        (then JSON commands on stdin; see network.ts)
+ */
+import { createLibp2p, identify, noise, yamux } from '../../src/index.ts'
+import { tcp } from '../../src/transport/tcp.ts'
+import { multiaddr } from '@multiformats/multiaddr'
+import { gossipsub, type GossipSub } from '../../src/pubsub/gossipsub/index.ts'
+import type { Libp2pNode } from '../../src/node/libp2p.ts'
+import { runPubSubNetwork, type NetNode } from './network.ts'
+
+type Node = Libp2pNode<{ identify: unknown, pubsub: GossipSub }>
+
+async function createNode (): Promise<NetNode> {
+  const node = await createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: { maxConnections: 10_000, maxIncomingPendingConnections: 1_000, inboundConnectionThreshold: 1_000_000, allow: ['127.0.0.1'], maxParallelDials: 1_000 },
+    services: { identify: identify(), pubsub: gossipsub() }
+  }) as unknown as Node
+  const ps = node.services.pubsub
+  return {
+    addr: node.getMultiaddrs()[0].toString(),
+    async dial (addr) { await node.dial(multiaddr(addr)) },
+    subscribe (topic) { ps.subscribe(topic) },
+    async publish (topic, data) { await ps.publish(topic, data) },
+    onMessage (onData) { ps.addEventListener('message', (evt) => { onData(evt.detail.data) }) },
+    meshSize: (topic) => ps.getMeshPeers(topic).length,
+    subscriberCount: (topic) => ps.getSubscribers(topic).length,
+    async stop () { await node.stop() }
+  }
+}
+
+runPubSubNetwork('ts', createNode)
