@@ -1,8 +1,10 @@
 /**
- * Zero-option defaults in Node.js: TCP, Noise, Yamux (then Mplex), identify and ping.
+ * Zero-option defaults in Node.js: TCP and WebSockets, Noise, Yamux (then Mplex), identify and
+ * ping.
  * Chosen through the package.json `#node-defaults` import so browsers never load node:net.
  */
 import { tcp } from '../transport/tcp.ts'
+import { webSockets } from '../transport/websockets.ts'
 import { noise } from '../security/noise/index.ts'
 import { yamux } from '../muxer/yamux/index.ts'
 import { mplex } from '../muxer/mplex/index.ts'
@@ -11,7 +13,7 @@ import { ping } from '../protocols/ping/index.ts'
 import type { Defaults } from './defaults.ts'
 
 export const defaults: Defaults = {
-  transports: () => [tcp()],
+  transports: () => [tcp(), webSockets()],
   connectionEncrypters: () => [noise()],
   streamMuxers: () => [yamux(), mplex()],
   services: () => ({ identify: identify(), ping: ping() })
