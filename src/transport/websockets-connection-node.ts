@@ -166,6 +166,11 @@ export class NodeWebSocketConnection extends AbstractStream implements RawConnec
   // ---- AbstractStream hooks ------------------------------------------------------------------
 
   protected sendChunk (chunk: Uint8Array): boolean {
+    const ws = this.#ws
+    // The remote's Close has arrived (ws answered it): nothing more can be sent, and the
+    // 'close' event that ends our write side follows. ws would only count the bytes as
+    // buffered forever, wedging drain().
+    if (ws.readyState !== OPEN) return true
     if (this.#corkedBytes >= FLUSH_CORKED_BYTES) this.#uncork()
     if (!this.#corked) {
       this.#corked = true
@@ -176,7 +181,6 @@ export class NodeWebSocketConnection extends AbstractStream implements RawConnec
       }
     }
     this.#corkedBytes += chunk.length
-    const ws = this.#ws
     if (chunk.length <= MAX_OUTGOING_MESSAGE) {
       ws.send(chunk)
     } else {
