@@ -29,7 +29,7 @@ import type { WebSocket } from 'ws'
 import type { Direction } from '../interface/common.ts'
 import type { RawConnection } from '../interface/transport.ts'
 import { AbstractStream } from '../util/abstract-stream.ts'
-import { InvalidMessageError, MessageTooLargeError, StreamResetError } from '../util/errors.ts'
+import { InvalidMessageError, MessageTooLargeError, StreamClosedError, StreamResetError } from '../util/errors.ts'
 import type { Logger } from '../util/logger.ts'
 
 export const DEFAULT_READ_HIGH_WATER_MARK = 256 * 1024
@@ -167,10 +167,13 @@ export class NodeWebSocketConnection extends AbstractStream implements RawConnec
 
   protected sendChunk (chunk: Uint8Array): boolean {
     const ws = this.#ws
-    // The remote's Close has arrived (ws answered it): nothing more can be sent, and the
-    // 'close' event that ends our write side follows. ws would only count the bytes as
-    // buffered forever, wedging drain().
-    if (ws.readyState !== OPEN) return true
+    if (ws.readyState !== OPEN) {
+      // The remote's Close (or its FIN) has arrived and ws has answered it: nothing more can
+      // be sent. Say so now rather than at the 'close' event, which a sender looping on
+      // resolved writes would never let run.
+      this.markWriteClosed()
+      throw new StreamClosedError('the remote closed the websocket')
+    }
     if (this.#corkedBytes >= FLUSH_CORKED_BYTES) this.#uncork()
     if (!this.#corked) {
       this.#corked = true

@@ -13,7 +13,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Direction } from '../interface/common.ts'
 import type { Listener, ListenerInit, RawConnection } from '../interface/transport.ts'
 import { AbstractStream } from '../util/abstract-stream.ts'
-import { AbortError, ConnectionFailedError, InvalidMessageError, InvalidParametersError, Libp2pError, StreamResetError, TimeoutError } from '../util/errors.ts'
+import { AbortError, ConnectionFailedError, InvalidMessageError, InvalidParametersError, Libp2pError, StreamClosedError, StreamResetError, TimeoutError } from '../util/errors.ts'
 import { toWebSocketUrl } from './websockets-addrs.ts'
 import type { WebSocketDialInit, WebSocketListenerOptions } from './websockets.ts'
 
@@ -145,8 +145,11 @@ export class WebSocketConnection extends AbstractStream implements RawConnection
 
   protected sendChunk (chunk: Uint8Array): boolean {
     const ws = this.#ws
-    // After the remote's Close the browser drops sends by itself; its close event follows.
-    if (ws.readyState !== WebSocket.OPEN) return true
+    if (ws.readyState !== WebSocket.OPEN) {
+      // The remote's Close has arrived; the browser would drop the bytes silently.
+      this.markWriteClosed()
+      throw new StreamClosedError('the remote closed the websocket')
+    }
     ws.send(chunk as Uint8Array<ArrayBuffer>)
     if (ws.bufferedAmount < this.#writeHighWaterMark) return true
     this.#pollTimer ??= setTimeout(this.#poll, BUFFERED_AMOUNT_POLL_MS)

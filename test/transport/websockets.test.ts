@@ -236,3 +236,22 @@ test('a remote Close while we still write ends our write side (no half-close)', 
     await listener.close()
   }
 })
+
+test('a sender that keeps writing after the remote closed gets StreamClosedError, never a wedged drain', async () => {
+  const transport = new WebSocketsTransport({ writeHighWaterMark: 64 * 1024 })
+  const { listener, addr, accepted } = await listen(transport, '/ip4/127.0.0.1/tcp/0/ws')
+  try {
+    const client = await transport.dial(addr)
+    const server = await accepted.next()
+    const chunk = new Uint8Array(32 * 1024)
+    const writing = (async () => {
+      for (let i = 0; i < 100_000; i++) await client.write(chunk, { signal: AbortSignal.timeout(10_000) })
+    })()
+    assert.ok((await server.read())!.length > 0)
+    await server.close()
+    await assert.rejects(writing, { code: 'ERR_STREAM_CLOSED' })
+    await client.closed
+  } finally {
+    await listener.close()
+  }
+})
