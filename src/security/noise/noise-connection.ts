@@ -4,9 +4,10 @@
  * goes out in chunks of at most 65519 bytes.
  *
  * Writing coalesces: plaintext handed to `send()` waits (by reference) until a full 65519-byte
- * frame is there, which is sealed at once, or until the next microtask, when the rest goes out
- * as one smaller frame. So a muxer's 12-byte header and the payload behind it share one frame
- * (one cipher object, one tag) instead of costing one each. A frame is sealed from its pieces
+ * frame is there, which is sealed at once, or until the current I/O events are handled (see
+ * scheduleFlush), when the rest goes out as one smaller frame. So a muxer's 12-byte header and
+ * the payload behind it share one frame (one cipher object, one tag) instead of costing one
+ * each. A frame is sealed from its pieces
  * without gathering them, and the length prefix, ciphertext pieces and tag are handed to the
  * raw connection as they are (TCP writes them with one writev); its backpressure is passed up
  * through `send()`'s return value and `drain()`.
@@ -31,6 +32,13 @@ export interface NoiseConnectionOptions {
   /** Decrypted bytes buffered for the reader before the raw connection is paused. */
   highWaterMark?: number
 }
+
+/**
+ * When the rest of a frame is sealed: where the runtime has it (Node), once the current batch
+ * of I/O events is handled, so small writes from many promise continuations (e.g. yamux window
+ * updates for many streams) share one frame; browsers use the next microtask.
+ */
+const scheduleFlush: (task: () => void) => void = (globalThis as { setImmediate?: (task: () => void) => unknown }).setImmediate ?? queueMicrotask
 
 /** Length prefixes are cut from slabs of this size (never rewritten once handed out). */
 const PREFIX_SLAB_BYTES = 4096
@@ -211,7 +219,7 @@ export class NoiseConnection extends AbstractStream {
     }
     if (this.#outgoingBytes > 0 && !this.#flushScheduled) {
       this.#flushScheduled = true
-      queueMicrotask(this.#flushTask)
+      scheduleFlush(this.#flushTask)
     }
     return !this.#rawBlocked
   }
