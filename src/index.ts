@@ -48,6 +48,8 @@ export { peerIdFromPrivateKey, peerIdFromPublicKey, peerIdFromString, isPeerId }
 export { multiaddr, isMultiaddr } from '@multiformats/multiaddr'
 export type { Multiaddr } from '@multiformats/multiaddr'
 
+export { webSockets } from './transport/websockets.ts'
+export type { WebSocketsOptions } from './transport/websockets.ts'
 export { noise } from './security/noise/index.ts'
 export { plaintext } from './security/plaintext.ts'
 export { yamux } from './muxer/yamux/index.ts'

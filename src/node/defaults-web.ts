@@ -1,7 +1,8 @@
 /**
- * Zero-option defaults in browsers: Noise, Yamux (then Mplex), identify and ping. No transport
- * is available by default yet (WebSockets/WebRTC/WebTransport come later): pass `transports`.
+ * Zero-option defaults in browsers: WebSockets (dial only; browsers cannot listen), Noise, Yamux
+ * (then Mplex), identify and ping. WebRTC and WebTransport come later.
  */
+import { webSockets } from '../transport/websockets.ts'
 import { noise } from '../security/noise/index.ts'
 import { yamux } from '../muxer/yamux/index.ts'
 import { mplex } from '../muxer/mplex/index.ts'
@@ -10,7 +11,7 @@ import { ping } from '../protocols/ping/index.ts'
 import type { Defaults } from './defaults.ts'
 
 export const defaults: Defaults = {
-  transports: () => [],
+  transports: () => [webSockets()],
   connectionEncrypters: () => [noise()],
   streamMuxers: () => [yamux(), mplex()],
   services: () => ({ identify: identify(), ping: ping() })
