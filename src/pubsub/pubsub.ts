@@ -31,6 +31,8 @@ export class PubSubPeer {
   protocol?: string
   outbound?: OutboundStream
   opening?: Promise<void>
+  /** Frames sent while `opening`: the peer's subscriptions can arrive before our stream is up. */
+  pending?: Uint8Array[]
   readonly inbound = new Set<Stream>()
   /** Topics the peer told us it is subscribed to. */
   readonly topics = new Set<string>()
@@ -99,7 +101,16 @@ export abstract class PubSubBase extends TypedEventEmitter<PubSubEvents> impleme
     this.onStart()
   }
 
-  stop (): void {
+  async stop (): Promise<void> {
+    if (!this.started) return
+    // frames held for streams still being opened (a message published right after connecting)
+    // go out before we stop: wait for those openings, briefly
+    const opening = [...this.peers.values()].filter(p => p.pending !== undefined).map(p => p.opening)
+    if (opening.length > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      await Promise.race([Promise.allSettled(opening), new Promise(resolve => { timer = setTimeout(resolve, 2_000) })])
+      clearTimeout(timer)
+    }
     if (!this.started) return
     this.started = false
     this.#shutdown.abort(new NotStartedError('pubsub stopped'))
@@ -201,16 +212,22 @@ export abstract class PubSubBase extends TypedEventEmitter<PubSubEvents> impleme
 
   // ---------------------------------------------------------------- wire --
 
-  /** Sends one RPC to `peer`; false if the peer has no open stream or its queue is full. */
+  /** Sends one RPC to `peer`; false if the peer has no stream (open or opening) or its queue is full. */
   protected sendRpc (peer: PubSubPeer, rpc: Rpc): boolean {
-    if (peer.outbound === undefined) return false
-    return peer.outbound.push(encodeRpcFrame(rpc))
+    if (peer.outbound === undefined && peer.opening === undefined) return false
+    return this.sendFrame(peer, encodeRpcFrame(rpc))
   }
 
   /** Sends an already encoded frame (the same bytes to many peers). */
   protected sendFrame (peer: PubSubPeer, frame: Uint8Array): boolean {
-    if (peer.outbound === undefined) return false
-    return peer.outbound.push(frame)
+    if (peer.outbound !== undefined) return peer.outbound.push(frame)
+    if (peer.opening === undefined) return false
+    // our stream is still being opened: hold the frame for it (go queues per peer from the
+    // moment it knows the peer), within the same bound as a stream that pushes back
+    const pending = peer.pending ??= []
+    if (pending.length >= (this.#options.maxQueuedFramesPerPeer ?? 256)) return false
+    pending.push(frame)
+    return true
   }
 
   #announce (topic: string, subscribe: boolean): void {
@@ -237,6 +254,7 @@ export abstract class PubSubBase extends TypedEventEmitter<PubSubEvents> impleme
     if (peer.outbound !== undefined || peer.opening !== undefined) return
     peer.opening = this.#openOutbound(peer, connection).finally(() => {
       peer.opening = undefined
+      peer.pending = undefined
       if (peer.outbound === undefined && peer.inbound.size === 0) this.#removePeer(peer)
     })
   }
@@ -266,6 +284,9 @@ export abstract class PubSubBase extends TypedEventEmitter<PubSubEvents> impleme
     if (this.subscriptions.size > 0) {
       this.sendRpc(peer, { subscriptions: [...this.subscriptions].map(topic => ({ subscribe: true, topic })), messages: [] })
     }
+    const pending = peer.pending
+    peer.pending = undefined
+    if (pending !== undefined) for (const frame of pending) outbound.push(frame)
     this.onPeerAdded(peer)
   }
 

@@ -78,14 +78,15 @@ describe(`GossipSub simulation: ${NODES} nodes, ${TOPICS} topics over the memory
       await Promise.all(edges.slice(i, i + 1000).map(async ([a, b]) => { await nodes[a].dial(nodes[b].getMultiaddrs()[0]) }))
     }
     const dialed = Date.now()
-    // ready: every node knows each neighbour's subscriptions and has a mesh of
-    // min(Dlo, subscribed neighbours) for each of its topics (signalled by grafts)
+    // ready: every node knows each neighbour's subscriptions (all topics: outsiders publish
+    // to their subscribed neighbours) and has a mesh of min(Dlo, subscribed neighbours) for
+    // each of its own topics (signalled by grafts)
     await Promise.all(nodes.map(async (node, i) => {
       const ps = node.services.pubsub
-      const want = topicsOf[i].map(t => {
+      const want = Array.from({ length: TOPICS }, (_, t) => {
         let n = 0
         for (const j of neighbours[i]) if (topicsOf[j].includes(t)) n++
-        return { topic: topicName(t), subscribers: n, mesh: Math.min(Dlo, n) }
+        return { topic: topicName(t), subscribers: n, mesh: topicsOf[i].includes(t) ? Math.min(Dlo, n) : 0 }
       })
       await until(ps, ['subscription-change', 'gossipsub:graft'], () => want.every(w =>
         ps.getSubscribers(w.topic).length === w.subscribers && ps.getMeshPeers(w.topic).length >= w.mesh), 120_000, `meshes of node ${i}`)
