@@ -34,6 +34,8 @@ const NEVER = 2 ** 31 - 1
 const K = 20
 const PREFIX_BITS = 6
 const RAW = 0x55
+/** MessageType.PING of the DHT protocol: js pings new routing table contacts; not part of a lookup. */
+const PING = 5
 
 interface JsBucket { peers?: Array<{ peerId: PeerId, kadId: Uint8Array, lastPing: number }> }
 interface JsKBucket {
@@ -43,6 +45,7 @@ interface JsKBucket {
   root: JsBucket
 }
 interface JsDht {
+  network: { sendRequest(to: PeerId, message: { type: number }, options: object): AsyncGenerator<unknown> }
   routingTable: { kb: JsKBucket, size: number }
   routingTableRefresh: { refreshInterval: number }
   findPeer(id: PeerId, options: object): AsyncIterable<any>
@@ -87,35 +90,58 @@ async function build (size: number, seed: number): Promise<SimSide> {
   }
   await seed_(nodes, random)
   const ids = nodes.map(n => n.peerId.toString())
+  // Requests are counted where js sends them, not from SEND_QUERY events: a lookup that
+  // returns at its first FINAL_PEER / PROVIDER event (as js-libp2p's own peerRouting does)
+  // stops reading events that js may already have acted on, so the events undercount.
+  let asking: { node: number, onSend(to: string): void } | undefined
+  nodes.forEach((node, i) => {
+    const network = node.services.dht.network
+    const send = network.sendRequest.bind(network)
+    network.sendRequest = async function * (to: PeerId, message: { type: number }, options: object) {
+      if (asking?.node === i && message.type !== PING) asking.onSend(to.toString())
+      yield * send(to, message, options)
+    }
+  })
   const toHop = (e: any, onEvent: (e: HopEvent) => void): void => {
-    if (e.name === 'SEND_QUERY') onEvent({ type: 'send', to: e.to.toString() })
-    else if (e.name === 'PEER_RESPONSE') onEvent({ type: 'response', from: e.from.toString(), closer: e.closer.map((p: { id: PeerId }) => p.id.toString()) })
+    if (e.name === 'PEER_RESPONSE') onEvent({ type: 'response', from: e.from.toString(), closer: e.closer.map((p: { id: PeerId }) => p.id.toString()) })
+  }
+  const counting = async <T> (node: number, onEvent: (e: HopEvent) => void, run: () => Promise<T>): Promise<T> => {
+    asking = { node, onSend: (to) => { onEvent({ type: 'send', to }) } }
+    try {
+      return await run()
+    } finally {
+      asking = undefined
+    }
   }
   return {
     size,
     id: i => ids[i],
     async findPeer (from, to, onEvent, signal) {
-      for await (const e of nodes[from].services.dht.findPeer(nodes[to].peerId, { useCache: false, signal })) {
-        toHop(e, onEvent)
-        if (e.name === 'FINAL_PEER' && e.peer.id.equals(nodes[to].peerId)) {
-          onEvent({ type: 'done', from: e.from.toString() })
-          return e.peer.multiaddrs.length > 0
+      return await counting(from, onEvent, async () => {
+        for await (const e of nodes[from].services.dht.findPeer(nodes[to].peerId, { useCache: false, signal })) {
+          toHop(e, onEvent)
+          if (e.name === 'FINAL_PEER' && e.peer.id.equals(nodes[to].peerId)) {
+            onEvent({ type: 'done', from: e.from.toString() })
+            return e.peer.multiaddrs.length > 0
+          }
         }
-      }
-      return false
+        return false
+      })
     },
     async provide (from, multihash, signal) {
       for await (const _ of nodes[from].services.dht.provide(cidOf(multihash), { signal })) { /* run to the end */ }
     },
     async findProvider (from, multihash, provider, onEvent, signal) {
-      for await (const e of nodes[from].services.dht.findProviders(cidOf(multihash), { signal })) {
-        toHop(e, onEvent)
-        if (e.name === 'PROVIDER' && e.providers.some((p: { id: PeerId }) => p.id.equals(nodes[provider].peerId))) {
-          onEvent({ type: 'done', from: e.from.toString() })
-          return true
+      return await counting(from, onEvent, async () => {
+        for await (const e of nodes[from].services.dht.findProviders(cidOf(multihash), { signal })) {
+          toHop(e, onEvent)
+          if (e.name === 'PROVIDER' && e.providers.some((p: { id: PeerId }) => p.id.equals(nodes[provider].peerId))) {
+            onEvent({ type: 'done', from: e.from.toString() })
+            return true
+          }
         }
-      }
-      return false
+        return false
+      })
     },
     async closeConnections (node) {
       await Promise.all(nodes[node].getConnections().map(async c => { await c.close().catch((err: Error) => { c.abort(err) }) }))
