@@ -113,7 +113,7 @@ export class TcpConnection extends AbstractStream implements RawConnection {
   }
 
   readonly #onClose = (): void => {
-    this.#settleCloseWrite(new StreamClosedError('the socket closed before the write side was flushed'))
+    if (this.#closeWriteWaiter !== undefined) this.#settleCloseWrite(new StreamClosedError('the socket closed before the write side was flushed'))
     // With allowHalfOpen the socket closes cleanly only after both FINs; a close before the
     // remote's FIN means the connection died under us.
     if (!this.#remoteEndSeen) this.pushReset(new StreamResetError('the tcp connection closed unexpectedly'))

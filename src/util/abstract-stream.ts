@@ -128,7 +128,8 @@ export abstract class AbstractStream implements ByteStream {
   protected markWriteClosed (): void {
     if (this.#writeStatus === 'closed') return
     this.#writeStatus = 'closed'
-    this.#rejectDrainWaiters(new StreamClosedError('the write side is closed'))
+    // Errors capture a stack trace: only build one when somebody waits for it.
+    if (this.#drainWaiters.length > 0) this.#rejectDrainWaiters(new StreamClosedError('the write side is closed'))
     this.#maybeFinished()
   }
 
@@ -294,7 +295,7 @@ export abstract class AbstractStream implements ByteStream {
         throw err
       }
       this.#writeStatus = 'closed'
-      this.#rejectDrainWaiters(new StreamClosedError('the write side is closed'))
+      if (this.#drainWaiters.length > 0) this.#rejectDrainWaiters(new StreamClosedError('the write side is closed'))
       this.#maybeFinished()
     })()
     return this.#closeWritePromise

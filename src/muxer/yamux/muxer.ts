@@ -285,7 +285,7 @@ export class YamuxMuxer extends MuxerBase<YamuxStream> implements YamuxStreamHos
   #onGoAway (code: number): void {
     this.#remoteGoAway = code
     this.log('remote sent GoAway(%d)', code)
-    this.#rejectBacklog(new ConnectionClosedError('the remote sent GoAway'))
+    if (this.#backlogWaiters.length > 0) this.#rejectBacklog(new ConnectionClosedError('the remote sent GoAway'))
     if (code !== GoAwayCode.Normal) {
       this.abort(new ConnectionClosedError(`yamux: the remote went away with error code ${code}`))
     }
@@ -373,11 +373,13 @@ export class YamuxMuxer extends MuxerBase<YamuxStream> implements YamuxStreamHos
   protected override onTerminated (): void {
     if (this.#keepAliveTimer !== undefined) clearTimeout(this.#keepAliveTimer)
     this.#keepAliveTimer = undefined
-    const closed = new ConnectionClosedError('the muxer is closed')
     const active = this.#activePing
     this.#activePing = undefined
-    if (active !== undefined) for (const w of active.waiters) w.reject(closed)
-    this.#rejectBacklog(closed)
+    if ((active !== undefined && active.waiters.length > 0) || this.#backlogWaiters.length > 0) {
+      const closed = new ConnectionClosedError('the muxer is closed')
+      if (active !== undefined) for (const w of active.waiters) w.reject(closed)
+      this.#rejectBacklog(closed)
+    }
     this.#streams.clear()
     this.#payloadStream = undefined
   }

@@ -92,8 +92,10 @@ class NodeAead implements Aead {
 export const noiseCrypto: NoiseCrypto = {
   generateX25519KeyPair (): X25519KeyPair {
     const { privateKey, publicKey } = generateKeyPairSync('x25519')
-    const raw = new Uint8Array(privateKey.export({ type: 'pkcs8', format: 'der' }).subarray(PKCS8_PREFIX.length))
-    const pub = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }).subarray(SPKI_PREFIX.length))
+    // JWK export is about 20x cheaper than DER here (1 vs 15-23 us), and every handshake
+    // generates an ephemeral key.
+    const raw = new Uint8Array(Buffer.from(privateKey.export({ format: 'jwk' }).d as string, 'base64url'))
+    const pub = new Uint8Array(Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url'))
     return new NodeX25519KeyPair(raw, privateKey, pub)
   },
 

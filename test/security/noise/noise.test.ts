@@ -183,6 +183,18 @@ test('noise: inlined muxer negotiation follows the initiator preference', async 
   assert.equal(selectMuxer(['/b', '/a'], ['/a', '/b']), '/b')
 })
 
+test('noise: generated X25519 key pairs carry the raw keys that belong together (both backends)', () => {
+  for (const backend of [nodeCrypto, webCrypto]) {
+    for (let i = 0; i < 20; i++) {
+      const pair = backend.generateX25519KeyPair()
+      assert.equal(pair.privateKey.length, 32)
+      assert.deepEqual(webCrypto.x25519KeyPairFromPrivateKey(pair.privateKey).publicKey, pair.publicKey)
+      const other = backend.generateX25519KeyPair()
+      assert.deepEqual(nodeCrypto.x25519(pair, other.publicKey), webCrypto.x25519(other, pair.publicKey))
+    }
+  }
+})
+
 test('noise: a static key given in options is used', async () => {
   const staticNoiseKey = new Uint8Array(32).fill(3)
   const encrypter = noise({ staticNoiseKey })({ privateKey: await generateKeyPair('Ed25519') })
