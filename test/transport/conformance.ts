@@ -220,8 +220,8 @@ export function transportConformance (opts: TransportConformanceOptions): void {
     })
 
     for (const closer of ['dialer', 'listener'] as const) {
-      test(`closeWrite by the ${closer} without half-close: the other side reads the data, then EOF, and both end cleanly`, async (t) => {
-        if (halfClose) { t.skip('this transport half-closes (tested below)'); return }
+      // Each transport runs the close test matching its capability, so none is reported as skipped.
+      if (!halfClose) test(`closeWrite by the ${closer} without half-close: the other side reads the data, then EOF, and both end cleanly`, async () => {
         const transport = opts.createTransport()
         const { listener, addr, accepted } = await listen(transport, opts.listenAddr)
         try {
@@ -246,8 +246,7 @@ export function transportConformance (opts: TransportConformanceOptions): void {
         }
       })
 
-      test(`half-close by the ${closer}: the other side reads EOF and can still reply`, async (t) => {
-        if (!halfClose) { t.skip('this transport has no half-close'); return }
+      if (halfClose) test(`half-close by the ${closer}: the other side reads EOF and can still reply`, async () => {
         const transport = opts.createTransport()
         const { listener, addr, accepted } = await listen(transport, opts.listenAddr)
         try {
