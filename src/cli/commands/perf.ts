@@ -15,6 +15,7 @@ import { isIPv4, isIPv6 } from 'node:net'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Command } from '../cli.ts'
 import { parsePositiveInt, UsageError } from '../args.ts'
+import { stopOnSignal } from '../stop-on-signal.ts'
 import { createLibp2p } from '../../index.ts'
 import { generateKeyPairFromSeed } from '../../crypto/index.ts'
 import { peerIdFromPrivateKey } from '../../peer/peer-id.ts'
@@ -25,7 +26,6 @@ import { perf } from '../../protocols/perf/index.ts'
 import type { PrivateKey } from '../../interface/keys.ts'
 
 /** After this long a stop that hangs is abandoned (exit code 1). */
-const STOP_TIMEOUT_MS = 10_000
 
 /** The identity of every perf server: Ed25519 from 32 zero bytes (12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN). */
 export function perfServerKey (): PrivateKey {
@@ -101,27 +101,7 @@ async function runServer (address: Multiaddr): Promise<number> {
     services: { identify: identify(), ping: ping(), perf: perf() },
     start: false
   })
-  let stopping = false
-  const stopped = new Promise<number>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (stopping) {
-        process.stderr.write(`ts-libp2p: ${signal} again, exiting without a clean stop\n`)
-        process.exit(1)
-      }
-      stopping = true
-      const timer = setTimeout(() => {
-        process.stderr.write('ts-libp2p: the perf server did not stop in time\n')
-        process.exit(1)
-      }, STOP_TIMEOUT_MS)
-      timer.unref()
-      node.stop().then(() => { resolve(0) }, (err: Error) => {
-        process.stderr.write(`ts-libp2p: stopping failed: ${err.message}\n`)
-        resolve(1)
-      })
-    }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
-  })
+  const stopped = stopOnSignal(async () => { await node.stop() }, 'perf server')
   try {
     await node.start()
   } catch (err) {

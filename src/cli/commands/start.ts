@@ -8,6 +8,7 @@ import type { Command } from '../cli.ts'
 import { dataDirFrom, DEFAULT_DATA_DIR, parseMultiaddr } from '../args.ts'
 import { loadOrCreateIdentity } from '../identity-node.ts'
 import { createCliNode } from '../cli-node.ts'
+import { stopOnSignal } from '../stop-on-signal.ts'
 import { createDatastore } from '../../store/index.ts'
 import { provideOnceJoined, parseDhtMode } from './dht-start.ts'
 import { parseRouter, printMessages } from './pubsub.ts'
@@ -15,7 +16,6 @@ import type { PubSubBase } from '../../pubsub/pubsub.ts'
 
 const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/0'
 /** After this long a stop that hangs is abandoned (exit code 1). */
-const STOP_TIMEOUT_MS = 10_000
 
 export const startCommand: Command = {
   help: `Usage: ts-libp2p start [--listen MA]... [--bootstrap MA]... [--data-dir DIR] [--echo]
@@ -64,29 +64,10 @@ Options:
     const datastore = createDatastore(dataDir)
     await datastore.open?.()
     const node = await createCliNode({ privateKey, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: parseDhtMode(values.dht, values.provide), pubsub: router })
-    let stopping = false
-    const stopped = new Promise<number>((resolve) => {
-      const onSignal = (signal: NodeJS.Signals): void => {
-        if (stopping) {
-          process.stderr.write(`ts-libp2p: ${signal} again, exiting without a clean stop\n`)
-          process.exit(1)
-        }
-        stopping = true
-        const timer = setTimeout(() => {
-          process.stderr.write('ts-libp2p: the node did not stop in time\n')
-          process.exit(1)
-        }, STOP_TIMEOUT_MS)
-        timer.unref()
-        node.stop()
-          .then(async () => { await datastore.close?.() })
-          .then(() => { resolve(0) }, (err: Error) => {
-            process.stderr.write(`ts-libp2p: stopping failed: ${err.message}\n`)
-            resolve(1)
-          })
-      }
-      process.on('SIGINT', onSignal)
-      process.on('SIGTERM', onSignal)
-    })
+    const stopped = stopOnSignal(async () => {
+      await node.stop()
+      await datastore.close?.()
+    }, 'node')
     try {
       await node.start()
     } catch (err) {
