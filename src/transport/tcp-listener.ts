@@ -8,7 +8,8 @@ import { createServer } from 'node:net'
 import type { Server, Socket } from 'node:net'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Listener, ListenerInit } from '../interface/transport.ts'
-import { InvalidMultiaddrError, InvalidParametersError, ListenError } from '../util/errors.ts'
+import { InvalidMultiaddrError, InvalidParametersError } from '../util/errors.ts'
+import { listenServer } from './listen-server-node.ts'
 import type { Logger } from '../util/logger.ts'
 import { interfaceAddrs } from './interface-addrs-node.ts'
 import { isTcpListenAddress, isWildcardIp, parseIpTcp, toMultiaddr } from './multiaddr-utils.ts'
@@ -49,19 +50,7 @@ export class TcpListener implements Listener {
       keepAliveInitialDelay: options.keepAliveInitialDelay
     }, this.#onSocket)
     if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void => {
-        server.removeListener('listening', onListening)
-        reject(new ListenError(`cannot listen on ${addr.toString()}: ${err.code ?? err.message}`, { cause: err }))
-      }
-      const onListening = (): void => {
-        server.removeListener('error', onError)
-        resolve()
-      }
-      server.once('error', onError)
-      server.once('listening', onListening)
-      server.listen({ host: target.host, port: target.port, backlog: options.backlog, ipv6Only: target.family === 6 })
-    })
+    await listenServer(server, addr, { host: target.host, port: target.port, backlog: options.backlog, ipv6Only: target.family === 6 })
     server.on('error', this.#onServerError)
     server.on('drop', this.#onDrop)
     this.#server = server

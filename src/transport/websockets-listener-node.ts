@@ -19,7 +19,8 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { WebSocketServer } from 'ws'
 import type { WebSocket } from 'ws'
 import type { Listener, ListenerInit } from '../interface/transport.ts'
-import { InvalidMultiaddrError, InvalidParametersError, ListenError } from '../util/errors.ts'
+import { InvalidMultiaddrError, InvalidParametersError } from '../util/errors.ts'
+import { listenServer } from './listen-server-node.ts'
 import { interfaceAddrs } from './interface-addrs-node.ts'
 import { isWildcardIp, toMultiaddr } from './multiaddr-utils.ts'
 import { isWebSocketListenAddress, parseWebSocketAddr } from './websockets-addrs.ts'
@@ -80,19 +81,7 @@ export class WebSocketsListener implements Listener {
     server.on('upgrade', this.#onUpgrade)
     server.on('request', this.#onRequest)
     server.on('clientError', this.#onClientError)
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void => {
-        server.removeListener('listening', onListening)
-        reject(new ListenError(`cannot listen on ${addr.toString()}: ${err.code ?? err.message}`, { cause: err }))
-      }
-      const onListening = (): void => {
-        server.removeListener('error', onError)
-        resolve()
-      }
-      server.once('error', onError)
-      server.once('listening', onListening)
-      server.listen({ host: target.host, port: target.port, ipv6Only: target.family === 6 })
-    })
+    await listenServer(server, addr, { host: target.host, port: target.port, ipv6Only: target.family === 6 })
     server.on('error', this.#onServerError)
     this.#server = server
     this.#suffix = target.suffix
