@@ -1,23 +1,30 @@
+/**
+ * Each transport's fixture opens listeners and connections in a child process, closes them
+ * all, and must then exit by itself: a leaked socket, server or timer keeps it alive.
+ */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-const child = fileURLToPath(new URL('./fixtures/tcp-teardown-child.ts', import.meta.url))
+const fixtures = { TCP: 'tcp-teardown-child.ts', WebSocket: 'websockets-teardown-child.ts' }
 
-test('after closing everything, no TCP handle or timer keeps the process alive', async () => {
-  const proc = spawn(process.execPath, [child], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  proc.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-  proc.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-  const bound = 10_000
-  const killer = setTimeout(() => { proc.kill('SIGKILL') }, bound)
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>(resolve => {
-    proc.on('exit', (c, s) => { resolve([c, s]) })
+for (const [name, file] of Object.entries(fixtures)) {
+  test(`after closing everything, no ${name} handle or timer keeps the process alive`, async () => {
+    const child = fileURLToPath(new URL(`./fixtures/${file}`, import.meta.url))
+    const proc = spawn(process.execPath, [child], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    proc.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+    proc.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    const bound = 10_000
+    const killer = setTimeout(() => { proc.kill('SIGKILL') }, bound)
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>(resolve => {
+      proc.on('exit', (c, s) => { resolve([c, s]) })
+    })
+    clearTimeout(killer)
+    assert.equal(signal, null, `the child did not exit by itself within ${bound} ms (a handle leaked); stderr: ${stderr}`)
+    assert.equal(code, 0, `child failed: ${stderr}`)
+    assert.equal(stdout.trim(), 'done')
   })
-  clearTimeout(killer)
-  assert.equal(signal, null, `the child did not exit by itself within ${bound} ms (a handle leaked); stderr: ${stderr}`)
-  assert.equal(code, 0, `child failed: ${stderr}`)
-  assert.equal(stdout.trim(), 'done')
-})
+}
