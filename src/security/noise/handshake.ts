@@ -63,6 +63,10 @@ export async function performHandshake (conn: ByteStream, params: HandshakeParam
       // Verified before message C: our identity is never revealed to the wrong peer.
       remote = await verifyPayload(payloadB, hs.remoteStaticKey!, params.remotePeer)
       await conn.write(frame(hs.writeMessageC(payload)), { signal })
+      // The responder can do nothing for this connection until message C arrives, and our
+      // next steps (building the connection, opening the caller's first stream) take a while:
+      // let C leave before them instead of after.
+      await queuedWritesFlushed()
     } else {
       // Message A's payload is empty by spec; anything there is ignored.
       hs.readMessageA(await readFrame(reader, signal))
@@ -123,6 +127,15 @@ async function verifyPayload (bytes: Uint8Array, remoteStaticKey: Uint8Array, ex
   }
   return { peerId, publicKey, extensions: payload.extensions }
 }
+
+/**
+ * Resolves once writes queued so far have gone to the transport. A transport that coalesces
+ * writes (TCP) holds them until the event loop's check phase, so an immediate queued now runs
+ * after that flush; without setImmediate (browsers) writes are not held back.
+ */
+const queuedWritesFlushed: () => Promise<void> = typeof globalThis.setImmediate === 'function'
+  ? async () => { await new Promise<void>(resolve => { globalThis.setImmediate(resolve) }) }
+  : async () => {}
 
 function frame (message: Uint8Array): Uint8Array {
   if (message.length > MAX_FRAME_LENGTH) throw new HandshakeError('noise handshake message exceeds 65535 bytes')

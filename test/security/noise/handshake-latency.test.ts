@@ -1,0 +1,54 @@
+/**
+ * Connection-setup latency properties of the Noise handshake: what leaves when.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { connect, createServer, type Server, type Socket } from 'node:net'
+import { multiaddr } from '@multiformats/multiaddr'
+import { noise } from '../../../src/security/noise/index.ts'
+import { TcpConnection } from '../../../src/transport/tcp-connection.ts'
+import { generateKeyPair } from '../../../src/crypto/index.ts'
+import { peerIdFromPrivateKey } from '../../../src/peer/peer-id.ts'
+
+async function socketPair (): Promise<{ client: Socket, server: Socket, close: () => Promise<void> }> {
+  let accepted: (socket: Socket) => void
+  const serverSide = new Promise<Socket>(resolve => { accepted = resolve })
+  const server: Server = createServer({ allowHalfOpen: true, noDelay: true }, socket => { accepted(socket) })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  const client = connect({ host: '127.0.0.1', port, allowHalfOpen: true, noDelay: true })
+  await new Promise<void>((resolve, reject) => { client.once('connect', resolve).once('error', reject) })
+  const serverSocket = await serverSide
+  return {
+    client,
+    server: serverSocket,
+    close: async () => {
+      client.destroy()
+      serverSocket.destroy()
+      await new Promise(resolve => server.close(resolve))
+    }
+  }
+}
+
+test('noise over TCP: the initiator\'s message C is handed to the kernel before secureOutbound resolves', async () => {
+  const { client, server, close } = await socketPair()
+  try {
+    const addr = multiaddr('/ip4/127.0.0.1/tcp/1')
+    const rawClient = new TcpConnection(client, 'outbound', { remoteAddr: addr })
+    const rawServer = new TcpConnection(server, 'inbound', { remoteAddr: addr })
+    const keyA = await generateKeyPair('Ed25519')
+    const keyB = await generateKeyPair('Ed25519')
+    const inbound = noise()({ privateKey: keyB }).secureInbound(rawServer)
+    const outbound = await noise()({ privateKey: keyA }).secureOutbound(rawClient, { remotePeer: peerIdFromPrivateKey(keyB) })
+    // Whatever the initiator does next (build the connection, open a stream) must not hold
+    // back the message the responder needs to finish its side.
+    assert.equal(client.writableCorked, 0, 'the socket is still corked')
+    assert.equal(client.writableLength, 0, 'message C still waits in Node\'s write buffer')
+    const secured = await inbound
+    assert.ok(secured.remotePeer.equals(peerIdFromPrivateKey(keyA)))
+    outbound.conn.abort(new Error('done'))
+    secured.conn.abort(new Error('done'))
+  } finally {
+    await close()
+  }
+})
