@@ -9,7 +9,7 @@
  * opaque here; libp2p's signed identity payload is handled by the caller.
  */
 import type { NoiseCrypto, X25519KeyPair } from './crypto.ts'
-import { CipherState, SymmetricState, TAG_LENGTH } from './symmetric-state.ts'
+import { CipherState, SymmetricState, TAG_LENGTH, withoutStackTraces } from './symmetric-state.ts'
 import { HandshakeError, InvalidMessageError } from '../../util/errors.ts'
 
 export const NOISE_PROTOCOL_NAME = 'Noise_XX_25519_ChaChaPoly_SHA256'
@@ -57,7 +57,7 @@ export class XXHandshake {
 
   #dh (keyPair: X25519KeyPair, publicKey: Uint8Array): Uint8Array {
     try {
-      return this.#crypto.x25519(keyPair, publicKey)
+      return withoutStackTraces(() => this.#crypto.x25519(keyPair, publicKey))
     } catch (err) {
       throw new HandshakeError('noise key exchange failed', { cause: err })
     }

@@ -15,7 +15,7 @@ import { StreamReader } from '../../util/stream-reader.ts'
 import type { NoiseCrypto, X25519KeyPair } from './crypto.ts'
 import { XXHandshake } from './handshake-xx.ts'
 import { decodeHandshakePayload, encodeHandshakePayload, STATIC_KEY_SIGNATURE_PREFIX, type NoiseExtensions } from './payload.ts'
-import type { CipherState } from './symmetric-state.ts'
+import { withoutStackTraces, type CipherState } from './symmetric-state.ts'
 import { MAX_FRAME_LENGTH } from './noise-connection.ts'
 
 export interface HandshakeParams extends AbortOptions {
@@ -119,7 +119,8 @@ async function verifyPayload (bytes: Uint8Array, remoteStaticKey: Uint8Array, ex
   } catch (err) {
     throw new HandshakeError('the remote sent an invalid identity key', { cause: err })
   }
-  const valid = await publicKey.verify(concat(STATIC_KEY_SIGNATURE_PREFIX, remoteStaticKey), payload.identitySig)
+  // The key import inside verify is one of node:crypto's throw-and-catch checks (see withoutStackTraces).
+  const valid = await withoutStackTraces(() => publicKey.verify(concat(STATIC_KEY_SIGNATURE_PREFIX, remoteStaticKey), payload.identitySig))
   if (!valid) throw new InvalidSignatureError('the remote identity key did not sign its noise static key')
   const peerId = peerIdFromPublicKey(publicKey)
   if (expected !== undefined && !expected.equals(peerId)) {

@@ -1,11 +1,13 @@
 /**
- * Connection-setup latency properties of the Noise handshake: what leaves when.
+ * Connection-setup latency properties of the Noise handshake: what leaves when, and the
+ * helpers that keep node:crypto's overhead off the critical path.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
 import { noise } from '../../../src/security/noise/index.ts'
+import { withoutStackTraces } from '../../../src/security/noise/symmetric-state.ts'
 import { TcpConnection } from '../../../src/transport/tcp-connection.ts'
 import { generateKeyPair } from '../../../src/crypto/index.ts'
 import { peerIdFromPrivateKey } from '../../../src/peer/peer-id.ts'
@@ -51,4 +53,12 @@ test('noise over TCP: the initiator\'s message C is handed to the kernel before 
   } finally {
     await close()
   }
+})
+
+test('withoutStackTraces: returns the result and restores the stack trace limit, also when fn throws', () => {
+  const before = Error.stackTraceLimit
+  assert.equal(withoutStackTraces(() => { assert.equal(Error.stackTraceLimit, 0); return 7 }), 7)
+  assert.equal(Error.stackTraceLimit, before)
+  assert.throws(() => withoutStackTraces(() => { throw new RangeError('boom') }), RangeError)
+  assert.equal(Error.stackTraceLimit, before)
 })
