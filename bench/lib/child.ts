@@ -10,6 +10,8 @@ import { createInterface } from 'node:readline'
 export type Json = Record<string, any>
 
 const STDERR_TAIL = 8 * 1024
+/** BENCH_NODE_ARGS: more node flags for every peer (e.g. --trace-gc, shown with --debug). */
+const EXTRA_NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(arg => arg !== '')
 
 export class PeerProcess {
   readonly name: string
@@ -20,14 +22,14 @@ export class PeerProcess {
   #exited: Error | undefined
   #stderr: string
 
-  constructor (name: string, child: ChildProcessWithoutNullStreams, ready: Json, stderr: () => string, lines: ReturnType<typeof createInterface>) {
+  constructor (name: string, child: ChildProcessWithoutNullStreams, ready: Json, stderr: () => string, lines: ReturnType<typeof createInterface>, debugOut = false) {
     this.name = name
     this.ready = ready
     this.#child = child
     this.#stderr = ''
     lines.on('line', (line) => {
       let msg: Json
-      try { msg = JSON.parse(line) } catch { return }
+      try { msg = JSON.parse(line) } catch { if (debugOut) process.stderr.write(`${name}: ${line}\n`); return }
       const waiter = this.#pending.get(msg.id)
       if (waiter === undefined) return
       this.#pending.delete(msg.id)
@@ -85,7 +87,7 @@ export interface SpawnPeerOptions {
 }
 
 export async function spawnPeer (options: SpawnPeerOptions): Promise<PeerProcess> {
-  const child = spawn(process.execPath, ['--expose-gc', '--no-warnings', ...(options.nodeArgs ?? []), options.script, ...options.args], {
+  const child = spawn(process.execPath, ['--expose-gc', '--no-warnings', ...EXTRA_NODE_ARGS, ...(options.nodeArgs ?? []), options.script, ...options.args], {
     stdio: ['pipe', 'pipe', 'pipe']
   })
   let stderr = ''
@@ -110,5 +112,5 @@ export async function spawnPeer (options: SpawnPeerOptions): Promise<PeerProcess
     lines.on('line', onLine)
     child.on('exit', onExit)
   })
-  return new PeerProcess(options.name, child, ready, () => stderr, lines)
+  return new PeerProcess(options.name, child, ready, () => stderr, lines, options.inheritStderr === true)
 }

@@ -63,3 +63,24 @@ export interface Stream extends ByteStream {
   /** Free-form data for the application. */
   readonly metadata: Record<string, unknown>
 }
+
+/**
+ * Optional fast path of a raw connection (TCP in Node): incoming bytes are handed over
+ * synchronously in memory the transport reuses for its next read, so a secure channel that
+ * decrypts straight out of them costs the process no buffer allocation per read.
+ */
+export interface BorrowedReadSource {
+  /**
+   * From now on incoming bytes go to `onBytes` instead of the read queue (bytes already queued
+   * go first, synchronously). A chunk is only valid during the call: the consumer finishes
+   * with it or copies what it keeps before returning. Returning false pauses reading until
+   * `resumeBorrowedReads()`. End-of-stream and failures still come through `read()` (null /
+   * rejection). Returns false, changing nothing, when the transport cannot do it right now.
+   */
+  readBorrowed(onBytes: (chunk: Uint8Array) => boolean): boolean
+  resumeBorrowedReads(): void
+}
+
+export function isBorrowedReadSource (stream: ByteStream): stream is ByteStream & BorrowedReadSource {
+  return typeof (stream as Partial<BorrowedReadSource>).readBorrowed === 'function'
+}

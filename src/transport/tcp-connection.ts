@@ -17,14 +17,21 @@
  *
  * The data path allocates one Uint8Array view per received chunk and nothing per write: the
  * event handlers are created once per connection.
+ *
+ * Borrowed reads (see BorrowedReadSource): once the secure channel takes over, the socket
+ * reads into one buffer shared by every connection of the process and hands each read to the
+ * channel synchronously, so a bulk transfer allocates no receive buffers at all (sharing is
+ * safe: reads are delivered one at a time and consumed before the callback returns).
  */
 import type { Socket } from 'node:net'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { AbortOptions, Direction } from '../interface/common.ts'
+import type { BorrowedReadSource } from '../interface/stream.ts'
 import type { RawConnection } from '../interface/transport.ts'
 import { AbstractStream } from '../util/abstract-stream.ts'
 import { AbortError, StreamClosedError, StreamResetError } from '../util/errors.ts'
 import type { Logger } from '../util/logger.ts'
+import { enableUserBuffer, resumeUserBufferReads } from './socket-user-buffer-node.ts'
 
 /** Default unread bytes buffered per connection before the socket is paused. */
 export const DEFAULT_READ_HIGH_WATER_MARK = 256 * 1024
@@ -37,6 +44,12 @@ export const DEFAULT_READ_HIGH_WATER_MARK = 256 * 1024
 const FLUSH_CORKED_BYTES = 64 * 1024
 /** Default bytes waiting in Node's write buffer before send() reports backpressure. */
 export const DEFAULT_WRITE_HIGH_WATER_MARK = 256 * 1024
+/**
+ * The shared buffer of borrowed reads. Larger than Node's own 64 KiB reads, so a read holds
+ * several 64 KiB secure frames and few of them straddle two reads.
+ */
+const BORROWED_READ_BYTES = 256 * 1024
+let sharedReadBuffer: Uint8Array | undefined
 
 export interface TcpConnectionInit {
   remoteAddr: Multiaddr
@@ -53,7 +66,7 @@ interface CloseWriteWaiter {
   onAbort?: () => void
 }
 
-export class TcpConnection extends AbstractStream implements RawConnection {
+export class TcpConnection extends AbstractStream implements RawConnection, BorrowedReadSource {
   readonly remoteAddr: Multiaddr
   readonly localAddr: Multiaddr | undefined
   readonly direction: Direction
@@ -67,6 +80,8 @@ export class TcpConnection extends AbstractStream implements RawConnection {
   #flushScheduled = false
   #remoteEndSeen = false
   #closeWriteWaiter: CloseWriteWaiter | undefined
+  #borrowedConsumer: ((chunk: Uint8Array) => boolean) | undefined
+  #borrowedPaused = false
 
   constructor (socket: Socket, direction: Direction, init: TcpConnectionInit) {
     super()
@@ -134,6 +149,44 @@ export class TcpConnection extends AbstractStream implements RawConnection {
     this.#corked = false
     this.#corkedBytes = 0
     this.#socket.uncork()
+  }
+
+  // ---- borrowed reads --------------------------------------------------------------------------
+
+  readBorrowed (onBytes: (chunk: Uint8Array) => boolean): boolean {
+    const socket = this.#socket
+    if (this.#borrowedConsumer !== undefined || this.readStatus !== 'open' || socket.destroyed) return false
+    // Bytes Node still buffers (the socket may be paused) join our queue first, which keeps
+    // their order and leaves nothing behind if the switch fails.
+    if (socket.readableLength > 0) {
+      let buf: Buffer | null
+      while ((buf = socket.read() as Buffer | null) !== null) this.pushData(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength))
+    }
+    sharedReadBuffer ??= new Uint8Array(BORROWED_READ_BYTES)
+    if (!enableUserBuffer(socket, sharedReadBuffer, this.#onBorrowedRead)) return false
+    this.#borrowedConsumer = onBytes
+    let wantMore = true
+    this.drainQueued((chunk) => { wantMore = onBytes(chunk) })
+    // Flowing again (no 'data' comes any more), so end-of-stream is still emitted as 'end'.
+    this.#paused = false
+    socket.resume()
+    if (wantMore) resumeUserBufferReads(socket)
+    else this.#borrowedPaused = true
+    return true
+  }
+
+  resumeBorrowedReads (): void {
+    if (!this.#borrowedPaused) return
+    this.#borrowedPaused = false
+    resumeUserBufferReads(this.#socket)
+  }
+
+  readonly #onBorrowedRead = (bytes: Uint8Array): boolean => {
+    // The local side stopped reading: what still arrives is dropped.
+    if (this.readStatus !== 'open') return true
+    if (this.#borrowedConsumer!(bytes)) return true
+    this.#borrowedPaused = true
+    return false
   }
 
   // ---- AbstractStream hooks ------------------------------------------------------------------

@@ -171,6 +171,14 @@ export abstract class AbstractStream implements ByteStream {
     return chunk
   }
 
+  /**
+   * Hands every queued chunk to `visit`, oldest first, as if read (flow control is told): for
+   * a layer that moves its consumer to a synchronous path.
+   */
+  protected drainQueued (visit: (chunk: Uint8Array) => void): void {
+    while (this.#queue.length > this.#queueHead) visit(this.#shift())
+  }
+
   unshift (chunk: Uint8Array): void {
     if (chunk.length === 0) return
     if (this.#pending !== undefined) {

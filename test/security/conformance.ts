@@ -22,7 +22,8 @@ export interface ConformanceOptions {
   /** Error class expected when the remote signs with a key other than the one it presents. */
   invalidSignatureError?: new (...args: any[]) => Error
   /** Optional wrapper between the two raw ends (e.g. one that re-chunks bytes). */
-  pair?: (options?: DuplexPairOptions) => [ByteStream, ByteStream]
+  /** The raw connection pair under test (default: an in-memory duplex pair). */
+  pair?: (options?: DuplexPairOptions) => [ByteStream, ByteStream] | Promise<[ByteStream, ByteStream]>
 }
 
 interface Peer { privateKey: PrivateKey, peerId: PeerId, encrypter: ConnectionEncrypter }
@@ -76,7 +77,7 @@ export function runEncrypterConformance (name: string, factory: EncrypterFactory
   const pair = options.pair ?? duplexPair
 
   async function connect (dialer: Peer, listener: Peer, expected: PeerId | undefined = listener.peerId): Promise<[SecuredConnection, SecuredConnection]> {
-    const [a, b] = pair()
+    const [a, b] = await pair()
     return await Promise.all([
       dialer.encrypter.secureOutbound(a, { remotePeer: expected }),
       listener.encrypter.secureInbound(b)
@@ -163,7 +164,7 @@ export function runEncrypterConformance (name: string, factory: EncrypterFactory
     const alice = await makePeer(factory)
     const bob = await makePeer(factory)
     const carol = await makePeer(factory)
-    const [a, b] = pair()
+    const [a, b] = await pair()
     const [dialed, listened] = await Promise.allSettled([
       alice.encrypter.secureOutbound(a, { remotePeer: carol.peerId }),
       bob.encrypter.secureInbound(b)
@@ -180,7 +181,7 @@ export function runEncrypterConformance (name: string, factory: EncrypterFactory
     const mallory = await makePeer(factory)
     // Mallory's encrypter is told it is Bob.
     const liar: Peer = { ...mallory, encrypter: factory({ privateKey: mallory.privateKey, peerId: bob.peerId }) }
-    const [a, b] = pair()
+    const [a, b] = await pair()
     const [dialed] = await Promise.allSettled([
       alice.encrypter.secureOutbound(a),
       liar.encrypter.secureInbound(b)
@@ -209,7 +210,7 @@ export function runEncrypterConformance (name: string, factory: EncrypterFactory
       }
       const liar = factory({ privateKey: forged, peerId: bob.peerId })
       for (const liarDials of [false, true]) {
-        const [a, b] = pair()
+        const [a, b] = await pair()
         const [honest, lying] = liarDials
           ? await Promise.allSettled([alice.encrypter.secureInbound(b), liar.secureOutbound(a)])
           : await Promise.allSettled([alice.encrypter.secureOutbound(a, { remotePeer: bob.peerId }), liar.secureInbound(b)])
@@ -234,7 +235,7 @@ export function runEncrypterConformance (name: string, factory: EncrypterFactory
   test(`${name}: an abort signal stops a handshake with a silent peer`, async () => {
     const alice = await makePeer(factory)
     const bob = await makePeer(factory)
-    const [a] = pair()
+    const [a] = await pair()
     const controller = new AbortController()
     const dialing = alice.encrypter.secureOutbound(a, { remotePeer: bob.peerId, signal: controller.signal })
     controller.abort(new Error('too slow'))
@@ -244,7 +245,7 @@ export function runEncrypterConformance (name: string, factory: EncrypterFactory
   test(`${name}: the remote hanging up mid-handshake gives a typed error`, async () => {
     const alice = await makePeer(factory)
     const bob = await makePeer(factory)
-    const [a, b] = pair()
+    const [a, b] = await pair()
     const dialing = alice.encrypter.secureOutbound(a, { remotePeer: bob.peerId })
     await b.closeWrite()
     await assert.rejects(dialing, (err: unknown) => err instanceof Libp2pError)

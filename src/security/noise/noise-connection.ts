@@ -17,8 +17,14 @@
  * pushes back on the remote writer. Frames are decrypted straight out of the incoming chunks,
  * also when a frame spans several of them (the pieces are kept by reference until the frame is
  * complete: chunks read from a ByteStream are never reused by the layer below).
+ *
+ * Over a raw connection that offers borrowed reads (TCP in Node) the bytes arrive instead
+ * synchronously in a buffer the transport reuses: frames are decrypted before the call
+ * returns, and only the tail of a frame that continues in the next read is copied. The read
+ * loop then only waits for the raw connection's end or failure.
  */
 import type { AbortOptions } from '../../interface/common.ts'
+import { isBorrowedReadSource } from '../../interface/stream.ts'
 import type { ByteStream } from '../../interface/stream.ts'
 import { AbstractStream } from '../../util/abstract-stream.ts'
 import { InvalidMessageError, UnexpectedEOFError } from '../../util/errors.ts'
@@ -51,6 +57,9 @@ export class NoiseConnection extends AbstractStream {
   #pumping = false
   #waitingForDrain = false
   #rawBlocked = false
+  /** True when the raw connection delivers through #onBorrowed (see the module comment). */
+  #borrowing = false
+  #borrowingPaused = false
 
   // reading
   /** Length of the frame being received, or -1 while its 2-byte header is incomplete. */
@@ -87,7 +96,27 @@ export class NoiseConnection extends AbstractStream {
     this.#sender = sender
     this.#receiver = receiver
     this.#highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK
+    if (isBorrowedReadSource(raw)) {
+      this.#borrowing = true
+      if (!raw.readBorrowed(this.#onBorrowed)) this.#borrowing = false
+    }
     this.#pump()
+  }
+
+  /** True when the raw connection hands bytes over in its reused read buffer. */
+  get borrowedReads (): boolean { return this.#borrowing }
+
+  readonly #onBorrowed = (chunk: Uint8Array): boolean => {
+    if (this.readStatus !== 'open') return true
+    try {
+      this.#decryptChunk(chunk)
+    } catch (err) {
+      this.#fail(err as Error)
+      return false
+    }
+    if (this.readableLength < this.#highWaterMark) return true
+    this.#borrowingPaused = true
+    return false
   }
 
   // ---- reading ----------------------------------------------------------------------------
@@ -121,6 +150,10 @@ export class NoiseConnection extends AbstractStream {
   }
 
   protected override onConsumed (): void {
+    if (this.#borrowingPaused && this.readableLength < this.#highWaterMark) {
+      this.#borrowingPaused = false
+      if (this.readStatus === 'open') (this.#raw as ByteStream & { resumeBorrowedReads(): void }).resumeBorrowedReads()
+    }
     if (!this.#pumping && this.readStatus === 'open' && this.readableLength < this.#highWaterMark) this.#pump()
   }
 
@@ -154,9 +187,11 @@ export class NoiseConnection extends AbstractStream {
         continue
       }
       const take = Math.min(frameLength - this.#frameReceived, length - offset)
-      this.#frameParts.push(chunk.subarray(offset, offset + take))
+      const piece = chunk.subarray(offset, offset + take)
       this.#frameReceived += take
       offset += take
+      // A borrowed chunk is overwritten by the next read: keep a copy of a frame's unfinished part.
+      this.#frameParts.push(this.#borrowing && this.#frameReceived < frameLength ? piece.slice() : piece)
       if (this.#frameReceived === frameLength) {
         this.#frameReceived = 0
         this.#frameLength = -1
