@@ -14,6 +14,8 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseConfig } from './lib/config.ts'
+import { buildPeers } from './lib/build.ts'
+import type { PeerBuild } from './lib/build.ts'
 import type { BenchConfig, Side } from './lib/config.ts'
 import { spawnPeer } from './lib/child.ts'
 import type { Json, PeerProcess } from './lib/child.ts'
@@ -38,8 +40,13 @@ function progress (text: string): void {
   process.stderr.write(`[bench ${((Date.now() - startedAt) / 1000).toFixed(1).padStart(6)} s] ${text}\n`)
 }
 
+/** Set by main(): the compiled peers, unless --from-source. */
+let peerBuild: PeerBuild | undefined
+
 function peerScript (side: Side): string {
-  return join(REPO_ROOT, 'bench', 'peers', `${side}-peer.ts`)
+  return peerBuild === undefined
+    ? join(REPO_ROOT, 'bench', 'peers', `${side}-peer.ts`)
+    : join(peerBuild.peersDir, `${side}-peer.js`)
 }
 
 async function startPair (side: Side, stack: string, identify: boolean): Promise<Pair> {
@@ -280,6 +287,10 @@ async function memorySection (stack: string): Promise<void> {
 async function main (config: BenchConfig): Promise<void> {
   const has = (section: BenchConfig['sections'][number]): boolean => config.sections.includes(section)
   const mainStack = config.stacks.includes('noise+yamux') ? 'noise+yamux' : config.stacks[0]
+  if (!config.fromSource) {
+    progress('compiling the peers to JavaScript (see bench/lib/build.ts)')
+    peerBuild = buildPeers()
+  }
   const wantRaw = config.sides.includes('raw')
   let rawPair: Pair | undefined
   if (wantRaw && (has('cipher') || has('throughput') || has('streams') || has('concurrent'))) rawPair = await startPair('raw', 'tcp', false)
@@ -334,4 +345,5 @@ main(config).catch(async (err: unknown) => {
   process.exitCode = 1
 }).finally(async () => {
   await Promise.all([...live].map(async (peer) => { await peer.stop() }))
+  peerBuild?.remove()
 })

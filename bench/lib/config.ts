@@ -21,6 +21,8 @@
  *   --debug                      BENCH_DEBUG=1       copy the peers' stderr to ours
  *   --cpu-prof DIR               BENCH_CPU_PROF      run the peers with --cpu-prof into DIR
  *                                                    (summarize with bench/profile-summary.ts)
+ *   --from-source                BENCH_FROM_SOURCE=1 run the peers' .ts sources directly instead of
+ *                                                    compiling them first (see lib/build.ts)
  * SIZE accepts a plain byte count or a KiB/MiB/GiB suffix: 512KiB, 1GiB.
  */
 import { fileURLToPath } from 'node:url'
@@ -52,6 +54,8 @@ export interface BenchConfig {
   outDir: string
   debug: boolean
   cpuProfDir?: string
+  /** Run the .ts peers through Node's type stripper instead of compiled JavaScript. */
+  fromSource: boolean
 }
 
 const KiB = 1024
@@ -84,12 +88,12 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): BenchConfi
     const arg = argv[i]
     if (!arg.startsWith('--')) throw new Error(`unexpected argument ${JSON.stringify(arg)}`)
     const name = arg.slice(2)
-    if (name === 'quick' || name === 'debug') { flags.set(name, '1'); continue }
+    if (name === 'quick' || name === 'debug' || name === 'from-source') { flags.set(name, '1'); continue }
     const value = argv[++i]
     if (value === undefined) throw new Error(`${arg} needs a value`)
     flags.set(name, value)
   }
-  const known = new Set(['quick', 'debug', 'repeat', 'bytes', 'warmup', 'setup', 'streams', 'concurrent-streams', 'concurrent-bytes', 'idle', 'memory-repeat', 'cipher-bytes', 'chunk', 'sides', 'stacks', 'only', 'out', 'cpu-prof'])
+  const known = new Set(['quick', 'debug', 'repeat', 'bytes', 'warmup', 'setup', 'streams', 'concurrent-streams', 'concurrent-bytes', 'idle', 'memory-repeat', 'cipher-bytes', 'chunk', 'sides', 'stacks', 'only', 'out', 'cpu-prof', 'from-source'])
   for (const name of flags.keys()) if (!known.has(name)) throw new Error(`unknown flag --${name}`)
   const get = (flag: string): string | undefined => flags.get(flag) ?? env[`BENCH_${flag.toUpperCase().replaceAll('-', '_')}`]
 
@@ -124,6 +128,7 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): BenchConfi
     sections: only !== undefined ? parseList(only, SECTIONS, '--only') : [...SECTIONS],
     outDir: get('out') ?? fileURLToPath(new URL('../results/', import.meta.url)),
     debug: get('debug') === '1',
-    cpuProfDir: get('cpu-prof')
+    cpuProfDir: get('cpu-prof'),
+    fromSource: get('from-source') === '1'
   }
 }

@@ -123,6 +123,9 @@ export function renderMarkdown (result: BenchResult): string {
     `${config.idleConnections} idle connections × ${config.memoryRepeat} fresh process pairs; application writes of ${formatBytes(config.chunkSize)}`)
   lines.push('')
   lines.push('Each side runs as its own server and client processes on loopback; sides take turns, never run at once. ' +
+    (config.fromSource === true
+      ? 'The peers ran from their .ts sources (--from-source: Node\'s type stripper stays resident in every peer\'s heap). '
+      : 'Every peer (ours, js-libp2p\'s, the raw reference) runs compiled to JavaScript, as an installed package does. ') +
     'Cells: **median** [min–max] over the repetitions (or over the samples, for latencies). ' +
     '"ours/js" is ts-libp2p median ÷ js-libp2p median. Reference = raw node:net TCP / node:crypto on one core.', '')
   lines.push('| figure | unit | ts-libp2p (ours) | js-libp2p | reference | ours/js |')

@@ -8,8 +8,21 @@
  * The data path uses the library's fast API: synchronous `send()` with `drain()` only on
  * back-pressure, and pull `read()`.
  */
-import { createLibp2p, identify, mplex, multiaddr, noise, ping, plaintext, yamux } from '../../src/index.ts'
-import type { Connection, Libp2pOptions, Multiaddr, ServiceFactories, Stream } from '../../src/index.ts'
+// One module per component, as an application that cares about its footprint imports them
+// (the package's subpath exports): the root module also re-exports the DHT, pubsub and
+// WebSockets, whose code would sit in the heap that every garbage collection marks.
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from '../../src/node/create.ts'
+import type { Libp2pOptions, ServiceFactories } from '../../src/node/options.ts'
+import type { Connection } from '../../src/interface/connection.ts'
+import type { Stream } from '../../src/interface/stream.ts'
+import { noise } from '../../src/security/noise/index.ts'
+import { plaintext } from '../../src/security/plaintext.ts'
+import { yamux } from '../../src/muxer/yamux/index.ts'
+import { mplex } from '../../src/muxer/mplex/index.ts'
+import { identify } from '../../src/protocols/identify/index.ts'
+import { ping } from '../../src/protocols/ping/index.ts'
 import type { Libp2pNode } from '../../src/node/libp2p.ts'
 import type { PingService } from '../../src/protocols/ping/index.ts'
 import { tcp } from '../../src/transport/tcp.ts'

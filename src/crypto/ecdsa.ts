@@ -4,8 +4,9 @@
  * curve OID and the public key (go's x509.MarshalECPrivateKey layout). Signatures are DER ECDSA
  * over SHA-256(message) for every curve, as go-libp2p and js-libp2p do.
  */
-import { p256, p384, p521 } from '@noble/curves/nist.js'
 import { backend } from '#crypto-backend'
+import { curves } from '#noble-curves'
+import type { NistCurve } from './curves.ts'
 import type { PrivateKey, PublicKey } from '../interface/keys.ts'
 import { equalBytes } from '../util/bytes.ts'
 import { InvalidKeyError, InvalidParametersError } from '../util/errors.ts'
@@ -19,14 +20,15 @@ interface Curve {
   oid: Uint8Array
   /** Bytes of a scalar (and of each point coordinate). */
   size: number
-  impl: typeof p256
+  /** The curve arithmetic, loaded on first use. */
+  impl(): NistCurve
 }
 
 const EC_PUBLIC_KEY_OID = Uint8Array.from([0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01])
 const CURVES: readonly Curve[] = [
-  { name: 'P-256', oid: Uint8Array.from([0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]), size: 32, impl: p256 },
-  { name: 'P-384', oid: Uint8Array.from([0x2b, 0x81, 0x04, 0x00, 0x22]), size: 48, impl: p384 },
-  { name: 'P-521', oid: Uint8Array.from([0x2b, 0x81, 0x04, 0x00, 0x23]), size: 66, impl: p521 }
+  { name: 'P-256', oid: Uint8Array.from([0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]), size: 32, impl: curves.p256 },
+  { name: 'P-384', oid: Uint8Array.from([0x2b, 0x81, 0x04, 0x00, 0x22]), size: 48, impl: curves.p384 },
+  { name: 'P-521', oid: Uint8Array.from([0x2b, 0x81, 0x04, 0x00, 0x23]), size: 66, impl: curves.p521 }
 ]
 
 function curveByOid (oid: Uint8Array): Curve {
@@ -54,12 +56,12 @@ export class EcdsaPublicKey implements PublicKey {
   /** DER SPKI. */
   readonly raw: Uint8Array
   readonly curve: EcdsaCurveName
-  readonly #impl: typeof p256
+  readonly #impl: NistCurve
   readonly #point: Uint8Array
 
   constructor (curve: Curve, point: Uint8Array) {
     this.curve = curve.name
-    this.#impl = curve.impl
+    this.#impl = curve.impl()
     this.#point = point
     this.raw = encodeSpki(curve, point)
   }
@@ -86,11 +88,11 @@ export class EcdsaPrivateKey implements PrivateKey {
   /** DER SEC1. */
   readonly raw: Uint8Array
   readonly publicKey: EcdsaPublicKey
-  readonly #impl: typeof p256
+  readonly #impl: NistCurve
   readonly #scalar: Uint8Array
 
   constructor (curve: Curve, scalar: Uint8Array, point: Uint8Array) {
-    this.#impl = curve.impl
+    this.#impl = curve.impl()
     this.#scalar = scalar
     this.publicKey = new EcdsaPublicKey(curve, point)
     this.raw = encodeSec1(curve, scalar, point)
@@ -113,7 +115,7 @@ function validPoint (curve: Curve, point: Uint8Array): Uint8Array {
   // Uncompressed only: go's x509 rejects compressed points in SPKI.
   if (point.length !== 1 + 2 * curve.size || point[0] !== 0x04) throw new InvalidKeyError('ECDSA public key must be an uncompressed point')
   try {
-    curve.impl.Point.fromBytes(point).assertValidity()
+    curve.impl().Point.fromBytes(point).assertValidity()
   } catch (err) {
     throw new InvalidKeyError('ECDSA public key is not a point on the curve', { cause: err })
   }
@@ -159,7 +161,7 @@ export function ecdsaPrivateKeyFromRaw (sec1: Uint8Array): EcdsaPrivateKey {
   scalar.set(given, curve.size - given.length)
   let point: Uint8Array
   try {
-    point = curve.impl.getPublicKey(scalar, false)
+    point = curve.impl().getPublicKey(scalar, false)
   } catch (err) {
     throw new InvalidKeyError('ECDSA private key is out of range', { cause: err })
   }
@@ -170,6 +172,6 @@ export function ecdsaPrivateKeyFromRaw (sec1: Uint8Array): EcdsaPrivateKey {
 export function generateEcdsaPrivateKey (curveName: EcdsaCurveName = 'P-256'): EcdsaPrivateKey {
   const curve = CURVES.find(c => c.name === curveName)
   if (curve === undefined) throw new InvalidParametersError(`unsupported ECDSA curve ${curveName}`)
-  const scalar = curve.impl.utils.randomSecretKey()
-  return new EcdsaPrivateKey(curve, scalar, curve.impl.getPublicKey(scalar, false))
+  const scalar = curve.impl().utils.randomSecretKey()
+  return new EcdsaPrivateKey(curve, scalar, curve.impl().getPublicKey(scalar, false))
 }

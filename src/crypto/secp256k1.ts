@@ -4,7 +4,7 @@
  * 32-byte scalar. Signatures are DER-encoded ECDSA over SHA-256(message), low-S when we sign,
  * either S accepted when we verify (go's verifier does not insist on low-S).
  */
-import { secp256k1 } from '@noble/curves/secp256k1.js'
+import { curves } from '#noble-curves'
 import { backend } from '#crypto-backend'
 import type { PrivateKey, PublicKey } from '../interface/keys.ts'
 import { equalBytes } from '../util/bytes.ts'
@@ -22,7 +22,7 @@ export class Secp256k1PublicKey implements PublicKey {
 
   verify (data: Uint8Array, signature: Uint8Array): boolean {
     try {
-      return secp256k1.verify(signature, backend.sha256(data), this.raw, { prehash: false, format: 'der', lowS: false })
+      return curves.secp256k1().verify(signature, backend.sha256(data), this.raw, { prehash: false, format: 'der', lowS: false })
     } catch {
       return false
     }
@@ -48,7 +48,7 @@ export class Secp256k1PrivateKey implements PrivateKey {
   }
 
   sign (data: Uint8Array): Uint8Array {
-    return secp256k1.sign(backend.sha256(data), this.raw, { prehash: false, format: 'der', lowS: true })
+    return curves.secp256k1().sign(backend.sha256(data), this.raw, { prehash: false, format: 'der', lowS: true })
   }
 
   toProtobuf (): Uint8Array {
@@ -63,7 +63,7 @@ export class Secp256k1PrivateKey implements PrivateKey {
 export function secp256k1PublicKeyFromRaw (raw: Uint8Array): Secp256k1PublicKey {
   if (raw.length !== 33 && raw.length !== 65) throw new InvalidKeyError(`secp256k1 public key must be 33 or 65 bytes, got ${raw.length}`)
   try {
-    return new Secp256k1PublicKey(secp256k1.Point.fromBytes(raw).toBytes(true))
+    return new Secp256k1PublicKey(curves.secp256k1().Point.fromBytes(raw).toBytes(true))
   } catch (err) {
     throw new InvalidKeyError('secp256k1 public key is not a point on the curve', { cause: err })
   }
@@ -74,7 +74,7 @@ export function secp256k1PrivateKeyFromRaw (raw: Uint8Array): Secp256k1PrivateKe
   const scalar = raw.slice()
   let publicKey: Uint8Array
   try {
-    publicKey = secp256k1.getPublicKey(scalar, true)
+    publicKey = curves.secp256k1().getPublicKey(scalar, true)
   } catch (err) {
     throw new InvalidKeyError('secp256k1 private key is out of range', { cause: err })
   }

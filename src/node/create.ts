@@ -1,7 +1,7 @@
 /** `createLibp2p(options)`: the one call that builds (and by default starts) a node. */
-import { defaults } from '#node-defaults'
 import { generateKeyPair } from '../crypto/index.ts'
 import { Libp2pNode } from './libp2p.ts'
+import type { Defaults } from './defaults.ts'
 import type { Libp2pOptions, ServiceFactories, ServicesOf, ServiceFactoryOf } from './options.ts'
 import type { IdentifyService } from '../protocols/identify/index.ts'
 import type { PingService } from '../protocols/ping/index.ts'
@@ -20,7 +20,24 @@ export interface DefaultServiceFactories extends ServiceFactories {
  */
 export async function createLibp2p<F extends ServiceFactories = DefaultServiceFactories> (options: Libp2pOptions<F> = {}): Promise<Libp2pNode<ServicesOf<F>>> {
   const privateKey = options.privateKey ?? await generateKeyPair('Ed25519')
-  const node = new Libp2pNode<ServicesOf<F>>(privateKey, options, defaults)
+  const node = new Libp2pNode<ServicesOf<F>>(privateKey, options, await defaultsFor(options))
   if (options.start !== false) await node.start()
   return node
+}
+
+/** Stands in when every default is overridden: nothing of it is ever called. */
+const NO_DEFAULTS: Defaults = {
+  transports: () => [],
+  connectionEncrypters: () => [],
+  streamMuxers: () => [],
+  services: () => ({})
+}
+
+/**
+ * The runtime's defaults are only loaded when an option needs one: a node built from explicit
+ * components never loads (or keeps in its heap) the default transports, WebSockets included.
+ */
+async function defaultsFor (options: Libp2pOptions<any>): Promise<Defaults> {
+  if (options.transports !== undefined && options.connectionEncrypters !== undefined && options.streamMuxers !== undefined && options.services !== undefined) return NO_DEFAULTS
+  return (await import('#node-defaults')).defaults
 }
