@@ -29,6 +29,13 @@ export interface HandshakeParams extends AbortOptions {
   extensions: NoiseExtensions
   /** The peer we dialed, when known. */
   remotePeer?: PeerId
+  /** A fresh ephemeral key pair to use (one is generated otherwise); never reuse one. */
+  ephemeralKeyPair?: X25519KeyPair
+  /**
+   * Called once our first message has been handed to the transport and we wait for the
+   * remote's answer: a good moment for work that would otherwise delay a handshake.
+   */
+  onWaiting?: () => void
 }
 
 export interface HandshakeResult {
@@ -48,7 +55,7 @@ export async function signStaticKey (identityKey: PrivateKey, staticPublicKey: U
 
 export async function performHandshake (conn: ByteStream, params: HandshakeParams): Promise<HandshakeResult> {
   const { crypto, initiator, signal } = params
-  const hs = new XXHandshake(crypto, { initiator, prologue: params.prologue, staticKeyPair: params.staticKeyPair })
+  const hs = new XXHandshake(crypto, { initiator, prologue: params.prologue, staticKeyPair: params.staticKeyPair, ephemeralKeyPair: params.ephemeralKeyPair })
   const payload = encodeHandshakePayload({
     identityKey: params.identityKey.publicKey.toProtobuf(),
     identitySig: params.identitySig,
@@ -59,6 +66,7 @@ export async function performHandshake (conn: ByteStream, params: HandshakeParam
     let remote: RemoteIdentity
     if (initiator) {
       await conn.write(frame(hs.writeMessageA(new Uint8Array(0))), { signal })
+      params.onWaiting?.()
       const payloadB = hs.readMessageB(await readFrame(reader, signal))
       // Verified before message C: our identity is never revealed to the wrong peer.
       remote = await verifyPayload(payloadB, hs.remoteStaticKey!, params.remotePeer)
@@ -71,6 +79,7 @@ export async function performHandshake (conn: ByteStream, params: HandshakeParam
       // Message A's payload is empty by spec; anything there is ignored.
       hs.readMessageA(await readFrame(reader, signal))
       await conn.write(frame(hs.writeMessageB(payload)), { signal })
+      params.onWaiting?.()
       const payloadC = hs.readMessageC(await readFrame(reader, signal))
       remote = await verifyPayload(payloadC, hs.remoteStaticKey!, params.remotePeer)
     }

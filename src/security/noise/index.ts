@@ -9,7 +9,8 @@
  *
  * One static X25519 key is generated per encrypter (the spec allows reuse across sessions) and
  * its identity signature is computed once, so a handshake costs three DH-pairs and one
- * signature verification. When `streamMuxers` are given (per call or in `extensions`) they are
+ * signature verification. The ephemeral key of the next handshake is generated while this one
+ * waits for the remote, which takes key generation off the connection's critical path. When `streamMuxers` are given (per call or in `extensions`) they are
  * offered through the handshake and the agreed muxer is returned as `streamMuxer`.
  */
 import { noiseCrypto as defaultCrypto } from '#noise-crypto'
@@ -66,6 +67,19 @@ export class Noise implements ConnectionEncrypter {
   readonly #staticKeyPair: X25519KeyPair
   readonly #init: NoiseInit
   #identitySig: Promise<Uint8Array> | undefined
+  /** A fresh ephemeral key pair for the next handshake; taken (and cleared) by exactly one. */
+  #spareEphemeral: X25519KeyPair | undefined
+  #spareScheduled = false
+  readonly #generateSpare = (): void => {
+    this.#spareScheduled = false
+    this.#spareEphemeral ??= this.#crypto.generateX25519KeyPair()
+  }
+  readonly #onWaiting = (): void => {
+    if (this.#spareEphemeral !== undefined || this.#spareScheduled) return
+    this.#spareScheduled = true
+    // Queued behind the transport's own flush of the message just written.
+    scheduleIdle(this.#generateSpare)
+  }
 
   constructor (components: NoiseComponents, init: NoiseInit = {}) {
     this.#privateKey = components.privateKey
@@ -91,6 +105,8 @@ export class Noise implements ConnectionEncrypter {
       this.#identitySig = signStaticKey(this.#privateKey, this.#staticKeyPair.publicKey)
       this.#identitySig.catch(() => { this.#identitySig = undefined })
     }
+    const ephemeralKeyPair = this.#spareEphemeral
+    this.#spareEphemeral = undefined
     const result = await performHandshake(conn, {
       crypto: this.#crypto,
       initiator,
@@ -103,7 +119,9 @@ export class Noise implements ConnectionEncrypter {
         streamMuxers: options.streamMuxers ?? this.#init.extensions?.streamMuxers ?? []
       },
       remotePeer: options.remotePeer,
-      signal: options.signal
+      signal: options.signal,
+      ephemeralKeyPair,
+      onWaiting: this.#onWaiting
     })
     const secured: NoiseSecuredConnection = {
       conn: new NoiseConnection(conn, result.send, result.receive, { highWaterMark: this.#init.highWaterMark }),
@@ -116,6 +134,10 @@ export class Noise implements ConnectionEncrypter {
     return secured
   }
 }
+
+const scheduleIdle: (task: () => void) => void = typeof globalThis.setImmediate === 'function'
+  ? (task) => { globalThis.setImmediate(task) }
+  : (task) => { setTimeout(task, 0) }
 
 /** The `/noise` connection encrypter factory. */
 export function noise (init: NoiseInit = {}): (components: NoiseComponents) => Noise {

@@ -8,6 +8,9 @@ import { connect, createServer, type Server, type Socket } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
 import { noise } from '../../../src/security/noise/index.ts'
 import { withoutStackTraces } from '../../../src/security/noise/symmetric-state.ts'
+import { noiseCrypto as nodeCrypto } from '../../../src/security/noise/crypto-node.ts'
+import type { NoiseCrypto } from '../../../src/security/noise/crypto.ts'
+import { duplexPair } from '../../../src/util/duplex-pair.ts'
 import { TcpConnection } from '../../../src/transport/tcp-connection.ts'
 import { generateKeyPair } from '../../../src/crypto/index.ts'
 import { peerIdFromPrivateKey } from '../../../src/peer/peer-id.ts'
@@ -61,4 +64,50 @@ test('withoutStackTraces: returns the result and restores the stack trace limit,
   assert.equal(Error.stackTraceLimit, before)
   assert.throws(() => withoutStackTraces(() => { throw new RangeError('boom') }), RangeError)
   assert.equal(Error.stackTraceLimit, before)
+})
+
+test('noise: the next handshake\'s ephemeral key is generated while one waits, and no ephemeral key is used twice', async () => {
+  const generated: Uint8Array[] = []
+  const counting: NoiseCrypto = {
+    ...nodeCrypto,
+    generateX25519KeyPair () {
+      const pair = nodeCrypto.generateX25519KeyPair()
+      generated.push(pair.publicKey)
+      return pair
+    }
+  }
+  const keyA = await generateKeyPair('Ed25519')
+  const keyB = await generateKeyPair('Ed25519')
+  // one encrypter per side, as in a node: the spare is per encrypter
+  const initiator = noise({ crypto: counting })({ privateKey: keyA })
+  const responder = noise()({ privateKey: keyB })
+  const sentEphemerals: Uint8Array[] = []
+  for (let i = 0; i < 3; i++) {
+    const [rawA, rawB] = duplexPair()
+    const send = rawA.send.bind(rawA)
+    let first = true
+    rawA.send = (chunk: Uint8Array) => {
+      // message A: u16 length, then the 32-byte ephemeral public key
+      if (first) sentEphemerals.push(chunk.slice(2, 34))
+      first = false
+      return send(chunk)
+    }
+    const generatedBefore = generated.length
+    await Promise.all([
+      initiator.secureOutbound(rawA, { remotePeer: peerIdFromPrivateKey(keyB) }),
+      responder.secureInbound(rawB)
+    ])
+    if (i > 0) {
+      // the key in message A is the spare made during the previous handshake
+      assert.deepEqual(sentEphemerals[i], generated[generatedBefore - 1])
+    }
+    // a spare for the next one is made once the handshake waits for the remote
+    await new Promise(resolve => setImmediate(resolve))
+    // (the first handshake generates its own; the static key was generated at construction)
+    assert.equal(generated.length, generatedBefore + (i === 0 ? 2 : 1))
+    rawA.abort(new Error('done'))
+    rawB.abort(new Error('done'))
+  }
+  const distinct = new Set(sentEphemerals.map(k => Buffer.from(k).toString('hex')))
+  assert.equal(distinct.size, sentEphemerals.length)
 })
