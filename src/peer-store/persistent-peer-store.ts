@@ -145,6 +145,10 @@ export class PersistentPeerStore implements PeerStore {
   }
 
   async consumePeerRecord (envelope: Uint8Array, expectedPeer?: PeerId, options?: AbortOptions): Promise<boolean> {
+    // The envelope stored for a peer was verified before it was stored, and the same bytes
+    // again change nothing (their sequence number is not newer): skip the signature check,
+    // which identify would otherwise pay on every reconnection (~150 us).
+    if (expectedPeer !== undefined && await this.#storedEnvelopeEquals(expectedPeer, envelope, options)) return false
     let record: ConsumedPeerRecord
     try {
       record = await consumeSignedPeerRecord(envelope, { expectedPeer })
@@ -158,6 +162,16 @@ export class PersistentPeerStore implements PeerStore {
   }
 
   // ---- internals ------------------------------------------------------------------------------
+
+  async #storedEnvelopeEquals (peerId: PeerId, envelope: Uint8Array, options?: AbortOptions): Promise<boolean> {
+    let stored: StoredPeer | undefined
+    try {
+      stored = await this.#load(peerKey(peerId), options)
+    } catch {
+      return false
+    }
+    return stored?.peerRecordEnvelope !== undefined && equalBytes(stored.peerRecordEnvelope, envelope)
+  }
 
   async #update (peerId: PeerId, data: PeerData, mode: Mode, options?: AbortOptions): Promise<Peer> {
     throwIfAborted(options?.signal)

@@ -15,6 +15,7 @@ import type { Peer } from '../../src/interface/peer-store.ts'
 import type { PeerId } from '../../src/interface/peer-id.ts'
 import type { PrivateKey } from '../../src/interface/keys.ts'
 import { decodeStoredPeer } from '../../src/peer-store/stored-peer.ts'
+import { Ed25519PublicKey } from '../../src/crypto/ed25519.ts'
 
 const root = mkdtempSync(join(tmpdir(), 'ts-libp2p-peer-store-'))
 after(() => { rmSync(root, { recursive: true, force: true }) })
@@ -147,6 +148,31 @@ test('signed peer records: certified addresses replace others, older records are
   peer = await store.get(id)
   assert.deepEqual(addrStrings(peer), ['/ip4/11.11.11.11/tcp/11'])
   assert.deepEqual(peer.peerRecordEnvelope, record11)
+})
+
+test('the stored peer record again is accepted without a second signature check', async () => {
+  const { store } = makeStore()
+  const { key, id } = await newPeer()
+  const record = await createSignedPeerRecord(key, [ma('/ip4/1.1.1.1/tcp/1')], { seq: 7n })
+  const verify = Ed25519PublicKey.prototype.verify
+  let verified = 0
+  Ed25519PublicKey.prototype.verify = function (data: Uint8Array, signature: Uint8Array) { verified++; return verify.call(this, data, signature) }
+  try {
+    assert.equal(await store.consumePeerRecord(record, id), true)
+    assert.equal(verified, 1)
+    assert.equal(await store.consumePeerRecord(record.slice(), id), false)
+    assert.equal(verified, 1)
+    // anything else is still checked: a newer record, or the same one with a flipped bit
+    const newer = await createSignedPeerRecord(key, [ma('/ip4/2.2.2.2/tcp/2')], { seq: 8n })
+    assert.equal(await store.consumePeerRecord(newer, id), true)
+    assert.equal(verified, 2)
+    const tampered = newer.slice()
+    tampered[tampered.length - 1] ^= 1
+    await assert.rejects(store.consumePeerRecord(tampered, id), (err: Error & { code?: string }) => typeof err.code === 'string' && err.code.startsWith('ERR_'))
+    assert.deepEqual(addrStrings(await store.get(id)), ['/ip4/2.2.2.2/tcp/2'])
+  } finally {
+    Ed25519PublicKey.prototype.verify = verify
+  }
 })
 
 test('a peer record from another peer than expected is refused; garbage is a typed error', async () => {
