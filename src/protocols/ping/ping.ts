@@ -12,7 +12,7 @@ import type { Connection } from '../../interface/connection.ts'
 import type { NodeComponents, Startable } from '../../interface/node.ts'
 import type { Stream } from '../../interface/stream.ts'
 import type { Logger } from '../../util/logger.ts'
-import { combineSignals } from '../../util/abort.ts'
+import { Deadline } from '../../switch/deadline.ts'
 import { equalBytes } from '../../util/bytes.ts'
 import { InvalidMessageError, TimeoutError } from '../../util/errors.ts'
 import { StreamReader } from '../../util/stream-reader.ts'
@@ -20,6 +20,9 @@ import { idleWatchdog } from '../idle-watchdog.ts'
 import { resolveConnection, type ProtocolTarget } from '../connection-target.ts'
 
 export const PING_PAYLOAD_LENGTH = 32
+
+/** Ends the read that watches an idle stream; nobody sees it (an abort() without a reason builds a DOMException with a stack each time). */
+const STOP_WATCHING = new Error('the ping stream is in use again')
 
 export interface PingOptions {
   /** Protocol id prefix: `/<prefix>/ping/1.0.0` (default 'ipfs'). */
@@ -115,17 +118,24 @@ export class PingService implements Startable {
 
   /** Round-trip time in ms (sub-millisecond resolution). */
   async ping (target: PingTarget, options: AbortOptions = {}): Promise<number> {
-    const signal = combineSignals([options.signal], this.#timeout, `ping timed out after ${this.#timeout} ms`)
-    const connection = await resolveConnection(this.#components.connectionManager, target, signal)
-    const key = connection.id
-    const previous = this.#queues.get(key) ?? Promise.resolve()
-    const run = previous.then(() => this.#pingOn(connection, signal), () => this.#pingOn(connection, signal))
-    const tail = run.catch(() => {})
-    this.#queues.set(key, tail)
+    // A Deadline, not AbortSignal.timeout: its timer goes away with the ping instead of
+    // lingering for the whole timeout after every ping.
+    const deadline = new Deadline(this.#timeout, options.signal, `ping timed out after ${this.#timeout} ms`)
+    const signal = deadline.signal
     try {
-      return await run
+      const connection = await resolveConnection(this.#components.connectionManager, target, signal)
+      const key = connection.id
+      const previous = this.#queues.get(key)
+      const run = previous === undefined ? this.#pingOn(connection, signal) : previous.then(() => this.#pingOn(connection, signal))
+      const tail = run.catch(() => {})
+      this.#queues.set(key, tail)
+      try {
+        return await run
+      } finally {
+        if (this.#queues.get(key) === tail) this.#queues.delete(key)
+      }
     } finally {
-      if (this.#queues.get(key) === tail) this.#queues.delete(key)
+      deadline.clear()
     }
   }
 
@@ -134,8 +144,7 @@ export class PingService implements Startable {
     if (entry !== undefined) {
       if (entry.idle !== undefined) clearTimeout(entry.idle)
       entry.idle = undefined
-      entry.watch?.abort()
-      entry.watch = undefined
+      stopWatching(entry)
       if (entry.stream.status !== 'open') {
         this.#release(connection.id, true)
         entry = undefined
@@ -187,10 +196,13 @@ export class PingService implements Startable {
     entry.watch = watch
     entry.stream.read({ signal: watch.signal }).then((chunk) => {
       if (entry.watch !== watch) return
+      entry.watch = undefined
       if (chunk === null) this.#release(key, false)
       else this.#release(key, true, new InvalidMessageError('unexpected data on an idle ping stream'))
     }, () => {
-      if (entry.watch === watch) this.#release(key, true)
+      if (entry.watch !== watch) return
+      entry.watch = undefined
+      this.#release(key, true)
     })
   }
 
@@ -200,8 +212,7 @@ export class PingService implements Startable {
     if (entry === undefined) return
     this.#outbound.delete(key)
     if (entry.idle !== undefined) clearTimeout(entry.idle)
-    entry.watch?.abort()
-    entry.watch = undefined
+    stopWatching(entry)
     if (abort) {
       entry.stream.abort(err ?? new Error('ping stream released'))
       return
@@ -210,6 +221,12 @@ export class PingService implements Startable {
       entry.stream.abort(e)
     })
   }
+}
+
+function stopWatching (entry: OutboundPingStream): void {
+  const watch = entry.watch
+  entry.watch = undefined
+  watch?.abort(STOP_WATCHING)
 }
 
 /** One ping on an already negotiated stream; resolves with the RTT in ms. */

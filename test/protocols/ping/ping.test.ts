@@ -110,3 +110,30 @@ test('the listener registers with at most two inbound streams per connection', (
   const { b } = setup()
   assert.equal(b.registrar.handlers.get('/ipfs/ping/1.0.0')?.options.maxInboundStreams, 2)
 })
+
+test('a finished ping leaves no timeout timer behind', async () => {
+  const TIMEOUT = 12_345
+  const { ab, pingA, pingB } = setup({ timeout: TIMEOUT })
+  const originalSet = globalThis.setTimeout
+  const originalClear = globalThis.clearTimeout
+  const pending = new Set<unknown>()
+  globalThis.setTimeout = ((fn: () => void, ms?: number, ...args: unknown[]) => {
+    const timer = originalSet(fn, ms, ...args)
+    if (ms === TIMEOUT) pending.add(timer)
+    return timer
+  }) as typeof setTimeout
+  globalThis.clearTimeout = ((timer: Parameters<typeof clearTimeout>[0]) => {
+    pending.delete(timer)
+    originalClear(timer)
+  }) as typeof clearTimeout
+  try {
+    for (let i = 0; i < 5; i++) await pingA.ping(ab)
+    await Promise.all([pingA.ping(ab), pingA.ping(ab)])
+  } finally {
+    globalThis.setTimeout = originalSet
+    globalThis.clearTimeout = originalClear
+  }
+  assert.equal(pending.size, 0, `${pending.size} ping timeout timers still armed`)
+  pingA.stop()
+  pingB.stop()
+})
