@@ -19,7 +19,7 @@ import type { Stream } from '../../interface/stream.ts'
 import type { Logger } from '../../util/logger.ts'
 import { publicKeyFromProtobuf } from '../../crypto/index.ts'
 import { peerIdFromPublicKey } from '../../peer/peer-id.ts'
-import { combineSignals } from '../../util/abort.ts'
+import { Deadline } from '../../switch/deadline.ts'
 import { utf8Encode } from '../../util/bytes.ts'
 import { InvalidMessageError, UnexpectedPeerError } from '../../util/errors.ts'
 import { encodeLP } from '../../util/stream-reader.ts'
@@ -122,17 +122,28 @@ export class IdentifyService implements Startable {
 
   /** Asks the remote of `connection` who it is, records the answer, and returns it. */
   async identify (connection: Connection, options: AbortOptions = {}): Promise<IdentifyResult> {
-    const signal = combineSignals([options.signal, this.#shutdown.signal], this.#timeout, `identify timed out after ${this.#timeout} ms`)
-    const stream = await connection.newStream(this.protocol, { signal, runOnLimitedConnection: true })
-    let message: IdentifyMessage
+    const parent = options.signal === undefined ? this.#shutdown.signal : AbortSignal.any([options.signal, this.#shutdown.signal])
+    const deadline = new Deadline(this.#timeout, parent, `identify timed out after ${this.#timeout} ms`)
+    const signal = deadline.signal
     try {
-      message = await readIdentify(stream, { signal, limits: this.#limits })
-      await stream.close({ signal })
-    } catch (err) {
-      stream.abort(err as Error)
-      throw err
+      const stream = await connection.newStream(this.protocol, { signal, runOnLimitedConnection: true })
+      let message: IdentifyMessage
+      try {
+        message = await readIdentify(stream, { signal, limits: this.#limits })
+        await stream.close({ signal })
+      } catch (err) {
+        stream.abort(err as Error)
+        throw err
+      }
+      return await this.#consume(connection, message, false, signal)
+    } finally {
+      deadline.clear()
     }
-    return await this.#consume(connection, message, false, signal)
+  }
+
+  /** A time limit under the service's shutdown signal that leaves nothing behind once cleared. */
+  #deadline (message: string): Deadline {
+    return new Deadline(this.#timeout, this.#shutdown.signal, message)
   }
 
   /** Sends our current identify message to every connected peer that supports push. */
@@ -175,28 +186,36 @@ export class IdentifyService implements Startable {
   }
 
   async #pushTo (connection: Connection): Promise<void> {
-    const signal = combineSignals([this.#shutdown.signal], this.#timeout, `identify push timed out after ${this.#timeout} ms`)
-    const stream = await connection.newStream(this.pushProtocol, { signal, runOnLimitedConnection: true })
+    const deadline = this.#deadline(`identify push timed out after ${this.#timeout} ms`)
+    const signal = deadline.signal
     try {
-      await this.#sendMessage(stream, connection, signal)
-    } catch (err) {
-      stream.abort(err as Error)
-      throw err
+      const stream = await connection.newStream(this.pushProtocol, { signal, runOnLimitedConnection: true })
+      try {
+        await this.#sendMessage(stream, connection, signal)
+      } catch (err) {
+        stream.abort(err as Error)
+        throw err
+      }
+    } finally {
+      deadline.clear()
     }
   }
 
   async #respond (stream: Stream, connection: Connection): Promise<void> {
-    const signal = combineSignals([this.#shutdown.signal], this.#timeout, `identify response timed out after ${this.#timeout} ms`)
+    const deadline = this.#deadline(`identify response timed out after ${this.#timeout} ms`)
     try {
-      await this.#sendMessage(stream, connection, signal)
+      await this.#sendMessage(stream, connection, deadline.signal)
     } catch (err) {
       this.#log('answering identify from %s failed: %s', connection.remotePeer, (err as Error).message)
       stream.abort(err as Error)
+    } finally {
+      deadline.clear()
     }
   }
 
   async #receivePush (stream: Stream, connection: Connection): Promise<void> {
-    const signal = combineSignals([this.#shutdown.signal], this.#timeout, `identify push timed out after ${this.#timeout} ms`)
+    const deadline = this.#deadline(`identify push timed out after ${this.#timeout} ms`)
+    const signal = deadline.signal
     try {
       const message = await readIdentify(stream, { signal, limits: this.#limits })
       await stream.close({ signal })
@@ -204,6 +223,8 @@ export class IdentifyService implements Startable {
     } catch (err) {
       this.#log('identify push from %s rejected: %s', connection.remotePeer, (err as Error).message)
       stream.abort(err as Error)
+    } finally {
+      deadline.clear()
     }
   }
 

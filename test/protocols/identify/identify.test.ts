@@ -236,3 +236,33 @@ test('a hostile responder (oversized frame) fails identify cleanly', async () =>
   await assert.rejects(c.service.identify(cb), { name: 'TimeoutError' })
   void readIdentify
 })
+
+test('finished identify exchanges leave no timeout timer behind (asking and answering)', async () => {
+  const TIMEOUT = 23_456
+  const a = await makePeer('alice', ['/ip4/10.0.0.1/tcp/1'], { timeout: TIMEOUT })
+  const b = await makePeer('bob', ['/ip4/10.0.0.2/tcp/2'], { timeout: TIMEOUT })
+  const [ab] = connectFakePeers(a, b)
+  const originalSet = globalThis.setTimeout
+  const originalClear = globalThis.clearTimeout
+  const pending = new Set<unknown>()
+  globalThis.setTimeout = ((fn: () => void, ms?: number, ...args: unknown[]) => {
+    const timer = originalSet(fn, ms, ...args)
+    if (ms === TIMEOUT) pending.add(timer)
+    return timer
+  }) as typeof setTimeout
+  globalThis.clearTimeout = ((timer: Parameters<typeof clearTimeout>[0]) => {
+    pending.delete(timer)
+    originalClear(timer)
+  }) as typeof clearTimeout
+  try {
+    for (let i = 0; i < 3; i++) await a.service.identify(ab)
+    // the responder's side finishes once its stream is closed
+    await new Promise(resolve => setImmediate(resolve))
+  } finally {
+    globalThis.setTimeout = originalSet
+    globalThis.clearTimeout = originalClear
+  }
+  assert.equal(pending.size, 0, `${pending.size} identify timeout timers still armed`)
+  await a.service.stop()
+  await b.service.stop()
+})
