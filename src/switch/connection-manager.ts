@@ -126,12 +126,12 @@ export class DefaultConnectionManager implements ConnectionManager {
 
   async openConnection (target: DialTarget, options: DialOptions = {}): Promise<Connection> {
     if (!this.#started) throw new NotStartedError()
-    const { peerId } = resolveDialTarget(target)
-    if (peerId !== undefined && options.force !== true) {
-      const existing = this.#openConnectionTo(peerId)
+    const resolved = resolveDialTarget(target)
+    if (resolved.peerId !== undefined && options.force !== true) {
+      const existing = this.#openConnectionTo(resolved.peerId)
       if (existing !== undefined) return existing
     }
-    const connection = await this.#dialer.dial(target, options)
+    const connection = await this.#dialer.dialResolved(resolved, options)
     this.addConnection(connection)
     if (connection.status !== 'open') throw new ConnectionDeniedError(`the connection to ${connection.remotePeer.toString()} closed right after opening`)
     return connection
