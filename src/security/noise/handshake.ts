@@ -120,18 +120,46 @@ interface RemoteIdentity {
   extensions?: NoiseExtensions
 }
 
+/**
+ * Identities verified lately, by the exact bytes checked: identity key, the static key it
+ * signed, signature. A reconnecting peer sends the same three again (its static key lives as
+ * long as its node), and checking them again can only give the same answer, so the signature
+ * check (~100-150 us, on the critical path of both sides) is skipped and the key and peer id
+ * objects are reused. Only a peer holding that static private key gets this far (messages B
+ * and C decrypt only with it). Bounded, least recently used out first.
+ */
+export const VERIFIED_IDENTITY_CACHE_SIZE = 256
+const verifiedIdentities = new Map<string, { publicKey: PublicKey, peerId: PeerId }>()
+
+function identityCacheKey (identityKey: Uint8Array, staticKey: Uint8Array, signature: Uint8Array): string {
+  let key = `${identityKey.length},${staticKey.length},`
+  for (const part of [identityKey, staticKey, signature]) {
+    for (let i = 0; i < part.length; i++) key += String.fromCharCode(part[i])
+  }
+  return key
+}
+
 async function verifyPayload (bytes: Uint8Array, remoteStaticKey: Uint8Array, expected?: PeerId): Promise<RemoteIdentity> {
   const payload = decodeHandshakePayload(bytes)
-  let publicKey: PublicKey
-  try {
-    publicKey = publicKeyFromProtobuf(payload.identityKey)
-  } catch (err) {
-    throw new HandshakeError('the remote sent an invalid identity key', { cause: err })
+  const cacheKey = identityCacheKey(payload.identityKey, remoteStaticKey, payload.identitySig)
+  let identity = verifiedIdentities.get(cacheKey)
+  if (identity !== undefined) {
+    verifiedIdentities.delete(cacheKey)
+  } else {
+    let publicKey: PublicKey
+    try {
+      publicKey = publicKeyFromProtobuf(payload.identityKey)
+    } catch (err) {
+      throw new HandshakeError('the remote sent an invalid identity key', { cause: err })
+    }
+    // The key import inside verify is one of node:crypto's throw-and-catch checks (see withoutStackTraces).
+    const valid = await withoutStackTraces(() => publicKey.verify(concat(STATIC_KEY_SIGNATURE_PREFIX, remoteStaticKey), payload.identitySig))
+    if (!valid) throw new InvalidSignatureError('the remote identity key did not sign its noise static key')
+    identity = { publicKey, peerId: peerIdFromPublicKey(publicKey) }
+    if (verifiedIdentities.size >= VERIFIED_IDENTITY_CACHE_SIZE) verifiedIdentities.delete(verifiedIdentities.keys().next().value!)
   }
-  // The key import inside verify is one of node:crypto's throw-and-catch checks (see withoutStackTraces).
-  const valid = await withoutStackTraces(() => publicKey.verify(concat(STATIC_KEY_SIGNATURE_PREFIX, remoteStaticKey), payload.identitySig))
-  if (!valid) throw new InvalidSignatureError('the remote identity key did not sign its noise static key')
-  const peerId = peerIdFromPublicKey(publicKey)
+  verifiedIdentities.set(cacheKey, identity)
+  const { peerId, publicKey } = identity
   if (expected !== undefined && !expected.equals(peerId)) {
     throw new UnexpectedPeerError(`dialed ${expected.toString()} but the remote is ${peerId.toString()}`)
   }

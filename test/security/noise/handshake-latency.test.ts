@@ -6,7 +6,10 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
-import { noise } from '../../../src/security/noise/index.ts'
+import { noise, type Noise } from '../../../src/security/noise/index.ts'
+import { VERIFIED_IDENTITY_CACHE_SIZE } from '../../../src/security/noise/handshake.ts'
+import { Ed25519PublicKey } from '../../../src/crypto/ed25519.ts'
+import type { PeerId } from '../../../src/interface/peer-id.ts'
 import { withoutStackTraces } from '../../../src/security/noise/symmetric-state.ts'
 import { noiseCrypto as nodeCrypto } from '../../../src/security/noise/crypto-node.ts'
 import type { NoiseCrypto } from '../../../src/security/noise/crypto.ts'
@@ -110,4 +113,59 @@ test('noise: the next handshake\'s ephemeral key is generated while one waits, a
   }
   const distinct = new Set(sentEphemerals.map(k => Buffer.from(k).toString('hex')))
   assert.equal(distinct.size, sentEphemerals.length)
+})
+
+async function countVerifications<T> (fn: () => Promise<T>): Promise<{ result: T, verified: number }> {
+  const verify = Ed25519PublicKey.prototype.verify
+  let verified = 0
+  Ed25519PublicKey.prototype.verify = function (data: Uint8Array, signature: Uint8Array) { verified++; return verify.call(this, data, signature) }
+  try {
+    return { result: await fn(), verified }
+  } finally {
+    Ed25519PublicKey.prototype.verify = verify
+  }
+}
+
+async function handshake (initiator: Noise, responder: Noise, responderId: PeerId) {
+  const [rawA, rawB] = duplexPair()
+  const [a, b] = await Promise.all([initiator.secureOutbound(rawA, { remotePeer: responderId }), responder.secureInbound(rawB)])
+  rawA.abort(new Error('done'))
+  rawB.abort(new Error('done'))
+  return { a, b }
+}
+
+test('noise: a reconnecting peer\'s identity signature is verified once; another static key or identity is verified again', async () => {
+  const keyA = await generateKeyPair('Ed25519')
+  const keyB = await generateKeyPair('Ed25519')
+  const idA = peerIdFromPrivateKey(keyA)
+  const idB = peerIdFromPrivateKey(keyB)
+  const a = noise()({ privateKey: keyA })
+  const b = noise()({ privateKey: keyB })
+  const first = await countVerifications(async () => await handshake(a, b, idB))
+  assert.equal(first.verified, 2, 'each side checks the other once')
+  const again = await countVerifications(async () => await handshake(a, b, idB))
+  assert.equal(again.verified, 0)
+  assert.ok(again.result.a.remotePeer.equals(idB))
+  assert.ok(again.result.b.remotePeer.equals(idA))
+  // the same identity with a new static key (a restarted node) is checked again
+  const restarted = await countVerifications(async () => await handshake(noise()({ privateKey: keyA }), b, idB))
+  assert.equal(restarted.verified, 1, 'only the responder sees a new static key')
+  // a cached identity does not stand in for another peer the dialer expected
+  const keyC = await generateKeyPair('Ed25519')
+  await assert.rejects(handshake(a, b, peerIdFromPrivateKey(keyC)), { code: 'ERR_UNEXPECTED_PEER' })
+})
+
+test('noise: the verified-identity cache is bounded', async () => {
+  const responderKey = await generateKeyPair('Ed25519')
+  const responderId = peerIdFromPrivateKey(responderKey)
+  const responder = noise()({ privateKey: responderKey })
+  const firstKey = await generateKeyPair('Ed25519')
+  const first = noise()({ privateKey: firstKey })
+  await handshake(first, responder, responderId)
+  for (let i = 0; i < VERIFIED_IDENTITY_CACHE_SIZE; i++) {
+    await handshake(noise()({ privateKey: await generateKeyPair('Ed25519') }), responder, responderId)
+  }
+  // the first initiator's identity was pushed out (the responder's own stayed in use)
+  const { verified } = await countVerifications(async () => await handshake(first, responder, responderId))
+  assert.equal(verified, 1)
 })
