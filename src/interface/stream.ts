@@ -32,6 +32,11 @@ export type DirectionStatus = 'open' | 'closing' | 'closed'
 export interface ByteStream extends AsyncIterable<Uint8Array> {
   /** Next chunk, or null at end-of-stream. */
   read(options?: AbortOptions): Promise<Uint8Array | null>
+  /**
+   * The next chunk when one is already queued, else undefined (then `read()` waits): lets a
+   * parser drain a burst of chunks without a promise per chunk.
+   */
+  tryRead?(): Uint8Array | undefined
   /** Returns bytes that a parser read too far to the front of the read queue. */
   unshift(chunk: Uint8Array): void
   /** Queues `chunk`; false means the write buffer is above its high-water mark. */

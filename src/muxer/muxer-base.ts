@@ -156,13 +156,20 @@ export abstract class MuxerBase<S extends MuxedStream> implements StreamMuxer {
         void this.#connectionEnded()
         return
       }
+      let pause: Promise<void> | undefined
       try {
         this.onChunk(chunk)
+        pause = this.readPause()
+        // The rest of a burst (a secure channel decrypts several frames per socket read) is
+        // parsed right away instead of costing a promise per chunk.
+        while (pause === undefined && (this.#status as MuxerStatus) !== 'closed' && (chunk = conn.tryRead?.() ?? null) !== null) {
+          this.onChunk(chunk)
+          pause = this.readPause()
+        }
       } catch (err) {
         this.protocolError(err as Error)
         return
       }
-      const pause = this.readPause()
       if (pause !== undefined) await pause
     }
   }

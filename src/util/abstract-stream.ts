@@ -155,6 +155,10 @@ export abstract class AbstractStream implements ByteStream {
     })
   }
 
+  tryRead (): Uint8Array | undefined {
+    return this.#queue.length > this.#queueHead ? this.#shift() : undefined
+  }
+
   #shift (): Uint8Array {
     const chunk = this.#queue[this.#queueHead]
     this.#queueHead++
