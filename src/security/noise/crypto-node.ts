@@ -3,10 +3,10 @@
  * (OpenSSL). Node-only; browsers get crypto-web.ts through the `#noise-crypto` import map.
  */
 import {
-  createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, createSecretKey,
+  createCipheriv, createDecipheriv, type DecipherChaCha20Poly1305, createHash, createPrivateKey, createPublicKey, createSecretKey,
   diffieHellman, generateKeyPairSync, hkdfSync, type KeyObject
 } from 'node:crypto'
-import { isAllZero, type Aead, type NoiseCrypto, type X25519KeyPair } from './crypto.ts'
+import { isAllZero, type Aead, type NoiseCrypto, type PieceOpener, type X25519KeyPair } from './crypto.ts'
 
 // DER prefixes that wrap a raw 32-byte X25519 key into PKCS#8 / SPKI (RFC 8410).
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex')
@@ -70,6 +70,10 @@ class NodeAead implements Aead {
     out.push(cipher.getAuthTag())
   }
 
+  beginOpen (nonce: Uint8Array): PieceOpener {
+    return new NodePieceOpener(createDecipheriv('chacha20-poly1305', this.#key, nonce, { authTagLength: 16 }))
+  }
+
   openParts (nonce: Uint8Array, parts: readonly Uint8Array[], tag: Uint8Array, out: Uint8Array[]): void {
     const decipher = createDecipheriv('chacha20-poly1305', this.#key, nonce, { authTagLength: 16 })
     const start = out.length
@@ -86,6 +90,26 @@ class NodeAead implements Aead {
       out.length = start
       throw err
     }
+  }
+}
+
+class NodePieceOpener implements PieceOpener {
+  readonly #decipher: DecipherChaCha20Poly1305
+
+  constructor (decipher: DecipherChaCha20Poly1305) {
+    this.#decipher = decipher
+  }
+
+  update (ciphertext: Uint8Array, out: Uint8Array[]): void {
+    if (ciphertext.length === 0) return
+    const plaintext = this.#decipher.update(ciphertext)
+    out.push(new Uint8Array(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength))
+  }
+
+  finish (tag: Uint8Array): void {
+    // chacha20-poly1305 takes the tag any time before final(), so it may arrive last.
+    this.#decipher.setAuthTag(tag)
+    this.#decipher.final()
   }
 }
 

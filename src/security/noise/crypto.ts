@@ -32,6 +32,20 @@ export interface Aead {
    * verified; throws (any error) otherwise, leaving `out` as it was.
    */
   openParts(nonce: Uint8Array, parts: readonly Uint8Array[], tag: Uint8Array, out: Uint8Array[]): void
+  /**
+   * Optional: opens a transport message whose ciphertext arrives in pieces, decrypting each as
+   * it comes, so a receiver need not keep (or copy) the pieces until the last one is there.
+   * The plaintext is the caller's only once `finish` has verified the tag.
+   */
+  beginOpen?(nonce: Uint8Array): PieceOpener
+}
+
+/** One message being opened piece by piece (see Aead.beginOpen). */
+export interface PieceOpener {
+  /** Decrypts the next ciphertext piece, appending its plaintext to `out`. */
+  update(ciphertext: Uint8Array, out: Uint8Array[]): void
+  /** Verifies the 16-byte tag; throws (any error) when it does not match. */
+  finish(tag: Uint8Array): void
 }
 
 /** Total length of `parts`. */

@@ -15,13 +15,15 @@
  * Reading is consume-driven: the raw connection is only read while the local buffer of
  * decrypted bytes is below the high-water mark, so a slow reader stops the socket and TCP
  * pushes back on the remote writer. Frames are decrypted straight out of the incoming chunks,
- * also when a frame spans several of them (the pieces are kept by reference until the frame is
- * complete: chunks read from a ByteStream are never reused by the layer below).
+ * also when a frame spans several of them: where the cipher can (node:crypto), each piece is
+ * decrypted as it arrives and the plaintext held back until the tag verifies; otherwise the
+ * pieces are kept (by reference: chunks read from a ByteStream are never reused by the layer
+ * below) until the frame is complete.
  *
  * Over a raw connection that offers borrowed reads (TCP in Node) the bytes arrive instead
  * synchronously in a buffer the transport reuses: frames are decrypted before the call
- * returns, and only the tail of a frame that continues in the next read is copied. The read
- * loop then only waits for the raw connection's end or failure.
+ * returns (a cipher without piecewise opening copies the unfinished tail of a frame). The
+ * read loop then only waits for the raw connection's end or failure.
  */
 import type { AbortOptions } from '../../interface/common.ts'
 import { isBorrowedReadSource } from '../../interface/stream.ts'
@@ -73,6 +75,10 @@ export class NoiseConnection extends AbstractStream {
   #tagScratch: Uint8Array | undefined
   /** Reused lists for one frame's ciphertext and plaintext pieces. */
   readonly #openIn: Uint8Array[] = []
+  /** Decrypted pieces of a spanning frame whose tag has not been checked yet. */
+  readonly #pendingPlaintext: Uint8Array[] = []
+  /** The receiving cipher decrypts a frame's pieces as they arrive (see #openPiece). */
+  readonly #opensInPieces: boolean
   readonly #openOut: Uint8Array[] = []
 
   // writing
@@ -96,6 +102,7 @@ export class NoiseConnection extends AbstractStream {
     this.#sender = sender
     this.#receiver = receiver
     this.#highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK
+    this.#opensInPieces = receiver.opensInPieces
     if (isBorrowedReadSource(raw)) {
       this.#borrowing = true
       if (!raw.readBorrowed(this.#onBorrowed)) this.#borrowing = false
@@ -188,8 +195,12 @@ export class NoiseConnection extends AbstractStream {
       }
       const take = Math.min(frameLength - this.#frameReceived, length - offset)
       const piece = chunk.subarray(offset, offset + take)
-      this.#frameReceived += take
       offset += take
+      if (this.#opensInPieces) {
+        this.#openPiece(piece, frameLength)
+        continue
+      }
+      this.#frameReceived += take
       // A borrowed chunk is overwritten by the next read: keep a copy of a frame's unfinished part.
       this.#frameParts.push(this.#borrowing && this.#frameReceived < frameLength ? piece.slice() : piece)
       if (this.#frameReceived === frameLength) {
@@ -198,6 +209,37 @@ export class NoiseConnection extends AbstractStream {
         this.#openSpanning()
       }
     }
+  }
+
+  /**
+   * A frame that spans chunks, with a cipher that decrypts piece by piece: each piece is
+   * decrypted as it arrives (nothing is kept or copied but up to 16 tag bytes), and the
+   * plaintext is held back until the tag has verified.
+   */
+  #openPiece (piece: Uint8Array, frameLength: number): void {
+    const start = this.#frameReceived
+    const end = start + piece.length
+    const cipherEnd = frameLength - TAG_LENGTH
+    if (start === 0) this.#receiver.beginOpen()
+    if (start < cipherEnd) this.#receiver.openPiece(end <= cipherEnd ? piece : piece.subarray(0, cipherEnd - start), this.#pendingPlaintext)
+    if (end > cipherEnd) {
+      const tag = this.#tagScratch ??= new Uint8Array(TAG_LENGTH)
+      const from = Math.max(start, cipherEnd)
+      tag.set(piece.subarray(from - start), from - cipherEnd)
+    }
+    this.#frameReceived = end
+    if (end < frameLength) return
+    this.#frameReceived = 0
+    this.#frameLength = -1
+    const plaintext = this.#pendingPlaintext
+    try {
+      this.#receiver.finishOpen(this.#tagScratch!)
+    } catch (err) {
+      plaintext.length = 0
+      throw err
+    }
+    for (let i = 0; i < plaintext.length; i++) this.pushData(plaintext[i])
+    plaintext.length = 0
   }
 
   /** Opens a frame received in pieces; its tag may itself be split between them. */
@@ -360,6 +402,7 @@ export class NoiseConnection extends AbstractStream {
 
   protected override onFinished (): void {
     this.#frameParts = []
+    this.#pendingPlaintext.length = 0
     if (this.error === undefined) this.#raw.closeRead()
   }
 

@@ -4,7 +4,7 @@
  * CipherState also serves the transport phase, where `sealInto` writes ciphertext straight into
  * a caller-built frame so the write path makes no extra copy.
  */
-import type { Aead, NoiseCrypto } from './crypto.ts'
+import type { Aead, NoiseCrypto, PieceOpener } from './crypto.ts'
 import { utf8Encode } from '../../util/bytes.ts'
 import { InvalidMessageError, LimitExceededError } from '../../util/errors.ts'
 
@@ -103,6 +103,37 @@ export class CipherState {
     const nonce = this.#nextNonce()
     try {
       aead.openParts(nonce, parts, tag, out)
+    } catch (err) {
+      throw new InvalidMessageError('noise message failed authentication', { cause: err })
+    }
+    this.#n++
+  }
+
+  /** True when a message can be opened piece by piece as it arrives (beginOpen). */
+  get opensInPieces (): boolean { return this.#aead?.beginOpen !== undefined }
+
+  #opener: PieceOpener | undefined
+
+  /**
+   * Transport: starts opening the next message piece by piece (see Aead.beginOpen): feed its
+   * ciphertext to `openPiece`, then `finishOpen` with the tag. Only when `opensInPieces`.
+   */
+  beginOpen (): void {
+    const aead = this.#aead
+    if (aead?.beginOpen === undefined) throw new InvalidMessageError('cipher state cannot open in pieces')
+    this.#opener = aead.beginOpen(this.#nextNonce())
+  }
+
+  openPiece (ciphertext: Uint8Array, out: Uint8Array[]): void {
+    this.#opener!.update(ciphertext, out)
+  }
+
+  /** Throws InvalidMessageError when authentication fails (the plaintext must then be dropped). */
+  finishOpen (tag: Uint8Array): void {
+    const opener = this.#opener!
+    this.#opener = undefined
+    try {
+      opener.finish(tag)
     } catch (err) {
       throw new InvalidMessageError('noise message failed authentication', { cause: err })
     }

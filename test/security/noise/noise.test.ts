@@ -156,6 +156,18 @@ test('noise: a tampered byte in a frame that spans chunks resets the connection'
   assert.equal(b.conn.status, 'reset')
 })
 
+test('noise: a tampered tag split across chunks resets the connection before any of the frame is read', async () => {
+  const { a, b, rawA } = await securedPair()
+  const { wire } = await captureFrames(rawA, () => { a.conn.send(pattern(1000, 5)) })
+  const reading = b.conn.read()
+  wire[wire.length - 3] ^= 0x80
+  rawA.send(wire.subarray(0, 300))
+  rawA.send(wire.subarray(300, wire.length - 8))
+  rawA.send(wire.subarray(wire.length - 8))
+  await assert.rejects(reading, InvalidMessageError)
+  assert.equal(b.conn.status, 'reset')
+})
+
 test('noise: close flushes plaintext still waiting for its frame', async () => {
   const { a, b } = await securedPair()
   const reading = readAll(b.conn)
