@@ -266,8 +266,16 @@ export class PersistentPeerStore implements PeerStore {
   }
 }
 
+/** Datastore keys by PeerId object: every store operation needs one, and base32 costs ~4 us. */
+const peerKeys = new WeakMap<PeerId, string>()
+
 export function peerKey (peerId: PeerId): string {
-  return PEER_KEY_PREFIX + peerId.toCID()
+  let key = peerKeys.get(peerId)
+  if (key === undefined) {
+    key = PEER_KEY_PREFIX + peerId.toCID()
+    peerKeys.set(peerId, key)
+  }
+  return key
 }
 
 // ---- pure helpers -------------------------------------------------------------------------

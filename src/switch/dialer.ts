@@ -87,6 +87,22 @@ export interface ResolvedTarget {
   addrs?: Multiaddr[]
 }
 
+/** Peer ids parsed from dial addresses lately: parsing one costs ~20 us, and PeerIds are immutable. */
+const PARSED_PEER_IDS_SIZE = 256
+const parsedPeerIds = new Map<string, PeerId>()
+
+function parsePeerId (text: string): PeerId {
+  let peerId = parsedPeerIds.get(text)
+  if (peerId !== undefined) {
+    parsedPeerIds.delete(text)
+  } else {
+    peerId = peerIdFromString(text)
+    if (parsedPeerIds.size >= PARSED_PEER_IDS_SIZE) parsedPeerIds.delete(parsedPeerIds.keys().next().value!)
+  }
+  parsedPeerIds.set(text, peerId)
+  return peerId
+}
+
 export function resolveDialTarget (target: DialTarget): ResolvedTarget {
   if (isMultiaddr(target)) target = [target]
   if (Array.isArray(target)) {
@@ -99,7 +115,7 @@ export function resolveDialTarget (target: DialTarget): ResolvedTarget {
     }
     if (ids.size > 1) throw new InvalidParametersError(`the addresses name ${ids.size} different peers`)
     const [id] = ids
-    return id === undefined ? { addrs: target } : { peerId: peerIdFromString(id), peerIdText: id, addrs: target }
+    return id === undefined ? { addrs: target } : { peerId: parsePeerId(id), peerIdText: id, addrs: target }
   }
   if (typeof target !== 'object' || target === null || !(target.bytes instanceof Uint8Array)) {
     throw new InvalidParametersError('dial target must be a PeerId, a Multiaddr or a list of Multiaddrs')

@@ -20,7 +20,7 @@ import type { Logger } from '../../util/logger.ts'
 import { publicKeyFromProtobuf } from '../../crypto/index.ts'
 import { peerIdFromPublicKey } from '../../peer/peer-id.ts'
 import { Deadline } from '../../switch/deadline.ts'
-import { utf8Encode } from '../../util/bytes.ts'
+import { equalBytes, utf8Encode } from '../../util/bytes.ts'
 import { InvalidMessageError, UnexpectedPeerError } from '../../util/errors.ts'
 import { encodeLP } from '../../util/stream-reader.ts'
 import { DEFAULT_IDENTIFY_LIMITS, encodeIdentify, encodeIdentifyFrames, readIdentify, type IdentifyLimits, type IdentifyMessage } from './message.ts'
@@ -267,7 +267,11 @@ export class IdentifyService implements Startable {
   async #consume (connection: Connection, message: IdentifyMessage, isPush: boolean, signal: AbortSignal): Promise<IdentifyResult> {
     const remotePeer = connection.remotePeer
     let publicKey: PublicKey | undefined
-    if (message.publicKey !== undefined) {
+    const known = remotePeer.publicKey
+    if (message.publicKey !== undefined && known !== undefined && equalBytes(known.toProtobuf(), message.publicKey)) {
+      // the key the connection was authenticated with: nothing to parse or check
+      publicKey = known
+    } else if (message.publicKey !== undefined) {
       try {
         publicKey = publicKeyFromProtobuf(message.publicKey)
       } catch (err) {
