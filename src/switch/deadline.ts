@@ -3,12 +3,106 @@
  * that removes both the timer and the parent listener. The switch creates one per upgrade,
  * dial attempt and stream negotiation, so unlike `AbortSignal.any` + `AbortSignal.timeout`
  * nothing lingers after the operation: no pending timer, no listener on a long-lived signal.
+ *
+ * Deadlines share timers: those of one duration expire in the order they were made, so one
+ * timer, armed for the oldest, serves them all. Making and clearing one then costs no timer
+ * operation (a timer per deadline cost ~10 us each way, several times per connection).
  */
 import { AbortError, TimeoutError } from '../util/errors.ts'
 
+interface TimerEntry {
+  readonly expiresAt: number
+  readonly fire: () => void
+  prev: TimerEntry | undefined
+  next: TimerEntry | undefined
+}
+
+type Timer = ReturnType<typeof setTimeout>
+
+/** The deadlines of one duration, oldest first, behind one timer. */
+class TimerQueue {
+  readonly #ms: number
+  #head: TimerEntry | undefined
+  #tail: TimerEntry | undefined
+  #timer: Timer | undefined
+  /** When the armed timer is due (its entries up to this time have expired once it fires). */
+  #due = 0
+  /** The setTimeout that armed it: fake timers installed since then need a timer of their own. */
+  #armedWith: typeof setTimeout | undefined
+
+  constructor (ms: number) {
+    this.#ms = ms
+  }
+
+  add (fire: () => void): TimerEntry {
+    const entry: TimerEntry = { expiresAt: performance.now() + this.#ms, fire, prev: this.#tail, next: undefined }
+    if (this.#tail === undefined) this.#head = entry
+    else this.#tail.next = entry
+    this.#tail = entry
+    if (this.#timer === undefined || this.#armedWith !== globalThis.setTimeout) this.#arm(this.#head!.expiresAt)
+    else setRef(this.#timer, true)
+    return entry
+  }
+
+  /** Forgets `entry`; an idle queue keeps its timer (cheaper than re-arming) but unreferenced. */
+  remove (entry: TimerEntry): void {
+    if (entry.prev !== undefined) entry.prev.next = entry.next
+    else if (this.#head === entry) this.#head = entry.next
+    else return
+    if (entry.next !== undefined) entry.next.prev = entry.prev
+    else this.#tail = entry.prev
+    entry.prev = entry.next = undefined
+    if (this.#head === undefined && this.#timer !== undefined) setRef(this.#timer, false)
+  }
+
+  #arm (due: number): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    this.#due = due
+    this.#armedWith = globalThis.setTimeout
+    const timer: Timer = setTimeout(() => { if (this.#timer === timer) this.#onTimer() }, Math.max(0, due - performance.now()))
+    this.#timer = timer
+  }
+
+  #onTimer (): void {
+    this.#timer = undefined
+    // Whatever was due by the time the timer was armed for has expired: trusting the timer,
+    // not a clock read, keeps deadlines working under fake timers.
+    const due = this.#due
+    let entry = this.#head
+    while (entry !== undefined && entry.expiresAt <= due) {
+      this.remove(entry)
+      entry.fire()
+      entry = this.#head
+    }
+    if (this.#head !== undefined) this.#arm(this.#head.expiresAt)
+    // An idle queue goes, so computed durations cannot pile up queues.
+    else if (queues.get(this.#ms) === this) queues.delete(this.#ms)
+  }
+}
+
+function setRef (timer: Timer, ref: boolean): void {
+  // Node timers keep the process alive only while referenced; browsers' are plain numbers.
+  if (typeof timer !== 'object' || timer === null) return
+  const t = timer as { ref?: () => void, unref?: () => void, hasRef?: () => boolean }
+  if (t.hasRef?.() === ref) return
+  if (ref) t.ref?.()
+  else t.unref?.()
+}
+
+const queues = new Map<number, TimerQueue>()
+
+function queueFor (ms: number): TimerQueue {
+  let queue = queues.get(ms)
+  if (queue === undefined) {
+    queue = new TimerQueue(ms)
+    queues.set(ms, queue)
+  }
+  return queue
+}
+
 export class Deadline {
   readonly #controller = new AbortController()
-  #timer: ReturnType<typeof setTimeout> | undefined
+  #timer: { queue: TimerQueue, entry: TimerEntry } | undefined
   readonly #parent: AbortSignal | undefined
   readonly #onParentAbort: (() => void) | undefined
 
@@ -24,10 +118,12 @@ export class Deadline {
       parent.addEventListener('abort', this.#onParentAbort, { once: true })
     }
     if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
-      this.#timer = setTimeout(() => {
+      const queue = queueFor(Math.max(0, timeoutMs))
+      const entry = queue.add(() => {
         this.#timer = undefined
         this.#abort(new TimeoutError(timeoutMessage ?? `timed out after ${timeoutMs} ms`))
-      }, timeoutMs)
+      })
+      this.#timer = { queue, entry }
     }
   }
 
@@ -43,7 +139,7 @@ export class Deadline {
 
   clear (): void {
     if (this.#timer !== undefined) {
-      clearTimeout(this.#timer)
+      this.#timer.queue.remove(this.#timer.entry)
       this.#timer = undefined
     }
     if (this.#onParentAbort !== undefined) this.#parent?.removeEventListener('abort', this.#onParentAbort)
