@@ -37,6 +37,12 @@ export interface ByteStream extends AsyncIterable<Uint8Array> {
    * parser drain a burst of chunks without a promise per chunk.
    */
   tryRead?(): Uint8Array | undefined
+  /**
+   * Optional: hands everything sent so far to the layer below (ultimately the OS) now, where
+   * the stream would otherwise hold it to coalesce with later writes until the current batch
+   * of I/O events is handled. For a writer that knows nothing else follows soon.
+   */
+  flush?(): void
   /** Returns bytes that a parser read too far to the front of the read queue. */
   unshift(chunk: Uint8Array): void
   /** Queues `chunk`; false means the write buffer is above its high-water mark. */

@@ -145,6 +145,10 @@ export class TcpConnection extends AbstractStream implements RawConnection, Borr
     this.notifyDrain()
   }
 
+  flush (): void {
+    this.#uncork()
+  }
+
   readonly #flushCorked = (): void => {
     this.#flushScheduled = false
     this.#uncork()

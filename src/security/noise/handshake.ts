@@ -74,7 +74,8 @@ export async function performHandshake (conn: ByteStream, params: HandshakeParam
       // The responder can do nothing for this connection until message C arrives, and our
       // next steps (building the connection, opening the caller's first stream) take a while:
       // let C leave before them instead of after.
-      await queuedWritesFlushed()
+      if (conn.flush !== undefined) conn.flush()
+      else await queuedWritesFlushed()
     } else {
       // Message A's payload is empty by spec; anything there is ignored.
       hs.readMessageA(await readFrame(reader, signal))

@@ -94,6 +94,9 @@ export class NoiseConnection extends AbstractStream {
   readonly #flushTask = (): void => {
     this.#flushScheduled = false
     this.#flushOutgoing()
+    // This runs once the batch of I/O events is handled, which is when the transport would
+    // flush too, but only on the next event-loop turn: the frames leave now instead.
+    this.#raw.flush?.()
   }
 
   constructor (raw: ByteStream, sender: CipherState, receiver: CipherState, options: NoiseConnectionOptions = {}) {
@@ -282,6 +285,11 @@ export class NoiseConnection extends AbstractStream {
   }
 
   // ---- writing ----------------------------------------------------------------------------
+
+  flush (): void {
+    this.#flushOutgoing()
+    this.#raw.flush?.()
+  }
 
   protected sendChunk (chunk: Uint8Array): boolean {
     this.#outgoing.push(chunk)
