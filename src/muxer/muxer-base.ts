@@ -200,7 +200,7 @@ export abstract class MuxerBase<S extends MuxedStream> implements StreamMuxer {
     // abort() may have run while we waited.
     if ((this.#status as MuxerStatus) === 'closed') return
     this.#status = 'closed'
-    this.#releaseStreams(new StreamResetError('the connection was closed'), true)
+    if (!this.#noStreams()) this.#releaseStreams(new StreamResetError('the connection was closed'), true)
     this.onClosed()
     this.batch.flush()
     this.batch.close()

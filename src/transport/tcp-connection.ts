@@ -137,7 +137,10 @@ export class TcpConnection extends AbstractStream implements RawConnection, Borr
     if (this.#closeWriteWaiter !== undefined) this.#settleCloseWrite(new StreamClosedError('the socket closed before the write side was flushed'))
     // With allowHalfOpen the socket closes cleanly only after both FINs; a close before the
     // remote's FIN means the connection died under us.
-    if (!this.#remoteEndSeen) this.pushReset(new StreamResetError('the tcp connection closed unexpectedly'))
+    // (Errors capture a stack trace: none is built for a connection that is already finished.)
+    if (!this.#remoteEndSeen) {
+      if (this.status !== 'closed' && this.error === undefined) this.pushReset(new StreamResetError('the tcp connection closed unexpectedly'))
+    }
     else if (this.writeStatus !== 'closed') this.markWriteClosed()
   }
 

@@ -17,6 +17,9 @@ import { MAX_MPLEX_STREAM_ID, MPLEX_PROTOCOL, MplexFlag, writeMplexHeader } from
 import { MplexStream } from './stream.ts'
 import type { MplexStreamHost } from './stream.ts'
 
+/** One logger for every mplex session (creating one per connection costs a few microseconds). */
+const log = logger('mplex')
+
 export interface MplexOptions {
   /** Largest message we send or accept (default 1 MiB, as go and js use). */
   maxMessageSize?: number
@@ -69,7 +72,7 @@ export class MplexMuxer extends MuxerBase<MplexStream> implements MplexStreamHos
   constructor (conn: ByteStream, init: StreamMuxerInit, options: MplexOptions = {}) {
     const opts = { ...DEFAULTS }
     for (const [k, v] of Object.entries(options)) if (v !== undefined) (opts as Record<string, unknown>)[k] = v
-    super(conn, init, { closeTimeout: opts.closeTimeout }, logger('mplex'))
+    super(conn, init, { closeTimeout: opts.closeTimeout }, log)
     this.#options = opts
     this.maxMessageSize = Math.max(1, opts.maxMessageSize)
     this.maxBufferSize = opts.maxStreamBufferSize

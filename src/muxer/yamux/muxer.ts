@@ -53,6 +53,9 @@ const DEFAULTS = {
   closeTimeout: 2_000
 }
 
+/** One logger for every yamux session (creating one per connection costs a few microseconds). */
+const log = logger('yamux')
+
 const MAX_STREAM_ID = 0xffffffff
 
 interface Waiter<T> {
@@ -96,7 +99,7 @@ export class YamuxMuxer extends MuxerBase<YamuxStream> implements YamuxStreamHos
 
   constructor (conn: ByteStream, init: StreamMuxerInit, options: YamuxOptions = {}) {
     const opts = { ...DEFAULTS, ...stripUndefined(options) }
-    super(conn, init, { closeTimeout: opts.closeTimeout }, logger('yamux'))
+    super(conn, init, { closeTimeout: opts.closeTimeout }, log)
     if (opts.initialStreamWindowSize < INITIAL_STREAM_WINDOW) opts.initialStreamWindowSize = INITIAL_STREAM_WINDOW
     if (opts.maxStreamWindowSize < opts.initialStreamWindowSize) opts.maxStreamWindowSize = opts.initialStreamWindowSize
     this.#options = opts
