@@ -7,19 +7,31 @@
  * Usage: node scripts/pack-imports.ts dist|src
  */
 import { readFileSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 
-const mode = process.argv[2]
-if (mode !== 'dist' && mode !== 'src') {
-  console.error('usage: pack-imports.ts dist|src')
-  process.exit(2)
+export interface PackageImports {
+  imports?: Record<string, Record<string, string>>
 }
-const path = new URL('../package.json', import.meta.url)
-const pkg = JSON.parse(readFileSync(path, 'utf8')) as { imports?: Record<string, Record<string, string>> }
-for (const conditions of Object.values(pkg.imports ?? {})) {
-  for (const [condition, target] of Object.entries(conditions)) {
-    conditions[condition] = mode === 'dist'
-      ? target.replace(/^\.\/src\/(.*)\.ts$/, './dist/$1.js')
-      : target.replace(/^\.\/dist\/(.*)\.js$/, './src/$1.ts')
+
+/** Rewrites every "imports" target of `pkg` in place to the dist (.js) or src (.ts) file. */
+export function pointImports (pkg: PackageImports, mode: 'dist' | 'src'): void {
+  for (const conditions of Object.values(pkg.imports ?? {})) {
+    for (const [condition, target] of Object.entries(conditions)) {
+      conditions[condition] = mode === 'dist'
+        ? target.replace(/^\.\/src\/(.*)\.ts$/, './dist/$1.js')
+        : target.replace(/^\.\/dist\/(.*)\.js$/, './src/$1.ts')
+    }
   }
 }
-writeFileSync(path, JSON.stringify(pkg, null, 2) + '\n')
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const mode = process.argv[2]
+  if (mode !== 'dist' && mode !== 'src') {
+    console.error('usage: pack-imports.ts dist|src')
+    process.exit(2)
+  }
+  const path = new URL('../package.json', import.meta.url)
+  const pkg = JSON.parse(readFileSync(path, 'utf8')) as PackageImports
+  pointImports(pkg, mode)
+  writeFileSync(path, JSON.stringify(pkg, null, 2) + '\n')
+}
