@@ -13,6 +13,7 @@ import { utf8Decode } from '../../../src/util/bytes.ts'
 import { UnexpectedPeerError } from '../../../src/util/errors.ts'
 import { FakeRegistrar, connectFakePeers, fakeConnectionManager, logger, type FakeConnection } from '../fake-node.ts'
 import { FakePeerStore } from '../fake-peer-store.ts'
+import { watchArmedTimers } from '../../util/armed-timers.ts'
 
 async function makePeer (name: string, addrs: string[], options: IdentifyOptions = {}) {
   const privateKey = await generateKeyPair('Ed25519')
@@ -242,27 +243,15 @@ test('finished identify exchanges leave no timeout timer behind (asking and answ
   const a = await makePeer('alice', ['/ip4/10.0.0.1/tcp/1'], { timeout: TIMEOUT })
   const b = await makePeer('bob', ['/ip4/10.0.0.2/tcp/2'], { timeout: TIMEOUT })
   const [ab] = connectFakePeers(a, b)
-  const originalSet = globalThis.setTimeout
-  const originalClear = globalThis.clearTimeout
-  const pending = new Set<unknown>()
-  globalThis.setTimeout = ((fn: () => void, ms?: number, ...args: unknown[]) => {
-    const timer = originalSet(fn, ms, ...args)
-    if (ms === TIMEOUT) pending.add(timer)
-    return timer
-  }) as typeof setTimeout
-  globalThis.clearTimeout = ((timer: Parameters<typeof clearTimeout>[0]) => {
-    pending.delete(timer)
-    originalClear(timer)
-  }) as typeof clearTimeout
+  const timers = watchArmedTimers(TIMEOUT)
   try {
     for (let i = 0; i < 3; i++) await a.service.identify(ab)
     // the responder's side finishes once its stream is closed
     await new Promise(resolve => setImmediate(resolve))
   } finally {
-    globalThis.setTimeout = originalSet
-    globalThis.clearTimeout = originalClear
+    timers.restore()
   }
-  assert.equal(pending.size, 0, `${pending.size} identify timeout timers still armed`)
+  assert.equal(timers.armed.size, 0, `${timers.armed.size} identify timeout timers still armed`)
   await a.service.stop()
   await b.service.stop()
 })

@@ -4,6 +4,7 @@ import { PingService, pingOnce } from '../../../src/protocols/ping/ping.ts'
 import { InvalidMessageError, TimeoutError } from '../../../src/util/errors.ts'
 import { StreamReader } from '../../../src/util/stream-reader.ts'
 import { FakeRegistrar, connectFakePeers, fakeConnectionManager, fakePeerId, logger } from '../fake-node.ts'
+import { watchArmedTimers } from '../../util/armed-timers.ts'
 
 function setup (options: ConstructorParameters<typeof PingService>[1] = {}) {
   const a = { peerId: fakePeerId('A'), registrar: new FakeRegistrar() }
@@ -114,26 +115,14 @@ test('the listener registers with at most two inbound streams per connection', (
 test('a finished ping leaves no timeout timer behind', async () => {
   const TIMEOUT = 12_345
   const { ab, pingA, pingB } = setup({ timeout: TIMEOUT })
-  const originalSet = globalThis.setTimeout
-  const originalClear = globalThis.clearTimeout
-  const pending = new Set<unknown>()
-  globalThis.setTimeout = ((fn: () => void, ms?: number, ...args: unknown[]) => {
-    const timer = originalSet(fn, ms, ...args)
-    if (ms === TIMEOUT) pending.add(timer)
-    return timer
-  }) as typeof setTimeout
-  globalThis.clearTimeout = ((timer: Parameters<typeof clearTimeout>[0]) => {
-    pending.delete(timer)
-    originalClear(timer)
-  }) as typeof clearTimeout
+  const timers = watchArmedTimers(TIMEOUT)
   try {
     for (let i = 0; i < 5; i++) await pingA.ping(ab)
     await Promise.all([pingA.ping(ab), pingA.ping(ab)])
   } finally {
-    globalThis.setTimeout = originalSet
-    globalThis.clearTimeout = originalClear
+    timers.restore()
   }
-  assert.equal(pending.size, 0, `${pending.size} ping timeout timers still armed`)
+  assert.equal(timers.armed.size, 0, `${timers.armed.size} ping timeout timers still armed`)
   pingA.stop()
   pingB.stop()
 })
