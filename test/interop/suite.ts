@@ -501,8 +501,12 @@ export function identityAndFailureSuite (profile: RemoteProfile, muxer: MuxerNam
         await node.services.ping.ping(remotePeer, { signal: AbortSignal.timeout(EVENT_TIMEOUT_MS) })
         const theirs = await remote.commandOk({ cmd: 'identify', peer: ourId })
         assert.ok(theirs.protocols.includes(ECHO_PROTOCOL))
+        const remoteSince = remote.events.length
         await withDeadline(node.hangUp(remotePeer), EVENT_TIMEOUT_MS, 'hangUp')
         await events.wait('peer:disconnect', id => isPeer(id, remote.peerId))
+        // Their dial is a no-op while they still hold the old connection: wait until they too
+        // have seen it close, or the ping below may race its teardown.
+        await remote.waitEvent(e => e.event === 'peer:disconnect' && e.peerId === ourId, EVENT_TIMEOUT_MS, { since: remoteSince })
 
         // they dial: now we are the noise responder
         const addr = node.getMultiaddrs().map(String).find(a => a.startsWith('/ip4/127.0.0.1/tcp/'))
