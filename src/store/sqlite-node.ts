@@ -5,8 +5,9 @@
  * statements prepared once, batches in one transaction.
  *
  * Some Node 22 releases print "ExperimentalWarning: SQLite is an experimental feature" when
- * node:sqlite is first loaded. We deliberately do not silence warnings process-wide; start
- * Node with `--disable-warning=ExperimentalWarning` to hide it.
+ * node:sqlite is first loaded. The library does not silence warnings in an application's
+ * process (start Node with `--disable-warning=ExperimentalWarning` to hide it); the
+ * `ts-libp2p` command drops that one warning in its own process (src/cli/quiet-sqlite-warning.ts).
  *
  * node:sqlite is synchronous; every call here is a short indexed lookup or a bounded page, so
  * running them on the event loop is cheaper than a thread hop. Queries read in pages of
