@@ -10,15 +10,16 @@
  * `services: { pubsub: gossipsub() }`.
  */
 import type { PeerId } from '../../interface/peer-id.ts'
-import { peerIdFromMultihash } from '../../peer/peer-id.ts'
-import { consumeSignedPeerRecord } from '../../peer/peer-record.ts'
 import { FLOODSUB_PROTOCOL, floodToSubscribers } from '../floodsub.ts'
 import { PubSubBase, type PubSubComponents, type PubSubPeer, type RejectReason } from '../pubsub.ts'
-import { emptyControl, encodeRpcFrame, messageSize, type ControlIHave, type ControlMessage, type ControlPrune, type PeerInfo, type PubSubRpcMessage } from '../rpc.ts'
+import { emptyControl, encodeRpcFrame, messageSize, type ControlIHave, type ControlMessage, type ControlPrune, type PubSubRpcMessage } from '../rpc.ts'
 import { messageIdFromKey, messageIdKey } from '../seen-cache.ts'
 import { MessageCache } from './mcache.ts'
 import { DEFAULT_GOSSIPSUB_PARAMS, GOSSIPSUB_PROTOCOL_V10, GOSSIPSUB_PROTOCOL_V11, GOSSIPSUB_PROTOCOL_V12, type GossipSubOptions, type GossipSubParams } from './params.ts'
 import { PeerScore } from './score.ts'
+import { Backoffs } from './backoff.ts'
+import { IWantPromises } from './iwant-promises.ts'
+import { PeerExchange } from './peer-exchange.ts'
 import { DEFAULT_PEER_SCORE_PARAMS, DEFAULT_PEER_SCORE_THRESHOLDS, validatePeerScoreParams, validateThresholds, type PeerScoreThresholds } from './score-params.ts'
 
 const ZERO_THRESHOLDS: PeerScoreThresholds = { gossipThreshold: 0, publishThreshold: 0, graylistThreshold: 0, acceptPXThreshold: 0, opportunisticGraftThreshold: 0 }
@@ -36,21 +37,21 @@ export class GossipSub extends PubSubBase {
   readonly fanout = new Map<string, Set<string>>()
   readonly #fanoutLastPublished = new Map<string, number>()
   /** Per topic, per peer: no GRAFT before this time. */
-  readonly #backoff = new Map<string, Map<string, number>>()
+  readonly #backoff = new Backoffs()
   /** IHAVEs received and ids asked for, per peer, this heartbeat. */
   readonly #peerHave = new Map<string, number>()
   readonly #iasked = new Map<string, number>()
   /** Ids a peer said it does not want (v1.2), with the heartbeat they arrived in. */
   readonly #dontWant = new Map<string, Map<string, number>>()
   readonly #dontWantCount = new Map<string, number>()
-  /** IWANT promises: message id -> peer -> deadline. */
-  readonly #promises = new Map<string, Map<string, number>>()
+  readonly #promises = new IWantPromises()
   /** IHAVE gossip to send at the end of the heartbeat, per peer. */
   readonly #pendingGossip = new Map<string, ControlIHave[]>()
   readonly #options: GossipSubOptions
   #heartbeatTimer: ReturnType<typeof setTimeout> | undefined
   #heartbeatTicks = 0
-  #pxDialing = 0
+  readonly #px: PeerExchange
+
 
   constructor (components: PubSubComponents, options: GossipSubOptions = {}) {
     const protocols = [GOSSIPSUB_PROTOCOL_V12, GOSSIPSUB_PROTOCOL_V11, GOSSIPSUB_PROTOCOL_V10]
@@ -72,6 +73,14 @@ export class GossipSub extends PubSubBase {
     } else {
       this.thresholds = { ...ZERO_THRESHOLDS, ...options.scoreThresholds }
     }
+    this.#px = new PeerExchange({
+      params: this.params,
+      components: this.components,
+      log: this.log,
+      candidates: (topic, n, filter) => this.#candidates(topic, n, filter),
+      scoreOf: (key) => this.#scoreOf(key),
+      isConnected: (key) => this.peers.get(key)?.outbound !== undefined
+    })
   }
 
   /** The peer's score (0 without scoring). */
@@ -173,13 +182,13 @@ export class GossipSub extends PubSubBase {
     if (fanout !== undefined) {
       for (const key of fanout) {
         if (meshPeers.size >= this.params.D) break
-        if (this.#scoreOf(key) >= 0 && !this.#inBackoff(topic, key)) meshPeers.add(key)
+        if (this.#scoreOf(key) >= 0 && !this.#backoff.isActive(topic, key)) meshPeers.add(key)
       }
       this.fanout.delete(topic)
       this.#fanoutLastPublished.delete(topic)
     }
     if (meshPeers.size < this.params.D) {
-      const more = this.#candidates(topic, this.params.D - meshPeers.size, (p) => !meshPeers.has(p.key) && !this.#inBackoff(topic, p.key) && this.#scoreOf(p.key) >= 0)
+      const more = this.#candidates(topic, this.params.D - meshPeers.size, (p) => !meshPeers.has(p.key) && !this.#backoff.isActive(topic, p.key) && this.#scoreOf(p.key) >= 0)
       for (const p of more) meshPeers.add(p.key)
     }
     this.mesh.set(topic, meshPeers)
@@ -255,7 +264,7 @@ export class GossipSub extends PubSubBase {
   protected override onFirstSeen (peer: PubSubPeer, key: string, msg: PubSubRpcMessage): void {
     this.score?.validating(peer.key, key)
     // a promise is kept as soon as the message arrives, whoever brings it
-    this.#promises.delete(key)
+    this.#promises.settle(key)
     if ((msg.data?.length ?? 0) < this.params.idontwantMinDataSize) return
     const meshPeers = this.mesh.get(msg.topic)
     if (meshPeers === undefined) return
@@ -273,7 +282,7 @@ export class GossipSub extends PubSubBase {
   }
 
   protected override onRejected (peer: PubSubPeer, key: string | undefined, msg: PubSubRpcMessage, reason: RejectReason): void {
-    if (key !== undefined) this.#promises.delete(key)
+    if (key !== undefined) this.#promises.settle(key)
     // a message claiming to be ours, or with a bad signature, is the sender's fault
     this.score?.rejectMessage(peer.key, reason === 'self-origin' ? undefined : key, msg.topic)
   }
@@ -327,12 +336,7 @@ export class GossipSub extends PubSubBase {
     this.#iasked.set(peer.key, asked + keys.length)
     // one random id is the peer's promise: if it never comes, the peer is penalised
     const promised = keys[Math.floor(Math.random() * keys.length)]
-    let byPeer = this.#promises.get(promised)
-    if (byPeer === undefined) {
-      byPeer = new Map()
-      this.#promises.set(promised, byPeer)
-    }
-    if (!byPeer.has(peer.key)) byPeer.set(peer.key, Date.now() + this.params.iwantFollowupTime)
+    this.#promises.add(promised, peer.key, Date.now() + this.params.iwantFollowupTime)
     return keys.map(k => wanted.get(k) as Uint8Array)
   }
 
@@ -377,12 +381,12 @@ export class GossipSub extends PubSubBase {
       const meshPeers = this.mesh.get(topic)
       if (meshPeers === undefined) continue
       if (meshPeers.has(peer.key)) continue
-      const until = this.#backoff.get(topic)?.get(peer.key)
+      const until = this.#backoff.until(topic, peer.key)
       if (until !== undefined && until > now) {
         // grafting during a backoff is misbehaviour, doubly so right after the prune
         this.score?.addPenalty(peer.key, 1)
         if (until - this.params.pruneBackoff + this.params.graftFloodThreshold > now) this.score?.addPenalty(peer.key, 1)
-        this.#addBackoff(topic, peer.key, this.params.pruneBackoff)
+        this.#backoff.add(topic, peer.key, this.params.pruneBackoff)
         prune.push(topic)
         continue
       }
@@ -410,9 +414,9 @@ export class GossipSub extends PubSubBase {
         this.safeDispatch('gossipsub:prune', { peerId: peer.id, topic: p.topic, direction: 'inbound' })
       }
       const backoff = p.backoff !== undefined && p.backoff > 0 ? Math.min(p.backoff, 24 * 3600) * 1000 : this.params.pruneBackoff
-      this.#addBackoff(p.topic, peer.key, backoff)
+      this.#backoff.add(p.topic, peer.key, backoff)
       if (p.peers.length > 0 && this.#scoreOf(peer.key) >= this.thresholds.acceptPXThreshold) {
-        void this.#connectPX(p.peers)
+        void this.#px.follow(p.peers)
       }
     }
   }
@@ -434,28 +438,13 @@ export class GossipSub extends PubSubBase {
     this.#dontWantCount.set(peer.key, count)
   }
 
-  #inBackoff (topic: string, key: string): boolean {
-    const until = this.#backoff.get(topic)?.get(key)
-    return until !== undefined && until > Date.now()
-  }
-
-  #addBackoff (topic: string, key: string, ms: number): void {
-    let m = this.#backoff.get(topic)
-    if (m === undefined) {
-      m = new Map()
-      this.#backoff.set(topic, m)
-    }
-    const until = Date.now() + ms
-    if ((m.get(key) ?? 0) < until) m.set(key, until)
-  }
-
   /** PRUNEs `topics` to `peer`, with backoff and (if enabled) signed peer records for PX. */
   async #sendPrunes (peer: PubSubPeer, topics: string[], backoffMs: number): Promise<void> {
     const entries: ControlPrune[] = []
     for (const topic of topics) {
-      this.#addBackoff(topic, peer.key, backoffMs)
+      this.#backoff.add(topic, peer.key, backoffMs)
       const entry: ControlPrune = { topic, peers: [], backoff: Math.ceil(backoffMs / 1000) }
-      if (this.params.doPX && this.#isPX(peer)) entry.peers = await this.#pxPeers(topic, peer.key)
+      if (this.params.doPX && this.#isPX(peer)) entry.peers = await this.#px.offer(topic, peer.key)
       entries.push(entry)
     }
     this.sendRpc(peer, { subscriptions: [], messages: [], control: { ...emptyControl(), prune: entries } })
@@ -463,50 +452,6 @@ export class GossipSub extends PubSubBase {
 
   #isPX (peer: PubSubPeer): boolean {
     return peer.protocol !== GOSSIPSUB_PROTOCOL_V10 && this.#scoreOf(peer.key) >= 0
-  }
-
-  async #pxPeers (topic: string, exclude: string): Promise<PeerInfo[]> {
-    const candidates = this.#candidates(topic, this.params.prunePeers, (p) => p.key !== exclude && this.#scoreOf(p.key) >= 0)
-    const out: PeerInfo[] = []
-    for (const p of candidates) {
-      const info: PeerInfo = { peerId: p.id.bytes }
-      try {
-        const record = (await this.components.peerStore.get(p.id)).peerRecordEnvelope
-        if (record !== undefined) info.signedPeerRecord = record
-      } catch {}
-      out.push(info)
-    }
-    return out
-  }
-
-  /** Follows peer exchange: stores the signed records and dials a few of the peers. */
-  async #connectPX (infos: PeerInfo[]): Promise<void> {
-    const toDial: PeerId[] = []
-    for (const info of infos.slice(0, this.params.prunePeers)) {
-      if (toDial.length + this.#pxDialing >= this.params.maxPXConnect) break
-      if (info.peerId === undefined) continue
-      let id: PeerId
-      try {
-        id = peerIdFromMultihash(info.peerId)
-      } catch {
-        continue
-      }
-      if (id.equals(this.components.peerId) || this.peers.get(id.toString())?.outbound !== undefined) continue
-      if (info.signedPeerRecord === undefined) continue // without a record there is no address to dial
-      try {
-        await consumeSignedPeerRecord(info.signedPeerRecord, { expectedPeer: id })
-        await this.components.peerStore.consumePeerRecord(info.signedPeerRecord, id)
-      } catch {
-        continue
-      }
-      toDial.push(id)
-    }
-    for (const id of toDial) {
-      this.#pxDialing++
-      this.components.connectionManager.openConnection(id, { signal: AbortSignal.timeout(10_000) })
-        .catch((err: Error) => { this.log('PX dial to %s failed: %s', id.toString(), err.message) })
-        .finally(() => { this.#pxDialing-- })
-    }
   }
 
   // ----------------------------------------------------------- heartbeat --
@@ -545,7 +490,7 @@ export class GossipSub extends PubSubBase {
         if (peer === undefined || !peer.topics.has(topic)) meshPeers.delete(key)
         else if (this.#scoreOf(key) < 0) prune(key)
       }
-      const eligible = (p: PubSubPeer): boolean => !meshPeers.has(p.key) && !this.#inBackoff(topic, p.key) && this.#scoreOf(p.key) >= 0
+      const eligible = (p: PubSubPeer): boolean => !meshPeers.has(p.key) && !this.#backoff.isActive(topic, p.key) && this.#scoreOf(p.key) >= 0
       if (meshPeers.size < Dlo) {
         for (const peer of this.#candidates(topic, D - meshPeers.size, eligible)) graft(peer)
       }
@@ -628,7 +573,7 @@ export class GossipSub extends PubSubBase {
     }
     this.#pendingGossip.clear()
 
-    this.#expirePromises(now)
+    this.#promises.expire(now, (key) => { this.score?.addPenalty(key, 1) })
     this.#peerHave.clear()
     this.#iasked.clear()
     this.#dontWantCount.clear()
@@ -636,10 +581,7 @@ export class GossipSub extends PubSubBase {
       for (const [id, tick] of ids) if (tick + 3 <= this.#heartbeatTicks) ids.delete(id)
       if (ids.size === 0) this.#dontWant.delete(key)
     }
-    for (const [topic, m] of this.#backoff) {
-      for (const [key, until] of m) if (until < now) m.delete(key)
-      if (m.size === 0) this.#backoff.delete(topic)
-    }
+    this.#backoff.expire(now)
     this.mcache.shift()
   }
 
@@ -660,17 +602,6 @@ export class GossipSub extends PubSubBase {
       const entry = { topic, messageIds }
       if (list === undefined) this.#pendingGossip.set(peer.key, [entry])
       else list.push(entry)
-    }
-  }
-
-  #expirePromises (now: number): void {
-    for (const [id, byPeer] of this.#promises) {
-      for (const [key, deadline] of byPeer) {
-        if (deadline > now) continue
-        byPeer.delete(key)
-        this.score?.addPenalty(key, 1)
-      }
-      if (byPeer.size === 0) this.#promises.delete(id)
     }
   }
 }
