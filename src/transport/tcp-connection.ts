@@ -170,13 +170,18 @@ export class TcpConnection extends AbstractStream implements RawConnection, Borr
     const socket = this.#socket
     if (this.#borrowedConsumer !== undefined || this.readStatus !== 'open' || socket.destroyed) return false
     // Bytes Node still buffers (the socket may be paused) join our queue first, which keeps
-    // their order and leaves nothing behind if the switch fails.
+    // their order and leaves nothing behind if the switch fails. (socket.read() also emits
+    // them as 'data': without the listener they are taken once, here.)
+    socket.off('data', this.#onData)
     if (socket.readableLength > 0) {
       let buf: Buffer | null
       while ((buf = socket.read() as Buffer | null) !== null) this.pushData(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength))
     }
     sharedReadBuffer ??= new Uint8Array(BORROWED_READ_BYTES)
-    if (!enableUserBuffer(socket, sharedReadBuffer, this.#onBorrowedRead)) return false
+    if (!enableUserBuffer(socket, sharedReadBuffer, this.#onBorrowedRead)) {
+      socket.on('data', this.#onData)
+      return false
+    }
     this.#borrowedConsumer = onBytes
     let wantMore = true
     this.drainQueued((chunk) => { wantMore = onBytes(chunk) })
@@ -187,6 +192,9 @@ export class TcpConnection extends AbstractStream implements RawConnection, Borr
     else this.#borrowedPaused = true
     return true
   }
+
+  /** Test hook: bytes Node's socket holds that no 'data' event has delivered yet. */
+  get socketBufferedForTesting (): number { return this.#socket.readableLength }
 
   resumeBorrowedReads (): void {
     if (!this.#borrowedPaused) return
