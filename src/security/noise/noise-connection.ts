@@ -27,7 +27,7 @@
  */
 import type { AbortOptions } from '../../interface/common.ts'
 import { isBorrowedReadSource } from '../../interface/stream.ts'
-import type { ByteStream } from '../../interface/stream.ts'
+import type { BorrowedReadSource, ByteStream } from '../../interface/stream.ts'
 import { AbstractStream } from '../../util/abstract-stream.ts'
 import { InvalidMessageError, UnexpectedEOFError } from '../../util/errors.ts'
 import { TAG_LENGTH, type CipherState } from './symmetric-state.ts'
@@ -61,6 +61,7 @@ export class NoiseConnection extends AbstractStream {
   #rawBlocked = false
   /** True when the raw connection delivers through #onBorrowed (see the module comment). */
   #borrowing = false
+  #borrowedSource: BorrowedReadSource | undefined
   #borrowingPaused = false
 
   // reading
@@ -108,7 +109,8 @@ export class NoiseConnection extends AbstractStream {
     this.#opensInPieces = receiver.opensInPieces
     if (isBorrowedReadSource(raw)) {
       this.#borrowing = true
-      if (!raw.readBorrowed(this.#onBorrowed)) this.#borrowing = false
+      if (raw.readBorrowed(this.#onBorrowed)) this.#borrowedSource = raw
+      else this.#borrowing = false
     }
     this.#pump()
   }
@@ -162,7 +164,7 @@ export class NoiseConnection extends AbstractStream {
   protected override onConsumed (): void {
     if (this.#borrowingPaused && this.readableLength < this.#highWaterMark) {
       this.#borrowingPaused = false
-      if (this.readStatus === 'open') (this.#raw as ByteStream & { resumeBorrowedReads(): void }).resumeBorrowedReads()
+      if (this.readStatus === 'open') this.#borrowedSource?.resumeBorrowedReads()
     }
     if (!this.#pumping && this.readStatus === 'open' && this.readableLength < this.#highWaterMark) this.#pump()
   }
