@@ -1,7 +1,7 @@
 /**
  * ts-libp2p, the front door: `createLibp2p()` and the public types, plus the factories that
  * run everywhere (Noise, plaintext, Yamux, Mplex, identify, ping, echo, perf, datastores).
- * Node-only components live behind their own modules (e.g. src/transport/tcp.ts) so browser
+ * Node-only components live behind their own modules (e.g. src/transport/tcp/index.ts) so browser
  * bundles never pull in Node built-ins; createLibp2p picks TCP by default in Node.js.
  *
  * ```ts
@@ -48,8 +48,8 @@ export { peerIdFromPrivateKey, peerIdFromPublicKey, peerIdFromString, isPeerId }
 export { multiaddr, isMultiaddr } from '@multiformats/multiaddr'
 export type { Multiaddr } from '@multiformats/multiaddr'
 
-export { webSockets } from './transport/websockets.ts'
-export type { WebSocketsOptions } from './transport/websockets.ts'
+export { webSockets } from './transport/websockets/index.ts'
+export type { WebSocketsOptions } from './transport/websockets/index.ts'
 export { noise } from './security/noise/index.ts'
 export { plaintext } from './security/plaintext.ts'
 export { yamux } from './muxer/yamux/index.ts'

@@ -5,7 +5,7 @@
  *   node bench/pubsub/ts-net.ts        (then JSON commands on stdin; see network.ts)
  */
 import { createLibp2p, identify, noise, yamux } from '../../src/index.ts'
-import { tcp } from '../../src/transport/tcp.ts'
+import { tcp } from '../../src/transport/tcp/index.ts'
 import { multiaddr } from '@multiformats/multiaddr'
 import { gossipsub, type GossipSub } from '../../src/pubsub/gossipsub/index.ts'
 import type { Libp2pNode } from '../../src/node/libp2p.ts'

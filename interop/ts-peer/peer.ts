@@ -16,7 +16,7 @@ import type { Interface } from 'node:readline'
 import { createLibp2p, generateKeyPair, generateKeyPairFromSeed, identify, mplex, multiaddr, noise, peerIdFromString, ping, yamux } from '../../src/index.ts'
 import type { IdentifyResult, Libp2pNode, PeerId, Stream } from '../../src/index.ts'
 import type { IdentifyService, PingService } from '../../src/index.ts'
-import { tcp } from '../../src/transport/tcp.ts'
+import { tcp } from '../../src/transport/tcp/index.ts'
 
 const ECHO_PROTOCOL = '/echo/1.0.0'
 const RESET_PROTOCOL = '/test/reset/1.0.0'

@@ -1,6 +1,6 @@
 /**
  * The contract of the per-runtime crypto backend. `#crypto-backend` (package.json "imports")
- * resolves to backend-node.ts under Node (node:crypto, OpenSSL-fast) and to backend-web.ts
+ * resolves to backend.node.ts under Node (node:crypto, OpenSSL-fast) and to backend.browser.ts
  * elsewhere (@noble and WebCrypto, no Node built-ins). Only the primitives whose speed differs a
  * lot between runtimes live here; everything else is shared code.
  */

@@ -1,9 +1,9 @@
 /**
  * The @noble/curves modules the secp256k1 and ECDSA keys use, behind accessors so a runtime can
- * load them on first use: `#noble-curves` (package.json "imports") resolves to curves-node.ts
+ * load them on first use: `#noble-curves` (package.json "imports") resolves to curves.node.ts
  * under Node, which defers loading until a key of that type appears (most nodes only ever see
  * Ed25519; the curve code would otherwise sit in the heap that every garbage collection
- * marks), and to curves-web.ts elsewhere, which imports them up front.
+ * marks), and to curves.browser.ts elsewhere, which imports them up front.
  */
 import type { secp256k1 } from '@noble/curves/secp256k1.js'
 import type { p256, p384, p521 } from '@noble/curves/nist.js'

@@ -1,7 +1,7 @@
 /**
  * A minimal key-value store the node persists into (peer store, keychain, DHT records...).
  * Keys are '/'-separated paths like '/peers/<id>'. Backends: memory (src/store/memory.ts),
- * the embedded on-disk default (src/store/sqlite-node.ts, node:sqlite) and browser storage.
+ * the embedded on-disk default (src/store/sqlite.node.ts, node:sqlite) and browser storage.
  */
 import type { AbortOptions } from './common.ts'
 

@@ -1,4 +1,4 @@
-/** The shape of the per-runtime defaults (src/node/defaults-node.ts, defaults-web.ts). */
+/** The shape of the per-runtime defaults (src/node/defaults.node.ts, defaults.browser.ts). */
 import type { Libp2pOptions, ServiceFactories } from './options.ts'
 
 export interface Defaults {

@@ -3,7 +3,7 @@
  * host and port out of `/(ip4|ip6|dns|dns4|dns6)/<host>/tcp/<port>` addresses, build multiaddrs from what a socket
  * reports, and recognise the exact address shapes a transport accepts.
  *
- * Browser-safe: no Node built-ins here (interface enumeration lives in interface-addrs-node.ts).
+ * Browser-safe: no Node built-ins here (interface enumeration lives in interface-addrs.node.ts).
  */
 import { multiaddr, CODE_DNS, CODE_DNS4, CODE_DNS6, CODE_IP4, CODE_IP6, CODE_IP6ZONE, CODE_P2P, CODE_TCP } from '@multiformats/multiaddr'
 import type { Component, Multiaddr } from '@multiformats/multiaddr'

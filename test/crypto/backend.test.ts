@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
-import { backend as nodeBackend } from '../../src/crypto/backend-node.ts'
-import { backend as webBackend } from '../../src/crypto/backend-web.ts'
+import { backend as nodeBackend } from '../../src/crypto/backend.node.ts'
+import { backend as webBackend } from '../../src/crypto/backend.browser.ts'
 import { fromHex, toHex } from '../../src/util/bytes.ts'
 import { SPEC_KEY_VECTORS } from './spec-vectors.ts'
 import { GO_KEY_VECTORS } from './go-vectors.ts'
@@ -70,11 +70,11 @@ describe('crypto backends agree (the browser backend runs here on Node\'s WebCry
 })
 
 describe('browser safety', () => {
-  it('no module outside *-node.ts in src/crypto and src/peer imports a Node built-in', () => {
+  it('no module outside *.node.ts in src/crypto and src/peer imports a Node built-in', () => {
     for (const dir of ['crypto', 'peer']) {
       const url = new URL(`../../src/${dir}/`, import.meta.url)
       for (const file of readdirSync(url)) {
-        if (!file.endsWith('.ts') || file.endsWith('-node.ts')) continue
+        if (!file.endsWith('.ts') || file.endsWith('.node.ts')) continue
         const text = readFileSync(new URL(file, url), 'utf8')
         assert.doesNotMatch(text, /from\s+'node:|from\s+'(crypto|fs|buffer|path)'|require\(/, `${dir}/${file}`)
       }
@@ -83,6 +83,6 @@ describe('browser safety', () => {
 
   it('package.json maps #crypto-backend to the web backend outside Node', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
-    assert.deepEqual(pkg.imports['#crypto-backend'], { node: './src/crypto/backend-node.ts', default: './src/crypto/backend-web.ts' })
+    assert.deepEqual(pkg.imports['#crypto-backend'], { node: './src/crypto/backend.node.ts', default: './src/crypto/backend.browser.ts' })
   })
 })

@@ -5,7 +5,7 @@
 import { createLibp2p } from '../../src/index.ts'
 import { identify } from '../../src/protocols/identify/index.ts'
 import { kadDHT, type KadDHT, type KadDHTOptions } from '../../src/dht/index.ts'
-import { memory, memoryEncrypter, MemoryNetwork } from '../../src/transport/memory.ts'
+import { memory, memoryEncrypter, MemoryNetwork } from '../../src/transport/memory/index.ts'
 import { yamux } from '../../src/muxer/yamux/index.ts'
 import { MemoryDatastore } from '../../src/store/memory.ts'
 import { PersistentPeerStore } from '../../src/peer-store/index.ts'

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto'
 import { createLibp2p, echo, generateKeyPair, identify, mplex, multiaddr, noise, peerIdFromString, ping, yamux, StreamResetError, UnsupportedProtocolError } from '../../src/index.ts'
 import type { IdentifyResult, KeyType, Libp2pEvents, Libp2pNode, PeerId, PrivateKey, Stream } from '../../src/index.ts'
 import type { EchoService, IdentifyService, PingService } from '../../src/index.ts'
-import { tcp } from '../../src/transport/tcp.ts'
+import { tcp } from '../../src/transport/tcp/index.ts'
 import { spawnPeer } from './harness.ts'
 import type { PeerKind, PeerProcess } from './harness.ts'
 

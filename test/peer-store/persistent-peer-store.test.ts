@@ -8,7 +8,7 @@ import { generateKeyPair, generateKeyPairFromSeed } from '../../src/crypto/index
 import { peerIdFromPrivateKey } from '../../src/peer/peer-id.ts'
 import { createSignedPeerRecord } from '../../src/peer/peer-record.ts'
 import { MemoryDatastore } from '../../src/store/memory.ts'
-import { SqliteDatastore } from '../../src/store/sqlite-node.ts'
+import { SqliteDatastore } from '../../src/store/sqlite.node.ts'
 import { PersistentPeerStore, peerKey, MAX_ADDRESSES_PER_PEER, MAX_PROTOCOLS_PER_PEER } from '../../src/peer-store/index.ts'
 import type { PersistentPeerStoreInit } from '../../src/peer-store/index.ts'
 import type { Peer } from '../../src/interface/peer-store.ts'

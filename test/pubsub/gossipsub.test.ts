@@ -2,7 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { gossipsub, type GossipSub } from '../../src/pubsub/gossipsub/index.ts'
-import { floodsub, FLOODSUB_PROTOCOL } from '../../src/pubsub/floodsub.ts'
+import { floodsub, FLOODSUB_PROTOCOL } from '../../src/pubsub/floodsub/floodsub.ts'
 import { GOSSIPSUB_PROTOCOL_V12 } from '../../src/pubsub/gossipsub/params.ts'
 import { collect, connect, createPubSubNode, until, untilCount, untilSubscribed, type PubSubNode } from './helpers.ts'
 

@@ -6,7 +6,7 @@
  */
 import { createLibp2p } from '../../src/index.ts'
 import { identify } from '../../src/protocols/identify/index.ts'
-import { memory, memoryEncrypter, MemoryNetwork } from '../../src/transport/memory.ts'
+import { memory, memoryEncrypter, MemoryNetwork } from '../../src/transport/memory/index.ts'
 import { yamux } from '../../src/muxer/yamux/index.ts'
 import { GossipSub, type GossipSubOptions } from '../../src/pubsub/gossipsub/index.ts'
 import { encodeRpcFrame, type PubSubRpcMessage, type Rpc } from '../../src/pubsub/rpc.ts'

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SqliteDatastore, DATASTORE_FILE_NAME } from '../../src/store/sqlite-node.ts'
+import { SqliteDatastore, DATASTORE_FILE_NAME } from '../../src/store/sqlite.node.ts'
 import { createDatastore } from '../../src/store/index.ts'
 import { datastoreSuite } from './datastore-suite.ts'
 

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-const fixtures = { TCP: 'tcp-teardown-child.ts', WebSocket: 'websockets-teardown-child.ts' }
+const fixtures = { TCP: 'tcp/fixtures/teardown-child.ts', WebSocket: 'websockets/fixtures/teardown-child.ts' }
 
 for (const [name, file] of Object.entries(fixtures)) {
   test(`after closing everything, no ${name} handle or timer keeps the process alive`, async () => {
-    const child = fileURLToPath(new URL(`./fixtures/${file}`, import.meta.url))
+    const child = fileURLToPath(new URL(`./${file}`, import.meta.url))
     const proc = spawn(process.execPath, [child], { stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''

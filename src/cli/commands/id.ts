@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util'
 import type { Command } from '../cli.ts'
 import { dataDirFrom, DEFAULT_DATA_DIR } from '../args.ts'
-import { loadOrCreateIdentity } from '../identity-node.ts'
+import { loadOrCreateIdentity } from '../identity.ts'
 import { peerIdFromPrivateKey } from '../../peer/peer-id.ts'
 
 export const idCommand: Command = {

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util'
 import type { Command } from '../cli.ts'
 import { parseMultiaddr, parsePositiveInt, UsageError } from '../args.ts'
-import { createEphemeralNode } from '../cli-node.ts'
+import { createEphemeralNode } from '../node-builder.ts'
 
 export const identifyCommand: Command = {
   help: `Usage: ts-libp2p identify MA [--timeout MS]

@@ -10,7 +10,7 @@
  * `services: { pubsub: gossipsub() }`.
  */
 import type { PeerId } from '../../interface/peer-id.ts'
-import { FLOODSUB_PROTOCOL, floodToSubscribers } from '../floodsub.ts'
+import { FLOODSUB_PROTOCOL, floodToSubscribers } from '../floodsub/floodsub.ts'
 import { PubSubBase, type PubSubComponents, type PubSubPeer, type RejectReason } from '../pubsub.ts'
 import { emptyControl, encodeRpcFrame, messageSize, type ControlIHave, type ControlMessage, type ControlPrune, type PubSubRpcMessage } from '../rpc.ts'
 import { messageIdFromKey, messageIdKey } from '../seen-cache.ts'

@@ -1,8 +1,8 @@
 /**
  * The primitives Noise_XX_25519_ChaChaPoly_SHA256 needs, behind one small interface so the
  * handshake and the transport code are shared while the implementation is picked per runtime:
- * `#noise-crypto` (package.json "imports") resolves to crypto-node.ts under Node (OpenSSL via
- * node:crypto, several times faster than JavaScript ChaCha20-Poly1305) and to crypto-web.ts
+ * `#noise-crypto` (package.json "imports") resolves to crypto.node.ts under Node (OpenSSL via
+ * node:crypto, several times faster than JavaScript ChaCha20-Poly1305) and to crypto.browser.ts
  * elsewhere (@noble, no Node built-ins).
  */
 

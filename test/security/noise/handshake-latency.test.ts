@@ -11,10 +11,10 @@ import { VERIFIED_IDENTITY_CACHE_SIZE } from '../../../src/security/noise/handsh
 import { Ed25519PublicKey } from '../../../src/crypto/ed25519.ts'
 import type { PeerId } from '../../../src/interface/peer-id.ts'
 import { withoutStackTraces } from '../../../src/security/noise/symmetric-state.ts'
-import { noiseCrypto as nodeCrypto } from '../../../src/security/noise/crypto-node.ts'
+import { noiseCrypto as nodeCrypto } from '../../../src/security/noise/crypto.node.ts'
 import type { NoiseCrypto } from '../../../src/security/noise/crypto.ts'
 import { duplexPair } from '../../../src/util/duplex-pair.ts'
-import { TcpConnection } from '../../../src/transport/tcp-connection.ts'
+import { TcpConnection } from '../../../src/transport/tcp/connection.ts'
 import { generateKeyPair } from '../../../src/crypto/index.ts'
 import { peerIdFromPrivateKey } from '../../../src/peer/peer-id.ts'
 

@@ -2,7 +2,7 @@
  * Zero-option defaults in browsers: WebSockets (dial only; browsers cannot listen), Noise, Yamux
  * (then Mplex), identify and ping. WebRTC and WebTransport come later.
  */
-import { webSockets } from '../transport/websockets.ts'
+import { webSockets } from '../transport/websockets/index.ts'
 import { noise } from '../security/noise/index.ts'
 import { yamux } from '../muxer/yamux/index.ts'
 import { mplex } from '../muxer/mplex/index.ts'

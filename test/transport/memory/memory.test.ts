@@ -1,14 +1,14 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p } from '../../src/index.ts'
-import { identify } from '../../src/protocols/identify/index.ts'
-import { echo } from '../../src/protocols/echo/index.ts'
-import { yamux } from '../../src/muxer/yamux/index.ts'
-import { memory, memoryEncrypter, MemoryEncrypter, MemoryNetwork, MemoryTransport } from '../../src/transport/memory.ts'
-import { generateKeyPair } from '../../src/crypto/index.ts'
-import { peerIdFromPrivateKey } from '../../src/peer/peer-id.ts'
-import { duplexPair } from '../../src/util/duplex-pair.ts'
+import { createLibp2p } from '../../../src/index.ts'
+import { identify } from '../../../src/protocols/identify/index.ts'
+import { echo } from '../../../src/protocols/echo/index.ts'
+import { yamux } from '../../../src/muxer/yamux/index.ts'
+import { memory, memoryEncrypter, MemoryEncrypter, MemoryNetwork, MemoryTransport } from '../../../src/transport/memory/index.ts'
+import { generateKeyPair } from '../../../src/crypto/index.ts'
+import { peerIdFromPrivateKey } from '../../../src/peer/peer-id.ts'
+import { duplexPair } from '../../../src/util/duplex-pair.ts'
 
 async function identity () {
   const key = await generateKeyPair('Ed25519')

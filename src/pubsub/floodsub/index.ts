@@ -1,3 +1,3 @@
 /** FloodSub: `services: { pubsub: floodsub() }`. */
 export { floodsub, FloodSub, FLOODSUB_PROTOCOL, type FloodSubOptions } from './floodsub.ts'
-export * from './shared-exports.ts'
+export * from '../shared-exports.ts'

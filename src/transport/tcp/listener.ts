@@ -7,13 +7,13 @@
 import { createServer } from 'node:net'
 import type { Server, Socket } from 'node:net'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { Listener, ListenerInit } from '../interface/transport.ts'
-import { InvalidMultiaddrError, InvalidParametersError } from '../util/errors.ts'
-import { listenServer } from './listen-server-node.ts'
-import type { Logger } from '../util/logger.ts'
-import { interfaceAddrs } from './interface-addrs-node.ts'
-import { isTcpListenAddress, isWildcardIp, parseIpTcp, toMultiaddr } from './multiaddr-utils.ts'
-import { TcpConnection } from './tcp-connection.ts'
+import type { Listener, ListenerInit } from '../../interface/transport.ts'
+import { InvalidMultiaddrError, InvalidParametersError } from '../../util/errors.ts'
+import { listenServer } from '../listen-server.node.ts'
+import type { Logger } from '../../util/logger.ts'
+import { interfaceAddrs } from '../interface-addrs.node.ts'
+import { isTcpListenAddress, isWildcardIp, parseIpTcp, toMultiaddr } from '../multiaddr-utils.ts'
+import { TcpConnection } from './connection.ts'
 
 export interface TcpListenerOptions {
   /** Concurrent inbound connections per listener; extra sockets are closed at once. */

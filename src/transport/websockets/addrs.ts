@@ -11,7 +11,7 @@
  */
 import { CODE_DNS, CODE_DNS4, CODE_DNS6, CODE_HTTP_PATH, CODE_IP4, CODE_IP6, CODE_IP6ZONE, CODE_P2P, CODE_SNI, CODE_TCP, CODE_TLS, CODE_WS, CODE_WSS } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { AddressFamily } from './multiaddr-utils.ts'
+import type { AddressFamily } from '../multiaddr-utils.ts'
 
 export interface WebSocketTarget {
   /** An IP literal (an IPv6 zone appended as `%zone`) or a DNS name. */

@@ -2,9 +2,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
-import { tcp, TcpTransport } from '../../src/transport/tcp.ts'
-import { TimeoutError } from '../../src/util/errors.ts'
-import { transportConformance, listen, readAll } from './conformance.ts'
+import { tcp, TcpTransport } from '../../../src/transport/tcp/index.ts'
+import { TimeoutError } from '../../../src/util/errors.ts'
+import { transportConformance, listen, readAll } from '../conformance.ts'
 
 transportConformance({
   name: 'tcp',

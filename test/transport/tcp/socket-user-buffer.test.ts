@@ -3,9 +3,9 @@ import assert from 'node:assert/strict'
 import { createServer, connect, type Socket } from 'node:net'
 import { once } from 'node:events'
 import { multiaddr } from '@multiformats/multiaddr'
-import { enableUserBuffer, resumeUserBufferReads } from '../../src/transport/socket-user-buffer-node.ts'
-import { TcpTransport } from '../../src/transport/tcp.ts'
-import type { TcpConnection } from '../../src/transport/tcp-connection.ts'
+import { enableUserBuffer, resumeUserBufferReads } from '../../../src/transport/tcp/socket-user-buffer.ts'
+import { TcpTransport } from '../../../src/transport/tcp/index.ts'
+import type { TcpConnection } from '../../../src/transport/tcp/connection.ts'
 
 test('a socket without a libuv stream handle keeps the normal read path', () => {
   const fake = { _handle: {}, readableLength: 0, destroyed: false } as unknown as Socket

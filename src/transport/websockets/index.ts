@@ -8,22 +8,22 @@
  *
  * Usage: `transports: [tcp(), webSockets()]`, or `webSockets(options)()` for a Transport.
  *
- * Runtimes: in Node.js dialing and listening use the `ws` library (websockets-node.ts); in
- * browsers dialing uses the global WebSocket (websockets-web.ts) and listening is not
+ * Runtimes: in Node.js dialing and listening use the `ws` library (websockets/runtime.node.ts); in
+ * browsers dialing uses the global WebSocket (websockets/runtime.browser.ts) and listening is not
  * possible. The package.json `#websockets-runtime` import picks one.
  *
  * Secure addresses are dialed with TLS certificate verification (the system CAs, or
  * `dialTls.ca`). There is no half-close: `closeWrite()` ends the whole WebSocket (see
- * websockets-connection-node.ts); the muxers above half-close their streams themselves.
+ * websockets/connection.node.ts); the muxers above half-close their streams themselves.
  */
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { AbortOptions } from '../interface/common.ts'
-import type { Listener, ListenerInit, RawConnection, Transport } from '../interface/transport.ts'
-import { InvalidMultiaddrError } from '../util/errors.ts'
-import { logger as defaultLogger } from '../util/logger.ts'
-import type { Logger } from '../util/logger.ts'
-import { isWebSocketDialAddress, isWebSocketListenAddress, parseWebSocketAddr } from './websockets-addrs.ts'
-import type { WebSocketTarget } from './websockets-addrs.ts'
+import type { AbortOptions } from '../../interface/common.ts'
+import type { Listener, ListenerInit, RawConnection, Transport } from '../../interface/transport.ts'
+import { InvalidMultiaddrError } from '../../util/errors.ts'
+import { logger as defaultLogger } from '../../util/logger.ts'
+import type { Logger } from '../../util/logger.ts'
+import { isWebSocketDialAddress, isWebSocketListenAddress, parseWebSocketAddr } from './addrs.ts'
+import type { WebSocketTarget } from './addrs.ts'
 import { canListen, createWebSocketListener, dialWebSocket } from '#websockets-runtime'
 
 /** PEM text or DER bytes, as Node's TLS options take them. */

@@ -16,16 +16,16 @@
  * ```
  */
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import type { AbortOptions } from '../interface/common.ts'
-import type { PublicKey } from '../interface/keys.ts'
-import type { PeerId } from '../interface/peer-id.ts'
-import type { ConnectionEncrypter, SecuredConnection } from '../interface/security.ts'
-import type { ByteStream } from '../interface/stream.ts'
-import type { Listener, ListenerInit, RawConnection, Transport } from '../interface/transport.ts'
-import type { ComponentFactoryInput } from '../node/options.ts'
-import { PipeEnd } from '../util/duplex-pair.ts'
-import { ConnectionFailedError, HandshakeError, InvalidMultiaddrError, ListenError, UnexpectedPeerError } from '../util/errors.ts'
-import { throwIfAborted } from '../util/abort.ts'
+import type { AbortOptions } from '../../interface/common.ts'
+import type { PublicKey } from '../../interface/keys.ts'
+import type { PeerId } from '../../interface/peer-id.ts'
+import type { ConnectionEncrypter, SecuredConnection } from '../../interface/security.ts'
+import type { ByteStream } from '../../interface/stream.ts'
+import type { Listener, ListenerInit, RawConnection, Transport } from '../../interface/transport.ts'
+import type { ComponentFactoryInput } from '../../node/options.ts'
+import { PipeEnd } from '../../util/duplex-pair.ts'
+import { ConnectionFailedError, HandshakeError, InvalidMultiaddrError, ListenError, UnexpectedPeerError } from '../../util/errors.ts'
+import { throwIfAborted } from '../../util/abort.ts'
 
 const MEMORY_CODE = 777
 const P2P_CODE = 421

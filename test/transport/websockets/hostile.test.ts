@@ -9,9 +9,9 @@ import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { WebSocket } from 'ws'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { WebSocketsTransport } from '../../src/transport/websockets.ts'
-import type { WebSocketsOptions } from '../../src/transport/websockets.ts'
-import { listen } from './conformance.ts'
+import { WebSocketsTransport } from '../../../src/transport/websockets/index.ts'
+import type { WebSocketsOptions } from '../../../src/transport/websockets/index.ts'
+import { listen } from '../conformance.ts'
 
 const WAIT_MS = 10_000
 const UPGRADE_REQUEST = 'GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +

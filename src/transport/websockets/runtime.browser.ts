@@ -10,12 +10,12 @@
  */
 import { CODE_P2P } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { Direction } from '../interface/common.ts'
-import type { Listener, ListenerInit, RawConnection } from '../interface/transport.ts'
-import { AbstractStream } from '../util/abstract-stream.ts'
-import { AbortError, ConnectionFailedError, InvalidMessageError, InvalidParametersError, Libp2pError, StreamClosedError, StreamResetError, TimeoutError } from '../util/errors.ts'
-import { toWebSocketUrl } from './websockets-addrs.ts'
-import type { WebSocketDialInit, WebSocketListenerOptions } from './websockets.ts'
+import type { Direction } from '../../interface/common.ts'
+import type { Listener, ListenerInit, RawConnection } from '../../interface/transport.ts'
+import { AbstractStream } from '../../util/abstract-stream.ts'
+import { AbortError, ConnectionFailedError, InvalidMessageError, InvalidParametersError, Libp2pError, StreamClosedError, StreamResetError, TimeoutError } from '../../util/errors.ts'
+import { toWebSocketUrl } from './addrs.ts'
+import type { WebSocketDialInit, WebSocketListenerOptions } from './index.ts'
 
 /** Browsers cannot accept connections. */
 export const canListen = false

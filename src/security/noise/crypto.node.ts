@@ -1,6 +1,6 @@
 /**
  * Node backend for Noise: X25519, SHA-256, HKDF and ChaCha20-Poly1305 from node:crypto
- * (OpenSSL). Node-only; browsers get crypto-web.ts through the `#noise-crypto` import map.
+ * (OpenSSL). Node-only; browsers get crypto.browser.ts through the `#noise-crypto` import map.
  */
 import {
   createCipheriv, createDecipheriv, type DecipherChaCha20Poly1305, createHash, createPrivateKey, createPublicKey, createSecretKey,

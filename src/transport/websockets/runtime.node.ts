@@ -1,7 +1,7 @@
 /**
  * The Node.js runtime of the WebSockets transport (picked through the package.json
  * `#websockets-runtime` import): dials with the `ws` client and listens with
- * websockets-listener-node.ts. Both produce NodeWebSocketConnection objects.
+ * websockets/listener.node.ts. Both produce NodeWebSocketConnection objects.
  *
  * A dial is bounded by `dialTimeout` (TCP connect + TLS + HTTP upgrade) and by the caller's
  * signal; whichever fires first terminates the half-open socket. Secure addresses are dialed
@@ -13,13 +13,13 @@ import type { IncomingMessage } from 'node:http'
 import { CODE_P2P } from '@multiformats/multiaddr'
 import { WebSocket } from 'ws'
 import type { ClientOptions } from 'ws'
-import type { Listener, ListenerInit, RawConnection } from '../interface/transport.ts'
-import { AbortError, ConnectionFailedError, Libp2pError, TimeoutError } from '../util/errors.ts'
-import { dnsFamilyHint, toMultiaddr } from './multiaddr-utils.ts'
-import { toWebSocketUrl } from './websockets-addrs.ts'
-import type { WebSocketDialInit, WebSocketListenerOptions } from './websockets.ts'
-import { NodeWebSocketConnection } from './websockets-connection-node.ts'
-import { WebSocketsListener } from './websockets-listener-node.ts'
+import type { Listener, ListenerInit, RawConnection } from '../../interface/transport.ts'
+import { AbortError, ConnectionFailedError, Libp2pError, TimeoutError } from '../../util/errors.ts'
+import { dnsFamilyHint, toMultiaddr } from '../multiaddr-utils.ts'
+import { toWebSocketUrl } from './addrs.ts'
+import type { WebSocketDialInit, WebSocketListenerOptions } from './index.ts'
+import { NodeWebSocketConnection } from './connection.node.ts'
+import { WebSocketsListener } from './listener.node.ts'
 
 /** Node can listen (browsers cannot). */
 export const canListen = true

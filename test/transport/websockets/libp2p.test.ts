@@ -6,11 +6,11 @@
 import { describe, it, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { createLibp2p, echo, identify, multiaddr, noise, ping, yamux } from '../../src/index.ts'
-import type { IdentifyResult, Libp2pNode, PeerId, Stream } from '../../src/index.ts'
-import type { EchoService, IdentifyService, PingService } from '../../src/index.ts'
-import { tcp } from '../../src/transport/tcp.ts'
-import { webSockets } from '../../src/transport/websockets.ts'
+import { createLibp2p, echo, identify, multiaddr, noise, ping, yamux } from '../../../src/index.ts'
+import type { IdentifyResult, Libp2pNode, PeerId, Stream } from '../../../src/index.ts'
+import type { EchoService, IdentifyService, PingService } from '../../../src/index.ts'
+import { tcp } from '../../../src/transport/tcp/index.ts'
+import { webSockets } from '../../../src/transport/websockets/index.ts'
 
 type Node = Libp2pNode<{ identify: IdentifyService, ping: PingService, echo: EchoService }>
 

@@ -1,9 +1,9 @@
 /** FloodSub between real ts-libp2p nodes over loopback TCP. */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { floodsub, FLOODSUB_PROTOCOL } from '../../src/pubsub/floodsub.ts'
-import { TopicValidatorResult } from '../../src/pubsub/types.ts'
-import { collect, connect, createPubSubNode, until, untilCount, untilSubscribed } from './helpers.ts'
+import { floodsub, FLOODSUB_PROTOCOL } from '../../../src/pubsub/floodsub/floodsub.ts'
+import { TopicValidatorResult } from '../../../src/pubsub/types.ts'
+import { collect, connect, createPubSubNode, until, untilCount, untilSubscribed } from '../helpers.ts'
 
 const enc = new TextEncoder()
 

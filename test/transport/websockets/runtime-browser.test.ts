@@ -1,5 +1,5 @@
 /**
- * The browser runtime of the WebSockets transport (websockets-web.ts), run here against the
+ * The browser runtime of the WebSockets transport (websockets/runtime.browser.ts), run here against the
  * WHATWG WebSocket that Node 22+ ships as a global, and our Node listener.
  */
 import { test } from 'node:test'
@@ -12,13 +12,13 @@ import { fileURLToPath } from 'node:url'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { WebSocketServer } from 'ws'
-import { WebSocketsTransport, DEFAULT_CLOSE_TIMEOUT, DEFAULT_DIAL_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE } from '../../src/transport/websockets.ts'
-import type { WebSocketsOptions } from '../../src/transport/websockets.ts'
-import { parseWebSocketAddr } from '../../src/transport/websockets-addrs.ts'
-import { canListen, createWebSocketListener, dialWebSocket } from '../../src/transport/websockets-web.ts'
-import type { RawConnection } from '../../src/interface/transport.ts'
-import { logger } from '../../src/util/logger.ts'
-import { listen, readAll, readExactly, writeAll } from './conformance.ts'
+import { WebSocketsTransport, DEFAULT_CLOSE_TIMEOUT, DEFAULT_DIAL_TIMEOUT, DEFAULT_MAX_MESSAGE_SIZE } from '../../../src/transport/websockets/index.ts'
+import type { WebSocketsOptions } from '../../../src/transport/websockets/index.ts'
+import { parseWebSocketAddr } from '../../../src/transport/websockets/addrs.ts'
+import { canListen, createWebSocketListener, dialWebSocket } from '../../../src/transport/websockets/runtime.browser.ts'
+import type { RawConnection } from '../../../src/interface/transport.ts'
+import { logger } from '../../../src/util/logger.ts'
+import { listen, readAll, readExactly, writeAll } from '../conformance.ts'
 
 async function browserDial (addr: Multiaddr, options: { signal?: AbortSignal, dialTimeout?: number, writeHighWaterMark?: number } = {}): Promise<RawConnection> {
   return await dialWebSocket({
@@ -177,12 +177,12 @@ test('browser dials fail with typed errors: refused, aborted, timed out', async 
   }
 })
 
-test('src/transport/websockets.ts reaches no Node built-in and no ws when imports resolve for browsers', () => {
-  const root = fileURLToPath(new URL('../../', import.meta.url))
+test('src/transport/websockets/index.ts reaches no Node built-in and no ws when imports resolve for browsers', () => {
+  const root = fileURLToPath(new URL('../../../', import.meta.url))
   const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as { imports: Record<string, { default: string }> }
   const files = new Set<string>()
   const bare = new Set<string>()
-  const queue = [resolve(root, 'src/transport/websockets.ts')]
+  const queue = [resolve(root, 'src/transport/websockets/index.ts')]
   while (queue.length > 0) {
     const file = queue.pop()!
     if (files.has(file)) continue
@@ -194,7 +194,7 @@ test('src/transport/websockets.ts reaches no Node built-in and no ws when import
       else bare.add(spec)
     }
   }
-  assert.ok([...files].some(f => f.endsWith('websockets-web.ts')))
-  assert.deepEqual([...files].filter(f => f.endsWith('-node.ts')), [])
+  assert.ok([...files].some(f => f.endsWith('websockets/runtime.browser.ts')))
+  assert.deepEqual([...files].filter(f => f.endsWith('.node.ts')), [])
   assert.deepEqual([...bare].filter(s => s.startsWith('node:') || s === 'ws'), [])
 })

@@ -5,10 +5,10 @@ import type { Socket } from 'node:net'
 import { createServer as createHttpServer } from 'node:http'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { webSockets, WebSocketsTransport } from '../../src/transport/websockets.ts'
-import { parseWebSocketAddr, toWebSocketUrl } from '../../src/transport/websockets-addrs.ts'
-import type { WebSocketTarget } from '../../src/transport/websockets-addrs.ts'
-import { transportConformance, listen, readExactly } from './conformance.ts'
+import { webSockets, WebSocketsTransport } from '../../../src/transport/websockets/index.ts'
+import { parseWebSocketAddr, toWebSocketUrl } from '../../../src/transport/websockets/addrs.ts'
+import type { WebSocketTarget } from '../../../src/transport/websockets/addrs.ts'
+import { transportConformance, listen, readExactly } from '../conformance.ts'
 
 transportConformance({
   name: 'websockets',

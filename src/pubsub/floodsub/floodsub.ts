@@ -4,10 +4,10 @@
  * robust, at the price of one copy per link.
  * `services: { pubsub: floodsub() }`.
  */
-import type { PeerId } from '../interface/peer-id.ts'
-import { encodeRpcFrame, type PubSubRpcMessage } from './rpc.ts'
-import { PubSubBase, type PubSubComponents, type PubSubPeer } from './pubsub.ts'
-import type { PubSubOptions } from './types.ts'
+import type { PeerId } from '../../interface/peer-id.ts'
+import { encodeRpcFrame, type PubSubRpcMessage } from '../rpc.ts'
+import { PubSubBase, type PubSubComponents, type PubSubPeer } from '../pubsub.ts'
+import type { PubSubOptions } from '../types.ts'
 
 export const FLOODSUB_PROTOCOL = '/floodsub/1.0.0'
 

@@ -3,8 +3,8 @@
  * ping.
  * Chosen through the package.json `#node-defaults` import so browsers never load node:net.
  */
-import { tcp } from '../transport/tcp.ts'
-import { webSockets } from '../transport/websockets.ts'
+import { tcp } from '../transport/tcp/index.ts'
+import { webSockets } from '../transport/websockets/index.ts'
 import { noise } from '../security/noise/index.ts'
 import { yamux } from '../muxer/yamux/index.ts'
 import { mplex } from '../muxer/mplex/index.ts'

@@ -25,13 +25,13 @@
  */
 import type { Socket } from 'node:net'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { AbortOptions, Direction } from '../interface/common.ts'
-import type { BorrowedReadSource } from '../interface/stream.ts'
-import type { RawConnection } from '../interface/transport.ts'
-import { AbstractStream } from '../util/abstract-stream.ts'
-import { AbortError, StreamClosedError, StreamResetError } from '../util/errors.ts'
-import type { Logger } from '../util/logger.ts'
-import { enableUserBuffer, resumeUserBufferReads } from './socket-user-buffer-node.ts'
+import type { AbortOptions, Direction } from '../../interface/common.ts'
+import type { BorrowedReadSource } from '../../interface/stream.ts'
+import type { RawConnection } from '../../interface/transport.ts'
+import { AbstractStream } from '../../util/abstract-stream.ts'
+import { AbortError, StreamClosedError, StreamResetError } from '../../util/errors.ts'
+import type { Logger } from '../../util/logger.ts'
+import { enableUserBuffer, resumeUserBufferReads } from './socket-user-buffer.ts'
 
 /** Default unread bytes buffered per connection before the socket is paused. */
 export const DEFAULT_READ_HIGH_WATER_MARK = 256 * 1024
