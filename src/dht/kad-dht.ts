@@ -15,9 +15,9 @@
  */
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { AbortOptions } from '../interface/common.ts'
-import type { NodeComponents, Startable } from '../interface/node.ts'
+import type { NodeComponents, Startable } from '../interface/components.ts'
 import type { PeerId } from '../interface/peer-id.ts'
-import type { Logger } from '../util/logger.ts'
+import type { Logger } from '../interface/logger.ts'
 import { peerIdFromMultihash } from '../peer/peer-id.ts'
 import { throwIfAborted } from '../util/abort.ts'
 import { equalBytes } from '../util/bytes.ts'

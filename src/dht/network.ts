@@ -15,7 +15,7 @@
  * only for the peers it actually contacts.
  */
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import type { NodeComponents } from '../interface/node.ts'
+import type { NodeComponents } from '../interface/components.ts'
 import type { PeerId } from '../interface/peer-id.ts'
 import type { Stream } from '../interface/stream.ts'
 import { Deadline } from '../switch/deadline.ts'

@@ -4,7 +4,7 @@
  * Progress events are the DHT's own (DhtEvent), passed to the caller's onProgress.
  */
 import type { PeerId } from '../interface/peer-id.ts'
-import type { ContentRouting, PeerRouting, RoutingContentKey, RoutingOptions, RoutingPeerInfo } from '../node/routing.ts'
+import type { ContentRouting, PeerRouting, RoutingContentKey, RoutingOptions, RoutingPeerInfo } from '../interface/routing.ts'
 import type { KadDHT } from './kad-dht.ts'
 
 export class DhtPeerRouter implements PeerRouting {

@@ -7,7 +7,7 @@
 import type { Connection } from '../interface/connection.ts'
 import type { PeerId } from '../interface/peer-id.ts'
 import type { Stream } from '../interface/stream.ts'
-import type { Logger } from '../util/logger.ts'
+import type { Logger } from '../interface/logger.ts'
 import { peerIdFromMultihash } from '../peer/peer-id.ts'
 import { Deadline } from '../switch/deadline.ts'
 import { equalBytes } from '../util/bytes.ts'
@@ -21,7 +21,7 @@ import type { ProviderStore } from './provider-store.ts'
 import type { RecordStore } from './record-store.ts'
 import type { RoutingTable } from './routing-table.ts'
 import type { RecordValidation } from './validators.ts'
-import type { NodeComponents } from '../interface/node.ts'
+import type { NodeComponents } from '../interface/components.ts'
 
 export interface RpcHandlerInit {
   components: Pick<NodeComponents, 'peerId' | 'peerStore'>

@@ -8,9 +8,10 @@
  * when that peer disconnects.
  */
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import type { Libp2pEvents, NodeComponents, Startable } from '../interface/node.ts'
+import type { Libp2pEvents } from '../interface/events.ts'
+import type { NodeComponents, Startable } from '../interface/components.ts'
 import type { PeerId } from '../interface/peer-id.ts'
-import type { Logger } from '../util/logger.ts'
+import type { Logger } from '../interface/logger.ts'
 import { peerIdFromString } from '../peer/peer-id.ts'
 import { combineSignals } from '../util/abort.ts'
 import { InvalidMultiaddrError } from '../util/errors.ts'

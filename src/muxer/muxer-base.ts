@@ -23,7 +23,7 @@ import type { StreamMuxer, StreamMuxerInit } from '../interface/muxer.ts'
 import type { ByteStream, Stream } from '../interface/stream.ts'
 import { combineSignals, raceSignal } from '../util/abort.ts'
 import { ConnectionClosedError, Libp2pError, StreamResetError } from '../util/errors.ts'
-import type { Logger } from '../util/logger.ts'
+import type { Logger } from '../interface/logger.ts'
 import { FrameBatch } from './frame-batch.ts'
 import type { MuxedStream } from './muxed-stream.ts'
 

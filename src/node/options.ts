@@ -4,19 +4,18 @@
  * with the node's components; a ready instance is accepted too.
  */
 import type { ConnectionEncrypter } from '../interface/security.ts'
+import type { ComponentFactoryInput } from '../interface/components.ts'
 import type { ConnectionGater } from '../interface/connection-gater.ts'
 import type { Datastore } from '../interface/datastore.ts'
 import type { PrivateKey } from '../interface/keys.ts'
 import type { StreamMuxerFactory } from '../interface/muxer.ts'
-import type { NodeComponents, NodeInfo } from '../interface/node.ts'
+import type { NodeComponents, NodeInfo } from '../interface/components.ts'
 import type { PeerStore } from '../interface/peer-store.ts'
 import type { Transport } from '../interface/transport.ts'
 import type { AddressesConfig } from '../switch/address-manager.ts'
 import type { ConnectionManagerOptions } from '../switch/connection-manager.ts'
-import type { ContentRouting, PeerRouting } from './routing.ts'
+import type { ContentRouting, PeerRouting } from '../interface/routing.ts'
 
-/** What component factories (transports, encrypters, muxers, peer store) receive. */
-export type ComponentFactoryInput = Omit<NodeComponents, 'connectionManager' | 'registrar' | 'addressManager' | 'peerStore'> & { connectionGater: ConnectionGater }
 
 export type Factory<T> = ((components: ComponentFactoryInput) => T) | T
 

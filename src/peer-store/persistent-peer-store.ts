@@ -30,7 +30,7 @@ import { throwIfAborted } from '../util/abort.ts'
 import { equalBytes } from '../util/bytes.ts'
 import { InvalidMessageError, InvalidParametersError, LimitExceededError, NotFoundError } from '../util/errors.ts'
 import { logger as defaultLogger } from '../util/logger.ts'
-import type { Logger } from '../util/logger.ts'
+import type { Logger } from '../interface/logger.ts'
 import { compareKeys } from '../store/keys.ts'
 import {
   decodeStoredPeer, emptyStoredPeer, encodeStoredPeer,

@@ -3,7 +3,8 @@
  * connection; this resolves all of them to a connection, dialing only when needed.
  */
 import type { Connection } from '../interface/connection.ts'
-import type { DialTarget, NodeComponents } from '../interface/node.ts'
+import type { DialTarget } from '../interface/connection-manager.ts'
+import type { NodeComponents } from '../interface/components.ts'
 
 export type ProtocolTarget = DialTarget | Connection
 

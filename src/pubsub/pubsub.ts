@@ -6,12 +6,12 @@
  * go (`route`) and handles control messages; the hooks it overrides are the `protected` ones.
  */
 import type { Connection } from '../interface/connection.ts'
-import type { NodeComponents, Startable } from '../interface/node.ts'
+import type { NodeComponents, Startable } from '../interface/components.ts'
 import type { PeerId } from '../interface/peer-id.ts'
 import type { PublicKey } from '../interface/keys.ts'
 import type { Stream } from '../interface/stream.ts'
-import type { Logger } from '../util/logger.ts'
-import { TypedEventEmitter } from '../node/events.ts'
+import type { Logger } from '../interface/logger.ts'
+import { TypedEventEmitter } from '../util/events.ts'
 import { InvalidParametersError, NotStartedError } from '../util/errors.ts'
 import { StreamReader } from '../util/stream-reader.ts'
 import { OutboundStream } from './outbound-stream.ts'

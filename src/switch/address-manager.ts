@@ -5,7 +5,7 @@
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { AddressManager } from '../interface/node.ts'
+import type { AddressManager } from '../interface/address-manager.ts'
 import type { PeerId } from '../interface/peer-id.ts'
 import { withoutPeerId } from './address-utils.ts'
 

@@ -7,7 +7,8 @@
  * peer's last connection closes or a later identify no longer lists the protocol.
  */
 import type { Connection } from '../interface/connection.ts'
-import type { IdentifyResult, Libp2pEvents, Registrar, StreamHandler, StreamHandlerOptions, Topology, TypedEvents } from '../interface/node.ts'
+import type { IdentifyResult, Libp2pEvents, TypedEvents } from '../interface/events.ts'
+import type { Registrar, StreamHandler, StreamHandlerOptions, Topology } from '../interface/registrar.ts'
 import type { PeerId } from '../interface/peer-id.ts'
 import type { PeerStore } from '../interface/peer-store.ts'
 import { InvalidParametersError } from '../util/errors.ts'

@@ -6,15 +6,8 @@
  * `DEBUG=ts-libp2p:*,-ts-libp2p:yamux*`. Disabled loggers cost one property check per call,
  * so hot paths may call them freely; guard expensive argument construction with `log.enabled`.
  */
-export interface Logger {
-  (formatter: string, ...args: unknown[]): void
-  readonly enabled: boolean
-  readonly namespace: string
-  error(formatter: string, ...args: unknown[]): void
-  trace(formatter: string, ...args: unknown[]): void
-  /** A child logger with `:suffix` appended to the namespace. */
-  extend(suffix: string): Logger
-}
+
+import type { Logger } from '../interface/logger.ts'
 
 const ROOT = 'ts-libp2p'
 

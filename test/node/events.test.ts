@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { TypedEventEmitter } from '../../src/node/events.ts'
+import { TypedEventEmitter } from '../../src/util/events.ts'
 
 type Events = { 'thing:happened': number, 'other': string }
 

@@ -5,7 +5,7 @@ import { createLibp2p } from '../../src/index.ts'
 import { identify } from '../../src/protocols/identify/index.ts'
 import { ping } from '../../src/protocols/ping/index.ts'
 import { echo } from '../../src/protocols/echo/index.ts'
-import type { IdentifyResult, Libp2pEvents, TypedEvents } from '../../src/interface/node.ts'
+import type { IdentifyResult, Libp2pEvents, TypedEvents } from '../../src/interface/events.ts'
 import { utf8Decode } from '../../src/util/bytes.ts'
 
 async function makeNode () {

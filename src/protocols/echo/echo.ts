@@ -7,9 +7,9 @@
  * promise unless the writer is above its high-water mark, then it waits for `drain()`).
  */
 import type { AbortOptions } from '../../interface/common.ts'
-import type { NodeComponents, Startable } from '../../interface/node.ts'
+import type { NodeComponents, Startable } from '../../interface/components.ts'
 import type { Stream } from '../../interface/stream.ts'
-import type { Logger } from '../../util/logger.ts'
+import type { Logger } from '../../interface/logger.ts'
 import { combineSignals } from '../../util/abort.ts'
 import { InvalidMessageError, TimeoutError } from '../../util/errors.ts'
 import { idleWatchdog } from '../idle-watchdog.ts'

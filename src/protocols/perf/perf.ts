@@ -14,9 +14,9 @@
  */
 import type { AbortOptions } from '../../interface/common.ts'
 import type { Connection } from '../../interface/connection.ts'
-import type { NodeComponents, Startable } from '../../interface/node.ts'
+import type { NodeComponents, Startable } from '../../interface/components.ts'
 import type { Stream } from '../../interface/stream.ts'
-import type { Logger } from '../../util/logger.ts'
+import type { Logger } from '../../interface/logger.ts'
 import { combineSignals } from '../../util/abort.ts'
 import { AbortError, TimeoutError } from '../../util/errors.ts'
 import { isConnection, type ProtocolTarget } from '../connection-target.ts'

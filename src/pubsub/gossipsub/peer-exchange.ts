@@ -6,7 +6,7 @@
 import type { PeerId } from '../../interface/peer-id.ts'
 import { peerIdFromMultihash } from '../../peer/peer-id.ts'
 import { consumeSignedPeerRecord } from '../../peer/peer-record.ts'
-import type { Logger } from '../../util/logger.ts'
+import type { Logger } from '../../interface/logger.ts'
 import type { PubSubComponents, PubSubPeer } from '../pubsub.ts'
 import type { PeerInfo } from '../rpc.ts'
 import type { GossipSubParams } from './params.ts'

@@ -30,7 +30,7 @@ import type { BorrowedReadSource } from '../../interface/stream.ts'
 import type { RawConnection } from '../../interface/transport.ts'
 import { AbstractStream } from '../../util/abstract-stream.ts'
 import { AbortError, StreamClosedError, StreamResetError } from '../../util/errors.ts'
-import type { Logger } from '../../util/logger.ts'
+import type { Logger } from '../../interface/logger.ts'
 import { enableUserBuffer, resumeUserBufferReads } from './socket-user-buffer.ts'
 
 /** Default unread bytes buffered per connection before the socket is paused. */

@@ -30,7 +30,7 @@ import type { Direction } from '../../interface/common.ts'
 import type { RawConnection } from '../../interface/transport.ts'
 import { AbstractStream } from '../../util/abstract-stream.ts'
 import { InvalidMessageError, MessageTooLargeError, StreamClosedError, StreamResetError } from '../../util/errors.ts'
-import type { Logger } from '../../util/logger.ts'
+import type { Logger } from '../../interface/logger.ts'
 
 export const DEFAULT_READ_HIGH_WATER_MARK = 256 * 1024
 export const DEFAULT_WRITE_HIGH_WATER_MARK = 256 * 1024

@@ -4,8 +4,8 @@
  * what Node's EventTarget does by default, so a buggy application listener cannot take the
  * node down in the middle of a dial or a connection close.
  */
-import type { TypedEvents } from '../interface/node.ts'
-import { logger } from '../util/logger.ts'
+import type { TypedEvents } from '../interface/events.ts'
+import { logger } from './logger.ts'
 
 const log = logger('events')
 

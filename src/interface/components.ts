@@ -1,0 +1,48 @@
+/**
+ * What services and components receive: a plain context object (no proxies, no lookup magic),
+ * and the lifecycle hooks a service may implement.
+ */
+import type { ConnectionGater } from './connection-gater.ts'
+import type { AddressManager } from './address-manager.ts'
+import type { ConnectionManager } from './connection-manager.ts'
+import type { Datastore } from './datastore.ts'
+import type { Libp2pEvents, TypedEvents } from './events.ts'
+import type { PrivateKey } from './keys.ts'
+import type { Logger } from './logger.ts'
+import type { PeerId } from './peer-id.ts'
+import type { PeerStore } from './peer-store.ts'
+import type { Registrar } from './registrar.ts'
+
+export interface NodeInfo {
+  name: string
+  version: string
+  /** identify agentVersion, e.g. 'ts-libp2p/0.1.0 node/24.1.0' */
+  userAgent: string
+}
+
+/** What every service factory receives. Plain data: no proxies, no lookup magic. */
+export interface NodeComponents {
+  peerId: PeerId
+  privateKey: PrivateKey
+  nodeInfo: NodeInfo
+  events: TypedEvents<Libp2pEvents>
+  registrar: Registrar
+  connectionManager: ConnectionManager
+  peerStore: PeerStore
+  addressManager: AddressManager
+  datastore: Datastore
+  logger(name: string): Logger
+}
+
+/** A service may implement these; the node calls them in dependency order. */
+export interface Startable {
+  start?(): void | Promise<void>
+  /** Runs after every service has started. */
+  afterStart?(): void | Promise<void>
+  stop?(): void | Promise<void>
+}
+
+export type ServiceFactory<S = unknown> = (components: NodeComponents & { services: Record<string, unknown> }) => S
+
+/** What component factories (transports, encrypters, muxers, peer store) receive. */
+export type ComponentFactoryInput = Omit<NodeComponents, 'connectionManager' | 'registrar' | 'addressManager' | 'peerStore'> & { connectionGater: ConnectionGater }

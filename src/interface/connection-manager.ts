@@ -1,0 +1,18 @@
+/** The connection manager as services see it: open, list and close connections to peers. */
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { AbortOptions } from './common.ts'
+import type { Connection } from './connection.ts'
+import type { PeerId } from './peer-id.ts'
+
+export type DialTarget = PeerId | Multiaddr | Multiaddr[]
+
+export interface DialOptions extends AbortOptions {
+  /** Open a new connection even if one to the peer exists. */
+  force?: boolean
+}
+
+export interface ConnectionManager {
+  openConnection(target: DialTarget, options?: DialOptions): Promise<Connection>
+  getConnections(peerId?: PeerId): Connection[]
+  closeConnections(peerId: PeerId, options?: AbortOptions): Promise<void>
+}

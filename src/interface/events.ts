@@ -1,0 +1,45 @@
+/** The node's `noun:verb` events, their details, and the typed EventTarget shape that carries them. */
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Connection } from './connection.ts'
+import type { PublicKey } from './keys.ts'
+import type { PeerId } from './peer-id.ts'
+
+export interface IdentifyResult {
+  peerId: PeerId
+  publicKey?: PublicKey
+  listenAddrs: Multiaddr[]
+  protocols: string[]
+  observedAddr?: Multiaddr
+  agentVersion?: string
+  protocolVersion?: string
+  /** The signed peer record envelope, when the peer sent a valid one. */
+  signedPeerRecord?: Uint8Array
+  connection: Connection
+}
+
+export interface PeerUpdate {
+  peerId: PeerId
+}
+
+/** Event names and their `CustomEvent.detail`. */
+export type Libp2pEvents = {
+  'peer:connect': PeerId
+  'peer:disconnect': PeerId
+  'peer:identify': IdentifyResult
+  'peer:update': PeerUpdate
+  'connection:open': Connection
+  'connection:close': Connection
+  'self:peer:update': PeerUpdate
+  'transport:listening': Multiaddr[]
+  'start': void
+  'stop': void
+}
+
+/** A typed wrapper over EventTarget (browser and Node both have it). */
+export interface TypedEvents<Events extends object> {
+  addEventListener<K extends keyof Events & string>(type: K, listener: (evt: CustomEvent<Events[K]>) => void, options?: boolean | AddEventListenerOptions): void
+  removeEventListener<K extends keyof Events & string>(type: K, listener: (evt: CustomEvent<Events[K]>) => void, options?: boolean | EventListenerOptions): void
+  dispatchEvent(event: Event): boolean
+  /** Shorthand for dispatching `new CustomEvent(type, { detail })`. */
+  safeDispatch<K extends keyof Events & string>(type: K, detail: Events[K]): void
+}
