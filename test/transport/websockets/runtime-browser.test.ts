@@ -6,9 +6,6 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { createServer as createNetServer } from 'node:net'
-import { readFileSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { WebSocketServer } from 'ws'
@@ -19,6 +16,7 @@ import { canListen, createWebSocketListener, dialWebSocket } from '../../../src/
 import type { RawConnection } from '../../../src/interface/transport.ts'
 import { logger } from '../../../src/util/logger.ts'
 import { listen, readAll, readExactly, writeAll } from '../conformance.ts'
+import { isNodeOnlySpecifier, reachableFrom } from '../../support/import-graph.ts'
 
 async function browserDial (addr: Multiaddr, options: { signal?: AbortSignal, dialTimeout?: number, writeHighWaterMark?: number } = {}): Promise<RawConnection> {
   return await dialWebSocket({
@@ -178,23 +176,8 @@ test('browser dials fail with typed errors: refused, aborted, timed out', async 
 })
 
 test('src/transport/websockets/index.ts reaches no Node built-in and no ws when imports resolve for browsers', () => {
-  const root = fileURLToPath(new URL('../../../', import.meta.url))
-  const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as { imports: Record<string, { default: string }> }
-  const files = new Set<string>()
-  const bare = new Set<string>()
-  const queue = [resolve(root, 'src/transport/websockets/index.ts')]
-  while (queue.length > 0) {
-    const file = queue.pop()!
-    if (files.has(file)) continue
-    files.add(file)
-    for (const match of readFileSync(file, 'utf8').matchAll(/(?:import|export)\s[^'"]*?from\s+'([^']+)'|import\('([^']+)'\)/g)) {
-      const spec = match[1] ?? match[2]
-      if (spec.startsWith('.')) queue.push(resolve(dirname(file), spec))
-      else if (spec.startsWith('#')) queue.push(resolve(root, pkg.imports[spec].default))
-      else bare.add(spec)
-    }
-  }
+  const { files, bare } = reachableFrom('src/transport/websockets/index.ts', 'default')
   assert.ok([...files].some(f => f.endsWith('websockets/runtime.browser.ts')))
   assert.deepEqual([...files].filter(f => f.endsWith('.node.ts')), [])
-  assert.deepEqual([...bare].filter(s => s.startsWith('node:') || s === 'ws'), [])
+  assert.deepEqual([...bare].filter(isNodeOnlySpecifier), [])
 })

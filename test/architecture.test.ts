@@ -1,0 +1,115 @@
+/**
+ * The layering of src/ stays true: every import (type-only ones too) points to a lower layer
+ * of the list in the README's "Design in one paragraph" section, never up and never sideways
+ * between two layers on one line; and a module that needs Node built-ins says so in its name
+ * (`*.node.ts`) unless its whole folder is Node-only.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join, relative, sep } from 'node:path'
+import { importsOf, isNodeOnlySpecifier, repoRoot } from './support/import-graph.ts'
+import type { ImportEdge } from './support/import-graph.ts'
+
+/** Folders of src/ whose every module is Node-only (their module docs say so). */
+const NODE_ONLY_FOLDERS = ['src/cli/', 'src/daemon/', 'src/transport/tcp/']
+
+/** The README's layer list: one entry per line, highest first; names on one line are peers. */
+function readmeLayers (): string[][] {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8')
+  const section = readme.slice(readme.indexOf('## Design in one paragraph'))
+  const block = /```text\n([\s\S]*?)```/.exec(section)
+  assert.ok(block !== null, 'the README design section has a ```text layer list')
+  return block[1].split('\n').filter(line => line.trim() !== '').map(line => {
+    const names: string[] = []
+    for (const word of line.trim().split(/\s+/)) {
+      if (!/^[a-z][a-z.-]*$/.test(word) || (names.length > 0 && !LAYER_NAME.test(word))) break
+      names.push(word)
+    }
+    return names
+  })
+}
+const LAYER_NAME = /^(index\.ts|[a-z]+(-[a-z]+)*)$/
+
+/** The layer of a src/ file: its first path segment, or the file name at the top. */
+function layerOf (srcRelative: string): string {
+  const [first] = srcRelative.split(sep)
+  return first
+}
+
+export interface Violation { from: string, to: string, fromLayer: string, toLayer: string, why: string }
+
+/** Checks import edges (paths relative to src/) against a layer list, highest first. */
+export function checkLayering (edges: Array<{ from: string, to: string }>, layers: string[][]): Violation[] {
+  const rank = new Map<string, number>()
+  layers.forEach((names, i) => { for (const name of names) rank.set(name, layers.length - i) })
+  const violations: Violation[] = []
+  for (const { from, to } of edges) {
+    const fromLayer = layerOf(from)
+    const toLayer = layerOf(to)
+    if (fromLayer === toLayer) continue
+    const fromRank = rank.get(fromLayer)
+    const toRank = rank.get(toLayer)
+    if (fromRank === undefined || toRank === undefined) {
+      violations.push({ from, to, fromLayer, toLayer, why: `layer '${fromRank === undefined ? fromLayer : toLayer}' is not in the README's layer list` })
+    } else if (toRank > fromRank) {
+      violations.push({ from, to, fromLayer, toLayer, why: 'points up' })
+    } else if (toRank === fromRank) {
+      violations.push({ from, to, fromLayer, toLayer, why: 'points sideways (two layers on one line may not import each other)' })
+    }
+  }
+  return violations
+}
+
+function sourceFiles (dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter(entry => entry.isFile() && entry.name.endsWith('.ts'))
+    .map(entry => join(entry.parentPath, entry.name))
+}
+
+const src = join(repoRoot, 'src')
+const files = sourceFiles(src)
+const edges: ImportEdge[] = files.flatMap(file => [...importsOf(file, 'node'), ...importsOf(file, 'default')])
+
+test('every import in src/ points down the README\'s layer list', () => {
+  const layers = readmeLayers()
+  assert.ok(layers.length >= 10, `the README lists the layers (found ${layers.length} lines)`)
+  const internal = edges.filter(e => e.to !== undefined).map(e => ({ from: relative(src, e.from), to: relative(src, e.to!) }))
+  assert.ok(internal.length > 500, 'the graph was read')
+  const violations = checkLayering(internal, layers)
+  assert.deepEqual([...new Set(violations.map(v => `src/${v.from} (${v.fromLayer}) imports src/${v.to} (${v.toLayer}): ${v.why}`))], [])
+})
+
+test('every src/ folder is a layer of the README\'s list', () => {
+  const named = new Set(readmeLayers().flat())
+  const folders = readdirSync(src)
+  assert.deepEqual(folders.filter(f => !named.has(f)), [])
+})
+
+test('the layering check catches imports that point up or sideways, and unknown layers', () => {
+  const layers = [['node'], ['protocols', 'dht'], ['util'], ['interface']]
+  const found = checkLayering([
+    { from: 'node/a.ts', to: 'util/b.ts' },
+    { from: 'util/b.ts', to: 'interface/c.ts' },
+    { from: 'util/b.ts', to: 'node/a.ts' },
+    { from: 'protocols/p.ts', to: 'dht/d.ts' },
+    { from: 'protocols/p.ts', to: 'protocols/q.ts' },
+    { from: 'relay/r.ts', to: 'util/b.ts' }
+  ], layers)
+  assert.deepEqual(found.map(v => `${v.from}->${v.to}: ${v.why}`), [
+    'util/b.ts->node/a.ts: points up',
+    'protocols/p.ts->dht/d.ts: points sideways (two layers on one line may not import each other)',
+    "relay/r.ts->util/b.ts: layer 'relay' is not in the README's layer list"
+  ])
+})
+
+test('a module that needs Node built-ins is named *.node.ts or lives in a Node-only folder', () => {
+  const offenders = new Set<string>()
+  for (const edge of edges) {
+    if (edge.to !== undefined || !isNodeOnlySpecifier(edge.specifier)) continue
+    const path = relative(repoRoot, edge.from)
+    if (path.endsWith('.node.ts') || NODE_ONLY_FOLDERS.some(folder => path.startsWith(folder))) continue
+    offenders.add(`${path} imports ${edge.specifier}`)
+  }
+  assert.deepEqual([...offenders], [])
+})

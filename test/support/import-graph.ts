@@ -1,0 +1,66 @@
+/**
+ * The static import graph of the package's sources, as the architecture and browser-safety
+ * tests read it: `import`/`export ... from`, `import type`, bare `import '...'` and dynamic
+ * `import('...')` specifiers; `#name` package imports resolve through package.json "imports"
+ * under one condition ('node' or the browser 'default').
+ */
+import { readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+
+type PackageImports = Record<string, Record<string, string>>
+const packageImports = (JSON.parse(readFileSync(resolve(repoRoot, 'package.json'), 'utf8')) as { imports: PackageImports }).imports
+
+const SPECIFIER = /(?:^|[\s;}])(?:import|export)\s[^'"]*?from\s+'([^']+)'|(?:^|[\s;])import\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/gm
+
+export type Condition = 'node' | 'default'
+
+export interface ImportEdge {
+  /** The importing file, absolute. */
+  from: string
+  /** The specifier as written. */
+  specifier: string
+  /** The absolute file it resolves to; undefined for a bare (package or built-in) specifier. */
+  to?: string
+}
+
+/** Every import of one source file; `#name` specifiers resolve under `condition`. */
+export function importsOf (file: string, condition: Condition, text = readFileSync(file, 'utf8')): ImportEdge[] {
+  const edges: ImportEdge[] = []
+  for (const match of text.matchAll(SPECIFIER)) {
+    const specifier = match[1] ?? match[2] ?? match[3]
+    if (specifier.startsWith('.')) edges.push({ from: file, specifier, to: resolve(dirname(file), specifier) })
+    else if (specifier.startsWith('#')) {
+      const target = packageImports[specifier]?.[condition] ?? packageImports[specifier]?.default
+      if (target === undefined) throw new Error(`${file}: unknown package import ${specifier}`)
+      edges.push({ from: file, specifier, to: resolve(repoRoot, target) })
+    } else edges.push({ from: file, specifier })
+  }
+  return edges
+}
+
+/** Every source file reachable from `entry` (repo-relative), and every bare specifier met. */
+export function reachableFrom (entry: string, condition: Condition): { files: Set<string>, bare: Set<string> } {
+  const files = new Set<string>()
+  const bare = new Set<string>()
+  const queue = [resolve(repoRoot, entry)]
+  while (queue.length > 0) {
+    const file = queue.pop()!
+    if (files.has(file)) continue
+    files.add(file)
+    for (const edge of importsOf(file, condition)) {
+      if (edge.to !== undefined) queue.push(edge.to)
+      else bare.add(edge.specifier)
+    }
+  }
+  return { files, bare }
+}
+
+const NODE_BUILTINS = new Set(['net', 'fs', 'crypto', 'os', 'path', 'dgram', 'tls', 'http', 'https', 'dns', 'child_process', 'worker_threads', 'stream', 'buffer', 'events', 'url', 'util'])
+
+/** True for a specifier only Node can load: `node:*`, a bare built-in name, or `ws`. */
+export function isNodeOnlySpecifier (specifier: string): boolean {
+  return specifier.startsWith('node:') || NODE_BUILTINS.has(specifier) || specifier === 'ws'
+}
