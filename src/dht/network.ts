@@ -22,6 +22,7 @@ import { Deadline } from '../switch/deadline.ts'
 import { InvalidMessageError, UnexpectedEOFError } from '../util/errors.ts'
 import { encodeLP, StreamReader } from '../util/stream-reader.ts'
 import { decodeMessage, encodeMessage, type DhtMessage, type DhtPeer, type MessageLimits } from './message.ts'
+import { withoutPeerId } from '../util/multiaddr.ts'
 
 export type NetworkComponents = Pick<NodeComponents, 'connectionManager' | 'peerStore' | 'peerId' | 'addressManager'>
 
@@ -209,14 +210,6 @@ export class DhtNetwork {
   }
 }
 
-const P2P_CODE = 421
-
-/** `addr` without a trailing `/p2p/<id>` (DHT peer entries carry the id separately). */
-export function withoutPeerId (addr: Multiaddr): Multiaddr {
-  const components = addr.getComponents()
-  if (components.length > 0 && components[components.length - 1].code === P2P_CODE) return addr.decapsulateCode(P2P_CODE)
-  return addr
-}
 
 /** Wire addresses that parse; the rest (unknown protocols, garbage) are dropped. */
 export function parseWireAddrs (addrs: Uint8Array[]): Multiaddr[] {

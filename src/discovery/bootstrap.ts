@@ -15,8 +15,8 @@ import type { Logger } from '../interface/logger.ts'
 import { peerIdFromString } from '../peer/peer-id.ts'
 import { combineSignals } from '../util/abort.ts'
 import { InvalidMultiaddrError } from '../util/errors.ts'
+import { peerIdStringOf } from '../util/multiaddr.ts'
 
-const P2P_CODE = 421
 
 export interface BootstrapOptions {
   /** Multiaddrs of the bootstrap peers, ideally ending in /p2p/<peer id>. */
@@ -147,10 +147,8 @@ function toMultiaddr (addr: string | Multiaddr): Multiaddr {
 
 /** The peer id at the end of `addr`, if any. */
 export function peerIdOf (addr: Multiaddr): PeerId | undefined {
-  const components = addr.getComponents()
-  const last = components[components.length - 1]
-  if (last?.code !== P2P_CODE || last.value === undefined) return undefined
-  return peerIdFromString(last.value)
+  const id = peerIdStringOf(addr)
+  return id === undefined ? undefined : peerIdFromString(id)
 }
 
 function groupByPeer (addrs: Multiaddr[]): Array<{ peerId?: PeerId, addrs: Multiaddr[] }> {

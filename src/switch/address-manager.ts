@@ -7,7 +7,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { AddressManager } from '../interface/address-manager.ts'
 import type { PeerId } from '../interface/peer-id.ts'
-import { withoutPeerId } from './address-utils.ts'
+import { withoutPeerId } from '../util/multiaddr.ts'
 
 export interface AddressesConfig {
   /** Addresses to listen on, e.g. '/ip4/0.0.0.0/tcp/0'. */

@@ -5,7 +5,8 @@
  */
 import { networkInterfaces } from 'node:os'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { isLinkLocalIPv6, toMultiaddr } from './multiaddr-utils.ts'
+import { isLinkLocalIPv6 } from '../util/multiaddr.ts'
+import { toMultiaddr } from './multiaddr-utils.ts'
 
 /** Every interface address of the given family, as `/ipX/<ip>/tcp/<port>`. */
 export function interfaceAddrs (family: 4 | 6, port: number): Multiaddr[] {

@@ -3,10 +3,12 @@
  * host and port out of `/(ip4|ip6|dns|dns4|dns6)/<host>/tcp/<port>` addresses, build multiaddrs from what a socket
  * reports, and recognise the exact address shapes a transport accepts.
  *
- * Browser-safe: no Node built-ins here (interface enumeration lives in interface-addrs.node.ts).
+ * IP classification and peer-id helpers live in src/util/multiaddr.ts. Browser-safe: no Node
+ * built-ins here (interface enumeration lives in interface-addrs.node.ts).
  */
 import { multiaddr, CODE_DNS, CODE_DNS4, CODE_DNS6, CODE_IP4, CODE_IP6, CODE_IP6ZONE, CODE_P2P, CODE_TCP } from '@multiformats/multiaddr'
 import type { Component, Multiaddr } from '@multiformats/multiaddr'
+import { unmapIPv4 } from '../util/multiaddr.ts'
 
 /** 4 = IPv4, 6 = IPv6, 0 = a DNS name (resolved when the socket connects). */
 export type AddressFamily = 4 | 6 | 0
@@ -72,16 +74,6 @@ export function isTcpListenAddress (addr: Multiaddr): boolean {
   return parsed !== undefined && parsed.family !== 0 && parsed.rest.length === 0
 }
 
-/** Maps an IPv4-mapped IPv6 address (`::ffff:1.2.3.4`) to plain IPv4, as peers expect to see it. */
-export function unmapIPv4 (ip: string): { ip: string, family: 4 | 6 } {
-  if (ip.includes(':')) {
-    const lower = ip.toLowerCase()
-    if (lower.startsWith('::ffff:') && lower.includes('.')) return { ip: lower.slice(7), family: 4 }
-    return { ip, family: 6 }
-  }
-  return { ip, family: 4 }
-}
-
 /**
  * Builds `/ip4|ip6/<ip>/tcp/<port>` (or `/ip6zone/<z>/ip6/...` for a zoned IPv6 address).
  * `family` accepts what Node's sockets report ('IPv4' / 'IPv6' / 4 / 6); when omitted it is
@@ -94,19 +86,4 @@ export function toMultiaddr (ip: string, port: number, family?: string | number)
   const zoneAt = unmapped.ip.indexOf('%')
   if (zoneAt >= 0) return multiaddr(`/ip6zone/${unmapped.ip.slice(zoneAt + 1)}/ip6/${unmapped.ip.slice(0, zoneAt)}/tcp/${port}`)
   return multiaddr(`/ip6/${unmapped.ip}/tcp/${port}`)
-}
-
-/** True for the unspecified ("listen on every interface") addresses. */
-export function isWildcardIp (ip: string): boolean {
-  return ip === '0.0.0.0' || ip === '::' || ip === '0:0:0:0:0:0:0:0'
-}
-
-/** True for 127.0.0.0/8 and ::1. */
-export function isLoopbackIp (ip: string): boolean {
-  return ip.startsWith('127.') || ip === '::1' || ip === '0:0:0:0:0:0:0:1'
-}
-
-/** True for IPv6 link-local (fe80::/10), which is unusable without a zone. */
-export function isLinkLocalIPv6 (ip: string): boolean {
-  return /^fe[89ab][0-9a-f]:/i.test(ip)
 }

@@ -1,7 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { multiaddr } from '@multiformats/multiaddr'
-import { isTcpDialAddress, isTcpListenAddress, isWildcardIp, parseIpTcp, toMultiaddr, unmapIPv4 } from '../../src/transport/multiaddr-utils.ts'
+import { isTcpDialAddress, isTcpListenAddress, parseIpTcp, toMultiaddr } from '../../src/transport/multiaddr-utils.ts'
+import { isWildcardIp, unmapIPv4 } from '../../src/util/multiaddr.ts'
 
 test('parseIpTcp splits host, port, family and the rest', () => {
   assert.deepEqual(parseIpTcp(multiaddr('/ip4/1.2.3.4/tcp/80')), { host: '1.2.3.4', port: 80, family: 4, rest: [] })

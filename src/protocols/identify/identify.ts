@@ -25,10 +25,10 @@ import { equalBytes, utf8Encode } from '../../util/bytes.ts'
 import { InvalidMessageError, UnexpectedPeerError } from '../../util/errors.ts'
 import { encodeLP } from '../../util/stream-reader.ts'
 import { DEFAULT_IDENTIFY_LIMITS, encodeIdentify, encodeIdentifyFrames, readIdentify, type IdentifyLimits, type IdentifyMessage } from './message.ts'
-import { SelfRecordCache, stripPeerId, type SignPeerRecord } from './self-record.ts'
+import { SelfRecordCache, type SignPeerRecord } from './self-record.ts'
+import { withoutPeerId } from '../../util/multiaddr.ts'
 
 export const IDENTIFY_PROTOCOL_VERSION = 'ipfs/0.1.0'
-const P2P_CODE = 421
 
 export interface IdentifyOptions {
   /** Protocol ids are `/<prefix>/id/1.0.0` and `/<prefix>/id/push/1.0.0` (default 'ipfs'). */
@@ -242,7 +242,7 @@ export class IdentifyService implements Startable {
     const seen = new Set<string>()
     const listenAddrs: Multiaddr[] = []
     for (const addr of this.#c.addressManager.getAddresses()) {
-      const bare = stripPeerId(addr)
+      const bare = withoutPeerId(addr)
       const key = bare.toString()
       if (seen.has(key)) continue
       seen.add(key)
@@ -253,7 +253,7 @@ export class IdentifyService implements Startable {
       agentVersion: this.#options.agentVersion ?? this.#c.nodeInfo.userAgent,
       publicKey: this.#c.privateKey.publicKey.toProtobuf(),
       listenAddrs: listenAddrs.map(a => a.bytes),
-      observedAddr: connection !== undefined ? stripPeerId(connection.remoteAddr).bytes : undefined,
+      observedAddr: connection !== undefined ? withoutPeerId(connection.remoteAddr).bytes : undefined,
       protocols: this.#c.registrar.getProtocols(),
       signedPeerRecord: await this.#selfRecord.get(listenAddrs)
     }
@@ -342,9 +342,8 @@ function parseAddr (bytes: Uint8Array): Multiaddr | undefined {
   if (bytes.length === 0) return undefined
   try {
     const addr = multiaddr(bytes)
-    const components = addr.getComponents()
-    if (components.length === 0) return undefined
-    return components[components.length - 1].code === P2P_CODE ? stripPeerId(addr) : addr
+    if (addr.getComponents().length === 0) return undefined
+    return withoutPeerId(addr)
   } catch {
     return undefined
   }

@@ -8,7 +8,6 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import type { PrivateKey } from '../../interface/keys.ts'
 import { createSignedPeerRecord } from '../../peer/peer-record.ts'
 
-const P2P_CODE = 421
 
 /** Makes the envelope bytes of a peer record for `addrs` with sequence number `seq`. */
 export type SignPeerRecord = (privateKey: PrivateKey, addrs: Multiaddr[], seq: bigint) => Promise<Uint8Array> | Uint8Array
@@ -43,9 +42,3 @@ export class SelfRecordCache {
   }
 }
 
-/** Removes a trailing /p2p/<id> (only the last component: relay addresses contain others). */
-export function stripPeerId (addr: Multiaddr): Multiaddr {
-  const components = addr.getComponents()
-  if (components.length === 0 || components[components.length - 1].code !== P2P_CODE) return addr
-  return addr.decapsulateCode(P2P_CODE)
-}

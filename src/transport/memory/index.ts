@@ -15,7 +15,7 @@
  *   addresses: { listen: ['/memory/node-1'] } })
  * ```
  */
-import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { CODE_P2P, multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { AbortOptions } from '../../interface/common.ts'
 import type { PublicKey } from '../../interface/keys.ts'
 import type { PeerId } from '../../interface/peer-id.ts'
@@ -28,7 +28,6 @@ import { ConnectionFailedError, HandshakeError, InvalidMultiaddrError, ListenErr
 import { throwIfAborted } from '../../util/abort.ts'
 
 const MEMORY_CODE = 777
-const P2P_CODE = 421
 export const MEMORY_ENCRYPTER_PROTOCOL = '/memory-trusted/1.0.0'
 
 interface Identity { peerId: PeerId, publicKey: PublicKey }
@@ -98,7 +97,7 @@ export interface MemoryTransportOptions {
 function memoryName (addr: Multiaddr): string | undefined {
   const components = addr.getComponents()
   if (components.length === 0 || components[0].code !== MEMORY_CODE) return undefined
-  if (components.length > 2 || (components.length === 2 && components[1].code !== P2P_CODE)) return undefined
+  if (components.length > 2 || (components.length === 2 && components[1].code !== CODE_P2P)) return undefined
   const name = components[0].value
   return name !== undefined && name.length > 0 ? name : undefined
 }

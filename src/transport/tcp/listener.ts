@@ -12,7 +12,8 @@ import { InvalidMultiaddrError, InvalidParametersError } from '../../util/errors
 import { listenServer } from '../listen-server.node.ts'
 import type { Logger } from '../../interface/logger.ts'
 import { interfaceAddrs } from '../interface-addrs.node.ts'
-import { isTcpListenAddress, isWildcardIp, parseIpTcp, toMultiaddr } from '../multiaddr-utils.ts'
+import { isTcpListenAddress, parseIpTcp, toMultiaddr } from '../multiaddr-utils.ts'
+import { isWildcardIp } from '../../util/multiaddr.ts'
 import { TcpConnection } from './connection.ts'
 
 export interface TcpListenerOptions {

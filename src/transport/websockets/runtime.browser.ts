@@ -8,7 +8,6 @@
  * certificates against its own store; a `/tls/sni/<name>` address is dialed by that name), and
  * no reset (abort sends Close 4000, which our Node side reports as a reset).
  */
-import { CODE_P2P } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Direction } from '../../interface/common.ts'
 import type { Listener, ListenerInit, RawConnection } from '../../interface/transport.ts'
@@ -16,6 +15,7 @@ import { AbstractStream } from '../../util/abstract-stream.ts'
 import { AbortError, ConnectionFailedError, InvalidMessageError, InvalidParametersError, Libp2pError, StreamClosedError, StreamResetError, TimeoutError } from '../../util/errors.ts'
 import { toWebSocketUrl } from './addrs.ts'
 import type { WebSocketDialInit, WebSocketListenerOptions } from './index.ts'
+import { withoutPeerId } from '../../util/multiaddr.ts'
 
 /** Browsers cannot accept connections. */
 export const canListen = false
@@ -173,10 +173,6 @@ export class WebSocketConnection extends AbstractStream implements RawConnection
     const ws = this.#ws
     if (ws.readyState === WebSocket.OPEN) ws.close(this.status === 'reset' ? ABORT_CLOSE_CODE : 1000)
   }
-}
-
-function withoutPeerId (addr: Multiaddr): Multiaddr {
-  return addr.getComponents().some(c => c.name === 'p2p') ? addr.decapsulateCode(CODE_P2P) : addr
 }
 
 /** Keeps our typed errors (e.g. a TimeoutError from a combined signal); wraps anything else. */

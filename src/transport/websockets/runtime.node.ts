@@ -10,7 +10,6 @@
  */
 import type { Socket } from 'node:net'
 import type { IncomingMessage } from 'node:http'
-import { CODE_P2P } from '@multiformats/multiaddr'
 import { WebSocket } from 'ws'
 import type { ClientOptions } from 'ws'
 import type { Listener, ListenerInit, RawConnection } from '../../interface/transport.ts'
@@ -20,6 +19,7 @@ import { toWebSocketUrl } from './addrs.ts'
 import type { WebSocketDialInit, WebSocketListenerOptions } from './index.ts'
 import { NodeWebSocketConnection } from './connection.node.ts'
 import { WebSocketsListener } from './listener.node.ts'
+import { withoutPeerId } from '../../util/multiaddr.ts'
 
 /** Node can listen (browsers cannot). */
 export const canListen = true
@@ -114,11 +114,6 @@ export function createWebSocketListener (init: ListenerInit, options: WebSocketL
 }
 
 function ignore (): void {}
-
-function withoutPeerId (addr: RawConnection['remoteAddr']): RawConnection['remoteAddr'] {
-  const peerId = addr.getComponents().find(c => c.name === 'p2p')
-  return peerId === undefined ? addr : addr.decapsulateCode(CODE_P2P)
-}
 
 /** Keeps our typed errors (e.g. a TimeoutError from a combined signal); wraps anything else. */
 function abortReason (signal: AbortSignal | undefined): Error {

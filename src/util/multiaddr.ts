@@ -1,0 +1,93 @@
+/**
+ * Multiaddr facts every layer needs, in one place: the peer id an address names (its trailing
+ * `/p2p/<id>`), the address without it, whether it is relayed, and what kind of IP it carries
+ * (loopback, private, public; wildcard, link-local, IPv4-mapped IPv6). Protocol codes come from
+ * the multiaddr package. Browser-safe.
+ */
+import { CODE_DNS, CODE_DNS4, CODE_DNS6, CODE_IP4, CODE_IP6, CODE_P2P, CODE_P2P_CIRCUIT } from '@multiformats/multiaddr'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+/**
+ * The peer id string of a trailing `/p2p/<id>`: the peer the address reaches. A relay's
+ * `/p2p/<relay>` before `/p2p-circuit` is not it, so a bare circuit address has none.
+ */
+export function peerIdStringOf (addr: Multiaddr): string | undefined {
+  const components = addr.getComponents()
+  const last = components[components.length - 1]
+  return last?.code === CODE_P2P ? last.value : undefined
+}
+
+/** The address without a trailing `/p2p/<id>` (a relay's /p2p inside a circuit address stays). */
+export function withoutPeerId (addr: Multiaddr): Multiaddr {
+  const components = addr.getComponents()
+  return components[components.length - 1]?.code === CODE_P2P ? addr.decapsulateCode(CODE_P2P) : addr
+}
+
+/** True when the address goes through a relay (`/p2p-circuit`). */
+export function isRelayed (addr: Multiaddr): boolean {
+  return addr.getComponents().some(c => c.code === CODE_P2P_CIRCUIT)
+}
+
+export type Reachability = 'loopback' | 'private' | 'public'
+
+function ip4Octets (ip: string): number[] | undefined {
+  const parts = ip.split('.')
+  if (parts.length !== 4) return undefined
+  const octets = parts.map(Number)
+  return octets.every(o => Number.isInteger(o) && o >= 0 && o <= 255) ? octets : undefined
+}
+
+/**
+ * Classifies an IP literal. Private covers RFC 1918, link-local, CGNAT (100.64/10), 0/8, IPv6
+ * unique-local and link-local; anything unparsable counts as public (dialed last among IPs).
+ */
+export function classifyIp (ip: string): Reachability {
+  const o = ip4Octets(ip)
+  if (o !== undefined) {
+    if (o[0] === 127) return 'loopback'
+    if (o[0] === 10 || (o[0] === 172 && o[1] >= 16 && o[1] <= 31) || (o[0] === 192 && o[1] === 168) ||
+      (o[0] === 169 && o[1] === 254) || (o[0] === 100 && o[1] >= 64 && o[1] <= 127) || o[0] === 0) return 'private'
+    return 'public'
+  }
+  const lower = ip.toLowerCase()
+  if (isLoopbackIp(lower)) return 'loopback'
+  if (lower.startsWith('::ffff:')) return classifyIp(lower.slice(7))
+  if (/^f[cd][0-9a-f]{2}:/.test(lower) || isLinkLocalIPv6(lower) || lower === '::') return 'private'
+  return 'public'
+}
+
+/** The reachability of an address's host: an IP's class; `localhost` names are loopback. */
+export function reachabilityOf (addr: Multiaddr): Reachability {
+  const first = addr.getComponents()[0]
+  if (first === undefined) return 'public'
+  if (first.code === CODE_IP4 || first.code === CODE_IP6) return classifyIp(first.value ?? '')
+  if (first.code === CODE_DNS || first.code === CODE_DNS4 || first.code === CODE_DNS6) {
+    return first.value === 'localhost' ? 'loopback' : 'public'
+  }
+  return 'public'
+}
+
+/** True for the unspecified ("listen on every interface") addresses. */
+export function isWildcardIp (ip: string): boolean {
+  return ip === '0.0.0.0' || ip === '::' || ip === '0:0:0:0:0:0:0:0'
+}
+
+/** True for 127.0.0.0/8 and ::1. */
+export function isLoopbackIp (ip: string): boolean {
+  return ip.startsWith('127.') || ip === '::1' || ip === '0:0:0:0:0:0:0:1'
+}
+
+/** True for IPv6 link-local (fe80::/10), which is unusable without a zone. */
+export function isLinkLocalIPv6 (ip: string): boolean {
+  return /^fe[89ab][0-9a-f]:/i.test(ip)
+}
+
+/** Maps an IPv4-mapped IPv6 address (`::ffff:1.2.3.4`) to plain IPv4, as peers expect to see it. */
+export function unmapIPv4 (ip: string): { ip: string, family: 4 | 6 } {
+  if (ip.includes(':')) {
+    const lower = ip.toLowerCase()
+    if (lower.startsWith('::ffff:') && lower.includes('.')) return { ip: lower.slice(7), family: 4 }
+    return { ip, family: 6 }
+  }
+  return { ip, family: 4 }
+}

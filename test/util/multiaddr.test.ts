@@ -1,0 +1,44 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { multiaddr } from '@multiformats/multiaddr'
+import { classifyIp, isLinkLocalIPv6, isLoopbackIp, isRelayed, isWildcardIp, peerIdStringOf, reachabilityOf, unmapIPv4, withoutPeerId } from '../../src/util/multiaddr.ts'
+
+const ID = '12D3KooWRCWvr2v74YL1E24YgeeCACYcJEeXYp9sCRNhAVGUMucb'
+const RELAY = '12D3KooWB37ePHfdUWVd2WJGz236gTTaLdNvUroxzZNcXmugBAQR'
+
+describe('multiaddr helpers', () => {
+  it('classifies IPs', () => {
+    for (const ip of ['127.0.0.1', '127.9.9.9', '::1']) assert.equal(classifyIp(ip), 'loopback', ip)
+    for (const ip of ['10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.0.1', '169.254.1.1', '100.64.0.1', 'fd00::1', 'fe80::1', '::ffff:10.0.0.1']) assert.equal(classifyIp(ip), 'private', ip)
+    for (const ip of ['8.8.8.8', '172.32.0.1', '100.128.0.1', '2001:db8::1', 'not an ip']) assert.equal(classifyIp(ip), 'public', ip)
+    assert.equal(reachabilityOf(multiaddr('/dns4/localhost/tcp/1')), 'loopback')
+    assert.equal(reachabilityOf(multiaddr('/dns4/example.com/tcp/1')), 'public')
+  })
+
+  it('finds and strips the trailing peer id', () => {
+    assert.equal(peerIdStringOf(multiaddr(`/ip4/1.2.3.4/tcp/1/p2p/${ID}`)), ID)
+    assert.equal(peerIdStringOf(multiaddr(`/ip4/1.2.3.4/tcp/1/p2p/${RELAY}/p2p-circuit/p2p/${ID}`)), ID)
+    assert.equal(peerIdStringOf(multiaddr('/ip4/1.2.3.4/tcp/1')), undefined)
+    assert.equal(withoutPeerId(multiaddr(`/ip4/1.2.3.4/tcp/1/p2p/${ID}`)).toString(), '/ip4/1.2.3.4/tcp/1')
+    const circuit = multiaddr(`/ip4/1.2.3.4/tcp/1/p2p/${RELAY}/p2p-circuit`)
+    assert.equal(withoutPeerId(circuit).toString(), circuit.toString())
+  })
+
+  it('a bare circuit address names no target peer; relayed addresses are recognised', () => {
+    const circuit = multiaddr(`/ip4/1.2.3.4/tcp/1/p2p/${RELAY}/p2p-circuit`)
+    assert.equal(peerIdStringOf(circuit), undefined)
+    assert.equal(isRelayed(circuit), true)
+    assert.equal(isRelayed(multiaddr(`/ip4/1.2.3.4/tcp/1/p2p/${ID}`)), false)
+  })
+
+  it('recognises wildcard, loopback and link-local IPs and unmaps IPv4-in-IPv6', () => {
+    for (const ip of ['0.0.0.0', '::', '0:0:0:0:0:0:0:0']) assert.equal(isWildcardIp(ip), true, ip)
+    assert.equal(isWildcardIp('127.0.0.1'), false)
+    assert.equal(isLoopbackIp('127.1.2.3'), true)
+    assert.equal(isLoopbackIp('128.0.0.1'), false)
+    assert.equal(isLinkLocalIPv6('fe80::1'), true)
+    assert.equal(isLinkLocalIPv6('fec0::1'), false)
+    assert.deepEqual(unmapIPv4('::ffff:10.0.0.1'), { ip: '10.0.0.1', family: 4 })
+    assert.deepEqual(unmapIPv4('::1'), { ip: '::1', family: 6 })
+  })
+})
