@@ -3,6 +3,8 @@
  * resolves with exit code 0 (1 if stopping failed); a second signal, or a stop that overruns
  * its bound, exits 1 at once so a wedged node can always be ended.
  */
+import { unrefTimeout } from '../util/timers.ts'
+
 const STOP_TIMEOUT_MS = 10_000
 
 /** Resolves with the exit code once `stop` has run after a signal. */
@@ -15,11 +17,10 @@ export function stopOnSignal (stop: () => Promise<void>, what: string): Promise<
         process.exit(1)
       }
       stopping = true
-      const timer = setTimeout(() => {
+      unrefTimeout(() => {
         process.stderr.write(`ts-libp2p: the ${what} did not stop in time\n`)
         process.exit(1)
       }, STOP_TIMEOUT_MS)
-      timer.unref()
       stop().then(() => { resolve(0) }, (err: Error) => {
         process.stderr.write(`ts-libp2p: stopping failed: ${err.message}\n`)
         resolve(1)

@@ -34,6 +34,7 @@ import { DhtContentRouter, DhtPeerRouter } from './routers.ts'
 import { RoutingTable } from './routing-table.ts'
 import { RpcHandler } from './rpc-handler.ts'
 import { RecordValidation, type Validators } from './validators.ts'
+import { unrefInterval } from '../util/timers.ts'
 
 export const KAD_PROTOCOL = '/ipfs/kad/1.0.0'
 
@@ -183,8 +184,7 @@ export class KadDHT implements Startable {
   afterStart (): void {
     const every = (ms: number, fn: () => Promise<unknown>): void => {
       if (ms <= 0) return
-      const timer = setInterval(() => { fn().catch((err: Error) => { this.#log('periodic DHT task failed: %s', err.message) }) }, ms)
-      if (typeof timer === 'object' && 'unref' in timer) timer.unref()
+      const timer = unrefInterval(() => { fn().catch((err: Error) => { this.#log('periodic DHT task failed: %s', err.message) }) }, ms)
       this.#timers.push(timer)
     }
     every(this.#o.refreshInterval, async () => { await this.refreshRoutingTable() })
@@ -192,12 +192,11 @@ export class KadDHT implements Startable {
     every(Math.min(HOUR, this.#o.reprovideInterval), async () => { await this.reprovide() })
     if (this.#o.initialRefresh) {
       // once the first DHT peer is known (bootstrap peers connect after start)
-      const wait = setInterval(() => {
+      const wait = unrefInterval(() => {
         if (this.routingTable.size === 0) return
         clearInterval(wait)
         this.refreshRoutingTable().catch((err: Error) => { this.#log('initial refresh failed: %s', err.message) })
       }, 250)
-      if (typeof wait === 'object' && 'unref' in wait) wait.unref()
       this.#timers.push(wait)
     }
   }

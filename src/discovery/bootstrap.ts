@@ -13,9 +13,10 @@ import type { NodeComponents, Startable } from '../interface/components.ts'
 import type { PeerId } from '../interface/peer-id.ts'
 import type { Logger } from '../interface/logger.ts'
 import { peerIdFromString } from '../peer/peer-id.ts'
-import { combineSignals } from '../util/abort.ts'
 import { InvalidMultiaddrError } from '../util/errors.ts'
 import { peerIdStringOf } from '../util/multiaddr.ts'
+import { withDeadline } from '../util/deadline.ts'
+import { unrefTimeout } from '../util/timers.ts'
 
 
 export interface BootstrapOptions {
@@ -104,11 +105,10 @@ export class Bootstrap implements Startable {
 
   #schedule (target: BootstrapTarget, delay: number): void {
     if (!this.#running || target.timer !== undefined || target.dialing) return
-    target.timer = setTimeout(() => {
+    target.timer = unrefTimeout(() => {
       target.timer = undefined
       void this.#dial(target)
     }, delay)
-    if (typeof target.timer === 'object' && 'unref' in target.timer) target.timer.unref()
   }
 
   async #dial (target: BootstrapTarget): Promise<void> {
@@ -119,8 +119,8 @@ export class Bootstrap implements Startable {
     }
     target.dialing = true
     try {
-      const signal = combineSignals([this.#shutdown.signal], this.#timeout)
-      const connection = await this.#c.connectionManager.openConnection(target.addrs, { signal })
+      const connection = await withDeadline(this.#timeout, this.#shutdown.signal, `dialing a bootstrap peer timed out after ${this.#timeout} ms`,
+        async signal => await this.#c.connectionManager.openConnection(target.addrs, { signal }))
       target.peerId ??= connection.remotePeer
       target.backoff = this.#initialBackoff
       this.#log('connected to bootstrap peer %s', connection.remotePeer)

@@ -10,7 +10,7 @@ import type { ByteStream } from '../interface/stream.ts'
 import { InvalidMessageError, UnsupportedProtocolError } from '../util/errors.ts'
 import { encodeLP, StreamReader } from '../util/stream-reader.ts'
 import { encodeMessage, encodeMessages, HEADER_BYTES, LS, MAX_NEGOTIATION_ROUNDS, NA_BYTES, PROTOCOL_ID, readMessage } from './codec.ts'
-import { negotiationOptions, type MssOptions } from './select.ts'
+import { negotiationDeadline, type MssOptions } from './select.ts'
 
 export type ProtocolMatcher = readonly string[] | ((protocol: string) => boolean)
 
@@ -19,7 +19,8 @@ export type ProtocolMatcher = readonly string[] | ((protocol: string) => boolean
  * MAX_NEGOTIATION_ROUNDS refused proposals, and typed framing errors on malformed input.
  */
 export async function handle (stream: ByteStream, protocols: ProtocolMatcher, options?: MssOptions): Promise<string> {
-  const opts = negotiationOptions(options)
+  const negotiation = negotiationDeadline(options)
+  const opts = negotiation.options
   const supports = typeof protocols === 'function' ? protocols : (p: string) => protocols.includes(p)
   const reader = new StreamReader(stream)
   try {
@@ -50,6 +51,7 @@ export async function handle (stream: ByteStream, protocols: ProtocolMatcher, op
     throw new UnsupportedProtocolError(`the dialer made ${MAX_NEGOTIATION_ROUNDS} proposals without a supported one`)
   } finally {
     reader.release()
+    negotiation.clear()
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import type { AbortOptions } from '../interface/common.ts'
 import type { ByteStream } from '../interface/stream.ts'
-import { combineSignals } from '../util/abort.ts'
+import { Deadline } from '../util/deadline.ts'
 import { InvalidMessageError, InvalidParametersError, UnsupportedProtocolError } from '../util/errors.ts'
 import { StreamReader } from '../util/stream-reader.ts'
 import { decodeMessageBody, encodeMessage, encodeMessages, HEADER_BYTES, LS_BYTES, NA, PROTOCOL_ID, readMessage } from './codec.ts'
@@ -18,10 +18,14 @@ export interface MssOptions extends AbortOptions {
   timeoutMs?: number
 }
 
-export function negotiationOptions (options?: MssOptions): AbortOptions {
-  if (options?.timeoutMs === undefined) return options ?? {}
-  return { signal: combineSignals([options.signal], options.timeoutMs, 'multistream-select negotiation timed out') }
+/** The options one negotiation runs with, and `clear()` to release its time limit when it ends. */
+export function negotiationDeadline (options?: MssOptions): { options: AbortOptions, clear: () => void } {
+  if (options?.timeoutMs === undefined) return { options: options ?? {}, clear: noop }
+  const deadline = new Deadline(options.timeoutMs, options.signal, 'multistream-select negotiation timed out')
+  return { options: { signal: deadline.signal }, clear: () => { deadline.clear() } }
 }
+
+function noop (): void {}
 
 /** Reads the listener's header; anything else means it does not speak multistream 1.0. */
 export async function expectHeader (reader: StreamReader, options?: AbortOptions): Promise<void> {
@@ -37,7 +41,8 @@ export async function expectHeader (reader: StreamReader, options?: AbortOptions
 export async function select (stream: ByteStream, protocols: readonly string[], options?: MssOptions): Promise<string> {
   if (protocols.length === 0) throw new InvalidParametersError('select needs at least one protocol')
   const proposals = protocols.map(encodeMessage)
-  const opts = negotiationOptions(options)
+  const negotiation = negotiationDeadline(options)
+  const opts = negotiation.options
   const reader = new StreamReader(stream)
   try {
     await stream.write(encodeMessages(HEADER_BYTES, proposals[0]), opts)
@@ -53,6 +58,7 @@ export async function select (stream: ByteStream, protocols: readonly string[], 
     }
   } finally {
     reader.release()
+    negotiation.clear()
   }
 }
 
@@ -62,7 +68,8 @@ const MAX_LS_ENTRIES = 1024
 
 /** Asks the listener for the protocols it supports (`ls` is optional: it may answer `na`). */
 export async function listProtocols (stream: ByteStream, options?: MssOptions): Promise<string[]> {
-  const opts = negotiationOptions(options)
+  const negotiation = negotiationDeadline(options)
+  const opts = negotiation.options
   const reader = new StreamReader(stream)
   try {
     await stream.write(encodeMessages(HEADER_BYTES, LS_BYTES), opts)
@@ -73,6 +80,7 @@ export async function listProtocols (stream: ByteStream, options?: MssOptions): 
     return decodeListing(body)
   } finally {
     reader.release()
+    negotiation.clear()
   }
 }
 

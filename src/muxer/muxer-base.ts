@@ -21,7 +21,8 @@
 import type { AbortOptions } from '../interface/common.ts'
 import type { StreamMuxer, StreamMuxerInit } from '../interface/muxer.ts'
 import type { ByteStream, Stream } from '../interface/stream.ts'
-import { combineSignals, raceSignal } from '../util/abort.ts'
+import { raceSignal } from '../util/abort.ts'
+import { Deadline, closeOrAbort } from '../util/deadline.ts'
 import { ConnectionClosedError, Libp2pError, StreamResetError } from '../util/errors.ts'
 import type { Logger } from '../interface/logger.ts'
 import { FrameBatch } from './frame-batch.ts'
@@ -186,7 +187,8 @@ export abstract class MuxerBase<S extends MuxedStream> implements StreamMuxer {
   async #closeGracefully (options?: AbortOptions): Promise<void> {
     this.#status = 'closing'
     this.onClosing()
-    const signal = combineSignals([options?.signal], this.#closeTimeout, 'muxer close timed out')
+    const deadline = new Deadline(this.#closeTimeout, options?.signal, 'muxer close timed out')
+    const signal = deadline.signal
     const writers: Array<Promise<void>> = []
     for (const s of this.streamList()) {
       if (s.writeStatus !== 'closed') writers.push(s.closeWrite({ signal }).catch(() => {}))
@@ -198,13 +200,17 @@ export abstract class MuxerBase<S extends MuxedStream> implements StreamMuxer {
     }
     this.#releaseWaiter = undefined
     // abort() may have run while we waited.
-    if ((this.#status as MuxerStatus) === 'closed') return
+    if ((this.#status as MuxerStatus) === 'closed') {
+      deadline.clear()
+      return
+    }
     this.#status = 'closed'
     if (!this.#noStreams()) this.#releaseStreams(new StreamResetError('the connection was closed'), true)
     this.onClosed()
     this.batch.flush()
     this.batch.close()
     await this.#closeConnection(signal)
+    deadline.clear()
     this.#finish(undefined)
   }
 
@@ -248,7 +254,7 @@ export abstract class MuxerBase<S extends MuxedStream> implements StreamMuxer {
     this.#releaseStreams(new StreamResetError('the connection failed', { cause: err }), false)
     this.batch.flush()
     this.batch.close()
-    void this.#closeConnection(combineSignals([], this.#closeTimeout))
+    void closeOrAbort(this.conn, this.#closeTimeout)
     this.#finish(err)
   }
 
@@ -274,7 +280,7 @@ export abstract class MuxerBase<S extends MuxedStream> implements StreamMuxer {
     this.#releaseStreams(new StreamResetError('the connection ended', { cause: err }), true)
     this.batch.flush()
     this.batch.close()
-    await this.#closeConnection(combineSignals([], this.#closeTimeout))
+    await closeOrAbort(this.conn, this.#closeTimeout)
     const clean = wasClosing || unfinished === 0 || this.remoteSaidGoodbye()
     this.#finish(clean ? undefined : err)
   }

@@ -42,8 +42,6 @@ export interface ServiceDeclarations {
 }
 
 export interface ConnectionManagerConfig extends ConnectionManagerOptions {
-  /** Connections the node tries to keep (reserved for discovery/autodial; not enforced yet). */
-  minConnections?: number
   /** Whole inbound upgrade (security + muxer), in ms (default 10 s). */
   inboundUpgradeTimeout?: number
   /** Whole outbound upgrade, in ms (default 10 s; a dial's addressDialTimeout also bounds it). */

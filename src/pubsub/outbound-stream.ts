@@ -6,6 +6,7 @@
  * We never read from this stream except to notice the remote closing or resetting it.
  */
 import type { Stream } from '../interface/stream.ts'
+import { closeOrAbort } from '../util/deadline.ts'
 
 export interface OutboundStreamOptions {
   /** Frames allowed to wait while the stream pushes back (default 256). */
@@ -79,7 +80,7 @@ export class OutboundStream {
     this.#closed = true
     this.#queue.length = 0
     if (err !== undefined) this.stream.abort(err)
-    else this.stream.close({ signal: AbortSignal.timeout(5000) }).catch((e: Error) => { this.stream.abort(e) })
+    else void closeOrAbort(this.stream, 5000)
     this.#onClose(err)
   }
 
@@ -88,7 +89,7 @@ export class OutboundStream {
     if (this.#closed) return
     this.#closed = true
     this.#queue.length = 0
-    this.stream.close({ signal: AbortSignal.timeout(5000) }).catch((e: Error) => { this.stream.abort(e) })
+    void closeOrAbort(this.stream, 5000)
   }
 
   abort (err: Error): void {

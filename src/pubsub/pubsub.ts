@@ -19,6 +19,7 @@ import { decodeRpc, encodeRpcFrame, DEFAULT_RPC_LIMITS, type ControlMessage, typ
 import { TimeCache, messageIdKey } from './seen-cache.ts'
 import { buildMessage, checkMessageSignature, defaultMessageIdFn, seqnoToBigInt, StrictSign, type MessageIdFn, type SignatureCheckFailure, type SignaturePolicy } from './sign.ts'
 import { TopicValidatorResult, type PubSubEvents, type PubSubMessage, type PubSubOptions, type PublishResult, type TopicValidator } from './types.ts'
+import { Deadline, withDeadline } from '../util/deadline.ts'
 
 export type PubSubComponents = Pick<NodeComponents, 'peerId' | 'privateKey' | 'registrar' | 'connectionManager' | 'peerStore' | 'logger'>
 
@@ -260,10 +261,10 @@ export abstract class PubSubBase extends TypedEventEmitter<PubSubEvents> impleme
   }
 
   async #openOutbound (peer: PubSubPeer, connection: Connection): Promise<void> {
-    const signal = AbortSignal.any([this.#shutdown.signal, AbortSignal.timeout(this.#options.streamOpenTimeout ?? 10_000)])
+    const timeout = this.#options.streamOpenTimeout ?? 10_000
     let stream: Stream
     try {
-      stream = await connection.newStream(this.protocols, { signal })
+      stream = await withDeadline(timeout, this.#shutdown.signal, `opening a pubsub stream timed out after ${timeout} ms`, async signal => await connection.newStream(this.protocols, { signal }))
     } catch (err) {
       this.log('could not open a pubsub stream to %s: %s', peer.key, (err as Error).message)
       return
@@ -445,7 +446,8 @@ export abstract class PubSubBase extends TypedEventEmitter<PubSubEvents> impleme
   }
 
   async #runValidator (validator: TopicValidator, peer: PubSubPeer, message: PubSubMessage): Promise<TopicValidatorResult> {
-    const signal = AbortSignal.any([this.#shutdown.signal, AbortSignal.timeout(this.#options.validatorTimeout ?? 10_000)])
+    const deadline = new Deadline(this.#options.validatorTimeout ?? 10_000, this.#shutdown.signal, 'topic validator timed out')
+    const signal = deadline.signal
     try {
       const pending = validator(peer.id, message, signal)
       if (typeof pending === 'string') return pending
@@ -460,6 +462,8 @@ export abstract class PubSubBase extends TypedEventEmitter<PubSubEvents> impleme
     } catch (err) {
       this.log('topic validator threw: %s', (err as Error).message)
       return TopicValidatorResult.Ignore
+    } finally {
+      deadline.clear()
     }
   }
 

@@ -9,7 +9,9 @@
  * - Above `maxConnections` (the high watermark) connections are pruned down to
  *   `lowWatermark`: lowest-value peers first (value = sum of the peer's tag values in the peer
  *   store), newest connection first among equals. Protected peers (a tag whose name starts
- *   with 'keep-alive', or `protect()`) are never pruned.
+ *   with 'keep-alive', or `protect()`) are never pruned, and neither is a connection younger
+ *   than `pruneGracePeriod` (it has not had the chance to show its value yet).
+ * - Below `minConnections` the node dials peers it knows (./min-connections.ts).
  */
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { AbortOptions } from '../interface/common.ts'
@@ -22,9 +24,10 @@ import type { RawConnection } from '../interface/transport.ts'
 import { raceSignal } from '../util/abort.ts'
 import { ConnectionDeniedError, NotStartedError } from '../util/errors.ts'
 import { logger } from '../util/logger.ts'
-import { Deadline } from './deadline.ts'
+import { Deadline } from '../util/deadline.ts'
 import { Dialer, resolveDialTarget } from './dialer.ts'
 import type { DialerInit, DialerOptions } from './dialer.ts'
+import { MinConnectionsKeeper } from './min-connections.ts'
 
 const log = logger('connection-manager')
 
@@ -35,6 +38,7 @@ export const DEFAULT_MAX_CONNECTIONS = 300
 export const DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS = 10
 export const DEFAULT_INBOUND_CONNECTION_THRESHOLD = 5
 export const DEFAULT_STOP_TIMEOUT = 5_000
+export const DEFAULT_PRUNE_GRACE_PERIOD = 20_000
 
 export interface ConnectionManagerOptions extends DialerOptions {
   /** High watermark: above this many connections, pruning starts (default 300). */
@@ -49,6 +53,12 @@ export interface ConnectionManagerOptions extends DialerOptions {
   allow?: string[]
   /** Bound for closing every connection on stop before they are aborted (default 5 s). */
   stopTimeout?: number
+  /** Connections younger than this (ms) are never pruned (default 20 s). */
+  pruneGracePeriod?: number
+  /** Below this many connections, the node dials peers from its peer store (default 0: off). */
+  minConnections?: number
+  /** How often the minimum is checked besides on every close, in ms (default 10 s). */
+  minConnectionsCheckInterval?: number
 }
 
 export interface ConnectionManagerInit extends ConnectionManagerOptions, Omit<DialerInit, 'peerStore' | 'upgrader'> {
@@ -82,6 +92,7 @@ export class DefaultConnectionManager implements ConnectionManager {
   #inboundController = new AbortController()
   #pruning = false
   #pruneAgain = false
+  readonly #minConnections: MinConnectionsKeeper
 
   constructor (init: ConnectionManagerInit) {
     this.#init = init
@@ -89,6 +100,15 @@ export class DefaultConnectionManager implements ConnectionManager {
     this.lowWatermark = Math.min(this.maxConnections, init.lowWatermark ?? Math.floor(this.maxConnections * 0.9))
     this.#allow = new Set(init.allow ?? [])
     this.#dialer = new Dialer(init)
+    this.#minConnections = new MinConnectionsKeeper({
+      minConnections: init.minConnections ?? 0,
+      checkInterval: init.minConnectionsCheckInterval,
+      selfId: init.peerId,
+      peerStore: init.peerStore,
+      connectionCount: () => this.#count(),
+      isConnected: (peerId) => this.#openConnectionTo(peerId) !== undefined,
+      dial: async (peerId, signal) => await this.openConnection(peerId, { signal })
+    })
   }
 
   get started (): boolean { return this.#started }
@@ -99,12 +119,14 @@ export class DefaultConnectionManager implements ConnectionManager {
     this.#started = true
     this.#dialer.start()
     if (this.#inboundController.signal.aborted) this.#inboundController = new AbortController()
+    this.#minConnections.start()
   }
 
   /** Aborts dials and pending upgrades, then closes every connection (gracefully, bounded). */
   async stop (): Promise<void> {
     if (!this.#started) return
     this.#started = false
+    this.#minConnections.stop()
     this.#dialer.stop()
     this.#inboundController.abort(new NotStartedError('the node is stopping'))
     const deadline = new Deadline(this.#init.stopTimeout ?? DEFAULT_STOP_TIMEOUT)
@@ -271,6 +293,7 @@ export class DefaultConnectionManager implements ConnectionManager {
       this.#connections.delete(key)
       this.#init.events.safeDispatch('peer:disconnect', connection.remotePeer)
     }
+    this.#minConnections.check()
   }
 
   // ---- pruning -----------------------------------------------------------------------------
@@ -297,13 +320,14 @@ export class DefaultConnectionManager implements ConnectionManager {
     const connections = this.getConnections().filter(c => c.status === 'open')
     if (connections.length <= this.maxConnections) return
     const excess = connections.length - this.lowWatermark
+    const graceStart = Date.now() - (this.#init.pruneGracePeriod ?? DEFAULT_PRUNE_GRACE_PERIOD)
     const values = new Map<string, number | 'protected'>()
     for (const connection of connections) {
       const key = connection.remotePeer.toString()
       if (!values.has(key)) values.set(key, await this.#peerValue(connection.remotePeer))
     }
     const candidates = connections
-      .filter(c => values.get(c.remotePeer.toString()) !== 'protected')
+      .filter(c => values.get(c.remotePeer.toString()) !== 'protected' && c.timeline.open <= graceStart)
       .sort((a, b) => {
         const va = values.get(a.remotePeer.toString()) as number
         const vb = values.get(b.remotePeer.toString()) as number

@@ -19,8 +19,9 @@ import { handle, lazySelect, select } from '../mss/index.ts'
 import { ConnectionClosedError, InvalidParametersError, LimitExceededError, UnsupportedProtocolError } from '../util/errors.ts'
 import { logger } from '../util/logger.ts'
 import type { Logger } from '../interface/logger.ts'
-import { Deadline } from './deadline.ts'
+import { Deadline } from '../util/deadline.ts'
 import { DEFAULT_MAX_OUTBOUND_STREAMS } from './registrar.ts'
+import { unrefTimeout } from '../util/timers.ts'
 
 export const DEFAULT_NEGOTIATION_TIMEOUT = 10_000
 export const DEFAULT_CLOSE_TIMEOUT = 5_000
@@ -249,9 +250,8 @@ export class SwitchConnection implements Connection {
       this.#released = Promise.resolve()
       return
     }
-    const timer = setTimeout(() => { raw.abort(new ConnectionClosedError('the connection closed')) }, this.#closeTimeout)
     // The socket itself keeps the process alive while it lives; this timer must not.
-    if (typeof timer === 'object' && 'unref' in timer) timer.unref()
+    const timer = unrefTimeout(() => { raw.abort(new ConnectionClosedError('the connection closed')) }, this.#closeTimeout)
     this.#released = raw.closed.then(() => { clearTimeout(timer) })
   }
 }

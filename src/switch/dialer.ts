@@ -30,7 +30,7 @@ import { AbortError, ConnectionDeniedError, InvalidMultiaddrError, InvalidParame
 import { logger } from '../util/logger.ts'
 import { peerIdStringOf, withoutPeerId } from '../util/multiaddr.ts'
 import { rankAddresses } from './address-ranking.ts'
-import { Deadline } from './deadline.ts'
+import { Deadline } from '../util/deadline.ts'
 import type { DialAttemptFailure } from './errors.ts'
 import { DialError } from './errors.ts'
 import { Semaphore } from './semaphore.ts'

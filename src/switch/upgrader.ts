@@ -20,7 +20,7 @@ import { handle, lazySelect, select } from '../mss/index.ts'
 import { ConnectionDeniedError, InvalidParametersError, UnexpectedPeerError, UnsupportedProtocolError } from '../util/errors.ts'
 import { logger } from '../util/logger.ts'
 import { SwitchConnection } from './connection.ts'
-import { Deadline } from './deadline.ts'
+import { Deadline } from '../util/deadline.ts'
 
 const log = logger('upgrader')
 

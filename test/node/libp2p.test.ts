@@ -147,7 +147,7 @@ describe('two nodes over TCP', () => {
   })
 
   it('connection manager prunes to the low watermark, sparing tagged and protected peers', async () => {
-    const hub = await makeNode({ connectionManager: { maxConnections: 3, lowWatermark: 2 } })
+    const hub = await makeNode({ connectionManager: { maxConnections: 3, lowWatermark: 2, pruneGracePeriod: 0 } })
     const [kept, valuable, cheap, newest] = await Promise.all(Array.from({ length: 4 }, async () => await makeNode()))
     await hub.peerStore.merge(kept.peerId, { tags: { [KEEP_ALIVE]: { value: 1 } } })
     await hub.peerStore.merge(valuable.peerId, { tags: { app: { value: 80 } } })

@@ -238,7 +238,7 @@ describe('connection manager and dialer', () => {
 
   it('prunes lowest-value peers first and never protected ones', async () => {
     const net = new PipeNetwork()
-    const hub = await makeSwitch(net, { maxConnections: 4, lowWatermark: 3 })
+    const hub = await makeSwitch(net, { maxConnections: 4, lowWatermark: 3, pruneGracePeriod: 0 })
     const peers = await Promise.all(Array.from({ length: 5 }, async () => await makeSwitch(net)))
     const [keep, valuable, cheap, protectedPeer, newest] = peers
     await hub.peerStore.merge(keep.peerId, { tags: { [`${KEEP_ALIVE}-app`]: { value: 0 } } })
@@ -255,6 +255,39 @@ describe('connection manager and dialer', () => {
     const left = hub.cm.getPeers().map(String).sort()
     assert.deepEqual(left, [keep, valuable, protectedPeer].map(p => p.peerId.toString()).sort())
     assert.equal(hub.cm.unprotect(protectedPeer.peerId, 'test'), false)
+  })
+
+  it('never prunes a connection younger than the grace period', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: Date.now() })
+    const net = new PipeNetwork()
+    const hub = await makeSwitch(net, { maxConnections: 2, lowWatermark: 1, pruneGracePeriod: 60_000 })
+    const [oldA, oldB, young] = await Promise.all(Array.from({ length: 3 }, async () => await makeSwitch(net)))
+    await hub.cm.openConnection(oldA.p2pAddr)
+    await hub.cm.openConnection(oldB.p2pAddr)
+    t.mock.timers.tick(61_000)
+    await hub.cm.openConnection(young.p2pAddr)
+    // 3 > 2: prune to 1. Newest-first would drop `young` first; the grace period spares it.
+    await waitFor(() => hub.cm.getConnections().length === 1)
+    assert.deepEqual(hub.cm.getPeers().map(String), [young.peerId.toString()])
+  })
+
+  it('dials known peers while below minConnections, and again when one leaves', async () => {
+    const net = new PipeNetwork()
+    const [a, b] = await Promise.all([makeSwitch(net), makeSwitch(net)])
+    const unreachable = await makePeer()
+    const hub = await makeSwitch(net, { minConnections: 2, listen: false })
+    await hub.peerStore.merge(a.peerId, { multiaddrs: [a.addr] })
+    await hub.peerStore.merge(b.peerId, { multiaddrs: [b.addr], tags: { app: { value: 5 } } })
+    await hub.peerStore.merge(unreachable.peerId, { multiaddrs: [multiaddr('/ip4/127.0.0.1/tcp/1')] })
+    await hub.cm.stop()
+    hub.cm.start()
+    await waitFor(() => hub.cm.getPeers().length === 2)
+    assert.deepEqual(hub.cm.getPeers().map(String).sort(), [a.peerId, b.peerId].map(String).sort())
+    await b.cm.closeConnections(hub.peerId)
+    const opens = (): number => hub.log.filter(line => line === `connection:open ${b.peerId.toString()}`).length
+    await waitFor(() => opens() === 2 && hub.log.includes(`connection:close ${b.peerId.toString()}`))
+    assert.equal(hub.cm.getConnections(b.peerId).length, 1)
+    assert.equal(hub.cm.getConnections(unreachable.peerId).length, 0)
   })
 
   it('limits inbound connections per host per second', async () => {

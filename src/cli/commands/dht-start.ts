@@ -2,6 +2,7 @@
 import { UsageError } from '../args.ts'
 import type { KadDHT } from '../../dht/index.ts'
 import { parseCid } from './dht.ts'
+import { unrefInterval } from '../../util/timers.ts'
 
 /** The DHT mode from `--dht`; `--provide` needs one. Throws UsageError on bad input. */
 export function parseDhtMode (mode: string | undefined, provide: string[] | undefined): 'server' | 'client' | undefined {
@@ -18,7 +19,7 @@ export function parseDhtMode (mode: string | undefined, provide: string[] | unde
 export function provideOnceJoined (dht: unknown, cids: string[]): void {
   if (cids.length === 0 || dht === undefined) return
   const service = dht as KadDHT
-  const timer = setInterval(() => {
+  const timer = unrefInterval(() => {
     if (service.routingTable.size === 0) return
     clearInterval(timer)
     void (async () => {
@@ -33,5 +34,4 @@ export function provideOnceJoined (dht: unknown, cids: string[]): void {
       }
     })()
   }, 100)
-  timer.unref()
 }

@@ -18,6 +18,7 @@ import type { PeerInfo } from '../../dht/events.ts'
 import { MemoryDatastore } from '../../store/index.ts'
 import { peerIdFromString } from '../../peer/peer-id.ts'
 import { utf8Encode } from '../../util/bytes.ts'
+import { Deadline } from '../../util/deadline.ts'
 
 const SUBCOMMANDS = ['find-peer', 'closest-peers', 'provide', 'find-providers', 'put', 'get'] as const
 type Subcommand = typeof SUBCOMMANDS[number]
@@ -68,7 +69,8 @@ Options:
     // parse arguments before any network work, so usage errors exit 2 at once
     const query = prepare(sub as Subcommand, args)
 
-    const signal = AbortSignal.timeout(timeout)
+    const deadline = new Deadline(timeout, undefined, `the DHT query timed out after ${timeout} ms`)
+    const signal = deadline.signal
     const node = await createLibp2p({
       datastore: new MemoryDatastore(),
       addresses: { listen: listen.map(String) },
@@ -81,6 +83,7 @@ Options:
       await query(node.services.dht, { signal, count })
       return 0
     } finally {
+      deadline.clear()
       await node.stop()
     }
   }

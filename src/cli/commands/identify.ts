@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util'
 import type { Command } from '../cli.ts'
 import { parseMultiaddr, parsePositiveInt, UsageError } from '../args.ts'
 import { createEphemeralNode } from '../node-builder.ts'
+import { withDeadline } from '../../util/deadline.ts'
 
 export const identifyCommand: Command = {
   help: `Usage: ts-libp2p identify MA [--timeout MS]
@@ -21,9 +22,10 @@ Options:
     const node = await createEphemeralNode({ timeout })
     try {
       await node.start()
-      const signal = AbortSignal.timeout(timeout)
-      const connection = await node.dial(target, { signal })
-      const result = await node.services.identify.identify(connection, { signal })
+      const result = await withDeadline(timeout, undefined, `identify timed out after ${timeout} ms`, async (signal) => {
+        const connection = await node.dial(target, { signal })
+        return await node.services.identify.identify(connection, { signal })
+      })
       process.stdout.write(JSON.stringify({
         peerId: result.peerId.toString(),
         protocols: result.protocols,

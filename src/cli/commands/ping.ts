@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util'
 import type { Command } from '../cli.ts'
 import { parseMultiaddr, parsePositiveInt, UsageError } from '../args.ts'
 import { createEphemeralNode } from '../node-builder.ts'
+import { withDeadline } from '../../util/deadline.ts'
+import { delay } from '../../util/timers.ts'
 
 export const pingCommand: Command = {
   help: `Usage: ts-libp2p ping MA [--count N] [--interval MS] [--timeout MS]
@@ -31,10 +33,10 @@ Options:
     const node = await createEphemeralNode({ timeout })
     try {
       await node.start()
-      const connection = await node.dial(target, { signal: AbortSignal.timeout(timeout) })
+      const connection = await withDeadline(timeout, undefined, `dialing timed out after ${timeout} ms`, async signal => await node.dial(target, { signal }))
       for (let seq = 1; seq <= count; seq++) {
-        if (seq > 1 && interval > 0) await new Promise(resolve => setTimeout(resolve, interval))
-        const rtt = await node.services.ping.ping(connection, { signal: AbortSignal.timeout(timeout) })
+        if (seq > 1 && interval > 0) await delay(interval)
+        const rtt = await withDeadline(timeout, undefined, `ping timed out after ${timeout} ms`, async signal => await node.services.ping.ping(connection, { signal }))
         process.stdout.write(JSON.stringify({ seq, rttMs: Math.round(rtt * 1000) / 1000 }) + '\n')
       }
       return 0

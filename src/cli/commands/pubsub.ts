@@ -15,6 +15,7 @@ import { floodsub } from '../../pubsub/floodsub/floodsub.ts'
 import type { PubSubBase } from '../../pubsub/pubsub.ts'
 import type { PubSubComponents } from '../../pubsub/pubsub.ts'
 import { TimeoutError } from '../../util/errors.ts'
+import { Deadline } from '../../util/deadline.ts'
 
 export type PubSubRouterName = 'gossipsub' | 'floodsub'
 
@@ -82,8 +83,9 @@ Options:
       services: { identify: identify({ timeout }), pubsub: pubsubService(router) }
     })
     const pubsub = node.services.pubsub
+    const deadline = new Deadline(timeout, undefined, `publishing timed out after ${timeout} ms`)
+    const signal = deadline.signal
     try {
-      const signal = AbortSignal.timeout(timeout)
       const dials = await Promise.allSettled(peers.map(async (ma) => await node.dial(ma, { signal })))
       if (dials.every(d => d.status === 'rejected')) {
         throw new Error(`could not connect to any bootstrap peer: ${(dials[0] as PromiseRejectedResult).reason?.message as string}`)
@@ -92,6 +94,7 @@ Options:
       const { recipients } = await pubsub.publish(topic, new TextEncoder().encode(data))
       if (recipients.length === 0) throw new Error(`no peer took the message on '${topic}'`)
     } finally {
+      deadline.clear()
       // stopping flushes the outbound pubsub streams, so the message is on its way
       await node.stop()
     }

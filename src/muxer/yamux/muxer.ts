@@ -19,6 +19,8 @@ import { MuxerBase, isRemoteFault } from '../muxer-base.ts'
 import { Flag, FrameType, GoAwayCode, HEADER_LENGTH, INITIAL_STREAM_WINDOW, YAMUX_PROTOCOL, YAMUX_VERSION, readU32, writeHeader } from './frame.ts'
 import { YamuxStream } from './stream.ts'
 import type { YamuxStreamHost } from './stream.ts'
+import { Deadline } from '../../util/deadline.ts'
+import { unrefTimeout } from '../../util/timers.ts'
 
 export interface YamuxOptions {
   /** Receive window announced for every stream (default and minimum 256 KiB). */
@@ -347,18 +349,17 @@ export class YamuxMuxer extends MuxerBase<YamuxStream> implements YamuxStreamHos
   #scheduleKeepAlive (): void {
     const interval = this.#options.keepAliveInterval
     if (!(interval > 0) || this.status === 'closed') return
-    this.#keepAliveTimer = unrefTimer(setTimeout(() => {
+    this.#keepAliveTimer = unrefTimeout(() => {
       this.#keepAliveTimer = undefined
-      const timeout = new AbortController()
-      const timer = unrefTimer(setTimeout(() => { timeout.abort(new TimeoutError('yamux: keep-alive ping timed out')) }, this.#options.pingTimeout))
-      this.ping({ signal: timeout.signal }).then(() => {
-        clearTimeout(timer)
+      const deadline = new Deadline(this.#options.pingTimeout, undefined, 'yamux: keep-alive ping timed out')
+      this.ping({ signal: deadline.signal }).then(() => {
+        deadline.clear()
         this.#scheduleKeepAlive()
       }, (err: Error) => {
-        clearTimeout(timer)
+        deadline.clear()
         if (err instanceof TimeoutError) this.abort(err)
       })
-    }, interval))
+    }, interval)
   }
 
   // ---- teardown ---------------------------------------------------------------------------
@@ -398,9 +399,4 @@ function stripUndefined<T extends object> (o: T): Partial<T> {
   const out: Partial<T> = {}
   for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v
   return out
-}
-
-function unrefTimer (timer: ReturnType<typeof setTimeout>): ReturnType<typeof setTimeout> {
-  if (typeof timer === 'object' && timer !== null && 'unref' in timer) (timer as { unref(): void }).unref()
-  return timer
 }

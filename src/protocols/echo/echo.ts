@@ -10,10 +10,10 @@ import type { AbortOptions } from '../../interface/common.ts'
 import type { NodeComponents, Startable } from '../../interface/components.ts'
 import type { Stream } from '../../interface/stream.ts'
 import type { Logger } from '../../interface/logger.ts'
-import { combineSignals } from '../../util/abort.ts'
 import { InvalidMessageError, TimeoutError } from '../../util/errors.ts'
-import { idleWatchdog } from '../idle-watchdog.ts'
+import { idleWatchdog } from '../../util/timers.ts'
 import { resolveConnection, type ProtocolTarget } from '../connection-target.ts'
+import { withDeadline } from '../../util/deadline.ts'
 
 export const ECHO_PROTOCOL = '/echo/1.0.0'
 
@@ -122,10 +122,11 @@ export class EchoService implements Startable {
   /** Sends `data` to the target's echo service and returns what came back. */
   async echo (target: ProtocolTarget, data: Uint8Array, options: AbortOptions = {}): Promise<Uint8Array> {
     const timeout = this.#options.timeout ?? 30_000
-    const signal = combineSignals([options.signal], timeout, `echo timed out after ${timeout} ms`)
-    const connection = await resolveConnection(this.#components.connectionManager, target, signal)
-    const stream = await connection.newStream(this.protocol, { signal, runOnLimitedConnection: this.#options.runOnLimitedConnection })
-    return await echoOverStream(stream, data, { signal })
+    return await withDeadline(timeout, options.signal, `echo timed out after ${timeout} ms`, async (signal) => {
+      const connection = await resolveConnection(this.#components.connectionManager, target, signal)
+      const stream = await connection.newStream(this.protocol, { signal, runOnLimitedConnection: this.#options.runOnLimitedConnection })
+      return await echoOverStream(stream, data, { signal })
+    })
   }
 }
 

@@ -20,13 +20,14 @@ import type { Stream } from '../../interface/stream.ts'
 import type { Logger } from '../../interface/logger.ts'
 import { publicKeyFromProtobuf } from '../../crypto/index.ts'
 import { peerIdFromPublicKey } from '../../peer/peer-id.ts'
-import { Deadline } from '../../switch/deadline.ts'
+import { Deadline } from '../../util/deadline.ts'
 import { equalBytes, utf8Encode } from '../../util/bytes.ts'
 import { InvalidMessageError, UnexpectedPeerError } from '../../util/errors.ts'
 import { encodeLP } from '../../util/stream-reader.ts'
 import { DEFAULT_IDENTIFY_LIMITS, encodeIdentify, encodeIdentifyFrames, readIdentify, type IdentifyLimits, type IdentifyMessage } from './message.ts'
 import { SelfRecordCache, type SignPeerRecord } from './self-record.ts'
 import { withoutPeerId } from '../../util/multiaddr.ts'
+import { unrefTimeout } from '../../util/timers.ts'
 
 export const IDENTIFY_PROTOCOL_VERSION = 'ipfs/0.1.0'
 
@@ -114,17 +115,15 @@ export class IdentifyService implements Startable {
 
   readonly #onSelfUpdate = (): void => {
     if (this.#pushTimer !== undefined) return
-    this.#pushTimer = setTimeout(() => {
+    this.#pushTimer = unrefTimeout(() => {
       this.#pushTimer = undefined
       this.push().catch((err: Error) => { this.#log('identify push failed: %s', err.message) })
     }, this.#options.pushDebounce ?? 1000)
-    if (typeof this.#pushTimer === 'object' && 'unref' in this.#pushTimer) this.#pushTimer.unref()
   }
 
   /** Asks the remote of `connection` who it is, records the answer, and returns it. */
   async identify (connection: Connection, options: AbortOptions = {}): Promise<IdentifyResult> {
-    const parent = options.signal === undefined ? this.#shutdown.signal : AbortSignal.any([options.signal, this.#shutdown.signal])
-    const deadline = new Deadline(this.#timeout, parent, `identify timed out after ${this.#timeout} ms`)
+    const deadline = new Deadline(this.#timeout, [options.signal, this.#shutdown.signal], `identify timed out after ${this.#timeout} ms`)
     const signal = deadline.signal
     try {
       const stream = await connection.newStream(this.protocol, { signal, runOnLimitedConnection: true })

@@ -17,12 +17,12 @@ import type { Connection } from '../../interface/connection.ts'
 import type { NodeComponents, Startable } from '../../interface/components.ts'
 import type { Stream } from '../../interface/stream.ts'
 import type { Logger } from '../../interface/logger.ts'
-import { combineSignals } from '../../util/abort.ts'
 import { AbortError, TimeoutError } from '../../util/errors.ts'
 import { isConnection, type ProtocolTarget } from '../connection-target.ts'
 import { perfOverStream, type PerfCounters } from './client.ts'
 import { servePerf } from './server.ts'
 import { checkPerfByteCount, PERF_PROTOCOL } from './wire.ts'
+import { withDeadline } from '../../util/deadline.ts'
 
 export interface PerfOptions {
   protocol?: string
@@ -124,9 +124,10 @@ export class PerfService implements Startable {
     let wake: (() => void) | undefined
     const transfer = (async () => {
       const setupTimeout = this.#options.setupTimeout ?? 30_000
-      const setupSignal = combineSignals([signal], setupTimeout, `perf connection setup timed out after ${setupTimeout} ms`)
-      const connection = await this.#connect(target, options, setupSignal, (c) => { ownConnection = c })
-      const stream = await connection.newStream(this.protocol, { signal: setupSignal, runOnLimitedConnection: this.#options.runOnLimitedConnection })
+      const stream = await withDeadline(setupTimeout, signal, `perf connection setup timed out after ${setupTimeout} ms`, async (setupSignal) => {
+        const connection = await this.#connect(target, options, setupSignal, (c) => { ownConnection = c })
+        return await connection.newStream(this.protocol, { signal: setupSignal, runOnLimitedConnection: this.#options.runOnLimitedConnection })
+      })
       await perfOverStream(stream, uploadBytes, downloadBytes, counters, { signal })
     })()
     const onSettled = (): void => {

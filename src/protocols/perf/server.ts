@@ -11,7 +11,7 @@
 import type { Stream } from '../../interface/stream.ts'
 import { TimeoutError } from '../../util/errors.ts'
 import { StreamReader } from '../../util/stream-reader.ts'
-import { idleWatchdog } from '../idle-watchdog.ts'
+import { idleWatchdog } from '../../util/timers.ts'
 import { YIELD_EVERY_BYTES, yieldToEventLoop } from './yield.ts'
 import { decodePerfRequest, PERF_BLOCK_SIZE, PERF_REQUEST_LENGTH, perfBlock } from './wire.ts'
 

@@ -6,13 +6,9 @@
  * YIELD_EVERY_BYTES sent, which costs nothing measurable at any real throughput.
  */
 
+import { nextTurn } from '../../util/timers.ts'
+
 export const YIELD_EVERY_BYTES = 4 * 1024 * 1024
 
-const schedule: (callback: () => void) => void = typeof globalThis.setImmediate === 'function'
-  ? (callback) => { globalThis.setImmediate(callback) }
-  : (callback) => { setTimeout(callback, 0) }
-
 /** Resolves on a later turn of the event loop (after timers and I/O callbacks had a chance). */
-export async function yieldToEventLoop (): Promise<void> {
-  await new Promise<void>(resolve => { schedule(resolve) })
-}
+export const yieldToEventLoop = nextTurn

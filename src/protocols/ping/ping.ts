@@ -12,12 +12,13 @@ import type { Connection } from '../../interface/connection.ts'
 import type { NodeComponents, Startable } from '../../interface/components.ts'
 import type { Stream } from '../../interface/stream.ts'
 import type { Logger } from '../../interface/logger.ts'
-import { Deadline } from '../../switch/deadline.ts'
+import { Deadline, closeOrAbort } from '../../util/deadline.ts'
 import { equalBytes } from '../../util/bytes.ts'
 import { InvalidMessageError, TimeoutError } from '../../util/errors.ts'
 import { StreamReader } from '../../util/stream-reader.ts'
-import { idleWatchdog } from '../idle-watchdog.ts'
+import { idleWatchdog } from '../../util/timers.ts'
 import { resolveConnection, type ProtocolTarget } from '../connection-target.ts'
+import { unrefTimeout } from '../../util/timers.ts'
 
 export const PING_PAYLOAD_LENGTH = 32
 
@@ -187,8 +188,7 @@ export class PingService implements Startable {
       this.#release(key, false)
       return
     }
-    entry.idle = setTimeout(() => { this.#release(key, false) }, this.#reuseStreamFor)
-    if (typeof entry.idle === 'object' && 'unref' in entry.idle) entry.idle.unref()
+    entry.idle = unrefTimeout(() => { this.#release(key, false) }, this.#reuseStreamFor)
     // Nobody reads an idle stream, so watch it: when the remote half-closes it (a graceful
     // connection close waits for every stream to finish both ways) it is released at once,
     // instead of stalling that close until the muxer's close timeout.
@@ -217,9 +217,7 @@ export class PingService implements Startable {
       entry.stream.abort(err ?? new Error('ping stream released'))
       return
     }
-    entry.stream.close({ signal: AbortSignal.timeout(this.#timeout) }).catch((e: Error) => {
-      entry.stream.abort(e)
-    })
+    void closeOrAbort(entry.stream, this.#timeout)
   }
 }
 

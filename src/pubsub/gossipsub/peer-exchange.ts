@@ -10,6 +10,7 @@ import type { Logger } from '../../interface/logger.ts'
 import type { PubSubComponents, PubSubPeer } from '../pubsub.ts'
 import type { PeerInfo } from '../rpc.ts'
 import type { GossipSubParams } from './params.ts'
+import { withDeadline } from '../../util/deadline.ts'
 
 export interface PeerExchangeHost {
   readonly params: GossipSubParams
@@ -71,7 +72,7 @@ export class PeerExchange {
     }
     for (const id of toDial) {
       this.#dialing++
-      components.connectionManager.openConnection(id, { signal: AbortSignal.timeout(10_000) })
+      withDeadline(10_000, undefined, 'PX dial timed out', async signal => await components.connectionManager.openConnection(id, { signal }))
         .catch((err: Error) => { this.#host.log('PX dial to %s failed: %s', id.toString(), err.message) })
         .finally(() => { this.#dialing-- })
     }

@@ -17,6 +17,7 @@ import { XXHandshake } from './handshake-xx.ts'
 import { decodeHandshakePayload, encodeHandshakePayload, STATIC_KEY_SIGNATURE_PREFIX, type NoiseExtensions } from './payload.ts'
 import { withoutStackTraces, type CipherState } from './symmetric-state.ts'
 import { MAX_FRAME_LENGTH } from './noise-connection.ts'
+import { runAtBatchEnd } from '../../util/timers.ts'
 
 export interface HandshakeParams extends AbortOptions {
   crypto: NoiseCrypto
@@ -169,12 +170,12 @@ async function verifyPayload (bytes: Uint8Array, remoteStaticKey: Uint8Array, ex
 
 /**
  * Resolves once writes queued so far have gone to the transport. A transport that coalesces
- * writes (TCP) holds them until the event loop's check phase, so an immediate queued now runs
- * after that flush; without setImmediate (browsers) writes are not held back.
+ * writes (TCP) holds them until the end of the I/O batch, so a task queued for the batch end
+ * now runs after that flush; browsers hold no writes back.
  */
-const queuedWritesFlushed: () => Promise<void> = typeof globalThis.setImmediate === 'function'
-  ? async () => { await new Promise<void>(resolve => { globalThis.setImmediate(resolve) }) }
-  : async () => {}
+async function queuedWritesFlushed (): Promise<void> {
+  await new Promise<void>(resolve => { runAtBatchEnd(resolve) })
+}
 
 function frame (message: Uint8Array): Uint8Array {
   if (message.length > MAX_FRAME_LENGTH) throw new HandshakeError('noise handshake message exceeds 65535 bytes')

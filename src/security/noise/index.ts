@@ -22,6 +22,7 @@ import type { NoiseCrypto, X25519KeyPair } from './crypto.ts'
 import { performHandshake, signStaticKey } from './handshake.ts'
 import { NoiseConnection } from './noise-connection.ts'
 import type { NoiseExtensions } from './payload.ts'
+import { runOnNextTurn } from '../../util/timers.ts'
 
 export { NoiseConnection, MAX_FRAME_LENGTH, MAX_PLAINTEXT_LENGTH } from './noise-connection.ts'
 export type { NoiseExtensions } from './payload.ts'
@@ -78,7 +79,7 @@ export class Noise implements ConnectionEncrypter {
     if (this.#spareEphemeral !== undefined || this.#spareScheduled) return
     this.#spareScheduled = true
     // Queued behind the transport's own flush of the message just written.
-    scheduleIdle(this.#generateSpare)
+    runOnNextTurn(this.#generateSpare)
   }
 
   constructor (components: NoiseComponents, init: NoiseInit = {}) {
@@ -134,10 +135,6 @@ export class Noise implements ConnectionEncrypter {
     return secured
   }
 }
-
-const scheduleIdle: (task: () => void) => void = typeof globalThis.setImmediate === 'function'
-  ? (task) => { globalThis.setImmediate(task) }
-  : (task) => { setTimeout(task, 0) }
 
 /** The `/noise` connection encrypter factory. */
 export function noise (init: NoiseInit = {}): (components: NoiseComponents) => Noise {

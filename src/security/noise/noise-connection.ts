@@ -5,7 +5,7 @@
  *
  * Writing coalesces: plaintext handed to `send()` waits (by reference) until a full 65519-byte
  * frame is there, which is sealed at once, or until the current I/O events are handled (see
- * scheduleFlush), when the rest goes out as one smaller frame. So a muxer's 12-byte header and
+ * runAtBatchEnd), when the rest goes out as one smaller frame. So a muxer's 12-byte header and
  * the payload behind it share one frame (one cipher object, one tag) instead of costing one
  * each. A frame is sealed from its pieces
  * without gathering them, and the length prefix, ciphertext pieces and tag are handed to the
@@ -31,6 +31,7 @@ import type { BorrowedReadSource, ByteStream } from '../../interface/stream.ts'
 import { AbstractStream } from '../../util/abstract-stream.ts'
 import { InvalidMessageError, UnexpectedEOFError } from '../../util/errors.ts'
 import { TAG_LENGTH, type CipherState } from './symmetric-state.ts'
+import { runAtBatchEnd } from '../../util/timers.ts'
 
 export const MAX_FRAME_LENGTH = 65535
 export const MAX_PLAINTEXT_LENGTH = MAX_FRAME_LENGTH - TAG_LENGTH
@@ -40,13 +41,6 @@ export interface NoiseConnectionOptions {
   /** Decrypted bytes buffered for the reader before the raw connection is paused. */
   highWaterMark?: number
 }
-
-/**
- * When the rest of a frame is sealed: where the runtime has it (Node), once the current batch
- * of I/O events is handled, so small writes from many promise continuations (e.g. yamux window
- * updates for many streams) share one frame; browsers use the next microtask.
- */
-const scheduleFlush: (task: () => void) => void = (globalThis as { setImmediate?: (task: () => void) => unknown }).setImmediate ?? queueMicrotask
 
 /** Length prefixes are cut from slabs of this size (never rewritten once handed out). */
 const PREFIX_SLAB_BYTES = 4096
@@ -306,7 +300,7 @@ export class NoiseConnection extends AbstractStream {
     }
     if (this.#outgoingBytes > 0 && !this.#flushScheduled) {
       this.#flushScheduled = true
-      scheduleFlush(this.#flushTask)
+      runAtBatchEnd(this.#flushTask)
     }
     return !this.#rawBlocked
   }

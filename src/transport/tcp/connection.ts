@@ -32,11 +32,12 @@ import { AbstractStream } from '../../util/abstract-stream.ts'
 import { AbortError, StreamClosedError, StreamResetError } from '../../util/errors.ts'
 import type { Logger } from '../../interface/logger.ts'
 import { enableUserBuffer, resumeUserBufferReads } from './socket-user-buffer.ts'
+import { runAtBatchEnd } from '../../util/timers.ts'
 
 /** Default unread bytes buffered per connection before the socket is paused. */
 export const DEFAULT_READ_HIGH_WATER_MARK = 256 * 1024
 /**
- * Writes wait corked until the event loop's check phase (setImmediate), so everything a
+ * Writes wait corked until the event loop's check phase (runAtBatchEnd), so everything a
  * connection writes while one batch of I/O events is handled (a multistream answer and the
  * handshake reply behind it, a yamux frame and the window update after it) leaves in one writev
  * and reaches the remote as one read; once this much waits, the next write flushes it first.
@@ -222,7 +223,7 @@ export class TcpConnection extends AbstractStream implements RawConnection, Borr
       socket.cork()
       if (!this.#flushScheduled) {
         this.#flushScheduled = true
-        setImmediate(this.#flushCorked)
+        runAtBatchEnd(this.#flushCorked)
       }
     }
     this.#corkedBytes += chunk.length

@@ -31,6 +31,7 @@ import type { RawConnection } from '../../interface/transport.ts'
 import { AbstractStream } from '../../util/abstract-stream.ts'
 import { InvalidMessageError, MessageTooLargeError, StreamClosedError, StreamResetError } from '../../util/errors.ts'
 import type { Logger } from '../../interface/logger.ts'
+import { runAtBatchEnd } from '../../util/timers.ts'
 
 export const DEFAULT_READ_HIGH_WATER_MARK = 256 * 1024
 export const DEFAULT_WRITE_HIGH_WATER_MARK = 256 * 1024
@@ -180,7 +181,7 @@ export class NodeWebSocketConnection extends AbstractStream implements RawConnec
       this.#socket.cork()
       if (!this.#flushScheduled) {
         this.#flushScheduled = true
-        setImmediate(this.#flushCorked)
+        runAtBatchEnd(this.#flushCorked)
       }
     }
     this.#corkedBytes += chunk.length

@@ -1,8 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { Deadline } from '../../src/switch/deadline.ts'
-import { Semaphore } from '../../src/switch/semaphore.ts'
-import { debounce } from '../../src/switch/debounce.ts'
+import { Deadline, closeOrAbort, withDeadline } from '../../src/util/deadline.ts'
+import { TimeoutError } from '../../src/util/errors.ts'
 
 describe('Deadline', () => {
   it('aborts with a TimeoutError after the limit', async () => {
@@ -90,45 +89,51 @@ describe('Deadline timers', () => {
   })
 })
 
-describe('Semaphore', () => {
-  it('bounds concurrency, serves waiters in order and honours abort', async () => {
-    const s = new Semaphore(2)
-    await s.acquire()
-    await s.acquire()
-    const order: number[] = []
-    const w1 = s.acquire().then(() => order.push(1))
-    const controller = new AbortController()
-    const w2 = s.acquire(controller.signal)
-    const w3 = s.acquire().then(() => order.push(3))
-    controller.abort(new Error('gave up'))
-    await assert.rejects(w2, /gave up/)
-    assert.equal(s.waiting, 2)
-    s.release()
-    s.release()
-    await Promise.all([w1, w3])
-    assert.deepEqual(order, [1, 3])
-    assert.equal(s.active, 2)
-    s.release()
-    s.release()
-    assert.equal(s.active, 0)
+describe('Deadline with several parents, withDeadline, closeOrAbort', () => {
+  it('follows every parent, with the reason of the one that aborted, and detaches from all on clear', () => {
+    const a = new AbortController()
+    const b = new AbortController()
+    const d = new Deadline(undefined, [a.signal, undefined, b.signal])
+    b.abort(new Error('shutdown'))
+    assert.equal(d.signal.aborted, true)
+    assert.equal((d.signal.reason as Error).message, 'shutdown')
+    const c = new AbortController()
+    const e = new AbortController()
+    const cleared = new Deadline(undefined, [c.signal, e.signal])
+    cleared.clear()
+    c.abort(new Error('late'))
+    e.abort(new Error('late'))
+    assert.equal(cleared.signal.aborted, false)
   })
-})
 
-describe('debounce', () => {
-  it('coalesces bursts and can be cancelled', (t) => {
+  it('withDeadline releases its time limit and its parent when the operation settles', (t) => {
     t.mock.timers.enable({ apis: ['setTimeout'] })
-    let calls = 0
-    const d = debounce(() => { calls++ }, 10)
-    d(); d()
-    t.mock.timers.tick(5)
-    d()
-    t.mock.timers.tick(9)
-    assert.equal(calls, 0)
-    t.mock.timers.tick(1)
-    assert.equal(calls, 1)
-    d()
-    d.cancel()
-    t.mock.timers.tick(100)
-    assert.equal(calls, 1)
+    const parent = new AbortController()
+    let seen: AbortSignal | undefined
+    const done = withDeadline(1000, parent.signal, 'too slow', async (signal) => { seen = signal; return 42 })
+    return done.then((value) => {
+      assert.equal(value, 42)
+      t.mock.timers.tick(5000)
+      parent.abort(new Error('after the fact'))
+      assert.equal(seen?.aborted, false, 'neither the timer nor the parent reaches a finished operation')
+    })
+  })
+
+  it('withDeadline rejects with a TimeoutError carrying the message when the operation overruns', async () => {
+    await assert.rejects(withDeadline(20, undefined, 'the thing timed out', async (signal) => {
+      await new Promise((_resolve, reject) => { signal.addEventListener('abort', () => { reject(signal.reason) }) })
+    }), (err: Error) => err instanceof TimeoutError && err.message === 'the thing timed out')
+  })
+
+  it('closeOrAbort closes a stream that finishes and aborts one that does not, with a TimeoutError', async () => {
+    const aborted: Error[] = []
+    await closeOrAbort({ close: async () => {}, abort: (err) => { aborted.push(err) } }, 50)
+    assert.equal(aborted.length, 0)
+    await closeOrAbort({
+      close: async ({ signal } = {}) => { await new Promise((_resolve, reject) => { signal?.addEventListener('abort', () => { reject(signal.reason) }) }) },
+      abort: (err) => { aborted.push(err) }
+    }, 20)
+    assert.equal(aborted.length, 1)
+    assert.ok(aborted[0] instanceof TimeoutError)
   })
 })

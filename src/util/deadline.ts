@@ -8,7 +8,8 @@
  * timer, armed for the oldest, serves them all. Making and clearing one then costs no timer
  * operation (a timer per deadline cost ~10 us each way, several times per connection).
  */
-import { AbortError, TimeoutError } from '../util/errors.ts'
+import { AbortError, TimeoutError } from './errors.ts'
+import { setTimerRef, type TimerHandle } from './timers.ts'
 
 interface TimerEntry {
   readonly expiresAt: number
@@ -17,7 +18,7 @@ interface TimerEntry {
   next: TimerEntry | undefined
 }
 
-type Timer = ReturnType<typeof setTimeout>
+type Timer = TimerHandle
 
 /** The deadlines of one duration, oldest first, behind one timer. */
 class TimerQueue {
@@ -40,7 +41,7 @@ class TimerQueue {
     else this.#tail.next = entry
     this.#tail = entry
     if (this.#timer === undefined || this.#armedWith !== globalThis.setTimeout) this.#arm(this.#head!.expiresAt)
-    else setRef(this.#timer, true)
+    else setTimerRef(this.#timer, true)
     return entry
   }
 
@@ -52,7 +53,7 @@ class TimerQueue {
     if (entry.next !== undefined) entry.next.prev = entry.prev
     else this.#tail = entry.prev
     entry.prev = entry.next = undefined
-    if (this.#head === undefined && this.#timer !== undefined) setRef(this.#timer, false)
+    if (this.#head === undefined && this.#timer !== undefined) setTimerRef(this.#timer, false)
   }
 
   #arm (due: number): void {
@@ -80,15 +81,6 @@ class TimerQueue {
   }
 }
 
-function setRef (timer: Timer, ref: boolean): void {
-  // Node timers keep the process alive only while referenced; browsers' are plain numbers.
-  if (typeof timer !== 'object' || timer === null) return
-  const t = timer as { ref?: () => void, unref?: () => void, hasRef?: () => boolean }
-  if (t.hasRef?.() === ref) return
-  if (ref) t.ref?.()
-  else t.unref?.()
-}
-
 const queues = new Map<number, TimerQueue>()
 
 function queueFor (ms: number): TimerQueue {
@@ -100,22 +92,30 @@ function queueFor (ms: number): TimerQueue {
   return queue
 }
 
+/** The signal(s) a deadline follows: aborting any of them aborts the deadline. */
+export type ParentSignals = AbortSignal | ReadonlyArray<AbortSignal | undefined> | undefined
+
 export class Deadline {
   readonly #controller = new AbortController()
   #timer: { queue: TimerQueue, entry: TimerEntry } | undefined
-  readonly #parent: AbortSignal | undefined
-  readonly #onParentAbort: (() => void) | undefined
+  #parents: AbortSignal[] | undefined
+  #onParentAbort: ((evt: Event) => void) | undefined
 
-  /** `timeoutMs` undefined or non-finite means no time limit. */
-  constructor (timeoutMs: number | undefined, parent?: AbortSignal, timeoutMessage?: string) {
-    if (parent?.aborted === true) {
-      this.#controller.abort(parent.reason ?? new AbortError())
+  /**
+   * `timeoutMs` undefined or non-finite means no time limit. `parent` is one signal or several
+   * (a caller's and a component's shutdown signal, say): one listener each, removed by clear().
+   */
+  constructor (timeoutMs: number | undefined, parent?: ParentSignals, timeoutMessage?: string) {
+    const parents = parent === undefined ? undefined : (Array.isArray(parent) ? (parent as Array<AbortSignal | undefined>).filter((s): s is AbortSignal => s !== undefined) : [parent as AbortSignal])
+    const aborted = parents?.find(p => p.aborted)
+    if (aborted !== undefined) {
+      this.#controller.abort(aborted.reason ?? new AbortError())
       return
     }
-    if (parent !== undefined) {
-      this.#parent = parent
-      this.#onParentAbort = () => { this.#abort(parent.reason ?? new AbortError()) }
-      parent.addEventListener('abort', this.#onParentAbort, { once: true })
+    if (parents !== undefined && parents.length > 0) {
+      this.#parents = parents
+      this.#onParentAbort = (evt) => { this.#abort((evt.target as AbortSignal).reason ?? new AbortError()) }
+      for (const p of parents) p.addEventListener('abort', this.#onParentAbort, { once: true })
     }
     if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
       const queue = queueFor(Math.max(0, timeoutMs))
@@ -129,7 +129,7 @@ export class Deadline {
 
   get signal (): AbortSignal { return this.#controller.signal }
 
-  /** Aborts now with `reason` (and releases the timer and parent listener). */
+  /** Aborts now with `reason` (and releases the timer and parent listeners). */
   abort (reason: Error): void { this.#abort(reason) }
 
   #abort (reason: Error): void {
@@ -137,11 +137,41 @@ export class Deadline {
     if (!this.#controller.signal.aborted) this.#controller.abort(reason)
   }
 
+  /** Releases the timer and the parent listeners; the signal stays as it is. Idempotent. */
   clear (): void {
     if (this.#timer !== undefined) {
       this.#timer.queue.remove(this.#timer.entry)
       this.#timer = undefined
     }
-    if (this.#onParentAbort !== undefined) this.#parent?.removeEventListener('abort', this.#onParentAbort)
+    if (this.#onParentAbort !== undefined && this.#parents !== undefined) {
+      for (const p of this.#parents) p.removeEventListener('abort', this.#onParentAbort)
+      this.#parents = undefined
+      this.#onParentAbort = undefined
+    }
+  }
+}
+
+/**
+ * Runs `operation` with a signal that aborts when a parent does or after `timeoutMs` (a
+ * TimeoutError with `timeoutMessage`), and releases the deadline when it settles.
+ */
+export async function withDeadline<T> (timeoutMs: number | undefined, parent: ParentSignals, timeoutMessage: string | undefined, operation: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const deadline = new Deadline(timeoutMs, parent, timeoutMessage)
+  try {
+    return await operation(deadline.signal)
+  } finally {
+    deadline.clear()
+  }
+}
+
+/** Closes `stream` gracefully within `timeoutMs`, else aborts it with the reason. Never rejects. */
+export async function closeOrAbort (stream: { close(options?: { signal?: AbortSignal }): Promise<void>, abort(err: Error): void }, timeoutMs: number): Promise<void> {
+  const deadline = new Deadline(timeoutMs, undefined, `closing the stream timed out after ${timeoutMs} ms`)
+  try {
+    await stream.close({ signal: deadline.signal })
+  } catch (err) {
+    stream.abort(err as Error)
+  } finally {
+    deadline.clear()
   }
 }
