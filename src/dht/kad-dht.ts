@@ -21,7 +21,7 @@ import type { Logger } from '../interface/logger.ts'
 import { peerIdFromMultihash } from '../peer/peer-id.ts'
 import { throwIfAborted } from '../util/abort.ts'
 import { equalBytes } from '../util/bytes.ts'
-import { InvalidParametersError, NotFoundError } from '../util/errors.ts'
+import { InvalidParametersError, NotFoundError, ServiceStoppedError } from '../util/errors.ts'
 import { randomKeyForBucket, toKadId } from './distance.ts'
 import { channel, type DhtEvent, type PeerInfo, type ProgressOptions } from './events.ts'
 import { DEFAULT_MESSAGE_LIMITS, MessageType, type DhtMessage, type DhtPeer, type MessageLimits } from './message.ts'
@@ -206,14 +206,14 @@ export class KadDHT implements Startable {
     this.#started = false
     for (const timer of this.#timers) clearInterval(timer)
     this.#timers = []
-    this.#shutdown.abort(new Error('the DHT stopped'))
+    this.#shutdown.abort(new ServiceStoppedError('the DHT stopped'))
     this.routingTable.stop()
     this.network.closeIdleStreams()
     if (this.#topologyId !== undefined) this.#c.registrar.unregister(this.#topologyId)
     this.#topologyId = undefined
     if (this.#handler !== undefined) {
       this.#c.registrar.unhandle(this.protocol)
-      this.#handler.abortAll(new Error('the DHT stopped'))
+      this.#handler.abortAll(new ServiceStoppedError('the DHT stopped'))
       this.#handler = undefined
     }
     await this.#refreshing?.catch(() => {})

@@ -19,7 +19,7 @@ import type { NodeComponents } from '../interface/components.ts'
 import type { PeerId } from '../interface/peer-id.ts'
 import type { Stream } from '../interface/stream.ts'
 import { Deadline } from '../util/deadline.ts'
-import { InvalidMessageError, UnexpectedEOFError } from '../util/errors.ts'
+import { InvalidMessageError, StreamResetError, UnexpectedEOFError } from '../util/errors.ts'
 import { encodeLP, StreamReader } from '../util/stream-reader.ts'
 import { decodeMessage, encodeMessage, type DhtMessage, type DhtPeer, type MessageLimits } from './message.ts'
 import { withoutPeerId } from '../util/multiaddr.ts'
@@ -151,7 +151,7 @@ export class DhtNetwork {
   #release (stream: Stream): void {
     if (stream.status !== 'open') {
       if (stream.status === 'closing') return
-      stream.abort(new Error('DHT stream released'))
+      stream.abort(new StreamResetError('DHT stream released'))
       return
     }
     const deadline = new Deadline(CLOSE_TIMEOUT)
@@ -190,7 +190,7 @@ export class DhtNetwork {
       const reader = new StreamReader(stream)
       while (await reader.readLP({ maxLength: this.#init.maxMessageSize, signal: wait.signal }) !== null) { /* unexpected replies are ignored */ }
     } catch {
-      stream.abort(new Error('no clean close after a one-way DHT message'))
+      stream.abort(new StreamResetError('no clean close after a one-way DHT message'))
     } finally {
       wait.clear()
     }

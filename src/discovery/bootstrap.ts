@@ -13,7 +13,7 @@ import type { NodeComponents, Startable } from '../interface/components.ts'
 import type { PeerId } from '../interface/peer-id.ts'
 import type { Logger } from '../interface/logger.ts'
 import { peerIdFromString } from '../peer/peer-id.ts'
-import { InvalidMultiaddrError } from '../util/errors.ts'
+import { InvalidMultiaddrError, ServiceStoppedError } from '../util/errors.ts'
 import { peerIdStringOf } from '../util/multiaddr.ts'
 import { withDeadline } from '../util/deadline.ts'
 import { unrefTimeout } from '../util/timers.ts'
@@ -88,7 +88,7 @@ export class Bootstrap implements Startable {
 
   stop (): void {
     this.#running = false
-    this.#shutdown.abort(new Error('bootstrap stopped'))
+    this.#shutdown.abort(new ServiceStoppedError('bootstrap stopped'))
     this.#c.events.removeEventListener('peer:disconnect', this.#onDisconnect)
     for (const t of this.#targets) {
       if (t.timer !== undefined) clearTimeout(t.timer)
@@ -133,6 +133,8 @@ export class Bootstrap implements Startable {
       return
     }
     target.dialing = false
+    // A disconnect that came while the dial was finishing found it still dialing: redial now.
+    if (target.peerId !== undefined && this.#c.connectionManager.getConnections(target.peerId).length === 0) this.#schedule(target, target.backoff)
   }
 }
 

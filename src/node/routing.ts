@@ -24,6 +24,7 @@ export class NoPeerRoutersError extends Libp2pError {
   static readonly code = 'ERR_NO_ROUTERS_AVAILABLE'
   constructor (message = 'no peer routers are configured: add a service that routes, e.g. services: { dht: kadDHT() }') {
     super(message, NoPeerRoutersError.code)
+    this.name = 'NoPeerRoutersError'
   }
 }
 
@@ -32,6 +33,7 @@ export class NoContentRoutersError extends Libp2pError {
   static readonly code = 'ERR_NO_ROUTERS_AVAILABLE'
   constructor (message = 'no content routers are configured: add a service that routes, e.g. services: { dht: kadDHT() }') {
     super(message, NoContentRoutersError.code)
+    this.name = 'NoContentRoutersError'
   }
 }
 

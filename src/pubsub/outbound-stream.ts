@@ -7,6 +7,7 @@
  */
 import type { Stream } from '../interface/stream.ts'
 import { closeOrAbort } from '../util/deadline.ts'
+import { InvalidMessageError } from '../util/errors.ts'
 
 export interface OutboundStreamOptions {
   /** Frames allowed to wait while the stream pushes back (default 256). */
@@ -71,7 +72,7 @@ export class OutboundStream {
     this.stream.read().then((chunk) => {
       if (chunk === null) this.#fail()
       // a well-behaved peer never writes here; a misbehaving one is cut off
-      else this.#fail(new Error('unexpected data on an outbound pubsub stream'))
+      else this.#fail(new InvalidMessageError('unexpected data on an outbound pubsub stream'))
     }, (err: Error) => { this.#fail(err) })
   }
 

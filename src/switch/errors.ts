@@ -18,6 +18,7 @@ export class DialError extends Libp2pError {
   constructor (target: string, errors: DialAttemptFailure[], summary?: string, options?: ErrorOptions) {
     const lines = errors.map(e => `\n  ${e.multiaddr.toString()}: ${describe(e.error)}`).join('')
     super(`could not dial ${target}: ${summary ?? (errors.length === 0 ? 'no addresses' : `all ${errors.length} addresses failed`)}${lines}`, DialError.code, options)
+    this.name = 'DialError'
     this.errors = errors
   }
 }

@@ -22,7 +22,7 @@ import { publicKeyFromProtobuf } from '../../crypto/index.ts'
 import { peerIdFromPublicKey } from '../../peer/peer-id.ts'
 import { Deadline } from '../../util/deadline.ts'
 import { equalBytes, utf8Encode } from '../../util/bytes.ts'
-import { InvalidMessageError, UnexpectedPeerError } from '../../util/errors.ts'
+import { InvalidMessageError, ServiceStoppedError, UnexpectedPeerError } from '../../util/errors.ts'
 import { encodeLP } from '../../util/stream-reader.ts'
 import { DEFAULT_IDENTIFY_LIMITS, encodeIdentify, encodeIdentifyFrames, readIdentify, type IdentifyLimits, type IdentifyMessage } from './message.ts'
 import { SelfRecordCache, type SignPeerRecord } from './self-record.ts'
@@ -102,7 +102,7 @@ export class IdentifyService implements Startable {
     this.#c.events.removeEventListener('self:peer:update', this.#onSelfUpdate)
     if (this.#pushTimer !== undefined) clearTimeout(this.#pushTimer)
     this.#pushTimer = undefined
-    this.#shutdown.abort(new Error('identify stopped'))
+    this.#shutdown.abort(new ServiceStoppedError('identify stopped'))
     await this.#pushing?.catch(() => {})
   }
 

@@ -14,7 +14,7 @@ import type { Stream } from '../../interface/stream.ts'
 import type { Logger } from '../../interface/logger.ts'
 import { Deadline, closeOrAbort } from '../../util/deadline.ts'
 import { equalBytes } from '../../util/bytes.ts'
-import { InvalidMessageError, TimeoutError } from '../../util/errors.ts'
+import { AbortError, InvalidMessageError, ServiceStoppedError, StreamResetError, TimeoutError } from '../../util/errors.ts'
 import { StreamReader } from '../../util/stream-reader.ts'
 import { idleWatchdog } from '../../util/timers.ts'
 import { resolveConnection, type ProtocolTarget } from '../connection-target.ts'
@@ -23,7 +23,7 @@ import { unrefTimeout } from '../../util/timers.ts'
 export const PING_PAYLOAD_LENGTH = 32
 
 /** Ends the read that watches an idle stream; nobody sees it (an abort() without a reason builds a DOMException with a stack each time). */
-const STOP_WATCHING = new Error('the ping stream is in use again')
+const STOP_WATCHING = new AbortError('the ping stream is in use again')
 
 export interface PingOptions {
   /** Protocol id prefix: `/<prefix>/ping/1.0.0` (default 'ipfs'). */
@@ -90,7 +90,7 @@ export class PingService implements Startable {
   stop (): void {
     this.#components.registrar.unhandle(this.protocol)
     for (const key of [...this.#outbound.keys()]) this.#release(key, true)
-    for (const stream of this.#inbound) stream.abort(new Error('ping service stopped'))
+    for (const stream of this.#inbound) stream.abort(new ServiceStoppedError('ping service stopped'))
     this.#inbound.clear()
   }
 
@@ -214,7 +214,7 @@ export class PingService implements Startable {
     if (entry.idle !== undefined) clearTimeout(entry.idle)
     stopWatching(entry)
     if (abort) {
-      entry.stream.abort(err ?? new Error('ping stream released'))
+      entry.stream.abort(err ?? new StreamResetError('ping stream released'))
       return
     }
     void closeOrAbort(entry.stream, this.#timeout)

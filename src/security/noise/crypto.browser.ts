@@ -7,6 +7,7 @@ import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
 import { hkdf as nobleHkdf } from '@noble/hashes/hkdf.js'
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { isAllZero, partsLength, type Aead, type NoiseCrypto, type X25519KeyPair } from './crypto.ts'
+import { HandshakeError } from '../../util/errors.ts'
 
 const EMPTY = new Uint8Array(0)
 
@@ -65,7 +66,7 @@ export const noiseCrypto: NoiseCrypto = {
   x25519 (keyPair: X25519KeyPair, publicKey: Uint8Array): Uint8Array {
     if (publicKey.length !== 32) throw new RangeError('an X25519 public key has 32 bytes')
     const shared = nobleX25519.getSharedSecret(keyPair.privateKey, publicKey)
-    if (isAllZero(shared)) throw new Error('X25519 produced the all-zero shared secret')
+    if (isAllZero(shared)) throw new HandshakeError('X25519 produced the all-zero shared secret')
     return shared
   },
 

@@ -7,6 +7,7 @@ import {
   diffieHellman, generateKeyPairSync, hkdfSync, type KeyObject
 } from 'node:crypto'
 import { isAllZero, type Aead, type NoiseCrypto, type PieceOpener, type X25519KeyPair } from './crypto.ts'
+import { InvalidMessageError, HandshakeError } from '../../util/errors.ts'
 
 // DER prefixes that wrap a raw 32-byte X25519 key into PKCS#8 / SPKI (RFC 8410).
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex')
@@ -48,7 +49,7 @@ class NodeAead implements Aead {
 
   open (nonce: Uint8Array, ad: Uint8Array | undefined, sealed: Uint8Array): Uint8Array {
     const end = sealed.length - 16
-    if (end < 0) throw new Error('ciphertext shorter than its tag')
+    if (end < 0) throw new InvalidMessageError('ciphertext shorter than its tag')
     const decipher = createDecipheriv('chacha20-poly1305', this.#key, nonce, { authTagLength: 16 })
     decipher.setAuthTag(sealed.subarray(end))
     if (ad !== undefined && ad.length > 0) decipher.setAAD(ad, { plaintextLength: end })
@@ -135,7 +136,7 @@ export const noiseCrypto: NoiseCrypto = {
       privateKey,
       publicKey: createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' })
     })
-    if (isAllZero(shared)) throw new Error('X25519 produced the all-zero shared secret')
+    if (isAllZero(shared)) throw new HandshakeError('X25519 produced the all-zero shared secret')
     return new Uint8Array(shared.buffer, shared.byteOffset, shared.byteLength)
   },
 

@@ -14,6 +14,7 @@
  * keeps the normal 'data' path.
  */
 import { Socket } from 'node:net'
+import { ConnectionClosedError } from '../../util/errors.ts'
 
 interface UserBufferSymbols {
   buffer: symbol
@@ -74,5 +75,5 @@ export function resumeUserBufferReads (socket: Socket): void {
   if (handle == null || socket.destroyed || handle.reading === true) return
   handle.reading = true
   const err = handle.readStart()
-  if (err < 0) socket.destroy(new Error(`socket read failed (${err})`))
+  if (err < 0) socket.destroy(new ConnectionClosedError(`socket read failed (${err})`))
 }
