@@ -94,7 +94,9 @@ export class KadDHT implements Startable {
   readonly records: RecordStore
   readonly providers: ProviderStore
   readonly validation: RecordValidation
-  readonly serviceCapabilities = ['@libp2p/kad-dht', '@libp2p/content-routing', '@libp2p/peer-routing']
+  readonly serviceCapabilities: readonly string[] = ['@libp2p/kad-dht', '@libp2p/content-routing', '@libp2p/peer-routing']
+  /** The routing table fills from identify (peers that list the DHT protocol): no identify, no table. */
+  readonly serviceDependencies: readonly string[] = ['@libp2p/identify']
   /** What the node's `peerRouting` / `contentRouting` facades call. */
   readonly peerRouter: DhtPeerRouter = new DhtPeerRouter(this)
   readonly contentRouter: DhtContentRouter = new DhtContentRouter(this)

@@ -44,6 +44,7 @@ interface BootstrapTarget {
 }
 
 export class Bootstrap implements Startable {
+  readonly serviceCapabilities: readonly string[] = ['@libp2p/peer-discovery']
   readonly #c: BootstrapComponents
   readonly #log: Logger
   readonly #targets: BootstrapTarget[]

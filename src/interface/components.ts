@@ -46,3 +46,15 @@ export type ServiceFactory<S = unknown> = (components: NodeComponents & { servic
 
 /** What component factories (transports, encrypters, muxers, peer store) receive. */
 export type ComponentFactoryInput = Omit<NodeComponents, 'connectionManager' | 'registrar' | 'addressManager' | 'peerStore'> & { connectionGater: ConnectionGater }
+
+/**
+ * What a service provides and what it needs, read by createLibp2p before anything starts.
+ * Names are capabilities (by convention `@libp2p/<name>`, as js-libp2p spells them, e.g.
+ * '@libp2p/identify') or the keys of other services in `services`. A node whose services need
+ * something nobody provides is refused with MissingServiceDependencyError, which names the
+ * service, the missing capability and the factory that provides it.
+ */
+export interface ServiceDeclarations {
+  readonly serviceCapabilities?: readonly string[]
+  readonly serviceDependencies?: readonly string[]
+}

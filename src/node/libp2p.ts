@@ -38,10 +38,11 @@ import { logger } from '../util/logger.ts'
 import type { Logger } from '../interface/logger.ts'
 import { TypedEventEmitter } from '../util/events.ts'
 import type { ComponentFactoryInput } from '../interface/components.ts'
-import type { Factory, Libp2pOptions, ServiceDeclarations, ServiceFactories, ServicesOf } from './options.ts'
+import type { Factory, Libp2pOptions, ServiceFactories, ServicesOf } from './options.ts'
 import type { Defaults } from './defaults.ts'
 import { collectRouters, CompositeContentRouting, CompositePeerRouting } from './routing.ts'
 import { type ContentRouting, type PeerRouting } from '../interface/routing.ts'
+import { checkServiceDependencies, declarationsOf } from './capabilities.ts'
 
 const VERSION = '0.1.0'
 /** Bursts of address/protocol changes become one 'self:peer:update'. */
@@ -182,20 +183,7 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
       this.components.services[name] = instance
       entries.push({ name, instance })
     }
-    const provided = new Map<string, string>()
-    for (const { name, instance } of entries) {
-      provided.set(name, name)
-      for (const capability of declarations(instance).serviceCapabilities ?? []) provided.set(capability, name)
-    }
-    const missing: string[] = []
-    for (const { name, instance } of entries) {
-      for (const dependency of declarations(instance).serviceDependencies ?? []) {
-        if (!provided.has(dependency)) missing.push(`service "${name}" requires "${dependency}"`)
-      }
-    }
-    if (missing.length > 0) {
-      throw new InvalidParametersError(`missing service dependencies: ${missing.join('; ')}. Add services that provide them to the \`services\` option.`)
-    }
+    const provided = checkServiceDependencies(entries)
     // Dependencies first (depth-first), declaration order otherwise; cycles keep declaration order.
     const ordered: ServiceEntry[] = []
     const visiting = new Set<string>()
@@ -203,7 +191,7 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
     const visit = (entry: ServiceEntry): void => {
       if (ordered.includes(entry) || visiting.has(entry.name)) return
       visiting.add(entry.name)
-      for (const dependency of declarations(entry.instance).serviceDependencies ?? []) {
+      for (const dependency of declarationsOf(entry.instance).serviceDependencies ?? []) {
         const provider = byName.get(provided.get(dependency) ?? '')
         if (provider !== undefined) visit(provider)
       }
@@ -315,10 +303,6 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
   #assertStarted (): void {
     if (this.#status !== 'started') throw new NotStartedError(`the node is ${this.#status}`)
   }
-}
-
-function declarations (instance: unknown): ServiceDeclarations {
-  return typeof instance === 'object' && instance !== null ? instance as ServiceDeclarations : {}
 }
 
 export type { ServicesOf }

@@ -27,20 +27,6 @@ export type ServiceFactories = Record<string, ServiceFactoryOf<unknown>>
 /** `{ identify: identify() }` -> `{ identify: IdentifyService }` */
 export type ServicesOf<F extends ServiceFactories> = { [K in keyof F]: ReturnType<F[K]> }
 
-/**
- * Optional declarations on a service instance. `serviceDependencies` names services (by key
- * in `services`) or capabilities that must be present; `serviceCapabilities` names what this
- * service provides (e.g. '@libp2p/identify'). createLibp2p fails fast when one is missing.
- */
-export interface ServiceDeclarations {
-  readonly serviceDependencies?: readonly string[]
-  readonly serviceCapabilities?: readonly string[]
-  /** A service that routes peers; the node's `peerRouting` uses it (see ./routing.ts). */
-  readonly peerRouter?: PeerRouting
-  /** A service that routes content; the node's `contentRouting` uses it (see ./routing.ts). */
-  readonly contentRouter?: ContentRouting
-}
-
 export interface ConnectionManagerConfig extends ConnectionManagerOptions {
   /** Whole inbound upgrade (security + muxer), in ms (default 10 s). */
   inboundUpgradeTimeout?: number

@@ -50,6 +50,9 @@ export class PubSubPeer {
 export type RejectReason = SignatureCheckFailure | 'validator-reject' | 'self-origin' | 'topic-not-subscribed'
 
 export abstract class PubSubBase extends TypedEventEmitter<PubSubEvents> implements Startable {
+  readonly serviceCapabilities: readonly string[] = ['@libp2p/pubsub']
+  /** Peers' protocols come from identify: without it no peer is ever known to speak pubsub. */
+  readonly serviceDependencies: readonly string[] = ['@libp2p/identify']
   /** Protocols we accept and propose, most preferred first. */
   readonly protocols: string[]
   readonly topicValidators = new Map<string, TopicValidator>()

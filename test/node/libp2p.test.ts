@@ -206,7 +206,7 @@ describe('two nodes over TCP', () => {
   it('fails fast when a service dependency is missing', async () => {
     const needy = () => ({ serviceDependencies: ['@libp2p/identify', 'pubsub'] })
     await assert.rejects(createLibp2p({ transports: [tcp()], services: { needy }, start: false }), (err: Error) =>
-      err.name === 'InvalidParametersError' && err.message.includes('"needy" requires "pubsub"') && err.message.includes('"@libp2p/identify"'))
+      err.name === 'MissingServiceDependencyError' && err.message.includes("service 'needy' needs 'pubsub'") && err.message.includes("needs '@libp2p/identify': add identify() from 'ts-libp2p/identify'"))
     const provider = () => ({ serviceCapabilities: ['@libp2p/identify'] })
     const ok = await createLibp2p({ transports: [tcp()], services: { needy: () => ({ serviceDependencies: ['@libp2p/identify', 'p'] }), p: provider, i: identify() }, start: false })
     assert.equal(ok.status, 'stopped')

@@ -90,6 +90,7 @@ export async function echoOverStream (stream: Stream, data: Uint8Array, options:
 }
 
 export class EchoService implements Startable {
+  readonly serviceCapabilities: readonly string[] = ['@libp2p/echo']
   readonly protocol: string
   readonly #components: EchoComponents
   readonly #log: Logger

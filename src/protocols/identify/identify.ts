@@ -57,6 +57,7 @@ export interface IdentifyOptions {
 export type IdentifyComponents = Pick<NodeComponents, 'peerId' | 'privateKey' | 'nodeInfo' | 'events' | 'registrar' | 'connectionManager' | 'peerStore' | 'addressManager' | 'logger'>
 
 export class IdentifyService implements Startable {
+  readonly serviceCapabilities: readonly string[] = ['@libp2p/identify', '@libp2p/identify-push']
   readonly protocol: string
   readonly pushProtocol: string
   readonly #c: IdentifyComponents

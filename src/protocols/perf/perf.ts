@@ -66,6 +66,7 @@ export interface PerfOutput {
 export type PerfComponents = Pick<NodeComponents, 'registrar' | 'connectionManager' | 'logger'>
 
 export class PerfService implements Startable {
+  readonly serviceCapabilities: readonly string[] = ['@libp2p/perf']
   readonly protocol: string
   readonly #components: PerfComponents
   readonly #log: Logger

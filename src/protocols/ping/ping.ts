@@ -53,6 +53,7 @@ interface OutboundPingStream {
 }
 
 export class PingService implements Startable {
+  readonly serviceCapabilities: readonly string[] = ['@libp2p/ping']
   readonly protocol: string
   readonly #components: PingComponents
   readonly #log: Logger

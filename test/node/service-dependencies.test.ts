@@ -1,0 +1,75 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createLibp2p } from '../../src/index.ts'
+import { tcp } from '../../src/transport/tcp/index.ts'
+import { identify } from '../../src/protocols/identify/index.ts'
+import { ping } from '../../src/protocols/ping/index.ts'
+import { echo } from '../../src/protocols/echo/index.ts'
+import { perf } from '../../src/protocols/perf/index.ts'
+import { kadDHT } from '../../src/dht/index.ts'
+import type { KadDHT } from '../../src/dht/index.ts'
+import { gossipsub } from '../../src/pubsub/gossipsub/index.ts'
+import { floodsub } from '../../src/pubsub/floodsub/index.ts'
+import { bootstrap } from '../../src/discovery/bootstrap.ts'
+import { CAPABILITY_PROVIDERS, declarationsOf } from '../../src/node/capabilities.ts'
+import { MissingServiceDependencyError } from '../../src/util/errors.ts'
+
+const listen = { listen: ['/ip4/127.0.0.1/tcp/0'] }
+
+test('a DHT without identify is refused at createLibp2p with what to add', async () => {
+  await assert.rejects(createLibp2p({ services: { dht: kadDHT() } }), (err: Error) => {
+    assert.ok(err instanceof MissingServiceDependencyError)
+    assert.equal((err as MissingServiceDependencyError).code, 'ERR_MISSING_SERVICE_DEPENDENCY')
+    assert.match(err.message, /service 'dht' needs '@libp2p\/identify': add identify\(\) from 'ts-libp2p\/identify'/)
+    return true
+  })
+  await assert.rejects(createLibp2p({ services: { pubsub: gossipsub() }, start: false }), /service 'pubsub' needs '@libp2p\/identify'/)
+  await assert.rejects(createLibp2p({ services: { pubsub: floodsub() }, start: false }), /service 'pubsub' needs '@libp2p\/identify'/)
+})
+
+test('with identify, DHT nodes start and fill their routing tables from each other', async () => {
+  const make = async () => await createLibp2p({ transports: [tcp()], addresses: listen, services: { identify: identify(), dht: kadDHT({ mode: 'server', initialRefresh: false }) } })
+  const [a, b] = await Promise.all([make(), make()])
+  try {
+    await a.dial(b.getMultiaddrs()[0])
+    const dht = a.services.dht as KadDHT
+    const deadline = Date.now() + 5000
+    while (dht.routingTable.size === 0 && Date.now() < deadline) await new Promise<void>(resolve => { a.addEventListener('peer:identify', () => { resolve() }, { once: true }); setTimeout(resolve, 50).unref() })
+    assert.equal(dht.routingTable.size, 1)
+  } finally {
+    await Promise.all([a.stop(), b.stop()])
+  }
+})
+
+test('every built-in service declares its capabilities, and every capability and need is in the providers table', async () => {
+  const node = await createLibp2p({
+    transports: [tcp()],
+    start: false,
+    services: {
+      identify: identify(),
+      ping: ping(),
+      echo: echo(),
+      perf: perf(),
+      dht: kadDHT(),
+      pubsub: gossipsub(),
+      bootstrap: bootstrap({ list: ['/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'] })
+    }
+  })
+  const expected: Record<string, { provides: string[], needs: string[] }> = {
+    identify: { provides: ['@libp2p/identify', '@libp2p/identify-push'], needs: [] },
+    ping: { provides: ['@libp2p/ping'], needs: [] },
+    echo: { provides: ['@libp2p/echo'], needs: [] },
+    perf: { provides: ['@libp2p/perf'], needs: [] },
+    dht: { provides: ['@libp2p/kad-dht', '@libp2p/content-routing', '@libp2p/peer-routing'], needs: ['@libp2p/identify'] },
+    pubsub: { provides: ['@libp2p/pubsub'], needs: ['@libp2p/identify'] },
+    bootstrap: { provides: ['@libp2p/peer-discovery'], needs: [] }
+  }
+  for (const [name, want] of Object.entries(expected)) {
+    const declared = declarationsOf((node.services as Record<string, unknown>)[name])
+    assert.deepEqual([...(declared.serviceCapabilities ?? [])], want.provides, `${name} provides`)
+    assert.deepEqual([...(declared.serviceDependencies ?? [])], want.needs, `${name} needs`)
+    for (const capability of [...want.provides, ...want.needs]) assert.ok(CAPABILITY_PROVIDERS[capability] !== undefined, `${capability} has a provider hint`)
+  }
+  const floodNode = await createLibp2p({ transports: [tcp()], start: false, services: { identify: identify(), pubsub: floodsub() } })
+  assert.deepEqual([...(declarationsOf(floodNode.services.pubsub).serviceCapabilities ?? [])], ['@libp2p/pubsub'])
+})
