@@ -18,7 +18,14 @@ test('the README hello world runs and echoes', async () => {
   assert.ok(block !== undefined, 'README has a Hello world ts block')
   const dir = await mkdtemp(join(tmpdir(), 'ts-libp2p-readme-'))
   const file = join(dir, 'hello.ts')
-  await writeFile(file, block.replace("from 'ts-libp2p'", `from ${JSON.stringify(join(root, 'src/index.ts'))}`))
+  // The package's own exports map, pointed at the sources: 'ts-libp2p/echo' -> src/protocols/echo/index.ts
+  const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { exports: Record<string, { import: string }> }
+  const source = block.replace(/from '(ts-libp2p(?:\/[a-z-]+)?)'/g, (_match, specifier: string) => {
+    const target = pkg.exports['.' + specifier.slice('ts-libp2p'.length)]
+    assert.ok(target !== undefined, `${specifier} is an export of the package`)
+    return `from ${JSON.stringify(join(root, target.import.replace(/^\.\/dist\/(.*)\.js$/, 'src/$1.ts')))}`
+  })
+  await writeFile(file, source)
   try {
     const { code, stdout, stderr } = await new Promise<{ code: number | null, stdout: string, stderr: string }>((resolve, reject) => {
       const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'pipe'] })

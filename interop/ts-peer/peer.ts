@@ -13,9 +13,15 @@
  */
 import { createInterface } from 'node:readline'
 import type { Interface } from 'node:readline'
-import { createLibp2p, generateKeyPair, generateKeyPairFromSeed, identify, mplex, multiaddr, noise, peerIdFromString, ping, yamux } from '../../src/index.ts'
-import type { IdentifyResult, Libp2pNode, PeerId, Stream } from '../../src/index.ts'
-import type { IdentifyService, PingService } from '../../src/index.ts'
+import { createLibp2p, generateKeyPair, generateKeyPairFromSeed, multiaddr, peerIdFromString } from '../../src/index.ts'
+import { identify } from '../../src/protocols/identify/index.ts'
+import { mplex } from '../../src/muxer/mplex/index.ts'
+import { noise } from '../../src/security/noise/index.ts'
+import { ping } from '../../src/protocols/ping/index.ts'
+import { yamux } from '../../src/muxer/yamux/index.ts'
+import type { IdentifyResult, Libp2p, PeerId, Stream } from '../../src/index.ts'
+import type { IdentifyService } from '../../src/protocols/identify/index.ts'
+import type { PingService } from '../../src/protocols/ping/index.ts'
 import { tcp } from '../../src/transport/tcp/index.ts'
 
 const ECHO_PROTOCOL = '/echo/1.0.0'
@@ -28,7 +34,7 @@ const LEAK_GRACE_MS = 3_000
 const WRITE_CHUNK = 64 * 1024
 
 type Json = Record<string, unknown>
-type Node = Libp2pNode<{ identify: IdentifyService, ping: PingService }>
+type Node = Libp2p<{ identify: IdentifyService, ping: PingService }>
 
 function writeLine (obj: Json): void {
   process.stdout.write(JSON.stringify(obj) + '\n')

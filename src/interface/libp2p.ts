@@ -7,6 +7,7 @@ import type { Libp2pEvents, TypedEvents } from './events.ts'
 import type { PeerId } from './peer-id.ts'
 import type { PeerStore } from './peer-store.ts'
 import type { StreamHandler, StreamHandlerOptions } from './registrar.ts'
+import type { ContentRouting, PeerRouting } from './routing.ts'
 import type { Stream } from './stream.ts'
 
 export interface Libp2p<Services extends Record<string, unknown> = Record<string, unknown>> extends TypedEvents<Libp2pEvents> {
@@ -14,6 +15,10 @@ export interface Libp2p<Services extends Record<string, unknown> = Record<string
   readonly services: Services
   readonly peerStore: PeerStore
   readonly status: 'starting' | 'started' | 'stopping' | 'stopped'
+  /** Finds peers through every service that routes peers (e.g. the DHT). */
+  readonly peerRouting: PeerRouting
+  /** Provides and finds content through every service that routes content. */
+  readonly contentRouting: ContentRouting
   start(): Promise<void>
   stop(): Promise<void>
   dial(target: DialTarget, options?: DialOptions): Promise<Connection>

@@ -2,23 +2,26 @@
 import { generateKeyPair } from '../crypto/index.ts'
 import { Libp2pNode } from './libp2p.ts'
 import type { Defaults } from './defaults.ts'
-import type { Libp2pOptions, ServiceFactories, ServicesOf, ServiceFactoryOf } from './options.ts'
+import type { Libp2p } from '../interface/libp2p.ts'
+import type { ServiceFactory } from '../interface/components.ts'
+import type { Libp2pOptions, ServiceFactories, ServicesOf } from './options.ts'
 import type { IdentifyService } from '../protocols/identify/index.ts'
 import type { PingService } from '../protocols/ping/index.ts'
 
 /** The services a node runs when `services` is not given. */
 export interface DefaultServiceFactories extends ServiceFactories {
-  identify: ServiceFactoryOf<IdentifyService>
-  ping: ServiceFactoryOf<PingService>
+  identify: ServiceFactory<IdentifyService>
+  ping: ServiceFactory<PingService>
 }
 
 /**
- * Creates a node. With no options: a new Ed25519 identity, TCP (Node.js), Noise, Yamux and
- * Mplex, identify and ping, an in-memory peer store, and no listen address (pass
- * `addresses.listen`). Fails fast, before anything starts, on invalid options such as a
- * service whose declared dependencies are missing.
+ * Creates a node. With no options: a new Ed25519 identity, the runtime's default transports
+ * (Node.js: TCP and WebSockets; browsers: WebSockets), Noise, Yamux and Mplex, identify and
+ * ping, an in-memory peer store, and no listen address (pass `addresses.listen`). Fails fast,
+ * before anything starts, on invalid options such as a service whose declared dependencies
+ * are missing (MissingServiceDependencyError).
  */
-export async function createLibp2p<F extends ServiceFactories = DefaultServiceFactories> (options: Libp2pOptions<F> = {}): Promise<Libp2pNode<ServicesOf<F>>> {
+export async function createLibp2p<F extends ServiceFactories = DefaultServiceFactories> (options: Libp2pOptions<F> = {}): Promise<Libp2p<ServicesOf<F>>> {
   const privateKey = options.privateKey ?? await generateKeyPair('Ed25519')
   const node = new Libp2pNode<ServicesOf<F>>(privateKey, options, await defaultsFor(options))
   if (options.start !== false) await node.start()

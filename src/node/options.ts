@@ -9,7 +9,7 @@ import type { ConnectionGater } from '../interface/connection-gater.ts'
 import type { Datastore } from '../interface/datastore.ts'
 import type { PrivateKey } from '../interface/keys.ts'
 import type { StreamMuxerFactory } from '../interface/muxer.ts'
-import type { NodeComponents, NodeInfo } from '../interface/components.ts'
+import type { NodeInfo, ServiceFactory } from '../interface/components.ts'
 import type { PeerStore } from '../interface/peer-store.ts'
 import type { Transport } from '../interface/transport.ts'
 import type { AddressesConfig } from '../switch/address-manager.ts'
@@ -19,24 +19,10 @@ import type { ContentRouting, PeerRouting } from '../interface/routing.ts'
 
 export type Factory<T> = ((components: ComponentFactoryInput) => T) | T
 
-/** A service factory; it receives the node's components plus the services built before it. */
-export type ServiceFactoryOf<S> = (components: NodeComponents & { services: Record<string, unknown> }) => S
-
-export type ServiceFactories = Record<string, ServiceFactoryOf<unknown>>
+export type ServiceFactories = Record<string, ServiceFactory<unknown>>
 
 /** `{ identify: identify() }` -> `{ identify: IdentifyService }` */
 export type ServicesOf<F extends ServiceFactories> = { [K in keyof F]: ReturnType<F[K]> }
-
-export interface ConnectionManagerConfig extends ConnectionManagerOptions {
-  /** Whole inbound upgrade (security + muxer), in ms (default 10 s). */
-  inboundUpgradeTimeout?: number
-  /** Whole outbound upgrade, in ms (default 10 s; a dial's addressDialTimeout also bounds it). */
-  outboundUpgradeTimeout?: number
-  /** multistream-select on each new stream, in ms (default 10 s). */
-  protocolNegotiationTimeout?: number
-  /** Graceful close of one connection before it is aborted, in ms (default 5 s). */
-  connectionCloseTimeout?: number
-}
 
 export interface Libp2pOptions<F extends ServiceFactories = ServiceFactories> {
   /** The node's identity (default: a new Ed25519 key). */
@@ -52,7 +38,7 @@ export interface Libp2pOptions<F extends ServiceFactories = ServiceFactories> {
   /** A peer store instance (default: PersistentPeerStore over `datastore`). */
   peerStore?: Factory<PeerStore>
   connectionGater?: ConnectionGater
-  connectionManager?: ConnectionManagerConfig
+  connectionManager?: ConnectionManagerOptions
   nodeInfo?: Partial<NodeInfo>
   /** Start the node before createLibp2p resolves (default true). */
   start?: boolean

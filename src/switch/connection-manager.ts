@@ -59,6 +59,15 @@ export interface ConnectionManagerOptions extends DialerOptions {
   minConnections?: number
   /** How often the minimum is checked besides on every close, in ms (default 10 s). */
   minConnectionsCheckInterval?: number
+  // The time limits of the connections it manages (applied by the upgrader and connections):
+  /** Whole inbound upgrade (security + muxer), in ms (default 10 s). */
+  inboundUpgradeTimeout?: number
+  /** Whole outbound upgrade, in ms (default 10 s; a dial's addressDialTimeout also bounds it). */
+  outboundUpgradeTimeout?: number
+  /** multistream-select on each new stream, in ms (default 10 s). */
+  protocolNegotiationTimeout?: number
+  /** Graceful close of one connection before it is aborted, in ms (default 5 s). */
+  connectionCloseTimeout?: number
 }
 
 export interface ConnectionManagerInit extends ConnectionManagerOptions, Omit<DialerInit, 'peerStore' | 'upgrader'> {

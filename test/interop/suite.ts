@@ -10,9 +10,17 @@
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { createLibp2p, echo, generateKeyPair, identify, mplex, multiaddr, noise, peerIdFromString, ping, yamux, StreamResetError, UnsupportedProtocolError } from '../../src/index.ts'
-import type { IdentifyResult, KeyType, Libp2pEvents, Libp2pNode, PeerId, PrivateKey, Stream } from '../../src/index.ts'
-import type { EchoService, IdentifyService, PingService } from '../../src/index.ts'
+import { createLibp2p, generateKeyPair, multiaddr, peerIdFromString, StreamResetError, UnsupportedProtocolError } from '../../src/index.ts'
+import { echo } from '../../src/protocols/echo/index.ts'
+import { identify } from '../../src/protocols/identify/index.ts'
+import { mplex } from '../../src/muxer/mplex/index.ts'
+import { noise } from '../../src/security/noise/index.ts'
+import { ping } from '../../src/protocols/ping/index.ts'
+import { yamux } from '../../src/muxer/yamux/index.ts'
+import type { IdentifyResult, KeyType, Libp2pEvents, Libp2p, PeerId, PrivateKey, Stream } from '../../src/index.ts'
+import type { EchoService } from '../../src/protocols/echo/index.ts'
+import type { IdentifyService } from '../../src/protocols/identify/index.ts'
+import type { PingService } from '../../src/protocols/ping/index.ts'
 import { tcp } from '../../src/transport/tcp/index.ts'
 import { spawnPeer } from './harness.ts'
 import type { PeerKind, PeerProcess } from './harness.ts'
@@ -54,7 +62,7 @@ export const MUXER_PROTOCOL: Record<MuxerName, string> = {
   mplex: '/mplex/6.7.0'
 }
 
-type InteropNode = Libp2pNode<{ identify: IdentifyService, ping: PingService, echo: EchoService }>
+type InteropNode = Libp2p<{ identify: IdentifyService, ping: PingService, echo: EchoService }>
 
 /** A node set up as every interop test wants it: TCP on 127.0.0.1, Noise, one muxer. */
 async function createInteropNode (muxer: MuxerName, options: { userAgent?: string, privateKey?: PrivateKey } = {}): Promise<InteropNode> {

@@ -7,9 +7,16 @@
  */
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { createLibp2p, echo, identify, multiaddr, noise, peerIdFromString, ping, yamux } from '../../src/index.ts'
-import type { IdentifyResult, Libp2pNode, PeerId } from '../../src/index.ts'
-import type { EchoService, IdentifyService, PingService } from '../../src/index.ts'
+import { createLibp2p, multiaddr, peerIdFromString } from '../../src/index.ts'
+import { echo } from '../../src/protocols/echo/index.ts'
+import { identify } from '../../src/protocols/identify/index.ts'
+import { noise } from '../../src/security/noise/index.ts'
+import { ping } from '../../src/protocols/ping/index.ts'
+import { yamux } from '../../src/muxer/yamux/index.ts'
+import type { IdentifyResult, Libp2p, PeerId } from '../../src/index.ts'
+import type { EchoService } from '../../src/protocols/echo/index.ts'
+import type { IdentifyService } from '../../src/protocols/identify/index.ts'
+import type { PingService } from '../../src/protocols/ping/index.ts'
 import { webSockets } from '../../src/transport/websockets/index.ts'
 import { buildGoPeer, goAvailable, spawnPeer } from './harness.ts'
 import type { PeerKind, PeerProcess } from './harness.ts'
@@ -19,7 +26,7 @@ const CAPABILITY_TIMEOUT_MS = 60_000
 const EVENT_TIMEOUT_MS = 10_000
 const WS_LISTEN = '/ip4/127.0.0.1/tcp/0/ws'
 
-type WsNode = Libp2pNode<{ identify: IdentifyService, ping: PingService, echo: EchoService }>
+type WsNode = Libp2p<{ identify: IdentifyService, ping: PingService, echo: EchoService }>
 
 const hasGo = await goAvailable()
 

@@ -24,6 +24,10 @@ export interface ImportEdge {
   specifier: string
   /** The absolute file it resolves to; undefined for a bare (package or built-in) specifier. */
   to?: string
+  /** A dynamic `import()`, loaded only when that code runs. */
+  dynamic: boolean
+  /** `import type` / `export type`: erased, loads nothing. */
+  typeOnly: boolean
 }
 
 /** Every import of one source file; `#name` specifiers resolve under `condition`. */
@@ -31,18 +35,24 @@ export function importsOf (file: string, condition: Condition, text = readFileSy
   const edges: ImportEdge[] = []
   for (const match of text.matchAll(SPECIFIER)) {
     const specifier = match[1] ?? match[2] ?? match[3]
-    if (specifier.startsWith('.')) edges.push({ from: file, specifier, to: resolve(dirname(file), specifier) })
+    const dynamic = match[3] !== undefined
+    const typeOnly = /^[\s;}]*(?:import|export)\s+type\s/.test(match[0])
+    if (specifier.startsWith('.')) edges.push({ from: file, specifier, to: resolve(dirname(file), specifier), dynamic, typeOnly })
     else if (specifier.startsWith('#')) {
       const target = packageImports[specifier]?.[condition] ?? packageImports[specifier]?.default
       if (target === undefined) throw new Error(`${file}: unknown package import ${specifier}`)
-      edges.push({ from: file, specifier, to: resolve(repoRoot, target) })
-    } else edges.push({ from: file, specifier })
+      edges.push({ from: file, specifier, to: resolve(repoRoot, target), dynamic, typeOnly })
+    } else edges.push({ from: file, specifier, dynamic, typeOnly })
   }
   return edges
 }
 
-/** Every source file reachable from `entry` (repo-relative), and every bare specifier met. */
-export function reachableFrom (entry: string, condition: Condition): { files: Set<string>, bare: Set<string> } {
+/**
+ * Every source file reachable from `entry` (repo-relative), and every bare specifier met.
+ * With `staticOnly`, dynamic `import()`s and type-only imports are not followed: what
+ * loading `entry` loads.
+ */
+export function reachableFrom (entry: string, condition: Condition, staticOnly = false): { files: Set<string>, bare: Set<string> } {
   const files = new Set<string>()
   const bare = new Set<string>()
   const queue = [resolve(repoRoot, entry)]
@@ -51,6 +61,7 @@ export function reachableFrom (entry: string, condition: Condition): { files: Se
     if (files.has(file)) continue
     files.add(file)
     for (const edge of importsOf(file, condition)) {
+      if (staticOnly && (edge.dynamic || edge.typeOnly)) continue
       if (edge.to !== undefined) queue.push(edge.to)
       else bare.add(edge.specifier)
     }

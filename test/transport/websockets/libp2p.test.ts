@@ -6,13 +6,20 @@
 import { describe, it, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { createLibp2p, echo, identify, multiaddr, noise, ping, yamux } from '../../../src/index.ts'
-import type { IdentifyResult, Libp2pNode, PeerId, Stream } from '../../../src/index.ts'
-import type { EchoService, IdentifyService, PingService } from '../../../src/index.ts'
+import { createLibp2p, multiaddr } from '../../../src/index.ts'
+import { echo } from '../../../src/protocols/echo/index.ts'
+import { identify } from '../../../src/protocols/identify/index.ts'
+import { noise } from '../../../src/security/noise/index.ts'
+import { ping } from '../../../src/protocols/ping/index.ts'
+import { yamux } from '../../../src/muxer/yamux/index.ts'
+import type { IdentifyResult, Libp2p, PeerId, Stream } from '../../../src/index.ts'
+import type { EchoService } from '../../../src/protocols/echo/index.ts'
+import type { IdentifyService } from '../../../src/protocols/identify/index.ts'
+import type { PingService } from '../../../src/protocols/ping/index.ts'
 import { tcp } from '../../../src/transport/tcp/index.ts'
 import { webSockets } from '../../../src/transport/websockets/index.ts'
 
-type Node = Libp2pNode<{ identify: IdentifyService, ping: PingService, echo: EchoService }>
+type Node = Libp2p<{ identify: IdentifyService, ping: PingService, echo: EchoService }>
 
 const nodes: Node[] = []
 afterEach(async () => { await Promise.all(nodes.splice(0).map(async n => { await n.stop() })) })
