@@ -5,7 +5,7 @@
  *
  * Commands load lazily so `--help` and `id` stay fast and never open sockets.
  */
-import { readFileSync } from 'node:fs'
+import { VERSION } from '../util/version.ts'
 import { oneLine, UsageError } from './args.ts'
 
 export interface Command {
@@ -26,8 +26,7 @@ const COMMANDS: Record<string, { summary: string, load: () => Promise<Command> }
 }
 
 export function version (): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-  return pkg.version
+  return VERSION
 }
 
 function topLevelHelp (): string {

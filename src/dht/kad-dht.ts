@@ -289,8 +289,8 @@ export class KadDHT implements Startable {
     }, options.signal)
   }
 
-  /** Same as getClosestPeers, collected. */
-  async closestPeers (key: Uint8Array, options: ProgressOptions = {}): Promise<PeerInfo[]> {
+  /** The lookup behind getClosestPeers, collected (for this service's own provide, put and refresh). */
+  async #closestPeers (key: Uint8Array, options: ProgressOptions = {}): Promise<PeerInfo[]> {
     const result = await this.#lookup(key, { type: MessageType.FIND_NODE, key, closerPeers: [], providerPeers: [] }, options)
     return result.closest.map(p => ({ id: p.id, multiaddrs: p.addrs }))
   }
@@ -332,7 +332,7 @@ export class KadDHT implements Startable {
   async provide (content: ContentKey, options: ProgressOptions = {}): Promise<number> {
     const key = multihashOf(content)
     await this.providers.addProvider(key, this.#c.peerId)
-    const closest = await this.closestPeers(key, options)
+    const closest = await this.#closestPeers(key, options)
     const self = await this.#selfPeer()
     const message: DhtMessage = { type: MessageType.ADD_PROVIDER, key, closerPeers: [], providerPeers: [self] }
     const signal = this.#signal(options)
@@ -380,7 +380,7 @@ export class KadDHT implements Startable {
   async put (key: Uint8Array, value: Uint8Array, options: ProgressOptions = {}): Promise<number> {
     await this.validation.validate(key, value)
     const record = await this.records.put(key, value)
-    const closest = await this.closestPeers(key, options)
+    const closest = await this.#closestPeers(key, options)
     const signal = this.#signal(options)
     const message: DhtMessage = { type: MessageType.PUT_VALUE, key, record, closerPeers: [], providerPeers: [] }
     const results = await Promise.allSettled(closest.map(async (peer) => { await this.network.sendRequest(peer.id, message, signal) }))
@@ -443,12 +443,12 @@ export class KadDHT implements Startable {
       return
     }
     const run = (async () => {
-      await this.closestPeers(this.#c.peerId.bytes, options).catch(() => [])
+      await this.#closestPeers(this.#c.peerId.bytes, options).catch(() => [])
       const depth = Math.min(this.routingTable.maxCommonPrefix(), 15)
       for (let cpl = 0; cpl <= depth; cpl++) {
         if (this.#shutdown.signal.aborted || options.signal?.aborted === true) return
         if (Date.now() - this.routingTable.lastLookup(cpl) < this.#o.refreshInterval / 2) continue
-        await this.closestPeers(randomKeyForBucket(this.routingTable.selfKadId, cpl), options).catch(() => [])
+        await this.#closestPeers(randomKeyForBucket(this.routingTable.selfKadId, cpl), options).catch(() => [])
       }
     })()
     this.#refreshing = run

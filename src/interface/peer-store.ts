@@ -47,9 +47,13 @@ export interface PeerStore {
   /** Throws NotFoundError when unknown. */
   get(peerId: PeerId, options?: AbortOptions): Promise<Peer>
   all(options?: AbortOptions & { filter?(peer: Peer): boolean, limit?: number }): Promise<Peer[]>
-  /** Replaces the given fields. */
+  /**
+   * Replaces the peer's data with `data`: addresses, protocols, metadata and tags not given are
+   * cleared (as in js-libp2p). Its public key and newest signed peer record stay: they are facts
+   * about the peer, and the record's sequence number guards against replays.
+   */
   save(peerId: PeerId, data: PeerData, options?: AbortOptions): Promise<Peer>
-  /** Replaces the given fields, keeping others (alias of save with field-level semantics). */
+  /** Replaces the given fields and keeps the others. */
   patch(peerId: PeerId, data: PeerData, options?: AbortOptions): Promise<Peer>
   /** Adds to list fields (addresses, protocols) and map fields instead of replacing them. */
   merge(peerId: PeerId, data: PeerData, options?: AbortOptions): Promise<Peer>

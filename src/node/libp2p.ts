@@ -43,8 +43,8 @@ import type { Defaults } from './defaults.ts'
 import { collectRouters, CompositeContentRouting, CompositePeerRouting } from './routing.ts'
 import { type ContentRouting, type PeerRouting } from '../interface/routing.ts'
 import { checkServiceDependencies, declarationsOf } from './capabilities.ts'
+import { VERSION } from '../util/version.ts'
 
-const VERSION = '0.1.0'
 /** Bursts of address/protocol changes become one 'self:peer:update'. */
 const SELF_UPDATE_DEBOUNCE_MS = 10
 

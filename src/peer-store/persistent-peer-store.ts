@@ -125,7 +125,7 @@ export class PersistentPeerStore implements PeerStore {
   }
 
   async save (peerId: PeerId, data: PeerData, options?: AbortOptions): Promise<Peer> {
-    return await this.#update(peerId, data, 'replace', options)
+    return await this.#update(peerId, data, 'replace', options, true)
   }
 
   async patch (peerId: PeerId, data: PeerData, options?: AbortOptions): Promise<Peer> {
@@ -173,7 +173,8 @@ export class PersistentPeerStore implements PeerStore {
     return stored?.peerRecordEnvelope !== undefined && equalBytes(stored.peerRecordEnvelope, envelope)
   }
 
-  async #update (peerId: PeerId, data: PeerData, mode: Mode, options?: AbortOptions): Promise<Peer> {
+  /** `fresh`: start from an empty record (save), instead of the stored one (patch, merge). */
+  async #update (peerId: PeerId, data: PeerData, mode: Mode, options?: AbortOptions, fresh = false): Promise<Peer> {
     throwIfAborted(options?.signal)
     const update = validate(peerId, data, this.#now())
     let rawEnvelope: Uint8Array | undefined
@@ -182,6 +183,7 @@ export class PersistentPeerStore implements PeerStore {
       rawEnvelope = data.peerRecordEnvelope.slice()
     }
     const { peer } = await this.#mutate(peerId, options, (next) => {
+      if (fresh) Object.assign(next, emptyStoredPeer())
       applyUpdate(next, update, mode)
       if (update.record !== undefined && rawEnvelope !== undefined) applyRecord(next, update.record, rawEnvelope)
       return true

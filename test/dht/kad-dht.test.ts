@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { createMemoryNode, MemoryNetwork, waitForRoutingTable, type DhtNode } from './network-helpers.ts'
+import { closestPeersOf, createMemoryNode, MemoryNetwork, waitForRoutingTable, type DhtNode } from './network-helpers.ts'
 import { generateKeyPair, publicKeyToProtobuf } from '../../src/crypto/index.ts'
 import { MemoryDatastore } from '../../src/store/memory.ts'
 import { KAD_PROTOCOL } from '../../src/dht/index.ts'
@@ -138,7 +138,7 @@ describe('Kademlia DHT over the memory transport', () => {
     await stream.close()
     await stream.closed
     // a request on a second stream is answered after the first was handled
-    await nodes[7].services.dht.closestPeers(nodes[8].peerId.bytes)
+    await closestPeersOf(nodes[7].services.dht, nodes[8].peerId.bytes)
     assert.deepEqual(await nodes[8].services.dht.providers.getProviders(mh), [])
   })
 
@@ -215,7 +215,7 @@ describe('DHT hostile peers', () => {
       await asker.dial(honest.getMultiaddrs()[0])
       await waitForRoutingTable(asker, 2)
       let done: { queried: number, failed: number } | undefined
-      const closest = await asker.services.dht.closestPeers(utf8Encode('anything'), { onProgress: (e) => { if (e.type === 'query-done') done = e } })
+      const closest = await closestPeersOf(asker.services.dht, utf8Encode('anything'), { onProgress: (e) => { if (e.type === 'query-done') done = e } })
       assert.ok(lies >= 1)
       assert.ok(done !== undefined && done.queried <= 60, `queried ${done?.queried}`)
       assert.ok(closest.length <= 20)

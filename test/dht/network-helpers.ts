@@ -56,4 +56,11 @@ export async function waitForRoutingTable (node: DhtNode, size: number, timeoutM
   }
 }
 
+/** The peers a getClosestPeers lookup ends with (its 'final-peer' events), collected. */
+export async function closestPeersOf (dht: KadDHT, key: Uint8Array, options: Parameters<KadDHT['getClosestPeers']>[1] = {}): Promise<Array<{ id: unknown, multiaddrs: unknown[] }>> {
+  const peers = []
+  for await (const event of dht.getClosestPeers(key, options)) if (event.type === 'final-peer') peers.push(event.peer)
+  return peers
+}
+
 export { MemoryNetwork }

@@ -15,7 +15,7 @@
  */
 import { commonPrefixLength, compareDistance, toKadId } from '../../src/dht/distance.ts'
 import { generateKeyPairFromSeed } from '../../src/crypto/index.ts'
-import { createMemoryNode, MemoryNetwork, waitForRoutingTable, type DhtNode, type MemoryNodeOptions } from './network-helpers.ts'
+import { closestPeersOf, createMemoryNode, MemoryNetwork, waitForRoutingTable, type DhtNode, type MemoryNodeOptions } from './network-helpers.ts'
 import type { KadDHTOptions } from '../../src/dht/index.ts'
 
 /** Deterministic xorshift32 in [0, 1), so a run (and a failure) can be replayed. */
@@ -70,7 +70,7 @@ export async function createSimNetwork (options: SimNetworkOptions): Promise<Sim
       if (options.join !== undefined && i > 0) {
         for (let j = 0; j < Math.min(i, options.join); j++) await node.dial(nodes[j].getMultiaddrs()[0])
         await waitForRoutingTable(node, 1)
-        await node.services.dht.closestPeers(node.peerId.bytes)
+        await closestPeersOf(node.services.dht, node.peerId.bytes)
       }
       nodes.push(node)
     }

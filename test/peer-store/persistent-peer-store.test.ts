@@ -76,14 +76,19 @@ test('save then get returns what was saved; the public key comes from an inlined
   assert.equal((await store.get(id)).metadata.has('x'), false)
 })
 
-test('save and patch replace only the given fields; merge adds to them', async () => {
+test('save replaces the whole record, patch only the given fields; merge adds to them', async () => {
   const { store } = makeStore()
   const { id } = await newPeer()
   await store.save(id, { multiaddrs: [ma('/ip4/1.1.1.1/tcp/1')], protocols: ['/p/1'], metadata: { a: bytes(1), b: bytes(2) } })
   await store.save(id, { multiaddrs: [ma('/ip4/2.2.2.2/tcp/2')] })
   let peer = await store.get(id)
   assert.deepEqual(addrStrings(peer), ['/ip4/2.2.2.2/tcp/2'])
-  assert.deepEqual(peer.protocols, ['/p/1'], 'fields not given are kept')
+  assert.deepEqual(peer.protocols, [], 'save clears the fields not given')
+  assert.equal(peer.metadata.size, 0)
+  await store.patch(id, { protocols: ['/p/1'], metadata: { a: bytes(1), b: bytes(2) } })
+  await store.patch(id, { multiaddrs: [ma('/ip4/2.2.2.2/tcp/2')] })
+  peer = await store.get(id)
+  assert.deepEqual(peer.protocols, ['/p/1'], 'patch keeps the fields not given')
   await store.patch(id, { metadata: new Map([['c', bytes(3)]]) })
   peer = await store.get(id)
   assert.deepEqual([...peer.metadata.keys()], ['c'], 'a given map is replaced')

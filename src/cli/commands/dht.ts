@@ -147,9 +147,13 @@ function prepare (sub: Subcommand, args: string[]): Query {
         key = utf8Encode(args[0])
       }
       return async (dht, { signal }) => {
-        const peers = await dht.closestPeers(key, { signal })
-        if (peers.length === 0) throw new Error('no DHT peers answered')
-        peers.forEach(peerLine)
+        let found = 0
+        for await (const event of dht.getClosestPeers(key, { signal })) {
+          if (event.type !== 'final-peer') continue
+          found++
+          peerLine(event.peer)
+        }
+        if (found === 0) throw new Error('no DHT peers answered')
       }
     }
     case 'find-providers': {
