@@ -11,6 +11,7 @@
  * and a lookup's hops are the hop of the peer whose answer completed it.
  */
 import { sha256 } from '../../src/crypto/index.ts'
+import { rng } from '../../test/support/random.ts'
 
 /** Progress of one lookup, in the sides' common terms (peer ids as strings). */
 export type HopEvent =
@@ -53,17 +54,6 @@ export interface SideRun {
   peakRssBytes: number
   findPeer: LookupSamples
   findProviders: LookupSamples
-}
-
-/** Deterministic xorshift32 in [0, 1). */
-export function rng (seed: number): () => number {
-  let x = seed >>> 0 || 1
-  return () => {
-    x ^= x << 13; x >>>= 0
-    x ^= x >>> 17
-    x ^= x << 5; x >>>= 0
-    return x / 0x100000000
-  }
 }
 
 /** Counts hops and messages of one lookup from its events. */

@@ -28,7 +28,8 @@ import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { compareDistance, toKadId } from '../../src/dht/distance.ts'
-import { rng, runSide, type HopEvent, type SimSide } from './lookups.ts'
+import { rng } from '../../test/support/random.ts'
+import { runSide, type HopEvent, type SimSide } from './lookups.ts'
 
 const NEVER = 2 ** 31 - 1
 const K = 20

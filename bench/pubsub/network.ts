@@ -19,6 +19,7 @@
 import { log, intField, runPeer } from '../peers/peer-loop.ts'
 import type { Command, Json } from '../peers/peer-loop.ts'
 import { elapsedMs } from '../peers/wire.ts'
+import { rng } from '../../test/support/random.ts'
 
 export const TOPIC = 'bench-topic'
 const MESH_LOW = 4
@@ -34,17 +35,6 @@ export interface NetNode {
   meshSize(topic: string): number
   subscriberCount(topic: string): number
   stop(): Promise<void>
-}
-
-/** xorshift32, the same sequence on both sides. */
-export function rng (seed: number): () => number {
-  let x = seed >>> 0 || 1
-  return () => {
-    x ^= x << 13; x >>>= 0
-    x ^= x >>> 17
-    x ^= x << 5; x >>>= 0
-    return x / 0x100000000
-  }
 }
 
 /** Undirected edges: ring successor plus `links` random others per node, no duplicates. */

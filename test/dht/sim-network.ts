@@ -17,24 +17,8 @@ import { commonPrefixLength, compareDistance, toKadId } from '../../src/dht/dist
 import { generateKeyPairFromSeed } from '../../src/crypto/index.ts'
 import { closestPeersOf, createMemoryNode, MemoryNetwork, waitForRoutingTable, type DhtNode, type MemoryNodeOptions } from './network-helpers.ts'
 import type { KadDHTOptions } from '../../src/dht/index.ts'
-
-/** Deterministic xorshift32 in [0, 1), so a run (and a failure) can be replayed. */
-export function rng (seed: number): () => number {
-  let x = seed >>> 0 || 1
-  return () => {
-    x ^= x << 13; x >>>= 0
-    x ^= x >>> 17
-    x ^= x << 5; x >>>= 0
-    return x / 0x100000000
-  }
-}
-
-/** The q-quantile (nearest rank) of `values`; 0 for none. */
-export function quantile (values: number[], q: number): number {
-  if (values.length === 0) return 0
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.max(0, Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1))]
-}
+import { rng } from '../support/random.ts'
+import { quantile } from '../support/stats.ts'
 
 export interface SimNetworkOptions {
   size: number

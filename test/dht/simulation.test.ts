@@ -24,7 +24,9 @@ import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { sha256 } from '../../src/crypto/index.ts'
 import type { DhtEvent } from '../../src/dht/index.ts'
-import { createSimNetwork, quantile, rng, type SimNetwork } from './sim-network.ts'
+import { createSimNetwork, type SimNetwork } from './sim-network.ts'
+import { quantile } from '../support/stats.ts'
+import { rng } from '../support/random.ts'
 import type { DhtNode } from './network-helpers.ts'
 
 const NODES = Number(process.env.DHT_SIM_NODES ?? 2000)

@@ -7,6 +7,7 @@ import type { ByteStream, Stream } from '../../src/interface/stream.ts'
 import { concatBytes } from '../../src/util/bytes.ts'
 import { duplexPair } from '../../src/util/duplex-pair.ts'
 import type { PipeEnd } from '../../src/util/duplex-pair.ts'
+import { seededBytes } from '../support/random.ts'
 
 /** Incoming streams, in arrival order. */
 export class Inbox {
@@ -92,18 +93,8 @@ export async function writeAll (s: ByteStream, data: Uint8Array, chunkSize: numb
   if (close) await s.closeWrite()
 }
 
-/** Deterministic pseudo-random bytes (xorshift32), different per seed. */
-export function testData (length: number, seed: number = 1): Uint8Array {
-  const out = new Uint8Array(length)
-  let x = (seed * 2654435761) >>> 0 || 1
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13; x >>>= 0
-    x ^= x >>> 17
-    x ^= x << 5; x >>>= 0
-    out[i] = x & 0xff
-  }
-  return out
-}
+/** Deterministic pseudo-random bytes, different per seed. */
+export const testData = seededBytes
 
 /**
  * Lets every queued callback run: in-memory pipes have no I/O, so once a few macrotask turns

@@ -62,21 +62,4 @@ export async function createMemoryPubSubNode (network: MemoryNetwork, options: G
   }) as unknown as PubSubNode<MeteredGossipSub>
 }
 
-/** xorshift32: deterministic choices, so a failing topology can be replayed from its seed. */
-export function rng (seed: number): () => number {
-  let x = seed >>> 0 || 1
-  return () => {
-    x ^= x << 13; x >>>= 0
-    x ^= x >>> 17
-    x ^= x << 5; x >>>= 0
-    return x / 0x100000000
-  }
-}
-
-export function quantile (values: number[], q: number): number {
-  if (values.length === 0) return NaN
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]
-}
-
 export { MemoryNetwork }

@@ -14,7 +14,9 @@
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { createMemoryPubSubNode, MemoryNetwork, quantile, rng, type MeteredGossipSub } from './memory-network.ts'
+import { createMemoryPubSubNode, MemoryNetwork, type MeteredGossipSub } from './memory-network.ts'
+import { quantile } from '../support/stats.ts'
+import { rng } from '../support/random.ts'
 import { until, type PubSubNode } from './helpers.ts'
 
 const NODES = Number(process.env.PUBSUB_SIM_NODES ?? 500)
