@@ -100,9 +100,9 @@ export class KadDHT implements Startable {
   /** What the node's `peerRouting` / `contentRouting` facades call. */
   readonly peerRouter: DhtPeerRouter = new DhtPeerRouter(this)
   readonly contentRouter: DhtContentRouter = new DhtContentRouter(this)
-  readonly #c: KadDHTComponents
+  readonly #components: KadDHTComponents
   readonly #log: Logger
-  readonly #o: Required<Omit<KadDHTOptions, 'validators' | 'messageLimits' | 'mode' | 'protocol'>>
+  readonly #options: Required<Omit<KadDHTOptions, 'validators' | 'messageLimits' | 'mode' | 'protocol'>>
   readonly #limits: MessageLimits
   #handler: RpcHandler | undefined
   #topologyId: string | undefined
@@ -112,11 +112,11 @@ export class KadDHT implements Startable {
   #refreshing: Promise<void> | undefined
 
   constructor (components: KadDHTComponents, options: KadDHTOptions = {}) {
-    this.#c = components
+    this.#components = components
     this.#log = components.logger('kad-dht')
     this.protocol = options.protocol ?? KAD_PROTOCOL
     this.mode = options.mode ?? 'server'
-    this.#o = {
+    this.#options = {
       kBucketSize: options.kBucketSize ?? 20,
       alpha: options.alpha ?? 10,
       beta: options.beta ?? 3,
@@ -137,17 +137,17 @@ export class KadDHT implements Startable {
     this.validation = new RecordValidation(options.validators)
     this.network = new DhtNetwork(components, {
       protocol: this.protocol,
-      timeout: this.#o.requestTimeout,
-      maxMessageSize: this.#o.maxMessageSize,
+      timeout: this.#options.requestTimeout,
+      maxMessageSize: this.#options.maxMessageSize,
       limits: this.#limits,
-      maxIdleStreams: this.#o.maxIdleStreams
+      maxIdleStreams: this.#options.maxIdleStreams
     })
     this.records = new RecordStore({ datastore: components.datastore })
-    this.providers = new ProviderStore({ datastore: components.datastore, provideValidity: this.#o.provideValidity })
+    this.providers = new ProviderStore({ datastore: components.datastore, provideValidity: this.#options.provideValidity })
     this.routingTable = new RoutingTable({
       self: components.peerId.bytes,
-      kBucketSize: this.#o.kBucketSize,
-      livenessCheckAge: this.#o.livenessCheckAge,
+      kBucketSize: this.#options.kBucketSize,
+      livenessCheckAge: this.#options.livenessCheckAge,
       checkLiveness: async (peer) => await this.#isAlive(peer)
     })
   }
@@ -159,26 +159,26 @@ export class KadDHT implements Startable {
     this.routingTable.start()
     if (this.mode === 'server') {
       const handler = new RpcHandler({
-        components: this.#c,
+        components: this.#components,
         routingTable: this.routingTable,
         network: this.network,
         records: this.records,
         providers: this.providers,
         validation: this.validation,
         log: this.#log,
-        maxMessageSize: this.#o.maxMessageSize,
+        maxMessageSize: this.#options.maxMessageSize,
         limits: this.#limits,
-        idleTimeout: this.#o.streamIdleTimeout,
-        providerAddrTtl: this.#o.provideValidity,
+        idleTimeout: this.#options.streamIdleTimeout,
+        providerAddrTtl: this.#options.provideValidity,
         shutdown: this.#shutdown.signal
       })
       this.#handler = handler
-      this.#c.registrar.handle(this.protocol, (stream, connection) => handler.handleStream(stream, connection), {
+      this.#components.registrar.handle(this.protocol, (stream, connection) => handler.handleStream(stream, connection), {
         maxInboundStreams: 32,
         maxOutboundStreams: 64
       })
     }
-    this.#topologyId = this.#c.registrar.register(this.protocol, {
+    this.#topologyId = this.#components.registrar.register(this.protocol, {
       onConnect: (peerId) => { this.routingTable.add(peerId) }
     })
   }
@@ -189,10 +189,10 @@ export class KadDHT implements Startable {
       const timer = unrefInterval(() => { fn().catch((err: Error) => { this.#log('periodic DHT task failed: %s', err.message) }) }, ms)
       this.#timers.push(timer)
     }
-    every(this.#o.refreshInterval, async () => { await this.refreshRoutingTable() })
+    every(this.#options.refreshInterval, async () => { await this.refreshRoutingTable() })
     every(HOUR, async () => { await this.providers.sweep({ signal: this.#shutdown.signal }) })
-    every(Math.min(HOUR, this.#o.reprovideInterval), async () => { await this.reprovide() })
-    if (this.#o.initialRefresh) {
+    every(Math.min(HOUR, this.#options.reprovideInterval), async () => { await this.reprovide() })
+    if (this.#options.initialRefresh) {
       // once the first DHT peer is known (bootstrap peers connect after start)
       const wait = unrefInterval(() => {
         if (this.routingTable.size === 0) return
@@ -211,10 +211,10 @@ export class KadDHT implements Startable {
     this.#shutdown.abort(new ServiceStoppedError('the DHT stopped'))
     this.routingTable.stop()
     this.network.closeIdleStreams()
-    if (this.#topologyId !== undefined) this.#c.registrar.unregister(this.#topologyId)
+    if (this.#topologyId !== undefined) this.#components.registrar.unregister(this.#topologyId)
     this.#topologyId = undefined
     if (this.#handler !== undefined) {
-      this.#c.registrar.unhandle(this.protocol)
+      this.#components.registrar.unhandle(this.protocol)
       this.#handler.abortAll(new ServiceStoppedError('the DHT stopped'))
       this.#handler = undefined
     }
@@ -232,7 +232,7 @@ export class KadDHT implements Startable {
 
   /** Our own view of a peer for seeding lookups. */
   #seeds (key: Uint8Array): QueryCandidate[] {
-    return this.routingTable.closest(toKadId(key), this.#o.kBucketSize).map(id => ({ id, addrs: [] }))
+    return this.routingTable.closest(toKadId(key), this.#options.kBucketSize).map(id => ({ id, addrs: [] }))
   }
 
   /**
@@ -244,24 +244,24 @@ export class KadDHT implements Startable {
     // A search for something specific (a peer, providers) ends as soon as it is found, so
     // waiting for all k closest to answer (rather than beta) only costs on a miss, where it
     // makes the miss much less likely to be a false one.
-    const beta = searching ? this.#o.kBucketSize : this.#o.beta
+    const beta = searching ? this.#options.kBucketSize : this.#options.beta
     const emit = options.onProgress
     const result = await runQuery({
       key,
-      self: this.#c.peerId,
+      self: this.#components.peerId,
       seeds: this.#seeds(key),
-      alpha: this.#o.alpha,
+      alpha: this.#options.alpha,
       beta,
-      disjointPaths: this.#o.disjointPaths,
-      kBucketSize: this.#o.kBucketSize,
-      maxCloserPerResponse: this.#o.kBucketSize,
-      maxPeersQueried: this.#o.maxPeersQueried,
-      timeout: this.#o.queryTimeout,
+      disjointPaths: this.#options.disjointPaths,
+      kBucketSize: this.#options.kBucketSize,
+      maxCloserPerResponse: this.#options.kBucketSize,
+      maxPeersQueried: this.#options.maxPeersQueried,
+      timeout: this.#options.queryTimeout,
       signal,
       onError: (from, error) => { emit?.({ type: 'query-error', from, error }) },
       queryFn: async (peer, { signal, hop }): Promise<QueryStep> => {
         if (peer.addrs.length > 0) {
-          await this.#c.peerStore.merge(peer.id, { multiaddrs: peer.addrs, addressTtl: HOUR }, { signal }).catch(() => {})
+          await this.#components.peerStore.merge(peer.id, { multiaddrs: peer.addrs, addressTtl: HOUR }, { signal }).catch(() => {})
         }
         emit?.({ type: 'send-query', to: peer.id, messageType: request.type, hop })
         const reply = await this.network.sendRequest(peer.id, request, signal)
@@ -297,9 +297,9 @@ export class KadDHT implements Startable {
 
   /** A peer's addresses: from a live connection if we have one, else by a lookup. */
   async findPeer (peerId: PeerId, options: ProgressOptions & { useLocal?: boolean } = {}): Promise<PeerInfo> {
-    if (peerId.equals(this.#c.peerId)) throw new InvalidParametersError('cannot look up our own peer id')
+    if (peerId.equals(this.#components.peerId)) throw new InvalidParametersError('cannot look up our own peer id')
     throwIfAborted(options.signal)
-    if (options.useLocal !== false && this.#c.connectionManager.getConnections(peerId).length > 0) {
+    if (options.useLocal !== false && this.#components.connectionManager.getConnections(peerId).length > 0) {
       const local = await this.#knownAddrs(peerId)
       if (local.length > 0) return { id: peerId, multiaddrs: local }
     }
@@ -316,13 +316,13 @@ export class KadDHT implements Startable {
       return false
     }, true)
     if (found === undefined) throw new NotFoundError(`peer ${peerId.toString()} was not found in the DHT`)
-    await this.#c.peerStore.merge(peerId, { multiaddrs: found, addressTtl: HOUR }).catch(() => {})
+    await this.#components.peerStore.merge(peerId, { multiaddrs: found, addressTtl: HOUR }).catch(() => {})
     return { id: peerId, multiaddrs: found }
   }
 
   async #knownAddrs (peerId: PeerId): Promise<Multiaddr[]> {
     try {
-      return (await this.#c.peerStore.get(peerId)).addresses.map(a => a.multiaddr)
+      return (await this.#components.peerStore.get(peerId)).addresses.map(a => a.multiaddr)
     } catch {
       return []
     }
@@ -331,7 +331,7 @@ export class KadDHT implements Startable {
   /** Announces that we provide `content` to the k peers closest to it. */
   async provide (content: ContentKey, options: ProgressOptions = {}): Promise<number> {
     const key = multihashOf(content)
-    await this.providers.addProvider(key, this.#c.peerId)
+    await this.providers.addProvider(key, this.#components.peerId)
     const closest = await this.#closestPeers(key, options)
     const self = await this.#selfPeer()
     const message: DhtMessage = { type: MessageType.ADD_PROVIDER, key, closerPeers: [], providerPeers: [self] }
@@ -345,7 +345,7 @@ export class KadDHT implements Startable {
   }
 
   async #selfPeer (): Promise<DhtPeer> {
-    return await this.network.peerInfo(this.#c.peerId)
+    return await this.network.peerInfo(this.#components.peerId)
   }
 
   /** Providers of `content`: ours first, then found by a lookup; stops after `count` (default 20). */
@@ -363,12 +363,12 @@ export class KadDHT implements Startable {
         return seen.size >= count
       }
       for (const id of await this.providers.getProviders(key, { signal, limit: count })) {
-        const multiaddrs = id.equals(this.#c.peerId) ? this.#c.addressManager.getAddresses().map(withoutPeerId) : await this.#knownAddrs(id)
-        if (emit(this.#c.peerId, { id, multiaddrs })) return
+        const multiaddrs = id.equals(this.#components.peerId) ? this.#components.addressManager.getAddresses().map(withoutPeerId) : await this.#knownAddrs(id)
+        if (emit(this.#components.peerId, { id, multiaddrs })) return
       }
       await this.#lookup(key, { type: MessageType.GET_PROVIDERS, key, closerPeers: [], providerPeers: [] }, { signal, onProgress: options.onProgress }, async (from, reply) => {
         for (const provider of toCandidates(reply.providerPeers)) {
-          if (provider.addrs.length > 0) await this.#c.peerStore.merge(provider.id, { multiaddrs: provider.addrs, addressTtl: this.#o.provideValidity }).catch(() => {})
+          if (provider.addrs.length > 0) await this.#components.peerStore.merge(provider.id, { multiaddrs: provider.addrs, addressTtl: this.#options.provideValidity }).catch(() => {})
           if (emit(from, { id: provider.id, multiaddrs: provider.addrs })) return true
         }
         return false
@@ -443,11 +443,11 @@ export class KadDHT implements Startable {
       return
     }
     const run = (async () => {
-      await this.#closestPeers(this.#c.peerId.bytes, options).catch(() => [])
+      await this.#closestPeers(this.#components.peerId.bytes, options).catch(() => [])
       const depth = Math.min(this.routingTable.maxCommonPrefix(), 15)
       for (let cpl = 0; cpl <= depth; cpl++) {
         if (this.#shutdown.signal.aborted || options.signal?.aborted === true) return
-        if (Date.now() - this.routingTable.lastLookup(cpl) < this.#o.refreshInterval / 2) continue
+        if (Date.now() - this.routingTable.lastLookup(cpl) < this.#options.refreshInterval / 2) continue
         await this.#closestPeers(randomKeyForBucket(this.routingTable.selfKadId, cpl), options).catch(() => [])
       }
     })()
@@ -461,7 +461,7 @@ export class KadDHT implements Startable {
 
   /** Announces again what we provide and last announced more than 22 h ago. */
   async reprovide (options: AbortOptions = {}): Promise<void> {
-    for (const key of await this.providers.providedOlderThan(this.#o.reprovideInterval, options)) {
+    for (const key of await this.providers.providedOlderThan(this.#options.reprovideInterval, options)) {
       if (this.#shutdown.signal.aborted) return
       await this.provide(key, options).catch((err: Error) => { this.#log('reprovide failed: %s', err.message) })
     }
@@ -474,7 +474,7 @@ export class KadDHT implements Startable {
 
   async #isAlive (peer: PeerId): Promise<boolean> {
     try {
-      await this.network.sendRequest(peer, { type: MessageType.FIND_NODE, key: this.#c.peerId.bytes, closerPeers: [], providerPeers: [] }, this.#shutdown.signal)
+      await this.network.sendRequest(peer, { type: MessageType.FIND_NODE, key: this.#components.peerId.bytes, closerPeers: [], providerPeers: [] }, this.#shutdown.signal)
       return true
     } catch {
       return false

@@ -48,7 +48,7 @@ interface IdleStream {
 const CLOSE_TIMEOUT = 5_000
 
 export class DhtNetwork {
-  readonly #c: NetworkComponents
+  readonly #components: NetworkComponents
   readonly #init: DhtNetworkInit
   readonly #maxIdle: number
   readonly #idleTimeout: number
@@ -60,7 +60,7 @@ export class DhtNetwork {
   streamsReused = 0
 
   constructor (components: NetworkComponents, init: DhtNetworkInit) {
-    this.#c = components
+    this.#components = components
     this.#init = init
     this.#maxIdle = Math.max(0, init.maxIdleStreams ?? 64)
     this.#idleTimeout = init.idleStreamTimeout ?? 20_000
@@ -70,7 +70,7 @@ export class DhtNetwork {
   get idleStreams (): number { return this.#idle.size }
 
   async #open (peer: PeerId, signal: AbortSignal): Promise<Stream> {
-    const connection = await this.#c.connectionManager.openConnection(peer, { signal })
+    const connection = await this.#components.connectionManager.openConnection(peer, { signal })
     return await connection.newStream(this.#init.protocol, { signal })
   }
 
@@ -198,10 +198,10 @@ export class DhtNetwork {
 
   /** Our view of a peer for a reply: its id and the addresses the peer store knows. */
   async peerInfo (peer: PeerId): Promise<DhtPeer> {
-    if (peer.equals(this.#c.peerId)) return { id: peer.bytes, addrs: this.#c.addressManager.getAddresses().map(a => withoutPeerId(a).bytes), connection: 0 }
+    if (peer.equals(this.#components.peerId)) return { id: peer.bytes, addrs: this.#components.addressManager.getAddresses().map(a => withoutPeerId(a).bytes), connection: 0 }
     let addrs: Uint8Array[] = []
     try {
-      const stored = await this.#c.peerStore.get(peer)
+      const stored = await this.#components.peerStore.get(peer)
       addrs = stored.addresses.map(a => a.multiaddr.bytes)
     } catch {
       // unknown to the peer store: id only

@@ -45,7 +45,7 @@ interface BootstrapTarget {
 
 export class Bootstrap implements Startable {
   readonly serviceCapabilities: readonly string[] = ['@libp2p/peer-discovery']
-  readonly #c: BootstrapComponents
+  readonly #components: BootstrapComponents
   readonly #log: Logger
   readonly #targets: BootstrapTarget[]
   readonly #timeout: number
@@ -56,7 +56,7 @@ export class Bootstrap implements Startable {
   #shutdown = new AbortController()
 
   constructor (components: BootstrapComponents, options: BootstrapOptions) {
-    this.#c = components
+    this.#components = components
     this.#log = components.logger('bootstrap')
     this.#timeout = options.timeout ?? 10_000
     this.#initialBackoff = options.initialBackoff ?? 1000
@@ -73,10 +73,10 @@ export class Bootstrap implements Startable {
   async start (): Promise<void> {
     this.#running = true
     this.#shutdown = new AbortController()
-    this.#c.events.addEventListener('peer:disconnect', this.#onDisconnect)
+    this.#components.events.addEventListener('peer:disconnect', this.#onDisconnect)
     for (const t of this.#targets) {
       if (t.peerId === undefined) continue
-      await this.#c.peerStore.merge(t.peerId, {
+      await this.#components.peerStore.merge(t.peerId, {
         multiaddrs: t.addrs,
         tags: { bootstrap: { value: this.#tagValue } }
       }).catch((err: Error) => { this.#log('could not record bootstrap peer %s: %s', t.peerId, err.message) })
@@ -90,7 +90,7 @@ export class Bootstrap implements Startable {
   stop (): void {
     this.#running = false
     this.#shutdown.abort(new ServiceStoppedError('bootstrap stopped'))
-    this.#c.events.removeEventListener('peer:disconnect', this.#onDisconnect)
+    this.#components.events.removeEventListener('peer:disconnect', this.#onDisconnect)
     for (const t of this.#targets) {
       if (t.timer !== undefined) clearTimeout(t.timer)
       t.timer = undefined
@@ -114,14 +114,14 @@ export class Bootstrap implements Startable {
 
   async #dial (target: BootstrapTarget): Promise<void> {
     if (!this.#running) return
-    if (target.peerId !== undefined && this.#c.connectionManager.getConnections(target.peerId).length > 0) {
+    if (target.peerId !== undefined && this.#components.connectionManager.getConnections(target.peerId).length > 0) {
       target.backoff = this.#initialBackoff
       return
     }
     target.dialing = true
     try {
       const connection = await withDeadline(this.#timeout, this.#shutdown.signal, `dialing a bootstrap peer timed out after ${this.#timeout} ms`,
-        async signal => await this.#c.connectionManager.openConnection(target.addrs, { signal }))
+        async signal => await this.#components.connectionManager.openConnection(target.addrs, { signal }))
       target.peerId ??= connection.remotePeer
       target.backoff = this.#initialBackoff
       this.#log('connected to bootstrap peer %s', connection.remotePeer)
@@ -135,7 +135,7 @@ export class Bootstrap implements Startable {
     }
     target.dialing = false
     // A disconnect that came while the dial was finishing found it still dialing: redial now.
-    if (target.peerId !== undefined && this.#c.connectionManager.getConnections(target.peerId).length === 0) this.#schedule(target, target.backoff)
+    if (target.peerId !== undefined && this.#components.connectionManager.getConnections(target.peerId).length === 0) this.#schedule(target, target.backoff)
   }
 }
 

@@ -60,7 +60,7 @@ export class IdentifyService implements Startable {
   readonly serviceCapabilities: readonly string[] = ['@libp2p/identify', '@libp2p/identify-push']
   readonly protocol: string
   readonly pushProtocol: string
-  readonly #c: IdentifyComponents
+  readonly #components: IdentifyComponents
   readonly #log: Logger
   readonly #timeout: number
   readonly #limits: IdentifyLimits
@@ -72,7 +72,7 @@ export class IdentifyService implements Startable {
   #started = false
 
   constructor (components: IdentifyComponents, options: IdentifyOptions = {}) {
-    this.#c = components
+    this.#components = components
     this.#options = options
     this.#log = components.logger('identify')
     const prefix = options.protocolPrefix ?? 'ipfs'
@@ -88,19 +88,19 @@ export class IdentifyService implements Startable {
     this.#started = true
     this.#shutdown = new AbortController()
     const handlerOptions = { maxInboundStreams: 2, maxOutboundStreams: 2, runOnLimitedConnection: true }
-    this.#c.registrar.handle(this.protocol, (stream, connection) => this.#respond(stream, connection), handlerOptions)
-    this.#c.registrar.handle(this.pushProtocol, (stream, connection) => this.#receivePush(stream, connection), handlerOptions)
-    if (this.#options.runOnConnectionOpen !== false) this.#c.events.addEventListener('connection:open', this.#onConnectionOpen)
-    if (this.#options.runOnSelfUpdate !== false) this.#c.events.addEventListener('self:peer:update', this.#onSelfUpdate)
+    this.#components.registrar.handle(this.protocol, (stream, connection) => this.#respond(stream, connection), handlerOptions)
+    this.#components.registrar.handle(this.pushProtocol, (stream, connection) => this.#receivePush(stream, connection), handlerOptions)
+    if (this.#options.runOnConnectionOpen !== false) this.#components.events.addEventListener('connection:open', this.#onConnectionOpen)
+    if (this.#options.runOnSelfUpdate !== false) this.#components.events.addEventListener('self:peer:update', this.#onSelfUpdate)
   }
 
   async stop (): Promise<void> {
     if (!this.#started) return
     this.#started = false
-    this.#c.registrar.unhandle(this.protocol)
-    this.#c.registrar.unhandle(this.pushProtocol)
-    this.#c.events.removeEventListener('connection:open', this.#onConnectionOpen)
-    this.#c.events.removeEventListener('self:peer:update', this.#onSelfUpdate)
+    this.#components.registrar.unhandle(this.protocol)
+    this.#components.registrar.unhandle(this.pushProtocol)
+    this.#components.events.removeEventListener('connection:open', this.#onConnectionOpen)
+    this.#components.events.removeEventListener('self:peer:update', this.#onSelfUpdate)
     if (this.#pushTimer !== undefined) clearTimeout(this.#pushTimer)
     this.#pushTimer = undefined
     this.#shutdown.abort(new ServiceStoppedError('identify stopped'))
@@ -163,11 +163,11 @@ export class IdentifyService implements Startable {
   }
 
   async #pushAll (): Promise<void> {
-    const connections = this.#c.connectionManager.getConnections().filter(c => c.status === 'open')
+    const connections = this.#components.connectionManager.getConnections().filter(c => c.status === 'open')
     const targets: Connection[] = []
     for (const connection of connections) {
       try {
-        const peer = await this.#c.peerStore.get(connection.remotePeer)
+        const peer = await this.#components.peerStore.get(connection.remotePeer)
         if (peer.protocols.includes(this.pushProtocol)) targets.push(connection)
       } catch {
         // unknown peer: it was never identified, so we do not know it supports push
@@ -241,7 +241,7 @@ export class IdentifyService implements Startable {
   async buildMessage (connection?: Connection): Promise<IdentifyMessage> {
     const seen = new Set<string>()
     const listenAddrs: Multiaddr[] = []
-    for (const addr of this.#c.addressManager.getAddresses()) {
+    for (const addr of this.#components.addressManager.getAddresses()) {
       const bare = withoutPeerId(addr)
       const key = bare.toString()
       if (seen.has(key)) continue
@@ -250,11 +250,11 @@ export class IdentifyService implements Startable {
     }
     const message: IdentifyMessage = {
       protocolVersion: IDENTIFY_PROTOCOL_VERSION,
-      agentVersion: this.#options.agentVersion ?? this.#c.nodeInfo.userAgent,
-      publicKey: this.#c.privateKey.publicKey.toProtobuf(),
+      agentVersion: this.#options.agentVersion ?? this.#components.nodeInfo.userAgent,
+      publicKey: this.#components.privateKey.publicKey.toProtobuf(),
       listenAddrs: listenAddrs.map(a => a.bytes),
       observedAddr: connection !== undefined ? withoutPeerId(connection.remoteAddr).bytes : undefined,
-      protocols: this.#c.registrar.getProtocols(),
+      protocols: this.#components.registrar.getProtocols(),
       signedPeerRecord: await this.#selfRecord.get(listenAddrs)
     }
     // Without the record (split off into its own frame) the rest must fit in one frame;
@@ -288,7 +288,7 @@ export class IdentifyService implements Startable {
     let signedPeerRecord: Uint8Array | undefined
     if (message.signedPeerRecord !== undefined) {
       try {
-        await this.#c.peerStore.consumePeerRecord(message.signedPeerRecord, remotePeer, { signal })
+        await this.#components.peerStore.consumePeerRecord(message.signedPeerRecord, remotePeer, { signal })
         signedPeerRecord = message.signedPeerRecord
       } catch (err) {
         // go falls back to the unsigned listen addresses when the record is bad; so do we
@@ -300,7 +300,7 @@ export class IdentifyService implements Startable {
     const replace: PeerData = {}
     if (!isPush || protocols.length > 0) replace.protocols = protocols
     if (publicKey !== undefined) replace.publicKey = publicKey
-    if (replace.protocols !== undefined || replace.publicKey !== undefined) await this.#c.peerStore.patch(remotePeer, replace, { signal })
+    if (replace.protocols !== undefined || replace.publicKey !== undefined) await this.#components.peerStore.patch(remotePeer, replace, { signal })
 
     const add: PeerData = {}
     const metadata = new Map<string, Uint8Array>()
@@ -313,11 +313,11 @@ export class IdentifyService implements Startable {
       add.multiaddrs = listenAddrs
       add.addressTtl = this.#options.addressTtl ?? 24 * 60 * 60 * 1000
     }
-    if (add.metadata !== undefined || add.multiaddrs !== undefined) await this.#c.peerStore.merge(remotePeer, add, { signal })
+    if (add.metadata !== undefined || add.multiaddrs !== undefined) await this.#components.peerStore.merge(remotePeer, add, { signal })
 
     const observedAddr = message.observedAddr !== undefined ? parseAddr(message.observedAddr) : undefined
     if (observedAddr !== undefined && !isPush && connection.limits === undefined) {
-      this.#c.addressManager.addObservedAddr(observedAddr, remotePeer)
+      this.#components.addressManager.addObservedAddr(observedAddr, remotePeer)
     }
 
     const result: IdentifyResult = {
@@ -332,7 +332,7 @@ export class IdentifyService implements Startable {
       connection
     }
     this.#log('identified %s (%s, %d protocols, %d addresses)', remotePeer, message.agentVersion ?? 'no agent', protocols.length, listenAddrs.length)
-    this.#c.events.safeDispatch('peer:identify', result)
+    this.#components.events.safeDispatch('peer:identify', result)
     return result
   }
 }
