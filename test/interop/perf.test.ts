@@ -13,9 +13,9 @@ import assert from 'node:assert/strict'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from '../../src/index.ts'
 import { perf, type PerfOutput } from '../../src/protocols/perf/index.ts'
-import { goAvailable, spawnPeer, stopAll, type PeerKind } from '../interop/harness.ts'
+import { goAvailable, spawnPeer, stopAll, type PeerKind } from './harness.ts'
 import { runCli } from '../cli/run-cli.ts'
-import { MiB, PERF_SERVER_LOG, PERF_SERVER_PEER_ID, nextServedLine, parsePerfOutput, startPerfServer } from './perf-helpers.ts'
+import { MiB, PERF_SERVER_LOG, PERF_SERVER_PEER_ID, nextServedLine, parsePerfOutput, startPerfServer } from '../protocols/perf-helpers.ts'
 
 after(async () => { await stopAll() })
 

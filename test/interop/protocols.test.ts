@@ -11,7 +11,7 @@ import { ping } from '../../src/protocols/ping/index.ts'
 import { echo } from '../../src/protocols/echo/index.ts'
 import { peerIdFromString } from '../../src/peer/peer-id.ts'
 import type { IdentifyResult } from '../../src/interface/events.ts'
-import { goAvailable, spawnPeer, stopAll, type PeerKind } from '../interop/harness.ts'
+import { goAvailable, spawnPeer, stopAll, type PeerKind } from './harness.ts'
 
 after(async () => { await stopAll() })
 

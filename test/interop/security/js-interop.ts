@@ -5,7 +5,7 @@
  */
 import { createServer, connect, type Socket } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
-import { TcpConnection } from '../../src/transport/tcp/connection.ts'
+import { TcpConnection } from '../../../src/transport/tcp/connection.ts'
 
 export let js: any
 try {

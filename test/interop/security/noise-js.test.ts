@@ -5,11 +5,11 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { noise } from '../../src/security/noise/index.ts'
-import { generateKeyPair, publicKeyFromProtobuf } from '../../src/crypto/index.ts'
-import { peerIdFromPrivateKey, peerIdFromPublicKey } from '../../src/peer/peer-id.ts'
+import { noise } from '../../../src/security/noise/index.ts'
+import { generateKeyPair, publicKeyFromProtobuf } from '../../../src/crypto/index.ts'
+import { peerIdFromPrivateKey, peerIdFromPublicKey } from '../../../src/peer/peer-id.ts'
 import { js, jsConn, jsReadAll, ourConn, socketPair } from './js-interop.ts'
-import { pattern, readAll } from './conformance.ts'
+import { pattern, readAll } from '../../security/conformance.ts'
 
 async function setup (jsSide: 'dialer' | 'listener', muxers: { ours?: string[], theirs?: string[] } = {}) {
   const ourKey = await generateKeyPair('Ed25519')

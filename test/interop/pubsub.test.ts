@@ -10,8 +10,8 @@ import assert from 'node:assert/strict'
 import { multiaddr } from '@multiformats/multiaddr'
 import { gossipsub } from '../../src/pubsub/gossipsub/index.ts'
 import { floodsub } from '../../src/pubsub/floodsub/floodsub.ts'
-import { goAvailable, spawnPeer, stopAll, type PeerProcess } from '../interop/harness.ts'
-import { collect, createPubSubNode, until, type PubSubNode } from './helpers.ts'
+import { goAvailable, spawnPeer, stopAll, type PeerProcess } from './harness.ts'
+import { collect, createPubSubNode, until, type PubSubNode } from '../pubsub/helpers.ts'
 import type { PubSubMessageEvent } from '../../src/pubsub/types.ts'
 
 after(async () => { await stopAll() })

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { handle, lazySelect, select } from '../../src/mss/index.ts'
 import { UnsupportedProtocolError } from '../../src/util/errors.ts'
 import { utf8Decode, utf8Encode } from '../../src/util/bytes.ts'
-import { js, jsConn, ourConn, socketPair } from '../security/js-interop.ts'
+import { js, jsConn, ourConn, socketPair } from './security/js-interop.ts'
 
 const skip = js === undefined ? 'js-libp2p modules not installed' : false
 
