@@ -58,7 +58,10 @@ export interface PeerStore {
   /** Adds to list fields (addresses, protocols) and map fields instead of replacing them. */
   merge(peerId: PeerId, data: PeerData, options?: AbortOptions): Promise<Peer>
   delete(peerId: PeerId, options?: AbortOptions): Promise<void>
-  /** Verifies a signed peer record envelope and stores its addresses as certified.
-   * Returns false if it is older than the one stored or not from `expectedPeer`. */
+  /**
+   * Verifies a signed peer record envelope and stores its addresses as certified. Resolves
+   * false when it is not newer than the one stored (nothing changes); rejects with a typed
+   * error when it does not verify or is not from `expectedPeer` (UnexpectedPeerError).
+   */
   consumePeerRecord(envelope: Uint8Array, expectedPeer?: PeerId, options?: AbortOptions): Promise<boolean>
 }

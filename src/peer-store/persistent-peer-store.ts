@@ -149,13 +149,7 @@ export class PersistentPeerStore implements PeerStore {
     // again change nothing (their sequence number is not newer): skip the signature check,
     // which identify would otherwise pay on every reconnection (~150 us).
     if (expectedPeer !== undefined && await this.#storedEnvelopeEquals(expectedPeer, envelope, options)) return false
-    let record: ConsumedPeerRecord
-    try {
-      record = await consumeSignedPeerRecord(envelope, { expectedPeer })
-    } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_UNEXPECTED_PEER') return false
-      throw err
-    }
+    const record: ConsumedPeerRecord = await consumeSignedPeerRecord(envelope, { expectedPeer })
     const raw = envelope.slice()
     const applied = await this.#mutate(record.peerId, options, (next) => applyRecord(next, record, raw))
     return applied.changed

@@ -9,14 +9,14 @@ import type { Libp2pEvents } from '../../src/interface/events.ts'
 import type { ConnectionManager } from '../../src/interface/connection-manager.ts'
 import type { Connection } from '../../src/interface/connection.ts'
 import { InvalidMultiaddrError } from '../../src/util/errors.ts'
-import { FakePeerStore } from '../protocols/fake-peer-store.ts'
+import { memoryPeerStore } from '../support/peer-store.ts'
 import { logger } from '../../src/util/logger.ts'
 
 async function setup (failures: number) {
   const peerId = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
   const addr = `/ip4/127.0.0.1/tcp/4001/p2p/${peerId.toString()}`
   const events = new TypedEventEmitter<Libp2pEvents>()
-  const peerStore = new FakePeerStore()
+  const peerStore = memoryPeerStore()
   const dials: Array<{ at: number, addrs: Multiaddr[] }> = []
   let connected = false
   let remaining = failures

@@ -185,7 +185,7 @@ test('a peer record from another peer than expected is refused; garbage is a typ
   const alice = await newPeer()
   const bob = await newPeer()
   const record = await createSignedPeerRecord(alice.key, [ma('/ip4/1.1.1.1/tcp/1')], { seq: 1n })
-  assert.equal(await store.consumePeerRecord(record, bob.id), false)
+  await assert.rejects(store.consumePeerRecord(record, bob.id), { code: 'ERR_UNEXPECTED_PEER' })
   assert.equal(await store.has(alice.id), false)
   assert.equal(await store.has(bob.id), false)
   await assert.rejects(store.consumePeerRecord(bytes(1, 2, 3, 4)), (err: Error & { code?: string }) => typeof err.code === 'string' && err.code.startsWith('ERR_'))

@@ -12,7 +12,8 @@ import { TypedEventEmitter } from '../../src/util/events.ts'
 import type { Libp2pEvents } from '../../src/interface/events.ts'
 import type { ConnectionGater } from '../../src/interface/connection-gater.ts'
 import type { PeerId } from '../../src/interface/peer-id.ts'
-import { PipeNetwork, fakeEncrypter, frameMuxer, makePeer, memoryPeerStore, waitFor } from './doubles.ts'
+import { PipeNetwork, fakeEncrypter, frameMuxer, makePeer, waitFor } from './doubles.ts'
+import { memoryPeerStore } from '../support/peer-store.ts'
 
 let nextPort = 1000
 const running: DefaultConnectionManager[] = []
@@ -71,7 +72,8 @@ describe('connection manager and dialer', () => {
     assert.deepEqual(a.log, [`peer:connect ${b.peerId}`, `connection:open ${b.peerId}`])
     assert.deepEqual(b.log, [`peer:connect ${a.peerId}`, `connection:open ${a.peerId}`])
     assert.deepEqual(a.cm.getPeers().map(String), [b.peerId.toString()])
-    // the dialed address is remembered for dials by peer id
+    // the dialed address is remembered for dials by peer id (written in the background)
+    await waitFor(async () => await a.peerStore.has(b.peerId), 5000, 'the dialed address in the peer store')
     assert.equal((await a.peerStore.get(b.peerId)).addresses.length, 1)
   })
 

@@ -254,53 +254,11 @@ export class PipeNetwork {
 export { duplexPair }
 
 /** Resolves once `condition()` holds; rejects after `timeoutMs` so a broken test fails, not hangs. */
-export async function waitFor (condition: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+export async function waitFor (condition: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
   const started = Date.now()
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`)
     await new Promise(resolve => setImmediate(resolve))
   }
 }
 
-// ---- an in-memory peer store (just what the switch uses) -----------------------------------
-
-export function memoryPeerStore (): PeerStore & { peers: Map<string, Peer> } {
-  const peers = new Map<string, Peer>()
-  const ensure = (id: PeerId): Peer => {
-    let peer = peers.get(id.toString())
-    if (peer === undefined) {
-      peer = { id, addresses: [], protocols: [], metadata: new Map(), tags: new Map() }
-      peers.set(id.toString(), peer)
-    }
-    return peer
-  }
-  const apply = (id: PeerId, data: PeerData, merge: boolean): Peer => {
-    const peer = ensure(id)
-    if (data.multiaddrs !== undefined) {
-      const incoming = data.multiaddrs.map(multiaddr => ({ multiaddr, isCertified: false }))
-      peer.addresses = merge ? [...peer.addresses.filter(a => !incoming.some(i => i.multiaddr.equals(a.multiaddr))), ...incoming] : incoming
-    }
-    if (data.protocols !== undefined) peer.protocols = merge ? [...new Set([...peer.protocols, ...data.protocols])] : [...data.protocols]
-    if (data.tags !== undefined) {
-      const entries = data.tags instanceof Map ? [...data.tags] : Object.entries(data.tags)
-      if (!merge) peer.tags = new Map()
-      for (const [k, v] of entries) { if (v === undefined) peer.tags.delete(k); else peer.tags.set(k, v) }
-    }
-    return peer
-  }
-  return {
-    peers,
-    async has (id) { return peers.has(id.toString()) },
-    async get (id) {
-      const peer = peers.get(id.toString())
-      if (peer === undefined) throw new NotFoundError(`unknown peer ${id.toString()}`)
-      return peer
-    },
-    async all () { return [...peers.values()] },
-    async save (id, data) { return apply(id, data, false) },
-    async patch (id, data) { return apply(id, data, false) },
-    async merge (id, data) { return apply(id, data, true) },
-    async delete (id) { peers.delete(id.toString()) },
-    async consumePeerRecord () { return false }
-  }
-}

@@ -6,7 +6,8 @@ import { TypedEventEmitter } from '../../src/util/events.ts'
 import type { Libp2pEvents } from '../../src/interface/events.ts'
 import type { Connection } from '../../src/interface/connection.ts'
 import type { PeerId } from '../../src/interface/peer-id.ts'
-import { makePeer, memoryPeerStore, waitFor } from './doubles.ts'
+import { makePeer, waitFor } from './doubles.ts'
+import { memoryPeerStore } from '../support/peer-store.ts'
 
 function fakeConnection (remotePeer: PeerId, limits?: Connection['limits']): Connection {
   return {

@@ -5,7 +5,6 @@
  */
 import type { PeerId } from '../../interface/peer-id.ts'
 import { peerIdFromMultihash } from '../../peer/peer-id.ts'
-import { consumeSignedPeerRecord } from '../../peer/peer-record.ts'
 import type { Logger } from '../../interface/logger.ts'
 import type { PubSubComponents, PubSubPeer } from '../pubsub.ts'
 import type { PeerInfo } from '../rpc.ts'
@@ -63,7 +62,7 @@ export class PeerExchange {
       if (id.equals(components.peerId) || this.#host.isConnected(id.toString())) continue
       if (info.signedPeerRecord === undefined) continue // without a record there is no address to dial
       try {
-        await consumeSignedPeerRecord(info.signedPeerRecord, { expectedPeer: id })
+        // verifies the record and that it is `id`'s (rejects otherwise)
         await components.peerStore.consumePeerRecord(info.signedPeerRecord, id)
       } catch {
         continue

@@ -12,7 +12,7 @@ import { encodeLP } from '../../../src/util/stream-reader.ts'
 import { utf8Decode } from '../../../src/util/bytes.ts'
 import { UnexpectedPeerError } from '../../../src/util/errors.ts'
 import { FakeRegistrar, connectFakePeers, fakeConnectionManager, logger, type FakeConnection } from '../fake-node.ts'
-import { FakePeerStore } from '../fake-peer-store.ts'
+import { memoryPeerStore } from '../../support/peer-store.ts'
 import { watchArmedTimers } from '../../util/armed-timers.ts'
 
 async function makePeer (name: string, addrs: string[], options: IdentifyOptions = {}) {
@@ -20,7 +20,7 @@ async function makePeer (name: string, addrs: string[], options: IdentifyOptions
   const peerId = peerIdFromPrivateKey(privateKey)
   const registrar = new FakeRegistrar()
   const events = new TypedEventEmitter<Libp2pEvents>()
-  const peerStore = new FakePeerStore()
+  const peerStore = memoryPeerStore()
   const observed: Multiaddr[] = []
   let listen = addrs.map(a => multiaddr(`${a}/p2p/${peerId.toString()}`))
   const connections: FakeConnection[] = []
