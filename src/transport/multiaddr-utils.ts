@@ -25,12 +25,16 @@ export interface ParsedAddress extends HostPort {
   rest: Component[]
 }
 
-/**
- * Splits `[/ip6zone/z]/(ip4|ip6|dns|dns4|dns6)/<host>/tcp/<port>/...` into host, port and the
- * remaining components. Returns undefined for any other shape.
- */
-export function parseIpTcp (addr: Multiaddr): ParsedAddress | undefined {
-  const components = addr.getComponents()
+/** The host at the start of an address: its text (`%zone` appended), family, and where the rest starts. */
+export interface ParsedHost {
+  host: string
+  family: AddressFamily
+  /** Index of the first component after the host. */
+  next: number
+}
+
+/** Reads `[/ip6zone/z]/(ip4|ip6|dns|dns4|dns6)/<host>` from the start; undefined for any other shape. */
+export function parseHost (components: Component[]): ParsedHost | undefined {
   let i = 0
   let zone: string | undefined
   if (components[i]?.code === CODE_IP6ZONE) {
@@ -39,9 +43,7 @@ export function parseIpTcp (addr: Multiaddr): ParsedAddress | undefined {
     if (components[i]?.code !== CODE_IP6) return undefined
   }
   const hostPart = components[i++]
-  const tcpPart = components[i++]
-  if (hostPart === undefined || tcpPart === undefined || tcpPart.code !== CODE_TCP) return undefined
-  const host = hostPart.value
+  const host = hostPart?.value
   if (host === undefined || host.length === 0) return undefined
   let family: AddressFamily
   switch (hostPart.code) {
@@ -50,9 +52,22 @@ export function parseIpTcp (addr: Multiaddr): ParsedAddress | undefined {
     case CODE_DNS: case CODE_DNS4: case CODE_DNS6: family = 0; break
     default: return undefined
   }
+  return { host: zone !== undefined ? `${host}%${zone}` : host, family, next: i }
+}
+
+/**
+ * Splits `[/ip6zone/z]/(ip4|ip6|dns|dns4|dns6)/<host>/tcp/<port>/...` into host, port and the
+ * remaining components. Returns undefined for any other shape.
+ */
+export function parseIpTcp (addr: Multiaddr): ParsedAddress | undefined {
+  const components = addr.getComponents()
+  const parsed = parseHost(components)
+  if (parsed === undefined) return undefined
+  const tcpPart = components[parsed.next]
+  if (tcpPart === undefined || tcpPart.code !== CODE_TCP) return undefined
   const port = Number(tcpPart.value)
   if (!Number.isInteger(port) || port < 0 || port > 65535) return undefined
-  return { host: zone !== undefined ? `${host}%${zone}` : host, port, family, rest: components.slice(i) }
+  return { host: parsed.host, port, family: parsed.family, rest: components.slice(parsed.next + 1) }
 }
 
 /** The DNS family hint for a `dns4`/`dns6` host, for `net.connect({ family })`. */

@@ -9,9 +9,9 @@
  *
  * Browser-safe: no Node built-ins here.
  */
-import { CODE_DNS, CODE_DNS4, CODE_DNS6, CODE_HTTP_PATH, CODE_IP4, CODE_IP6, CODE_IP6ZONE, CODE_P2P, CODE_SNI, CODE_TCP, CODE_TLS, CODE_WS, CODE_WSS } from '@multiformats/multiaddr'
+import { CODE_HTTP_PATH, CODE_P2P, CODE_SNI, CODE_TCP, CODE_TLS, CODE_WS, CODE_WSS } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { AddressFamily } from '../multiaddr-utils.ts'
+import { parseHost, type AddressFamily } from '../multiaddr-utils.ts'
 
 export interface WebSocketTarget {
   /** An IP literal (an IPv6 zone appended as `%zone`) or a DNS name. */
@@ -35,22 +35,10 @@ export interface WebSocketTarget {
 /** Splits a WebSockets multiaddr into its parts; undefined for any other shape. */
 export function parseWebSocketAddr (addr: Multiaddr): WebSocketTarget | undefined {
   const components = addr.getComponents()
-  let i = 0
-  let zone: string | undefined
-  if (components[i]?.code === CODE_IP6ZONE) {
-    zone = components[i].value
-    i++
-    if (components[i]?.code !== CODE_IP6) return undefined
-  }
-  const hostPart = components[i++]
-  if (hostPart === undefined || hostPart.value === undefined || hostPart.value.length === 0) return undefined
-  let family: AddressFamily
-  switch (hostPart.code) {
-    case CODE_IP4: family = 4; break
-    case CODE_IP6: family = 6; break
-    case CODE_DNS: case CODE_DNS4: case CODE_DNS6: family = 0; break
-    default: return undefined
-  }
+  const parsedHost = parseHost(components)
+  if (parsedHost === undefined) return undefined
+  const { host, family } = parsedHost
+  let i = parsedHost.next
   let port = -1
   if (components[i]?.code === CODE_TCP) {
     port = Number(components[i].value)
@@ -92,7 +80,7 @@ export function parseWebSocketAddr (addr: Multiaddr): WebSocketTarget | undefine
   const explicitPort = port >= 0
   if (!explicitPort) port = secure ? 443 : 80
   return {
-    host: zone !== undefined ? `${hostPart.value}%${zone}` : hostPart.value,
+    host,
     port,
     family,
     secure,
