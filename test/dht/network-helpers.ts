@@ -2,20 +2,14 @@
  * Builds networks of ts-libp2p nodes with the DHT over the in-process memory transport, for
  * the DHT tests and the simulation.
  */
-import { createLibp2p } from '../../src/index.ts'
-import { identify } from '../../src/protocols/identify/index.ts'
 import { kadDHT, type KadDHT, type KadDHTOptions } from '../../src/dht/index.ts'
-import { memory, memoryEncrypter, MemoryNetwork } from '../../src/transport/memory/index.ts'
-import { yamux } from '../../src/muxer/yamux/index.ts'
-import { MemoryDatastore } from '../../src/store/memory.ts'
-import { PersistentPeerStore } from '../../src/peer-store/index.ts'
+import { MemoryNetwork } from '../../src/transport/memory/index.ts'
+import { createMemoryNode as createNode } from '../support/memory-node.ts'
 import type { Datastore } from '../../src/interface/datastore.ts'
 import type { PrivateKey } from '../../src/interface/keys.ts'
 import type { Libp2pNode } from '../../src/node/libp2p.ts'
 
 export type DhtNode = Libp2pNode<{ identify: unknown, dht: KadDHT }>
-
-let counter = 0
 
 export interface MemoryNodeOptions {
   network: MemoryNetwork
@@ -28,22 +22,13 @@ export interface MemoryNodeOptions {
 }
 
 export async function createMemoryNode (options: MemoryNodeOptions): Promise<DhtNode> {
-  const name = options.name ?? `dht-${process.pid}-${++counter}`
-  const datastore = options.datastore ?? new MemoryDatastore()
-  const cacheSize = options.peerStoreCacheSize
-  return await createLibp2p({
+  return await createNode({
+    network: options.network,
     privateKey: options.privateKey,
-    datastore,
-    peerStore: cacheSize === undefined ? undefined : (c) => new PersistentPeerStore({ datastore, peerId: c.peerId, cacheSize }),
-    addresses: { listen: [`/memory/${name}`] },
-    transports: [memory({ network: options.network })],
-    connectionEncrypters: [memoryEncrypter()],
-    streamMuxers: [yamux()],
-    connectionManager: { maxConnections: 10_000 },
-    services: {
-      identify: identify({ runOnSelfUpdate: false }),
-      dht: kadDHT({ initialRefresh: false, refreshInterval: 0, ...options.dht })
-    }
+    datastore: options.datastore,
+    name: options.name,
+    peerStoreCacheSize: options.peerStoreCacheSize,
+    services: { dht: kadDHT({ initialRefresh: false, refreshInterval: 0, ...options.dht }) }
   }) as unknown as DhtNode
 }
 

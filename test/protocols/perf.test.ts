@@ -4,7 +4,7 @@ import { createLibp2p } from '../../src/index.ts'
 import { perf, PerfService, perfOverStream, servePerf, encodePerfRequest, decodePerfRequest, PERF_PROTOCOL, type PerfOutput } from '../../src/protocols/perf/index.ts'
 import { InvalidMessageError, InvalidParametersError, StreamResetError, TimeoutError, UnexpectedEOFError } from '../../src/util/errors.ts'
 import type { Stream } from '../../src/interface/stream.ts'
-import { FakeRegistrar, FakeStream, connectFakePeers, fakeConnectionManager, fakePeerId, logger } from './fake-node.ts'
+import { FakeRegistrar, FakeStream, connectFakePeers, fakeConnectionManager, fakePeerId, logger } from '../support/fake-connections.ts'
 
 const MiB = 1024 * 1024
 

@@ -4,10 +4,8 @@
  * replayable topologies, and a metered GossipSub that counts duplicates and the pubsub bytes
  * it sends, without touching the router's behaviour.
  */
-import { createLibp2p } from '../../src/index.ts'
-import { identify } from '../../src/protocols/identify/index.ts'
-import { memory, memoryEncrypter, MemoryNetwork } from '../../src/transport/memory/index.ts'
-import { yamux } from '../../src/muxer/yamux/index.ts'
+import { MemoryNetwork } from '../../src/transport/memory/index.ts'
+import { createMemoryNode } from '../support/memory-node.ts'
 import { GossipSub, type GossipSubOptions } from '../../src/pubsub/gossipsub/index.ts'
 import { encodeRpcFrame, type PubSubRpcMessage, type Rpc } from '../../src/pubsub/rpc.ts'
 import type { PubSubComponents, PubSubPeer } from '../../src/pubsub/pubsub.ts'
@@ -46,19 +44,10 @@ export class MeteredGossipSub extends GossipSub {
   }
 }
 
-let counter = 0
-
 export async function createMemoryPubSubNode (network: MemoryNetwork, options: GossipSubOptions): Promise<PubSubNode<MeteredGossipSub>> {
-  return await createLibp2p({
-    addresses: { listen: [`/memory/pubsub-${process.pid}-${++counter}`] },
-    transports: [memory({ network })],
-    connectionEncrypters: [memoryEncrypter()],
-    streamMuxers: [yamux()],
-    connectionManager: { maxConnections: 10_000 },
-    services: {
-      identify: identify({ runOnSelfUpdate: false }),
-      pubsub: (components: PubSubComponents) => new MeteredGossipSub(components, options)
-    }
+  return await createMemoryNode({
+    network,
+    services: { pubsub: (components: PubSubComponents) => new MeteredGossipSub(components, options) }
   }) as unknown as PubSubNode<MeteredGossipSub>
 }
 

@@ -12,7 +12,8 @@ import { TypedEventEmitter } from '../../src/util/events.ts'
 import type { Libp2pEvents } from '../../src/interface/events.ts'
 import type { ConnectionGater } from '../../src/interface/connection-gater.ts'
 import type { PeerId } from '../../src/interface/peer-id.ts'
-import { PipeNetwork, fakeEncrypter, frameMuxer, makePeer, waitFor } from './doubles.ts'
+import { PipeNetwork } from '../support/pipe-network.ts'
+import { fakeEncrypter, frameMuxer, makePeer, waitFor } from './doubles.ts'
 import { memoryPeerStore } from '../support/peer-store.ts'
 
 let nextPort = 1000

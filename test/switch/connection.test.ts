@@ -7,7 +7,8 @@ import { TypedEventEmitter } from '../../src/util/events.ts'
 import type { Libp2pEvents } from '../../src/interface/events.ts'
 import type { PeerStore } from '../../src/interface/peer-store.ts'
 import type { Stream } from '../../src/interface/stream.ts'
-import { FrameMuxer, fakeEncrypter, frameMuxer, makePeer, rawPair, waitFor } from './doubles.ts'
+import { FrameMuxer, fakeEncrypter, frameMuxer, makePeer, waitFor } from './doubles.ts'
+import { rawPair } from '../support/pipe-network.ts'
 import { utf8Decode, utf8Encode } from '../../src/util/bytes.ts'
 
 function registrar (): DefaultRegistrar {

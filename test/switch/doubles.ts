@@ -3,20 +3,16 @@
  * ByteStream, fake transports built on duplex pairs, and helpers to make peer ids. Good enough
  * to exercise the upgrader, connections and the connection manager without the real layers.
  */
-import { multiaddr } from '@multiformats/multiaddr'
-import type { Multiaddr } from '@multiformats/multiaddr'
 import type { AbortOptions } from '../../src/interface/common.ts'
 import type { StreamMuxer, StreamMuxerFactory, StreamMuxerInit } from '../../src/interface/muxer.ts'
 import type { PeerId } from '../../src/interface/peer-id.ts'
 import type { ConnectionEncrypter, SecureOptions, SecuredConnection } from '../../src/interface/security.ts'
 import type { ByteStream, Stream } from '../../src/interface/stream.ts'
-import type { Listener, ListenerInit, RawConnection, Transport } from '../../src/interface/transport.ts'
 import { generateKeyPair } from '../../src/crypto/index.ts'
 import { peerIdFromPrivateKey, peerIdFromString } from '../../src/peer/peer-id.ts'
 import { AbstractStream } from '../../src/util/abstract-stream.ts'
-import { PipeEnd, duplexPair } from '../../src/util/duplex-pair.ts'
-import { ConnectionFailedError, NotFoundError, StreamResetError, UnexpectedEOFError } from '../../src/util/errors.ts'
-import type { Peer, PeerData, PeerStore } from '../../src/interface/peer-store.ts'
+import { duplexPair } from '../../src/util/duplex-pair.ts'
+import { ConnectionFailedError, StreamResetError, UnexpectedEOFError } from '../../src/util/errors.ts'
 import { readLP, writeLP } from '../../src/util/stream-reader.ts'
 import { utf8Decode, utf8Encode } from '../../src/util/bytes.ts'
 import type { PrivateKey } from '../../src/interface/keys.ts'
@@ -24,28 +20,6 @@ import type { PrivateKey } from '../../src/interface/keys.ts'
 export async function makePeer (): Promise<{ privateKey: PrivateKey, peerId: PeerId }> {
   const privateKey = await generateKeyPair('Ed25519')
   return { privateKey, peerId: peerIdFromPrivateKey(privateKey) }
-}
-
-// ---- a raw connection on a duplex pair ----------------------------------------------------
-
-export class PipeRawConnection extends PipeEnd implements RawConnection {
-  remoteAddr: Multiaddr
-  localAddr?: Multiaddr
-  direction: 'inbound' | 'outbound'
-
-  constructor (remoteAddr: Multiaddr, direction: 'inbound' | 'outbound') {
-    super(64 * 1024)
-    this.remoteAddr = remoteAddr
-    this.direction = direction
-  }
-}
-
-export function rawPair (dialerAddr = '/ip4/127.0.0.1/tcp/1111', listenerAddr = '/ip4/127.0.0.1/tcp/2222'): [PipeRawConnection, PipeRawConnection] {
-  const a = new PipeRawConnection(multiaddr(listenerAddr), 'outbound')
-  const b = new PipeRawConnection(multiaddr(dialerAddr), 'inbound')
-  a.peer = b
-  b.peer = a
-  return [a, b]
 }
 
 // ---- an "encrypter" that only exchanges peer ids ------------------------------------------
@@ -204,51 +178,6 @@ export class FrameMuxer implements StreamMuxer {
 
 export function frameMuxer (protocol = '/frame/1.0.0'): StreamMuxerFactory {
   return { protocol, createStreamMuxer: (conn, init) => new FrameMuxer(protocol, conn, init) }
-}
-
-// ---- a transport over duplex pairs --------------------------------------------------------
-
-/** Routes dials to listeners in the same process by address string. */
-export class PipeNetwork {
-  readonly listeners = new Map<string, ListenerInit>()
-  /** Addresses that accept the TCP-like connection and then never speak. */
-  readonly blackholes = new Set<string>()
-  readonly dialed: string[] = []
-  #nextPort = 40000
-
-  transport (name = 'pipe'): Transport {
-    const network = this
-    return {
-      name,
-      async dial (addr: Multiaddr, options?: AbortOptions): Promise<RawConnection> {
-        options?.signal?.throwIfAborted()
-        const key = addr.decapsulateCode(421).toString()
-        network.dialed.push(key)
-        const [local, remote] = rawPair(`/ip4/127.0.0.1/tcp/${network.#nextPort++}`, key)
-        if (network.blackholes.has(key)) return local
-        const listener = network.listeners.get(key)
-        if (listener === undefined) throw new ConnectionFailedError(`ECONNREFUSED ${key}`)
-        listener.onConnection(remote)
-        return local
-      },
-      createListener (init: ListenerInit): Listener {
-        let bound: Multiaddr | undefined
-        return {
-          async listen (addr: Multiaddr) {
-            bound = addr
-            network.listeners.set(addr.toString(), init)
-          },
-          getAddrs: () => bound === undefined ? [] : [bound],
-          async close () {
-            if (bound !== undefined) network.listeners.delete(bound.toString())
-            bound = undefined
-          }
-        }
-      },
-      listenFilter: addrs => addrs.filter(a => a.toString().startsWith('/ip4/')),
-      dialFilter: addrs => addrs.filter(a => a.toString().startsWith('/ip4/'))
-    }
-  }
 }
 
 export { duplexPair }

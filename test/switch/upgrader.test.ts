@@ -6,7 +6,8 @@ import { TypedEventEmitter } from '../../src/util/events.ts'
 import type { Libp2pEvents } from '../../src/interface/events.ts'
 import type { ConnectionGater } from '../../src/interface/connection-gater.ts'
 import type { PeerStore } from '../../src/interface/peer-store.ts'
-import { fakeEncrypter, frameMuxer, makePeer, rawPair, waitFor } from './doubles.ts'
+import { fakeEncrypter, frameMuxer, makePeer, waitFor } from './doubles.ts'
+import { rawPair } from '../support/pipe-network.ts'
 import type { PeerId } from '../../src/interface/peer-id.ts'
 
 function registrar (): DefaultRegistrar {

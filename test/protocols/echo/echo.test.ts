@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { EchoService, echoOverStream, serveEcho } from '../../../src/protocols/echo/echo.ts'
 import { InvalidMessageError, TimeoutError } from '../../../src/util/errors.ts'
-import { FakeRegistrar, FakeStream, connectFakePeers, fakeConnectionManager, fakePeerId, logger } from '../fake-node.ts'
+import { FakeRegistrar, FakeStream, connectFakePeers, fakeConnectionManager, fakePeerId, logger } from '../../support/fake-connections.ts'
 
 function setup () {
   const a = { peerId: fakePeerId('A'), registrar: new FakeRegistrar() }

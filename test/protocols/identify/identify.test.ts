@@ -11,7 +11,7 @@ import type { IdentifyResult, Libp2pEvents } from '../../../src/interface/events
 import { encodeLP } from '../../../src/util/stream-reader.ts'
 import { utf8Decode } from '../../../src/util/bytes.ts'
 import { UnexpectedPeerError } from '../../../src/util/errors.ts'
-import { FakeRegistrar, connectFakePeers, fakeConnectionManager, logger, type FakeConnection } from '../fake-node.ts'
+import { FakeRegistrar, connectFakePeers, fakeConnectionManager, logger, type FakeConnection } from '../../support/fake-connections.ts'
 import { memoryPeerStore } from '../../support/peer-store.ts'
 import { watchArmedTimers } from '../../util/armed-timers.ts'
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { PingService, pingOnce } from '../../../src/protocols/ping/ping.ts'
 import { InvalidMessageError, TimeoutError } from '../../../src/util/errors.ts'
 import { StreamReader } from '../../../src/util/stream-reader.ts'
-import { FakeRegistrar, connectFakePeers, fakeConnectionManager, fakePeerId, logger } from '../fake-node.ts'
+import { FakeRegistrar, connectFakePeers, fakeConnectionManager, fakePeerId, logger } from '../../support/fake-connections.ts'
 import { watchArmedTimers } from '../../util/armed-timers.ts'
 
 function setup (options: ConstructorParameters<typeof PingService>[1] = {}) {
