@@ -16,7 +16,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
-	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	"github.com/libp2p/go-libp2p/p2p/transport/websocket"
 	ma "github.com/multiformats/go-multiaddr"
@@ -100,12 +99,16 @@ func newNode(cfg *Config) (*Node, error) {
 		libp2p.Transport(tcp.NewTCPTransport),
 		// /ws listen addresses (--listen /ip4/127.0.0.1/tcp/0/ws)
 		libp2p.Transport(websocket.New),
-		libp2p.Security(noise.ID, noise.New),
 		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
 		libp2p.ResourceManager(rm),
 		libp2p.DisableRelay(),
 		libp2p.Ping(true),
 	}
+	security, err := securityOptions()
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, security...)
 	agent := cfg.Agent
 	if agent == "" {
 		agent = defaultAgent()

@@ -20,6 +20,9 @@ import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { noise } from '@chainsafe/libp2p-noise'
+import { tls } from '@libp2p/tls'
+import { preSharedKey } from '@libp2p/pnet'
+import { readFileSync } from 'node:fs'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { mplex } from '@libp2p/mplex'
 import { identify } from '@libp2p/identify'
@@ -73,6 +76,10 @@ function errorMessage (err: unknown): string {
 interface Config {
   listen: string[]
   muxer: 'yamux' | 'mplex'
+  /** the connection encrypter (--security noise|tls) */
+  security: 'noise' | 'tls'
+  /** a private network key file (--psk FILE, pnet/Private-Networks-PSK-V1.md) */
+  psk?: Uint8Array
   keySeed?: Uint8Array
   agent?: string
   /** serve /perf/1.0.0 (off by default, as the perf spec asks) */
@@ -84,7 +91,7 @@ interface Config {
 }
 
 function parseArgs (argv: string[]): Config {
-  const cfg: Config = { listen: [], muxer: 'yamux', perf: false }
+  const cfg: Config = { listen: [], muxer: 'yamux', security: 'noise', perf: false }
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i]
     let value: string | undefined
@@ -107,6 +114,13 @@ function parseArgs (argv: string[]): Config {
         cfg.muxer = m
         break
       }
+      case '--security': {
+        const v = next()
+        if (v !== 'noise' && v !== 'tls') throw new Error(`--security must be noise or tls, got ${JSON.stringify(v)}`)
+        cfg.security = v
+        break
+      }
+      case '--psk': cfg.psk = readFileSync(next()); break
       case '--key-seed': {
         const hex = next().replace(/^0x/, '')
         if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new Error('--key-seed must be 32 bytes of hex')
@@ -278,7 +292,8 @@ async function createNode (cfg: Config): Promise<Node> {
     addresses: { listen: cfg.listen },
     // webSockets for /ws listen addresses (--listen /ip4/127.0.0.1/tcp/0/ws)
     transports: [tcp(), webSockets()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [cfg.security === 'tls' ? tls() : noise()],
+    ...(cfg.psk != null ? { connectionProtector: preSharedKey({ psk: cfg.psk }) } : {}),
     // js mplex aborts the whole connection when the remote opens more than
     // `disconnectThreshold` (default 5) new streams per second; tests open
     // hundreds, so lift that limit

@@ -20,4 +20,7 @@ before(async () => { await buildGoPeer() }, { timeout: 600_000 })
 
 interopSuite(go, 'yamux', 'outbound')
 interopSuite(go, 'yamux', 'inbound')
+// libp2p TLS with yamux agreed through ALPN (go offers ["/yamux/1.0.0", "libp2p"]).
+interopSuite(go, 'yamux', 'outbound', 'tls')
+interopSuite(go, 'yamux', 'inbound', 'tls')
 identityAndFailureSuite(go, 'yamux', ['secp256k1', 'ECDSA', 'RSA'])

@@ -16,6 +16,9 @@ for (const muxer of ['yamux', 'mplex'] as const) {
   interopSuite(js, muxer, 'outbound')
   interopSuite(js, muxer, 'inbound')
 }
+// libp2p TLS (@libp2p/tls) with yamux agreed through ALPN.
+interopSuite(js, 'yamux', 'outbound', 'tls')
+interopSuite(js, 'yamux', 'inbound', 'tls')
 
 // No ECDSA: js-libp2p 3 encodes ECDSA public keys as its own DER structure, not the
 // SubjectPublicKeyInfo the spec (and go) use, so it cannot read ours (nor go's).

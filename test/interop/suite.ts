@@ -15,6 +15,7 @@ import { echo } from '../../src/protocols/echo/index.ts'
 import { identify } from '../../src/protocols/identify/index.ts'
 import { mplex } from '../../src/muxer/mplex/index.ts'
 import { noise } from '../../src/security/noise/index.ts'
+import { tls } from '../../src/security/tls/index.ts'
 import { ping } from '../../src/protocols/ping/index.ts'
 import { yamux } from '../../src/muxer/yamux/index.ts'
 import type { IdentifyResult, KeyType, Libp2pEvents, Libp2p, PeerId, PrivateKey, Stream } from '../../src/index.ts'
@@ -44,6 +45,12 @@ const MUXER_CLOSE_TIMEOUT_MS = 30_000
 const WRITE_CHUNK = 64 * 1024
 
 export type MuxerName = 'yamux' | 'mplex'
+export type SecurityName = 'noise' | 'tls'
+
+export const SECURITY_PROTOCOL: Record<SecurityName, string> = {
+  noise: '/noise',
+  tls: '/tls/1.0.0'
+}
 /** 'outbound': we dial the reference peer; 'inbound': it dials us. */
 export type DialDirection = 'outbound' | 'inbound'
 
@@ -64,14 +71,14 @@ export const MUXER_PROTOCOL: Record<MuxerName, string> = {
 
 type InteropNode = Libp2p<{ identify: IdentifyService, ping: PingService, echo: EchoService }>
 
-/** A node set up as every interop test wants it: TCP on 127.0.0.1, Noise, one muxer. */
-async function createInteropNode (muxer: MuxerName, options: { userAgent?: string, privateKey?: PrivateKey } = {}): Promise<InteropNode> {
+/** A node set up as every interop test wants it: TCP on 127.0.0.1, Noise (or TLS), one muxer. */
+async function createInteropNode (muxer: MuxerName, options: { userAgent?: string, privateKey?: PrivateKey, security?: SecurityName } = {}): Promise<InteropNode> {
   return await createLibp2p({
     privateKey: options.privateKey,
     nodeInfo: options.userAgent !== undefined ? { userAgent: options.userAgent } : undefined,
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [options.security === 'tls' ? tls() : noise()],
     streamMuxers: [muxer === 'yamux' ? yamux({ closeTimeout: MUXER_CLOSE_TIMEOUT_MS }) : mplex({ closeTimeout: MUXER_CLOSE_TIMEOUT_MS })],
     services: {
       identify: identify(),
@@ -230,8 +237,8 @@ function isPeer (id: PeerId, expected: string): boolean {
  * Registers one describe block: a fresh reference peer (`profile.kind`, `muxer`) and a fresh
  * ts-libp2p node, connected in `direction`, then every capability test in order.
  */
-export function interopSuite (profile: RemoteProfile, muxer: MuxerName, direction: DialDirection): void {
-  const title = `${profile.kind}-libp2p, noise + ${muxer}, ${direction === 'outbound' ? `we dial ${profile.kind}` : `${profile.kind} dials us`}`
+export function interopSuite (profile: RemoteProfile, muxer: MuxerName, direction: DialDirection, security: SecurityName = 'noise'): void {
+  const title = `${profile.kind}-libp2p, ${security} + ${muxer}, ${direction === 'outbound' ? `we dial ${profile.kind}` : `${profile.kind} dials us`}`
 
   describe(title, () => {
     const remoteAgent = `interop-${profile.kind}-peer/${randomBytes(4).toString('hex')}`
@@ -257,9 +264,9 @@ export function interopSuite (profile: RemoteProfile, muxer: MuxerName, directio
     }
 
     before(async () => {
-      remote = await spawnPeer(profile.kind, ['--muxer', muxer, '--agent', remoteAgent])
+      remote = await spawnPeer(profile.kind, ['--muxer', muxer, '--agent', remoteAgent, ...security === 'noise' ? [] : ['--security', security]])
       remotePeer = peerIdFromString(remote.peerId)
-      node = await createInteropNode(muxer, { userAgent: ourAgent })
+      node = await createInteropNode(muxer, { userAgent: ourAgent, security })
       events = new EventLog(node)
       // the reset test handler: read at least one byte, then reset the stream
       await node.handle(RESET_PROTOCOL, async (stream) => {
@@ -298,7 +305,7 @@ export function interopSuite (profile: RemoteProfile, muxer: MuxerName, directio
       const connection = onlyConnection()
       assert.equal(connection.direction, direction)
       assert.equal(connection.status, 'open')
-      assert.equal(connection.encryption, '/noise')
+      assert.equal(connection.encryption, SECURITY_PROTOCOL[security])
       assert.equal(connection.multiplexer, MUXER_PROTOCOL[muxer])
       const { peers } = await remote.commandOk({ cmd: 'connections' })
       assert.deepEqual(peers, [ourId()])
