@@ -8,22 +8,17 @@
  * The data path uses the library's fast API: synchronous `send()` with `drain()` only on
  * back-pressure, and pull `read()`.
  */
-// One module per component, as an application that cares about its footprint imports them
-// (the package's subpath exports): the root module also re-exports the DHT, pubsub and
-// WebSockets, whose code would sit in the heap that every garbage collection marks.
-import { multiaddr } from '@multiformats/multiaddr'
-import type { Multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p } from '../../src/node/create.ts'
-import type { Libp2pOptions, ServiceFactories } from '../../src/node/options.ts'
-import type { Connection } from '../../src/interface/connection.ts'
-import type { Stream } from '../../src/interface/stream.ts'
+// As an application imports the package: createLibp2p and the types from the front door
+// (ts-libp2p), each component from its own module (the subpath exports), so the heap holds
+// only what the benchmark runs.
+import { createLibp2p, multiaddr } from '../../src/index.ts'
+import type { Connection, Libp2p, Libp2pOptions, Multiaddr, ServiceFactories, Stream } from '../../src/index.ts'
 import { noise } from '../../src/security/noise/index.ts'
 import { plaintext } from '../../src/security/plaintext.ts'
 import { yamux } from '../../src/muxer/yamux/index.ts'
 import { mplex } from '../../src/muxer/mplex/index.ts'
 import { identify } from '../../src/protocols/identify/index.ts'
 import { ping } from '../../src/protocols/ping/index.ts'
-import type { Libp2pNode } from '../../src/node/libp2p.ts'
 import type { PingService } from '../../src/protocols/ping/index.ts'
 import { tcp } from '../../src/transport/tcp/index.ts'
 import { intField, log, parseFlags, requireFlag, runPeer } from './peer-loop.ts'
@@ -43,7 +38,7 @@ const stacks: Record<string, Pick<Libp2pOptions, 'connectionEncrypters' | 'strea
   'plaintext+yamux': { connectionEncrypters: [plaintext()], streamMuxers: [yamux()] }
 }
 
-type Node = Libp2pNode<Record<string, unknown>>
+type Node = Libp2p<Record<string, unknown>>
 let node: Node
 let connection: Connection | undefined
 let serverAddr: Multiaddr | undefined
@@ -64,7 +59,7 @@ async function start (): Promise<Json> {
       allow: ['127.0.0.1'],
       maxParallelDials: 1_000
     }
-  }) as unknown as Node
+  })
   await node.handle(TRANSFER_PROTOCOL, serveTransfer, { maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS })
   await node.handle(ECHO_PROTOCOL, serveEcho, { maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS })
   if (role === 'client') serverAddr = multiaddr(requireFlag(flags, 'addr'))

@@ -4,14 +4,12 @@
  *
  *   node bench/pubsub/ts-net.ts        (then JSON commands on stdin; see network.ts)
  */
-import { createLibp2p } from '../../src/index.ts'
+import { createLibp2p, multiaddr, type Libp2p } from '../../src/index.ts'
 import { identify } from '../../src/protocols/identify/index.ts'
 import { noise } from '../../src/security/noise/index.ts'
 import { yamux } from '../../src/muxer/yamux/index.ts'
 import { tcp } from '../../src/transport/tcp/index.ts'
-import { multiaddr } from '@multiformats/multiaddr'
 import { gossipsub, type GossipSub } from '../../src/pubsub/gossipsub/index.ts'
-import type { Libp2p } from '../../src/interface/libp2p.ts'
 import { runPubSubNetwork, type NetNode } from './network.ts'
 
 type Node = Libp2p<{ identify: unknown, pubsub: GossipSub }>

@@ -7,7 +7,8 @@ import { resolve } from 'node:path'
 
 /** A mistake in how the command was invoked: printed as one line, exit code 2. */
 export class UsageError extends Error {
-  override name = 'UsageError'
+  override name = 'UsageError' as const
+  readonly code = 'ERR_USAGE'
 }
 
 /** Where `start` and `id` keep the identity and the peer store, relative to the cwd. */

@@ -5,8 +5,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { PrivateKey } from '../interface/keys.ts'
-import { generateKeyPair, privateKeyFromProtobuf } from '../crypto/index.ts'
+import { generateKeyPair, privateKeyFromProtobuf, type PrivateKey } from '../index.ts'
 
 export const IDENTITY_FILE = 'identity.key'
 /** A PrivateKey protobuf is a few hundred bytes even for RSA-4096; anything huge is not ours. */

@@ -4,15 +4,13 @@
  * (fresh key, memory store, no listener).
  */
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { Datastore } from '../interface/datastore.ts'
-import type { PrivateKey } from '../interface/keys.ts'
+import type { Datastore, PrivateKey, ServiceFactories } from '../index.ts'
 import { createLibp2p } from '../index.ts'
 import { identify } from '../protocols/identify/index.ts'
 import { ping } from '../protocols/ping/index.ts'
 import { echo } from '../protocols/echo/index.ts'
 import { bootstrap } from '../discovery/bootstrap.ts'
 import { MemoryDatastore } from '../store/index.ts'
-import type { ServiceFactories } from '../node/options.ts'
 import { kadDHT } from '../dht/index.ts'
 import { pubsubService, type PubSubRouterName } from './commands/pubsub.ts'
 

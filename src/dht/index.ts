@@ -1,5 +1,6 @@
 /**
- * Kademlia DHT (`/ipfs/kad/1.0.0`): `services: { identify: identify(), dht: kadDHT() }`, then
+ * Kademlia DHT (`/ipfs/kad/1.0.0`): `import { kadDHT } from 'ts-libp2p/kad-dht'`,
+ * `services: { identify: identify(), dht: kadDHT() }`, then
  * `node.services.dht.findPeer(id)`, `.getClosestPeers(key)`, `.provide(cid)`,
  * `.findProviders(cid)`, `.put(key, value)`, `.get(key)`; the node's `peerRouting` and
  * `contentRouting` facades use it too (its `peerRouter` / `contentRouter`).

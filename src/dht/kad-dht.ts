@@ -1,5 +1,5 @@
 /**
- * The Kademlia DHT service (specs kad-dht/README.md): `services: { dht: kadDHT() }`.
+ * The Kademlia DHT service (specs kad-dht/README.md): `services: { identify: identify(), dht: kadDHT() }`.
  *
  * - Server mode (default) handles `/ipfs/kad/1.0.0`, so identify advertises it and other peers
  *   put us in their routing tables; client mode only sends queries and never advertises.

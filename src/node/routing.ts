@@ -19,19 +19,19 @@ import type { PeerId } from '../interface/peer-id.ts'
 import type { ContentRouting, PeerRouting, RoutingContentKey, RoutingOptions, RoutingPeerInfo, RoutingProvider } from '../interface/routing.ts'
 import { Libp2pError } from '../util/errors.ts'
 
-/** No service of the node can route peers (add one, e.g. `services: { dht: kadDHT() }`). */
+/** No service of the node can route peers (add one, e.g. `services: { identify: identify(), dht: kadDHT() }`). */
 export class NoPeerRoutersError extends Libp2pError {
   static readonly code = 'ERR_NO_ROUTERS_AVAILABLE'
-  constructor (message = 'no peer routers are configured: add a service that routes, e.g. services: { dht: kadDHT() }') {
+  constructor (message = 'no peer routers are configured: add a service that routes, e.g. services: { identify: identify(), dht: kadDHT() } with kadDHT from ts-libp2p/kad-dht') {
     super(message, NoPeerRoutersError.code)
     this.name = 'NoPeerRoutersError'
   }
 }
 
-/** No service of the node can route content (add one, e.g. `services: { dht: kadDHT() }`). */
+/** No service of the node can route content (add one, e.g. `services: { identify: identify(), dht: kadDHT() }`). */
 export class NoContentRoutersError extends Libp2pError {
   static readonly code = 'ERR_NO_ROUTERS_AVAILABLE'
-  constructor (message = 'no content routers are configured: add a service that routes, e.g. services: { dht: kadDHT() }') {
+  constructor (message = 'no content routers are configured: add a service that routes, e.g. services: { identify: identify(), dht: kadDHT() } with kadDHT from ts-libp2p/kad-dht') {
     super(message, NoContentRoutersError.code)
     this.name = 'NoContentRoutersError'
   }

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util'
 import type { Command } from '../cli.ts'
 import { dataDirFrom, DEFAULT_DATA_DIR } from '../args.ts'
 import { loadOrCreateIdentity } from '../identity.ts'
-import { peerIdFromPrivateKey } from '../../peer/peer-id.ts'
+import { peerIdFromPrivateKey } from '../../index.ts'
 
 export const idCommand: Command = {
   help: `Usage: ts-libp2p id [--data-dir DIR]

@@ -16,14 +16,11 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Command } from '../cli.ts'
 import { parsePositiveInt, UsageError } from '../args.ts'
 import { stopOnSignal } from '../stop-on-signal.ts'
-import { createLibp2p } from '../../index.ts'
-import { generateKeyPairFromSeed } from '../../crypto/index.ts'
-import { peerIdFromPrivateKey } from '../../peer/peer-id.ts'
+import { createLibp2p, generateKeyPairFromSeed, peerIdFromPrivateKey, type PrivateKey } from '../../index.ts'
 import { MemoryDatastore } from '../../store/index.ts'
 import { identify } from '../../protocols/identify/index.ts'
 import { ping } from '../../protocols/ping/index.ts'
 import { perf } from '../../protocols/perf/index.ts'
-import type { PrivateKey } from '../../interface/keys.ts'
 
 /** After this long a stop that hangs is abandoned (exit code 1). */
 

@@ -12,7 +12,7 @@ import { stopOnSignal } from '../stop-on-signal.ts'
 import { createDatastore } from '../../store/index.ts'
 import { provideOnceJoined, parseDhtMode } from './dht-start.ts'
 import { parseRouter, printMessages } from './pubsub.ts'
-import type { PubSubBase } from '../../pubsub/pubsub.ts'
+import type { PubSubBase } from '../../pubsub/gossipsub/index.ts'
 
 const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/0'
 /** After this long a stop that hangs is abandoned (exit code 1). */

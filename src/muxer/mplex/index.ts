@@ -2,7 +2,7 @@
  * Mplex (`/mplex/6.7.0`), the deprecated stream muxer kept for peers that speak nothing else.
  * It has no flow control: prefer yamux.
  *
- * Use `mplex(options)` in the node's `streamMuxers` list; the upgrader calls the returned
+ * Use `mplex(options)` (from 'ts-libp2p/mplex') in the node's `streamMuxers` list; the upgrader calls the returned
  * function with the node's components and then `createStreamMuxer(conn, init)` per connection.
  */
 import type { StreamMuxerFactory, StreamMuxerInit } from '../../interface/muxer.ts'

@@ -2,7 +2,7 @@
  * Yamux (`/yamux/1.0.0`), the default stream muxer: flow-controlled streams with receive
  * windows that grow with throughput, keep-alive pings and graceful GoAway.
  *
- * Use `yamux(options)` in the node's `streamMuxers` list; the upgrader calls the returned
+ * Use `yamux(options)` (from 'ts-libp2p/yamux') in the node's `streamMuxers` list; the upgrader calls the returned
  * function with the node's components and then `createStreamMuxer(conn, init)` per connection.
  */
 import type { StreamMuxerFactory, StreamMuxerInit } from '../../interface/muxer.ts'

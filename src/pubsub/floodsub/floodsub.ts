@@ -2,7 +2,7 @@
  * FloodSub (`/floodsub/1.0.0`, specs pubsub/README.md): every accepted message goes to every
  * peer subscribed to its topic, except the peer it came from and its author. Simple and
  * robust, at the price of one copy per link.
- * `services: { pubsub: floodsub() }`.
+ * `services: { identify: identify(), pubsub: floodsub() }`.
  */
 import type { PeerId } from '../../interface/peer-id.ts'
 import { encodeRpcFrame, type PubSubRpcMessage } from '../rpc.ts'
@@ -49,7 +49,7 @@ function peerIsAuthor (peer: PeerId, from: Uint8Array): boolean {
   return peer.equals(from)
 }
 
-/** Service factory: `services: { pubsub: floodsub() }`. */
+/** Service factory: `services: { identify: identify(), pubsub: floodsub() }`. */
 export function floodsub (options: FloodSubOptions = {}): (components: PubSubComponents) => FloodSub {
   return (components) => new FloodSub(components, options)
 }

@@ -7,7 +7,7 @@
  * them with IWANT. PRUNE carries a backoff and, optionally, peer exchange with signed peer
  * records; IDONTWANT (v1.2) saves sending large messages a peer already has. Optional v1.1 peer
  * scoring drives who gets into the mesh, who gets gossip and whose RPCs are ignored.
- * `services: { pubsub: gossipsub() }`.
+ * `services: { identify: identify(), pubsub: gossipsub() }`.
  */
 import type { PeerId } from '../../interface/peer-id.ts'
 import { FLOODSUB_PROTOCOL, floodToSubscribers } from '../floodsub/floodsub.ts'
@@ -615,7 +615,7 @@ function shuffle<T> (a: T[]): void {
   }
 }
 
-/** Service factory: `services: { pubsub: gossipsub() }`. */
+/** Service factory: `services: { identify: identify(), pubsub: gossipsub() }`. */
 export function gossipsub (options: GossipSubOptions = {}): (components: PubSubComponents) => GossipSub {
   return (components) => new GossipSub(components, options)
 }

@@ -1,4 +1,4 @@
-/** GossipSub: `services: { pubsub: gossipsub() }`, then `node.services.pubsub.subscribe(topic)`. */
+/** GossipSub: `import { gossipsub } from 'ts-libp2p/gossipsub'`, `services: { identify: identify(), pubsub: gossipsub() }`, then `node.services.pubsub.subscribe(topic)`. */
 export { GossipSub, gossipsub } from './gossipsub.ts'
 export { DEFAULT_GOSSIPSUB_PARAMS, GOSSIPSUB_PROTOCOL_V10, GOSSIPSUB_PROTOCOL_V11, GOSSIPSUB_PROTOCOL_V12, type GossipSubOptions, type GossipSubParams } from './params.ts'
 export { PeerScore } from './score.ts'

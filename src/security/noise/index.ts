@@ -3,6 +3,9 @@
  * with the libp2p identity payload (see specs noise/README.md).
  *
  * ```ts
+ * import { noise } from 'ts-libp2p/noise'
+ * const node = await createLibp2p({ connectionEncrypters: [noise()] })
+ * // or on its own, over a raw connection:
  * const encrypter = noise()({ privateKey })
  * const { conn, remotePeer, streamMuxer } = await encrypter.secureOutbound(raw, { remotePeer })
  * ```

@@ -10,6 +10,7 @@
  * encryption. Use it instead of Noise for simulations:
  *
  * ```ts
+ * import { memory, memoryEncrypter, MemoryNetwork } from 'ts-libp2p/memory'
  * const net = new MemoryNetwork()
  * createLibp2p({ transports: [memory({ network: net })], connectionEncrypters: [memoryEncrypter()],
  *   addresses: { listen: ['/memory/node-1'] } })

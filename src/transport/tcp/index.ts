@@ -4,7 +4,7 @@
  * by `/p2p/<id>`) and produces raw, unsecured connections; the upgrader adds security and
  * multiplexing.
  *
- * Usage: `transports: [tcp()]`, or directly `tcp(options)()` for a Transport.
+ * Usage: `import { tcp } from 'ts-libp2p/tcp'`, then `transports: [tcp()]`, or directly `tcp(options)()` for a Transport.
  * Addresses with anything after the port (`/ws`, `/p2p-circuit`, ...) belong to other
  * transports and are filtered out by `dialFilter`/`listenFilter`.
  */

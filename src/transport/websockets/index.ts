@@ -6,7 +6,8 @@
  * the raw byte stream; the upgrader adds multistream-select, Noise and a muxer on top, as over
  * TCP.
  *
- * Usage: `transports: [tcp(), webSockets()]`, or `webSockets(options)()` for a Transport.
+ * Usage: `import { webSockets } from 'ts-libp2p/websockets'`, then
+ * `transports: [tcp(), webSockets()]`, or `webSockets(options)()` for a Transport.
  *
  * Runtimes: in Node.js dialing and listening use the `ws` library (websockets/runtime.node.ts); in
  * browsers dialing uses the global WebSocket (websockets/runtime.browser.ts) and listening is not
