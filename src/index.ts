@@ -14,7 +14,7 @@
  */
 export { createLibp2p } from './node/create.ts'
 export type { DefaultServiceFactories } from './node/create.ts'
-export type { Libp2pOptions, ServiceFactories, ServicesOf, Factory } from './node/options.ts'
+export type { Libp2pOptions, ServiceFactories, ServicesOf, ComponentFactory } from './node/options.ts'
 export type { ConnectionManagerOptions } from './switch/connection-manager.ts'
 export type { AddressesConfig } from './switch/address-manager.ts'
 

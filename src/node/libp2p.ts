@@ -38,7 +38,7 @@ import { logger } from '../util/logger.ts'
 import type { Logger } from '../interface/logger.ts'
 import { TypedEventEmitter } from '../util/events.ts'
 import type { ComponentFactoryInput } from '../interface/components.ts'
-import type { Factory, Libp2pOptions, ServiceFactories, ServicesOf } from './options.ts'
+import type { ComponentFactory, Libp2pOptions, ServiceFactories, ServicesOf } from './options.ts'
 import type { Defaults } from './defaults.ts'
 import { collectRouters, CompositeContentRouting, CompositePeerRouting } from './routing.ts'
 import { type ContentRouting, type PeerRouting } from '../interface/routing.ts'
@@ -54,7 +54,7 @@ function runtimeName (): string {
   return 'browser'
 }
 
-function build<T> (factory: Factory<T>, components: ComponentFactoryInput): T {
+function build<T> (factory: ComponentFactory<T>, components: ComponentFactoryInput): T {
   return typeof factory === 'function' ? (factory as (c: ComponentFactoryInput) => T)(components) : factory
 }
 

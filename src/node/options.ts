@@ -16,8 +16,8 @@ import type { AddressesConfig } from '../switch/address-manager.ts'
 import type { ConnectionManagerOptions } from '../switch/connection-manager.ts'
 import type { ContentRouting, PeerRouting } from '../interface/routing.ts'
 
-
-export type Factory<T> = ((components: ComponentFactoryInput) => T) | T
+/** A transport, encrypter or peer store, or a function that builds one from the node's components. */
+export type ComponentFactory<T> = ((components: ComponentFactoryInput) => T) | T
 
 export type ServiceFactories = Record<string, ServiceFactory<unknown>>
 
@@ -28,15 +28,15 @@ export interface Libp2pOptions<F extends ServiceFactories = ServiceFactories> {
   /** The node's identity (default: a new Ed25519 key). */
   privateKey?: PrivateKey
   addresses?: AddressesConfig
-  transports?: Array<Factory<Transport>>
-  connectionEncrypters?: Array<Factory<ConnectionEncrypter>>
-  streamMuxers?: Array<Factory<StreamMuxerFactory>>
+  transports?: Array<ComponentFactory<Transport>>
+  connectionEncrypters?: Array<ComponentFactory<ConnectionEncrypter>>
+  streamMuxers?: Array<ComponentFactory<StreamMuxerFactory>>
   /** Named services; without this option the node runs identify and ping. */
   services?: F
   /** Where the peer store persists (default: in memory). Open it before starting the node. */
   datastore?: Datastore
   /** A peer store instance (default: PersistentPeerStore over `datastore`). */
-  peerStore?: Factory<PeerStore>
+  peerStore?: ComponentFactory<PeerStore>
   connectionGater?: ConnectionGater
   connectionManager?: ConnectionManagerOptions
   nodeInfo?: Partial<NodeInfo>
