@@ -5,8 +5,10 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import * as root from '../src/index.ts'
 import * as errors from '../src/util/errors.ts'
 import { reachableFrom, repoRoot } from './support/import-graph.ts'
@@ -56,4 +58,32 @@ test('the README\'s component table lists every subpath export, and only those',
   const section = readme.slice(readme.indexOf('## Components'), readme.indexOf('## Command line'))
   const listed = [...section.matchAll(/^\| `(ts-libp2p(?:\/[a-z-]+)?)` \|/gm)].map(m => m[1].replace(/^ts-libp2p/, '.'))
   assert.deepEqual(listed.sort(), Object.keys(pkg.exports).sort())
+})
+
+/**
+ * Runs `script` in a fresh Node process that records every module it loads (a load hook), and
+ * returns those modules' paths inside the repository: the runtime counterpart of the import
+ * graph above, which also sees what a module imports dynamically while it loads.
+ */
+function modulesLoadedBy (script: string): string[] {
+  const program = `
+import { registerHooks } from 'node:module'
+const loaded = []
+registerHooks({ load (url, context, nextLoad) { loaded.push(url); return nextLoad(url, context) } })
+${script}
+process.stdout.write(JSON.stringify(loaded))
+`
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', program], { cwd: repoRoot, encoding: 'utf8' })
+  return (JSON.parse(out) as string[]).filter(url => url.startsWith('file:')).map(url => relative(repoRoot, fileURLToPath(url)))
+}
+
+test('importing the root loads no DHT, pubsub or WebSockets module at run time (creating a default node does)', () => {
+  const root = pathToFileURL(join(repoRoot, 'src/index.ts')).href
+  const heavy = (files: string[]): string[] => files.filter(f => /^src\/(dht|pubsub|transport\/websockets)\/|node_modules\/ws\//.test(f))
+  const onImport = modulesLoadedBy(`await import(${JSON.stringify(root)})`)
+  assert.ok(onImport.includes('src/index.ts'), 'the hook saw the root module')
+  assert.deepEqual(heavy(onImport), [])
+  // the default node (Node.js: TCP and WebSockets) loads WebSockets lazily: the hook sees it
+  const onDefaultNode = modulesLoadedBy(`const { createLibp2p } = await import(${JSON.stringify(root)}); const node = await createLibp2p({ start: false }); await node.stop()`)
+  assert.ok(heavy(onDefaultNode).some(f => f.startsWith('src/transport/websockets/')), 'a default node loads WebSockets')
 })
