@@ -7,9 +7,9 @@ import { MemoryNetwork } from '../../src/transport/memory/index.ts'
 import { createMemoryNode as createNode } from '../support/memory-node.ts'
 import type { Datastore } from '../../src/interface/datastore.ts'
 import type { PrivateKey } from '../../src/interface/keys.ts'
-import type { Libp2pNode } from '../../src/node/libp2p.ts'
+import type { Libp2p } from '../../src/interface/libp2p.ts'
 
-export type DhtNode = Libp2pNode<{ identify: unknown, dht: KadDHT }>
+export type DhtNode = Libp2p<{ identify: unknown, dht: KadDHT }>
 
 export interface MemoryNodeOptions {
   network: MemoryNetwork
@@ -29,7 +29,7 @@ export async function createMemoryNode (options: MemoryNodeOptions): Promise<Dht
     name: options.name,
     peerStoreCacheSize: options.peerStoreCacheSize,
     services: { dht: kadDHT({ initialRefresh: false, refreshInterval: 0, ...options.dht }) }
-  }) as unknown as DhtNode
+  })
 }
 
 /** Resolves once `node`'s routing table has at least `size` peers (polled; bounded). */

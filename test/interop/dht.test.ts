@@ -18,12 +18,12 @@ import { kadDHT, type KadDHT } from '../../src/dht/index.ts'
 import { generateKeyPair, publicKeyToProtobuf, sha256 } from '../../src/crypto/index.ts'
 import { peerIdFromString } from '../../src/peer/peer-id.ts'
 import { utf8Encode } from '../../src/util/bytes.ts'
-import type { Libp2pNode } from '../../src/node/libp2p.ts'
+import type { Libp2p } from '../../src/interface/libp2p.ts'
 
 const SIZE = Number(process.env.DHT_INTEROP_SIZE ?? 5)
 const TIMEOUT = 60_000
 
-type Ours = Libp2pNode<{ identify: unknown, ping: unknown, dht: KadDHT }>
+type Ours = Libp2p<{ identify: unknown, ping: unknown, dht: KadDHT }>
 
 interface Member {
   kind: 'ts' | 'js' | 'go'
@@ -103,7 +103,7 @@ describe(`DHT interop: ${SIZE} ts + ${SIZE} js + ${SIZE} go nodes`, { timeout: 6
         // every node of the test dials from 127.0.0.1: no per-host inbound rate limit
         connectionManager: { inboundConnectionThreshold: 100_000 },
         services: { identify: identify(), ping: ping(), dht: kadDHT({ initialRefresh: false, refreshInterval: 0 }) }
-      }) as unknown as Ours
+      })
       ours.push(node)
       members.push(ourMember(node))
     }

@@ -4,18 +4,18 @@
  */
 import { createLibp2p } from '../../src/index.ts'
 import { identify } from '../../src/protocols/identify/index.ts'
-import type { Libp2pNode } from '../../src/node/libp2p.ts'
+import type { Libp2p } from '../../src/interface/libp2p.ts'
 import type { PeerId } from '../../src/interface/peer-id.ts'
 import type { PubSubBase } from '../../src/pubsub/pubsub.ts'
 import type { PubSubMessageEvent } from '../../src/pubsub/types.ts'
 
-export type PubSubNode<P extends PubSubBase = PubSubBase> = Libp2pNode<{ pubsub: P, identify: unknown }>
+export type PubSubNode<P extends PubSubBase = PubSubBase> = Libp2p<{ pubsub: P, identify: unknown }>
 
 export async function createPubSubNode<P extends PubSubBase> (pubsub: (components: any) => P): Promise<PubSubNode<P>> {
   return await createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     services: { identify: identify(), pubsub }
-  }) as unknown as PubSubNode<P>
+  })
 }
 
 export async function connect (a: PubSubNode, b: PubSubNode): Promise<void> {
