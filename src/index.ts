@@ -40,7 +40,7 @@ export type { StreamMuxer, StreamMuxerFactory, StreamMuxerInit } from './interfa
 export type { PeerId } from './interface/peer-id.ts'
 export type { Address, Peer, PeerData, PeerStore, Tag } from './interface/peer-store.ts'
 export type { Registrar, StreamHandler, StreamHandlerOptions, Topology } from './interface/registrar.ts'
-export type { ContentRouting, PeerRouting, RoutingContentKey, RoutingOptions, RoutingPeerInfo, RoutingProgressEvent, RoutingProvider } from './interface/routing.ts'
+export type { ContentRouting, PeerRouting, RoutingContentKey, RoutingOptions, PeerInfo, RoutingProgressEvent, RoutingProvider } from './interface/routing.ts'
 export type { ConnectionEncrypter, SecuredConnection, SecureOptions } from './interface/security.ts'
 export type { ByteStream, DirectionStatus, Stream, StreamStatus } from './interface/stream.ts'
 export type { Listener, ListenerInit, RawConnection, Transport } from './interface/transport.ts'

@@ -3,14 +3,9 @@
  * callbacks into an async iterable (one producer, one consumer; the producer never waits, and
  * the consumer breaking out of its loop aborts the operation).
  */
-import type { Multiaddr } from '@multiformats/multiaddr'
 import type { PeerId } from '../interface/peer-id.ts'
+import type { PeerInfo } from '../interface/routing.ts'
 import type { MessageType } from './message.ts'
-
-export interface PeerInfo {
-  id: PeerId
-  multiaddrs: Multiaddr[]
-}
 
 export type DhtEvent =
   | { type: 'send-query', to: PeerId, messageType: MessageType, hop: number }

@@ -6,7 +6,7 @@
  * `contentRouting` facades use it too (its `peerRouter` / `contentRouter`).
  */
 export { kadDHT, KadDHT, KAD_PROTOCOL, type KadDHTOptions, type KadDHTComponents, type ContentKey } from './kad-dht.ts'
-export type { DhtEvent, PeerInfo, ProgressOptions } from './events.ts'
+export type { DhtEvent, ProgressOptions } from './events.ts'
 export { publicKeyValidator, namespaceOf, type RecordValidator, type Validators } from './validators.ts'
 export { encodeMessage, decodeMessage, MessageType, ConnectionType, DEFAULT_MESSAGE_LIMITS, type DhtMessage, type DhtPeer, type DhtRecord, type MessageLimits } from './message.ts'
 export { DhtPeerRouter, DhtContentRouter } from './routers.ts'

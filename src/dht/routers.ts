@@ -4,7 +4,7 @@
  * Progress events are the DHT's own (DhtEvent), passed to the caller's onProgress.
  */
 import type { PeerId } from '../interface/peer-id.ts'
-import type { ContentRouting, PeerRouting, RoutingContentKey, RoutingOptions, RoutingPeerInfo } from '../interface/routing.ts'
+import type { ContentRouting, PeerRouting, RoutingContentKey, RoutingOptions, PeerInfo } from '../interface/routing.ts'
 import type { KadDHT } from './kad-dht.ts'
 
 export class DhtPeerRouter implements PeerRouting {
@@ -14,11 +14,11 @@ export class DhtPeerRouter implements PeerRouting {
     this.#dht = dht
   }
 
-  async findPeer (peerId: PeerId, options: RoutingOptions = {}): Promise<RoutingPeerInfo> {
+  async findPeer (peerId: PeerId, options: RoutingOptions = {}): Promise<PeerInfo> {
     return await this.#dht.findPeer(peerId, options)
   }
 
-  async * getClosestPeers (key: Uint8Array, options: RoutingOptions = {}): AsyncGenerator<RoutingPeerInfo, void, undefined> {
+  async * getClosestPeers (key: Uint8Array, options: RoutingOptions = {}): AsyncGenerator<PeerInfo, void, undefined> {
     for await (const event of this.#dht.getClosestPeers(key, options)) {
       if (event.type === 'final-peer') yield event.peer
     }
@@ -40,7 +40,7 @@ export class DhtContentRouter implements ContentRouting {
     await this.#dht.cancelProvide(content)
   }
 
-  async * findProviders (content: RoutingContentKey, options: RoutingOptions & { count?: number } = {}): AsyncGenerator<RoutingPeerInfo, void, undefined> {
+  async * findProviders (content: RoutingContentKey, options: RoutingOptions & { count?: number } = {}): AsyncGenerator<PeerInfo, void, undefined> {
     yield * this.#dht.findProviders(content, options)
   }
 

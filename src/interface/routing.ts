@@ -6,7 +6,8 @@
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { PeerId } from './peer-id.ts'
 
-export interface RoutingPeerInfo {
+/** A peer and the addresses known for it (what routers find; the DHT's events carry it too). */
+export interface PeerInfo {
   id: PeerId
   multiaddrs: Multiaddr[]
 }
@@ -26,9 +27,9 @@ export interface RoutingOptions {
 
 export interface PeerRouting {
   /** The peer's addresses; rejects with NotFoundError if no router finds it. */
-  findPeer(peerId: PeerId, options?: RoutingOptions): Promise<RoutingPeerInfo>
+  findPeer(peerId: PeerId, options?: RoutingOptions): Promise<PeerInfo>
   /** The peers closest to `key` (for the DHT: the k closest that answered a lookup). */
-  getClosestPeers(key: Uint8Array, options?: RoutingOptions): AsyncIterable<RoutingPeerInfo>
+  getClosestPeers(key: Uint8Array, options?: RoutingOptions): AsyncIterable<PeerInfo>
 }
 
 export interface ContentRouting {
@@ -37,7 +38,7 @@ export interface ContentRouting {
   /** Stops announcing `content` (it is no longer republished). */
   cancelReprovide(content: RoutingContentKey, options?: RoutingOptions): Promise<void>
   /** Nodes that provide `content`, each once. */
-  findProviders(content: RoutingContentKey, options?: RoutingOptions & { count?: number }): AsyncIterable<RoutingPeerInfo>
+  findProviders(content: RoutingContentKey, options?: RoutingOptions & { count?: number }): AsyncIterable<PeerInfo>
   /** Stores a value under `key` (for the DHT: a namespaced key such as `/pk/...`). */
   put(key: Uint8Array, value: Uint8Array, options?: RoutingOptions): Promise<void>
   /** The best value stored under `key`. */

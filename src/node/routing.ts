@@ -16,7 +16,7 @@
  */
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { PeerId } from '../interface/peer-id.ts'
-import type { ContentRouting, PeerRouting, RoutingContentKey, RoutingOptions, RoutingPeerInfo, RoutingProvider } from '../interface/routing.ts'
+import type { ContentRouting, PeerRouting, RoutingContentKey, RoutingOptions, PeerInfo, RoutingProvider } from '../interface/routing.ts'
 import { Libp2pError } from '../util/errors.ts'
 
 /** No service of the node can route peers (add one, e.g. `services: { identify: identify(), dht: kadDHT() }`). */
@@ -68,7 +68,7 @@ async function allSettledOne<R> (routers: R[], run: (router: R) => Promise<void>
 }
 
 /** Each peer once, from all `sources` in turn (one router: no buffering at all). */
-async function * uniquePeers (sources: Array<AsyncIterable<RoutingPeerInfo>>, limit = Infinity): AsyncGenerator<RoutingPeerInfo, void, undefined> {
+async function * uniquePeers (sources: Array<AsyncIterable<PeerInfo>>, limit = Infinity): AsyncGenerator<PeerInfo, void, undefined> {
   const seen = new Set<string>()
   for (const source of sources) {
     for await (const peer of source) {
@@ -92,12 +92,12 @@ export class CompositePeerRouting implements PeerRouting {
     if (this.#routers.length === 0) throw new NoPeerRoutersError()
   }
 
-  async findPeer (peerId: PeerId, options: RoutingOptions = {}): Promise<RoutingPeerInfo> {
+  async findPeer (peerId: PeerId, options: RoutingOptions = {}): Promise<PeerInfo> {
     this.#check()
     return await firstSuccess(this.#routers, async r => await r.findPeer(peerId, options))
   }
 
-  async * getClosestPeers (key: Uint8Array, options: RoutingOptions = {}): AsyncGenerator<RoutingPeerInfo, void, undefined> {
+  async * getClosestPeers (key: Uint8Array, options: RoutingOptions = {}): AsyncGenerator<PeerInfo, void, undefined> {
     this.#check()
     yield * uniquePeers(this.#routers.map(r => r.getClosestPeers(key, options)))
   }
@@ -124,7 +124,7 @@ export class CompositeContentRouting implements ContentRouting {
     await allSettledOne(this.#routers, async r => { await r.cancelReprovide(content, options) })
   }
 
-  async * findProviders (content: RoutingContentKey, options: RoutingOptions & { count?: number } = {}): AsyncGenerator<RoutingPeerInfo, void, undefined> {
+  async * findProviders (content: RoutingContentKey, options: RoutingOptions & { count?: number } = {}): AsyncGenerator<PeerInfo, void, undefined> {
     this.#check()
     yield * uniquePeers(this.#routers.map(r => r.findProviders(content, options)), options.count)
   }

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { createLibp2p, NoContentRoutersError, NoPeerRoutersError } from '../../src/index.ts'
 import { CompositeContentRouting, CompositePeerRouting } from '../../src/node/routing.ts'
-import { type ContentRouting, type PeerRouting, type RoutingPeerInfo } from '../../src/interface/routing.ts'
+import { type ContentRouting, type PeerRouting, type PeerInfo } from '../../src/interface/routing.ts'
 import { generateKeyPair } from '../../src/crypto/index.ts'
 import { peerIdFromPrivateKey } from '../../src/peer/peer-id.ts'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -52,7 +52,7 @@ describe('routing facades', () => {
 
   it('the node collects the routers its services expose', async () => {
     const target = await peer()
-    const info: RoutingPeerInfo = { id: target, multiaddrs: [multiaddr('/memory/x')] }
+    const info: PeerInfo = { id: target, multiaddrs: [multiaddr('/memory/x')] }
     const node = await createLibp2p({
       start: false,
       services: {
