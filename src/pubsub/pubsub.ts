@@ -12,7 +12,7 @@ import type { PublicKey } from '../interface/keys.ts'
 import type { Stream } from '../interface/stream.ts'
 import type { Logger } from '../interface/logger.ts'
 import { TypedEventEmitter } from '../util/events.ts'
-import { InvalidParametersError, NotStartedError } from '../util/errors.ts'
+import { InvalidParametersError, NotStartedError, ServiceStoppedError, StreamResetError } from '../util/errors.ts'
 import { StreamReader } from '../util/stream-reader.ts'
 import { OutboundStream } from './outbound-stream.ts'
 import { decodeRpc, encodeRpcFrame, DEFAULT_RPC_LIMITS, type ControlMessage, type PubSubRpcMessage, type Rpc, type RpcLimits } from './rpc.ts'
@@ -117,7 +117,7 @@ export abstract class PubSubBase extends TypedEventEmitter<PubSubEvents> impleme
     }
     if (!this.started) return
     this.started = false
-    this.#shutdown.abort(new NotStartedError('pubsub stopped'))
+    this.#shutdown.abort(new ServiceStoppedError('pubsub stopped'))
     const { registrar } = this.components
     for (const protocol of this.protocols) registrar.unhandle(protocol)
     for (const id of this.#topologyIds) registrar.unregister(id)
@@ -126,7 +126,7 @@ export abstract class PubSubBase extends TypedEventEmitter<PubSubEvents> impleme
     for (const peer of this.peers.values()) {
       // flushed, not aborted: what was just published still reaches the peer
       peer.outbound?.close()
-      for (const s of peer.inbound) s.abort(new NotStartedError('pubsub stopped'))
+      for (const s of peer.inbound) s.abort(new ServiceStoppedError('pubsub stopped'))
     }
     this.peers.clear()
     this.topicPeers.clear()
@@ -273,7 +273,7 @@ export abstract class PubSubBase extends TypedEventEmitter<PubSubEvents> impleme
       return
     }
     if (!this.started || this.peers.get(peer.key) !== peer) {
-      stream.abort(new NotStartedError('pubsub peer gone'))
+      stream.abort(new StreamResetError(this.started ? 'the pubsub peer is gone' : 'pubsub stopped'))
       return
     }
     const outbound = new OutboundStream(stream, {
@@ -328,7 +328,7 @@ export abstract class PubSubBase extends TypedEventEmitter<PubSubEvents> impleme
 
   #onInboundStream (stream: Stream, connection: Connection): void {
     if (!this.started) {
-      stream.abort(new NotStartedError('pubsub stopped'))
+      stream.abort(new ServiceStoppedError('pubsub stopped'))
       return
     }
     const peer = this.#getOrAddPeer(connection.remotePeer, connection)

@@ -10,6 +10,7 @@ import type { Peer, PeerStore } from '../interface/peer-store.ts'
 import type { PeerId } from '../interface/peer-id.ts'
 import { logger } from '../util/logger.ts'
 import { unrefInterval } from '../util/timers.ts'
+import { ServiceStoppedError } from '../util/errors.ts'
 
 const log = logger('connection-manager:min-connections')
 
@@ -54,7 +55,7 @@ export class MinConnectionsKeeper {
   stop (): void {
     if (this.#interval !== undefined) clearInterval(this.#interval)
     this.#interval = undefined
-    this.#controller.abort()
+    this.#controller.abort(new ServiceStoppedError('the connection manager stopped'))
     this.#backoff.clear()
   }
 
