@@ -24,3 +24,11 @@ export interface ConnectionEncrypter {
   secureOutbound(conn: ByteStream, options?: SecureOptions): Promise<SecuredConnection>
   secureInbound(conn: ByteStream, options?: SecureOptions): Promise<SecuredConnection>
 }
+
+/**
+ * Wraps a raw connection before anything else runs on it (private networks): the upgrader
+ * calls `protect` first and runs multistream-select and the handshake over what it returns.
+ */
+export interface ConnectionProtector {
+  protect(conn: ByteStream, options?: AbortOptions): Promise<ByteStream>
+}

@@ -33,7 +33,7 @@ import type { Debounced } from '../util/timers.ts'
 import { DefaultRegistrar } from '../switch/registrar.ts'
 import { TransportManager } from '../switch/transport-manager.ts'
 import { Upgrader } from '../switch/upgrader.ts'
-import { InvalidParametersError, NotStartedError } from '../util/errors.ts'
+import { InvalidParametersError, NotStartedError, PrivateNetworkRequiredError } from '../util/errors.ts'
 import { logger } from '../util/logger.ts'
 import type { Logger } from '../interface/logger.ts'
 import { TypedEventEmitter } from '../util/events.ts'
@@ -52,6 +52,15 @@ function runtimeName (): string {
   const g = globalThis as { process?: { versions?: { node?: string } }, navigator?: { userAgent?: string } }
   if (g.process?.versions?.node !== undefined) return `node/${g.process.versions.node}`
   return 'browser'
+}
+
+/**
+ * LIBP2P_FORCE_PNET=1 (pnet/Private-Networks-PSK-V1.md "Safeguard") forbids running outside a
+ * private network. Read from the environment where there is one (not in browsers).
+ */
+function privateNetworkForced (): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+  return env?.LIBP2P_FORCE_PNET === '1'
 }
 
 function build<T> (factory: ComponentFactory<T>, components: ComponentFactoryInput): T {
@@ -136,7 +145,9 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
       getBoundAddrs: () => this.transportManager.getAddrs(),
       onChange: () => { this.#selfUpdate() }
     })
+    if (options.connectionProtector === undefined && privateNetworkForced()) throw new PrivateNetworkRequiredError()
     const upgrader = new Upgrader({
+      connectionProtector: options.connectionProtector === undefined ? undefined : build(options.connectionProtector, base),
       connectionEncrypters: (options.connectionEncrypters ?? defaults.connectionEncrypters()).map(f => build(f, base)),
       streamMuxers: (options.streamMuxers ?? defaults.streamMuxers()).map(f => build(f, base)),
       registrar: this.registrar,

@@ -3,7 +3,7 @@
  * same here). Every component is given as a factory `(components) => component`, called once
  * with the node's components; a ready instance is accepted too.
  */
-import type { ConnectionEncrypter } from '../interface/security.ts'
+import type { ConnectionEncrypter, ConnectionProtector } from '../interface/security.ts'
 import type { ComponentFactoryInput } from '../interface/components.ts'
 import type { ConnectionGater } from '../interface/connection-gater.ts'
 import type { Datastore } from '../interface/datastore.ts'
@@ -31,6 +31,11 @@ export interface Libp2pOptions<F extends ServiceFactories = ServiceFactories> {
   transports?: Array<ComponentFactory<Transport>>
   connectionEncrypters?: Array<ComponentFactory<ConnectionEncrypter>>
   streamMuxers?: Array<ComponentFactory<StreamMuxerFactory>>
+  /**
+   * Runs below everything else on every connection: `preSharedKey({ psk })` from
+   * `ts-libp2p/pnet` makes a private network. Required when LIBP2P_FORCE_PNET=1.
+   */
+  connectionProtector?: ComponentFactory<ConnectionProtector>
   /** Named services; without this option the node runs identify and ping. */
   services?: F
   /** Where the peer store persists (default: in memory). Open it before starting the node. */

@@ -1,6 +1,6 @@
 /**
  * The upgrader turns a raw transport connection into a Connection:
- * multistream-select the security protocol (optimistically when only one is configured) -> handshake (authenticates the remote peer) ->
+ * the connection protector (private networks), if any -> multistream-select the security protocol (optimistically when only one is configured) -> handshake (authenticates the remote peer) ->
  * connection gater -> multistream-select the muxer (skipped when the handshake already agreed
  * on one) -> muxer -> gater again on the finished connection.
  *
@@ -14,8 +14,9 @@ import type { ConnectionGater } from '../interface/connection-gater.ts'
 import type { StreamMuxerFactory } from '../interface/muxer.ts'
 import type { Registrar } from '../interface/registrar.ts'
 import type { PeerId } from '../interface/peer-id.ts'
-import type { ConnectionEncrypter, SecuredConnection } from '../interface/security.ts'
+import type { ConnectionEncrypter, ConnectionProtector, SecuredConnection } from '../interface/security.ts'
 import type { RawConnection } from '../interface/transport.ts'
+import type { ByteStream } from '../interface/stream.ts'
 import { handle, lazySelect, select } from '../mss/index.ts'
 import { ConnectionDeniedError, InvalidParametersError, UnexpectedPeerError, UnsupportedProtocolError } from '../util/errors.ts'
 import { logger } from '../util/logger.ts'
@@ -31,6 +32,8 @@ export interface UpgraderInit {
   streamMuxers: StreamMuxerFactory[]
   registrar: Registrar
   connectionGater?: ConnectionGater
+  /** Runs below everything else on each raw connection (private networks). */
+  connectionProtector?: ConnectionProtector
   /** Whole inbound upgrade, in ms (default 10 s). */
   inboundUpgradeTimeout?: number
   /** Whole outbound upgrade, in ms (default 10 s). */
@@ -86,7 +89,9 @@ export class Upgrader {
         throw new ConnectionDeniedError('the connection gater denied the outbound connection')
       }
 
-      const secured = await this.#secure(raw, direction, options.remotePeer, signal)
+      const protector = this.#init.connectionProtector
+      const protectedConn = protector === undefined ? raw : await protector.protect(raw, { signal })
+      const secured = await this.#secure(protectedConn, direction, options.remotePeer, signal)
       const remotePeer = secured.remotePeer
       if (options.remotePeer !== undefined && !remotePeer.equals(options.remotePeer)) {
         throw new UnexpectedPeerError(`dialed ${options.remotePeer.toString()} but authenticated ${remotePeer.toString()}`)
@@ -139,7 +144,7 @@ export class Upgrader {
     }
   }
 
-  async #secure (raw: RawConnection, direction: Direction, remotePeer: PeerId | undefined, signal: AbortSignal): Promise<SecuredConnection & { protocol: string }> {
+  async #secure (raw: ByteStream, direction: Direction, remotePeer: PeerId | undefined, signal: AbortSignal): Promise<SecuredConnection & { protocol: string }> {
     const protocols = [...this.#encrypters.keys()]
     let protocol: string
     if (direction === 'inbound') {

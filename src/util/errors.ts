@@ -74,3 +74,5 @@ export class ListenError extends errorClass('ListenError', 'ERR_LISTEN_FAILED', 
 export class MissingServiceDependencyError extends errorClass('MissingServiceDependencyError', 'ERR_MISSING_SERVICE_DEPENDENCY', 'A service dependency is missing') {}
 /** A component was used after it stopped (its pending work is cancelled with this reason). */
 export class ServiceStoppedError extends errorClass('ServiceStoppedError', 'ERR_SERVICE_STOPPED', 'The service stopped') {}
+/** LIBP2P_FORCE_PNET=1 is set but the node has no connection protector (private network key). */
+export class PrivateNetworkRequiredError extends errorClass('PrivateNetworkRequiredError', 'ERR_PNET_REQUIRED', 'LIBP2P_FORCE_PNET is set: a private network key (connectionProtector: preSharedKey(...)) is required') {}
