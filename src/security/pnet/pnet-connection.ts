@@ -49,6 +49,12 @@ export class PnetConnection extends AbstractStream {
     this.#raw = raw
     this.#key = key
     const nonce = randomBytes(NONCE_LENGTH)
+    // A peer outside any private network reads our nonce as a multistream-select message. The
+    // first two bytes are set to a varint of at least 15360 (> its 1024-byte limit), so it
+    // hangs up at once, instead of waiting for a random length's worth of bytes while we wait
+    // for its nonce. That costs 5 of the nonce's 192 random bits (collisions stay beyond reach).
+    nonce[0] |= 0x80
+    nonce[1] = (nonce[1] & 0x07) | 0x78
     this.#writer = new XSalsa20Stream(key, nonce)
     raw.send(nonce)
     void this.#pump()
