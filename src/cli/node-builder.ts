@@ -13,6 +13,7 @@ import { bootstrap } from '../discovery/bootstrap.ts'
 import { MemoryDatastore } from '../store/index.ts'
 import { kadDHT } from '../dht/index.ts'
 import { pubsubService, type PubSubRouterName } from './commands/pubsub.ts'
+import type { SecurityConfig } from './security-options.ts'
 
 export interface CliNodeInit {
   privateKey: PrivateKey
@@ -24,6 +25,8 @@ export interface CliNodeInit {
   dht?: 'server' | 'client'
   /** Run a pubsub router as `services.pubsub`. */
   pubsub?: PubSubRouterName
+  /** Encrypters and private network (default: Noise, public network). */
+  security?: SecurityConfig
 }
 
 /** Not started: the caller starts it once its signal handlers are in place. */
@@ -37,14 +40,16 @@ export async function createCliNode (init: CliNodeInit) {
     privateKey: init.privateKey,
     datastore: init.datastore,
     addresses: { listen: init.listen.map(a => a.toString()) },
+    ...init.security,
     services,
     start: false
   })
 }
 
 /** A node that only dials: for one-shot commands against a remote peer. */
-export async function createEphemeralNode (options: { timeout: number }) {
+export async function createEphemeralNode (options: { timeout: number, security?: SecurityConfig }) {
   return await createLibp2p({
+    ...options.security,
     datastore: new MemoryDatastore(),
     addresses: { listen: [] },
     services: {

@@ -3,23 +3,25 @@ import { parseArgs } from 'node:util'
 import type { Command } from '../cli.ts'
 import { parseMultiaddr, parsePositiveInt, UsageError } from '../args.ts'
 import { createEphemeralNode } from '../node-builder.ts'
+import { parseSecurityOptions, SECURITY_HELP, SECURITY_OPTIONS } from '../security-options.ts'
 import { withDeadline } from '../../util/deadline.ts'
 
 export const identifyCommand: Command = {
-  help: `Usage: ts-libp2p identify MA [--timeout MS]
+  help: `Usage: ts-libp2p identify MA [--timeout MS] [--security noise,tls] [--psk FILE]
 
 Connects to MA with a throwaway identity, runs /ipfs/id/1.0.0 and prints one JSON object:
 {"peerId","protocols","listenAddrs","observedAddr","agentVersion","protocolVersion"}.
 
 Options:
   --timeout MS  budget for connecting and identifying (default 10000)
+${SECURITY_HELP}
   -h, --help    show this help`,
   async run (argv) {
-    const { values, positionals } = parseArgs({ args: argv, options: { timeout: { type: 'string' } }, strict: true, allowPositionals: true })
+    const { values, positionals } = parseArgs({ args: argv, options: { timeout: { type: 'string' }, ...SECURITY_OPTIONS }, strict: true, allowPositionals: true })
     if (positionals.length !== 1) throw new UsageError('identify needs exactly one multiaddr')
     const target = parseMultiaddr(positionals[0])
     const timeout = parsePositiveInt(values.timeout, 'timeout', 10_000)
-    const node = await createEphemeralNode({ timeout })
+    const node = await createEphemeralNode({ timeout, security: parseSecurityOptions(values) })
     try {
       await node.start()
       const result = await withDeadline(timeout, undefined, `identify timed out after ${timeout} ms`, async (signal) => {

@@ -3,11 +3,12 @@ import { parseArgs } from 'node:util'
 import type { Command } from '../cli.ts'
 import { parseMultiaddr, parsePositiveInt, UsageError } from '../args.ts'
 import { createEphemeralNode } from '../node-builder.ts'
+import { parseSecurityOptions, SECURITY_HELP, SECURITY_OPTIONS } from '../security-options.ts'
 import { withDeadline } from '../../util/deadline.ts'
 import { delay } from '../../util/timers.ts'
 
 export const pingCommand: Command = {
-  help: `Usage: ts-libp2p ping MA [--count N] [--interval MS] [--timeout MS]
+  help: `Usage: ts-libp2p ping MA [--count N] [--interval MS] [--timeout MS] [--security noise,tls] [--psk FILE]
 
 Connects to MA (ideally ending in /p2p/<peer id>) with a throwaway identity and sends /ipfs/ping
 requests on one stream, printing one line of JSON per ping: {"seq":1,"rttMs":0.41}.
@@ -17,11 +18,12 @@ Options:
   --count N      number of pings (default 1)
   --interval MS  pause between pings (default 1000)
   --timeout MS   budget for the connection and for each ping (default 10000)
+${SECURITY_HELP}
   -h, --help     show this help`,
   async run (argv) {
     const { values, positionals } = parseArgs({
       args: argv,
-      options: { count: { type: 'string' }, interval: { type: 'string' }, timeout: { type: 'string' } },
+      options: { count: { type: 'string' }, interval: { type: 'string' }, timeout: { type: 'string' }, ...SECURITY_OPTIONS },
       strict: true,
       allowPositionals: true
     })
@@ -30,7 +32,7 @@ Options:
     const count = parsePositiveInt(values.count, 'count', 1)
     const interval = parsePositiveInt(values.interval, 'interval', 1000, true)
     const timeout = parsePositiveInt(values.timeout, 'timeout', 10_000)
-    const node = await createEphemeralNode({ timeout })
+    const node = await createEphemeralNode({ timeout, security: parseSecurityOptions(values) })
     try {
       await node.start()
       const connection = await withDeadline(timeout, undefined, `dialing timed out after ${timeout} ms`, async signal => await node.dial(target, { signal }))

@@ -8,6 +8,7 @@ import type { Command } from '../cli.ts'
 import { dataDirFrom, DEFAULT_DATA_DIR, parseMultiaddr } from '../args.ts'
 import { loadOrCreateIdentity } from '../identity.ts'
 import { createCliNode } from '../node-builder.ts'
+import { parseSecurityOptions, SECURITY_HELP, SECURITY_OPTIONS } from '../security-options.ts'
 import { stopOnSignal } from '../stop-on-signal.ts'
 import { createDatastore } from '../../store/index.ts'
 import { provideOnceJoined, parseDhtMode } from './dht-start.ts'
@@ -20,6 +21,7 @@ const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/0'
 export const startCommand: Command = {
   help: `Usage: ts-libp2p start [--listen MA]... [--bootstrap MA]... [--data-dir DIR] [--echo]
                        [--pubsub gossipsub|floodsub] [--subscribe TOPIC]...
+                       [--security noise,tls] [--psk FILE]
 
 Starts a node. When it is listening, prints one line of JSON on stdout:
   {"peerId":"12D3KooW...","addrs":["/ip4/127.0.0.1/tcp/4001/p2p/12D3KooW..."]}
@@ -37,6 +39,7 @@ Options:
   --pubsub R       run a pubsub router: gossipsub or floodsub
   --subscribe T    subscribe to topic T, repeatable (implies --pubsub gossipsub); each message
                    received prints {"topic":...,"from":...,"seqno":"<hex>","data":"<base64>"}
+${SECURITY_HELP}
   -h, --help       show this help`,
   async run (argv) {
     const { values } = parseArgs({
@@ -49,7 +52,8 @@ Options:
         dht: { type: 'string' },
         provide: { type: 'string', multiple: true },
         pubsub: { type: 'string' },
-        subscribe: { type: 'string', multiple: true }
+        subscribe: { type: 'string', multiple: true },
+        ...SECURITY_OPTIONS
       },
       strict: true,
       allowPositionals: false
@@ -60,10 +64,11 @@ Options:
     const topics = values.subscribe ?? []
     const router = parseRouter(values.pubsub) ?? (topics.length > 0 ? 'gossipsub' : undefined)
 
+    const security = parseSecurityOptions(values)
     const privateKey = await loadOrCreateIdentity(dataDir)
     const datastore = createDatastore(dataDir)
     await datastore.open?.()
-    const node = await createCliNode({ privateKey, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: parseDhtMode(values.dht, values.provide), pubsub: router })
+    const node = await createCliNode({ privateKey, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: parseDhtMode(values.dht, values.provide), pubsub: router, security })
     const stopped = stopOnSignal(async () => {
       await node.stop()
       await datastore.close?.()
