@@ -26,7 +26,7 @@ import type { BenchResult, Row, SideResult } from './lib/report.ts'
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url))
 const GiB = 2 ** 30
 const KiB = 1024
-const STACK_LABELS: Record<string, string> = { 'noise+yamux': 'Noise + Yamux', 'noise+mplex': 'Noise + mplex', 'plaintext+yamux': 'plaintext + Yamux' }
+const STACK_LABELS: Record<string, string> = { 'noise+yamux': 'Noise + Yamux', 'tls+yamux': 'TLS 1.3 + Yamux (muxer through ALPN)', 'noise+mplex': 'Noise + mplex', 'plaintext+yamux': 'plaintext + Yamux' }
 
 interface Pair { side: Side, server: PeerProcess, client: PeerProcess }
 

@@ -9,6 +9,7 @@
 import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
+import { tls } from '@libp2p/tls'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { mplex } from '@libp2p/mplex'
 import { plaintext } from '@libp2p/plaintext'
@@ -33,6 +34,7 @@ function stack (): { connectionEncrypters: any[], streamMuxers: any[] } {
   switch (stackName) {
     // js mplex disconnects a peer opening more than 5 streams per second by default
     case 'noise+yamux': return { connectionEncrypters: [noise()], streamMuxers: [yamux()] }
+    case 'tls+yamux': return { connectionEncrypters: [tls()], streamMuxers: [yamux()] }
     case 'noise+mplex': return { connectionEncrypters: [noise()], streamMuxers: [mplex({ disconnectThreshold: 1_000_000, maxUnprocessedMessageQueueSize: 256 * 2 ** 20 })] }
     case 'plaintext+yamux': return { connectionEncrypters: [plaintext()], streamMuxers: [yamux()] }
     default: throw new Error(`unknown stack ${stackName}`)

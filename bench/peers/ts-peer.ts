@@ -14,6 +14,7 @@
 import { createLibp2p, multiaddr } from '../../src/index.ts'
 import type { Connection, Libp2p, Libp2pOptions, Multiaddr, ServiceFactories, Stream } from '../../src/index.ts'
 import { noise } from '../../src/security/noise/index.ts'
+import { tls } from '../../src/security/tls/index.ts'
 import { plaintext } from '../../src/security/plaintext.ts'
 import { yamux } from '../../src/muxer/yamux/index.ts'
 import { mplex } from '../../src/muxer/mplex/index.ts'
@@ -34,6 +35,7 @@ const chunkSize = Number(flags.get('chunk') ?? 65536)
 
 const stacks: Record<string, Pick<Libp2pOptions, 'connectionEncrypters' | 'streamMuxers'>> = {
   'noise+yamux': { connectionEncrypters: [noise()], streamMuxers: [yamux()] },
+  'tls+yamux': { connectionEncrypters: [tls()], streamMuxers: [yamux()] },
   'noise+mplex': { connectionEncrypters: [noise()], streamMuxers: [mplex()] },
   'plaintext+yamux': { connectionEncrypters: [plaintext()], streamMuxers: [yamux()] }
 }

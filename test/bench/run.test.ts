@@ -52,7 +52,7 @@ describe('bench harness', () => {
   it('has every figure, from the right sides, with positive numbers', () => {
     const ids = result.rows.map(r => r.id).sort()
     const expected = [
-      ...['noise+yamux', 'noise+mplex', 'plaintext+yamux'].flatMap(s => [`throughput/${s}/upload`, `throughput/${s}/download`, `cpu/${s}`]),
+      ...['noise+yamux', 'tls+yamux', 'noise+mplex', 'plaintext+yamux'].flatMap(s => [`throughput/${s}/upload`, `throughput/${s}/download`, `cpu/${s}`]),
       'concurrent/upload', 'streams/open-echo',
       'setup/plain/dial', 'setup/plain/dial-ping', 'setup/identify/dial', 'setup/identify/dial-ping', 'setup/identify/identified',
       'memory/server/rss', 'memory/client/rss', 'memory/server/heap', 'memory/client/heap',
