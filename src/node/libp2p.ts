@@ -44,6 +44,7 @@ import { collectRouters, CompositeContentRouting, CompositePeerRouting } from '.
 import { type ContentRouting, type PeerRouting } from '../interface/routing.ts'
 import { checkServiceDependencies, declarationsOf } from './capabilities.ts'
 import { VERSION } from '../util/version.ts'
+import { ResourceManager } from '../switch/resource-manager/index.ts'
 
 /** Bursts of address/protocol changes become one 'self:peer:update'. */
 const SELF_UPDATE_DEBOUNCE_MS = 10
@@ -80,6 +81,8 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
   readonly registrar: DefaultRegistrar
   readonly addressManager: DefaultAddressManager
   readonly transportManager: TransportManager
+  /** Scoped limits on connections and streams (undefined when turned off). */
+  readonly resourceManager: ResourceManager | undefined
   /** Peer routing through every service that routes (e.g. the DHT); see ./routing.ts. */
   readonly peerRouting: PeerRouting
   /** Content routing through every service that routes (e.g. the DHT); see ./routing.ts. */
@@ -124,6 +127,7 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
       })
 
     const cmOptions = options.connectionManager ?? {}
+    this.resourceManager = options.resourceManager === false ? undefined : new ResourceManager(options.resourceManager)
     let connectionManager: DefaultConnectionManager | undefined
     this.registrar = new DefaultRegistrar({
       events: this,
@@ -156,6 +160,7 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
       outboundUpgradeTimeout: cmOptions.outboundUpgradeTimeout,
       streamNegotiationTimeout: cmOptions.protocolNegotiationTimeout,
       connectionCloseTimeout: cmOptions.connectionCloseTimeout,
+      resourceManager: this.resourceManager,
       onConnectionClose: connection => { connectionManager?.onConnectionClose(connection) }
     })
     connectionManager = new DefaultConnectionManager({
@@ -166,6 +171,7 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
       upgrader,
       transports: this.transportManager,
       connectionGater,
+      resourceManager: this.resourceManager,
       getOwnAddrs: () => [...this.transportManager.getAddrs(), ...this.addressManager.getAddresses()]
     })
     this.connectionManager = connectionManager

@@ -15,6 +15,7 @@ import type { Transport } from '../interface/transport.ts'
 import type { AddressesConfig } from '../switch/address-manager.ts'
 import type { ConnectionManagerOptions } from '../switch/connection-manager.ts'
 import type { ContentRouting, PeerRouting } from '../interface/routing.ts'
+import type { ResourceManagerOptions } from '../switch/resource-manager/index.ts'
 
 /** A transport, encrypter or peer store, or a function that builds one from the node's components. */
 export type ComponentFactory<T> = ((components: ComponentFactoryInput) => T) | T
@@ -44,6 +45,10 @@ export interface Libp2pOptions<F extends ServiceFactories = ServiceFactories> {
   peerStore?: ComponentFactory<PeerStore>
   connectionGater?: ConnectionGater
   connectionManager?: ConnectionManagerOptions
+  /** Scoped limits on connections and streams (system, transient, per peer, per protocol, per
+   * address and subnet, an allowlist), scaled from this machine by default; `false` turns
+   * them off. */
+  resourceManager?: ResourceManagerOptions | false
   nodeInfo?: Partial<NodeInfo>
   /** Start the node before createLibp2p resolves (default true). */
   start?: boolean

@@ -28,6 +28,7 @@ import { Deadline } from '../util/deadline.ts'
 import { Dialer, resolveDialTarget } from './dialer.ts'
 import type { DialerInit, DialerOptions } from './dialer.ts'
 import { MinConnectionsKeeper } from './min-connections.ts'
+import type { ConnectionResources, ResourceManager } from './resource-manager/index.ts'
 
 const log = logger('connection-manager')
 
@@ -72,6 +73,8 @@ export interface ConnectionManagerOptions extends DialerOptions {
 
 export interface ConnectionManagerInit extends ConnectionManagerOptions, Omit<DialerInit, 'peerStore' | 'upgrader'> {
   events: TypedEvents<Libp2pEvents>
+  /** Connections reserve from it (system, transient, per address, per peer) for their life. */
+  resourceManager?: Pick<ResourceManager, 'openConnection'>
   peerStore: PeerStore
   upgrader: DialerInit['upgrader'] & {
     upgradeInbound(raw: RawConnection, options?: AbortOptions): Promise<Connection>
@@ -102,6 +105,8 @@ export class DefaultConnectionManager implements ConnectionManager {
   #pruning = false
   #pruneAgain = false
   readonly #minConnections: MinConnectionsKeeper
+  /** What each registered connection holds in the resource manager, released when it closes. */
+  readonly #resources = new Map<Connection, ConnectionResources>()
 
   constructor (init: ConnectionManagerInit) {
     this.#init = init
@@ -164,6 +169,7 @@ export class DefaultConnectionManager implements ConnectionManager {
       if (existing !== undefined) return existing
     }
     const connection = await this.#dialer.dialResolved(resolved, options)
+    this.#reserveOutbound(connection)
     this.addConnection(connection)
     if (connection.status !== 'open') throw new ConnectionDeniedError(`the connection to ${connection.remotePeer.toString()} closed right after opening`)
     return connection
@@ -231,10 +237,19 @@ export class DefaultConnectionManager implements ConnectionManager {
       raw.abort(new ConnectionDeniedError(reason))
       return
     }
+    let resources: ConnectionResources | undefined
+    try {
+      resources = this.#init.resourceManager?.openConnection('inbound', raw.remoteAddr)
+    } catch (err) {
+      raw.abort(err as Error)
+      return
+    }
     this.#pendingInbound++
     this.#init.upgrader.upgradeInbound(raw, { signal: this.#inboundController.signal }).then(connection => {
+      if (resources !== undefined && !this.#claim(connection, resources)) return
       this.addConnection(connection)
     }, err => {
+      resources?.done()
       log('inbound upgrade from %s failed: %s', raw.remoteAddr, err)
     }).finally(() => {
       this.#pendingInbound--
@@ -290,8 +305,43 @@ export class DefaultConnectionManager implements ConnectionManager {
     if (this.#count() > this.maxConnections) void this.#prune()
   }
 
+  /** Reserves a dialed connection in the resource manager; a refusal closes it and throws. */
+  #reserveOutbound (connection: Connection): void {
+    if (this.#init.resourceManager === undefined || this.#resources.has(connection)) return
+    let resources: ConnectionResources
+    try {
+      resources = this.#init.resourceManager.openConnection('outbound', connection.remoteAddr)
+    } catch (err) {
+      connection.abort(err as Error)
+      throw err
+    }
+    if (!this.#claim(connection, resources)) throw new ConnectionDeniedError(`the connection to ${connection.remotePeer.toString()} was refused by the resource manager`)
+  }
+
+  /** Ties `resources` to the connection's peer and life; false (connection aborted) when refused. */
+  #claim (connection: Connection, resources: ConnectionResources): boolean {
+    try {
+      resources.setPeer(connection.remotePeer)
+    } catch (err) {
+      resources.done()
+      connection.abort(err as Error)
+      return false
+    }
+    if (connection.status !== 'open') {
+      resources.done()
+      return true
+    }
+    this.#resources.set(connection, resources)
+    return true
+  }
+
   /** The connection closed (wired to each Connection's onClose). */
   onConnectionClose (connection: Connection): void {
+    const resources = this.#resources.get(connection)
+    if (resources !== undefined) {
+      this.#resources.delete(connection)
+      resources.done()
+    }
     const key = connection.remotePeer.toString()
     const list = this.#connections.get(key)
     const index = list?.indexOf(connection) ?? -1

@@ -22,6 +22,7 @@ import type { Logger } from '../interface/logger.ts'
 import { Deadline } from '../util/deadline.ts'
 import { DEFAULT_MAX_OUTBOUND_STREAMS } from './registrar.ts'
 import { unrefTimeout } from '../util/timers.ts'
+import type { ResourceManager, StreamResources } from './resource-manager/index.ts'
 
 export const DEFAULT_NEGOTIATION_TIMEOUT = 10_000
 export const DEFAULT_CLOSE_TIMEOUT = 5_000
@@ -47,8 +48,13 @@ export interface ConnectionInit {
   closeTimeout?: number
   /** Runs once when the connection has closed, whatever the cause. */
   onClose?(connection: SwitchConnection): void
+  /** Every stream reserves from it for its life (refused: ResourceLimitError). */
+  resourceManager?: StreamResourceManager
   log?: Logger
 }
+
+/** What a connection needs of the resource manager. */
+export type StreamResourceManager = Pick<ResourceManager, 'openStream'>
 
 const connectionLog = logger('connection')
 let nextId = 0
@@ -68,6 +74,7 @@ export class SwitchConnection implements Connection {
   readonly #muxer: StreamMuxer
   readonly #raw: RawConnection
   readonly #registrar: Registrar
+  readonly #resources: StreamResourceManager | undefined
   readonly #negotiationTimeout: number
   readonly #closeTimeout: number
   readonly #onClose: ((connection: SwitchConnection) => void) | undefined
@@ -89,6 +96,7 @@ export class SwitchConnection implements Connection {
     this.timeline = { open: init.openedAt ?? Date.now(), upgraded: Date.now() }
     this.#raw = init.rawConnection
     this.#registrar = init.registrar
+    this.#resources = init.resourceManager
     this.#negotiationTimeout = init.negotiationTimeout ?? DEFAULT_NEGOTIATION_TIMEOUT
     this.#closeTimeout = init.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT
     this.#onClose = init.onClose
@@ -114,10 +122,12 @@ export class SwitchConnection implements Connection {
     }
     // With one candidate the limit is known up front: fail before opening anything.
     if (list.length === 1) this.#checkOutboundLimit(list[0], options)
+    const resources = this.#resources?.openStream(this.remotePeer, 'outbound')
     const deadline = new Deadline(this.#negotiationTimeout, options.signal, `negotiating ${list.join(', ')} timed out after ${this.#negotiationTimeout} ms`)
     let stream: Stream | undefined
     try {
       stream = await this.#muxer.newStream({ signal: deadline.signal })
+      if (resources !== undefined) void stream.closed.then(resources.done, resources.done)
       let protocol: string
       if (list.length === 1 && options.negotiateFully === false) {
         protocol = list[0]
@@ -126,11 +136,13 @@ export class SwitchConnection implements Connection {
         protocol = await select(stream, list, { signal: deadline.signal })
       }
       this.#checkOutboundLimit(protocol, options)
+      resources?.setProtocol(protocol)
       stream.protocol = protocol
       this.#track(this.#outboundCounts, protocol, stream)
       return stream
     } catch (err) {
-      stream?.abort(err as Error)
+      if (stream !== undefined) stream.abort(err as Error)
+      else resources?.done()
       throw err
     } finally {
       deadline.clear()
@@ -162,6 +174,14 @@ export class SwitchConnection implements Connection {
   }
 
   async #acceptStream (stream: Stream): Promise<void> {
+    let resources: StreamResources | undefined
+    try {
+      resources = this.#resources?.openStream(this.remotePeer, 'inbound')
+    } catch (err) {
+      stream.abort(err as Error)
+      return
+    }
+    if (resources !== undefined) void stream.closed.then(resources.done, resources.done)
     const deadline = new Deadline(this.#negotiationTimeout, undefined, `inbound stream negotiation timed out after ${this.#negotiationTimeout} ms`)
     let protocol: string
     try {
@@ -186,6 +206,12 @@ export class SwitchConnection implements Connection {
     if (open >= entry.options.maxInboundStreams) {
       this.#log('%s: resetting inbound %s stream: %d already open', this.id, protocol, open)
       stream.abort(new LimitExceededError(`too many inbound ${protocol} streams on connection ${this.id}: limit ${entry.options.maxInboundStreams}`))
+      return
+    }
+    try {
+      resources?.setProtocol(protocol)
+    } catch (err) {
+      stream.abort(err as Error)
       return
     }
     stream.protocol = protocol

@@ -22,6 +22,7 @@ import { ConnectionDeniedError, InvalidParametersError, UnexpectedPeerError, Uns
 import { logger } from '../util/logger.ts'
 import { SwitchConnection } from './connection.ts'
 import { Deadline } from '../util/deadline.ts'
+import type { StreamResourceManager } from './connection.ts'
 
 const log = logger('upgrader')
 
@@ -44,6 +45,8 @@ export interface UpgraderInit {
   connectionCloseTimeout?: number
   /** Runs once for every upgraded connection when it closes. */
   onConnectionClose?(connection: SwitchConnection): void
+  /** Streams of the resulting connections reserve from it (per peer, per protocol, ...). */
+  resourceManager?: StreamResourceManager
 }
 
 export interface UpgradeOptions extends AbortOptions {
@@ -116,6 +119,7 @@ export class Upgrader {
         openedAt,
         negotiationTimeout: this.#init.streamNegotiationTimeout,
         closeTimeout: this.#init.connectionCloseTimeout,
+        resourceManager: this.#init.resourceManager,
         onClose: this.#init.onConnectionClose
       })
       const deniedUpgraded = direction === 'inbound'

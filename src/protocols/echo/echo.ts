@@ -23,6 +23,7 @@ export interface EchoOptions {
   idleTimeout?: number
   /** Budget of one `echo()` call, in ms (default 30 s). */
   timeout?: number
+  /** Concurrent inbound echo streams per connection (default 256). */
   maxInboundStreams?: number
   maxOutboundStreams?: number
   runOnLimitedConnection?: boolean
@@ -110,8 +111,10 @@ export class EchoService implements Startable {
         this.#log('echo stream from %s failed: %s', connection.remotePeer, err.message)
       })
     }, {
-      maxInboundStreams: this.#options.maxInboundStreams ?? 32,
-      maxOutboundStreams: this.#options.maxOutboundStreams ?? 32,
+      // Echo is a test and benchmark service: serve 256 concurrent streams per connection, as a
+      // client that measures concurrency expects (the resource manager bounds the total).
+      maxInboundStreams: this.#options.maxInboundStreams ?? 256,
+      maxOutboundStreams: this.#options.maxOutboundStreams ?? 256,
       runOnLimitedConnection: this.#options.runOnLimitedConnection ?? false
     })
   }

@@ -1,0 +1,6 @@
+export { ResourceManager } from './resource-manager.ts'
+export type { ConnectionResources, ResourceManagerOptions, StreamResources } from './resource-manager.ts'
+export { ResourceLimitError } from './errors.ts'
+export { scaledLimits, mergeLimits } from './limits.ts'
+export type { ResourceLimits, ScopeLimits, LimitName } from './limits.ts'
+export type { Usage, Direction } from './scope.ts'

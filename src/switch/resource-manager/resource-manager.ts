@@ -1,0 +1,202 @@
+/**
+ * The resource manager: go-libp2p's scope model. Every connection and stream reserves from a
+ * chain of scopes and releases exactly what it took when it ends:
+ *
+ * - a new connection: system + transient (+ its IP's /32 or /64 and /24 or /48 scopes, or the
+ *   allowlist scope when its address is allowlisted); once the peer is known it moves from
+ *   transient to that peer's scope;
+ * - a new stream: system + transient + peer; once its protocol is negotiated it moves from
+ *   transient to the protocol's scope.
+ *
+ * A refusal is a ResourceLimitError naming the scope (`system`, `transient`, `peer:<id>`,
+ * `protocol:<id>`, `ip:<key>`, `subnet:<key>`, `allowlist`) and the limit, logged, and counted
+ * through `onRefusal` (for metrics). Per-peer and per-address scopes exist only while something
+ * holds them, so their number is bounded by what the node holds.
+ */
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { PeerId } from '../../interface/peer-id.ts'
+import { cidrContains, parseCidr, parseIp, prefixKey, type Cidr } from '../../util/ip.ts'
+import { logger } from '../../util/logger.ts'
+import { machineFacts } from '#machine-facts'
+import { ResourceLimitError } from './errors.ts'
+import { mergeLimits, scaledLimits, type ResourceLimits, type ScopeLimits } from './limits.ts'
+import { ResourceScope, release, reserve, type Direction, type Reservation } from './scope.ts'
+
+const log = logger('resource-manager')
+
+
+export interface ResourceManagerOptions {
+  /** Limits per scope kind, merged over the scaled defaults limit by limit. */
+  limits?: Partial<{ [K in keyof ResourceLimits]: Partial<ScopeLimits> }>
+  /** Addresses and ranges (`/ip4/10.0.0.0/ipcidr/8`, or `10.0.0.0/8`) whose connections count
+   * against the allowlist scope instead of the per-address and transient ones. */
+  allowlist?: Array<string | Multiaddr>
+  /** Memory and descriptors the defaults scale from (default: this machine's; browsers: deviceMemory or 4 GiB). */
+  machine?: { memory: number, fds: number }
+  /** Called for every refusal (a metrics counter attaches here). */
+  onRefusal?(err: ResourceLimitError): void
+}
+
+/** What a connection holds; `done()` releases it (idempotent). */
+export interface ConnectionResources {
+  /** Moves the connection from the transient scope to `peer`'s; throws ResourceLimitError. */
+  setPeer(peer: PeerId): void
+  done(): void
+}
+
+/** What a stream holds; `done()` releases it (idempotent). */
+export interface StreamResources {
+  /** Moves the stream from the transient scope to `protocol`'s; throws ResourceLimitError. */
+  setProtocol(protocol: string): void
+  done(): void
+}
+
+export class ResourceManager {
+  readonly limits: ResourceLimits
+  readonly system: ResourceScope
+  readonly transient: ResourceScope
+  readonly allowlistScope: ResourceScope
+  readonly #peers = new Map<string, ResourceScope>()
+  readonly #protocols = new Map<string, ResourceScope>()
+  readonly #addresses = new Map<string, ResourceScope>()
+  readonly #allowlist: Cidr[]
+  readonly #onRefusal?: (err: ResourceLimitError) => void
+
+  constructor (options: ResourceManagerOptions = {}) {
+    const machine = options.machine ?? machineFacts()
+    this.limits = mergeLimits(scaledLimits(machine.memory, machine.fds), options.limits)
+    this.system = new ResourceScope('system', this.limits.system)
+    this.transient = new ResourceScope('transient', this.limits.transient)
+    this.allowlistScope = new ResourceScope('allowlist', this.limits.allowlisted)
+    this.#allowlist = (options.allowlist ?? []).map(entry => parseCidr(typeof entry === 'string' ? cidrText(entry) : cidrText(entry.toString())))
+    this.#onRefusal = options.onRefusal
+  }
+
+  /** Scopes currently held for peers, protocols and addresses (bounded by what is open). */
+  get scopeCount (): number { return this.#peers.size + this.#protocols.size + this.#addresses.size }
+
+  peerScope (peer: PeerId): ResourceScope | undefined { return this.#peers.get(peer.toString()) }
+  protocolScope (protocol: string): ResourceScope | undefined { return this.#protocols.get(protocol) }
+
+  /** Reserves a new connection from `remoteAddr`; throws ResourceLimitError when a scope is full. */
+  openConnection (direction: Direction, remoteAddr: Multiaddr | undefined, fd = true): ConnectionResources {
+    const ip = remoteAddr === undefined ? undefined : ipOf(remoteAddr)
+    const allowlisted = ip !== undefined && this.#allowlist.some(range => cidrContains(range, ip))
+    const addressScopes = allowlisted || ip === undefined ? [] : this.#addressScopes(ip)
+    const base = allowlisted ? [this.system, this.allowlistScope] : [this.system, this.transient]
+    let chain = [...base, ...addressScopes]
+    const reservation: Reservation = { conns: direction, fds: fd ? 1 : undefined }
+    this.#reserve(chain, reservation, addressScopes)
+    let done = false
+    let peerScope: ResourceScope | undefined
+    return {
+      setPeer: (peer) => {
+        if (done || peerScope !== undefined || allowlisted) return
+        const scope = this.#hold(this.#peers, `peer:${peer.toString()}`, peer.toString(), this.limits.peer)
+        this.#reserve([scope], reservation, [scope])
+        release([this.transient], reservation)
+        chain = [this.system, scope, ...addressScopes]
+        peerScope = scope
+      },
+      done: () => {
+        if (done) return
+        done = true
+        release(chain, reservation)
+        for (const scope of addressScopes) this.#drop(this.#addresses, scope)
+        if (peerScope !== undefined) this.#drop(this.#peers, peerScope)
+      }
+    }
+  }
+
+  /** Reserves a new stream with `peer`; throws ResourceLimitError when a scope is full. */
+  openStream (peer: PeerId, direction: Direction): StreamResources {
+    const peerScope = this.#hold(this.#peers, `peer:${peer.toString()}`, peer.toString(), this.limits.peer)
+    let chain = [this.system, this.transient, peerScope]
+    const reservation: Reservation = { streams: direction }
+    this.#reserve(chain, reservation, [peerScope])
+    let done = false
+    let protocolScope: ResourceScope | undefined
+    return {
+      setProtocol: (protocol) => {
+        if (done || protocolScope !== undefined) return
+        const scope = this.#hold(this.#protocols, `protocol:${protocol}`, protocol, this.limits.protocol)
+        this.#reserve([scope], reservation, [scope])
+        release([this.transient], reservation)
+        chain = [this.system, peerScope, scope]
+        protocolScope = scope
+      },
+      done: () => {
+        if (done) return
+        done = true
+        release(chain, reservation)
+        this.#drop(this.#peers, peerScope)
+        if (protocolScope !== undefined) this.#drop(this.#protocols, protocolScope)
+      }
+    }
+  }
+
+  #addressScopes (ip: Uint8Array): ResourceScope[] {
+    const v4 = ip.length === 4
+    const ipKey = prefixKey(ip, v4 ? 32 : 64)
+    const subnetKey = prefixKey(ip, v4 ? 24 : 48)
+    return [
+      this.#hold(this.#addresses, `ip:${ipKey}`, `ip:${ipKey}`, this.limits.ip),
+      this.#hold(this.#addresses, `subnet:${subnetKey}`, `subnet:${subnetKey}`, this.limits.subnet)
+    ]
+  }
+
+  /** The scope under `key`, made if needed, with one more holder (dropped by #drop). */
+  #hold (map: Map<string, ResourceScope>, name: string, key: string, limits: ScopeLimits): ResourceScope {
+    let scope = map.get(key)
+    if (scope === undefined) {
+      scope = new ResourceScope(name, limits)
+      map.set(key, scope)
+    }
+    scope.holders++
+    return scope
+  }
+
+  #drop (map: Map<string, ResourceScope>, scope: ResourceScope): void {
+    scope.holders--
+    if (scope.holders <= 0 && scope.isEmpty()) {
+      for (const [key, value] of map) {
+        if (value === scope) { map.delete(key); break }
+      }
+    }
+  }
+
+  /** reserve(), and on refusal: release the holds taken for it, log, report, rethrow. */
+  #reserve (chain: ResourceScope[], reservation: Reservation, held: ResourceScope[]): void {
+    try {
+      reserve(chain, reservation)
+    } catch (err) {
+      for (const scope of held) {
+        if (scope.name.startsWith('peer:')) this.#drop(this.#peers, scope)
+        else if (scope.name.startsWith('protocol:')) this.#drop(this.#protocols, scope)
+        else this.#drop(this.#addresses, scope)
+      }
+      this.#rethrow(err)
+    }
+  }
+
+  #rethrow (err: unknown): never {
+    if (err instanceof ResourceLimitError) {
+      log('refused: %s', err.message)
+      this.#onRefusal?.(err)
+    }
+    throw err
+  }
+}
+
+function ipOf (addr: Multiaddr): Uint8Array | undefined {
+  const first = addr.getComponents()[0]
+  if (first === undefined || (first.name !== 'ip4' && first.name !== 'ip6') || first.value === undefined) return undefined
+  return parseIp(first.value)
+}
+
+/** `/ip4/10.0.0.0/ipcidr/8` -> `10.0.0.0/8`; plain `a.b.c.d/n` and bare addresses pass through. */
+function cidrText (text: string): string {
+  const m = /^\/ip[46]\/([^/]+)(?:\/ipcidr\/(\d+))?$/.exec(text)
+  if (m !== null) return m[2] !== undefined ? `${m[1]}/${m[2]}` : m[1]
+  return text
+}

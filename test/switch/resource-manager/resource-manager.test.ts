@@ -1,0 +1,118 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { multiaddr } from '@multiformats/multiaddr'
+import { ResourceManager, ResourceLimitError } from '../../../src/switch/resource-manager/index.ts'
+import type { ConnectionResources, StreamResources } from '../../../src/switch/resource-manager/index.ts'
+import { generateKeyPair } from '../../../src/crypto/index.ts'
+import { peerIdFromPrivateKey } from '../../../src/peer/peer-id.ts'
+import type { PeerId } from '../../../src/interface/peer-id.ts'
+
+const addr = (ip: string): ReturnType<typeof multiaddr> => multiaddr(ip.includes(':') ? `/ip6/${ip}/tcp/1` : `/ip4/${ip}/tcp/1`)
+const newPeer = async (): Promise<PeerId> => peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+
+function refusedBy (scope: RegExp, limit: string) {
+  return (err: unknown): boolean => err instanceof ResourceLimitError && scope.test(err.scope) && err.limit === limit &&
+    err.code === 'ERR_RESOURCE_LIMIT_EXCEEDED' && err.message.includes(err.scope) && err.message.includes(limit)
+}
+
+describe('resource manager', () => {
+  it('the system scope limits connections each way and in total', () => {
+    const rm = new ResourceManager({ limits: { system: { connsInbound: 2, connsOutbound: 3, conns: 4 }, ip: { conns: 100, connsInbound: 100 }, subnet: { conns: 100, connsInbound: 100 }, transient: { conns: 100, connsInbound: 100, connsOutbound: 100 } } })
+    rm.openConnection('inbound', addr('10.0.0.1'))
+    rm.openConnection('inbound', addr('10.0.1.1'))
+    assert.throws(() => rm.openConnection('inbound', addr('10.0.2.1')), refusedBy(/^system$/, 'connsInbound'))
+    rm.openConnection('outbound', addr('10.0.3.1'))
+    rm.openConnection('outbound', addr('10.0.4.1'))
+    assert.throws(() => rm.openConnection('outbound', addr('10.0.5.1')), refusedBy(/^system$/, 'conns'))
+  })
+
+  it('per-IP (/32, /64) and per-subnet (/24, /48) limits, and the allowlist escapes them', () => {
+    const rm = new ResourceManager({ limits: { ip: { conns: 2 }, subnet: { conns: 3 } }, allowlist: ['/ip4/10.9.0.0/ipcidr/16', '192.168.7.7'] })
+    rm.openConnection('inbound', addr('10.0.0.1'))
+    rm.openConnection('inbound', addr('10.0.0.1'))
+    assert.throws(() => rm.openConnection('inbound', addr('10.0.0.1')), refusedBy(/^ip:4\/32:0a000001$/, 'conns'))
+    rm.openConnection('inbound', addr('10.0.0.2'))
+    assert.throws(() => rm.openConnection('inbound', addr('10.0.0.3')), refusedBy(/^subnet:4\/24:0a0000$/, 'conns'))
+    rm.openConnection('inbound', addr('10.0.1.3'))
+    for (let i = 0; i < 10; i++) rm.openConnection('inbound', addr('10.9.1.1'))
+    rm.openConnection('inbound', addr('192.168.7.7'))
+    rm.openConnection('inbound', addr('192.168.7.7'))
+    rm.openConnection('inbound', addr('192.168.7.7'))
+    assert.equal(rm.allowlistScope.usage.connsInbound, 13)
+    rm.openConnection('inbound', addr('2001:db8:1:2::1'))
+    rm.openConnection('inbound', addr('2001:db8:1:2::2'))
+    assert.throws(() => rm.openConnection('inbound', addr('2001:db8:1:2::3')), refusedBy(/^ip:6\/64:/, 'conns'))
+    rm.openConnection('inbound', addr('2001:db8:1:3::1'))
+    assert.throws(() => rm.openConnection('inbound', addr('2001:db8:1:4::1')), refusedBy(/^subnet:6\/48:/, 'conns'))
+  })
+
+  it('transient, peer and protocol scopes limit streams; a stream moves from transient to its protocol', async () => {
+    const rm = new ResourceManager({ limits: { transient: { streamsInbound: 2 }, peer: { streamsInbound: 3 }, protocol: { streamsInbound: 1 } } })
+    const alice = await newPeer()
+    const a = rm.openStream(alice, 'inbound')
+    const b = rm.openStream(alice, 'inbound')
+    assert.throws(() => rm.openStream(alice, 'inbound'), refusedBy(/^transient$/, 'streamsInbound'))
+    a.setProtocol('/echo/1.0.0')
+    assert.equal(rm.transient.usage.streamsInbound, 1)
+    assert.throws(() => { b.setProtocol('/echo/1.0.0') }, refusedBy(/^protocol:\/echo\/1\.0\.0$/, 'streamsInbound'))
+    b.setProtocol('/ping/1.0.0')
+    rm.openStream(alice, 'inbound')
+    assert.throws(() => rm.openStream(alice, 'inbound'), refusedBy(/^peer:12D3KooW/, 'streamsInbound'))
+    assert.equal(rm.peerScope(alice)?.usage.streamsInbound, 3)
+    assert.equal(rm.protocolScope('/echo/1.0.0')?.usage.streamsInbound, 1)
+  })
+
+  it('a connection moves from transient to its peer scope, limited per peer', async () => {
+    const rm = new ResourceManager({ limits: { peer: { conns: 1 }, ip: { conns: 10 }, subnet: { conns: 10 } } })
+    const bob = await newPeer()
+    const c1 = rm.openConnection('inbound', addr('10.0.0.1'))
+    assert.equal(rm.transient.usage.connsInbound, 1)
+    c1.setPeer(bob)
+    assert.equal(rm.transient.usage.connsInbound, 0)
+    assert.equal(rm.peerScope(bob)?.usage.connsInbound, 1)
+    const c2 = rm.openConnection('inbound', addr('10.0.0.2'))
+    assert.throws(() => { c2.setPeer(bob) }, refusedBy(/^peer:/, 'conns'))
+    c2.done()
+    assert.equal(rm.transient.usage.connsInbound, 0)
+  })
+
+  it('every reservation is released exactly: after many opens, refusals and closes every scope is empty and forgotten', async () => {
+    const rm = new ResourceManager({ limits: { ip: { conns: 3 }, subnet: { conns: 5 }, peer: { streams: 4 }, protocol: { streams: 6 } } })
+    const peers = await Promise.all([newPeer(), newPeer(), newPeer()])
+    const held: Array<ConnectionResources | StreamResources> = []
+    let refused = 0
+    for (let i = 0; i < 400; i++) {
+      try {
+        if (i % 3 === 0) {
+          const c = rm.openConnection(i % 2 === 0 ? 'inbound' : 'outbound', addr(`10.0.${i % 4}.${i % 7}`))
+          held.push(c) // refused below or not, the owner closes it later
+          if (i % 5 !== 0) c.setPeer(peers[i % 3])
+        } else {
+          const s = rm.openStream(peers[i % 3], i % 2 === 0 ? 'inbound' : 'outbound')
+          held.push(s)
+          if (i % 4 !== 0) s.setProtocol(`/p/${i % 3}`)
+        }
+      } catch (err) {
+        assert.ok(err instanceof ResourceLimitError)
+        refused++
+      }
+      if (i % 7 === 0 && held.length > 0) held.splice(i % held.length, 1)[0].done()
+    }
+    assert.ok(refused > 0, 'some were refused')
+    for (const h of held) { h.done(); h.done() }
+    for (const scope of [rm.system, rm.transient, rm.allowlistScope]) assert.ok(scope.isEmpty(), `${scope.name} is empty`)
+    assert.equal(rm.scopeCount, 0)
+  })
+
+  it('reports every refusal through onRefusal; defaults scale with the machine', () => {
+    const refusals: ResourceLimitError[] = []
+    const rm = new ResourceManager({ limits: { ip: { conns: 1 } }, onRefusal: (err) => { refusals.push(err) } })
+    rm.openConnection('inbound', addr('10.0.0.1'))
+    assert.throws(() => rm.openConnection('inbound', addr('10.0.0.1')))
+    assert.deepEqual(refusals.map(e => [e.scope.split(':')[0], e.limit]), [['ip', 'conns']])
+    const small = new ResourceManager({ machine: { memory: 512 * 1024 * 1024, fds: 256 } })
+    const big = new ResourceManager({ machine: { memory: 64 * 1024 * 1024 * 1024, fds: 65536 } })
+    assert.ok((big.limits.system.conns ?? 0) > (small.limits.system.conns ?? 0))
+    assert.ok((small.limits.system.conns ?? 0) >= 128)
+  })
+})
