@@ -60,7 +60,10 @@ async function start (): Promise<Json> {
       inboundConnectionThreshold: 1_000_000,
       allow: ['127.0.0.1'],
       maxParallelDials: 1_000
-    }
+    },
+    // The memory figure holds 1000 connections between the same two peers: lift the per-peer
+    // limit (8 by default, as in go-libp2p), as the connection manager's limits are lifted above.
+    resourceManager: { limits: { peer: { conns: 100_000, connsInbound: 100_000, connsOutbound: 100_000, fds: 100_000 } } }
   })
   await node.handle(TRANSFER_PROTOCOL, serveTransfer, { maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS })
   await node.handle(ECHO_PROTOCOL, serveEcho, { maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS })

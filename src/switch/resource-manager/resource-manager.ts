@@ -33,6 +33,10 @@ export interface ResourceManagerOptions {
   allowlist?: Array<string | Multiaddr>
   /** Memory and descriptors the defaults scale from (default: this machine's; browsers: deviceMemory or 4 GiB). */
   machine?: { memory: number, fds: number }
+  /** Apply the per-IP and per-subnet limits to loopback addresses too (default false: every
+   * local process shares 127.0.0.1, and a machine's own processes are not an attack surface
+   * the way the network is; tests of these limits on loopback turn it on). */
+  limitLoopback?: boolean
   /** Called for every refusal (a metrics counter attaches here). */
   onRefusal?(err: ResourceLimitError): void
 }
@@ -61,6 +65,7 @@ export class ResourceManager {
   readonly #addresses = new Map<string, ResourceScope>()
   readonly #allowlist: Cidr[]
   readonly #onRefusal?: (err: ResourceLimitError) => void
+  readonly #limitLoopback: boolean
 
   constructor (options: ResourceManagerOptions = {}) {
     const machine = options.machine ?? machineFacts()
@@ -70,6 +75,7 @@ export class ResourceManager {
     this.allowlistScope = new ResourceScope('allowlist', this.limits.allowlisted)
     this.#allowlist = (options.allowlist ?? []).map(entry => parseCidr(typeof entry === 'string' ? cidrText(entry) : cidrText(entry.toString())))
     this.#onRefusal = options.onRefusal
+    this.#limitLoopback = options.limitLoopback ?? false
   }
 
   /** Scopes currently held for peers, protocols and addresses (bounded by what is open). */
@@ -82,7 +88,7 @@ export class ResourceManager {
   openConnection (direction: Direction, remoteAddr: Multiaddr | undefined, fd = true): ConnectionResources {
     const ip = remoteAddr === undefined ? undefined : ipOf(remoteAddr)
     const allowlisted = ip !== undefined && this.#allowlist.some(range => cidrContains(range, ip))
-    const addressScopes = allowlisted || ip === undefined ? [] : this.#addressScopes(ip)
+    const addressScopes = allowlisted || ip === undefined || (!this.#limitLoopback && isLoopback(ip)) ? [] : this.#addressScopes(ip)
     const base = allowlisted ? [this.system, this.allowlistScope] : [this.system, this.transient]
     let chain = [...base, ...addressScopes]
     const reservation: Reservation = { conns: direction, fds: fd ? 1 : undefined }
@@ -186,6 +192,10 @@ export class ResourceManager {
     }
     throw err
   }
+}
+
+function isLoopback (ip: Uint8Array): boolean {
+  return ip.length === 4 ? ip[0] === 127 : ip.every((b, i) => b === (i === 15 ? 1 : 0))
 }
 
 function ipOf (addr: Multiaddr): Uint8Array | undefined {

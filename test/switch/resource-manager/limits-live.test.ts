@@ -38,7 +38,7 @@ test('an address over its per-IP limit is refused at accept; an honest peer from
     ...stack(),
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     services: { identify: identify(), ping: ping() },
-    resourceManager: { limits: { ip: { conns: 3 } }, onRefusal: (err) => { refusals.push(err) } }
+    resourceManager: { limits: { ip: { conns: 3 } }, limitLoopback: true, onRefusal: (err) => { refusals.push(err) } }
   }) as unknown as Libp2pNode<{ ping: PingService }>
   const honest = await createLibp2p({ ...stack(), services: { identify: identify(), ping: ping() } })
   const sockets: Socket[] = []

@@ -116,3 +116,14 @@ describe('resource manager', () => {
     assert.ok((small.limits.system.conns ?? 0) >= 128)
   })
 })
+
+describe('resource manager on loopback', () => {
+  it('exempts loopback from the per-address limits unless limitLoopback is set', () => {
+    const relaxed = new ResourceManager({ limits: { ip: { conns: 1 }, subnet: { conns: 1 } } })
+    for (let i = 0; i < 5; i++) relaxed.openConnection('inbound', addr('127.0.0.1'))
+    relaxed.openConnection('inbound', addr('::1'))
+    const strict = new ResourceManager({ limits: { ip: { conns: 1 } }, limitLoopback: true })
+    strict.openConnection('inbound', addr('127.0.0.1'))
+    assert.throws(() => strict.openConnection('inbound', addr('127.0.0.1')), refusedBy(/^ip:/, 'conns'))
+  })
+})
