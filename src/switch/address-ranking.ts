@@ -1,16 +1,16 @@
 /**
- * The dialer's address ranking: closest and cheapest first (loopback < private < public, plain
+ * The dialer's address ranking: closest and cheapest first (loopback < private < link-local < public, plain
  * TCP < other transports < relayed, IPv4 < IPv6 < DNS names). Browser-safe.
  */
 import { CODE_DNSADDR, CODE_IP4, CODE_IP6, CODE_P2P, CODE_TCP } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { isRelayed, reachabilityOf } from '../util/multiaddr.ts'
 
-/** Lower is dialed earlier: loopback < private < public, then plain TCP < other transports
+/** Lower is dialed earlier: loopback < private < link-local < public, then plain TCP < other transports
  * < relayed, then IPv4 < IPv6 < DNS names. */
 export function dialRank (addr: Multiaddr): number {
   const components = addr.getComponents()
-  const locality = { loopback: 0, private: 1, public: 2 }[reachabilityOf(addr)]
+  const locality = { loopback: 0, private: 1, 'link-local': 2, public: 3 }[reachabilityOf(addr)]
   let transport = 1
   if (isRelayed(addr)) transport = 2
   else if (components[1]?.code === CODE_TCP && (components.length === 2 || (components.length === 3 && components[2].code === CODE_P2P))) transport = 0

@@ -25,6 +25,7 @@ import { raceSignal } from '../util/abort.ts'
 import { ConnectionDeniedError, NotStartedError } from '../util/errors.ts'
 import { logger } from '../util/logger.ts'
 import { Deadline } from '../util/deadline.ts'
+import { ipOf } from '../util/multiaddr.ts'
 import { Dialer, resolveDialTarget } from './dialer.ts'
 import type { DialerInit, DialerOptions } from './dialer.ts'
 import { MinConnectionsKeeper } from './min-connections.ts'
@@ -86,8 +87,9 @@ interface RateWindow { start: number, count: number }
 /** Hosts tracked for inbound rate limiting at most; the map is reset when it grows past this. */
 const MAX_RATE_HOSTS = 4096
 
+/** What inbound limits count by: the remote IP, or the whole address when it has none. */
 function hostOf (addr: Multiaddr): string {
-  return addr.getComponents()[0]?.value ?? addr.toString()
+  return ipOf(addr) ?? addr.toString()
 }
 
 export class DefaultConnectionManager implements ConnectionManager {

@@ -1,10 +1,10 @@
 /**
  * Multiaddr facts every layer needs, in one place: the peer id an address names (its trailing
  * `/p2p/<id>`), the address without it, whether it is relayed, and what kind of IP it carries
- * (loopback, private, public; wildcard, link-local, IPv4-mapped IPv6). Protocol codes come from
- * the multiaddr package. Browser-safe.
+ * (loopback, private, link-local, public; wildcard, IPv4-mapped IPv6) and the IP of its host.
+ * Protocol codes come from the multiaddr package. Browser-safe.
  */
-import { CODE_DNS, CODE_DNS4, CODE_DNS6, CODE_IP4, CODE_IP6, CODE_P2P, CODE_P2P_CIRCUIT } from '@multiformats/multiaddr'
+import { CODE_DNS, CODE_DNS4, CODE_DNS6, CODE_IP4, CODE_IP6, CODE_IP6ZONE, CODE_P2P, CODE_P2P_CIRCUIT } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /**
@@ -28,7 +28,11 @@ export function isRelayed (addr: Multiaddr): boolean {
   return addr.getComponents().some(c => c.code === CODE_P2P_CIRCUIT)
 }
 
-export type Reachability = 'loopback' | 'private' | 'public'
+/**
+ * Where an IP can be reached from: this host only, a private network, the local link only
+ * (IPv4 169.254/16, IPv6 fe80::/10: never routed, and IPv6 ones need a zone), or anywhere.
+ */
+export type Reachability = 'loopback' | 'private' | 'link-local' | 'public'
 
 function ip4Octets (ip: string): number[] | undefined {
   const parts = ip.split('.')
@@ -38,21 +42,24 @@ function ip4Octets (ip: string): number[] | undefined {
 }
 
 /**
- * Classifies an IP literal. Private covers RFC 1918, link-local, CGNAT (100.64/10), 0/8, IPv6
- * unique-local and link-local; anything unparsable counts as public (dialed last among IPs).
+ * Classifies an IP literal (IPv4, IPv6, IPv4-mapped IPv6). Private covers RFC 1918, CGNAT
+ * (100.64/10), 0/8, the IPv6 unspecified address and unique-local fc00::/7; anything unparsable
+ * counts as public (dialed last among IPs).
  */
 export function classifyIp (ip: string): Reachability {
   const o = ip4Octets(ip)
   if (o !== undefined) {
     if (o[0] === 127) return 'loopback'
+    if (o[0] === 169 && o[1] === 254) return 'link-local'
     if (o[0] === 10 || (o[0] === 172 && o[1] >= 16 && o[1] <= 31) || (o[0] === 192 && o[1] === 168) ||
-      (o[0] === 169 && o[1] === 254) || (o[0] === 100 && o[1] >= 64 && o[1] <= 127) || o[0] === 0) return 'private'
+      (o[0] === 100 && o[1] >= 64 && o[1] <= 127) || o[0] === 0) return 'private'
     return 'public'
   }
   const lower = ip.toLowerCase()
   if (isLoopbackIp(lower)) return 'loopback'
   if (lower.startsWith('::ffff:')) return classifyIp(lower.slice(7))
-  if (/^f[cd][0-9a-f]{2}:/.test(lower) || isLinkLocalIPv6(lower) || lower === '::') return 'private'
+  if (isLinkLocalIPv6(lower)) return 'link-local'
+  if (/^f[cd][0-9a-f]{2}:/.test(lower) || isWildcardIp(lower)) return 'private'
   return 'public'
 }
 
@@ -65,6 +72,17 @@ export function reachabilityOf (addr: Multiaddr): Reachability {
     return first.value === 'localhost' ? 'loopback' : 'public'
   }
   return 'public'
+}
+
+/**
+ * The IP literal of an address's host (`/ip4/<ip>` or `/ip6/<ip>` first, after an optional
+ * `/ip6zone`), without zone; undefined for DNS names and other hosts. A relayed address gives
+ * the relay's IP: that is who the socket talks to.
+ */
+export function ipOf (addr: Multiaddr): string | undefined {
+  const components = addr.getComponents()
+  const host = components[0]?.code === CODE_IP6ZONE ? components[1] : components[0]
+  return host !== undefined && (host.code === CODE_IP4 || host.code === CODE_IP6) ? host.value : undefined
 }
 
 /** True for the unspecified ("listen on every interface") addresses. */

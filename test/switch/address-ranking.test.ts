@@ -1,7 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { multiaddr } from '@multiformats/multiaddr'
-import { classifyIp, peerIdStringOf, reachabilityOf, withoutPeerId } from '../../src/util/multiaddr.ts'
 import { rankAddresses } from '../../src/switch/address-ranking.ts'
 import { DialError } from '../../src/switch/errors.ts'
 import { TimeoutError } from '../../src/util/errors.ts'
@@ -10,12 +9,13 @@ const ID = '12D3KooWRCWvr2v74YL1E24YgeeCACYcJEeXYp9sCRNhAVGUMucb'
 const RELAY = '12D3KooWB37ePHfdUWVd2WJGz236gTTaLdNvUroxzZNcXmugBAQR'
 
 describe('address ranking', () => {
-  it('ranks loopback, private, public; plain TCP before other transports and relays; dedups', () => {
+  it('ranks loopback, private, link-local, public; plain TCP before other transports and relays; dedups', () => {
     const ranked = rankAddresses([
       multiaddr(`/ip4/1.2.3.4/tcp/1/p2p/${RELAY}/p2p-circuit`),
       multiaddr('/dns4/example.com/tcp/443/wss'),
       multiaddr('/ip4/8.8.8.8/tcp/1'),
       multiaddr('/ip6/2001:db8::1/tcp/1'),
+      multiaddr('/ip4/169.254.7.7/tcp/1'),
       multiaddr('/ip4/192.168.1.1/tcp/1'),
       multiaddr('/ip4/127.0.0.1/tcp/1/ws'),
       multiaddr('/ip4/127.0.0.1/tcp/1'),
@@ -24,6 +24,7 @@ describe('address ranking', () => {
     assert.deepEqual(ranked, [
       '/ip4/127.0.0.1/tcp/1',
       '/ip4/192.168.1.1/tcp/1',
+      '/ip4/169.254.7.7/tcp/1',
       '/ip4/8.8.8.8/tcp/1',
       '/ip6/2001:db8::1/tcp/1',
       '/ip4/127.0.0.1/tcp/1/ws',

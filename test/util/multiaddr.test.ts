@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { multiaddr } from '@multiformats/multiaddr'
-import { classifyIp, isLinkLocalIPv6, isLoopbackIp, isRelayed, isWildcardIp, peerIdStringOf, reachabilityOf, unmapIPv4, withoutPeerId } from '../../src/util/multiaddr.ts'
+import { classifyIp, ipOf, isLinkLocalIPv6, isLoopbackIp, isRelayed, isWildcardIp, peerIdStringOf, reachabilityOf, unmapIPv4, withoutPeerId } from '../../src/util/multiaddr.ts'
 
 const ID = '12D3KooWRCWvr2v74YL1E24YgeeCACYcJEeXYp9sCRNhAVGUMucb'
 const RELAY = '12D3KooWB37ePHfdUWVd2WJGz236gTTaLdNvUroxzZNcXmugBAQR'
@@ -9,10 +9,21 @@ const RELAY = '12D3KooWB37ePHfdUWVd2WJGz236gTTaLdNvUroxzZNcXmugBAQR'
 describe('multiaddr helpers', () => {
   it('classifies IPs', () => {
     for (const ip of ['127.0.0.1', '127.9.9.9', '::1']) assert.equal(classifyIp(ip), 'loopback', ip)
-    for (const ip of ['10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.0.1', '169.254.1.1', '100.64.0.1', 'fd00::1', 'fe80::1', '::ffff:10.0.0.1']) assert.equal(classifyIp(ip), 'private', ip)
-    for (const ip of ['8.8.8.8', '172.32.0.1', '100.128.0.1', '2001:db8::1', 'not an ip']) assert.equal(classifyIp(ip), 'public', ip)
+    for (const ip of ['::ffff:127.0.0.1', '0:0:0:0:0:0:0:1']) assert.equal(classifyIp(ip), 'loopback', ip)
+    for (const ip of ['10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.0.1', '100.64.0.1', '0.1.2.3', 'fd00::1', 'FC12::1', '::', '::ffff:10.0.0.1']) assert.equal(classifyIp(ip), 'private', ip)
+    for (const ip of ['169.254.1.1', 'fe80::1', 'FEBF::1', '::ffff:169.254.0.9']) assert.equal(classifyIp(ip), 'link-local', ip)
+    for (const ip of ['8.8.8.8', '172.32.0.1', '100.128.0.1', '169.255.0.1', '2001:db8::1', 'fec0::1', '::ffff:8.8.8.8', 'not an ip']) assert.equal(classifyIp(ip), 'public', ip)
     assert.equal(reachabilityOf(multiaddr('/dns4/localhost/tcp/1')), 'loopback')
     assert.equal(reachabilityOf(multiaddr('/dns4/example.com/tcp/1')), 'public')
+    assert.equal(reachabilityOf(multiaddr('/ip6/fe80::1/tcp/1')), 'link-local')
+  })
+
+  it('reads the IP of an address\'s host', () => {
+    assert.equal(ipOf(multiaddr('/ip4/1.2.3.4/tcp/1/ws')), '1.2.3.4')
+    assert.equal(ipOf(multiaddr('/ip6zone/eth0/ip6/fe80::1/tcp/1')), 'fe80::1')
+    assert.equal(ipOf(multiaddr(`/ip4/1.2.3.4/tcp/1/p2p/${RELAY}/p2p-circuit/p2p/${ID}`)), '1.2.3.4')
+    assert.equal(ipOf(multiaddr('/dns4/example.com/tcp/1')), undefined)
+    assert.equal(ipOf(multiaddr('/memory/abc')), undefined)
   })
 
   it('finds and strips the trailing peer id', () => {

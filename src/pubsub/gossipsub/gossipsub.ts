@@ -10,6 +10,7 @@
  * `services: { identify: identify(), pubsub: gossipsub() }`.
  */
 import type { PeerId } from '../../interface/peer-id.ts'
+import { ipOf } from '../../util/multiaddr.ts'
 import { FLOODSUB_PROTOCOL, floodToSubscribers } from '../floodsub/floodsub.ts'
 import { PubSubBase, type PubSubComponents, type PubSubPeer, type RejectReason } from '../pubsub.ts'
 import { emptyControl, encodeRpcFrame, messageSize, type ControlIHave, type ControlMessage, type ControlPrune, type PubSubRpcMessage } from '../rpc.ts'
@@ -139,12 +140,9 @@ export class GossipSub extends PubSubBase {
   }
 
   protected override onPeerCreated (peer: PubSubPeer): void {
-    const ips: string[] = []
     const addr = peer.connection?.remoteAddr
-    if (addr !== undefined) {
-      for (const c of addr.getComponents()) if (c.name === 'ip4' || c.name === 'ip6') ips.push(c.value ?? '')
-    }
-    this.score?.addPeer(peer.key, peer.id, ips)
+    const ip = addr !== undefined ? ipOf(addr) : undefined
+    this.score?.addPeer(peer.key, peer.id, ip !== undefined ? [ip] : [])
   }
 
   protected override onPeerRemoved (peer: PubSubPeer): void {
