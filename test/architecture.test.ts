@@ -14,17 +14,24 @@ import type { ImportEdge } from './support/import-graph.ts'
 /** Folders of src/ whose every module is Node-only (their module docs say so). */
 const NODE_ONLY_FOLDERS = ['src/cli/', 'src/daemon/', 'src/transport/tcp/']
 
-/** The README's layer list: one entry per line, highest first; names on one line are peers. */
+/**
+ * The README's layer list: one line per layer, highest first; the names on one line (separated
+ * by single spaces) are peers, and two or more spaces start the line's description.
+ */
 function readmeLayers (): string[][] {
   const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8')
   const section = readme.slice(readme.indexOf('## Design in one paragraph'))
   const block = /```text\n([\s\S]*?)```/.exec(section)
   assert.ok(block !== null, 'the README design section has a ```text layer list')
-  return block[1].split('\n').filter(line => line.trim() !== '').map(line => {
-    const names: string[] = []
-    for (const word of line.trim().split(/\s+/)) {
-      if (!/^[a-z][a-z.-]*$/.test(word) || (names.length > 0 && !LAYER_NAME.test(word))) break
-      names.push(word)
+  return parseLayerList(block[1])
+}
+
+/** Parses a layer list (see readmeLayers); throws on a name that is not a folder or file name. */
+export function parseLayerList (text: string): string[][] {
+  return text.split('\n').filter(line => line.trim() !== '').map(line => {
+    const names = line.trim().split(/\s{2,}/)[0].split(' ')
+    for (const name of names) {
+      if (!LAYER_NAME.test(name)) throw new Error(`layer list line '${line.trim()}': '${name}' is not a layer name (names, then two spaces, then the description)`)
     }
     return names
   })
@@ -86,6 +93,12 @@ test('every src/ folder is a layer of the README\'s list', () => {
   assert.deepEqual(folders.filter(f => !named.has(f)), [])
 })
 
+test('the layer list is read by column: names on one line, then the description', () => {
+  assert.deepEqual(parseLayerList('cli       the command\nindex.ts  the front door\nprotocols dht  services: a, b\n\nutil      helpers\n'),
+    [['cli'], ['index.ts'], ['protocols', 'dht'], ['util']])
+  assert.throws(() => parseLayerList('transport muxer transports; yamux\n'), /'transports;' is not a layer name/)
+})
+
 test('the layering check catches imports that point up or sideways, and unknown layers', () => {
   const layers = [['node'], ['protocols', 'dht'], ['util'], ['interface']]
   const found = checkLayering([
@@ -101,6 +114,39 @@ test('the layering check catches imports that point up or sideways, and unknown 
     'protocols/p.ts->dht/d.ts: points sideways (two layers on one line may not import each other)',
     "relay/r.ts->util/b.ts: layer 'relay' is not in the README's layer list"
   ])
+})
+
+test('the import graph sees every kind of import: static, type-only, re-exports, dynamic, #imports per condition', () => {
+  const file = join(src, 'switch', 'synthetic.ts')
+  const text = [
+    "import { a } from './a.ts'",
+    'import type { B } from "../interface/b.ts"',
+    'import {',
+    '  c1,',
+    '  type c2',
+    "} from '../util/c.ts'",
+    "export * from './d.ts'",
+    "export type { E } from '../peer/e.ts'",
+    'export type Shape = {',
+    '  size: number',
+    '}',
+    "import { f } from '../mss/f.ts'",
+    "const lazy = await import('../node/g.ts')",
+    "import '#store-disk'",
+    "import { connect } from 'node:net'"
+  ].join('\n')
+  const seen = (condition: 'node' | 'default'): string[] => importsOf(file, condition, text).map(e =>
+    `${e.to === undefined ? e.specifier : relative(src, e.to)}${e.typeOnly ? ' type' : ''}${e.dynamic ? ' dynamic' : ''}`)
+  assert.deepEqual(seen('node'), [
+    'switch/a.ts', 'interface/b.ts type', 'util/c.ts', 'switch/d.ts', 'peer/e.ts type', 'mss/f.ts',
+    'node/g.ts dynamic', 'store/sqlite.node.ts', 'node:net'
+  ])
+  assert.equal(seen('default')[7], 'store/disk.browser.ts')
+  // the dynamic import upward is caught like a static one
+  const layers = [['node'], ['store'], ['switch'], ['mss'], ['peer'], ['util'], ['interface']]
+  const internal = importsOf(file, 'node', text).filter(e => e.to !== undefined).map(e => ({ from: relative(src, e.from), to: relative(src, e.to!) }))
+  assert.deepEqual(checkLayering(internal, layers).map(v => `${v.to}: ${v.why}`), ['node/g.ts: points up', 'store/sqlite.node.ts: points up'])
+  assert.throws(() => importsOf(file, 'node', 'const name = "./x.ts"\nawait import(name)'), /computed specifier/)
 })
 
 test('a module that needs Node built-ins is named *.node.ts or lives in a Node-only folder', () => {

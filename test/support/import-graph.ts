@@ -13,7 +13,16 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..'
 type PackageImports = Record<string, Record<string, string>>
 const packageImports = (JSON.parse(readFileSync(resolve(repoRoot, 'package.json'), 'utf8')) as { imports: PackageImports }).imports
 
-const SPECIFIER = /(?:^|[\s;}])(?:import|export)\s[^'"]*?from\s+'([^']+)'|(?:^|[\s;])import\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/gm
+/**
+ * An import or export clause holds names, braces, commas, `*`, `as` and `type` only: no quote,
+ * `=`, `:`, `(`, `)` or `;`. Excluding them keeps a match from starting at an earlier
+ * `export type X = ...` or `export interface` and spanning into the next import (which would
+ * mark a value import type-only). Specifiers may use either quote.
+ */
+const SPECIFIER = /(?:^|[\s;}])(?:import|export)\s[^'"=:();]*?from\s+(['"])([^'"]+)\1|(?:^|[\s;])import\s+(['"])([^'"]+)\3|import\(\s*(['"])([^'"]+)\5\s*\)/gm
+
+/** `import(` followed by anything but a string literal: a dynamic import no reader can follow. */
+const COMPUTED_IMPORT = /\bimport\(\s*(?!['"])/g
 
 export type Condition = 'node' | 'default'
 
@@ -33,9 +42,13 @@ export interface ImportEdge {
 /** Every import of one source file; `#name` specifiers resolve under `condition`. */
 export function importsOf (file: string, condition: Condition, text = readFileSync(file, 'utf8')): ImportEdge[] {
   const edges: ImportEdge[] = []
+  if (COMPUTED_IMPORT.test(text)) {
+    COMPUTED_IMPORT.lastIndex = 0
+    throw new Error(`${file}: a dynamic import() of a computed specifier; the import graph can only follow string literals`)
+  }
   for (const match of text.matchAll(SPECIFIER)) {
-    const specifier = match[1] ?? match[2] ?? match[3]
-    const dynamic = match[3] !== undefined
+    const specifier = match[2] ?? match[4] ?? match[6]
+    const dynamic = match[6] !== undefined
     const typeOnly = /^[\s;}]*(?:import|export)\s+type\s/.test(match[0])
     if (specifier.startsWith('.')) edges.push({ from: file, specifier, to: resolve(dirname(file), specifier), dynamic, typeOnly })
     else if (specifier.startsWith('#')) {
