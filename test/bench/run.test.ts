@@ -32,7 +32,7 @@ describe('bench harness', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ts-libp2p-bench-'))
-    await runBench(['--quick', '--out', dir, '--setup', '3', '--streams', '5'], 90_000)
+    await runBench(['--quick', '--out', dir, '--setup', '3', '--streams', '5'], 180_000)
     result = JSON.parse(await readFile(join(dir, 'latest.json'), 'utf8')) as BenchResult
     markdown = await readFile(join(dir, 'latest.md'), 'utf8')
   })
