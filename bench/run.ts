@@ -51,6 +51,7 @@ function peerScript (side: Side): string {
 
 async function startPair (side: Side, stack: string, identify: boolean): Promise<Pair> {
   const common = ['--stack', stack, '--identify', identify ? '1' : '0', '--chunk', String(config.chunkSize)]
+  if (side === 'ts') common.push('--resource-manager', config.resourceManager ? 'on' : 'off')
   const name = `${side}/${stack}${identify ? '+identify' : ''}`
   const profile = (role: string): string[] => config.cpuProfDir === undefined
     ? []

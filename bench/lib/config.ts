@@ -21,6 +21,8 @@
  *   --debug                      BENCH_DEBUG=1       copy the peers' stderr to ours
  *   --cpu-prof DIR               BENCH_CPU_PROF      run the peers with --cpu-prof into DIR
  *                                                    (summarize with bench/profile-summary.ts)
+ *   --resource-manager on|off    BENCH_RESOURCE_MANAGER  our peers with or without the resource
+ *                                                    manager (on); run twice, on and off, for its cost
  *   --from-source                BENCH_FROM_SOURCE=1 run the peers' .ts sources directly instead of
  *                                                    compiling them first (see lib/build.ts)
  * SIZE accepts a plain byte count or a KiB/MiB/GiB suffix: 512KiB, 1GiB.
@@ -56,6 +58,8 @@ export interface BenchConfig {
   cpuProfDir?: string
   /** Run the .ts peers through Node's type stripper instead of compiled JavaScript. */
   fromSource: boolean
+  /** Our peers run with the resource manager (the default); off measures what it costs. */
+  resourceManager: boolean
 }
 
 const KiB = 1024
@@ -93,7 +97,7 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): BenchConfi
     if (value === undefined) throw new Error(`${arg} needs a value`)
     flags.set(name, value)
   }
-  const known = new Set(['quick', 'debug', 'repeat', 'bytes', 'warmup', 'setup', 'streams', 'concurrent-streams', 'concurrent-bytes', 'idle', 'memory-repeat', 'cipher-bytes', 'chunk', 'sides', 'stacks', 'only', 'out', 'cpu-prof', 'from-source'])
+  const known = new Set(['quick', 'debug', 'repeat', 'bytes', 'warmup', 'setup', 'streams', 'concurrent-streams', 'concurrent-bytes', 'idle', 'memory-repeat', 'cipher-bytes', 'chunk', 'sides', 'stacks', 'only', 'out', 'cpu-prof', 'from-source', 'resource-manager'])
   for (const name of flags.keys()) if (!known.has(name)) throw new Error(`unknown flag --${name}`)
   const get = (flag: string): string | undefined => flags.get(flag) ?? env[`BENCH_${flag.toUpperCase().replaceAll('-', '_')}`]
 
@@ -109,6 +113,8 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): BenchConfi
   const sides = get('sides')
   const stacks = get('stacks')
   const only = get('only')
+  const resourceManager = get('resource-manager') ?? 'on'
+  if (resourceManager !== 'on' && resourceManager !== 'off') throw new Error(`--resource-manager takes on or off, not ${resourceManager}`)
   return {
     quick,
     repeat: count('repeat', 3, 2),
@@ -129,6 +135,7 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): BenchConfi
     outDir: get('out') ?? fileURLToPath(new URL('../results/', import.meta.url)),
     debug: get('debug') === '1',
     cpuProfDir: get('cpu-prof'),
-    fromSource: get('from-source') === '1'
+    fromSource: get('from-source') === '1',
+    resourceManager: resourceManager === 'on'
   }
 }

@@ -120,7 +120,8 @@ export function renderMarkdown (result: BenchResult): string {
   lines.push(`- run: ${config.quick ? 'QUICK smoke run (tiny sizes, not meaningful)' : 'full'}, ${Math.round(result.durationSeconds)} s; ` +
     `${config.repeat} repetitions per repeated figure; transfers of ${formatBytes(config.transferBytes)} each way after a ${formatBytes(config.warmupBytes)} warm-up; ` +
     `${config.setupCount} fresh connections per setup figure; ${config.streamCount} stream opens; ${config.concurrentStreams} streams × ${formatBytes(config.concurrentBytes)}; ` +
-    `${config.idleConnections} idle connections × ${config.memoryRepeat} fresh process pairs; application writes of ${formatBytes(config.chunkSize)}`)
+    `${config.idleConnections} idle connections × ${config.memoryRepeat} fresh process pairs; application writes of ${formatBytes(config.chunkSize)}; ` +
+    `our resource manager ${config.resourceManager ? 'on' : 'OFF (--resource-manager off: measuring its cost)'}`)
   lines.push('')
   lines.push('Each side runs as its own server and client processes on loopback; sides take turns, never run at once. ' +
     (config.fromSource === true

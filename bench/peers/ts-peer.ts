@@ -32,6 +32,8 @@ const role = requireFlag(flags, 'role')
 const stackName = requireFlag(flags, 'stack')
 const withIdentify = flags.get('identify') === '1'
 const chunkSize = Number(flags.get('chunk') ?? 65536)
+// `--resource-manager off` runs without it, so two bench runs show what it costs.
+const withResourceManager = (flags.get('resource-manager') ?? 'on') !== 'off'
 
 const stacks: Record<string, Pick<Libp2pOptions, 'connectionEncrypters' | 'streamMuxers'>> = {
   'noise+yamux': { connectionEncrypters: [noise()], streamMuxers: [yamux()] },
@@ -63,7 +65,9 @@ async function start (): Promise<Json> {
     },
     // The memory figure holds 1000 connections between the same two peers: lift the per-peer
     // limit (8 by default, as in go-libp2p), as the connection manager's limits are lifted above.
-    resourceManager: { limits: { peer: { conns: 100_000, connsInbound: 100_000, connsOutbound: 100_000, fds: 100_000 } } }
+    resourceManager: withResourceManager
+      ? { limits: { peer: { conns: 100_000, connsInbound: 100_000, connsOutbound: 100_000, fds: 100_000 } } }
+      : false
   })
   await node.handle(TRANSFER_PROTOCOL, serveTransfer, { maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS })
   await node.handle(ECHO_PROTOCOL, serveEcho, { maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS })

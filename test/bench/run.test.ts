@@ -106,6 +106,10 @@ describe('bench config', () => {
     assert.throws(() => parseConfig(['--nope', '1'], {}), /unknown flag/)
     assert.throws(() => parseConfig(['--sides', 'ts,go'], {}), /unknown "go"/)
     assert.throws(() => parseConfig(['--repeat', '0'], {}), /positive integer/)
+    assert.equal(full.resourceManager, true)
+    assert.equal(parseConfig(['--resource-manager', 'off'], {}).resourceManager, false)
+    assert.equal(parseConfig([], { BENCH_RESOURCE_MANAGER: 'off' }).resourceManager, false)
+    assert.throws(() => parseConfig(['--resource-manager', 'no'], {}), /on or off/)
   })
 
   it('summarizes samples', () => {
