@@ -17,6 +17,9 @@ import { createLibp2p, generateKeyPair, generateKeyPairFromSeed, multiaddr, peer
 import { identify } from '../../src/protocols/identify/index.ts'
 import { mplex } from '../../src/muxer/mplex/index.ts'
 import { noise } from '../../src/security/noise/index.ts'
+import { tls } from '../../src/security/tls/index.ts'
+import { preSharedKey } from '../../src/security/pnet/index.ts'
+import { readFileSync } from 'node:fs'
 import { ping } from '../../src/protocols/ping/index.ts'
 import { yamux } from '../../src/muxer/yamux/index.ts'
 import type { IdentifyResult, Libp2p, PeerId, Stream } from '../../src/index.ts'
@@ -59,12 +62,16 @@ function errorMessage (err: unknown): string {
 interface Config {
   listen: string[]
   muxer: 'yamux' | 'mplex'
+  /** --security noise|tls */
+  security: 'noise' | 'tls'
+  /** --psk FILE: a private network key file */
+  psk?: Uint8Array
   keySeed?: Uint8Array
   agent?: string
 }
 
 function parseArgs (argv: string[]): Config {
-  const cfg: Config = { listen: [], muxer: 'yamux' }
+  const cfg: Config = { listen: [], muxer: 'yamux', security: 'noise' }
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i]
     let value: string | undefined
@@ -94,6 +101,13 @@ function parseArgs (argv: string[]): Config {
         break
       }
       case '--agent': cfg.agent = next(); break
+      case '--security': {
+        const v = next()
+        if (v !== 'noise' && v !== 'tls') throw new Error(`--security must be noise or tls, got ${JSON.stringify(v)}`)
+        cfg.security = v
+        break
+      }
+      case '--psk': cfg.psk = readFileSync(next()); break
       default: throw new Error(`unknown argument ${JSON.stringify(arg)}`)
     }
   }
@@ -403,7 +417,8 @@ async function main (): Promise<void> {
     nodeInfo: cfg.agent !== undefined ? { userAgent: cfg.agent } : undefined,
     addresses: { listen: cfg.listen },
     transports: [tcp()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [cfg.security === 'tls' ? tls() : noise()],
+    ...(cfg.psk !== undefined ? { connectionProtector: preSharedKey({ psk: cfg.psk }) } : {}),
     streamMuxers: [cfg.muxer === 'mplex' ? mplex() : yamux()],
     services: { identify: identify(), ping: ping() },
     start: false

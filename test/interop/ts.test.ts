@@ -9,7 +9,7 @@ import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { buildGoPeer, spawnPeer } from './harness.ts'
 import type { PeerKind, PeerProcess } from './harness.ts'
-import type { MuxerName } from './suite.ts'
+import type { MuxerName, SecurityName } from './suite.ts'
 
 const TEST_TIMEOUT_MS = 60_000
 const ECHO_BYTES = 1024 * 1024
@@ -20,8 +20,9 @@ function bare (addr: string): string {
   return addr.replace(/\/p2p\/[^/]+$/, '')
 }
 
-function pair (otherKind: PeerKind, muxer: MuxerName): void {
-  describe(`ts-peer <-> ${otherKind}-peer, noise + ${muxer}`, () => {
+function pair (otherKind: PeerKind, muxer: MuxerName, security: SecurityName = 'noise'): void {
+  const securityArgs = security === 'noise' ? [] : ['--security', security]
+  describe(`ts-peer <-> ${otherKind}-peer, ${security} + ${muxer}`, () => {
     let ts: PeerProcess
     let other: PeerProcess
     const agentOf = new Map<PeerProcess, string>()
@@ -29,8 +30,8 @@ function pair (otherKind: PeerKind, muxer: MuxerName): void {
     before(async () => {
       if (otherKind === 'go') await buildGoPeer()
       ;[ts, other] = await Promise.all([
-        spawnPeer('ts', ['--muxer', muxer, '--agent', 'ts-peer-under-test']),
-        spawnPeer(otherKind, ['--muxer', muxer, '--agent', `${otherKind}-peer-reference`])
+        spawnPeer('ts', ['--muxer', muxer, '--agent', 'ts-peer-under-test', ...securityArgs]),
+        spawnPeer(otherKind, ['--muxer', muxer, '--agent', `${otherKind}-peer-reference`, ...securityArgs])
       ])
       agentOf.set(ts, 'ts-peer-under-test')
       agentOf.set(other, `${otherKind}-peer-reference`)
@@ -94,3 +95,5 @@ pair('ts', 'yamux')
 pair('js', 'yamux')
 pair('js', 'mplex')
 pair('go', 'yamux')
+// libp2p TLS between two ts processes (and its teardown: nothing left after stop).
+pair('ts', 'yamux', 'tls')
