@@ -2,7 +2,7 @@
  * The resource manager on real sockets: an address over its per-IP limit is refused at accept
  * while an honest peer from another address connects and pings; everything it held is released
  * when the sockets go; and `ts-libp2p start --echo` serves 256 concurrent echo streams from one
- * peer.
+ * peer; and slow handshakes from many addresses are cut at the upgrade deadline.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -89,5 +89,43 @@ test('ts-libp2p start --echo serves 256 concurrent echo streams from one peer', 
     await client.stop()
     await cli.stop()
     rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('slow handshakes (a first byte, then nothing) from many addresses are cut at the upgrade deadline and release what they held; an honest peer pings meanwhile', async () => {
+  const node = await createLibp2p({
+    ...stack(),
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    services: { identify: identify(), ping: ping() },
+    connectionManager: { inboundUpgradeTimeout: 1000 }
+  }) as unknown as Libp2pNode<{ ping: PingService }>
+  const honest = await createLibp2p({ ...stack(), services: { identify: identify(), ping: ping() } })
+  const sockets: Socket[] = []
+  try {
+    const port = Number(node.getMultiaddrs()[0].toString().split('/')[4])
+    const rm = node.resourceManager!
+    // 8 attackers on 127.0.0.3..10 (under the 10 pending upgrades the connection manager
+    // allows), each sending the first byte of a multistream-select header (its length prefix)
+    // and then stalling, as a peer sending one byte per second would
+    for (let i = 0; i < 8; i++) {
+      const socket = await rawSocket(port, `127.0.0.${3 + i}`)
+      socket.on('error', () => {})
+      socket.write(Uint8Array.of(19))
+      sockets.push(socket)
+    }
+    const closed = Promise.all(sockets.map(async s => { await new Promise<void>(resolve => { if (s.closed) resolve(); else s.once('close', () => { resolve() }) }) }))
+    await waitFor(() => rm.system.usage.connsInbound === 8, 5000, 'eight stalled handshakes held')
+    const started = Date.now()
+    const rtt = await (honest as unknown as Libp2p<{ ping: PingService }>).services.ping.ping(multiaddr(node.getMultiaddrs()[0].toString()))
+    assert.ok(rtt >= 0 && Date.now() - started < 1000, 'the honest peer connects and pings within 1 s')
+    await closed
+    // the 1 s deadline cut them, not the 10 s default nor the end of the test
+    assert.ok(Date.now() - started < 5000, `stalled handshakes cut after ${Date.now() - started} ms`)
+    await waitFor(() => rm.system.usage.connsInbound === 1, 5000, 'the stalled handshakes released')
+    await honest.hangUp(node.peerId)
+    await waitFor(() => rm.system.isEmpty() && rm.transient.isEmpty() && rm.scopeCount === 0, 10_000, 'every scope empty')
+  } finally {
+    for (const s of sockets) s.destroy()
+    await Promise.all([node.stop(), honest.stop()])
   }
 })
