@@ -168,10 +168,12 @@ export class NodeWebSocketConnection extends AbstractStream implements RawConnec
 
   protected sendChunk (chunk: Uint8Array): boolean {
     const ws = this.#ws
-    if (ws.readyState !== OPEN) {
-      // The remote's Close (or its FIN) has arrived and ws has answered it: nothing more can
-      // be sent. Say so now rather than at the 'close' event, which a sender looping on
-      // resolved writes would never let run.
+    if (ws.readyState !== OPEN || this.#socket.destroyed) {
+      // The remote's Close (or its FIN) has arrived and ws has answered it, or the socket is
+      // gone and ws has not noticed yet (it learns at the socket's 'close' event): nothing more
+      // can be sent. Say so now rather than at that event, which a sender looping on resolved
+      // writes would never let run (ws.send on a destroyed socket buffers nothing, so such a
+      // loop spun forever: seen as a test process that never exited on a loaded machine).
       this.markWriteClosed()
       throw new StreamClosedError('the remote closed the websocket')
     }
