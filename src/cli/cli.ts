@@ -22,6 +22,7 @@ const COMMANDS: Record<string, { summary: string, load: () => Promise<Command> }
   identify: { summary: 'print a peer\'s identify answer as JSON', load: async () => (await import('./commands/identify.ts')).identifyCommand },
   dht: { summary: 'query the Kademlia DHT (find-peer, closest-peers, provide, find-providers, put, get)', load: async () => (await import('./commands/dht.ts')).dhtCommand },
   perf: { summary: 'perf benchmark server or client (test-plans perf contract)', load: async () => (await import('./commands/perf.ts')).perfCommand },
+  daemon: { summary: 'a go-libp2p-daemon (p2pd) compatible daemon: control socket, p2pd flags', load: async () => (await import('./commands/daemon.ts')).daemonCommand },
   pubsub: { summary: 'publish a message on a pubsub topic (pubsub pub TOPIC DATA)', load: async () => (await import('./commands/pubsub.ts')).pubsubCommand }
 }
 

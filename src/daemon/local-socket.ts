@@ -1,0 +1,94 @@
+/**
+ * The daemon's local sockets: the control listener and the sockets it dials back to a client's
+ * stream handler, named by multiaddrs as in p2pd (`/unix/<path>` or `/ip4|ip6/<ip>/tcp/<port>`).
+ * Every socket is wrapped as a ByteStream (the TCP transport's TcpConnection works over any
+ * net.Socket) with half-open allowed, so a half-close crosses the local socket.
+ *
+ * Unlike p2pd, a unix socket file left behind by a crashed daemon does not block the next
+ * start: if nothing accepts on it, it is removed before listening.
+ */
+import { connect, createServer, type Server, type Socket } from 'node:net'
+import { lstat, unlink } from 'node:fs/promises'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { TcpConnection } from '../transport/tcp/connection.ts'
+import { InvalidMultiaddrError } from '../util/errors.ts'
+import type { ByteStream } from '../interface/stream.ts'
+
+export type LocalAddress = { kind: 'unix', path: string } | { kind: 'tcp', host: string, port: number }
+
+const DIAL_TIMEOUT_MS = 10_000
+
+export function parseLocalAddress (addr: Multiaddr): LocalAddress {
+  const parts = addr.getComponents()
+  if (parts.length === 1 && parts[0].name === 'unix' && parts[0].value !== undefined) {
+    return { kind: 'unix', path: decodeURIComponent(parts[0].value) }
+  }
+  if (parts.length === 2 && (parts[0].name === 'ip4' || parts[0].name === 'ip6') && parts[1].name === 'tcp' && parts[0].value !== undefined) {
+    return { kind: 'tcp', host: parts[0].value, port: Number(parts[1].value) }
+  }
+  throw new InvalidMultiaddrError(`${addr.toString()} is not a local socket address (/unix/PATH or /ip4|ip6/IP/tcp/PORT)`)
+}
+
+export function wrapSocket (socket: Socket, remoteAddr: Multiaddr, direction: 'inbound' | 'outbound'): ByteStream {
+  return new TcpConnection(socket, direction, { remoteAddr })
+}
+
+/** Dials a client's local socket (a stream handler's address). */
+export async function dialLocal (addr: Multiaddr, signal?: AbortSignal): Promise<ByteStream> {
+  const local = parseLocalAddress(addr)
+  const timeout = AbortSignal.timeout(DIAL_TIMEOUT_MS)
+  const socket = local.kind === 'unix'
+    ? connect({ path: local.path, allowHalfOpen: true, signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) })
+    : connect({ host: local.host, port: local.port, allowHalfOpen: true, signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) })
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => { socket.off('connect', onConnect); reject(err) }
+    const onConnect = (): void => { socket.off('error', onError); resolve() }
+    socket.once('error', onError)
+    socket.once('connect', onConnect)
+  })
+  socket.setNoDelay?.(true)
+  return wrapSocket(socket, addr, 'outbound')
+}
+
+/** True when something accepts connections on the unix socket at `path`. */
+async function unixSocketAlive (path: string): Promise<boolean> {
+  return await new Promise<boolean>((resolve) => {
+    const probe = connect({ path })
+    probe.once('connect', () => { probe.destroy(); resolve(true) })
+    probe.once('error', () => { resolve(false) })
+  })
+}
+
+/** Removes a stale unix socket file; refuses to touch a live socket or a non-socket file. */
+async function clearStaleUnixSocket (path: string): Promise<void> {
+  let stat
+  try {
+    stat = await lstat(path)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw err
+  }
+  if (!stat.isSocket()) throw new Error(`${path} exists and is not a socket`)
+  if (await unixSocketAlive(path)) throw new Error(`another daemon is listening on ${path}`)
+  await unlink(path)
+}
+
+/**
+ * Listens on `addr` and resolves with the address actually bound (the real port for port 0).
+ * `onSocket` receives every accepted socket, half-open allowed.
+ */
+export async function listenLocal (addr: Multiaddr, onSocket: (socket: Socket) => void): Promise<{ server: Server, addr: Multiaddr }> {
+  const local = parseLocalAddress(addr)
+  const server = createServer({ allowHalfOpen: true, noDelay: true }, onSocket)
+  if (local.kind === 'unix') await clearStaleUnixSocket(local.path)
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    const done = (): void => { server.off('error', reject); resolve() }
+    if (local.kind === 'unix') server.listen({ path: local.path }, done)
+    else server.listen({ host: local.host, port: local.port }, done)
+  })
+  if (local.kind === 'unix') return { server, addr }
+  const bound = server.address()
+  const port = typeof bound === 'object' && bound !== null ? bound.port : local.port
+  return { server, addr: multiaddr(`/${local.host.includes(':') ? 'ip6' : 'ip4'}/${local.host}/tcp/${port}`) }
+}

@@ -1,0 +1,211 @@
+/**
+ * The p2pd-compatible control server: serves go-libp2p-daemon's control protocol (specs/
+ * CONTROL.md) for one libp2p node over a local socket.
+ *
+ * Contract, as p2pd's conn.go loop: a control connection carries requests one after another
+ * until a STREAM_OPEN succeeds (the socket then becomes the stream) or the client closes. Unlike
+ * p2pd, an unknown or malformed request gets `Response{ERROR}` (p2pd just closes), every request
+ * read has a size limit and an idle timeout, and streams carry half-close through.
+ *
+ * STREAM_HANDLER stores `protocol -> client address` (overwriting, as p2pd) and, for every
+ * inbound stream, dials the client's address, writes one bare varint-delimited StreamInfo and
+ * then pipes bytes.
+ */
+import type { Server, Socket } from 'node:net'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import type { Libp2p } from '../interface/libp2p.ts'
+import type { ByteStream, Stream } from '../interface/stream.ts'
+import type { Connection } from '../interface/connection.ts'
+import { peerIdFromMultihash } from '../peer/peer-id.ts'
+import { StreamReader, encodeLP } from '../util/stream-reader.ts'
+import { logger } from '../util/logger.ts'
+import { withoutPeerId } from '../util/multiaddr.ts'
+import { dialLocal, listenLocal, wrapSocket } from './local-socket.ts'
+import { pipeBoth } from './pipe.ts'
+import {
+  MAX_CONTROL_MESSAGE_SIZE, RequestType, ResponseType, decodeRequest, encodeResponse, encodeStreamInfo,
+  type PeerInfo, type Request, type Response
+} from './messages.ts'
+import { handleExtraRequest, type ExtraRequestResult } from './extra-requests.ts'
+
+const log = logger('ts-libp2p:daemon')
+
+/** p2pd's default for requests that carry no timeout (seconds on the wire). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000
+/** A control connection that sends no request for this long is closed. */
+export const CONTROL_IDLE_TIMEOUT_MS = 5 * 60_000
+/** Concurrent control connections; more are refused at accept. */
+export const MAX_CONTROL_CONNECTIONS = 1024
+
+export interface DaemonServerOptions {
+  /** Where to listen: `/unix/PATH` or `/ip4/127.0.0.1/tcp/PORT`. */
+  listen: Multiaddr
+}
+
+export function requestTimeoutMs (seconds: number | undefined): number {
+  if (seconds === undefined || seconds <= 0) return DEFAULT_REQUEST_TIMEOUT_MS
+  return Math.min(seconds, 24 * 3600) * 1000
+}
+
+export function errorResponse (msg: string): Response {
+  return { type: ResponseType.ERROR, error: { msg } }
+}
+
+const OK: Response = { type: ResponseType.OK }
+
+export class DaemonServer {
+  readonly node: Libp2p
+  #server: Server | undefined
+  #addr: Multiaddr
+  readonly #sockets = new Set<Socket>()
+  /** protocol -> the client address inbound streams of it are dialed to. */
+  readonly #handlers = new Map<string, Multiaddr>()
+
+  constructor (node: Libp2p, options: DaemonServerOptions) {
+    this.node = node
+    this.#addr = options.listen
+  }
+
+  /** The control address actually bound (real port when 0 was asked). */
+  get listenAddr (): Multiaddr { return this.#addr }
+
+  async start (): Promise<void> {
+    const { server, addr } = await listenLocal(this.#addr, socket => { this.#accept(socket) })
+    this.#server = server
+    this.#addr = addr
+  }
+
+  async stop (): Promise<void> {
+    const server = this.#server
+    this.#server = undefined
+    for (const socket of this.#sockets) socket.destroy()
+    if (server !== undefined) await new Promise<void>(resolve => server.close(() => { resolve() }))
+  }
+
+  #accept (socket: Socket): void {
+    if (this.#sockets.size >= MAX_CONTROL_CONNECTIONS) { socket.destroy(); return }
+    this.#sockets.add(socket)
+    socket.once('close', () => this.#sockets.delete(socket))
+    const control = wrapSocket(socket, this.#addr, 'inbound')
+    this.#serve(control).catch((err: Error) => {
+      log('control connection ended: %s', err.message)
+      control.abort(err)
+    })
+  }
+
+  async #serve (control: ByteStream): Promise<void> {
+    const reader = new StreamReader(control)
+    for (;;) {
+      let bytes: Uint8Array | null
+      try {
+        bytes = await reader.readLP({ maxLength: MAX_CONTROL_MESSAGE_SIZE, signal: AbortSignal.timeout(CONTROL_IDLE_TIMEOUT_MS) })
+      } catch (err) {
+        // oversized or truncated: say why, then drop the connection (the framing is lost)
+        await control.write(encodeLP(encodeResponse(errorResponse((err as Error).message)))).catch(() => {})
+        await control.close().catch(() => {})
+        return
+      }
+      if (bytes === null) { await control.close(); return }
+      let request: Request
+      try {
+        request = decodeRequest(bytes)
+      } catch (err) {
+        await control.write(encodeLP(encodeResponse(errorResponse(`malformed request: ${(err as Error).message}`))))
+        continue
+      }
+      if (request.type === RequestType.STREAM_OPEN) {
+        const stream = await this.#openStream(request, control)
+        if (stream === undefined) continue
+        reader.release()
+        await pipeBoth(control, stream)
+        return
+      }
+      const result = await this.#handle(request, control)
+      if (result === 'taken-over') return
+      await control.write(encodeLP(encodeResponse(result)))
+    }
+  }
+
+  async #handle (request: Request, control: ByteStream): Promise<Response | 'taken-over'> {
+    try {
+      switch (request.type) {
+        case RequestType.IDENTIFY:
+          return { type: ResponseType.OK, identify: { id: this.node.peerId.bytes, addrs: this.node.getMultiaddrs().map(a => withoutPeerId(a).bytes) } }
+        case RequestType.CONNECT: return await this.#connect(request)
+        case RequestType.STREAM_HANDLER: return await this.#registerHandler(request)
+        case RequestType.LIST_PEERS: return { type: ResponseType.OK, peers: this.#listPeers() }
+        case RequestType.DISCONNECT: {
+          if (request.disconnect === undefined) return errorResponse('DISCONNECT without a disconnect field')
+          await this.node.hangUp(peerIdFromMultihash(request.disconnect.peer))
+          return OK
+        }
+        default: {
+          const result: ExtraRequestResult = await handleExtraRequest(this.node, request, control)
+          return result ?? errorResponse(`unknown request type ${request.type}`)
+        }
+      }
+    } catch (err) {
+      return errorResponse((err as Error).message)
+    }
+  }
+
+  async #connect (request: Request): Promise<Response> {
+    const c = request.connect
+    if (c === undefined) return errorResponse('CONNECT without a connect field')
+    const peer = peerIdFromMultihash(c.peer)
+    const addrs = c.addrs.map(a => multiaddr(a))
+    if (addrs.length > 0) await this.node.peerStore.merge(peer, { multiaddrs: addrs })
+    await this.node.dial(peer, { signal: AbortSignal.timeout(requestTimeoutMs(c.timeout)) })
+    return OK
+  }
+
+  /** Opens the stream and answers; undefined (after an error response) when it failed. */
+  async #openStream (request: Request, control: ByteStream): Promise<Stream | undefined> {
+    const s = request.streamOpen
+    let stream: Stream
+    let connection: Connection | undefined
+    try {
+      if (s === undefined || s.proto.length === 0) throw new Error('STREAM_OPEN needs a peer and at least one protocol')
+      const peer = peerIdFromMultihash(s.peer)
+      stream = await this.node.dialProtocol(peer, s.proto, { signal: AbortSignal.timeout(requestTimeoutMs(s.timeout)), runOnLimitedConnection: true })
+      connection = this.node.getConnections(peer).find(c => c.streams.includes(stream))
+    } catch (err) {
+      await control.write(encodeLP(encodeResponse(errorResponse((err as Error).message))))
+      return undefined
+    }
+    const streamInfo = { peer: s.peer, addr: connection?.remoteAddr.bytes ?? new Uint8Array(0), proto: stream.protocol }
+    await control.write(encodeLP(encodeResponse({ type: ResponseType.OK, streamInfo })))
+    return stream
+  }
+
+  async #registerHandler (request: Request): Promise<Response> {
+    const h = request.streamHandler
+    if (h === undefined || h.proto.length === 0) return errorResponse('STREAM_HANDLER needs an address and at least one protocol')
+    const addr = multiaddr(h.addr)
+    for (const proto of h.proto) {
+      const known = this.#handlers.has(proto)
+      this.#handlers.set(proto, addr)
+      if (known) continue
+      await this.node.handle(proto, (stream, connection) => { this.#forwardInbound(proto, stream, connection) }, { runOnLimitedConnection: true })
+    }
+    return OK
+  }
+
+  #forwardInbound (proto: string, stream: Stream, connection: Connection): void {
+    const addr = this.#handlers.get(proto)
+    if (addr === undefined) { stream.abort(new Error(`no handler for ${proto}`)); return }
+    const info = encodeStreamInfo({ peer: connection.remotePeer.bytes, addr: connection.remoteAddr.bytes, proto: stream.protocol })
+    dialLocal(addr).then(async (local) => {
+      await local.write(encodeLP(info))
+      await pipeBoth(local, stream)
+    }).catch((err: Error) => {
+      log('handler %s at %s unreachable: %s', proto, addr.toString(), err.message)
+      stream.abort(err)
+    })
+  }
+
+  #listPeers (): PeerInfo[] {
+    // one entry per connection, as p2pd
+    return this.node.getConnections().map(c => ({ id: c.remotePeer.bytes, addrs: [c.remoteAddr.bytes] }))
+  }
+}
