@@ -16,8 +16,9 @@ import { StreamReader, encodeLP } from '../util/stream-reader.ts'
 import { Libp2pError, UnexpectedEOFError } from '../util/errors.ts'
 import { dialLocal, listenLocal, wrapSocket } from './local-socket.ts'
 import {
-  MAX_CONTROL_MESSAGE_SIZE, RequestType, ResponseType, decodeResponse, decodeStreamInfo, encodeRequest,
-  type Request, type Response, type StreamInfo
+  MAX_CONTROL_MESSAGE_SIZE, DHTRequestType, DHTResponseType, PSRequestType, RequestType, ResponseType, decodeDHTResponse,
+  decodePSMessage, decodeResponse, decodeStreamInfo, encodeRequest, type DHTRequest, type DHTResponse, type Request,
+  type Response, type StreamInfo
 } from './messages.ts'
 
 /** The daemon answered `Response{ERROR}`; `message` is its error text. */
@@ -120,6 +121,89 @@ export class DaemonClient {
     return addr
   }
 
+  // ---- pubsub ------------------------------------------------------------------------------
+
+  async pubsubGetTopics (): Promise<string[]> {
+    return (await this.#call({ type: RequestType.PUBSUB, pubsub: { type: PSRequestType.GET_TOPICS } })).pubsub?.topics ?? []
+  }
+
+  async pubsubListPeers (topic: string): Promise<PeerId[]> {
+    const r = await this.#call({ type: RequestType.PUBSUB, pubsub: { type: PSRequestType.LIST_PEERS, topic } })
+    return (r.pubsub?.peerIDs ?? []).map(id => peerIdFromMultihash(id))
+  }
+
+  async pubsubPublish (topic: string, data: Uint8Array): Promise<void> {
+    await this.#call({ type: RequestType.PUBSUB, pubsub: { type: PSRequestType.PUBLISH, topic, data } })
+  }
+
+  /** Messages on `topic` until `signal` aborts (which closes the subscription socket). */
+  async * pubsubSubscribe (topic: string, signal?: AbortSignal): AsyncGenerator<DaemonPubSubMessage, void, undefined> {
+    const { control } = await this.#request({ type: RequestType.PUBSUB, pubsub: { type: PSRequestType.SUBSCRIBE, topic } }, signal)
+    const reader = new StreamReader(control)
+    try {
+      for (;;) {
+        const bytes = await reader.readLP({ maxLength: MAX_CONTROL_MESSAGE_SIZE, signal })
+        if (bytes === null) return
+        const m = decodePSMessage(bytes)
+        yield { from: m.from === undefined ? undefined : peerIdFromMultihash(m.from), data: (m.data ?? new Uint8Array(0)).slice(), seqno: m.seqno?.slice(), topics: m.topicIDs }
+      }
+    } finally {
+      control.abort(new Error('unsubscribed'))
+    }
+  }
+
+  // ---- DHT ---------------------------------------------------------------------------------
+
+  async dhtFindPeer (peer: PeerId, options: { timeoutSeconds?: number } = {}): Promise<PeerAddrs> {
+    const r = await this.#call({ type: RequestType.DHT, dht: { type: DHTRequestType.FIND_PEER, peer: peer.bytes, timeout: options.timeoutSeconds } })
+    if (r.dht?.peer === undefined) throw new DaemonRequestError('FIND_PEER response without a peer')
+    return { id: peerIdFromMultihash(r.dht.peer.id), addrs: r.dht.peer.addrs.map(a => multiaddr(a)) }
+  }
+
+  async dhtPutValue (key: Uint8Array, value: Uint8Array, options: { timeoutSeconds?: number } = {}): Promise<void> {
+    await this.#call({ type: RequestType.DHT, dht: { type: DHTRequestType.PUT_VALUE, key, value, timeout: options.timeoutSeconds } })
+  }
+
+  async dhtGetValue (key: Uint8Array, options: { timeoutSeconds?: number } = {}): Promise<Uint8Array> {
+    const r = await this.#call({ type: RequestType.DHT, dht: { type: DHTRequestType.GET_VALUE, key, timeout: options.timeoutSeconds } })
+    if (r.dht?.value === undefined) throw new DaemonRequestError('GET_VALUE response without a value')
+    return r.dht.value.slice()
+  }
+
+  async dhtProvide (cid: Uint8Array, options: { timeoutSeconds?: number } = {}): Promise<void> {
+    await this.#call({ type: RequestType.DHT, dht: { type: DHTRequestType.PROVIDE, cid, timeout: options.timeoutSeconds } })
+  }
+
+  /** The streaming DHT answers: `Response{OK, BEGIN}`, bare DHTResponse VALUEs, a bare END. */
+  async * #dhtStream (dht: DHTRequest): AsyncGenerator<DHTResponse, void, undefined> {
+    const { response, control } = await this.#request({ type: RequestType.DHT, dht })
+    try {
+      if (response.dht?.type !== DHTResponseType.BEGIN) throw new DaemonRequestError('a streaming DHT answer must start with BEGIN')
+      const reader = new StreamReader(control)
+      for (;;) {
+        const bytes = await reader.readLP({ maxLength: MAX_CONTROL_MESSAGE_SIZE })
+        if (bytes === null) throw new UnexpectedEOFError('the daemon closed before the DHT END')
+        const d = decodeDHTResponse(bytes)
+        if (d.type === DHTResponseType.END) return
+        yield d
+      }
+    } finally {
+      await control.close().catch(() => {})
+    }
+  }
+
+  async * dhtGetClosestPeers (key: Uint8Array, options: { timeoutSeconds?: number } = {}): AsyncGenerator<PeerId, void, undefined> {
+    for await (const d of this.#dhtStream({ type: DHTRequestType.GET_CLOSEST_PEERS, key, timeout: options.timeoutSeconds })) {
+      if (d.value !== undefined) yield peerIdFromMultihash(d.value.slice())
+    }
+  }
+
+  async * dhtFindProviders (cid: Uint8Array, options: { count?: number, timeoutSeconds?: number } = {}): AsyncGenerator<PeerAddrs, void, undefined> {
+    for await (const d of this.#dhtStream({ type: DHTRequestType.FIND_PROVIDERS, cid, count: options.count, timeout: options.timeoutSeconds })) {
+      if (d.peer !== undefined) yield { id: peerIdFromMultihash(d.peer.id.slice()), addrs: d.peer.addrs.map(a => multiaddr(a)) }
+    }
+  }
+
   /** Stops every stream handler listener. */
   async close (): Promise<void> {
     await Promise.all(this.#listeners.splice(0).map(async s => { await new Promise<void>(resolve => s.close(() => { resolve() })) }))
@@ -129,3 +213,6 @@ export class DaemonClient {
 function toInfo (s: StreamInfo): InboundStreamInfo {
   return { peer: peerIdFromMultihash(s.peer), addr: multiaddr(s.addr), protocol: s.proto }
 }
+
+export interface DaemonPubSubMessage { from?: PeerId, data: Uint8Array, seqno?: Uint8Array, topics: string[] }
+
