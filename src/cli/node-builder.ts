@@ -14,6 +14,7 @@ import { MemoryDatastore } from '../store/index.ts'
 import { kadDHT } from '../dht/index.ts'
 import { pubsubService, type PubSubRouterName } from './commands/pubsub.ts'
 import type { SecurityConfig } from './security-options.ts'
+import type { ResourceManagerOptions } from '../switch/resource-manager/index.ts'
 
 export interface CliNodeInit {
   privateKey: PrivateKey
@@ -27,6 +28,8 @@ export interface CliNodeInit {
   pubsub?: PubSubRouterName
   /** Encrypters and private network (default: Noise, public network). */
   security?: SecurityConfig
+  /** Resource manager limits and allowlist, or false for none (default: scaled from the machine). */
+  resourceManager?: ResourceManagerOptions | false
 }
 
 /** Not started: the caller starts it once its signal handlers are in place. */
@@ -41,6 +44,7 @@ export async function createCliNode (init: CliNodeInit) {
     datastore: init.datastore,
     addresses: { listen: init.listen.map(a => a.toString()) },
     ...init.security,
+    ...(init.resourceManager !== undefined ? { resourceManager: init.resourceManager } : {}),
     services,
     start: false
   })

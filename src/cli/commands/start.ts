@@ -9,6 +9,7 @@ import { dataDirFrom, DEFAULT_DATA_DIR, parseMultiaddr } from '../args.ts'
 import { loadOrCreateIdentity } from '../identity.ts'
 import { createCliNode } from '../node-builder.ts'
 import { parseSecurityOptions, SECURITY_HELP, SECURITY_OPTIONS } from '../security-options.ts'
+import { LIMIT_HELP, LIMIT_OPTIONS, parseLimitOptions } from '../limit-options.ts'
 import { stopOnSignal } from '../stop-on-signal.ts'
 import { createDatastore } from '../../store/index.ts'
 import { provideOnceJoined, parseDhtMode } from './dht-start.ts'
@@ -22,6 +23,7 @@ export const startCommand: Command = {
   help: `Usage: ts-libp2p start [--listen MA]... [--bootstrap MA]... [--data-dir DIR] [--echo]
                        [--pubsub gossipsub|floodsub] [--subscribe TOPIC]...
                        [--security noise,tls] [--psk FILE]
+                       [--allow ADDR]... [--conns-per-ip N] [--conns-per-subnet N] [--no-limits]
 
 Starts a node. When it is listening, prints one line of JSON on stdout:
   {"peerId":"12D3KooW...","addrs":["/ip4/127.0.0.1/tcp/4001/p2p/12D3KooW..."]}
@@ -40,6 +42,7 @@ Options:
   --subscribe T    subscribe to topic T, repeatable (implies --pubsub gossipsub); each message
                    received prints {"topic":...,"from":...,"seqno":"<hex>","data":"<base64>"}
 ${SECURITY_HELP}
+${LIMIT_HELP}
   -h, --help       show this help`,
   async run (argv) {
     const { values } = parseArgs({
@@ -53,7 +56,8 @@ ${SECURITY_HELP}
         provide: { type: 'string', multiple: true },
         pubsub: { type: 'string' },
         subscribe: { type: 'string', multiple: true },
-        ...SECURITY_OPTIONS
+        ...SECURITY_OPTIONS,
+        ...LIMIT_OPTIONS
       },
       strict: true,
       allowPositionals: false
@@ -65,10 +69,11 @@ ${SECURITY_HELP}
     const router = parseRouter(values.pubsub) ?? (topics.length > 0 ? 'gossipsub' : undefined)
 
     const security = parseSecurityOptions(values)
+    const resourceManager = parseLimitOptions(values)
     const privateKey = await loadOrCreateIdentity(dataDir)
     const datastore = createDatastore(dataDir)
     await datastore.open?.()
-    const node = await createCliNode({ privateKey, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: parseDhtMode(values.dht, values.provide), pubsub: router, security })
+    const node = await createCliNode({ privateKey, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: parseDhtMode(values.dht, values.provide), pubsub: router, security, resourceManager })
     const stopped = stopOnSignal(async () => {
       await node.stop()
       await datastore.close?.()

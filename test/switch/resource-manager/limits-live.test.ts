@@ -68,7 +68,7 @@ test('an address over its per-IP limit is refused at accept; an honest peer from
 
 test('ts-libp2p start --echo serves 256 concurrent echo streams from one peer', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ts-libp2p-echo-'))
-  const cli = startCli(['start', '--echo', '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dir])
+  const cli = startCli(['start', '--echo', '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dir, '--allow', '10.0.0.0/8', '--conns-per-ip', '16'])
   const client = await createLibp2p({ ...stack(), services: { identify: identify() } })
   try {
     const { addrs } = JSON.parse(await cli.nextLine('stdout')) as { addrs: string[] }
