@@ -186,6 +186,8 @@ export class DaemonServer {
       const known = this.#handlers.has(proto)
       this.#handlers.set(proto, addr)
       if (known) continue
+      // as p2pd's SetStreamHandler, the client's handler replaces one the node had (e.g. echo)
+      if (this.node.getProtocols().includes(proto)) await this.node.unhandle(proto)
       await this.node.handle(proto, (stream, connection) => { this.#forwardInbound(proto, stream, connection) }, { runOnLimitedConnection: true })
     }
     return OK

@@ -112,3 +112,18 @@ test('hostile control input: unknown type, garbage, oversized length each get an
   const id = await d.client.identify()
   assert.ok(id.id.equals(d.node.peerId))
 })
+
+test('STREAM_HANDLER replaces a handler the node already had (p2pd: echo is replaced by a client handler)', async (t) => {
+  const a = await startDaemon('/ip4/127.0.0.1/tcp/0')
+  const b = await startDaemon('/ip4/127.0.0.1/tcp/0')
+  t.after(async () => { await b.client.close(); await a.stop(); await b.stop() })
+  await b.node.handle('/taken/1.0.0', (stream) => { stream.abort(new Error('the node handler must not run')) })
+  const idB = await b.client.identify()
+  await a.client.connect(idB.id, idB.addrs)
+  await b.client.registerStreamHandler(['/taken/1.0.0'], (stream) => {
+    stream.write(new TextEncoder().encode('client')).then(async () => { await stream.close() }).catch((err: Error) => { stream.abort(err) })
+  })
+  const { stream } = await a.client.openStream(b.node.peerId, ['/taken/1.0.0'])
+  await stream.closeWrite()
+  assert.equal(await readAll(stream), 'client')
+})
