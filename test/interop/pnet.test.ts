@@ -88,10 +88,17 @@ for (const kind of ['go', 'js'] as PeerKind[]) {
       assert.equal(reply.rtts.length, 2)
     })
 
-    it('with another key: our dial fails fast with PrivateNetworkMismatchError', { timeout: TEST_TIMEOUT_MS }, async () => {
+    // We detect another key on the remote's first bytes, or when it hangs up. A remote that
+    // reads our multistream header under its own key sees random bytes: when they spell a length
+    // it is willing to wait for, it waits in silence (a multistream listener that answers only
+    // after reading, in about one dial in eight here) and nothing can tell that apart from a slow
+    // peer: the dial's per-address deadline ends it. Either way the dial fails, typed and bounded.
+    it('with another key: our dial fails with PrivateNetworkMismatchError, or at the dial deadline when the remote waits silently', { timeout: TEST_TIMEOUT_MS }, async () => {
       const started = Date.now()
-      await assert.rejects(node.dial(multiaddr(stranger.addrs[0]), { signal: AbortSignal.timeout(20_000) }), isMismatch)
-      assert.ok(Date.now() - started < FAIL_FAST_MS, `took ${Date.now() - started} ms`)
+      await assert.rejects(node.dial(multiaddr(stranger.addrs[0]), { signal: AbortSignal.timeout(20_000) }), (err: unknown) =>
+        isMismatch(err) || (err instanceof DialError && err.errors.every(e => (e.error as { code?: string }).code === 'ERR_TIMEOUT')))
+      assert.ok(Date.now() - started < FAIL_FAST_MS + 2_000, `took ${Date.now() - started} ms`)
+      assert.equal(node.getConnections(peerIdFromString(stranger.peerId)).length, 0)
     })
 
     it('with another key: their dial fails, and fast', { timeout: TEST_TIMEOUT_MS }, async () => {

@@ -11,7 +11,9 @@
  *
  * With `LIBP2P_FORCE_PNET=1` in the environment, createLibp2p refuses a node without a key
  * (PrivateNetworkRequiredError). A peer with another key (or none) fails the connection as
- * soon as its first bytes arrive, with PrivateNetworkMismatchError.
+ * soon as its first bytes arrive or it hangs up, with PrivateNetworkMismatchError. One that
+ * waits in silence for bytes our header does not provide (it read a random length under its
+ * own key) cannot be told from a slow peer: the dial's deadline ends that connection.
  */
 import type { AbortOptions } from '../../interface/common.ts'
 import type { ConnectionProtector } from '../../interface/security.ts'
