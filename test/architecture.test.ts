@@ -159,3 +159,16 @@ test('a module that needs Node built-ins is named *.node.ts or lives in a Node-o
   }
   assert.deepEqual([...offenders], [])
 })
+
+test('timers come from the toolkit: no raw AbortSignal.timeout, unref or setImmediate outside util/timers.ts and util/deadline.ts', () => {
+  const offenders: string[] = []
+  for (const file of files) {
+    const path = relative(repoRoot, file)
+    if (path === join('src', 'util', 'timers.ts') || path === join('src', 'util', 'deadline.ts')) continue
+    const code = readFileSync(file, 'utf8').split('\n').filter(line => !/^\s*(\/\/|\*|\/\*)/.test(line)).join('\n')
+    for (const pattern of [/AbortSignal\.timeout\(/, /\.unref\(\)/, /\bsetImmediate\(/]) {
+      if (pattern.test(code)) offenders.push(`${path}: ${pattern.source}`)
+    }
+  }
+  assert.deepEqual(offenders, [])
+})

@@ -15,6 +15,7 @@ import { peerIdFromMultihash } from '../peer/peer-id.ts'
 import { StreamReader, encodeLP } from '../util/stream-reader.ts'
 import { Libp2pError, UnexpectedEOFError } from '../util/errors.ts'
 import { dialLocal, listenLocal, wrapSocket } from './local-socket.ts'
+import { withDeadline } from '../util/deadline.ts'
 import {
   MAX_CONTROL_MESSAGE_SIZE, DHTRequestType, DHTResponseType, PSRequestType, RequestType, ResponseType, decodeDHTResponse,
   decodePSMessage, decodeResponse, decodeStreamInfo, encodeRequest, type DHTRequest, type DHTResponse, type Request,
@@ -105,7 +106,7 @@ export class DaemonClient {
     const { server, addr } = await listenLocal(listen, (socket) => {
       const stream = wrapSocket(socket, addr, 'inbound')
       const reader = new StreamReader(stream)
-      reader.readLP({ maxLength: MAX_CONTROL_MESSAGE_SIZE, signal: AbortSignal.timeout(STREAM_INFO_TIMEOUT_MS) }).then((bytes) => {
+      withDeadline(STREAM_INFO_TIMEOUT_MS, undefined, 'no StreamInfo from the daemon in time', async signal => await reader.readLP({ maxLength: MAX_CONTROL_MESSAGE_SIZE, signal })).then((bytes) => {
         reader.release()
         if (bytes === null) throw new UnexpectedEOFError('daemon closed before the StreamInfo')
         handler(stream, toInfo(decodeStreamInfo(bytes)))

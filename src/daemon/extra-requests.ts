@@ -8,6 +8,7 @@
  * remains); the streaming DHT queries answer `Response{OK, dht: BEGIN}`, bare DHTResponse
  * VALUE frames and a bare `DHTResponse{END}`.
  */
+import { Deadline } from '../util/deadline.ts'
 import type { Libp2p } from '../interface/libp2p.ts'
 import type { ByteStream } from '../interface/stream.ts'
 import type { PubSubBase } from '../pubsub/pubsub.ts'
@@ -112,7 +113,15 @@ async function dhtRequest (node: Libp2p, request: Request, control: ByteStream):
   if (dht === undefined) return fail('DHT not enabled')
   const d = request.dht
   if (d === undefined) return fail('DHT without a dht field')
-  const signal = AbortSignal.timeout(d.timeout !== undefined && d.timeout > 0 ? Math.min(d.timeout, 3600) * 1000 : DEFAULT_DHT_TIMEOUT_MS)
+  const deadline = new Deadline(d.timeout !== undefined && d.timeout > 0 ? Math.min(d.timeout, 3600) * 1000 : DEFAULT_DHT_TIMEOUT_MS, undefined, 'the DHT request timed out')
+  try {
+    return await answerDht(node, dht, d, control, deadline.signal)
+  } finally {
+    deadline.clear()
+  }
+}
+
+async function answerDht (node: Libp2p, dht: KadDHT, d: NonNullable<Request['dht']>, control: ByteStream, signal: AbortSignal): Promise<ExtraRequestResult> {
   const streamValues = async (values: AsyncIterable<Uint8Array>): Promise<'taken-over'> => {
     await control.write(encodeLP(encodeResponse({ type: ResponseType.OK, dht: { type: DHTResponseType.BEGIN } })))
     for await (const frame of values) await control.write(encodeLP(frame))

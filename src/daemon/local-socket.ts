@@ -13,6 +13,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { TcpConnection } from '../transport/tcp/connection.ts'
 import { InvalidMultiaddrError } from '../util/errors.ts'
 import type { ByteStream } from '../interface/stream.ts'
+import { Deadline } from '../util/deadline.ts'
 
 export type LocalAddress = { kind: 'unix', path: string } | { kind: 'tcp', host: string, port: number }
 
@@ -36,16 +37,22 @@ export function wrapSocket (socket: Socket, remoteAddr: Multiaddr, direction: 'i
 /** Dials a client's local socket (a stream handler's address). */
 export async function dialLocal (addr: Multiaddr, signal?: AbortSignal): Promise<ByteStream> {
   const local = parseLocalAddress(addr)
-  const timeout = AbortSignal.timeout(DIAL_TIMEOUT_MS)
+  // The signal given to net.connect destroys the socket whenever it aborts, for the socket's
+  // whole life: a deadline cleared once connected bounds the dial and nothing after it.
+  const deadline = new Deadline(DIAL_TIMEOUT_MS, signal, `dialing ${addr.toString()} timed out`)
   const socket = local.kind === 'unix'
-    ? connect({ path: local.path, allowHalfOpen: true, signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) })
-    : connect({ host: local.host, port: local.port, allowHalfOpen: true, signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) })
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error): void => { socket.off('connect', onConnect); reject(err) }
-    const onConnect = (): void => { socket.off('error', onError); resolve() }
-    socket.once('error', onError)
-    socket.once('connect', onConnect)
-  })
+    ? connect({ path: local.path, allowHalfOpen: true, signal: deadline.signal })
+    : connect({ host: local.host, port: local.port, allowHalfOpen: true, signal: deadline.signal })
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => { socket.off('connect', onConnect); reject(err) }
+      const onConnect = (): void => { socket.off('error', onError); resolve() }
+      socket.once('error', onError)
+      socket.once('connect', onConnect)
+    })
+  } finally {
+    deadline.clear()
+  }
   socket.setNoDelay?.(true)
   return wrapSocket(socket, addr, 'outbound')
 }

@@ -27,6 +27,7 @@ import {
   type PeerInfo, type Request, type Response
 } from './messages.ts'
 import { handleExtraRequest, type ExtraRequestResult } from './extra-requests.ts'
+import { withDeadline } from '../util/deadline.ts'
 
 const log = logger('ts-libp2p:daemon')
 
@@ -98,7 +99,7 @@ export class DaemonServer {
     for (;;) {
       let bytes: Uint8Array | null
       try {
-        bytes = await reader.readLP({ maxLength: MAX_CONTROL_MESSAGE_SIZE, signal: AbortSignal.timeout(CONTROL_IDLE_TIMEOUT_MS) })
+        bytes = await withDeadline(CONTROL_IDLE_TIMEOUT_MS, undefined, 'the control connection was idle too long', async signal => await reader.readLP({ maxLength: MAX_CONTROL_MESSAGE_SIZE, signal }))
       } catch (err) {
         // oversized or truncated: say why, then drop the connection (the framing is lost)
         await control.write(encodeLP(encodeResponse(errorResponse((err as Error).message)))).catch(() => {})
@@ -155,7 +156,7 @@ export class DaemonServer {
     const peer = peerIdFromMultihash(c.peer)
     const addrs = c.addrs.map(a => multiaddr(a))
     if (addrs.length > 0) await this.node.peerStore.merge(peer, { multiaddrs: addrs })
-    await this.node.dial(peer, { signal: AbortSignal.timeout(requestTimeoutMs(c.timeout)) })
+    await withDeadline(requestTimeoutMs(c.timeout), undefined, 'CONNECT timed out', async signal => await this.node.dial(peer, { signal }))
     return OK
   }
 
@@ -167,7 +168,7 @@ export class DaemonServer {
     try {
       if (s === undefined || s.proto.length === 0) throw new Error('STREAM_OPEN needs a peer and at least one protocol')
       const peer = peerIdFromMultihash(s.peer)
-      stream = await this.node.dialProtocol(peer, s.proto, { signal: AbortSignal.timeout(requestTimeoutMs(s.timeout)), runOnLimitedConnection: true })
+      stream = await withDeadline(requestTimeoutMs(s.timeout), undefined, 'STREAM_OPEN timed out', async signal => await this.node.dialProtocol(peer, s.proto, { signal, runOnLimitedConnection: true }))
       connection = this.node.getConnections(peer).find(c => c.streams.includes(stream))
     } catch (err) {
       await control.write(encodeLP(encodeResponse(errorResponse((err as Error).message))))
