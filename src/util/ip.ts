@@ -53,6 +53,11 @@ function parseIPv6 (ip: string): Uint8Array | undefined {
   return out
 }
 
+/** True for 127.0.0.0/8 and ::1 (bytes from parseIp). */
+export function isLoopbackBytes (ip: Uint8Array): boolean {
+  return ip.length === 4 ? ip[0] === 127 : ip.every((b, i) => b === (i === 15 ? 1 : 0))
+}
+
 /** A map key for the first `bits` bits of `ip` (e.g. 24 for an IPv4 /24). */
 export function prefixKey (ip: Uint8Array, bits: number): string {
   const full = Math.floor(bits / 8)

@@ -15,7 +15,8 @@
  */
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { PeerId } from '../../interface/peer-id.ts'
-import { cidrContains, parseCidr, parseIp, prefixKey, type Cidr } from '../../util/ip.ts'
+import { cidrContains, isLoopbackBytes, parseCidr, parseIp, prefixKey, type Cidr } from '../../util/ip.ts'
+import { ipOf } from '../../util/multiaddr.ts'
 import { logger } from '../../util/logger.ts'
 import { machineFacts } from '#machine-facts'
 import { ResourceLimitError } from './errors.ts'
@@ -86,9 +87,10 @@ export class ResourceManager {
 
   /** Reserves a new connection from `remoteAddr`; throws ResourceLimitError when a scope is full. */
   openConnection (direction: Direction, remoteAddr: Multiaddr | undefined, fd = true): ConnectionResources {
-    const ip = remoteAddr === undefined ? undefined : ipOf(remoteAddr)
+    const ipText = remoteAddr === undefined ? undefined : ipOf(remoteAddr)
+    const ip = ipText === undefined ? undefined : parseIp(ipText)
     const allowlisted = ip !== undefined && this.#allowlist.some(range => cidrContains(range, ip))
-    const addressScopes = allowlisted || ip === undefined || (!this.#limitLoopback && isLoopback(ip)) ? [] : this.#addressScopes(ip)
+    const addressScopes = allowlisted || ip === undefined || (!this.#limitLoopback && isLoopbackBytes(ip)) ? [] : this.#addressScopes(ip)
     const base = allowlisted ? [this.system, this.allowlistScope] : [this.system, this.transient]
     let chain = [...base, ...addressScopes]
     const reservation: Reservation = { conns: direction, fds: fd ? 1 : undefined }
@@ -192,16 +194,6 @@ export class ResourceManager {
     }
     throw err
   }
-}
-
-function isLoopback (ip: Uint8Array): boolean {
-  return ip.length === 4 ? ip[0] === 127 : ip.every((b, i) => b === (i === 15 ? 1 : 0))
-}
-
-function ipOf (addr: Multiaddr): Uint8Array | undefined {
-  const first = addr.getComponents()[0]
-  if (first === undefined || (first.name !== 'ip4' && first.name !== 'ip6') || first.value === undefined) return undefined
-  return parseIp(first.value)
 }
 
 /** `/ip4/10.0.0.0/ipcidr/8` -> `10.0.0.0/8`; plain `a.b.c.d/n` and bare addresses pass through. */
