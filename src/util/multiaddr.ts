@@ -2,10 +2,11 @@
  * Multiaddr facts every layer needs, in one place: the peer id an address names (its trailing
  * `/p2p/<id>`), the address without it, whether it is relayed, and what kind of IP it carries
  * (loopback, private, link-local, public; wildcard, IPv4-mapped IPv6) and the IP of its host.
- * Protocol codes come from the multiaddr package. Browser-safe.
+ * Protocol codes come from the multiaddr package; IP literals are parsed by util/ip.ts. Browser-safe.
  */
 import { CODE_DNS, CODE_DNS4, CODE_DNS6, CODE_IP4, CODE_IP6, CODE_IP6ZONE, CODE_P2P, CODE_P2P_CIRCUIT } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import { parseIp } from './ip.ts'
 
 /**
  * The peer id string of a trailing `/p2p/<id>`: the peer the address reaches. A relay's
@@ -34,33 +35,35 @@ export function isRelayed (addr: Multiaddr): boolean {
  */
 export type Reachability = 'loopback' | 'private' | 'link-local' | 'public'
 
-function ip4Octets (ip: string): number[] | undefined {
-  const parts = ip.split('.')
-  if (parts.length !== 4) return undefined
-  const octets = parts.map(Number)
-  return octets.every(o => Number.isInteger(o) && o >= 0 && o <= 255) ? octets : undefined
-}
-
 /**
- * Classifies an IP literal (IPv4, IPv6, IPv4-mapped IPv6). Private covers RFC 1918, CGNAT
- * (100.64/10), 0/8, the IPv6 unspecified address and unique-local fc00::/7; anything unparsable
- * counts as public (dialed last among IPs).
+ * Classifies an IP literal (IPv4, IPv6, IPv4-mapped IPv6, with or without a `%zone`). Private
+ * covers RFC 1918, CGNAT (100.64/10), 0/8, the IPv6 unspecified address and unique-local
+ * fc00::/7; anything unparsable counts as public (dialed last among IPs).
  */
 export function classifyIp (ip: string): Reachability {
-  const o = ip4Octets(ip)
-  if (o !== undefined) {
-    if (o[0] === 127) return 'loopback'
-    if (o[0] === 169 && o[1] === 254) return 'link-local'
-    if (o[0] === 10 || (o[0] === 172 && o[1] >= 16 && o[1] <= 31) || (o[0] === 192 && o[1] === 168) ||
-      (o[0] === 100 && o[1] >= 64 && o[1] <= 127) || o[0] === 0) return 'private'
+  const bytes = parseIp(ip)
+  return bytes === undefined ? 'public' : classifyIpBytes(bytes)
+}
+
+/** classifyIp for the 4 or 16 bytes util/ip.ts's parseIp gives. */
+export function classifyIpBytes (b: Uint8Array): Reachability {
+  if (b.length === 4) {
+    if (b[0] === 127) return 'loopback'
+    if (b[0] === 169 && b[1] === 254) return 'link-local'
+    if (b[0] === 10 || (b[0] === 172 && b[1] >= 16 && b[1] <= 31) || (b[0] === 192 && b[1] === 168) ||
+      (b[0] === 100 && b[1] >= 64 && b[1] <= 127) || b[0] === 0) return 'private'
     return 'public'
   }
-  const lower = ip.toLowerCase()
-  if (isLoopbackIp(lower)) return 'loopback'
-  if (lower.startsWith('::ffff:')) return classifyIp(lower.slice(7))
-  if (isLinkLocalIPv6(lower)) return 'link-local'
-  if (/^f[cd][0-9a-f]{2}:/.test(lower) || isWildcardIp(lower)) return 'private'
+  if (zeroUpTo(b, 15) && b[15] === 1) return 'loopback'
+  if (b[0] === 0xfe && (b[1] & 0xc0) === 0x80) return 'link-local'
+  if ((b[0] & 0xfe) === 0xfc || zeroUpTo(b, 16)) return 'private'
   return 'public'
+}
+
+/** True when the first `end` bytes are zero. */
+function zeroUpTo (bytes: Uint8Array, end: number): boolean {
+  for (let i = 0; i < end; i++) if (bytes[i] !== 0) return false
+  return true
 }
 
 /** The reachability of an address's host: an IP's class; `localhost` names are loopback. */
@@ -85,19 +88,21 @@ export function ipOf (addr: Multiaddr): string | undefined {
   return host !== undefined && (host.code === CODE_IP4 || host.code === CODE_IP6) ? host.value : undefined
 }
 
-/** True for the unspecified ("listen on every interface") addresses. */
+/** True for the unspecified ("listen on every interface") addresses, 0.0.0.0 and ::. */
 export function isWildcardIp (ip: string): boolean {
-  return ip === '0.0.0.0' || ip === '::' || ip === '0:0:0:0:0:0:0:0'
+  const bytes = parseIp(ip)
+  return bytes !== undefined && zeroUpTo(bytes, bytes.length)
 }
 
 /** True for 127.0.0.0/8 and ::1. */
 export function isLoopbackIp (ip: string): boolean {
-  return ip.startsWith('127.') || ip === '::1' || ip === '0:0:0:0:0:0:0:1'
+  return classifyIp(ip) === 'loopback'
 }
 
 /** True for IPv6 link-local (fe80::/10), which is unusable without a zone. */
 export function isLinkLocalIPv6 (ip: string): boolean {
-  return /^fe[89ab][0-9a-f]:/i.test(ip)
+  const bytes = parseIp(ip)
+  return bytes?.length === 16 && classifyIpBytes(bytes) === 'link-local'
 }
 
 /** Maps an IPv4-mapped IPv6 address (`::ffff:1.2.3.4`) to plain IPv4, as peers expect to see it. */

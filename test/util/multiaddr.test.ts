@@ -9,7 +9,7 @@ const RELAY = '12D3KooWB37ePHfdUWVd2WJGz236gTTaLdNvUroxzZNcXmugBAQR'
 describe('multiaddr helpers', () => {
   it('classifies IPs', () => {
     for (const ip of ['127.0.0.1', '127.9.9.9', '::1']) assert.equal(classifyIp(ip), 'loopback', ip)
-    for (const ip of ['::ffff:127.0.0.1', '0:0:0:0:0:0:0:1']) assert.equal(classifyIp(ip), 'loopback', ip)
+    for (const ip of ['::ffff:127.0.0.1', '0:0:0:0:0:0:0:1', '0000:0000::0001']) assert.equal(classifyIp(ip), 'loopback', ip)
     for (const ip of ['10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.0.1', '100.64.0.1', '0.1.2.3', 'fd00::1', 'FC12::1', '::', '::ffff:10.0.0.1']) assert.equal(classifyIp(ip), 'private', ip)
     for (const ip of ['169.254.1.1', 'fe80::1', 'FEBF::1', '::ffff:169.254.0.9']) assert.equal(classifyIp(ip), 'link-local', ip)
     for (const ip of ['8.8.8.8', '172.32.0.1', '100.128.0.1', '169.255.0.1', '2001:db8::1', 'fec0::1', '::ffff:8.8.8.8', 'not an ip']) assert.equal(classifyIp(ip), 'public', ip)
@@ -43,12 +43,13 @@ describe('multiaddr helpers', () => {
   })
 
   it('recognises wildcard, loopback and link-local IPs and unmaps IPv4-in-IPv6', () => {
-    for (const ip of ['0.0.0.0', '::', '0:0:0:0:0:0:0:0']) assert.equal(isWildcardIp(ip), true, ip)
-    assert.equal(isWildcardIp('127.0.0.1'), false)
+    for (const ip of ['0.0.0.0', '::', '0:0:0:0:0:0:0:0', '0::0']) assert.equal(isWildcardIp(ip), true, ip)
+    for (const ip of ['127.0.0.1', '::1', 'not an ip']) assert.equal(isWildcardIp(ip), false, ip)
     assert.equal(isLoopbackIp('127.1.2.3'), true)
     assert.equal(isLoopbackIp('128.0.0.1'), false)
     assert.equal(isLinkLocalIPv6('fe80::1'), true)
     assert.equal(isLinkLocalIPv6('fec0::1'), false)
+    assert.equal(isLinkLocalIPv6('169.254.0.1'), false)
     assert.deepEqual(unmapIPv4('::ffff:10.0.0.1'), { ip: '10.0.0.1', family: 4 })
     assert.deepEqual(unmapIPv4('::1'), { ip: '::1', family: 6 })
   })
