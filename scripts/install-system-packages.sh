@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test labs need, only those missing. CI runs as root on a fresh
+# machine and calls this before `npm test`; the NAT lab (test/support/lab/) also calls it itself
+# when a command is missing and it runs as root.
+# One line per package: "<command that proves it is installed> <debian package>". Add yours below.
+set -euo pipefail
+PACKAGES="
+iptables iptables
+conntrack conntrack
+ethtool ethtool
+python3 python3
+"
+missing=()
+while read -r command package; do
+  [ -z "${command:-}" ] && continue
+  command -v "$command" >/dev/null 2>&1 || [ -x "/usr/sbin/$command" ] || [ -x "/sbin/$command" ] || missing+=("$package")
+done <<< "$PACKAGES"
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "install-system-packages: missing ${missing[*]} and not root; install them with apt-get" >&2
+  exit 1
+fi
+echo "install-system-packages: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || {
+  apt-get update >/dev/null 2>&1
+  apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
+}
