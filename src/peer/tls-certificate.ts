@@ -7,21 +7,21 @@
  * `"libp2p-tls-handshake:" || SubjectPublicKeyInfo DER of the certificate key`.
  *
  * Written and checked with our own DER code (crypto/der.ts) and key classes, so it runs in any
- * runtime (QUIC and WebTransport reuse it). Verification is ours, not the TLS library's: the
+ * runtime. It lives in peer/ (below transport and security) because both libp2p TLS over TCP
+ * (security/tls) and QUIC's TLS handshake (transport/quic/crypto) use it. Verification is ours, not the TLS library's: the
  * library only proves the peer holds the certificate key; `verifyCertificate` proves that key
  * was signed by the host key and returns the peer id.
  */
-import type { PrivateKey, PublicKey } from '../../interface/keys.ts'
-import type { PeerId } from '../../interface/peer-id.ts'
-import { generateKeyPair, publicKeyFromProtobuf, publicKeyFromRaw, randomBytes } from '../../crypto/index.ts'
+import type { PrivateKey, PublicKey } from '../interface/keys.ts'
+import type { PeerId } from '../interface/peer-id.ts'
+import { generateKeyPair, publicKeyFromProtobuf, publicKeyFromRaw, randomBytes } from '../crypto/index.ts'
 import {
   DerReader, TAG_BOOLEAN, TAG_CONTEXT_0, TAG_CONTEXT_3, TAG_INTEGER, TAG_OCTET_STRING,
   TAG_PRINTABLE_STRING, TAG_SEQUENCE, TAG_SET, decodeBoolean, derBitString, derBoolean, derEncode, derOid, derTime, derUnsignedInteger
-} from '../../crypto/der.ts'
-import { peerIdFromPublicKey } from '../../peer/peer-id.ts'
-import { concatBytes } from '../../util/bytes.ts'
-import { InvalidKeyError } from '../../util/errors.ts'
-import { InvalidCertificateError } from './errors.ts'
+} from '../crypto/der.ts'
+import { peerIdFromPublicKey } from './peer-id.ts'
+import { concatBytes } from '../util/bytes.ts'
+import { InvalidCertificateError, InvalidKeyError } from '../util/errors.ts'
 
 export const LIBP2P_EXTENSION_OID = '1.3.6.1.4.1.53594.1.1'
 export const SIGNED_KEY_PREFIX = new TextEncoder().encode('libp2p-tls-handshake:')
@@ -111,6 +111,8 @@ export interface VerifiedCertificate {
   peerId: PeerId
   /** The host key from the libp2p extension. */
   publicKey: PublicKey
+  /** The certificate key's SubjectPublicKeyInfo (DER): the key a TLS CertificateVerify must verify with. */
+  certificateSpki: Uint8Array
   notBefore: Date
   notAfter: Date
 }
@@ -154,7 +156,7 @@ export async function verifyCertificate (der: Uint8Array, options: VerifyCertifi
   if (!await hostKey.verify(concatBytes([SIGNED_KEY_PREFIX, parsed.spki]), signature)) {
     throw new InvalidCertificateError('the libp2p extension signature does not verify with the host key it carries')
   }
-  return { peerId: peerIdFromPublicKey(hostKey), publicKey: hostKey, notBefore: parsed.notBefore, notAfter: parsed.notAfter }
+  return { peerId: peerIdFromPublicKey(hostKey), publicKey: hostKey, certificateSpki: parsed.spki, notBefore: parsed.notBefore, notAfter: parsed.notAfter }
 }
 
 interface ParsedCertificate {

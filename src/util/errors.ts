@@ -56,6 +56,12 @@ export class InvalidPeerIdError extends errorClass('InvalidPeerIdError', 'ERR_IN
 export class InvalidSignatureError extends errorClass('InvalidSignatureError', 'ERR_INVALID_SIGNATURE', 'Invalid signature') {}
 /** The authenticated remote peer is not the one that was dialed. */
 export class UnexpectedPeerError extends errorClass('UnexpectedPeerError', 'ERR_UNEXPECTED_PEER', 'Unexpected remote peer') {}
+/**
+ * A remote's libp2p TLS certificate breaks the rules of tls/tls.md: malformed DER, more or fewer
+ * than one certificate, outside its validity dates, an unknown critical extension, a bad
+ * self-signature, a missing libp2p extension or a SignedKey signature that does not verify.
+ */
+export class InvalidCertificateError extends errorClass('InvalidCertificateError', 'ERR_INVALID_CERTIFICATE', 'Invalid libp2p TLS certificate') {}
 /** The security handshake failed. */
 export class HandshakeError extends errorClass('HandshakeError', 'ERR_HANDSHAKE', 'Handshake failed') {}
 /** A multiaddr is invalid or not supported here. */

@@ -1,12 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { X509Certificate, createPublicKey } from 'node:crypto'
-import { generateKeyPair } from '../../../src/crypto/index.ts'
-import { DerReader, decodeOid, derOid, derTime } from '../../../src/crypto/der.ts'
-import { peerIdFromPrivateKey } from '../../../src/peer/peer-id.ts'
-import { generateCertificate, verifyCertificate, LIBP2P_EXTENSION_OID, MAX_CERTIFICATE_LENGTH } from '../../../src/security/tls/certificate.ts'
-import { InvalidCertificateError } from '../../../src/security/tls/errors.ts'
-import { fromHex } from '../../../src/util/bytes.ts'
+import { generateKeyPair } from '../../src/crypto/index.ts'
+import { DerReader, decodeOid, derOid, derTime } from '../../src/crypto/der.ts'
+import { peerIdFromPrivateKey } from '../../src/peer/peer-id.ts'
+import { generateCertificate, verifyCertificate, LIBP2P_EXTENSION_OID, MAX_CERTIFICATE_LENGTH } from '../../src/peer/tls-certificate.ts'
+import { InvalidCertificateError } from '../../src/util/errors.ts'
+import { fromHex } from '../../src/util/bytes.ts'
 
 // specs tls/tls.md "Test vectors": certificates valid 1975-01-01 to 4096-01-01.
 const SPEC_VECTORS = [

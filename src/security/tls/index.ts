@@ -8,7 +8,7 @@
  * const node = await createLibp2p({ connectionEncrypters: [noise(), tls()] })
  * ```
  *
- * Each encrypter makes one ECDSA P-256 certificate on first use (certificate.ts). The muxers
+ * Each encrypter makes one ECDSA P-256 certificate on first use (peer/tls-certificate.ts). The muxers
  * the upgrader passes in `streamMuxers` are offered through ALPN, so a TLS connection agrees
  * on its muxer inside the handshake (`SecuredConnection.streamMuxer`); when only "libp2p" is
  * common, the upgrader negotiates one with multistream-select as usual.
@@ -22,7 +22,7 @@ import { TLS_PROTOCOL, type TlsInit } from './types.ts'
 
 export { TLS_PROTOCOL, TLS_ALPN_LIBP2P, type TlsInit } from './types.ts'
 export { InvalidCertificateError, TlsUnsupportedError } from './errors.ts'
-export { generateCertificate, verifyCertificate, LIBP2P_EXTENSION_OID, type Libp2pCertificate, type VerifiedCertificate } from './certificate.ts'
+export { generateCertificate, verifyCertificate, LIBP2P_EXTENSION_OID, type Libp2pCertificate, type VerifiedCertificate } from '../../peer/tls-certificate.ts'
 
 export interface TlsComponents {
   privateKey: PrivateKey

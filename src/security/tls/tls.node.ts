@@ -1,6 +1,6 @@
 /**
  * The Node runtime of libp2p TLS: `node:tls` runs TLS 1.3 over a ByteStreamDuplex of the raw
- * connection, with our certificate (certificate.ts) and our own verification of the remote's.
+ * connection, with our certificate (peer/tls-certificate.ts) and our own verification of the remote's.
  * OpenSSL checks nothing about the peer (`rejectUnauthorized: false`) except what TLS itself
  * proves: the peer holds the key of the certificate it sent. We then require exactly one
  * certificate, verify it by the libp2p rules and compare the peer id with the dialed one.
@@ -21,7 +21,7 @@ import type { SecureOptions, SecuredConnection } from '../../interface/security.
 import type { ByteStream } from '../../interface/stream.ts'
 import { AbortError, HandshakeError, UnexpectedPeerError } from '../../util/errors.ts'
 import { ByteStreamDuplex } from './byte-stream-duplex.node.ts'
-import { generateCertificate, verifyCertificate } from './certificate.ts'
+import { generateCertificate, verifyCertificate } from '../../peer/tls-certificate.ts'
 import { InvalidCertificateError } from './errors.ts'
 import { TlsConnection } from './tls-connection.node.ts'
 import { TLS_ALPN_LIBP2P, type TlsInit } from './types.ts'
