@@ -20,6 +20,7 @@ import { dnsFamilyHint, isTcpDialAddress, isTcpListenAddress, parseIpTcp, toMult
 import type { HostPort } from '../multiaddr-utils.ts'
 import { TcpConnection } from './connection.ts'
 import { TcpListener } from './listener.ts'
+import { SharedDialPort, isLocalPortConflict } from './dial-port.ts'
 
 export interface TcpOptions {
   /** Concurrent inbound connections per listener (default: unlimited; the connection manager
@@ -37,6 +38,12 @@ export interface TcpOptions {
   keepAliveInitialDelay?: number
   /** Unread bytes buffered per connection before the socket is paused (default 256 KiB). */
   readHighWaterMark?: number
+  /**
+   * The local port every outgoing dial is made from (default 'shared': one random port chosen
+   * at the first dial and kept for this transport's life; false: an ephemeral port per dial,
+   * like plain node:net). See ./dial-port.ts for why hole punching needs it.
+   */
+  dialPort?: 'shared' | number | false
 }
 
 export interface TcpComponents {
@@ -49,6 +56,7 @@ export class TcpTransport implements Transport {
   readonly name = 'tcp'
   readonly #options: Required<Pick<TcpOptions, 'dialTimeout' | 'noDelay' | 'keepAlive' | 'keepAliveInitialDelay'>> & TcpOptions
   readonly #log: Logger
+  readonly #dialPort: SharedDialPort | undefined
 
   constructor (options: TcpOptions = {}, components: TcpComponents = {}) {
     this.#options = {
@@ -59,12 +67,19 @@ export class TcpTransport implements Transport {
       keepAliveInitialDelay: options.keepAliveInitialDelay ?? 30_000
     }
     this.#log = components.logger?.('tcp') ?? defaultLogger('tcp')
+    const dialPort = options.dialPort ?? 'shared'
+    this.#dialPort = dialPort === false ? undefined : new SharedDialPort(dialPort === 'shared' ? undefined : dialPort)
+  }
+
+  /** The local port outgoing dials use (undefined before the first dial, or when disabled). */
+  get dialPort (): number | undefined {
+    return this.#dialPort?.port
   }
 
   async dial (addr: Multiaddr, options: AbortOptions = {}): Promise<RawConnection> {
     const target = isTcpDialAddress(addr) ? parseIpTcp(addr) : undefined
     if (target === undefined) throw new InvalidMultiaddrError(`cannot dial ${addr.toString()} with tcp`)
-    const socket = await this.#connect(addr, target, options.signal)
+    const socket = await this.#connectFromDialPort(addr, target, options.signal)
     const remoteAddr = socket.remoteAddress !== undefined && socket.remotePort !== undefined
       ? toMultiaddr(socket.remoteAddress, socket.remotePort, socket.remoteFamily)
       : addr
@@ -75,13 +90,39 @@ export class TcpTransport implements Transport {
     return new TcpConnection(socket, 'outbound', { remoteAddr, localAddr, readHighWaterMark: this.#options.readHighWaterMark, log: this.#log })
   }
 
-  #connect (addr: Multiaddr, target: HostPort, signal: AbortSignal | undefined): Promise<Socket> {
+  /**
+   * Dials from the shared dial port; when the kernel refuses that port for this destination
+   * (already connected to it from there, or a TIME_WAIT left by the last connection: errors
+   * raised before any packet leaves), dials again from an ephemeral port.
+   */
+  async #connectFromDialPort (addr: Multiaddr, target: HostPort, signal: AbortSignal | undefined): Promise<Socket> {
+    const shared = this.#dialPort
+    if (shared === undefined) return await this.#connect(addr, target, signal, undefined)
+    for (let tries = 0; tries < 3; tries++) {
+      const localPort = shared.take()
+      try {
+        return await this.#connect(addr, target, signal, localPort)
+      } catch (err) {
+        const conflict = isLocalPortConflict(err)
+        if (conflict === undefined) throw err
+        this.#log('dial port %d unusable for %s (%s)', localPort, addr, conflict)
+        // In use by another program: choose another shared port. Busy only for this
+        // destination: this one dial goes out from an ephemeral port.
+        if (conflict === 'EADDRINUSE' && shared.release(localPort)) continue
+        break
+      }
+    }
+    return await this.#connect(addr, target, signal, undefined)
+  }
+
+  #connect (addr: Multiaddr, target: HostPort, signal: AbortSignal | undefined, localPort: number | undefined): Promise<Socket> {
     if (signal?.aborted === true) return Promise.reject(abortReason(signal))
     const options = this.#options
     return new Promise((resolve, reject) => {
       const socket = connect({
         host: target.host,
         port: target.port,
+        localPort,
         family: target.family === 0 ? dnsFamilyHint(addr) : target.family,
         allowHalfOpen: true,
         noDelay: options.noDelay,
