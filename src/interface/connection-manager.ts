@@ -9,7 +9,15 @@ export type DialTarget = PeerId | Multiaddr | Multiaddr[]
 export interface DialOptions extends AbortOptions {
   /** Open a new connection even if one to the peer exists. */
   force?: boolean
+  /**
+   * The role this side takes in the security and muxer handshakes (default 'initiator', as
+   * for any dial). A hole punch is a simultaneous open: both peers dial and each gets an
+   * outgoing socket, so DCUtR tells one of them to act as the responder. Only with `force`.
+   */
+  handshakeRole?: HandshakeRole
 }
+
+export type HandshakeRole = 'initiator' | 'responder'
 
 export interface ConnectionManager {
   openConnection(target: DialTarget, options?: DialOptions): Promise<Connection>

@@ -21,6 +21,18 @@ export interface PeerUpdate {
   peerId: PeerId
 }
 
+/** The outcome of a DCUtR upgrade of a relayed connection (`holepunch` event). */
+export interface HolePunchOutcome {
+  peer: PeerId
+  success: boolean
+  /** From the start of the upgrade to the direct connection (or to the last failure), in ms. */
+  ms: number
+  /** The attempt that connected, or the attempts made; 0 when a plain direct dial sufficed. */
+  attempt: number
+  /** The direct connection's remote address, on success. */
+  addr?: Multiaddr
+}
+
 /** Event names and their `CustomEvent.detail`. */
 export type Libp2pEvents = {
   'peer:connect': PeerId
@@ -30,6 +42,7 @@ export type Libp2pEvents = {
   'connection:open': Connection
   'connection:close': Connection
   'self:peer:update': PeerUpdate
+  'holepunch': HolePunchOutcome
   'transport:listening': Multiaddr[]
   'start': void
   'stop': void

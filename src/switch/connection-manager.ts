@@ -177,8 +177,16 @@ export class DefaultConnectionManager implements ConnectionManager {
     return connection
   }
 
+  /** An open connection to the peer; a direct one over a limited (relayed) one, so that once
+   * a hole punch succeeded, new streams take the direct path. */
   #openConnectionTo (peerId: PeerId): Connection | undefined {
-    return this.#connections.get(peerId.toString())?.find(c => c.status === 'open')
+    let limited: Connection | undefined
+    for (const c of this.#connections.get(peerId.toString()) ?? []) {
+      if (c.status !== 'open') continue
+      if (c.limits === undefined) return c
+      limited ??= c
+    }
+    return limited
   }
 
   getConnections (peerId?: PeerId): Connection[] {

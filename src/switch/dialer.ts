@@ -20,7 +20,7 @@ import { isMultiaddr } from '@multiformats/multiaddr'
 import type { AbortOptions } from '../interface/common.ts'
 import type { Connection } from '../interface/connection.ts'
 import type { ConnectionGater } from '../interface/connection-gater.ts'
-import type { DialTarget } from '../interface/connection-manager.ts'
+import type { DialTarget, HandshakeRole } from '../interface/connection-manager.ts'
 import type { PeerId } from '../interface/peer-id.ts'
 import type { PeerStore } from '../interface/peer-store.ts'
 import type { RawConnection } from '../interface/transport.ts'
@@ -68,6 +68,8 @@ export interface DialerInit extends DialerOptions {
   }
   upgrader: {
     upgradeOutbound(raw: RawConnection, options: AbortOptions & { remotePeer?: PeerId }): Promise<Connection>
+    /** For a dial whose handshakes this side answers (a hole punch's responder). */
+    upgradeInbound(raw: RawConnection, options: AbortOptions & { remotePeer?: PeerId }): Promise<Connection>
   }
   connectionGater?: ConnectionGater
   /** Our own addresses (any form); never dialed. */
@@ -147,15 +149,15 @@ export class Dialer {
     this.#stopController.abort(new NotStartedError('the node is stopping'))
   }
 
-  async dial (target: DialTarget, options: AbortOptions & { force?: boolean } = {}): Promise<Connection> {
+  async dial (target: DialTarget, options: AbortOptions & { force?: boolean, handshakeRole?: HandshakeRole } = {}): Promise<Connection> {
     return await this.dialResolved(resolveDialTarget(target), options)
   }
 
   /** `dial` for a target already passed through resolveDialTarget (parsing it costs ~20 us). */
-  async dialResolved (resolved: ResolvedTarget, options: AbortOptions & { force?: boolean } = {}): Promise<Connection> {
+  async dialResolved (resolved: ResolvedTarget, options: AbortOptions & { force?: boolean, handshakeRole?: HandshakeRole } = {}): Promise<Connection> {
     const { peerId, addrs } = resolved
     if (peerId?.equals(this.#init.peerId) === true) throw new InvalidParametersError('a node cannot dial itself')
-    if (options.force === true) return await this.#dialAlone(resolved, options.signal)
+    if (options.force === true) return await this.#dialAlone(resolved, options.signal, options.handshakeRole ?? 'initiator')
     const key = peerId?.toString() ?? addrs!.map(a => a.toString()).sort().join(' ')
     let job = this.#pending.get(key)
     if (job === undefined) {
@@ -183,13 +185,13 @@ export class Dialer {
   }
 
   /** A dial of its own, for one caller (force): not shared with concurrent dials. */
-  async #dialAlone (resolved: ResolvedTarget, callerSignal?: AbortSignal): Promise<Connection> {
+  async #dialAlone (resolved: ResolvedTarget, callerSignal: AbortSignal | undefined, role: HandshakeRole): Promise<Connection> {
     const deadline = new Deadline(this.#init.dialTimeout ?? DEFAULT_DIAL_TIMEOUT, this.#stopController.signal, 'dial budget exhausted')
     const onAbort = (): void => { deadline.abort(callerSignal?.reason ?? new AbortError()) }
     if (callerSignal?.aborted === true) onAbort()
     else callerSignal?.addEventListener('abort', onAbort, { once: true })
     try {
-      return await this.#run(resolved, deadline.signal)
+      return await this.#run(resolved, deadline.signal, role)
     } catch (err) {
       throw callerSignal?.aborted === true ? callerSignal.reason ?? err : err
     } finally {
@@ -198,7 +200,7 @@ export class Dialer {
     }
   }
 
-  async #run (resolved: ResolvedTarget, signal: AbortSignal): Promise<Connection> {
+  async #run (resolved: ResolvedTarget, signal: AbortSignal, role: HandshakeRole = 'initiator'): Promise<Connection> {
     const { peerId, addrs: explicit } = resolved
     // Only errors name the target; building the name costs a base58 encoding per dial.
     const targetName = (): string => peerId?.toString() ?? explicit!.map(String).join(', ')
@@ -229,7 +231,7 @@ export class Dialer {
     if (ranked.length === 0) {
       throw new DialError(targetName(), failures, addrs.length === 0 ? 'no addresses known' : 'no dialable address')
     }
-    return await this.#dialRanked(targetName, peerId, ranked, failures, signal)
+    return await this.#dialRanked(targetName, peerId, ranked, failures, signal, role)
   }
 
   async #knownAddrs (peerId: PeerId): Promise<Multiaddr[]> {
@@ -242,7 +244,7 @@ export class Dialer {
     }
   }
 
-  #dialRanked (targetName: () => string, peerId: PeerId | undefined, addrs: Multiaddr[], failures: DialAttemptFailure[], signal: AbortSignal): Promise<Connection> {
+  #dialRanked (targetName: () => string, peerId: PeerId | undefined, addrs: Multiaddr[], failures: DialAttemptFailure[], signal: AbortSignal, role: HandshakeRole): Promise<Connection> {
     const perPeer = Math.max(1, this.#init.maxDialsPerPeer ?? DEFAULT_MAX_DIALS_PER_PEER)
     const stagger = this.#init.dialStagger ?? DEFAULT_DIAL_STAGGER
     return new Promise((resolve, reject) => {
@@ -274,7 +276,7 @@ export class Dialer {
         const attempt = new Deadline(this.#init.addressDialTimeout ?? DEFAULT_ADDRESS_DIAL_TIMEOUT, signal, `dialing ${addr.toString()} timed out after ${this.#init.addressDialTimeout ?? DEFAULT_ADDRESS_DIAL_TIMEOUT} ms`)
         attempts.add(attempt)
         active++
-        this.#attempt(addr, peerId, attempt.signal).then(connection => {
+        this.#attempt(addr, peerId, attempt.signal, role).then(connection => {
           active--
           attempts.delete(attempt)
           attempt.clear()
@@ -301,12 +303,14 @@ export class Dialer {
     })
   }
 
-  async #attempt (addr: Multiaddr, peerId: PeerId | undefined, signal: AbortSignal): Promise<Connection> {
+  async #attempt (addr: Multiaddr, peerId: PeerId | undefined, signal: AbortSignal, role: HandshakeRole): Promise<Connection> {
     try {
       await this.#slots.acquire(signal)
       try {
         const raw = await this.#init.transports.dial(addr, { signal })
-        return await this.#init.upgrader.upgradeOutbound(raw, { signal, remotePeer: peerId })
+        return role === 'initiator'
+          ? await this.#init.upgrader.upgradeOutbound(raw, { signal, remotePeer: peerId })
+          : await this.#init.upgrader.upgradeInbound(raw, { signal, remotePeer: peerId })
       } finally {
         this.#slots.release()
       }
