@@ -1,0 +1,319 @@
+/**
+ * DCUtR, Direct Connection Upgrade through Relay (`/libp2p/dcutr`, specs relay/DCUtR.md): turns
+ * a relayed connection into a direct one by a coordinated TCP simultaneous open (hole punch).
+ *
+ * Roles, as the spec names them: A dialed B through a relay; B (the inbound side of the relayed
+ * connection) drives. B first dials A directly when A announces public addresses; otherwise B
+ * opens the stream, sends CONNECT with its public addresses and times the answer (RTT); A
+ * answers CONNECT with its own; B sends SYNC, waits RTT/2 and dials, while A dials as soon as
+ * SYNC arrives, so both SYNs cross in flight. Up to three attempts on the same stream (a new
+ * stream when the other side closed it after one attempt, as go-libp2p does).
+ *
+ * Both peers get an outgoing socket from a simultaneous open, so the handshake roles are
+ * assigned: A is the security (and muxer) initiator, B the responder (go-libp2p's rule since
+ * v0.41), swapped on the last attempt for peers that had them the other way round; both sides
+ * count attempts on the stream, so they agree.
+ *
+ * The addresses sent are the public ones the node announces plus those peers observed for it
+ * over direct connections (identify): with the TCP transport's shared dial port
+ * (transport/tcp/dial-port.ts) an endpoint-independent NAT maps the port the punch leaves from
+ * to exactly the observed one. Usage: `services: { dcutr: dcutr() }` (needs identify).
+ */
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import type { NodeComponents, Startable } from '../../interface/components.ts'
+import type { Connection } from '../../interface/connection.ts'
+import type { HandshakeRole } from '../../interface/connection-manager.ts'
+import type { IdentifyResult } from '../../interface/events.ts'
+import type { Logger } from '../../interface/logger.ts'
+import type { Stream } from '../../interface/stream.ts'
+import { Deadline } from '../../util/deadline.ts'
+import { InvalidMessageError, MessageTooLargeError, ServiceStoppedError } from '../../util/errors.ts'
+import { isRelayed, reachabilityOf, withoutPeerId } from '../../util/multiaddr.ts'
+import { StreamReader } from '../../util/stream-reader.ts'
+import { delay } from '../../util/timers.ts'
+import { HolePunchFailedError, HolePunchProtocolError } from './errors.ts'
+import { DCUTR_PROTOCOL, MAX_HOLE_PUNCH_MESSAGE_SIZE, decodeHolePunch, encodeHolePunch, type HolePunchMessage } from './message.ts'
+import { encodeLP } from '../../util/stream-reader.ts'
+
+export interface DcutrOptions {
+  /** Hole-punch attempts per relayed connection (spec: 3). */
+  maxAttempts?: number
+  /** Budget of one attempt's direct dial, and of the direct dial before punching, in ms (default 5 s). */
+  dialTimeout?: number
+  /** Budget of the whole exchange on one stream, in ms (default 60 s, go-libp2p's). */
+  streamTimeout?: number
+  /** Swap the handshake roles on the last attempt (default true). */
+  swapRolesOnLastAttempt?: boolean
+  /** Observed addresses remembered for CONNECT messages (default 8, newest first). */
+  maxObservedAddrs?: number
+}
+
+export type DcutrComponents = Pick<NodeComponents, 'registrar' | 'connectionManager' | 'peerStore' | 'addressManager' | 'events' | 'logger'>
+
+/** One side's progress through an exchange, for the outcome event. */
+interface Attempted { attempt: number, started: number }
+
+export class DcutrService implements Startable {
+  readonly serviceCapabilities: readonly string[] = ['@libp2p/dcutr']
+  readonly serviceDependencies: readonly string[] = ['@libp2p/identify']
+  readonly #components: DcutrComponents
+  readonly #log: Logger
+  readonly #maxAttempts: number
+  readonly #dialTimeout: number
+  readonly #streamTimeout: number
+  readonly #swapRoles: boolean
+  readonly #maxObserved: number
+  /** Addresses peers saw us at over direct connections, newest first. */
+  #observed: Multiaddr[] = []
+  /** Peers with an upgrade in progress (one at a time per peer). */
+  readonly #active = new Set<string>()
+  #stopController = new AbortController()
+
+  constructor (components: DcutrComponents, options: DcutrOptions = {}) {
+    this.#components = components
+    this.#log = components.logger('dcutr')
+    this.#maxAttempts = options.maxAttempts ?? 3
+    this.#dialTimeout = options.dialTimeout ?? 5_000
+    this.#streamTimeout = options.streamTimeout ?? 60_000
+    this.#swapRoles = options.swapRolesOnLastAttempt ?? true
+    this.#maxObserved = options.maxObservedAddrs ?? 8
+  }
+
+  start (): void {
+    this.#stopController = new AbortController()
+    this.#components.registrar.handle(DCUTR_PROTOCOL, (stream, connection) => { void this.#respond(stream, connection) }, {
+      runOnLimitedConnection: true,
+      maxInboundStreams: 2,
+      maxOutboundStreams: 2
+    })
+    this.#components.events.addEventListener('peer:identify', this.#onIdentify)
+  }
+
+  stop (): void {
+    this.#components.events.removeEventListener('peer:identify', this.#onIdentify)
+    this.#components.registrar.unhandle(DCUTR_PROTOCOL)
+    this.#stopController.abort(new ServiceStoppedError('dcutr stopped'))
+  }
+
+  readonly #onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
+    const { connection, observedAddr } = evt.detail
+    if (isRelayed(connection.remoteAddr)) {
+      // B's side: the relayed connection came in and identify told us A's addresses.
+      if (connection.direction === 'inbound') {
+        this.upgrade(connection).catch(err => { this.#log('upgrade of the connection to %s failed: %s', connection.remotePeer, err.message) })
+      }
+    } else if (observedAddr !== undefined) {
+      this.#remember(observedAddr)
+    }
+  }
+
+  #remember (addr: Multiaddr): void {
+    if (isRelayed(addr) || reachabilityOf(addr) !== 'public') return
+    const text = addr.toString()
+    this.#observed = [addr, ...this.#observed.filter(a => a.toString() !== text)].slice(0, this.#maxObserved)
+  }
+
+  /** Our public direct addresses for CONNECT: announced ones, then observed ones. */
+  #ownAddrs (): Multiaddr[] {
+    const seen = new Set<string>()
+    const out: Multiaddr[] = []
+    for (const addr of [...this.#components.addressManager.getAddresses().map(withoutPeerId), ...this.#observed]) {
+      const text = addr.toString()
+      if (seen.has(text) || isRelayed(addr) || reachabilityOf(addr) !== 'public') continue
+      seen.add(text)
+      out.push(addr)
+    }
+    return out
+  }
+
+  /**
+   * B's side: upgrades a relayed connection to a direct one. Resolves with the direct
+   * connection; rejects with HolePunchFailedError after the last attempt (the relayed
+   * connection is left as it was). Emits `holepunch` either way.
+   */
+  async upgrade (relayed: Connection): Promise<Connection> {
+    const peer = relayed.remotePeer
+    const key = peer.toString()
+    if (this.#active.has(key)) throw new HolePunchFailedError(`an upgrade of the connection to ${key} is already running`)
+    this.#active.add(key)
+    const progress: Attempted = { attempt: 0, started: performance.now() }
+    try {
+      const existing = this.#directConnection(relayed)
+      if (existing !== undefined) return existing
+      const direct = await this.#dialPublicAddrs(relayed) ?? await this.#punchAsB(relayed, progress)
+      this.#emit(relayed, progress, direct)
+      return direct
+    } catch (err) {
+      this.#emit(relayed, progress, undefined)
+      throw err
+    } finally {
+      this.#active.delete(key)
+    }
+  }
+
+  #directConnection (relayed: Connection): Connection | undefined {
+    return this.#components.connectionManager.getConnections(relayed.remotePeer)
+      .find(c => c.status === 'open' && !isRelayed(c.remoteAddr))
+  }
+
+  /** The spec's first step: a plain dial when A announces public addresses. */
+  async #dialPublicAddrs (relayed: Connection): Promise<Connection | undefined> {
+    let known: Multiaddr[] = []
+    try {
+      known = (await this.#components.peerStore.get(relayed.remotePeer)).addresses.map(a => a.multiaddr)
+    } catch {}
+    const addrs = known.filter(a => !isRelayed(a) && reachabilityOf(a) === 'public')
+    if (addrs.length === 0) return undefined
+    try {
+      return await this.#dial(relayed, addrs, 'initiator')
+    } catch (err) {
+      this.#log('direct dial of %s failed, punching: %s', relayed.remotePeer, (err as Error).message)
+      return undefined
+    }
+  }
+
+  async #punchAsB (relayed: Connection, progress: Attempted): Promise<Connection> {
+    const deadline = new Deadline(this.#streamTimeout, this.#stopController.signal, `the hole punch with ${relayed.remotePeer.toString()} timed out`)
+    let exchange: { stream: Stream, reader: StreamReader } | undefined
+    let lastError: Error | undefined
+    try {
+      // go-libp2p's A ends the stream after each attempt: then the next one takes a new stream
+      // (once per attempt, so a peer that keeps ending streams cannot keep us looping).
+      let reopened = false
+      while (progress.attempt < this.#maxAttempts) {
+        const attempt = progress.attempt + 1
+        const ownAddrs = this.#ownAddrs()
+        if (ownAddrs.length === 0) throw new HolePunchFailedError('no public address of ours to send (no observed address yet)')
+        const fresh = exchange === undefined
+        exchange ??= await this.#openExchange(relayed, deadline.signal)
+        const sentAt = performance.now()
+        let answer: HolePunchMessage | null
+        try {
+          await exchange.stream.write(encodeLP(encodeHolePunch({ type: 'CONNECT', observedAddrs: ownAddrs.map(a => a.bytes) })), { signal: deadline.signal })
+          answer = await readMessage(exchange.reader, deadline.signal)
+        } catch (err) {
+          if (fresh || reopened || deadline.signal.aborted || err instanceof InvalidMessageError || err instanceof MessageTooLargeError) throw err
+          answer = null
+        }
+        if (answer === null) {
+          exchange.stream.abort(new HolePunchProtocolError('the stream ended before CONNECT'))
+          exchange = undefined
+          if (fresh || reopened) throw new HolePunchProtocolError('the stream ended before CONNECT')
+          reopened = true
+          continue
+        }
+        reopened = false
+        const rtt = performance.now() - sentAt
+        progress.attempt = attempt
+        const remoteAddrs = expectConnect(answer)
+        await exchange.stream.write(encodeLP(encodeHolePunch({ type: 'SYNC', observedAddrs: [] })), { signal: deadline.signal })
+        await delay(rtt / 2, deadline.signal)
+        try {
+          const direct = await this.#dial(relayed, remoteAddrs, this.#roleOf('B', attempt))
+          await exchange.stream.close().catch(() => {})
+          return direct
+        } catch (err) {
+          lastError = err as Error
+          this.#log('hole punch attempt %d with %s failed: %s', attempt, relayed.remotePeer, lastError.message)
+        }
+      }
+      throw new HolePunchFailedError(`no direct connection to ${relayed.remotePeer.toString()} after ${progress.attempt} attempts`, { cause: lastError })
+    } catch (err) {
+      exchange?.stream.abort(err as Error)
+      throw deadline.signal.aborted ? deadline.signal.reason as Error : err
+    } finally {
+      deadline.clear()
+    }
+  }
+
+  async #openExchange (relayed: Connection, signal: AbortSignal): Promise<{ stream: Stream, reader: StreamReader }> {
+    const stream = await relayed.newStream(DCUTR_PROTOCOL, { runOnLimitedConnection: true, signal })
+    return { stream, reader: new StreamReader(stream) }
+  }
+
+  /** A's side: answers CONNECT and dials on SYNC, for as many attempts as B makes. */
+  async #respond (stream: Stream, relayed: Connection): Promise<void> {
+    if (!isRelayed(relayed.remoteAddr)) {
+      stream.abort(new HolePunchProtocolError('DCUtR runs over relayed connections only'))
+      return
+    }
+    const deadline = new Deadline(this.#streamTimeout, this.#stopController.signal, `the hole punch with ${relayed.remotePeer.toString()} timed out`)
+    const reader = new StreamReader(stream)
+    const progress: Attempted = { attempt: 0, started: performance.now() }
+    let direct: Connection | undefined
+    try {
+      while (progress.attempt < this.#maxAttempts && direct === undefined) {
+        const connect = await readMessage(reader, deadline.signal)
+        if (connect === null) break
+        const remoteAddrs = expectConnect(connect)
+        progress.attempt++
+        await stream.write(encodeLP(encodeHolePunch({ type: 'CONNECT', observedAddrs: this.#ownAddrs().map(a => a.bytes) })), { signal: deadline.signal })
+        const sync = await readMessage(reader, deadline.signal)
+        if (sync?.type !== 'SYNC') throw new HolePunchProtocolError(`expected SYNC, got ${sync === null ? 'the end of the stream' : sync.type}`)
+        try {
+          direct = await this.#dial(relayed, remoteAddrs, this.#roleOf('A', progress.attempt))
+        } catch (err) {
+          this.#log('hole punch attempt %d with %s failed: %s', progress.attempt, relayed.remotePeer, (err as Error).message)
+        }
+      }
+      await stream.close({ signal: deadline.signal }).catch(() => {})
+    } catch (err) {
+      this.#log('hole punch exchange with %s broke: %s', relayed.remotePeer, (err as Error).message)
+      stream.abort(err as Error)
+    } finally {
+      deadline.clear()
+      if (progress.attempt > 0) this.#emit(relayed, progress, direct)
+    }
+  }
+
+  /** A initiates the handshakes, B responds; the other way round on the last attempt. */
+  #roleOf (side: 'A' | 'B', attempt: number): HandshakeRole {
+    const swapped = this.#swapRoles && attempt === this.#maxAttempts && attempt > 1
+    return (side === 'A') !== swapped ? 'initiator' : 'responder'
+  }
+
+  async #dial (relayed: Connection, addrs: Multiaddr[], role: HandshakeRole): Promise<Connection> {
+    const peer = relayed.remotePeer.toString()
+    const targets = addrs.map(a => withoutPeerId(a).encapsulate(`/p2p/${peer}`))
+    const deadline = new Deadline(this.#dialTimeout, this.#stopController.signal, `direct dial of ${peer} timed out`)
+    try {
+      return await this.#components.connectionManager.openConnection(targets, { force: true, handshakeRole: role, signal: deadline.signal })
+    } finally {
+      deadline.clear()
+    }
+  }
+
+  #emit (relayed: Connection, progress: Attempted, direct: Connection | undefined): void {
+    this.#components.events.safeDispatch('holepunch', {
+      peer: relayed.remotePeer,
+      success: direct !== undefined,
+      ms: Math.round(performance.now() - progress.started),
+      attempt: progress.attempt,
+      addr: direct?.remoteAddr
+    })
+  }
+}
+
+async function readMessage (reader: StreamReader, signal: AbortSignal): Promise<HolePunchMessage | null> {
+  const bytes = await reader.readLP({ maxLength: MAX_HOLE_PUNCH_MESSAGE_SIZE, signal })
+  return bytes === null ? null : decodeHolePunch(bytes)
+}
+
+/** The dialable addresses of a CONNECT; unparsable, relayed and non-public ones are dropped. */
+function expectConnect (message: HolePunchMessage): Multiaddr[] {
+  if (message.type !== 'CONNECT') throw new HolePunchProtocolError(`expected CONNECT, got ${message.type}`)
+  const addrs: Multiaddr[] = []
+  for (const bytes of message.observedAddrs) {
+    try {
+      const addr = multiaddr(bytes)
+      if (!isRelayed(addr) && reachabilityOf(addr) === 'public') addrs.push(addr)
+    } catch {}
+  }
+  if (addrs.length === 0) throw new HolePunchProtocolError('CONNECT carried no public address to dial')
+  return addrs
+}
+
+/** `services: { dcutr: dcutr() }` */
+export function dcutr (options: DcutrOptions = {}): (components: DcutrComponents) => DcutrService {
+  return (components) => new DcutrService(components, options)
+}
