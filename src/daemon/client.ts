@@ -18,7 +18,7 @@ import { dialLocal, listenLocal, wrapSocket } from './local-socket.ts'
 import { withDeadline } from '../util/deadline.ts'
 import {
   MAX_CONTROL_MESSAGE_SIZE, DHTRequestType, DHTResponseType, PSRequestType, RequestType, ResponseType, decodeDHTResponse,
-  decodePSMessage, decodeResponse, decodeStreamInfo, encodeRequest, type DHTRequest, type DHTResponse, type Request,
+  ConnManagerRequestType, decodePSMessage, decodeResponse, decodeStreamInfo, encodeRequest, type DHTRequest, type DHTResponse, type Request,
   type Response, type StreamInfo
 } from './messages.ts'
 
@@ -120,6 +120,22 @@ export class DaemonClient {
       throw err
     }
     return addr
+  }
+
+  // ---- connection manager ------------------------------------------------------------------
+
+  /** Sets `tag` on `peer` to `weight`; the daemon trims lower-valued peers first. */
+  async connManagerTagPeer (peer: PeerId, tag: string, weight: number): Promise<void> {
+    await this.#call({ type: RequestType.CONNMANAGER, connManager: { type: ConnManagerRequestType.TAG_PEER, peer: peer.bytes, tag, weight } })
+  }
+
+  async connManagerUntagPeer (peer: PeerId, tag: string): Promise<void> {
+    await this.#call({ type: RequestType.CONNMANAGER, connManager: { type: ConnManagerRequestType.UNTAG_PEER, peer: peer.bytes, tag } })
+  }
+
+  /** Asks the daemon to close connections down to its low watermark now. */
+  async connManagerTrim (): Promise<void> {
+    await this.#call({ type: RequestType.CONNMANAGER, connManager: { type: ConnManagerRequestType.TRIM } })
   }
 
   // ---- pubsub ------------------------------------------------------------------------------

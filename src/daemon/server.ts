@@ -23,11 +23,12 @@ import { withoutPeerId } from '../util/multiaddr.ts'
 import { dialLocal, listenLocal, wrapSocket } from './local-socket.ts'
 import { pipeBoth } from './pipe.ts'
 import {
-  MAX_CONTROL_MESSAGE_SIZE, RequestType, ResponseType, decodeRequest, encodeResponse, encodeStreamInfo,
+  ConnManagerRequestType, MAX_CONTROL_MESSAGE_SIZE, RequestType, ResponseType, decodeRequest, encodeResponse, encodeStreamInfo,
   type PeerInfo, type Request, type Response
 } from './messages.ts'
 import { handleExtraRequest, type ExtraRequestResult } from './extra-requests.ts'
 import { withDeadline } from '../util/deadline.ts'
+import { DaemonConnectionManager, GO_DEFAULT_WATERMARKS, type Watermarks } from './conn-manager.ts'
 
 const log = logger('ts-libp2p:daemon')
 
@@ -35,12 +36,19 @@ const log = logger('ts-libp2p:daemon')
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000
 /** A control connection that sends no request for this long is closed. */
 export const CONTROL_IDLE_TIMEOUT_MS = 5 * 60_000
+/** p2pd bounds TRIM with a 60 s context. */
+export const TRIM_TIMEOUT_MS = 60_000
 /** Concurrent control connections; more are refused at accept. */
 export const MAX_CONTROL_CONNECTIONS = 1024
 
 export interface DaemonServerOptions {
   /** Where to listen: `/unix/PATH` or `/ip4/127.0.0.1/tcp/PORT`. */
   listen: Multiaddr
+  /**
+   * CONNMANAGER's watermarks (`-connManager -connLo -connHi -connGrace`); without them go-libp2p's
+   * default manager's (160/192/1 min), which p2pd runs when -connManager is not given.
+   */
+  watermarks?: Watermarks
 }
 
 export function requestTimeoutMs (seconds: number | undefined): number {
@@ -61,10 +69,12 @@ export class DaemonServer {
   readonly #sockets = new Set<Socket>()
   /** protocol -> the client address inbound streams of it are dialed to. */
   readonly #handlers = new Map<string, Multiaddr>()
+  readonly connManager: DaemonConnectionManager
 
   constructor (node: Libp2p, options: DaemonServerOptions) {
     this.node = node
     this.#addr = options.listen
+    this.connManager = new DaemonConnectionManager(node, options.watermarks ?? GO_DEFAULT_WATERMARKS)
   }
 
   /** The control address actually bound (real port when 0 was asked). */
@@ -74,9 +84,11 @@ export class DaemonServer {
     const { server, addr } = await listenLocal(this.#addr, socket => { this.#accept(socket) })
     this.#server = server
     this.#addr = addr
+    this.connManager.start()
   }
 
   async stop (): Promise<void> {
+    this.connManager.stop()
     const server = this.#server
     this.#server = undefined
     for (const socket of this.#sockets) socket.destroy()
@@ -140,6 +152,7 @@ export class DaemonServer {
           await this.node.hangUp(peerIdFromMultihash(request.disconnect.peer))
           return OK
         }
+        case RequestType.CONNMANAGER: return await this.#connManagerRequest(request)
         default: {
           const result: ExtraRequestResult = await handleExtraRequest(this.node, request, control)
           return result ?? errorResponse(`unknown request type ${request.type}`)
@@ -148,6 +161,23 @@ export class DaemonServer {
     } catch (err) {
       return errorResponse((err as Error).message)
     }
+  }
+
+  /** As p2pd's connmgr.go: tags need a non-empty name; TRIM is bounded by 60 s. */
+  async #connManagerRequest (request: Request): Promise<Response> {
+    const c = request.connManager
+    if (c === undefined) return errorResponse('Malformed request; missing parameters')
+    if (c.type === ConnManagerRequestType.TRIM) {
+      await withDeadline(TRIM_TIMEOUT_MS, undefined, 'TRIM timed out', async signal => await this.connManager.trim(signal))
+      return OK
+    }
+    if (c.type !== ConnManagerRequestType.TAG_PEER && c.type !== ConnManagerRequestType.UNTAG_PEER) return errorResponse(`unknown CONNMANAGER request type ${c.type}`)
+    if (c.peer === undefined) return errorResponse('Malformed request; missing peer parameter')
+    const peer = peerIdFromMultihash(c.peer)
+    if (c.tag === undefined || c.tag === '') return errorResponse('Malformed request; missing tag parameter')
+    if (c.type === ConnManagerRequestType.TAG_PEER) await this.connManager.tagPeer(peer, c.tag, c.weight ?? 0)
+    else await this.connManager.untagPeer(peer, c.tag)
+    return OK
   }
 
   async #connect (request: Request): Promise<Response> {

@@ -13,7 +13,8 @@ import type { Command } from '../cli.ts'
 import { dataDirFrom, parseMultiaddr, UsageError } from '../args.ts'
 import { loadOrCreateIdentity } from '../identity.ts'
 import { stopOnSignal } from '../stop-on-signal.ts'
-import { parseDaemonFlags, splitList, UNSUPPORTED_FLAGS, type DaemonFlags } from '../daemon-flags.ts'
+import { parseDaemonFlags, parseGoDuration, parseGoInt, splitList, UNSUPPORTED_FLAGS, type DaemonFlags } from '../daemon-flags.ts'
+import { applyConfigFile } from '../daemon-config.ts'
 import { createLibp2p, privateKeyFromProtobuf, type PrivateKey, type ServiceFactories } from '../../index.ts'
 import { tcp } from '../../transport/tcp/index.ts'
 import { noise } from '../../security/noise/index.ts'
@@ -28,7 +29,13 @@ import { kadDHT } from '../../dht/index.ts'
 import { bootstrap } from '../../discovery/bootstrap.ts'
 import { MemoryDatastore } from '../../store/index.ts'
 import { DaemonServer } from '../../daemon/server.ts'
-import { parseRouter, pubsubService } from './pubsub.ts'
+import { GO_DEFAULT_WATERMARKS, type Watermarks } from '../../daemon/conn-manager.ts'
+import { DEFAULT_MAX_CONNECTIONS } from '../../switch/connection-manager.ts'
+import { gossipsub } from '../../pubsub/gossipsub/gossipsub.ts'
+import type { GossipSubOptions } from '../../pubsub/gossipsub/params.ts'
+import { floodsub } from '../../pubsub/floodsub/floodsub.ts'
+import { StrictNoSign, StrictSign } from '../../pubsub/sign.ts'
+import { parseRouter } from './pubsub.ts'
 
 const MAX_KEY_FILE_SIZE = 16 * 1024
 
@@ -42,6 +49,22 @@ async function loadKeyFile (path: string): Promise<PrivateKey> {
   }
 }
 
+function pubsubOptions (flags: DaemonFlags): GossipSubOptions {
+  // p2pd's two switches map onto our two policies; the mixed go modes (sign but accept unsigned,
+  // or the reverse) do not exist here
+  if (flags.pubsubSign !== flags.pubsubSignStrict) throw new UsageError('-pubsubSign and -pubsubSignStrict must be both true (StrictSign) or both false (StrictNoSign) here')
+  const options: GossipSubOptions = { globalSignaturePolicy: flags.pubsubSign ? StrictSign : StrictNoSign }
+  if (flags.gossipsubHeartbeatInterval !== '') options.heartbeatInterval = positiveDuration(flags.gossipsubHeartbeatInterval, 'gossipsubHeartbeatInterval')
+  if (flags.gossipsubHeartbeatInitialDelay !== '') options.heartbeatInitialDelay = positiveDuration(flags.gossipsubHeartbeatInitialDelay, 'gossipsubHeartbeatInitialDelay')
+  return options
+}
+
+function positiveDuration (text: string, name: string): number {
+  const ms = parseGoDuration(text, name)
+  if (ms <= 0) throw new UsageError(`-${name} must be positive`)
+  return ms
+}
+
 function services (flags: DaemonFlags): ServiceFactories {
   const s: ServiceFactories = { identify: identify(), ping: ping() }
   if (flags.echo) s.echo = echo()
@@ -50,18 +73,45 @@ function services (flags: DaemonFlags): ServiceFactories {
   if (flags.pubsub) {
     const router = parseRouter(flags.pubsubRouter)
     if (router === undefined) throw new UsageError(`-pubsubRouter must be gossipsub or floodsub, not ${flags.pubsubRouter}`)
-    s.pubsub = pubsubService(router)
+    const options = pubsubOptions(flags)
+    s.pubsub = router === 'floodsub' ? floodsub({ globalSignaturePolicy: options.globalSignaturePolicy }) : gossipsub(options)
   }
-  const peers = [...splitList(flags.b), ...splitList(flags.bootstrapPeers)].map(a => parseMultiaddr(a, 'bootstrap peer'))
-  if (peers.length > 0) s.bootstrap = bootstrap({ list: peers })
+  if (flags.b) {
+    // p2pd dials go-libp2p-kad-dht's public bootstrap list when -bootstrapPeers is empty; we
+    // carry no public list, so a machine never reaches the internet unless told where
+    const peers = splitList(flags.bootstrapPeers).map(a => parseMultiaddr(a, 'bootstrap peer'))
+    if (peers.length === 0) throw new UsageError('-b needs -bootstrapPeers here (this daemon has no built-in public bootstrap list)')
+    s.bootstrap = bootstrap({ list: peers })
+  }
   return s
 }
 
+/** The watermarks CONNMANAGER and the automatic trim use. */
+function watermarks (flags: DaemonFlags): Watermarks {
+  if (!flags.connManager) return GO_DEFAULT_WATERMARKS
+  const lowWater = parseGoInt(flags.connLo, 'connLo')
+  const highWater = parseGoInt(flags.connHi, 'connHi')
+  const gracePeriodMs = parseGoDuration(flags.connGrace, 'connGrace')
+  if (lowWater > highWater) throw new UsageError(`-connLo (${lowWater}) must not be above -connHi (${highWater})`)
+  return { lowWater, highWater, gracePeriodMs: Math.max(0, gracePeriodMs) }
+}
+
+/** Flags of features we lack, set on the command line or by -f: each named with its consequence. */
+function noteUnsupported (flags: DaemonFlags): void {
+  const values = flags as unknown as Record<string, boolean | string>
+  for (const [name, consequence] of Object.entries(UNSUPPORTED_FLAGS)) {
+    const on = values[name] !== false && values[name] !== ''
+    if (on && (flags.given.has(name) || flags.fromConfig.has(name))) process.stderr.write(`ts-libp2p daemon: -${name}: ${consequence}\n`)
+  }
+}
+
 export const daemonCommand: Command = {
-  help: `Usage: ts-libp2p daemon [-listen MA] [-hostAddrs MA,...] [-noListenAddrs] [-id FILE] [-dataDir DIR]
-                        [-noise] [-tls] [-plaintext] [-muxer yamux|mplex] [-dht|-dhtServer|-dhtClient]
-                        [-pubsub [-pubsubRouter gossipsub|floodsub]] [-echo] [-connManager -connLo N -connHi N]
-                        [-b MA,...] [-q]
+  help: `Usage: ts-libp2p daemon [-listen MA] [-hostAddrs MA,...] [-announceAddrs MA,...] [-noListenAddrs]
+                        [-id FILE] [-dataDir DIR] [-f CONFIG.json] [-noise] [-tls] [-plaintext]
+                        [-muxer yamux|mplex] [-dht|-dhtServer|-dhtClient] [-pubsub [-pubsubRouter gossipsub|floodsub]
+                        [-pubsubSign] [-pubsubSignStrict] [-gossipsubHeartbeatInterval D]
+                        [-gossipsubHeartbeatInitialDelay D]] [-echo] [-connManager [-connLo N] [-connHi N]
+                        [-connGrace D]] [-b -bootstrapPeers MA,...] [-q]
 
 A libp2p daemon compatible with go-libp2p-daemon (p2pd): serves its control protocol on -listen
 (default /unix/tmp/p2pd.sock; /ip4/127.0.0.1/tcp/0 picks a port) and prints
@@ -69,16 +119,17 @@ A libp2p daemon compatible with go-libp2p-daemon (p2pd): serves its control prot
   Peer ID: ID
   Peer Addrs:
   MA (one per line)
-unless -q. Flags take Go's forms: -flag, -flag=value, -flag value (booleans only -flag=false).
--noise, -tls, -plaintext and -echo default to true as in p2pd. Without -id the identity persists
-in -dataDir (default ./.data). Accepted but not supported yet (a note on stderr): -relay (p2pd's
-default, so only an explicit -relay is noted), -autoRelay, -autonat, -natPortMap, -metricsAddr,
--f/-i JSON config, -announceAddrs, -connGrace, pubsub signing switches.`,
+unless -q. Flags take Go's forms: -flag, -flag=value, -flag value (booleans only -flag=false);
+durations (D) are Go's (120s, 1m30s). -noise, -tls, -plaintext and -echo default to true as in
+p2pd. Without -id the identity persists in -dataDir (default ./.data). -f reads p2pd's JSON config;
+flags given on the command line override it. Without -connManager the watermarks are go-libp2p's
+defaults (160/192, 1m), as p2pd's. -b needs -bootstrapPeers (no built-in public list).
+Accepted, with a note on stderr of what happens instead: -relay (only when given), -autoRelay,
+-autonat, -natPortMap, -metricsAddr, -forceReachability*, -pprof, -i.`,
   async run (argv) {
     const flags = parseDaemonFlags(argv)
-    for (const name of UNSUPPORTED_FLAGS) {
-      if (flags.given.has(name)) process.stderr.write(`ts-libp2p daemon: -${name} is not supported yet (ignored)\n`)
-    }
+    if (flags.f !== '') await applyConfigFile(flags, flags.f, line => { process.stderr.write(`ts-libp2p daemon: ${line}\n`) })
+    noteUnsupported(flags)
     const control = parseMultiaddr(flags.listen, 'control address')
     if (flags.muxer !== 'yamux' && flags.muxer !== 'mplex') throw new UsageError(`-muxer must be yamux or mplex, not ${flags.muxer}`)
     const privateKey = flags.id !== '' ? await loadKeyFile(flags.id) : await loadOrCreateIdentity(dataDirFrom(flags.dataDir === '' ? undefined : flags.dataDir))
@@ -87,20 +138,22 @@ default, so only an explicit -relay is noted), -autoRelay, -autonat, -natPortMap
     ]
     if (encrypters.length === 0) throw new UsageError('every security transport is disabled (-noise, -tls, -plaintext)')
     const hostAddrs = flags.noListenAddrs ? [] : splitList(flags.hostAddrs === '' ? '/ip4/0.0.0.0/tcp/0' : flags.hostAddrs)
-    const connHi = Number(flags.connHi)
-    const connLo = Number(flags.connLo)
+    const announce = splitList(flags.announceAddrs).map(a => parseMultiaddr(a, 'announce address').toString())
+    const marks = watermarks(flags)
     const node = await createLibp2p({
       privateKey,
       datastore: new MemoryDatastore(),
-      addresses: { listen: hostAddrs.map(a => parseMultiaddr(a, 'host address').toString()) },
+      addresses: { listen: hostAddrs.map(a => parseMultiaddr(a, 'host address').toString()), announce },
       transports: [tcp()],
       connectionEncrypters: encrypters,
       streamMuxers: [flags.muxer === 'mplex' ? mplex() : yamux()],
-      connectionManager: flags.connManager && connHi > 0 ? { maxConnections: connHi, lowWatermark: Math.min(connLo, connHi) } : undefined,
+      // the watermarks are the daemon's (DaemonConnectionManager, as p2pd's connmgr); the node's
+      // own limit, where it refuses inbound connections, stays well above the high watermark
+      connectionManager: { maxConnections: Math.max(DEFAULT_MAX_CONNECTIONS, 2 * marks.highWater) },
       services: services(flags),
       start: false
     })
-    const server = new DaemonServer(node, { listen: control })
+    const server = new DaemonServer(node, { listen: control, watermarks: marks })
     const stopped = stopOnSignal(async () => {
       await server.stop()
       await node.stop()
@@ -116,6 +169,7 @@ default, so only an explicit -relay is noted), -autoRelay, -autonat, -natPortMap
     if (!flags.q) {
       const lines = [`Control socket: ${server.listenAddr.toString()}`, `Peer ID: ${node.peerId.toString()}`, 'Peer Addrs:',
         ...node.getMultiaddrs().map(a => a.toString().replace(/\/p2p\/[^/]+$/, ''))]
+      if (flags.b) lines.push('Bootstrap peers:', ...splitList(flags.bootstrapPeers))
       process.stdout.write(lines.join('\n') + '\n')
     }
     return await stopped
