@@ -12,7 +12,7 @@ import { importsOf, isNodeOnlySpecifier, repoRoot } from './support/import-graph
 import type { ImportEdge } from './support/import-graph.ts'
 
 /** Folders of src/ whose every module is Node-only (their module docs say so). */
-const NODE_ONLY_FOLDERS = ['src/cli/', 'src/daemon/', 'src/transport/tcp/']
+const NODE_ONLY_FOLDERS = ['src/cli/', 'src/daemon/', 'src/transport/tcp/', 'src/transport/quic/']
 
 /**
  * The README's layer list: one line per layer, highest first; the names on one line (separated
