@@ -1,12 +1,34 @@
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { AbortOptions, Direction } from './common.ts'
 import type { ByteStream } from './stream.ts'
+import type { PeerId } from './peer-id.ts'
+import type { StreamMuxerFactory } from './muxer.ts'
 
-/** A connection as a transport produces it: bytes only, not yet secured or multiplexed. */
+/**
+ * A connection as a transport produces it: bytes only, not yet secured or multiplexed, unless
+ * `native` is set.
+ */
 export interface RawConnection extends ByteStream {
   readonly remoteAddr: Multiaddr
   readonly localAddr?: Multiaddr
   readonly direction: Direction
+  /**
+   * Set by a transport that secures and multiplexes by itself (QUIC): the upgrader then skips
+   * the protector and the security and muxer negotiations, checks the gater, and builds the
+   * connection on this muxer. The byte-stream side of such a connection carries no data; its
+   * `abort` and `closed` stand for the transport connection.
+   */
+  readonly native?: NativeUpgrade
+}
+
+/** What a natively secure, multiplexed transport connection already agreed on. */
+export interface NativeUpgrade {
+  /** The peer the transport's handshake authenticated. */
+  readonly remotePeer: PeerId
+  /** Reported as the connection's `encryption`, e.g. '/tls/1.0.0'. */
+  readonly encryption: string
+  /** Gives the transport's own muxer (called once); its protocol is the connection's `multiplexer`. */
+  readonly streamMuxer: StreamMuxerFactory
 }
 
 export interface Listener {

@@ -7,6 +7,9 @@
  * Each upgrade is bounded by a timeout and the caller's signal; when either fires, the raw
  * connection is aborted so no step can hang on a silent peer, and the upgrade rejects with the
  * signal's reason (a TimeoutError for the timeout). Any failure aborts the raw connection.
+ *
+ * A raw connection with `native` set (QUIC) is already secure and multiplexed: the protector,
+ * security and muxer steps are skipped (a private network refuses it), the gater still runs.
  */
 import type { AbortOptions, Direction } from '../interface/common.ts'
 import type { ConnectionLimits } from '../interface/connection.ts'
@@ -93,8 +96,12 @@ export class Upgrader {
       }
 
       const protector = this.#init.connectionProtector
-      const protectedConn = protector === undefined ? raw : await protector.protect(raw, { signal })
-      const secured = await this.#secure(protectedConn, direction, options.remotePeer, signal)
+      const native = raw.native
+      // A QUIC connection arrives secured and multiplexed: only the gater checks remain.
+      if (native !== undefined && protector !== undefined) throw new UnsupportedProtocolError(`a private network cannot protect a ${native.encryption} connection of ${raw.remoteAddr.toString()}`)
+      const secured = native !== undefined
+        ? { conn: raw, remotePeer: native.remotePeer, protocol: native.encryption }
+        : await this.#secure(protector === undefined ? raw : await protector.protect(raw, { signal }), direction, options.remotePeer, signal)
       const remotePeer = secured.remotePeer
       if (options.remotePeer !== undefined && !remotePeer.equals(options.remotePeer)) {
         throw new UnexpectedPeerError(`dialed ${options.remotePeer.toString()} but authenticated ${remotePeer.toString()}`)
@@ -104,7 +111,7 @@ export class Upgrader {
         : await gater?.denyOutboundEncryptedConnection?.(remotePeer, raw)
       if (denied === true) throw new ConnectionDeniedError(`the connection gater denied the ${direction} encrypted connection from ${remotePeer.toString()}`)
 
-      const muxerFactory = await this.#negotiateMuxer(secured, direction, signal)
+      const muxerFactory = native !== undefined ? native.streamMuxer : await this.#negotiateMuxer(secured as SecuredConnection, direction, signal)
       if (signal.aborted) throw signal.reason
       const connection = new SwitchConnection({
         remotePeer,

@@ -1,0 +1,46 @@
+/**
+ * Limits and defaults of a QUIC connection; every one bounds some state or wait.
+ */
+export interface QuicConfig {
+  /** Idle timeout we announce (ms); the smaller of both peers' applies. */
+  maxIdleTimeout: number
+  /** A PING goes out after this long without sending, so NATs and the idle timer stay open (ms). */
+  keepAlivePeriod: number
+  /** Handshake bound (ms). */
+  handshakeTimeout: number
+  /** Streams the remote may open at once (bidirectional; unidirectional are refused). */
+  maxIncomingStreams: number
+  /** Initial / maximum receive window per stream (auto-tuned in between). */
+  streamWindow: number
+  maxStreamWindow: number
+  /** Initial / maximum receive window per connection. */
+  connectionWindow: number
+  maxConnectionWindow: number
+  /** Largest UDP payload we accept (transport parameter max_udp_payload_size). */
+  maxUdpPayloadSize: number
+  /** Largest datagram PMTU discovery probes for on loopback (elsewhere 1452). */
+  maxLoopbackDatagramSize: number
+  /** Incoming streams held while nobody has taken the connection yet. */
+  maxPendingIncomingStreams: number
+}
+
+export const DEFAULT_QUIC_CONFIG: Readonly<QuicConfig> = {
+  maxIdleTimeout: 30_000,
+  keepAlivePeriod: 15_000,
+  handshakeTimeout: 10_000,
+  maxIncomingStreams: 512,
+  streamWindow: 512 * 1024,
+  maxStreamWindow: 16 * 1024 * 1024,
+  connectionWindow: 1024 * 1024,
+  maxConnectionWindow: 24 * 1024 * 1024,
+  maxUdpPayloadSize: 65527,
+  maxLoopbackDatagramSize: 16384,
+  maxPendingIncomingStreams: 64
+}
+
+/** The smallest datagram every QUIC path must carry, where we start (RFC 9000 14). */
+export const INITIAL_DATAGRAM_SIZE = 1200
+/** What PMTU discovery tries first: Ethernet minus IPv6 and UDP headers. */
+export const COMMON_DATAGRAM_SIZE = 1452
+/** Length of the connection ids we issue. */
+export const LOCAL_CID_LENGTH = 8

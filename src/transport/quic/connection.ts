@@ -1,0 +1,733 @@
+/**
+ * One QUIC v1 connection (RFC 9000, 9001, 9002): packet protection through the crypto seam,
+ * the three packet-number spaces, the handshake driven by CRYPTO frames, acknowledgements,
+ * loss recovery and congestion control (recovery.ts), flow control, streams (stream.ts), idle
+ * timeout and CONNECTION_CLOSE. It knows nothing of sockets: the endpoint feeds it datagrams
+ * (`receiveDatagram`) and gives it a `send` function.
+ *
+ * The send path runs once per batch of I/O events (`runAtBatchEnd`), so many writes and many
+ * received packets share one round of packet building and one ACK. Packets are built into a
+ * reused plaintext buffer, sealed (the AEAD's output is the only allocation per packet) and
+ * handed to the socket as [header, ciphertext] without another copy.
+ */
+import { QuicConnectionClosedError, QuicDecodeError, QuicIdleTimeoutError, QuicProtocolError, QuicStatelessResetError, QuicTransportErrorCode, QuicVersionNegotiationError } from './errors.ts'
+import type { CreateQuicHandshakeFunction, EncryptionLevel, InitialProtectorsFunction, PacketProtectorPair, QuicHandshake, QuicHandshakeResult, QuicRole, RetryIntegrityTagFunction } from './crypto/types.ts'
+import type { PrivateKey } from '../../interface/keys.ts'
+import type { PeerId } from '../../interface/peer-id.ts'
+import { PacketSpace } from './packet-space.ts'
+import { Recovery, SPACE_APPLICATION, SPACE_HANDSHAKE, SPACE_INITIAL } from './recovery.ts'
+import type { SentFrame } from './sent-frame.ts'
+import { QuicReader } from './varint.ts'
+import { allowedInHandshakePackets, decodeFrame, isAckEliciting } from './frames.ts'
+import type { Frame } from './frames.ts'
+import { AEAD_TAG_LENGTH, checkReservedBits, parseHeader, QUIC_V1, removeHeaderProtection } from './packet.ts'
+import type { PacketHeader } from './packet.ts'
+import { decodeTransportParameters, encodeTransportParameters } from './transport-parameters.ts'
+import type { TransportParameters } from './transport-parameters.ts'
+import { COMMON_DATAGRAM_SIZE, DEFAULT_QUIC_CONFIG, INITIAL_DATAGRAM_SIZE } from './config.ts'
+import type { QuicConfig } from './config.ts'
+import { QuicStream } from './stream.ts'
+import type { StreamHost } from './stream.ts'
+import { runAtBatchEnd, unrefTimeout } from '../../util/timers.ts'
+import type { TimerHandle } from '../../util/timers.ts'
+import { logger } from '../../util/logger.ts'
+import { PacketWriter } from './packet-writer.ts'
+import { StreamTable } from './stream-table.ts'
+
+const log = logger('quic:connection')
+
+const LEVELS: readonly EncryptionLevel[] = ['initial', 'handshake', 'application']
+const SPACE_OF: Record<EncryptionLevel, number> = { initial: SPACE_INITIAL, handshake: SPACE_HANDSHAKE, application: SPACE_APPLICATION }
+/** Undecryptable packets buffered per level while its keys are on their way. */
+const MAX_PENDING_PACKETS = 16
+
+/** The crypto seam's functions (crypto/types.ts), injected so tests can stand in for TLS. */
+export interface QuicCrypto {
+  initialProtectors: InitialProtectorsFunction
+  createHandshake: CreateQuicHandshakeFunction
+  retryIntegrityTag: RetryIntegrityTagFunction
+}
+
+export interface ConnectionInit {
+  role: QuicRole
+  crypto: QuicCrypto
+  privateKey: PrivateKey
+  expectedRemotePeer?: PeerId
+  /** Our connection id (the remote's destination id). */
+  localCid: Uint8Array
+  /** The remote's connection id as first known (client: random, then the server's). */
+  remoteCid: Uint8Array
+  /** The destination id of the client's very first Initial. */
+  originalDcid: Uint8Array
+  /** Server: the destination id of the client's current Initial, which its keys come from. */
+  initialKeyCid?: Uint8Array
+  /** Server: the id a Retry made the client use (the packet that validated the address). */
+  retrySourceCid?: Uint8Array
+  /** Server: whether the client's address is validated (a Retry token): lifts the 3x limit. */
+  addressValidated: boolean
+  /** Server: the stateless reset token of `localCid`. */
+  statelessResetToken?: Uint8Array
+  /** The remote is on loopback: PMTU discovery may go past 1452 bytes. */
+  loopback: boolean
+  config?: Partial<QuicConfig>
+  /** Sends one datagram made of `parts` (header, ciphertext, ...). */
+  send(parts: Uint8Array[]): void
+  /** The handshake finished and the peer is authenticated. */
+  onEstablished?(connection: QuicConnection): void
+  /** A stream the remote opened. */
+  onIncomingStream(stream: QuicStream): void
+  /** The connection is gone (after closing/draining): the endpoint forgets its ids. */
+  onTerminated(connection: QuicConnection): void
+  /** Client: the server asked for a Retry; the endpoint maps the new ids. */
+  onRemoteCidChange?(connection: QuicConnection): void
+}
+
+type State = 'handshaking' | 'established' | 'closing' | 'draining' | 'closed'
+
+export class QuicConnection implements StreamHost {
+  readonly role: QuicRole
+  readonly localCid: Uint8Array
+  remoteCid: Uint8Array
+  readonly config: QuicConfig
+  readonly spaces = [new PacketSpace(), new PacketSpace(), new PacketSpace()]
+  readonly recovery: Recovery<SentFrame>
+  readonly streams: StreamTable
+  readonly #init: ConnectionInit
+  #state: State = 'handshaking'
+  #handshake: QuicHandshake
+  #remoteParams: TransportParameters | undefined
+  #result: QuicHandshakeResult | undefined
+  #error: Error | undefined
+  readonly #writer: PacketWriter
+  #handshakeConfirmed = false
+  #keyPhase = false
+  #originalDcid: Uint8Array
+  #retried = false
+  #receivedAny = false
+  #token: Uint8Array = new Uint8Array(0)
+  #addressValidated: boolean
+  bytesReceived = 0
+  bytesSent = 0
+  #idleTimeout: number
+  #lastActivity = performance.now()
+  #lastSend = performance.now()
+  #timer: TimerHandle | undefined
+  #timerAt = Infinity
+  #closeDeadline = 0
+  #handshakeDeadline: number
+  #peerResetTokens: Uint8Array[] = []
+  #remoteCids = new Map<number, { cid: Uint8Array, token: Uint8Array }>()
+  #remoteCidSeq = 0
+  #retireQueue: number[] = []
+  #pathResponses: Uint8Array[] = []
+  /** CONNECTION_CLOSE to send: [application, code, reason]. */
+  pendingClose: { application: boolean, code: number, reason: string } | undefined
+  #closeSends = 0
+  readonly #established: Deferred<QuicHandshakeResult>
+  readonly #terminated: Deferred<void>
+
+  constructor (init: ConnectionInit) {
+    this.#init = init
+    this.role = init.role
+    this.localCid = init.localCid
+    this.remoteCid = init.remoteCid
+    this.#originalDcid = init.originalDcid
+    this.#addressValidated = init.addressValidated
+    this.config = { ...DEFAULT_QUIC_CONFIG, ...init.config }
+    this.#idleTimeout = this.config.maxIdleTimeout
+    this.#handshakeDeadline = performance.now() + this.config.handshakeTimeout
+    this.#established = deferred()
+    this.#established.promise.catch(() => {})
+    this.#terminated = deferred()
+    this.recovery = new Recovery<SentFrame>(INITIAL_DATAGRAM_SIZE, {
+      onAcked: (frames) => { this.#onFramesAcked(frames) },
+      onLost: (frames, space) => { this.#onFramesLost(frames, space) }
+    })
+    this.streams = new StreamTable(this, this.config, init.role, (stream) => { init.onIncomingStream(stream) })
+    this.#writer = new PacketWriter(this)
+    // The client's Initial keys come from its random destination id; the server's from the
+    // destination id of the client's Initial (RFC 9001 5.2).
+    const keyCid = init.role === 'client' ? init.remoteCid : init.initialKeyCid ?? init.originalDcid
+    this.#installKeys(SPACE_INITIAL, init.crypto.initialProtectors(QUIC_V1, keyCid, init.role))
+    this.#handshake = init.crypto.createHandshake({
+      role: init.role,
+      privateKey: init.privateKey,
+      expectedRemotePeer: init.expectedRemotePeer,
+      localTransportParameters: this.#localParams(),
+      alpn: ['libp2p'],
+      onCryptoData: (level, bytes) => { this.spaces[SPACE_OF[level]].queueCrypto(bytes); this.scheduleSend() },
+      onKeys: (level, keys) => { this.#installKeys(SPACE_OF[level], keys) },
+      onComplete: (result) => { this.#onHandshakeComplete(result) },
+      onError: (err) => { this.closeWithError(err, 0x0100 + err.tlsAlert, false) }
+    })
+    if (init.role === 'client') this.#handshake.start()
+    this.#armTimer()
+  }
+
+  get state (): State { return this.#state }
+  get isClosed (): boolean { return this.#state === 'closing' || this.#state === 'draining' || this.#state === 'closed' }
+  get handshakeConfirmed (): boolean { return this.#handshakeConfirmed }
+  get keyPhase (): boolean { return this.#keyPhase }
+  get token (): Uint8Array { return this.#token }
+  get smoothedRtt (): number { return this.recovery.smoothedRtt }
+  get remoteParams (): TransportParameters | undefined { return this.#remoteParams }
+  get loopback (): boolean { return this.#init.loopback }
+  get error (): Error | undefined { return this.#error }
+  /** Resolves once the peer is authenticated; rejects if the connection fails first. */
+  get established (): Promise<QuicHandshakeResult> { return this.#established.promise }
+  /** Resolves once the connection is gone, whatever the cause. */
+  get terminated (): Promise<void> { return this.#terminated.promise }
+
+  /** Server: the 3x anti-amplification budget before the address is validated (RFC 9000 8.1). */
+  get sendBudget (): number {
+    return this.#addressValidated ? Infinity : 3 * this.bytesReceived - this.bytesSent
+  }
+
+  #localParams (): Uint8Array {
+    const c = this.config
+    const params: Partial<TransportParameters> = {
+      maxIdleTimeout: c.maxIdleTimeout,
+      maxUdpPayloadSize: c.maxUdpPayloadSize,
+      initialMaxData: c.connectionWindow,
+      initialMaxStreamDataBidiLocal: c.streamWindow,
+      initialMaxStreamDataBidiRemote: c.streamWindow,
+      initialMaxStreamDataUni: 0,
+      initialMaxStreamsBidi: c.maxIncomingStreams,
+      initialMaxStreamsUni: 0,
+      activeConnectionIdLimit: 4,
+      disableActiveMigration: true,
+      initialSourceConnectionId: this.localCid
+    }
+    if (this.role === 'server') {
+      params.originalDestinationConnectionId = this.#originalDcid
+      params.statelessResetToken = this.#init.statelessResetToken
+      if (this.#init.retrySourceCid !== undefined) params.retrySourceConnectionId = this.#init.retrySourceCid
+    }
+    return encodeTransportParameters(params)
+  }
+
+  #installKeys (space: number, keys: PacketProtectorPair): void {
+    const s = this.spaces[space]
+    if (s.discarded) return
+    s.read = keys.read
+    s.write = keys.write
+    // Packets that arrived before these keys can be read now.
+    const pending = s.pending
+    s.pending = []
+    for (const p of pending) this.receiveDatagram(p.datagram, true)
+    this.scheduleSend()
+  }
+
+  // ---- receiving -------------------------------------------------------------------------
+
+  /** One UDP datagram from the remote. `replay`: a buffered packet coming back. */
+  receiveDatagram (datagram: Uint8Array, replay = false): void {
+    if (this.#state === 'closed') return
+    if (!replay) this.bytesReceived += datagram.length
+    if (this.#state === 'draining') return
+    if (this.#state === 'closing') {
+      // Answer with our CONNECTION_CLOSE again, a few times at most (RFC 9000 10.2.1).
+      if (this.#closeSends < 4) this.scheduleSend()
+      return
+    }
+    let offset = 0
+    let firstDcid: Uint8Array | undefined
+    while (offset < datagram.length) {
+      let header: PacketHeader
+      try {
+        header = parseHeader(datagram, offset, this.localCid.length)
+      } catch (err) {
+        log('dropping the rest of a datagram: %s', err)
+        break
+      }
+      offset = header.end
+      // Coalesced packets must share the destination id (RFC 9000 12.2).
+      if (firstDcid === undefined) firstDcid = header.dcid
+      else if (!bytesEqual(firstDcid, header.dcid)) continue
+      try {
+        this.#receivePacket(datagram, header)
+      } catch (err) {
+        if (err instanceof QuicProtocolError || err instanceof QuicDecodeError) {
+          this.closeWithError(err, err.transportCode, false)
+          return
+        }
+        throw err
+      }
+      if (this.isClosed) return
+    }
+    this.#lastActivity = performance.now()
+    this.scheduleSend()
+  }
+
+  #receivePacket (datagram: Uint8Array, header: PacketHeader): void {
+    switch (header.type) {
+      case 'version_negotiation': { this.#onVersionNegotiation(header); return }
+      case 'retry': { this.#onRetry(datagram, header); return }
+      case 'unknown_version': case 'zero_rtt': return
+      default: break
+    }
+    const spaceId = header.type === 'initial' ? SPACE_INITIAL : header.type === 'handshake' ? SPACE_HANDSHAKE : SPACE_APPLICATION
+    const space = this.spaces[spaceId]
+    if (space.discarded) return
+    if (space.read === undefined) {
+      if (space.pending.length < MAX_PENDING_PACKETS) space.pending.push({ datagram: datagram.slice(header.start, header.end) })
+      return
+    }
+    let unprotected
+    let plaintext: Uint8Array
+    try {
+      unprotected = removeHeaderProtection(datagram, header, space.read, space.received.max)
+      const headerBytes = datagram.subarray(header.start, unprotected.payloadOffset)
+      const ciphertext = datagram.subarray(unprotected.payloadOffset, header.end)
+      let read = space.read
+      if (spaceId === SPACE_APPLICATION && ((unprotected.firstByte & 0x04) !== 0) !== this.#keyPhase) {
+        plaintext = this.#openWithNextKeys(unprotected.packetNumber, headerBytes, ciphertext)
+        read = space.read
+      } else {
+        plaintext = read.open(unprotected.packetNumber, headerBytes, ciphertext)
+      }
+    } catch (err) {
+      if (err instanceof QuicDecodeError) return
+      if ((err as Error).name === 'PacketDecryptionError') {
+        if (header.type === 'short') this.#checkStatelessReset(datagram)
+        return
+      }
+      throw err
+    }
+    checkReservedBits(unprotected.firstByte, header.type !== 'short')
+    const pn = unprotected.packetNumber
+    // A duplicate, or older than anything still remembered: drop it (the sender resends what
+    // it carried if it needs to).
+    if (space.received.has(pn) || pn < space.received.min) return
+    if (this.role === 'client' && !this.#receivedAny && header.type === 'initial') {
+      // The server's first Initial tells us the id it chose.
+      this.remoteCid = header.scid.slice()
+      this.#serverInitialScid = this.remoteCid
+      this.#init.onRemoteCidChange?.(this)
+    }
+    this.#receivedAny = true
+    if (this.role === 'server' && spaceId === SPACE_HANDSHAKE) {
+      // A Handshake packet proves the client owns its address; Initial keys go (RFC 9001 4.9.1).
+      this.#addressValidated = true
+      this.#discardSpace(SPACE_INITIAL)
+    }
+    let ackEliciting = false
+    const r = new QuicReader(plaintext)
+    if (r.remaining === 0) throw new QuicProtocolError('packet without frames')
+    while (r.remaining > 0) {
+      const frame = decodeFrame(r)
+      if (spaceId !== SPACE_APPLICATION && !allowedInHandshakePackets(frame)) throw new QuicProtocolError(`${frame.type} frame in a ${header.type} packet`)
+      if (isAckEliciting(frame)) ackEliciting = true
+      this.#onFrame(frame, spaceId)
+      if (this.isClosed) return
+    }
+    const now = performance.now()
+    if (pn > space.received.max) space.largestReceivedTime = now
+    space.received.add(pn)
+    space.ackDirty = true
+    if (ackEliciting) {
+      space.ackElicitingSinceAck++
+      // Handshake packets are acknowledged at once; 1-RTT ones every second packet or after
+      // max_ack_delay (RFC 9000 13.2.1).
+      if (space.ackDeadline === 0) space.ackDeadline = spaceId === SPACE_APPLICATION ? now + DEFAULT_MAX_ACK_DELAY : now
+    }
+  }
+
+  #serverInitialScid: Uint8Array | undefined
+
+  #openWithNextKeys (pn: number, header: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+    // RFC 9001 6.3: the remote updated its keys; try the next generation, switch if it opens.
+    if (!this.#handshakeConfirmed) throw new QuicProtocolError('key update before the handshake was confirmed', QuicTransportErrorCode.KEY_UPDATE_ERROR)
+    const next = this.#handshake.updateApplicationKeys()
+    const plaintext = next.read.open(pn, header, ciphertext)
+    const space = this.spaces[SPACE_APPLICATION]
+    space.read = next.read
+    space.write = next.write
+    this.#keyPhase = !this.#keyPhase
+    return plaintext
+  }
+
+  #checkStatelessReset (datagram: Uint8Array): void {
+    if (datagram.length < 21) return
+    const tail = datagram.subarray(datagram.length - 16)
+    for (const token of this.#peerResetTokens) {
+      if (bytesEqual(token, tail)) {
+        this.#terminate(new QuicStatelessResetError())
+        return
+      }
+    }
+  }
+
+  #onVersionNegotiation (header: PacketHeader): void {
+    if (this.role !== 'client' || this.#receivedAny) return
+    const versions = header.versions ?? []
+    // A list that contains our version is a forgery or a confused server (RFC 9000 6.2).
+    if (versions.includes(QUIC_V1)) return
+    this.#terminate(new QuicVersionNegotiationError(versions))
+  }
+
+  #onRetry (datagram: Uint8Array, header: PacketHeader): void {
+    if (this.role !== 'client' || this.#receivedAny || this.#retried || header.token.length === 0) return
+    const tag = datagram.subarray(header.end - AEAD_TAG_LENGTH, header.end)
+    const expected = this.#init.crypto.retryIntegrityTag(QUIC_V1, this.#originalDcid, datagram.subarray(header.start, header.end - AEAD_TAG_LENGTH))
+    if (!bytesEqual(tag, expected)) return
+    this.#retried = true
+    this.#token = header.token.slice()
+    this.remoteCid = header.scid.slice()
+    this.#retrySourceCid = this.remoteCid
+    this.#init.onRemoteCidChange?.(this)
+    // New Initial keys from the new destination id; everything sent at Initial goes again.
+    this.recovery.resetSpace(SPACE_INITIAL)
+    this.#installKeys(SPACE_INITIAL, this.#init.crypto.initialProtectors(QUIC_V1, this.remoteCid, 'client'))
+    this.spaces[SPACE_INITIAL].resendAllCrypto()
+    this.scheduleSend()
+  }
+
+  #retrySourceCid: Uint8Array | undefined
+
+  #onFrame (frame: Frame, space: number): void {
+    switch (frame.type) {
+      case 'padding': case 'ping': return
+      case 'ack': {
+        if (frame.largest >= this.spaces[space].nextPn) throw new QuicProtocolError(`ACK of packet ${frame.largest}, never sent`)
+        const exponent = this.#remoteParams?.ackDelayExponent ?? 3
+        const delayMs = frame.delay * 2 ** exponent / 1000
+        this.recovery.onAck(space, frame.ranges, delayMs, performance.now(), this.#handshakeConfirmed)
+        return
+      }
+      case 'crypto': {
+        const level = LEVELS[space]
+        this.spaces[space].receiveCrypto(frame.offset, frame.data, bytes => { this.#handshake.receiveCryptoData(level, bytes) })
+        return
+      }
+      case 'handshake_done': {
+        if (this.role === 'server') throw new QuicProtocolError('HANDSHAKE_DONE from a client')
+        this.#confirmHandshake()
+        return
+      }
+      case 'connection_close': {
+        const reason = new TextDecoder().decode(frame.reason)
+        const err = new QuicConnectionClosedError(`the remote closed the connection: ${frame.application ? 'application' : 'transport'} code 0x${frame.errorCode.toString(16)}${reason === '' ? '' : ` (${reason})`}`, frame.errorCode, frame.application, true)
+        this.#enterDraining(err)
+        return
+      }
+      case 'new_token': if (this.role === 'server') throw new QuicProtocolError('NEW_TOKEN from a client'); return
+      case 'path_challenge': if (this.#pathResponses.length < 4) this.#pathResponses.push(frame.data.slice()); return
+      case 'path_response': return
+      case 'new_connection_id': { this.#onNewConnectionId(frame); return }
+      case 'retire_connection_id': return
+      case 'max_data': this.streams.onMaxData(frame.maximum); return
+      case 'max_streams': this.streams.onMaxStreams(frame.bidi, frame.maximum); return
+      case 'data_blocked': case 'stream_data_blocked': case 'streams_blocked': return
+      default: this.streams.onStreamFrame(frame)
+    }
+  }
+
+  #onNewConnectionId (frame: Extract<Frame, { type: 'new_connection_id' }>): void {
+    if (this.remoteCid.length === 0) throw new QuicProtocolError('NEW_CONNECTION_ID to a peer using empty ids')
+    if (!this.#remoteCids.has(frame.sequence) && frame.sequence >= this.#remoteCidSeq) {
+      this.#remoteCids.set(frame.sequence, { cid: frame.connectionId.slice(), token: frame.resetToken.slice() })
+      if (this.#peerResetTokens.length < 8) this.#peerResetTokens.push(frame.resetToken.slice())
+    }
+    if (frame.retirePriorTo > this.#remoteCidSeq) {
+      // The remote retires the id we use: move to the next one, tell it we retired the old ones.
+      for (let seq = this.#remoteCidSeq; seq < frame.retirePriorTo; seq++) {
+        this.#remoteCids.delete(seq)
+        if (this.#retireQueue.length < 16) this.#retireQueue.push(seq)
+      }
+      this.#remoteCidSeq = frame.retirePriorTo
+      const next = [...this.#remoteCids.keys()].filter(s => s >= frame.retirePriorTo).sort((a, b) => a - b)[0]
+      if (next !== undefined) {
+        this.remoteCid = this.#remoteCids.get(next)!.cid
+        this.#remoteCidSeq = next
+      }
+    }
+    if (this.#remoteCids.size > 4) throw new QuicProtocolError('more connection ids than active_connection_id_limit', QuicTransportErrorCode.CONNECTION_ID_LIMIT_ERROR)
+  }
+
+  /** RETIRE_CONNECTION_ID sequence numbers and PATH_RESPONSE data waiting to go out. */
+  takeRetire (): number | undefined { return this.#retireQueue.shift() }
+  get hasPathOrRetire (): boolean { return this.#retireQueue.length > 0 || this.#pathResponses.length > 0 }
+  takePathResponse (): Uint8Array | undefined { return this.#pathResponses.shift() }
+
+  #onHandshakeComplete (result: QuicHandshakeResult): void {
+    if (this.isClosed) return
+    let params: TransportParameters
+    try {
+      params = decodeTransportParameters(result.remoteTransportParameters, this.role === 'client')
+      this.#checkConnectionIds(params)
+    } catch (err) {
+      const e = err as QuicDecodeError
+      this.closeWithError(e, e.transportCode ?? QuicTransportErrorCode.TRANSPORT_PARAMETER_ERROR, false)
+      return
+    }
+    this.#remoteParams = params
+    this.#result = result
+    if (params.statelessResetToken !== undefined) this.#peerResetTokens.push(params.statelessResetToken)
+    this.recovery.maxAckDelay = params.maxAckDelay
+    if (params.maxIdleTimeout > 0) this.#idleTimeout = Math.min(this.#idleTimeout, params.maxIdleTimeout)
+    this.streams.applyRemoteParameters(params)
+    this.#state = 'established'
+    if (this.role === 'server') {
+      // The server's handshake is confirmed when it completes (RFC 9001 4.1.2).
+      this.#writer.queueHandshakeDone()
+      this.#confirmHandshake()
+    }
+    this.#writer.startPmtuDiscovery(params.maxUdpPayloadSize)
+    this.#established.resolve(result)
+    this.#init.onEstablished?.(this)
+    this.scheduleSend()
+  }
+
+  #checkConnectionIds (params: TransportParameters): void {
+    const mismatch = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean => a === undefined || b === undefined || !bytesEqual(a, b)
+    if (this.role === 'client') {
+      if (mismatch(params.originalDestinationConnectionId, this.#originalDcid)) throw new QuicDecodeError('original_destination_connection_id does not match', QuicTransportErrorCode.TRANSPORT_PARAMETER_ERROR)
+      if (mismatch(params.initialSourceConnectionId, this.#serverInitialScid)) throw new QuicDecodeError('initial_source_connection_id does not match', QuicTransportErrorCode.TRANSPORT_PARAMETER_ERROR)
+      if (this.#retried ? mismatch(params.retrySourceConnectionId, this.#retrySourceCid) : params.retrySourceConnectionId !== undefined) throw new QuicDecodeError('retry_source_connection_id does not match', QuicTransportErrorCode.TRANSPORT_PARAMETER_ERROR)
+    } else if (mismatch(params.initialSourceConnectionId, this.remoteCid)) {
+      throw new QuicDecodeError('initial_source_connection_id does not match', QuicTransportErrorCode.TRANSPORT_PARAMETER_ERROR)
+    }
+  }
+
+  #confirmHandshake (): void {
+    if (this.#handshakeConfirmed) return
+    this.#handshakeConfirmed = true
+    this.#discardSpace(SPACE_INITIAL)
+    this.#discardSpace(SPACE_HANDSHAKE)
+  }
+
+  /** Client: its first Handshake packet went out, Initial keys go (RFC 9001 4.9.1). */
+  onHandshakePacketSent (): void {
+    if (this.role === 'client') this.#discardSpace(SPACE_INITIAL)
+  }
+
+  #discardSpace (space: number): void {
+    if (this.spaces[space].discarded) return
+    this.spaces[space].discard()
+    this.recovery.discardSpace(space)
+  }
+
+  #onFramesAcked (frames: SentFrame[]): void {
+    for (const f of frames) {
+      switch (f.kind) {
+        case 'stream': case 'reset_stream': f.stream.onFrameAcked(f); break
+        case 'pmtu_probe': this.#writer.onProbeAcked(f.size); break
+        default: break
+      }
+    }
+  }
+
+  #onFramesLost (frames: SentFrame[], space: number): void {
+    for (const f of frames) {
+      switch (f.kind) {
+        case 'stream': case 'reset_stream': case 'stop_sending': case 'max_stream_data': f.stream.onFrameLost(f); break
+        case 'crypto': this.spaces[space].cryptoLost(f.offset, f.length); break
+        case 'max_data': this.streams.maxDataLost(); break
+        case 'max_streams': this.streams.maxStreamsLost(); break
+        case 'handshake_done': this.#writer.queueHandshakeDone(); break
+        case 'pmtu_probe': this.#writer.onProbeLost(f.size); break
+        default: break
+      }
+    }
+    this.scheduleSend()
+  }
+
+  // ---- sending and timers ----------------------------------------------------------------
+
+  #sendScheduled = false
+
+  /** Builds and sends packets at the end of the current batch of I/O events. */
+  scheduleSend (): void {
+    if (this.#sendScheduled || this.#state === 'closed') return
+    this.#sendScheduled = true
+    queueMicrotaskBatch(this)
+  }
+
+  /** Runs the send path now (the endpoint calls it at batch end). */
+  flush (): void {
+    this.#sendScheduled = false
+    if (this.#state === 'closed' || this.#state === 'draining') return
+    const now = performance.now()
+    const sent = this.#writer.write(now)
+    if (sent > 0) this.#lastSend = now
+    if (this.#state === 'closing' && this.pendingClose === undefined && this.#closeDeadline === 0) this.#startClosingPeriod()
+    this.#armTimer()
+  }
+
+  /** Called by the writer for every datagram. */
+  sendDatagram (parts: Uint8Array[], size: number): void {
+    this.bytesSent += size
+    this.#init.send(parts)
+  }
+
+  /** The CONNECTION_CLOSE went out (the writer sends it alone). */
+  onCloseSent (): void {
+    this.#closeSends++
+    this.pendingClose = undefined
+  }
+
+  #armTimer (): void {
+    if (this.#state === 'closed') return
+    const next = this.#nextDeadline()
+    if (next === this.#timerAt) return
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    this.#timerAt = next
+    if (next === Infinity) { this.#timer = undefined; return }
+    this.#timer = unrefTimeout(() => { this.#onTimer() }, Math.max(0, next - performance.now()))
+  }
+
+  #nextDeadline (): number {
+    if (this.#closeDeadline !== 0) return this.#closeDeadline
+    let next = this.#state === 'handshaking' ? this.#handshakeDeadline : Infinity
+    next = Math.min(next, this.#lastActivity + this.#idleTimeout)
+    if (this.#state === 'established' && this.config.keepAlivePeriod > 0) next = Math.min(next, Math.max(this.#lastSend, this.#lastActivity) + Math.min(this.config.keepAlivePeriod, this.#idleTimeout / 2))
+    for (const s of this.spaces) if (s.ackDeadline !== 0) next = Math.min(next, s.ackDeadline)
+    const expecting = this.role === 'client' && !this.#handshakeConfirmed && this.recovery.sentCount === 0 && this.#state === 'handshaking'
+      ? (this.spaces[SPACE_HANDSHAKE].write !== undefined ? SPACE_HANDSHAKE : SPACE_INITIAL)
+      : undefined
+    const loss = this.recovery.timer(this.#handshakeConfirmed, expecting, performance.now())
+    if (loss !== undefined) next = Math.min(next, loss.time)
+    const pacing = this.#writer.pacingAt
+    if (pacing !== 0) next = Math.min(next, pacing)
+    return next
+  }
+
+  #onTimer (): void {
+    this.#timer = undefined
+    this.#timerAt = Infinity
+    const now = performance.now()
+    if (this.#closeDeadline !== 0) {
+      if (now >= this.#closeDeadline) { this.#terminate(this.#error); return }
+      this.#armTimer()
+      return
+    }
+    if (this.#state === 'handshaking' && now >= this.#handshakeDeadline) {
+      this.closeWithError(new QuicIdleTimeoutError('the QUIC handshake did not finish in time'), QuicTransportErrorCode.CONNECTION_REFUSED, false)
+      return
+    }
+    if (now >= this.#lastActivity + this.#idleTimeout) {
+      // Idle timeout: silently gone (RFC 9000 10.1).
+      this.#terminate(new QuicIdleTimeoutError())
+      return
+    }
+    const expecting = this.role === 'client' && !this.#handshakeConfirmed && this.recovery.sentCount === 0 && this.#state === 'handshaking'
+      ? (this.spaces[SPACE_HANDSHAKE].write !== undefined ? SPACE_HANDSHAKE : SPACE_INITIAL)
+      : undefined
+    const loss = this.recovery.timer(this.#handshakeConfirmed, expecting, now)
+    if (loss !== undefined && now >= loss.time) {
+      this.recovery.onTimer(loss, now)
+      if (!loss.loss) this.#writer.queueProbe(loss.space)
+    }
+    if (this.#state === 'established' && now >= Math.max(this.#lastSend, this.#lastActivity) + Math.min(this.config.keepAlivePeriod, this.#idleTimeout / 2)) {
+      this.#writer.queueProbe(SPACE_APPLICATION)
+    }
+    this.flush()
+  }
+
+  // ---- closing -----------------------------------------------------------------------------
+
+  /** Closes with CONNECTION_CLOSE: `application` code (graceful: 0) or a transport error. */
+  close (code = 0, reason = '', application = true): void {
+    if (this.isClosed) return
+    const err = new QuicConnectionClosedError(`closed locally: ${application ? 'application' : 'transport'} code 0x${code.toString(16)}${reason === '' ? '' : ` (${reason})`}`, code, application, false)
+    this.#startClosing(err, application, code, reason)
+  }
+
+  closeWithError (err: Error, transportCode: number, application: boolean): void {
+    if (this.isClosed) return
+    log('closing with 0x%s: %s', transportCode.toString(16), err.message)
+    this.#startClosing(err, application, transportCode, err.message.slice(0, 200))
+  }
+
+  #startClosing (err: Error, application: boolean, code: number, reason: string): void {
+    this.#error = err
+    // Before the handshake completes an application close must travel as a transport one
+    // (RFC 9000 10.2.3): APPLICATION_ERROR.
+    if (application && this.#state === 'handshaking') {
+      application = false
+      code = QuicTransportErrorCode.APPLICATION_ERROR
+      reason = ''
+    }
+    this.#state = 'closing'
+    this.pendingClose = { application, code, reason }
+    this.#failEverything(err)
+    this.flush()
+  }
+
+  #startClosingPeriod (): void {
+    // Three PTOs, bounded, to answer a late packet with our CONNECTION_CLOSE again.
+    this.#closeDeadline = performance.now() + Math.min(3 * (this.recovery.smoothedRtt + 4 * this.recovery.rttVar + 25), 3000)
+  }
+
+  #enterDraining (err: Error): void {
+    this.#error = err
+    this.#state = 'draining'
+    this.#failEverything(err)
+    this.#startClosingPeriod()
+    this.#armTimer()
+  }
+
+  /** Ends at once, sending nothing (idle timeout, stateless reset, endpoint shutdown). */
+  terminate (err?: Error): void { this.#terminate(err) }
+
+  #terminate (err: Error | undefined): void {
+    if (this.#state === 'closed') return
+    if (this.#error === undefined) this.#error = err
+    const wasOpen = !this.isClosed
+    this.#state = 'closed'
+    if (wasOpen) this.#failEverything(err ?? new QuicConnectionClosedError('the connection closed', 0, true, false))
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    this.#timer = undefined
+    this.#handshake.destroy()
+    this.#init.onTerminated(this)
+    this.#terminated.resolve()
+  }
+
+  #failEverything (err: Error): void {
+    this.#handshake.destroy()
+    this.#established.reject(err)
+    this.streams.connectionClosed(err)
+  }
+
+  /** The authenticated remote, once established. */
+  get result (): QuicHandshakeResult | undefined { return this.#result }
+  /** Used by the writer. */
+  get writerState (): { handshakeConfirmed: boolean, role: QuicRole } { return { handshakeConfirmed: this.#handshakeConfirmed, role: this.role } }
+
+  // StreamHost
+  wakeStream (stream: QuicStream): void { this.streams.wake(stream); this.scheduleSend() }
+  releaseStream (stream: QuicStream): void { this.streams.release(stream); this.scheduleSend() }
+  onConsumed (bytes: number): void { if (this.streams.onConsumed(bytes)) this.scheduleSend() }
+}
+
+export const DEFAULT_MAX_ACK_DELAY = 25
+
+export function bytesEqual (a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+// One send pass per batch of I/O events for every connection that asked for one.
+const scheduled: QuicConnection[] = []
+let batchQueued = false
+function queueMicrotaskBatch (connection: QuicConnection): void {
+  scheduled.push(connection)
+  if (batchQueued) return
+  batchQueued = true
+  runAtBatchEnd(() => {
+    batchQueued = false
+    const list = scheduled.splice(0)
+    for (const c of list) c.flush()
+  })
+}
+
+interface Deferred<T> { promise: Promise<T>, resolve(value: T): void, reject(err: Error): void }
+
+function deferred<T> (): Deferred<T> {
+  let resolve!: (value: T) => void
+  let reject!: (err: Error) => void
+  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej })
+  return { promise, resolve, reject }
+}

@@ -1,0 +1,200 @@
+/**
+ * The QUIC v1 transport (`/ip4|ip6/<ip>/udp/<port>/quic-v1`), Node-only (node:dgram,
+ * node:crypto): this whole folder is Node-only. QUIC is secure (libp2p TLS 1.3 inside QUIC, ALPN
+ * "libp2p") and multiplexed (one QUIC stream per libp2p stream) by itself, so its connections
+ * reach the switch with `native` set and the upgrader only runs the gater on them.
+ *
+ * Usage: `import { quic } from 'ts-libp2p/quic'`, then `transports: [tcp(), quic()]`.
+ *
+ * One UDP socket per listen address, also used to dial peers of its family (so a dial goes out
+ * from the port others know, which UDP hole punching needs); without a listener of that family
+ * a dial-only socket is opened, and closed with its last connection.
+ */
+import { multiaddr, CODE_P2P, CODE_QUIC_V1, CODE_UDP } from '@multiformats/multiaddr'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { AbortOptions } from '../../interface/common.ts'
+import type { PrivateKey } from '../../interface/keys.ts'
+import type { Listener, ListenerInit, RawConnection, Transport } from '../../interface/transport.ts'
+import { InvalidMultiaddrError, InvalidParametersError } from '../../util/errors.ts'
+import { peerIdStringOf, isWildcardIp } from '../../util/multiaddr.ts'
+import { peerIdFromString } from '../../peer/peer-id.ts'
+import { parseHost } from '../multiaddr-utils.ts'
+import { interfaceAddrs } from '../interface-addrs.node.ts'
+import { raceSignal } from '../../util/abort.ts'
+import { QuicEndpoint } from './endpoint.ts'
+import type { EndpointOptions, RemoteAddress } from './endpoint.ts'
+import type { QuicConnection } from './connection.ts'
+import type { QuicConfig } from './config.ts'
+import { QuicNativeConnection } from './native-connection.ts'
+
+export type QuicCryptoProvider = EndpointOptions['crypto']
+
+export interface QuicOptions extends Partial<QuicConfig> {
+  /** QUIC's cryptography (the TLS 1.3 handshake and packet protection). */
+  crypto?: QuicCryptoProvider
+  /** Server handshakes in progress before new clients must answer a Retry (default 64; 0 = always). */
+  retryThreshold?: number
+  /** Server handshakes in progress at most (default 1024). */
+  maxPendingHandshakes?: number
+}
+
+export interface QuicComponents {
+  privateKey: PrivateKey
+}
+
+interface Target extends RemoteAddress {
+  peerId?: string
+}
+
+/** `/ip4|ip6/<ip>/udp/<port>/quic-v1[/p2p/<id>]`; undefined for any other shape. */
+export function parseQuicAddress (addr: Multiaddr, allowPeerId: boolean): Target | undefined {
+  const components = addr.getComponents()
+  const host = parseHost(components)
+  if (host === undefined || host.family === 0) return undefined
+  const udp = components[host.next]
+  const quic = components[host.next + 1]
+  if (udp?.code !== CODE_UDP || quic?.code !== CODE_QUIC_V1) return undefined
+  const rest = components.slice(host.next + 2)
+  if (rest.length > 1 || (rest.length === 1 && (!allowPeerId || rest[0].code !== CODE_P2P))) return undefined
+  const port = Number(udp.value)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return undefined
+  return { address: host.host, port, family: host.family, peerId: rest[0]?.value }
+}
+
+export function toQuicMultiaddr (ip: string, port: number, family: 4 | 6): Multiaddr {
+  return multiaddr(`/ip${family}/${ip}/udp/${port}/quic-v1`)
+}
+
+export class QuicTransport implements Transport {
+  readonly name = 'quic'
+  readonly #options: QuicOptions
+  readonly #privateKey: PrivateKey
+  readonly #crypto: QuicCryptoProvider
+  readonly #listening = new Set<QuicEndpoint>()
+  readonly #dialOnly = new Map<4 | 6, Promise<QuicEndpoint>>()
+  readonly #wrappers = new WeakMap<QuicConnection, QuicNativeConnection>()
+
+  constructor (options: QuicOptions, components: QuicComponents) {
+    if (options.crypto === undefined) throw new InvalidParametersError('quic() needs its crypto provider')
+    this.#options = options
+    this.#privateKey = components.privateKey
+    this.#crypto = options.crypto
+  }
+
+  #endpointOptions (onInbound?: (c: QuicConnection) => void): EndpointOptions {
+    return {
+      privateKey: this.#privateKey,
+      crypto: this.#crypto,
+      config: this.#options,
+      retryThreshold: this.#options.retryThreshold,
+      maxPendingHandshakes: this.#options.maxPendingHandshakes,
+      onInboundConnection: onInbound,
+      onIncomingStream: (connection, stream) => {
+        const wrapper = this.#wrappers.get(connection)
+        if (wrapper === undefined) stream.abort(new InvalidParametersError('stream before the connection was set up'))
+        else wrapper.incomingStream(stream)
+      }
+    }
+  }
+
+  #wrap (connection: QuicConnection, endpoint: QuicEndpoint, remote: RemoteAddress, direction: 'inbound' | 'outbound'): QuicNativeConnection {
+    const local = endpoint.address()
+    const wrapper = new QuicNativeConnection(connection, connection.result!.remotePeer, toQuicMultiaddr(remote.address, remote.port, remote.family), toQuicMultiaddr(local.address, local.port, endpoint.family), direction)
+    this.#wrappers.set(connection, wrapper)
+    return wrapper
+  }
+
+  async dial (addr: Multiaddr, options: AbortOptions = {}): Promise<RawConnection> {
+    const target = parseQuicAddress(addr, true)
+    if (target === undefined) throw new InvalidMultiaddrError(`cannot dial ${addr.toString()} with quic`)
+    const peerIdText = target.peerId ?? peerIdStringOf(addr)
+    const expected = peerIdText === undefined ? undefined : peerIdFromString(peerIdText)
+    const endpoint = await this.#endpointFor(target.family)
+    options.signal?.throwIfAborted()
+    let wrapper: QuicNativeConnection | undefined
+    // The wrapper exists before any stream can arrive: it is made as the handshake completes.
+    const connection = endpoint.dial(target, expected, c => { wrapper = this.#wrap(c, endpoint, target, 'outbound') })
+    try {
+      await raceSignal(connection.established, options.signal)
+    } catch (err) {
+      connection.close(0, 'dial aborted')
+      throw err
+    }
+    return wrapper ?? this.#wrap(connection, endpoint, target, 'outbound')
+  }
+
+  async #endpointFor (family: 4 | 6): Promise<QuicEndpoint> {
+    for (const e of this.#listening) if (e.family === family && !e.closed) return e
+    const existing = this.#dialOnly.get(family)
+    if (existing !== undefined) {
+      const e = await existing
+      if (!e.closed) return e
+    }
+    const created = (async () => {
+      const e = new QuicEndpoint(family, this.#endpointOptions())
+      await e.bind(family === 6 ? '::' : '0.0.0.0', 0)
+      return e
+    })()
+    this.#dialOnly.set(family, created)
+    const e = await created
+    e.onClose = () => { if (this.#dialOnly.get(family) === created) this.#dialOnly.delete(family) }
+    return e
+  }
+
+  createListener (init: ListenerInit): Listener {
+    let endpoint: QuicEndpoint | undefined
+    let bound: { address: string, port: number } | undefined
+    const transport = this
+    return {
+      async listen (addr: Multiaddr): Promise<void> {
+        const target = parseQuicAddress(addr, false)
+        if (target === undefined) throw new InvalidMultiaddrError(`cannot listen on ${addr.toString()} with quic`)
+        const e = new QuicEndpoint(target.family, transport.#endpointOptions(connection => {
+          const remote = e.remoteOf(connection)
+          if (remote === undefined) return
+          init.onConnection(transport.#wrap(connection, e, remote, 'inbound'))
+        }))
+        await e.bind(target.address, target.port)
+        e.setAccepting(true)
+        endpoint = e
+        bound = e.address()
+        transport.#listening.add(e)
+      },
+      getAddrs (): Multiaddr[] {
+        if (endpoint === undefined || bound === undefined || !endpoint.accepting) return []
+        if (isWildcardIp(bound.address)) return interfaceAddrs(endpoint.family, bound.port).map(a => toQuicMultiaddr(a.getComponents()[0].value ?? '', bound!.port, endpoint!.family))
+        return [toQuicMultiaddr(bound.address, bound.port, endpoint.family)]
+      },
+      async close (): Promise<void> {
+        const e = endpoint
+        if (e === undefined) return
+        transport.#listening.delete(e)
+        e.setAccepting(false)
+        // The socket stays while connections use it; it closes with the last one.
+        if (e.connectionCount === 0) await e.close()
+      }
+    }
+  }
+
+  listenFilter (addrs: Multiaddr[]): Multiaddr[] {
+    return addrs.filter(a => parseQuicAddress(a, false) !== undefined)
+  }
+
+  dialFilter (addrs: Multiaddr[]): Multiaddr[] {
+    return addrs.filter(a => parseQuicAddress(a, true) !== undefined)
+  }
+
+  /** Closes every socket and connection now (tests; the node closes connections first). */
+  async close (): Promise<void> {
+    const all = [...this.#listening]
+    this.#listening.clear()
+    for (const p of this.#dialOnly.values()) all.push(await p)
+    this.#dialOnly.clear()
+    await Promise.all(all.map(async e => { await e.close() }))
+  }
+}
+
+/** The QUIC transport factory for `transports: [quic()]`. */
+export function quic (options: QuicOptions = {}): (components: QuicComponents) => Transport {
+  return (components: QuicComponents) => new QuicTransport(options, components)
+}
