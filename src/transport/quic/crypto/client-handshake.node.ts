@@ -56,9 +56,9 @@ export class ClientHandshake extends HandshakeBase {
       [ExtensionType.supportedGroups, encodeUint16ListExtension(SUPPORTED_GROUPS, 2)],
       [ExtensionType.signatureAlgorithms, encodeUint16ListExtension(ACCEPTED_SIGNATURE_SCHEMES, 2)],
       [ExtensionType.keyShare, new TlsWriter().vector(2, encodeKeyShareEntry({ group, keyExchange: this.keyShare.publicKey })).finish()],
-      [ExtensionType.alpn, encodeAlpn(this.options.alpn)],
-      [ExtensionType.quicTransportParameters, this.options.localTransportParameters]
+      [ExtensionType.alpn, encodeAlpn(this.options.alpn)]
     ]
+    if (this.tuning.plainTls !== true) extensions.push([ExtensionType.quicTransportParameters, this.options.localTransportParameters])
     if (cookie !== undefined) extensions.push([ExtensionType.cookie, cookie])
     this.send('initial', encodeClientHello(this.random, this.tuning.suites ?? OFFERED_SUITES, extensions))
   }
@@ -159,7 +159,7 @@ export class ClientHandshake extends HandshakeBase {
     if (alpn === undefined) throw new QuicTlsError('the server negotiated no application protocol', TlsAlert.noApplicationProtocol)
     const selected = decodeAlpn(alpn)
     if (selected.length !== 1 || !this.options.alpn.includes(selected[0])) throw new QuicTlsError(`the server selected ALPN ${JSON.stringify(selected)}, not one we offered`, TlsAlert.noApplicationProtocol)
-    const parameters = extensions.get(ExtensionType.quicTransportParameters)
+    const parameters = extensions.get(ExtensionType.quicTransportParameters) ?? (this.tuning.plainTls === true ? new Uint8Array(0) : undefined)
     if (parameters === undefined) throw new QuicTlsError('the server sent no quic_transport_parameters', TlsAlert.missingExtension)
     for (const forbidden of [ExtensionType.supportedVersions, ExtensionType.keyShare, ExtensionType.signatureAlgorithms, ExtensionType.preSharedKey, ExtensionType.earlyData]) {
       if (extensions.has(forbidden)) throw new QuicTlsError(`extension ${forbidden} is not allowed in EncryptedExtensions`, TlsAlert.illegalParameter)

@@ -31,6 +31,13 @@ export interface HandshakeTuning {
   groups?: number[]
   /** Cipher suites the client offers, in order (default both). */
   suites?: number[]
+  /**
+   * Plain TLS 1.3 peers (the OpenSSL cross-check) carry no quic_transport_parameters and use
+   * a legacy session id (middlebox compatibility mode); QUIC requires the one and forbids the other.
+   */
+  plainTls?: boolean
+  /** Sees each level's traffic secrets as they are derived (a TLS record layer in tests; key logging). */
+  onSecrets?: (level: EncryptionLevel, aead: QuicAeadName, read: Uint8Array, write: Uint8Array) => void
 }
 
 export abstract class HandshakeBase implements QuicHandshake {
@@ -150,6 +157,7 @@ export abstract class HandshakeBase implements QuicHandshake {
   }
 
   protected installKeys (level: EncryptionLevel, aead: QuicAeadName, readSecret: Uint8Array, writeSecret: Uint8Array): void {
+    this.tuning.onSecrets?.(level, aead, readSecret, writeSecret)
     const read = new TrafficKeys(aead, readSecret)
     const write = new TrafficKeys(aead, writeSecret)
     if (level === 'application') this.applicationKeys = { read, write }

@@ -84,11 +84,11 @@ export class ServerHandshake extends HandshakeBase {
       throw new QuicTlsError('the client does not offer TLS 1.3', TlsAlert.protocolVersion)
     }
     // RFC 9001 8.4: QUIC has no middlebox compatibility mode, so no session id either.
-    if (hello.legacySessionId.length !== 0) throw new QuicTlsError('ClientHello carries a legacy session id', TlsAlert.illegalParameter)
+    if (hello.legacySessionId.length !== 0 && this.tuning.plainTls !== true) throw new QuicTlsError('ClientHello carries a legacy session id', TlsAlert.illegalParameter)
     const suite = hello.cipherSuites.find(s => SUPPORTED_SUITES.includes(s))
     if (suite === undefined) throw new QuicTlsError('no cipher suite in common', TlsAlert.handshakeFailure)
     const alpn = this.chooseAlpn(hello)
-    const parameters = extensions.get(ExtensionType.quicTransportParameters)
+    const parameters = extensions.get(ExtensionType.quicTransportParameters) ?? (this.tuning.plainTls === true ? new Uint8Array(0) : undefined)
     if (parameters === undefined) throw new QuicTlsError('the client sent no quic_transport_parameters', TlsAlert.missingExtension)
     const schemes = extensions.get(ExtensionType.signatureAlgorithms)
     if (schemes === undefined) throw new QuicTlsError('ClientHello without signature_algorithms', TlsAlert.missingExtension)
@@ -113,7 +113,7 @@ export class ServerHandshake extends HandshakeBase {
     if (share === undefined) {
       const group = this.groups.find(g => groups.includes(g))
       if (group === undefined || this.helloRetryGroup !== undefined) throw new QuicTlsError('no key share group in common', TlsAlert.handshakeFailure)
-      this.sendHelloRetryRequest(message, suite, group)
+      this.sendHelloRetryRequest(message, hello.legacySessionId, suite, group)
       return
     }
 
@@ -135,7 +135,7 @@ export class ServerHandshake extends HandshakeBase {
     if (!this.live) return
     const encryptedExtensions = encodeEncryptedExtensions([
       [ExtensionType.alpn, encodeAlpn([alpn])],
-      [ExtensionType.quicTransportParameters, this.options.localTransportParameters]
+      ...this.tuning.plainTls === true ? [] : [[ExtensionType.quicTransportParameters, this.options.localTransportParameters] as [number, Uint8Array]]
     ])
     const certificateRequest = encodeCertificateRequest(new Uint8Array(0), [
       [ExtensionType.signatureAlgorithms, encodeUint16ListExtension(ACCEPTED_SIGNATURE_SCHEMES, 2)]
@@ -165,12 +165,12 @@ export class ServerHandshake extends HandshakeBase {
     return chosen
   }
 
-  private sendHelloRetryRequest (firstHello: HandshakeMessage, suite: number, group: number): void {
+  private sendHelloRetryRequest (firstHello: HandshakeMessage, firstHelloSessionId: Uint8Array, suite: number, group: number): void {
     this.helloRetryGroup = group
     this.helloRetrySuite = suite
     this.addToTranscript(firstHello.raw)
     this.restartTranscriptAfterHelloRetry()
-    this.send('initial', encodeServerHello(HELLO_RETRY_REQUEST_RANDOM, new Uint8Array(0), suite, [
+    this.send('initial', encodeServerHello(HELLO_RETRY_REQUEST_RANDOM, firstHelloSessionId, suite, [
       [ExtensionType.supportedVersions, SELECTED_VERSION],
       [ExtensionType.keyShare, new TlsWriter().uint16(group).finish()]
     ]))
