@@ -9,6 +9,7 @@ import { createLibp2p } from '../index.ts'
 import { identify } from '../protocols/identify/index.ts'
 import { ping } from '../protocols/ping/index.ts'
 import { echo } from '../protocols/echo/index.ts'
+import { dcutr } from '../protocols/dcutr/index.ts'
 import { bootstrap } from '../discovery/bootstrap.ts'
 import { MemoryDatastore } from '../store/index.ts'
 import { kadDHT } from '../dht/index.ts'
@@ -30,12 +31,15 @@ export interface CliNodeInit {
   security?: SecurityConfig
   /** Resource manager limits and allowlist, or false for none (default: scaled from the machine). */
   resourceManager?: ResourceManagerOptions | false
+  /** Run NAT traversal: DCUtR hole punching (default true). */
+  natTraversal?: boolean
 }
 
 /** Not started: the caller starts it once its signal handlers are in place. */
 export async function createCliNode (init: CliNodeInit) {
   const services: ServiceFactories = { identify: identify(), ping: ping() }
   if (init.echo) services.echo = echo()
+  if (init.natTraversal !== false) services.dcutr = dcutr()
   if (init.dht !== undefined) services.dht = kadDHT({ mode: init.dht })
   if (init.bootstrap.length > 0) services.bootstrap = bootstrap({ list: init.bootstrap })
   if (init.pubsub !== undefined) services.pubsub = pubsubService(init.pubsub)

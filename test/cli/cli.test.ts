@@ -100,9 +100,11 @@ test('start prints one JSON line; ping and identify work against it; SIGTERM exi
 
   const ping = await runCli(['ping', addr, '--count', '3', '--interval', '0'])
   assert.equal(ping.code, 0, ping.stderr)
-  const pings = ping.stdout.trim().split('\n').map(l => JSON.parse(l) as { seq: number, rttMs: number })
+  const pings = ping.stdout.trim().split('\n').map(l => JSON.parse(l) as { seq: number, rttMs: number, addr: string })
   assert.deepEqual(pings.map(p => p.seq), [1, 2, 3])
   for (const p of pings) assert.ok(typeof p.rttMs === 'number' && p.rttMs >= 0 && p.rttMs < 5000)
+  // the remote address of the connection each ping used
+  for (const p of pings) assert.ok(addr.startsWith(p.addr), `${p.addr} is not ${addr}`)
 
   const id = await runCli(['identify', addr])
   assert.equal(id.code, 0, id.stderr)
@@ -172,4 +174,19 @@ test('a restarted node keeps its peer id and remembers a peer it learned', async
   assert.ok(learned !== undefined, peers.stdout)
   assert.ok(learned.addrs.some(x => loopbackAddr(lineB).startsWith(x)), JSON.stringify(learned))
   assert.ok(learned.protocols.includes('/ipfs/ping/1.0.0'))
+})
+
+test('start --events prints peer:connect and peer:disconnect lines after the start line', async (t) => {
+  const dir = await tempDir(t)
+  const node = startCli(['start', '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dir, '--events'])
+  t.after(async () => { await node.stop('SIGKILL') })
+  const line = JSON.parse(await node.nextLine('stdout')) as StartLine
+  const ping = await runCli(['ping', loopbackAddr(line), '--count', '1'])
+  assert.equal(ping.code, 0, ping.stderr)
+  const connect = JSON.parse(await node.nextLine('stdout', l => l.includes('"peer:connect"'))) as { peer: string, addr: string, limited: boolean }
+  assert.match(connect.peer, /^12D3KooW/)
+  assert.match(connect.addr, /^\/ip4\/127\.0\.0\.1\/tcp\/\d+/)
+  assert.equal(connect.limited, false)
+  const disconnect = JSON.parse(await node.nextLine('stdout', l => l.includes('"peer:disconnect"'))) as { peer: string }
+  assert.equal(disconnect.peer, connect.peer)
 })

@@ -11,7 +11,9 @@ export const pingCommand: Command = {
   help: `Usage: ts-libp2p ping MA [--count N] [--interval MS] [--timeout MS] [--security noise,tls] [--psk FILE]
 
 Connects to MA (ideally ending in /p2p/<peer id>) with a throwaway identity and sends /ipfs/ping
-requests on one stream, printing one line of JSON per ping: {"seq":1,"rttMs":0.41}.
+requests, printing one line of JSON per ping with the remote address of the connection it
+used: {"seq":1,"rttMs":0.41,"addr":"/ip4/.../tcp/4001/p2p/..."}. Each ping takes the best
+connection open at that moment, so a relayed connection upgraded to a direct one shows.
 Exits 0 when every ping succeeded, 1 with a one-line reason on stderr otherwise.
 
 Options:
@@ -38,8 +40,10 @@ ${SECURITY_HELP}
       const connection = await withDeadline(timeout, undefined, `dialing timed out after ${timeout} ms`, async signal => await node.dial(target, { signal }))
       for (let seq = 1; seq <= count; seq++) {
         if (seq > 1 && interval > 0) await delay(interval)
-        const rtt = await withDeadline(timeout, undefined, `ping timed out after ${timeout} ms`, async signal => await node.services.ping.ping(connection, { signal }))
-        process.stdout.write(JSON.stringify({ seq, rttMs: Math.round(rtt * 1000) / 1000 }) + '\n')
+        // The connection open now, a direct one before a relayed one (openConnection's rule).
+        const current = connection.status === 'open' && connection.limits === undefined ? connection : await node.dial(connection.remotePeer)
+        const rtt = await withDeadline(timeout, undefined, `ping timed out after ${timeout} ms`, async signal => await node.services.ping.ping(current, { signal }))
+        process.stdout.write(JSON.stringify({ seq, rttMs: Math.round(rtt * 1000) / 1000, addr: current.remoteAddr.toString() }) + '\n')
       }
       return 0
     } finally {

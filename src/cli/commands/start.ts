@@ -11,6 +11,7 @@ import { createCliNode } from '../node-builder.ts'
 import { parseSecurityOptions, SECURITY_HELP, SECURITY_OPTIONS } from '../security-options.ts'
 import { LIMIT_HELP, LIMIT_OPTIONS, parseLimitOptions } from '../limit-options.ts'
 import { stopOnSignal } from '../stop-on-signal.ts'
+import { printEvents, type EventSource } from '../event-lines.ts'
 import { createDatastore } from '../../store/index.ts'
 import { provideOnceJoined, parseDhtMode } from './dht-start.ts'
 import { parseRouter, printMessages } from './pubsub.ts'
@@ -24,6 +25,7 @@ export const startCommand: Command = {
                        [--pubsub gossipsub|floodsub] [--subscribe TOPIC]...
                        [--security noise,tls] [--psk FILE]
                        [--allow ADDR]... [--conns-per-ip N] [--conns-per-subnet N] [--no-limits]
+                       [--events] [--no-nat-traversal]
 
 Starts a node. When it is listening, prints one line of JSON on stdout:
   {"peerId":"12D3KooW...","addrs":["/ip4/127.0.0.1/tcp/4001/p2p/12D3KooW..."]}
@@ -41,6 +43,10 @@ Options:
   --pubsub R       run a pubsub router: gossipsub or floodsub
   --subscribe T    subscribe to topic T, repeatable (implies --pubsub gossipsub); each message
                    received prints {"topic":...,"from":...,"seqno":"<hex>","data":"<base64>"}
+  --events         after the start line, print one JSON line per event: peer:connect (peer,
+                   addr, limited), peer:disconnect, self:peer:update (addrs), reachability
+                   (status), relay:reservation, holepunch (peer, success, ms, attempt, addr)
+  --no-nat-traversal  do not run DCUtR hole punching (on by default)
 ${SECURITY_HELP}
 ${LIMIT_HELP}
   -h, --help       show this help`,
@@ -56,6 +62,8 @@ ${LIMIT_HELP}
         provide: { type: 'string', multiple: true },
         pubsub: { type: 'string' },
         subscribe: { type: 'string', multiple: true },
+        events: { type: 'boolean', default: false },
+        'no-nat-traversal': { type: 'boolean', default: false },
         ...SECURITY_OPTIONS,
         ...LIMIT_OPTIONS
       },
@@ -73,7 +81,7 @@ ${LIMIT_HELP}
     const privateKey = await loadOrCreateIdentity(dataDir)
     const datastore = createDatastore(dataDir)
     await datastore.open?.()
-    const node = await createCliNode({ privateKey, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: parseDhtMode(values.dht, values.provide), pubsub: router, security, resourceManager })
+    const node = await createCliNode({ privateKey, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: parseDhtMode(values.dht, values.provide), pubsub: router, security, resourceManager, natTraversal: !values['no-nat-traversal'] })
     const stopped = stopOnSignal(async () => {
       await node.stop()
       await datastore.close?.()
@@ -86,6 +94,7 @@ ${LIMIT_HELP}
       throw err
     }
     process.stdout.write(JSON.stringify({ peerId: node.peerId.toString(), addrs: node.getMultiaddrs().map(a => a.toString()) }) + '\n')
+    if (values.events) printEvents(node as unknown as EventSource)
     provideOnceJoined(node.services.dht, values.provide ?? [])
     if (router !== undefined) printMessages(node.services.pubsub as PubSubBase, topics)
     return await stopped
