@@ -211,11 +211,18 @@ export class QuicConnection implements StreamHost {
     if (s.discarded) return
     s.read = keys.read
     s.write = keys.write
-    // Packets that arrived before these keys can be read now.
+    // 1-RTT keys come just before the handshake completes: their buffered packets wait for
+    // it, so no stream opens before the connection has its peer (#onHandshakeComplete).
+    if (space !== SPACE_APPLICATION) this.#replayPending(space)
+    this.scheduleSend()
+  }
+
+  /** Packets that arrived before the keys of `space` can be read now. */
+  #replayPending (space: number): void {
+    const s = this.spaces[space]
     const pending = s.pending
     s.pending = []
     for (const p of pending) this.receiveDatagram(p.datagram, true)
-    this.scheduleSend()
   }
 
   // ---- receiving -------------------------------------------------------------------------
@@ -269,7 +276,7 @@ export class QuicConnection implements StreamHost {
     const spaceId = header.type === 'initial' ? SPACE_INITIAL : header.type === 'handshake' ? SPACE_HANDSHAKE : SPACE_APPLICATION
     const space = this.spaces[spaceId]
     if (space.discarded) return
-    if (space.read === undefined) {
+    if (space.read === undefined || (spaceId === SPACE_APPLICATION && this.#state === 'handshaking')) {
       if (space.pending.length < MAX_PENDING_PACKETS) space.pending.push({ datagram: datagram.slice(header.start, header.end) })
       return
     }
@@ -476,6 +483,7 @@ export class QuicConnection implements StreamHost {
     this.#writer.startPmtuDiscovery(params.maxUdpPayloadSize)
     this.#established.resolve(result)
     this.#init.onEstablished?.(this)
+    this.#replayPending(SPACE_APPLICATION)
     this.scheduleSend()
   }
 

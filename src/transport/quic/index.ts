@@ -26,11 +26,15 @@ import type { EndpointOptions, RemoteAddress } from './endpoint.ts'
 import type { QuicConnection } from './connection.ts'
 import type { QuicConfig } from './config.ts'
 import { QuicNativeConnection } from './native-connection.ts'
+import { createQuicHandshake, initialProtectors, retryIntegrityTag, statelessResetToken } from './crypto/index.ts'
+
+/** QUIC's own cryptography: libp2p TLS 1.3 in CRYPTO frames, RFC 9001 packet protection. */
+export const QUIC_TLS_CRYPTO: QuicCryptoProvider = { createHandshake: createQuicHandshake, initialProtectors, retryIntegrityTag, statelessResetToken }
 
 export type QuicCryptoProvider = EndpointOptions['crypto']
 
 export interface QuicOptions extends Partial<QuicConfig> {
-  /** QUIC's cryptography (the TLS 1.3 handshake and packet protection). */
+  /** QUIC's cryptography; tests may stand in for it (default: libp2p TLS 1.3, QUIC_TLS_CRYPTO). */
   crypto?: QuicCryptoProvider
   /** Server handshakes in progress before new clients must answer a Retry (default 64; 0 = always). */
   retryThreshold?: number
@@ -75,10 +79,9 @@ export class QuicTransport implements Transport {
   readonly #wrappers = new WeakMap<QuicConnection, QuicNativeConnection>()
 
   constructor (options: QuicOptions, components: QuicComponents) {
-    if (options.crypto === undefined) throw new InvalidParametersError('quic() needs its crypto provider')
     this.#options = options
     this.#privateKey = components.privateKey
-    this.#crypto = options.crypto
+    this.#crypto = options.crypto ?? QUIC_TLS_CRYPTO
   }
 
   #endpointOptions (onInbound?: (c: QuicConnection) => void): EndpointOptions {

