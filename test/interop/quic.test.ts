@@ -1,0 +1,125 @@
+/**
+ * QUIC v1 interop: our QUIC (TypeScript over node:dgram, libp2p TLS inside) against go-libp2p's
+ * (quic-go), both directions, on 127.0.0.1 and ::1: connect, identify, ping, 256 concurrent echo
+ * streams, a large echo each way, a remote reset, and a clean close.
+ */
+import { describe, it, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from '../../src/index.ts'
+import type { Libp2p } from '../../src/index.ts'
+import { quic } from '../../src/transport/quic/index.ts'
+import { identify } from '../../src/protocols/identify/index.ts'
+import type { IdentifyService } from '../../src/protocols/identify/index.ts'
+import { ping } from '../../src/protocols/ping/index.ts'
+import type { PingService } from '../../src/protocols/ping/index.ts'
+import { echo } from '../../src/protocols/echo/index.ts'
+import { peerIdFromString } from '../../src/peer/peer-id.ts'
+import { buildGoPeer, spawnPeer } from './harness.ts'
+import type { PeerKind, PeerProcess } from './harness.ts'
+import { echoAndVerify, echoPattern, RESET_PROTOCOL } from './suite.ts'
+
+type Node = Libp2p<{ identify: IdentifyService, ping: PingService }>
+
+/** Bytes echoed on one stream each way (the issue asks for 100 MiB; BIG_ECHO_MIB overrides). */
+const BIG_ECHO_BYTES = Number(process.env.QUIC_INTEROP_ECHO_MIB ?? 100) * 1024 * 1024
+const STREAMS = 256
+const TIMEOUT = 180_000
+
+async function quicNode (listen: string): Promise<Node> {
+  return await createLibp2p({
+    addresses: { listen: [listen] },
+    transports: [quic()],
+    services: {
+      identify: identify(),
+      ping: ping(),
+      echo: echo({ maxInboundStreams: 4 * STREAMS, maxOutboundStreams: 4 * STREAMS })
+    }
+  }) as unknown as Node
+}
+
+function quicSuite (kind: PeerKind, family: 'ip4' | 'ip6', direction: 'outbound' | 'inbound'): void {
+  const host = family === 'ip4' ? '127.0.0.1' : '::1'
+  const listen = `/${family}/${host}/udp/0/quic-v1`
+  describe(`QUIC with ${kind}-libp2p on ${host}, ${direction === 'outbound' ? `we dial ${kind}` : `${kind} dials us`}`, () => {
+    let remote: PeerProcess
+    let node: Node
+    before(async () => {
+      if (kind === 'go') await buildGoPeer()
+      remote = await spawnPeer(kind, ['--listen', listen])
+      node = await quicNode(listen)
+      await node.handle(RESET_PROTOCOL, async stream => {
+        try { await stream.read() } finally { stream.abort(new Error('reset by the test handler')) }
+      })
+    }, { timeout: 600_000 })
+    after(async () => {
+      await node?.stop()
+      await remote?.stop()
+    })
+    const remotePeer = () => peerIdFromString(remote.peerId)
+    const ourAddr = () => node.getMultiaddrs().map(String).find(a => a.includes(`/${family}/`) && a.includes('/quic-v1'))!
+
+    it('connects, pings and identifies both ways', { timeout: TIMEOUT }, async () => {
+      if (direction === 'outbound') {
+        const addr = remote.addrs.find(a => a.includes('/quic-v1'))
+        assert.ok(addr !== undefined, `no quic-v1 address in ${remote.addrs.join(', ')}`)
+        const connection = await node.dial(multiaddr(addr))
+        assert.equal(connection.encryption, '/tls/1.0.0')
+        assert.equal(connection.multiplexer, '/quic-v1')
+      } else {
+        const reply = await remote.commandOk({ cmd: 'dial', addr: ourAddr() })
+        assert.equal(reply.peerId, node.peerId.toString())
+      }
+      const rtt = await node.services.ping.ping(remotePeer())
+      assert.ok(rtt >= 0)
+      const { rtts } = await remote.commandOk({ cmd: 'ping', peer: node.peerId.toString(), count: 3 })
+      assert.equal(rtts.length, 3)
+      const theirs = await remote.commandOk({ cmd: 'identify', peer: node.peerId.toString() })
+      assert.ok(theirs.protocols.includes('/echo/1.0.0'), JSON.stringify(theirs.protocols))
+      assert.ok(theirs.listenAddrs.some((a: string) => a.includes('/quic-v1')), JSON.stringify(theirs.listenAddrs))
+      const connections = node.getConnections(remotePeer())
+      assert.equal(connections.length, 1)
+      assert.equal(connections[0].direction, direction)
+    })
+
+    it(`${STREAMS} concurrent echo streams both ways`, { timeout: TIMEOUT }, async () => {
+      const reply = await remote.commandOk({ cmd: 'echo', peer: node.peerId.toString(), bytes: 16 * 1024, streams: STREAMS, timeoutMs: TIMEOUT - 10_000 })
+      assert.equal(reply.streams, STREAMS)
+      const connection = node.getConnections(remotePeer())[0]
+      await Promise.all(Array.from({ length: STREAMS }, async (_, i) => {
+        const stream = await connection.newStream('/echo/1.0.0', { maxOutboundStreams: 4 * STREAMS })
+        await echoAndVerify(stream, echoPattern(16 * 1024, i), AbortSignal.timeout(TIMEOUT))
+      }))
+    })
+
+    it(`echoes ${BIG_ECHO_BYTES / 1024 / 1024} MiB each way`, { timeout: 2 * TIMEOUT }, async () => {
+      const connection = node.getConnections(remotePeer())[0]
+      const stream = await connection.newStream('/echo/1.0.0')
+      const started = performance.now()
+      await echoAndVerify(stream, echoPattern(BIG_ECHO_BYTES, 0), AbortSignal.timeout(2 * TIMEOUT - 5000))
+      const ours = performance.now() - started
+      const reply = await remote.commandOk({ cmd: 'echo', peer: node.peerId.toString(), bytes: BIG_ECHO_BYTES, streams: 1, timeoutMs: TIMEOUT })
+      assert.equal(reply.bytes, BIG_ECHO_BYTES)
+      console.log(`# ${kind} ${host} ${direction}: our ${BIG_ECHO_BYTES / 1048576} MiB echo took ${ours.toFixed(0)} ms (${(2 * BIG_ECHO_BYTES / 1048576 / (ours / 1000)).toFixed(1)} MiB/s both ways)`)
+    })
+
+    it('a remote reset reaches the reader, both ways', { timeout: TIMEOUT }, async () => {
+      const reply = await remote.commandOk({ cmd: 'reset', peer: node.peerId.toString() })
+      assert.match(String(reply.error), /reset/i)
+      const stream = await node.getConnections(remotePeer())[0].newStream(RESET_PROTOCOL)
+      await stream.write(new Uint8Array([1, 2, 3]))
+      await assert.rejects(async () => { while (await stream.read() !== null) {} }, { name: 'StreamResetError' })
+    })
+
+    it('closes cleanly', { timeout: TIMEOUT }, async () => {
+      const since = remote.events.length
+      await node.hangUp(remotePeer())
+      await remote.waitEvent(e => e.event === 'peer:disconnect' && e.peerId === node.peerId.toString(), 10_000, { since })
+      assert.equal(node.getConnections(remotePeer()).length, 0)
+    })
+  })
+}
+
+for (const family of ['ip4', 'ip6'] as const) {
+  for (const direction of ['outbound', 'inbound'] as const) quicSuite('go', family, direction)
+}
