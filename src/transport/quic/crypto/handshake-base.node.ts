@@ -58,6 +58,7 @@ export abstract class HandshakeBase implements QuicHandshake {
   private processing = false
   private destroyed = false
   private applicationKeys?: { read: TrafficKeys, write: TrafficKeys }
+  private nextApplication?: { read: TrafficKeys, write: TrafficKeys }
 
   constructor (options: QuicHandshakeOptions, tuning: HandshakeTuning = {}) {
     this.options = options
@@ -105,12 +106,24 @@ export abstract class HandshakeBase implements QuicHandshake {
     }
   }
 
+  nextApplicationKeys (): PacketProtectorPair {
+    const next = this.nextGeneration()
+    return { read: next.read.protector, write: next.write.protector }
+  }
+
   updateApplicationKeys (): PacketProtectorPair {
+    this.applicationKeys = this.nextGeneration()
+    this.nextApplication = undefined
+    return { read: this.applicationKeys.read.protector, write: this.applicationKeys.write.protector }
+  }
+
+  /** The generation after the current one, derived once (RFC 9001 6.3 suggests ahead of need). */
+  private nextGeneration (): { read: TrafficKeys, write: TrafficKeys } {
     if (this.applicationKeys === undefined || this.state !== 'complete') {
       throw new QuicTlsError('no 1-RTT keys to update before the handshake completes', TlsAlert.internalError)
     }
-    this.applicationKeys = { read: this.applicationKeys.read.next(), write: this.applicationKeys.write.next() }
-    return { read: this.applicationKeys.read.protector, write: this.applicationKeys.write.protector }
+    this.nextApplication ??= { read: this.applicationKeys.read.next(), write: this.applicationKeys.write.next() }
+    return this.nextApplication
   }
 
   destroy (): void {

@@ -4,6 +4,11 @@
  * AES-128-GCM and ChaCha20-Poly1305, key update, the Retry integrity tag and stateless reset
  * tokens. The transport meets it through the types in types.ts; see that file for the contract.
  */
+import { createQuicHandshake } from './handshake.node.ts'
+import { initialProtectors } from './initial-keys.node.ts'
+import { retryIntegrityTag } from './retry-integrity.node.ts'
+import { statelessResetToken } from './stateless-reset.node.ts'
+
 export type {
   EncryptionLevel, QuicRole, QuicAeadName, PacketProtector, PacketProtectorPair, QuicHandshake, QuicHandshakeOptions,
   QuicHandshakeResult, QuicCertificate
@@ -14,3 +19,6 @@ export { initialProtectors, initialSecrets, QUIC_VERSION_1 } from './initial-key
 export { TrafficKeys } from './packet-protection.node.ts'
 export { retryIntegrityTag, verifyRetryIntegrity, RETRY_INTEGRITY_TAG_LENGTH } from './retry-integrity.node.ts'
 export { statelessResetToken, statelessResetTokensEqual, STATELESS_RESET_TOKEN_LENGTH } from './stateless-reset.node.ts'
+
+/** Everything the QUIC transport takes as its crypto provider (`quic({ crypto: quicCrypto })`). */
+export const quicCrypto = { initialProtectors, createHandshake: createQuicHandshake, retryIntegrityTag, statelessResetToken }

@@ -135,6 +135,14 @@ export interface QuicHandshake {
    * for a while to open reordered packets. Throws before the handshake is complete.
    */
   updateApplicationKeys(): PacketProtectorPair
+  /**
+   * The next generation's keys without switching to them: the same objects the following
+   * `updateApplicationKeys()` returns. Open a packet whose Key Phase bit flipped with
+   * `nextApplicationKeys().read` and call `updateApplicationKeys()` only if it opens, so a
+   * forged or corrupted packet cannot move the key schedule (RFC 9001 6.3, 9.5). Optional so
+   * stand-ins for tests need not have it.
+   */
+  nextApplicationKeys?(): PacketProtectorPair
   readonly state: 'handshaking' | 'complete' | 'failed'
   /** Stops the handshake (the connection closed); later input is ignored and no callback follows. */
   destroy(): void

@@ -87,8 +87,13 @@ test('client and server complete the handshake, authenticate each other and agre
   // Each side's keys open what the other sealed, at both levels, and after two key updates.
   for (const level of ['handshake', 'application'] as const) assertKeysMatch(client.keys.get(level)!, server.keys.get(level)!)
   assert.equal(client.keys.get('application')!.write.aead, 'AES-128-GCM')
+  // Peeking at the next generation does not switch to it, and the update returns the very keys peeked at.
+  const peeked = client.handshake.nextApplicationKeys!()
+  assert.equal(client.handshake.nextApplicationKeys!().read, peeked.read)
+  assertKeysMatch(peeked, server.handshake.nextApplicationKeys!())
   for (let generation = 1; generation <= 2; generation++) {
     const clientNext = client.handshake.updateApplicationKeys()
+    if (generation === 1) assert.equal(clientNext.read, peeked.read)
     const serverNext = server.handshake.updateApplicationKeys()
     assertKeysMatch(clientNext, serverNext)
     // The new generation does not open what the old one sealed.
