@@ -1,9 +1,13 @@
 /**
- * The @libp2p/interop DaemonFactory for ts-libp2p: 'go' is OUR daemon (`ts-libp2p daemon` as a
- * child process, driven with p2pd's flags, exactly as js-libp2p drives go's p2pd), 'js' is
- * js-libp2p with @libp2p/daemon-server in this process. Transports we (and the js peer here)
- * do not run, webtransport and webrtc-direct, throw UnsupportedError, which the suite turns into
- * a skipped test, as js-libp2p's own factory does.
+ * The @libp2p/interop DaemonFactory for ts-libp2p. The suite knows two kinds, 'go' and 'js', so
+ * it runs twice (INTEROP_P2PD selects the pairing):
+ * - by default 'go' is OUR daemon (`ts-libp2p daemon` as a child process, driven with p2pd's
+ *   flags, exactly as js-libp2p drives go's p2pd) and 'js' is js-libp2p with
+ *   @libp2p/daemon-server in this process;
+ * - with INTEROP_P2PD=<path of a p2pd binary> 'go' is the real go-libp2p-daemon (v0.9.2, built
+ *   by interop/p2pd/build.ts) and 'js' is our daemon.
+ * Transports we (and the js peer here) do not run, webtransport and webrtc-direct, throw
+ * UnsupportedError, which the suite turns into a skipped test, as js-libp2p's own factory does.
  */
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
@@ -36,25 +40,39 @@ class UnsupportedError extends Error {
   constructor (message: string) { super(message); this.name = 'UnsupportedError' }
 }
 
-async function spawnOurs (options: SpawnOptions): Promise<Daemon> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'ts-daemon-interop-'))
-  const args = ['daemon', '-listen=/ip4/127.0.0.1/tcp/0', `-dataDir=${dataDir}`]
+/** p2pd's flags for `options`, as js-libp2p's factory passes them to go's p2pd. */
+function p2pdArgs (options: SpawnOptions): string[] {
+  const args = ['-listen=/ip4/127.0.0.1/tcp/0']
   args.push(options.noListen === true ? '-noListenAddrs' : '-hostAddrs=/ip4/127.0.0.1/tcp/0')
   if (options.key !== undefined) args.push(`-id=${options.key}`)
   if (options.encryption !== undefined) args.push(`-${options.encryption}=true`)
   if (options.muxer !== undefined) args.push(`-muxer=${options.muxer}`)
   if (options.dht === true) args.push('-dhtServer')
   if (options.pubsub === true) args.push('-pubsub', `-pubsubRouter=${options.pubsubRouter ?? 'gossipsub'}`)
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DEBUG: '' } })
+  return args
+}
+
+async function spawnOurs (options: SpawnOptions): Promise<Daemon> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'ts-daemon-interop-'))
+  return await spawnProcess(process.execPath, [BIN, 'daemon', `-dataDir=${dataDir}`, ...p2pdArgs(options)], 'our daemon', async () => { await rm(dataDir, { recursive: true, force: true }) })
+}
+
+async function spawnP2pd (binary: string, options: SpawnOptions): Promise<Daemon> {
+  return await spawnProcess(binary, p2pdArgs(options), 'p2pd', async () => {})
+}
+
+/** Runs a p2pd-compatible daemon and waits for its `Control socket:` line. */
+async function spawnProcess (command: string, args: string[], name: string, cleanUp: () => Promise<void>): Promise<Daemon> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DEBUG: '' } })
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
   const control = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`our daemon did not start: ${stderr}`)) }, START_TIMEOUT_MS)
+    const timer = setTimeout(() => { reject(new Error(`${name} did not start: ${stderr}`)) }, START_TIMEOUT_MS)
     createInterface({ input: child.stdout }).on('line', (line) => {
       const m = /^Control socket: (.+)$/.exec(line)
       if (m !== null) { clearTimeout(timer); resolve(m[1]) }
     })
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`our daemon exited (${code}): ${stderr}`)) })
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${name} exited (${code}): ${stderr}`)) })
   })
   return {
     client: createClient(multiaddr(control)),
@@ -64,7 +82,7 @@ async function spawnOurs (options: SpawnOptions): Promise<Daemon> {
         child.kill('SIGTERM')
         await exited
       }
-      await rm(dataDir, { recursive: true, force: true })
+      await cleanUp()
     }
   }
 }
@@ -94,6 +112,8 @@ async function spawnJs (options: SpawnOptions): Promise<Daemon> {
 export const factory: DaemonFactory = {
   async spawn (options) {
     if (options.transport !== undefined && options.transport !== 'tcp') throw new UnsupportedError(`${options.transport} is not run here`)
+    const p2pd = process.env.INTEROP_P2PD
+    if (p2pd !== undefined && p2pd !== '') return options.type === 'go' ? await spawnP2pd(p2pd, options) : await spawnOurs(options)
     return options.type === 'go' ? await spawnOurs(options) : await spawnJs(options)
   }
 }

@@ -14,7 +14,7 @@ import type { PeerId } from '../interface/peer-id.ts'
 import { peerIdFromMultihash } from '../peer/peer-id.ts'
 import { StreamReader, encodeLP } from '../util/stream-reader.ts'
 import { Libp2pError, UnexpectedEOFError } from '../util/errors.ts'
-import { dialLocal, listenLocal, wrapSocket } from './local-socket.ts'
+import { dialLocal, listenLocal, parseDaemonMultiaddr, wrapSocket } from './local-socket.ts'
 import { withDeadline } from '../util/deadline.ts'
 import {
   MAX_CONTROL_MESSAGE_SIZE, DHTRequestType, DHTResponseType, PSRequestType, RequestType, ResponseType, decodeDHTResponse,
@@ -43,7 +43,7 @@ export class DaemonClient {
   readonly #listeners: Server[] = []
 
   constructor (controlAddr: Multiaddr | string) {
-    this.controlAddr = typeof controlAddr === 'string' ? multiaddr(controlAddr) : controlAddr
+    this.controlAddr = typeof controlAddr === 'string' ? parseDaemonMultiaddr(controlAddr) : controlAddr
   }
 
   /** Sends one request on a new control connection; returns the response and the connection. */

@@ -19,10 +19,29 @@ export type LocalAddress = { kind: 'unix', path: string } | { kind: 'tcp', host:
 
 const DIAL_TIMEOUT_MS = 10_000
 
+/**
+ * A control or handler address as p2pd's users write it. go-multiaddr's `/unix` takes the rest
+ * of the string as the path (`/unix/tmp/p2pd.sock`, p2pd's default); the JS multiaddr wants the
+ * path percent-encoded in one component (`/unix/%2Ftmp%2Fp2pd.sock`). Both forms are taken.
+ */
+export function parseDaemonMultiaddr (text: string): Multiaddr {
+  if (text.startsWith('/unix/') && !text.startsWith('/unix/%2F')) return multiaddr(`/unix/${encodeURIComponent(text.slice('/unix'.length))}`)
+  return multiaddr(text)
+}
+
+/** The address as p2pd prints it: a unix socket as `/unix/PATH` with its slashes, as Go does. */
+export function formatDaemonMultiaddr (addr: Multiaddr): string {
+  const local = parseLocalAddress(addr)
+  return local.kind === 'unix' ? `/unix${local.path.startsWith('/') ? '' : '/'}${local.path}` : addr.toString()
+}
+
 export function parseLocalAddress (addr: Multiaddr): LocalAddress {
   const parts = addr.getComponents()
   if (parts.length === 1 && parts[0].name === 'unix' && parts[0].value !== undefined) {
-    return { kind: 'unix', path: decodeURIComponent(parts[0].value) }
+    // `/unix/` is followed by an absolute path in every client's convention; Python's
+    // multiaddr writes it into the binary form without its leading slash
+    const path = decodeURIComponent(parts[0].value)
+    return { kind: 'unix', path: path.startsWith('/') ? path : `/${path}` }
   }
   if (parts.length === 2 && (parts[0].name === 'ip4' || parts[0].name === 'ip6') && parts[1].name === 'tcp' && parts[0].value !== undefined) {
     return { kind: 'tcp', host: parts[0].value, port: Number(parts[1].value) }

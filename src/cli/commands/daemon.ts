@@ -9,6 +9,7 @@
  * socket left by a crash is removed instead of blocking the start.
  */
 import { readFile } from 'node:fs/promises'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Command } from '../cli.ts'
 import { dataDirFrom, parseMultiaddr, UsageError } from '../args.ts'
 import { loadOrCreateIdentity } from '../identity.ts'
@@ -29,6 +30,7 @@ import { kadDHT } from '../../dht/index.ts'
 import { bootstrap } from '../../discovery/bootstrap.ts'
 import { MemoryDatastore } from '../../store/index.ts'
 import { DaemonServer } from '../../daemon/server.ts'
+import { formatDaemonMultiaddr, parseDaemonMultiaddr, parseLocalAddress } from '../../daemon/local-socket.ts'
 import { GO_DEFAULT_WATERMARKS, type Watermarks } from '../../daemon/conn-manager.ts'
 import { DEFAULT_MAX_CONNECTIONS } from '../../switch/connection-manager.ts'
 import { gossipsub } from '../../pubsub/gossipsub/gossipsub.ts'
@@ -86,6 +88,17 @@ function services (flags: DaemonFlags): ServiceFactories {
   return s
 }
 
+/** -listen: p2pd's forms (`/unix/tmp/p2pd.sock`, `/ip4/127.0.0.1/tcp/0`). */
+function parseControlAddress (text: string): Multiaddr {
+  try {
+    const addr = parseDaemonMultiaddr(text)
+    parseLocalAddress(addr)
+    return addr
+  } catch (err) {
+    throw new UsageError(`invalid control address '${text}': ${(err as Error).message}`)
+  }
+}
+
 /** The watermarks CONNMANAGER and the automatic trim use. */
 function watermarks (flags: DaemonFlags): Watermarks {
   if (!flags.connManager) return GO_DEFAULT_WATERMARKS
@@ -130,7 +143,7 @@ Accepted, with a note on stderr of what happens instead: -relay (only when given
     const flags = parseDaemonFlags(argv)
     if (flags.f !== '') await applyConfigFile(flags, flags.f, line => { process.stderr.write(`ts-libp2p daemon: ${line}\n`) })
     noteUnsupported(flags)
-    const control = parseMultiaddr(flags.listen, 'control address')
+    const control = parseControlAddress(flags.listen)
     if (flags.muxer !== 'yamux' && flags.muxer !== 'mplex') throw new UsageError(`-muxer must be yamux or mplex, not ${flags.muxer}`)
     const privateKey = flags.id !== '' ? await loadKeyFile(flags.id) : await loadOrCreateIdentity(dataDirFrom(flags.dataDir === '' ? undefined : flags.dataDir))
     const encrypters = [
@@ -167,7 +180,7 @@ Accepted, with a note on stderr of what happens instead: -relay (only when given
       throw err
     }
     if (!flags.q) {
-      const lines = [`Control socket: ${server.listenAddr.toString()}`, `Peer ID: ${node.peerId.toString()}`, 'Peer Addrs:',
+      const lines = [`Control socket: ${formatDaemonMultiaddr(server.listenAddr)}`, `Peer ID: ${node.peerId.toString()}`, 'Peer Addrs:',
         ...node.getMultiaddrs().map(a => a.toString().replace(/\/p2p\/[^/]+$/, ''))]
       if (flags.b) lines.push('Bootstrap peers:', ...splitList(flags.bootstrapPeers))
       process.stdout.write(lines.join('\n') + '\n')
