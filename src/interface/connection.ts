@@ -35,6 +35,8 @@ export interface Connection {
   readonly id: string
   readonly remotePeer: PeerId
   readonly remoteAddr: Multiaddr
+  /** Our end of the connection as the transport reports it (undefined where it cannot). */
+  readonly localAddr?: Multiaddr
   readonly direction: Direction
   readonly encryption: string
   readonly multiplexer: string

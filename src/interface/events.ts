@@ -33,6 +33,21 @@ export interface HolePunchOutcome {
   addr?: Multiaddr
 }
 
+/** Our own record changed: the addresses we now announce (each with /p2p). */
+export interface SelfPeerUpdate extends PeerUpdate {
+  addrs: Multiaddr[]
+}
+
+/**
+ * What AutoNAT concluded about this node: 'public' when some address is proven dialable
+ * (`addrs` are those), 'private' when every tested address failed (`addrs` are those),
+ * 'unknown' before any decision or when the evidence vanished.
+ */
+export interface ReachabilityUpdate {
+  status: 'public' | 'private' | 'unknown'
+  addrs: Multiaddr[]
+}
+
 /** Event names and their `CustomEvent.detail`. */
 export type Libp2pEvents = {
   'peer:connect': PeerId
@@ -41,7 +56,8 @@ export type Libp2pEvents = {
   'peer:update': PeerUpdate
   'connection:open': Connection
   'connection:close': Connection
-  'self:peer:update': PeerUpdate
+  'self:peer:update': SelfPeerUpdate
+  'reachability': ReachabilityUpdate
   'holepunch': HolePunchOutcome
   'transport:listening': Multiaddr[]
   'start': void

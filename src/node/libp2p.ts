@@ -113,7 +113,7 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
       logger: (name: string) => logger(name)
     }
     this.#selfUpdate = debounce(() => {
-      if (this.#status === 'started') this.safeDispatch('self:peer:update', { peerId: this.peerId })
+      if (this.#status === 'started') this.safeDispatch('self:peer:update', { peerId: this.peerId, addrs: this.addressManager.getAddresses() })
     }, SELF_UPDATE_DEBOUNCE_MS)
 
     this.peerStore = options.peerStore !== undefined

@@ -64,6 +64,7 @@ export class SwitchConnection implements Connection {
   readonly id: string
   readonly remotePeer: PeerId
   readonly remoteAddr: Multiaddr
+  readonly localAddr: Multiaddr | undefined
   readonly direction: Direction
   readonly encryption: string
   readonly multiplexer: string
@@ -89,6 +90,7 @@ export class SwitchConnection implements Connection {
     this.id = `${idPrefix}-${(nextId++).toString(36)}`
     this.remotePeer = init.remotePeer
     this.remoteAddr = init.remoteAddr
+    this.localAddr = init.rawConnection.localAddr
     this.direction = init.direction
     this.encryption = init.encryption
     this.multiplexer = init.muxerFactory.protocol

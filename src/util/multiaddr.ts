@@ -6,7 +6,8 @@
  */
 import { CODE_DNS, CODE_DNS4, CODE_DNS6, CODE_IP4, CODE_IP6, CODE_IP6ZONE, CODE_P2P, CODE_P2P_CIRCUIT } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { parseIp } from './ip.ts'
+import { cidrContains, parseCidr, parseIp } from './ip.ts'
+import type { Cidr } from './ip.ts'
 
 /**
  * The peer id string of a trailing `/p2p/<id>`: the peer the address reaches. A relay's
@@ -36,17 +37,34 @@ export function isRelayed (addr: Multiaddr): boolean {
 export type Reachability = 'loopback' | 'private' | 'link-local' | 'public'
 
 /**
+ * Ranges a deployment declares public although they are not by the RFCs: a lab's "internet"
+ * in 11.0.0.0/8 or 10.0.0.0/8, a private network whose peers must treat each other as public
+ * (the CLI's `--public-cidr`, createLibp2p's `addresses.publicCidrs`). Parse them once with
+ * parsePublicRanges.
+ */
+export type PublicRanges = readonly Cidr[]
+
+/** Parses CIDR texts (`11.0.0.0/8`, `fd00::/8`) into PublicRanges; throws InvalidParametersError. */
+export function parsePublicRanges (cidrs: readonly string[] = []): PublicRanges {
+  return cidrs.map(parseCidr)
+}
+
+/**
  * Classifies an IP literal (IPv4, IPv6, IPv4-mapped IPv6, with or without a `%zone`). Private
  * covers RFC 1918, CGNAT (100.64/10), 0/8, the IPv6 unspecified address and unique-local
- * fc00::/7; anything unparsable counts as public (dialed last among IPs).
+ * fc00::/7; anything unparsable counts as public (dialed last among IPs). An IP inside one of
+ * `publicRanges` is public whatever its class (this is the one place that decides "public").
  */
-export function classifyIp (ip: string): Reachability {
+export function classifyIp (ip: string, publicRanges?: PublicRanges): Reachability {
   const bytes = parseIp(ip)
-  return bytes === undefined ? 'public' : classifyIpBytes(bytes)
+  return bytes === undefined ? 'public' : classifyIpBytes(bytes, publicRanges)
 }
 
 /** classifyIp for the 4 or 16 bytes util/ip.ts's parseIp gives. */
-export function classifyIpBytes (b: Uint8Array): Reachability {
+export function classifyIpBytes (b: Uint8Array, publicRanges?: PublicRanges): Reachability {
+  if (publicRanges !== undefined && publicRanges.length > 0) {
+    for (const range of publicRanges) if (cidrContains(range, b)) return 'public'
+  }
   if (b.length === 4) {
     if (b[0] === 127) return 'loopback'
     if (b[0] === 169 && b[1] === 254) return 'link-local'
@@ -66,11 +84,14 @@ function zeroUpTo (bytes: Uint8Array, end: number): boolean {
   return true
 }
 
-/** The reachability of an address's host: an IP's class; `localhost` names are loopback. */
-export function reachabilityOf (addr: Multiaddr): Reachability {
+/**
+ * The reachability of an address's host: an IP's class (public inside `publicRanges`);
+ * `localhost` names are loopback.
+ */
+export function reachabilityOf (addr: Multiaddr, publicRanges?: PublicRanges): Reachability {
   const first = addr.getComponents()[0]
   if (first === undefined) return 'public'
-  if (first.code === CODE_IP4 || first.code === CODE_IP6) return classifyIp(first.value ?? '')
+  if (first.code === CODE_IP4 || first.code === CODE_IP6) return classifyIp(first.value ?? '', publicRanges)
   if (first.code === CODE_DNS || first.code === CODE_DNS4 || first.code === CODE_DNS6) {
     return first.value === 'localhost' ? 'loopback' : 'public'
   }

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { multiaddr } from '@multiformats/multiaddr'
-import { classifyIp, ipOf, isLinkLocalIPv6, isLoopbackIp, isRelayed, isWildcardIp, peerIdStringOf, reachabilityOf, unmapIPv4, withoutPeerId } from '../../src/util/multiaddr.ts'
+import { classifyIp, ipOf, parsePublicRanges, isLinkLocalIPv6, isLoopbackIp, isRelayed, isWildcardIp, peerIdStringOf, reachabilityOf, unmapIPv4, withoutPeerId } from '../../src/util/multiaddr.ts'
 
 const ID = '12D3KooWRCWvr2v74YL1E24YgeeCACYcJEeXYp9sCRNhAVGUMucb'
 const RELAY = '12D3KooWB37ePHfdUWVd2WJGz236gTTaLdNvUroxzZNcXmugBAQR'
@@ -52,5 +52,17 @@ describe('multiaddr helpers', () => {
     assert.equal(isLinkLocalIPv6('169.254.0.1'), false)
     assert.deepEqual(unmapIPv4('::ffff:10.0.0.1'), { ip: '10.0.0.1', family: 4 })
     assert.deepEqual(unmapIPv4('::1'), { ip: '::1', family: 6 })
+  })
+
+  it('public ranges (--public-cidr) make private and loopback IPs public, and nothing else', () => {
+    const ranges = parsePublicRanges(['11.0.0.0/8', '10.1.0.0/16', '127.0.0.0/8', 'fd00::/8'])
+    assert.equal(classifyIp('10.1.2.3', ranges), 'public')
+    assert.equal(classifyIp('10.2.2.3', ranges), 'private')
+    assert.equal(classifyIp('127.0.0.1', ranges), 'public')
+    assert.equal(classifyIp('fd12::1', ranges), 'public')
+    assert.equal(classifyIp('fc12::1', ranges), 'private')
+    assert.equal(reachabilityOf(multiaddr('/ip4/10.1.0.9/tcp/1'), ranges), 'public')
+    assert.equal(reachabilityOf(multiaddr('/ip4/10.1.0.9/tcp/1')), 'private')
+    assert.throws(() => parsePublicRanges(['11.0.0.0/33']), { name: 'InvalidParametersError' })
   })
 })

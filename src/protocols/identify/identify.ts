@@ -13,6 +13,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { AbortOptions } from '../../interface/common.ts'
 import type { Connection } from '../../interface/connection.ts'
 import type { IdentifyResult, Libp2pEvents } from '../../interface/events.ts'
+import type { AddressManager } from '../../interface/address-manager.ts'
 import type { NodeComponents, Startable } from '../../interface/components.ts'
 import type { PublicKey } from '../../interface/keys.ts'
 import type { PeerData } from '../../interface/peer-store.ts'
@@ -54,7 +55,10 @@ export interface IdentifyOptions {
   signPeerRecord?: SignPeerRecord
 }
 
-export type IdentifyComponents = Pick<NodeComponents, 'peerId' | 'privateKey' | 'nodeInfo' | 'events' | 'registrar' | 'connectionManager' | 'peerStore' | 'addressManager' | 'logger'>
+export type IdentifyComponents = Pick<NodeComponents, 'peerId' | 'privateKey' | 'nodeInfo' | 'events' | 'registrar' | 'connectionManager' | 'peerStore' | 'logger'> & {
+  /** Identify announces our addresses and reports what peers observed. */
+  addressManager: Pick<AddressManager, 'getAddresses' | 'addObservedAddr'>
+}
 
 export class IdentifyService implements Startable {
   readonly serviceCapabilities: readonly string[] = ['@libp2p/identify', '@libp2p/identify-push']
@@ -317,7 +321,7 @@ export class IdentifyService implements Startable {
 
     const observedAddr = message.observedAddr !== undefined ? parseAddr(message.observedAddr) : undefined
     if (observedAddr !== undefined && !isPush && connection.limits === undefined) {
-      this.#components.addressManager.addObservedAddr(observedAddr, remotePeer)
+      this.#components.addressManager.addObservedAddr(observedAddr, connection)
     }
 
     const result: IdentifyResult = {

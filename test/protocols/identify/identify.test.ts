@@ -33,7 +33,6 @@ async function makePeer (name: string, addrs: string[], options: IdentifyOptions
     connectionManager: fakeConnectionManager(connections),
     peerStore,
     addressManager: {
-      getListenAddrs: () => listen,
       getAddresses: () => listen,
       addObservedAddr: (addr) => { observed.push(addr) }
     },
@@ -184,7 +183,7 @@ test('push: a self update is pushed to peers that support it; absent fields stay
   a.setAddrs([`/ip4/10.0.0.1/tcp/1/p2p/${a.peerId.toString()}`, `/ip4/192.168.1.1/tcp/1/p2p/${a.peerId.toString()}`])
   a.registrar.handle('/new/1.0.0', () => {})
   const pushed = nextIdentify(b.events)
-  a.events.safeDispatch('self:peer:update', { peerId: a.peerId })
+  a.events.safeDispatch('self:peer:update', { peerId: a.peerId, addrs: [] })
   const result = await pushed
   assert.ok(result.protocols.includes('/new/1.0.0'))
   const stored = await b.peerStore.get(a.peerId)
