@@ -13,6 +13,7 @@ import { dcutr } from '../protocols/dcutr/index.ts'
 import { bootstrap } from '../discovery/bootstrap.ts'
 import { MemoryDatastore } from '../store/index.ts'
 import { kadDHT } from '../dht/index.ts'
+import { autoNAT } from '../protocols/autonat/index.ts'
 import { pubsubService, type PubSubRouterName } from './commands/pubsub.ts'
 import type { SecurityConfig } from './security-options.ts'
 import type { ResourceManagerOptions } from '../switch/resource-manager/index.ts'
@@ -31,22 +32,27 @@ export interface CliNodeInit {
   security?: SecurityConfig
   /** Resource manager limits and allowlist, or false for none (default: scaled from the machine). */
   resourceManager?: ResourceManagerOptions | false
-  /** Run NAT traversal: DCUtR hole punching (default true). */
+  /** Run NAT traversal: AutoNAT and DCUtR hole punching (default true). */
   natTraversal?: boolean
+  /** IP ranges counted as public (`--public-cidr`). */
+  publicCidrs?: string[]
 }
 
 /** Not started: the caller starts it once its signal handlers are in place. */
 export async function createCliNode (init: CliNodeInit) {
   const services: ServiceFactories = { identify: identify(), ping: ping() }
   if (init.echo) services.echo = echo()
-  if (init.natTraversal !== false) services.dcutr = dcutr()
+  if (init.natTraversal !== false) {
+    services.dcutr = dcutr()
+    services.autonat = autoNAT()
+  }
   if (init.dht !== undefined) services.dht = kadDHT({ mode: init.dht })
   if (init.bootstrap.length > 0) services.bootstrap = bootstrap({ list: init.bootstrap })
   if (init.pubsub !== undefined) services.pubsub = pubsubService(init.pubsub)
   return await createLibp2p({
     privateKey: init.privateKey,
     datastore: init.datastore,
-    addresses: { listen: init.listen.map(a => a.toString()) },
+    addresses: { listen: init.listen.map(a => a.toString()), publicCidrs: init.publicCidrs },
     ...init.security,
     ...(init.resourceManager !== undefined ? { resourceManager: init.resourceManager } : {}),
     services,

@@ -18,6 +18,8 @@ import type { AbortOptions } from '../interface/common.ts'
 import type { NodeComponents, Startable } from '../interface/components.ts'
 import type { PeerId } from '../interface/peer-id.ts'
 import type { Logger } from '../interface/logger.ts'
+import { DhtModeSwitch } from './mode-switch.ts'
+import type { DhtMode } from './mode-switch.ts'
 import { peerIdFromMultihash } from '../peer/peer-id.ts'
 import { throwIfAborted } from '../util/abort.ts'
 import { equalBytes } from '../util/bytes.ts'
@@ -42,8 +44,14 @@ export const KAD_PROTOCOL = '/ipfs/kad/1.0.0'
 export interface KadDHTOptions {
   /** Protocol id (default '/ipfs/kad/1.0.0', the Amino DHT that go and js share). */
   protocol?: string
-  /** 'server' answers queries and advertises the protocol; 'client' only asks (default 'server'). */
+  /**
+   * 'server' answers queries and advertises the protocol; 'client' only asks. Unset, the node's
+   * reachability decides (AutoNAT's `reachability` event: public -> server, private -> client),
+   * starting in server mode; set, it is fixed.
+   */
   mode?: 'server' | 'client'
+  /** Least time between two reachability-driven mode switches, in ms (default 5 min). */
+  modeSwitchHoldoff?: number
   /** Bucket size and replication factor (default 20). */
   kBucketSize?: number
   /** Concurrent requests per lookup (default 10). */
@@ -89,7 +97,6 @@ const HOUR = 60 * 60 * 1000
 
 export class KadDHT implements Startable {
   readonly protocol: string
-  readonly mode: 'server' | 'client'
   readonly routingTable: RoutingTable
   readonly network: DhtNetwork
   readonly records: RecordStore
@@ -103,7 +110,9 @@ export class KadDHT implements Startable {
   readonly contentRouter: DhtContentRouter = new DhtContentRouter(this)
   readonly #components: KadDHTComponents
   readonly #log: Logger
-  readonly #options: Required<Omit<KadDHTOptions, 'validators' | 'messageLimits' | 'mode' | 'protocol'>>
+  readonly #options: Required<Omit<KadDHTOptions, 'validators' | 'messageLimits' | 'mode' | 'protocol' | 'modeSwitchHoldoff'>>
+  #mode: DhtMode
+  readonly #modeSwitch: DhtModeSwitch | undefined
   readonly #limits: MessageLimits
   #handler: RpcHandler | undefined
   #topologyId: string | undefined
@@ -116,7 +125,10 @@ export class KadDHT implements Startable {
     this.#components = components
     this.#log = components.logger('kad-dht')
     this.protocol = options.protocol ?? KAD_PROTOCOL
-    this.mode = options.mode ?? 'server'
+    this.#mode = options.mode ?? 'server'
+    this.#modeSwitch = options.mode !== undefined
+      ? undefined
+      : new DhtModeSwitch({ events: components.events, getMode: () => this.#mode, setMode: (mode) => { this.#setMode(mode) }, holdMs: options.modeSwitchHoldoff })
     this.#options = {
       kBucketSize: options.kBucketSize ?? 20,
       alpha: options.alpha ?? 10,
@@ -158,27 +170,8 @@ export class KadDHT implements Startable {
     this.#started = true
     this.#shutdown = new AbortController()
     this.routingTable.start()
-    if (this.mode === 'server') {
-      const handler = new RpcHandler({
-        components: this.#components,
-        routingTable: this.routingTable,
-        network: this.network,
-        records: this.records,
-        providers: this.providers,
-        validation: this.validation,
-        log: this.#log,
-        maxMessageSize: this.#options.maxMessageSize,
-        limits: this.#limits,
-        idleTimeout: this.#options.streamIdleTimeout,
-        providerAddrTtl: this.#options.provideValidity,
-        shutdown: this.#shutdown.signal
-      })
-      this.#handler = handler
-      this.#components.registrar.handle(this.protocol, (stream, connection) => handler.handleStream(stream, connection), {
-        maxInboundStreams: 32,
-        maxOutboundStreams: 64
-      })
-    }
+    if (this.#mode === 'server') this.#serve()
+    this.#modeSwitch?.start()
     this.#topologyId = this.#components.registrar.register(this.protocol, {
       onConnect: (peerId) => { this.routingTable.add(peerId) }
     })
@@ -204,9 +197,53 @@ export class KadDHT implements Startable {
     }
   }
 
+  /** 'server' or 'client' now (see the `mode` option). */
+  get mode (): DhtMode { return this.#mode }
+
+  /** Answers DHT requests: registers the protocol handler (identify then advertises it). */
+  #serve (): void {
+    if (this.#handler !== undefined) return
+    const handler = new RpcHandler({
+      components: this.#components,
+      routingTable: this.routingTable,
+      network: this.network,
+      records: this.records,
+      providers: this.providers,
+      validation: this.validation,
+      log: this.#log,
+      maxMessageSize: this.#options.maxMessageSize,
+      limits: this.#limits,
+      idleTimeout: this.#options.streamIdleTimeout,
+      providerAddrTtl: this.#options.provideValidity,
+      shutdown: this.#shutdown.signal
+    })
+    this.#handler = handler
+    this.#components.registrar.handle(this.protocol, (stream, connection) => handler.handleStream(stream, connection), {
+      maxInboundStreams: 32,
+      maxOutboundStreams: 64
+    })
+  }
+
+  /** Stops answering: unregisters the handler (identify push tells peers) and ends its streams. */
+  #stopServing (): void {
+    if (this.#handler === undefined) return
+    this.#components.registrar.unhandle(this.protocol)
+    this.#handler.abortAll(new ServiceStoppedError('the DHT left server mode'))
+    this.#handler = undefined
+  }
+
+  #setMode (mode: DhtMode): void {
+    if (mode === this.#mode || !this.#started) return
+    this.#log('switching to %s mode', mode)
+    this.#mode = mode
+    if (mode === 'server') this.#serve()
+    else this.#stopServing()
+  }
+
   async stop (): Promise<void> {
     if (!this.#started) return
     this.#started = false
+    this.#modeSwitch?.stop()
     for (const timer of this.#timers) clearInterval(timer)
     this.#timers = []
     this.#shutdown.abort(new ServiceStoppedError('the DHT stopped'))
@@ -219,6 +256,7 @@ export class KadDHT implements Startable {
       this.#handler.abortAll(new ServiceStoppedError('the DHT stopped'))
       this.#handler = undefined
     }
+    this.#mode = this.#modeSwitch === undefined ? this.#mode : 'server'
     await this.#refreshing?.catch(() => {})
   }
 

@@ -12,6 +12,7 @@ export const CAPABILITY_PROVIDERS: Readonly<Record<string, string>> = {
   '@libp2p/identify': "identify() from 'ts-libp2p/identify'",
   '@libp2p/identify-push': "identify() from 'ts-libp2p/identify'",
   '@libp2p/ping': "ping() from 'ts-libp2p/ping'",
+  '@libp2p/autonat': "autoNAT() from 'ts-libp2p/autonat'",
   '@libp2p/echo': "echo() from 'ts-libp2p/echo'",
   '@libp2p/perf': "perf() from 'ts-libp2p/perf'",
   '@libp2p/kad-dht': "kadDHT() from 'ts-libp2p/kad-dht'",

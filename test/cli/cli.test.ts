@@ -53,7 +53,8 @@ test('usage errors: one stderr line and exit code 2', async () => {
     [['ping'], 'exactly one multiaddr'],
     [['ping', '/ip4/127.0.0.1/tcp/1', '--count', 'zero'], '--count'],
     [['identify', '/dns4'], 'invalid multiaddr'],
-    [['start', '--listen', '/ip4/1.2.3/tcp/1'], 'invalid listen address']
+    [['start', '--listen', '/ip4/1.2.3/tcp/1'], 'invalid listen address'],
+    [['start', '--public-cidr', '11.0.0.0/33'], '--public-cidr: not a CIDR range: 11.0.0.0/33']
   ]
   for (const [args, message] of cases) {
     const r = await runCli(args)

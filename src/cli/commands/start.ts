@@ -12,6 +12,7 @@ import { parseSecurityOptions, SECURITY_HELP, SECURITY_OPTIONS } from '../securi
 import { LIMIT_HELP, LIMIT_OPTIONS, parseLimitOptions } from '../limit-options.ts'
 import { stopOnSignal } from '../stop-on-signal.ts'
 import { printEvents, type EventSource } from '../event-lines.ts'
+import { NAT_HELP, NAT_OPTIONS, parseNatOptions } from '../nat-options.ts'
 import { createDatastore } from '../../store/index.ts'
 import { provideOnceJoined, parseDhtMode } from './dht-start.ts'
 import { parseRouter, printMessages } from './pubsub.ts'
@@ -26,6 +27,7 @@ export const startCommand: Command = {
                        [--security noise,tls] [--psk FILE]
                        [--allow ADDR]... [--conns-per-ip N] [--conns-per-subnet N] [--no-limits]
                        [--events] [--no-nat-traversal]
+                       [--public-cidr CIDR]...
 
 Starts a node. When it is listening, prints one line of JSON on stdout:
   {"peerId":"12D3KooW...","addrs":["/ip4/127.0.0.1/tcp/4001/p2p/12D3KooW..."]}
@@ -46,9 +48,10 @@ Options:
   --events         after the start line, print one JSON line per event: peer:connect (peer,
                    addr, limited), peer:disconnect, self:peer:update (addrs), reachability
                    (status), relay:reservation, holepunch (peer, success, ms, attempt, addr)
-  --no-nat-traversal  do not run DCUtR hole punching (on by default)
+  --no-nat-traversal  do not run AutoNAT or DCUtR hole punching (on by default)
 ${SECURITY_HELP}
 ${LIMIT_HELP}
+${NAT_HELP}
   -h, --help       show this help`,
   async run (argv) {
     const { values } = parseArgs({
@@ -65,7 +68,8 @@ ${LIMIT_HELP}
         events: { type: 'boolean', default: false },
         'no-nat-traversal': { type: 'boolean', default: false },
         ...SECURITY_OPTIONS,
-        ...LIMIT_OPTIONS
+        ...LIMIT_OPTIONS,
+        ...NAT_OPTIONS
       },
       strict: true,
       allowPositionals: false
@@ -78,10 +82,11 @@ ${LIMIT_HELP}
 
     const security = parseSecurityOptions(values)
     const resourceManager = parseLimitOptions(values)
+    const nat = parseNatOptions(values)
     const privateKey = await loadOrCreateIdentity(dataDir)
     const datastore = createDatastore(dataDir)
     await datastore.open?.()
-    const node = await createCliNode({ privateKey, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: parseDhtMode(values.dht, values.provide), pubsub: router, security, resourceManager, natTraversal: !values['no-nat-traversal'] })
+    const node = await createCliNode({ privateKey, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: parseDhtMode(values.dht, values.provide), pubsub: router, security, resourceManager, natTraversal: !values['no-nat-traversal'], ...nat })
     const stopped = stopOnSignal(async () => {
       await node.stop()
       await datastore.close?.()

@@ -1,0 +1,11 @@
+/** AutoNAT v1 and v2, client and server: `services: { autonat: autoNAT() }` (needs identify). */
+export { autoNAT, AutoNATService } from './autonat.ts'
+export type { AutoNATOptions } from './autonat.ts'
+export { AutoNATResponseError, DialDataRefusedError, NonceMismatchError, NoAutoNATServersError } from './errors.ts'
+export { DIAL_REQUEST_PROTOCOL, DIAL_BACK_PROTOCOL } from './v2-messages.ts'
+export { AUTONAT_V1_PROTOCOL } from './v1-messages.ts'
+export type { RateLimits } from './rate-limiter.ts'
+export type { AutoNATv2ServerOptions } from './v2-server.ts'
+export type { AutoNATv2ClientOptions, AddrCheckResult } from './v2-client.ts'
+export type { AutoNATv1ServerOptions } from './v1-server.ts'
+export type { AutoNATv1ClientOptions, V1CheckResult } from './v1-client.ts'
