@@ -41,7 +41,7 @@ function side (name: string, publicAddr: string | undefined, dialSucceeds: (n: n
     registrar,
     events,
     logger,
-    addressManager: { getListenAddrs: () => [], getAddresses: () => publicAddr === undefined ? [] : [multiaddr(publicAddr)], addObservedAddr: () => {} },
+    addressManager: { getListenAddrs: () => [], getAddresses: () => publicAddr === undefined ? [] : [multiaddr(publicAddr)], addObservedAddr: () => {} } as unknown as DcutrComponents['addressManager'],
     peerStore: { get: async () => { if (known.length === 0) throw new NotFoundError(); return { addresses: known.map(m => ({ multiaddr: m })) } } } as unknown as DcutrComponents['peerStore'],
     connectionManager: {
       async openConnection (target: DialTarget, options: DialOptions = {}) {
