@@ -19,7 +19,8 @@ export const CAPABILITY_PROVIDERS: Readonly<Record<string, string>> = {
   '@libp2p/peer-routing': "kadDHT() from 'ts-libp2p/kad-dht'",
   '@libp2p/content-routing': "kadDHT() from 'ts-libp2p/kad-dht'",
   '@libp2p/pubsub': "gossipsub() from 'ts-libp2p/gossipsub' or floodsub() from 'ts-libp2p/floodsub'",
-  '@libp2p/peer-discovery': "bootstrap() from 'ts-libp2p/bootstrap'"
+  '@libp2p/peer-discovery': "bootstrap() from 'ts-libp2p/bootstrap'",
+  '@libp2p/circuit-relay-v2-server': "circuitRelayServer() from 'ts-libp2p/circuit-relay-v2'"
 }
 
 export interface ServiceEntryLike {

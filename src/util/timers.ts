@@ -128,3 +128,39 @@ export function idleWatchdog (timeoutMs: number, onIdle: () => void): IdleWatchd
     }
   }
 }
+
+/** The longest delay setTimeout honours: a larger one overflows and fires at once (Node, browsers). */
+export const MAX_TIMER_DELAY = 2 ** 31 - 1
+
+export interface LongTimeout {
+  /** Clears the timer; idempotent. */
+  cancel(): void
+}
+
+/**
+ * An unreferenced timeout for any delay, including ones past MAX_TIMER_DELAY (about 24.8
+ * days): those are waited in steps, so a far-future expiry (a relay reservation's, a record's)
+ * fires when due instead of at once. Non-finite delays never fire.
+ */
+export function unrefLongTimeout (callback: () => void, ms: number): LongTimeout {
+  let timer: TimerHandle | undefined
+  let remaining = Number.isFinite(ms) ? Math.max(0, ms) : Infinity
+  const step = (): void => {
+    if (remaining === 0) {
+      timer = undefined
+      callback()
+      return
+    }
+    const wait = Math.min(remaining, MAX_TIMER_DELAY)
+    remaining -= wait
+    timer = unrefTimeout(step, wait)
+  }
+  if (remaining === 0) timer = unrefTimeout(step, 0)
+  else if (remaining !== Infinity) step()
+  return {
+    cancel () {
+      if (timer !== undefined) clearTimeout(timer)
+      timer = undefined
+    }
+  }
+}

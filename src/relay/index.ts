@@ -1,0 +1,9 @@
+/**
+ * Circuit relay v2 (specs relay/circuit-v2.md): `import { circuitRelayServer } from 'ts-libp2p/circuit-relay-v2'`.
+ * - `circuitRelayServer()`: a service that lets peers reserve a slot and be reached through us.
+ * - the wire messages and vouchers, for tools and tests.
+ */
+export { circuitRelayServer, CircuitRelayServer, type CircuitRelayServerOptions, type CircuitRelayServerComponents } from './server.ts'
+export { HOP_PROTOCOL, STOP_PROTOCOL, RelayStatus, relayStatusName, HopType, StopType, encodeHopMessage, decodeHopMessage, encodeStopMessage, decodeStopMessage, MAX_RELAY_MESSAGE_SIZE, type HopMessage, type StopMessage, type RelayPeer, type RelayReservation, type RelayLimit, type RelayStatusCode } from './messages.ts'
+export { VOUCHER_DOMAIN, VOUCHER_PAYLOAD_TYPE, sealVoucher, verifyVoucher, encodeVoucher, decodeVoucher, type Voucher } from './voucher.ts'
+export { RelayStatusError, InvalidVoucherError, InvalidReservationError, RelayLimitError } from './errors.ts'
