@@ -1,7 +1,8 @@
 /**
  * The nodes the CLI runs: a long-lived one for `start` (persistent identity and peer store,
- * identify + ping, optional echo and bootstrap) and a throwaway one for `ping`/`identify`
- * (fresh key, memory store, no listener).
+ * identify + ping, optional echo, bootstrap, relay service) and a throwaway one for
+ * `ping`/`identify` (fresh key, memory store, no listener). Both run TCP, WebSockets and the
+ * circuit relay transport, so a `/p2p-circuit` address can be pinged and listened on.
  */
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Datastore, PrivateKey, ServiceFactories } from '../index.ts'
@@ -14,6 +15,9 @@ import { bootstrap } from '../discovery/bootstrap.ts'
 import { MemoryDatastore } from '../store/index.ts'
 import { kadDHT } from '../dht/index.ts'
 import { autoNAT } from '../protocols/autonat/index.ts'
+import { circuitRelayServer, circuitRelayTransport } from '../relay/index.ts'
+import { tcp } from '../transport/tcp/index.ts'
+import { webSockets } from '../transport/websockets/index.ts'
 import { pubsubService, type PubSubRouterName } from './commands/pubsub.ts'
 import type { SecurityConfig } from './security-options.ts'
 import type { ResourceManagerOptions } from '../switch/resource-manager/index.ts'
@@ -36,6 +40,13 @@ export interface CliNodeInit {
   natTraversal?: boolean
   /** IP ranges counted as public (`--public-cidr`). */
   publicCidrs?: string[]
+  /** Also serve the circuit relay v2 hop protocol (`services.relay`). */
+  relayServer?: boolean
+}
+
+/** The CLI's transports: the Node defaults plus circuit relay, so circuit addresses dial and listen. */
+function cliTransports () {
+  return [tcp(), webSockets(), circuitRelayTransport()]
 }
 
 /** Not started: the caller starts it once its signal handlers are in place. */
@@ -49,7 +60,9 @@ export async function createCliNode (init: CliNodeInit) {
   if (init.dht !== undefined) services.dht = kadDHT({ mode: init.dht })
   if (init.bootstrap.length > 0) services.bootstrap = bootstrap({ list: init.bootstrap })
   if (init.pubsub !== undefined) services.pubsub = pubsubService(init.pubsub)
+  if (init.relayServer === true) services.relay = circuitRelayServer()
   return await createLibp2p({
+    transports: cliTransports(),
     privateKey: init.privateKey,
     datastore: init.datastore,
     addresses: { listen: init.listen.map(a => a.toString()), publicCidrs: init.publicCidrs },
@@ -66,6 +79,7 @@ export async function createEphemeralNode (options: { timeout: number, security?
     ...options.security,
     datastore: new MemoryDatastore(),
     addresses: { listen: [] },
+    transports: cliTransports(),
     services: {
       // identified explicitly by the `identify` command, not on every connection
       identify: identify({ runOnConnectionOpen: false, timeout: options.timeout }),

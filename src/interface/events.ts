@@ -48,6 +48,16 @@ export interface ReachabilityUpdate {
   addrs: Multiaddr[]
 }
 
+/** A relay reservation of ours was made, refreshed or lost (circuit relay v2 client). */
+export interface RelayReservationEvent {
+  relay: PeerId
+  status: 'reserved' | 'refreshed' | 'lost'
+  /** Our addresses through the relay (`<relay addr>/p2p/<relay>/p2p-circuit/p2p/<us>`); empty when lost. */
+  addrs: Multiaddr[]
+  /** When the reservation ends, ms since epoch (0 when lost). */
+  expires: number
+}
+
 /** Event names and their `CustomEvent.detail`. */
 export type Libp2pEvents = {
   'peer:connect': PeerId
@@ -60,6 +70,7 @@ export type Libp2pEvents = {
   'reachability': ReachabilityUpdate
   'holepunch': HolePunchOutcome
   'transport:listening': Multiaddr[]
+  'relay:reservation': RelayReservationEvent
   'start': void
   'stop': void
 }

@@ -1,5 +1,7 @@
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { AbortOptions, Direction } from './common.ts'
+import type { NodeComponents } from './components.ts'
+import type { ConnectionLimits } from './connection.ts'
 import type { ByteStream } from './stream.ts'
 import type { PeerId } from './peer-id.ts'
 import type { StreamMuxerFactory } from './muxer.ts'
@@ -19,6 +21,11 @@ export interface RawConnection extends ByteStream {
    * `abort` and `closed` stand for the transport connection.
    */
   readonly native?: NativeUpgrade
+  /**
+   * Set when the transport knows the connection is limited (a relayed one: the relay cuts it
+   * after so many bytes or seconds); the upgraded Connection is then limited too.
+   */
+  readonly limits?: ConnectionLimits
 }
 
 /** What a natively secure, multiplexed transport connection already agreed on. */
@@ -55,4 +62,22 @@ export interface Transport {
   listenFilter(addrs: Multiaddr[]): Multiaddr[]
   /** The subset of `addrs` this transport can dial. */
   dialFilter(addrs: Multiaddr[]): Multiaddr[]
+  /**
+   * For a transport that runs over the node's own connections (circuit relay): called once,
+   * before start, with what it needs of the node.
+   */
+  attachNode?(context: TransportNodeContext): void
+  /** Called after the node's services started, before it listens. */
+  start?(): void | Promise<void>
+  /** Called after the node's services stopped, before its listeners close. */
+  stop?(): void | Promise<void>
+}
+
+/** What the node gives a transport that runs over the node's own connections. */
+export interface TransportNodeContext {
+  components: NodeComponents
+  /** Hands an inbound raw connection to the node (admission, upgrade), as a listener would. */
+  acceptIncoming(conn: RawConnection): void
+  /** The transport's listening addresses changed (e.g. a relay reservation was made or lost). */
+  addressesChanged(): void
 }

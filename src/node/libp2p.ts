@@ -184,6 +184,13 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
       addressManager: this.addressManager,
       services: {}
     }
+    for (const transport of this.transportManager.transports) {
+      transport.attachNode?.({
+        components: this.components,
+        acceptIncoming: raw => { connectionManager.acceptIncoming(raw) },
+        addressesChanged: () => { this.#selfUpdate() }
+      })
+    }
     this.#serviceOrder = this.#buildServices(options.services ?? defaults.services())
     this.services = this.components.services as Services
     const routers = collectRouters(this.#serviceOrder.map(e => e.instance))
@@ -229,6 +236,7 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
       this.registrar.start()
       this.connectionManager.start()
       for (const { instance } of this.#serviceOrder) await (instance as Startable).start?.()
+      for (const transport of this.transportManager.transports) await transport.start?.()
       const listen = this.addressManager.getListenAddrs()
       if (listen.length > 0) {
         await this.transportManager.listen(listen)
@@ -255,6 +263,13 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
         await (instance as Startable).stop?.()
       } catch (err) {
         this.#log.error('service %s failed to stop: %s', name, err)
+      }
+    }
+    for (const transport of this.transportManager.transports) {
+      try {
+        await transport.stop?.()
+      } catch (err) {
+        this.#log.error('transport %s failed to stop: %s', transport.name, err)
       }
     }
     await this.transportManager.close()

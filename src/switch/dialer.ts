@@ -28,7 +28,7 @@ import { peerIdFromString } from '../peer/peer-id.ts'
 import { raceSignal } from '../util/abort.ts'
 import { AbortError, ConnectionDeniedError, InvalidMultiaddrError, InvalidParametersError, NotStartedError, UnexpectedPeerError } from '../util/errors.ts'
 import { logger } from '../util/logger.ts'
-import { peerIdStringOf, withoutPeerId } from '../util/multiaddr.ts'
+import { isRelayed, peerIdStringOf, withoutPeerId } from '../util/multiaddr.ts'
 import { rankAddresses } from './address-ranking.ts'
 import { Deadline } from '../util/deadline.ts'
 import type { DialAttemptFailure } from './errors.ts'
@@ -217,7 +217,9 @@ export class Dialer {
       const addrPeer = peerIdStringOf(addr)
       if (peerIdText !== undefined && addrPeer !== undefined && addrPeer !== peerIdText) {
         failures.push({ multiaddr: addr, error: new UnexpectedPeerError(`the address belongs to ${addrPeer}`) })
-      } else if (own.has(withoutPeerId(addr).toString())) {
+      } else if (!isRelayed(addr) && own.has(withoutPeerId(addr).toString())) {
+        // (A relayed address names its target after the relay's circuit, which our own
+        // reservation on the same relay shares: only the target's /p2p tells them apart.)
         failures.push({ multiaddr: addr, error: new InvalidMultiaddrError('the address is one of our own') })
       } else if (this.#init.transports.transportForDial(addr) === undefined) {
         failures.push({ multiaddr: addr, error: new InvalidMultiaddrError('no configured transport can dial it') })

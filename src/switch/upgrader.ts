@@ -122,7 +122,7 @@ export class Upgrader {
         securedConnection: secured.conn,
         muxerFactory,
         registrar: this.#init.registrar,
-        limits: options.limits,
+        limits: options.limits ?? raw.limits,
         openedAt,
         negotiationTimeout: this.#init.streamNegotiationTimeout,
         closeTimeout: this.#init.connectionCloseTimeout,

@@ -17,6 +17,10 @@ import { createDatastore } from '../../store/index.ts'
 import { provideOnceJoined, parseDhtMode } from './dht-start.ts'
 import { parseRouter, printMessages } from './pubsub.ts'
 import type { PubSubBase } from '../../pubsub/gossipsub/index.ts'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Libp2p } from '../../index.ts'
+import { UsageError } from '../args.ts'
+import { isRelayed, peerIdStringOf } from '../../util/multiaddr.ts'
 
 const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/0'
 /** After this long a stop that hangs is abandoned (exit code 1). */
@@ -24,6 +28,7 @@ const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/0'
 export const startCommand: Command = {
   help: `Usage: ts-libp2p start [--listen MA]... [--bootstrap MA]... [--data-dir DIR] [--echo]
                        [--pubsub gossipsub|floodsub] [--subscribe TOPIC]...
+                       [--relay-server] [--relay MA]...
                        [--security noise,tls] [--psk FILE]
                        [--allow ADDR]... [--conns-per-ip N] [--conns-per-subnet N] [--no-limits]
                        [--events] [--no-nat-traversal]
@@ -49,6 +54,10 @@ Options:
                    addr, limited), peer:disconnect, self:peer:update (addrs), reachability
                    (status), relay:reservation, holepunch (peer, success, ms, attempt, addr)
   --no-nat-traversal  do not run AutoNAT or DCUtR hole punching (on by default)
+  --relay-server   also serve the circuit relay v2 hop protocol (be a relay for others)
+  --relay MA       reserve a slot on the relay at MA (ends in /p2p/<relay>), repeatable; the
+                   JSON line is printed once every reservation is made, and its addrs include
+                   <MA>/p2p-circuit/p2p/<us>. A relay that is down is retried meanwhile.
 ${SECURITY_HELP}
 ${LIMIT_HELP}
 ${NAT_HELP}
@@ -67,6 +76,8 @@ ${NAT_HELP}
         subscribe: { type: 'string', multiple: true },
         events: { type: 'boolean', default: false },
         'no-nat-traversal': { type: 'boolean', default: false },
+        'relay-server': { type: 'boolean', default: false },
+        relay: { type: 'string', multiple: true },
         ...SECURITY_OPTIONS,
         ...LIMIT_OPTIONS,
         ...NAT_OPTIONS
@@ -74,7 +85,8 @@ ${NAT_HELP}
       strict: true,
       allowPositionals: false
     })
-    const listen = (values.listen ?? [DEFAULT_LISTEN]).map(a => parseMultiaddr(a, 'listen address'))
+    const relays = (values.relay ?? []).map(a => parseRelayAddr(a))
+    const listen = [...(values.listen ?? [DEFAULT_LISTEN]).map(a => parseMultiaddr(a, 'listen address')), ...relays.map(r => r.encapsulate('/p2p-circuit'))]
     const bootstrapList = (values.bootstrap ?? []).map(a => parseMultiaddr(a, 'bootstrap address'))
     const dataDir = dataDirFrom(values['data-dir'])
     const topics = values.subscribe ?? []
@@ -86,7 +98,7 @@ ${NAT_HELP}
     const privateKey = await loadOrCreateIdentity(dataDir)
     const datastore = createDatastore(dataDir)
     await datastore.open?.()
-    const node = await createCliNode({ privateKey, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: parseDhtMode(values.dht, values.provide), pubsub: router, security, resourceManager, natTraversal: !values['no-nat-traversal'], ...nat })
+    const node = await createCliNode({ privateKey, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: parseDhtMode(values.dht, values.provide), pubsub: router, security, resourceManager, natTraversal: !values['no-nat-traversal'], ...nat, relayServer: values['relay-server'] })
     const stopped = stopOnSignal(async () => {
       await node.stop()
       await datastore.close?.()
@@ -98,10 +110,37 @@ ${NAT_HELP}
       await datastore.close?.()
       throw err
     }
+    if (relays.length > 0 && await untilReserved(node, relays, stopped) === 'stopped') return await stopped
     process.stdout.write(JSON.stringify({ peerId: node.peerId.toString(), addrs: node.getMultiaddrs().map(a => a.toString()) }) + '\n')
     if (values.events) printEvents(node as unknown as EventSource)
     provideOnceJoined(node.services.dht, values.provide ?? [])
     if (router !== undefined) printMessages(node.services.pubsub as PubSubBase, topics)
     return await stopped
+  }
+}
+
+/** A `--relay` address: a multiaddr naming the relay (`.../p2p/<relay>`), not itself a circuit. */
+function parseRelayAddr (text: string): Multiaddr {
+  const addr = parseMultiaddr(text, 'relay address')
+  if (peerIdStringOf(addr) === undefined || isRelayed(addr)) throw new UsageError(`--relay needs a relay's address ending in /p2p/<relay id>: ${text}`)
+  return addr
+}
+
+/** Resolves once the node advertises a circuit address on every relay, or 'stopped' if it stops first. */
+async function untilReserved (node: Libp2p, relays: Multiaddr[], stopped: Promise<number>): Promise<'reserved' | 'stopped'> {
+  const relayIds = relays.map(r => peerIdStringOf(r)!)
+  const allReserved = (): boolean => relayIds.every(id => node.getMultiaddrs().some(a => isRelayed(a) && a.toString().includes(`/p2p/${id}/p2p-circuit`)))
+  if (allReserved()) return 'reserved'
+  let listener: (() => void) | undefined
+  try {
+    return await Promise.race([
+      stopped.then(() => 'stopped' as const),
+      new Promise<'reserved'>(resolve => {
+        listener = () => { if (allReserved()) resolve('reserved') }
+        node.addEventListener('relay:reservation', listener)
+      })
+    ])
+  } finally {
+    if (listener !== undefined) node.removeEventListener('relay:reservation', listener)
   }
 }
