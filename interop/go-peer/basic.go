@@ -55,7 +55,8 @@ func cmdDial(ctx context.Context, n *Node, req *Request) (map[string]any, error)
 		return nil, fmt.Errorf("multiaddr must end with /p2p/<peer id>: %w", err)
 	}
 	// Connect is a no-op if we are already connected to that peer.
-	if err := n.host.Connect(ctx, *ai); err != nil {
+	// a circuit address gives a limited (relayed) connection: allowed here
+	if err := n.host.Connect(network.WithAllowLimitedConn(ctx, "dial"), *ai); err != nil {
 		return nil, err
 	}
 	return map[string]any{"peerId": ai.ID.String()}, nil

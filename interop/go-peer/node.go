@@ -241,7 +241,7 @@ func (n *Node) fullAddrs() []string {
 		}
 		out = append(out, a.String())
 	}
-	return out
+	return append(out, circuitAddrs...) // relay.go
 }
 
 func (n *Node) close() error {

@@ -130,7 +130,8 @@ func cmdEcho(ctx context.Context, n *Node, req *Request) (map[string]any, error)
 }
 
 func echoOnce(ctx context.Context, n *Node, p peer.ID, size int, index int) error {
-	s, err := n.host.NewStream(ctx, p, echoProtocol)
+	// echo runs over relayed (limited) connections too
+	s, err := n.host.NewStream(network.WithAllowLimitedConn(ctx, "echo"), p, echoProtocol)
 	if err != nil {
 		return fmt.Errorf("open stream: %w", err)
 	}

@@ -38,6 +38,7 @@ import { gossipsub } from '@libp2p/gossipsub'
 import { floodsub } from '@libp2p/floodsub'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { CID } from 'multiformats/cid'
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 
 const ECHO_PROTOCOL = '/echo/1.0.0'
 const RESET_PROTOCOL = '/test/reset/1.0.0'
@@ -88,10 +89,14 @@ interface Config {
   dht?: 'server' | 'client'
   /** run a pubsub router (off by default) */
   pubsub?: 'gossipsub' | 'floodsub'
+  /** serve the circuit relay v2 hop protocol (--relay-server) */
+  relayServer: boolean
+  /** relays to reserve on (--relay MA, repeatable); `ready` waits for their circuit addresses */
+  relays: string[]
 }
 
 function parseArgs (argv: string[]): Config {
-  const cfg: Config = { listen: [], muxer: 'yamux', security: 'noise', perf: false }
+  const cfg: Config = { listen: [], muxer: 'yamux', security: 'noise', perf: false, relayServer: false, relays: [] }
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i]
     let value: string | undefined
@@ -141,10 +146,13 @@ function parseArgs (argv: string[]): Config {
         cfg.pubsub = r
         break
       }
+      case '--relay-server': cfg.relayServer = true; break
+      case '--relay': cfg.relays.push(next()); break
       default: throw new Error(`unknown argument ${JSON.stringify(arg)}`)
     }
   }
   if (cfg.listen.length === 0) cfg.listen.push('/ip4/127.0.0.1/tcp/0')
+  for (const relay of cfg.relays) cfg.listen.push(`${relay}/p2p-circuit`)
   return cfg
 }
 
@@ -275,6 +283,7 @@ function buildServices (cfg: Config): Record<string, any> {
   } else if (cfg.pubsub === 'floodsub') {
     services.pubsub = floodsub({ emitSelf: false })
   }
+  if (cfg.relayServer) services.relay = circuitRelayServer()
   if (cfg.dht != null) {
     // the public protocol id (js defaults to /ipfs/lan/kad/1.0.0) and loopback addresses kept
     services.dht = kadDHT({ protocol: '/ipfs/kad/1.0.0', clientMode: cfg.dht === 'client', peerInfoMapper: passthroughMapper })
@@ -291,7 +300,8 @@ async function createNode (cfg: Config): Promise<Node> {
     privateKey,
     addresses: { listen: cfg.listen },
     // webSockets for /ws listen addresses (--listen /ip4/127.0.0.1/tcp/0/ws)
-    transports: [tcp(), webSockets()],
+    // circuitRelayTransport: dial and listen on /p2p-circuit addresses (--relay)
+    transports: [tcp(), webSockets(), circuitRelayTransport()],
     connectionEncrypters: [cfg.security === 'tls' ? tls() : noise()],
     ...(cfg.psk != null ? { connectionProtector: preSharedKey({ psk: cfg.psk }) } : {}),
     // js mplex aborts the whole connection when the remote opens more than
@@ -364,7 +374,7 @@ async function setupHandlers (node: Node, cfg: Config): Promise<void> {
       stream.abort(err instanceof Error ? err : new Error(String(err)))
       emitEvent('echo:error', { peerId: remote, bytes: total, error: errorMessage(err) })
     }
-  }, { maxInboundStreams: MAX_STREAMS_PER_PROTOCOL, maxOutboundStreams: MAX_STREAMS_PER_PROTOCOL })
+  }, { maxInboundStreams: MAX_STREAMS_PER_PROTOCOL, maxOutboundStreams: MAX_STREAMS_PER_PROTOCOL, runOnLimitedConnection: true })
 
   // wait for at least one byte, then reset the stream
   await node.handle(RESET_PROTOCOL, async (stream) => {
@@ -541,7 +551,8 @@ registerCommand('echo', 120_000, async (req, { node, signal }) => {
 })
 
 async function echoOnce (node: Node, peer: PeerId, size: number, index: number, signal: AbortSignal): Promise<void> {
-  const stream = await node.dialProtocol(peer, ECHO_PROTOCOL, { signal })
+  // echo runs over relayed (limited) connections too
+  const stream = await node.dialProtocol(peer, ECHO_PROTOCOL, { signal, runOnLimitedConnection: true })
   const onAbort = (): void => { stream.abort(new Error(`timed out: ${errorMessage(signal.reason)}`)) }
   signal.addEventListener('abort', onAbort, { once: true })
   try {
@@ -834,6 +845,18 @@ function shutdown (why: string): Promise<void> {
   return stopping
 }
 
+/** Waits (bounded) until we advertise a /p2p-circuit address on `count` relays. */
+async function untilRelayed (node: Node, count: number): Promise<void> {
+  const enough = (): boolean => node.getMultiaddrs().filter(a => a.toString().includes('/p2p-circuit')).length >= count
+  if (enough()) return
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { cleanup(); reject(new Error('no relay reservation within 30 s')) }, 30_000)
+    const check = (): void => { if (enough()) { cleanup(); resolve() } }
+    const cleanup = (): void => { clearTimeout(timer); node.removeEventListener('self:peer:update', check) }
+    node.addEventListener('self:peer:update', check)
+  })
+}
+
 async function main (): Promise<void> {
   let cfg: Config
   try {
@@ -854,6 +877,7 @@ async function main (): Promise<void> {
   await node.start()
   // js only turns server mode on by itself once it has a public address
   if (cfg.dht === 'server') await dhtOf(node).setMode('server')
+  if (cfg.relays.length > 0) await untilRelayed(node, cfg.relays.length)
 
   emitEvent('ready', {
     peerId: node.peerId.toString(),

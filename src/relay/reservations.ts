@@ -24,7 +24,7 @@ import type { PeerId } from '../interface/peer-id.ts'
 import { peerIdFromString } from '../peer/peer-id.ts'
 import { withDeadline } from '../util/deadline.ts'
 import { ConnectionDeniedError, ServiceStoppedError } from '../util/errors.ts'
-import { isRelayed, peerIdStringOf } from '../util/multiaddr.ts'
+import { isRelayed, peerIdStringOf, withoutPeerId } from '../util/multiaddr.ts'
 import { unrefLongTimeout } from '../util/timers.ts'
 import type { LongTimeout } from '../util/timers.ts'
 import { reserve } from './hop-client.ts'
@@ -154,7 +154,12 @@ export class ReservationManager {
     const entry = this.#entries.get(relayAddr.toString())
     const grant = entry?.grant
     if (grant === undefined || grant.expires <= Date.now()) return []
-    return grant.relayAddrs.map(a => a.encapsulate('/p2p-circuit'))
+    // A relay may offer no address it thinks we can use (go offers only public ones by
+    // default); the address we reached it at then stands in, when it is more than /p2p/<id>.
+    const relayAddrs = grant.relayAddrs.length > 0 || entry!.relayAddr.getComponents().length < 2
+      ? grant.relayAddrs
+      : [withoutPeerId(entry!.relayAddr).encapsulate(`/p2p/${grant.relay.toString()}`)]
+    return relayAddrs.map(a => a.encapsulate('/p2p-circuit'))
   }
 
   #drop (entry: RelayEntry): void {
