@@ -10,7 +10,8 @@ import type { RemoteProfile } from './suite.ts'
 
 const go: RemoteProfile = {
   kind: 'go',
-  protocols: ['/echo/1.0.0', '/ipfs/id/1.0.0', '/ipfs/id/push/1.0.0', '/ipfs/ping/1.0.0', '/test/reset/1.0.0'],
+  // the stop protocol: the go peer runs the circuit relay transport (interop/go-peer/relay.go)
+  protocols: ['/echo/1.0.0', '/ipfs/id/1.0.0', '/ipfs/id/push/1.0.0', '/ipfs/ping/1.0.0', '/test/reset/1.0.0', '/libp2p/circuit/relay/0.2.0/stop'],
   protocolVersion: '',
   dialsFromListenPort: true
 }

@@ -7,7 +7,8 @@ import type { RemoteProfile } from './suite.ts'
 
 const js: RemoteProfile = {
   kind: 'js',
-  protocols: ['/echo/1.0.0', '/ipfs/id/1.0.0', '/ipfs/ping/1.0.0', '/test/reset/1.0.0'],
+  // the stop protocol: the js peer runs circuitRelayTransport()
+  protocols: ['/echo/1.0.0', '/ipfs/id/1.0.0', '/ipfs/ping/1.0.0', '/test/reset/1.0.0', '/libp2p/circuit/relay/0.2.0/stop'],
   protocolVersion: 'ipfs/0.1.0',
   dialsFromListenPort: false
 }
