@@ -67,6 +67,8 @@ export class DcutrService implements Startable {
   #observed: Multiaddr[] = []
   /** Peers with an upgrade in progress (one at a time per peer). */
   readonly #active = new Set<string>()
+  /** A's side: attempts answered so far on each relayed connection. */
+  readonly #responding = new WeakMap<Connection, Attempted>()
   #stopController = new AbortController()
 
   constructor (components: DcutrComponents, options: DcutrOptions = {}) {
@@ -239,8 +241,15 @@ export class DcutrService implements Startable {
     }
     const deadline = new Deadline(this.#streamTimeout, this.#stopController.signal, `the hole punch with ${relayed.remotePeer.toString()} timed out`)
     const reader = new StreamReader(stream)
-    const progress: Attempted = { attempt: 0, started: performance.now() }
+    // Attempts count per relayed connection, not per stream: go-libp2p's B opens a new stream
+    // for each attempt, and the last attempt's role swap must happen on both sides.
+    let progress = this.#responding.get(relayed)
+    if (progress === undefined) {
+      progress = { attempt: 0, started: performance.now() }
+      this.#responding.set(relayed, progress)
+    }
     let direct: Connection | undefined
+    let finished = false
     try {
       while (progress.attempt < this.#maxAttempts && direct === undefined) {
         const connect = await readMessage(reader, deadline.signal)
@@ -256,13 +265,18 @@ export class DcutrService implements Startable {
           this.#log('hole punch attempt %d with %s failed: %s', progress.attempt, relayed.remotePeer, (err as Error).message)
         }
       }
+      finished = direct !== undefined || progress.attempt >= this.#maxAttempts
       await stream.close({ signal: deadline.signal }).catch(() => {})
     } catch (err) {
       this.#log('hole punch exchange with %s broke: %s', relayed.remotePeer, (err as Error).message)
       stream.abort(err as Error)
+      finished = true
     } finally {
       deadline.clear()
-      if (progress.attempt > 0) this.#emit(relayed, progress, direct)
+      if (finished) {
+        this.#responding.delete(relayed)
+        if (progress.attempt > 0) this.#emit(relayed, progress, direct)
+      }
     }
   }
 

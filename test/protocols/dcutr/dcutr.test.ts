@@ -176,3 +176,21 @@ test('A refuses DCUtR over a direct connection', async () => {
   await assert.rejects(new StreamReader(stream).readLP({ maxLength: 4096 }), { name: 'StreamResetError' })
   assert.equal(a.dials.length, 0)
 })
+
+test('A counts attempts per relayed connection, so a B that opens a stream per attempt (go) still gets the last-attempt swap', async () => {
+  const a = side('A', '/ip4/11.0.0.11/tcp/41001', n => n === 3)
+  const b = side('B', '/ip4/11.0.0.12/tcp/41002', () => true)
+  const { aToB } = relayedPair(a, b)
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const stream = await aToB.other.newStream(DCUTR_PROTOCOL)
+    const reader = new StreamReader(stream)
+    await stream.write(encodeLP(encodeHolePunch({ type: 'CONNECT', observedAddrs: [multiaddr('/ip4/11.0.0.12/tcp/41002').bytes] })))
+    assert.equal(decodeHolePunch((await reader.readLP({ maxLength: 4096 }))!).type, 'CONNECT')
+    await stream.write(encodeLP(encodeHolePunch({ type: 'SYNC', observedAddrs: [] })))
+    await until(() => a.dials.length === attempt)
+    await stream.closeWrite()
+  }
+  await until(() => a.outcomes.length > 0)
+  assert.deepEqual(a.dials.map(d => d.role), ['initiator', 'initiator', 'responder'])
+  assert.deepEqual([a.outcomes.length, a.outcomes[0].success, a.outcomes[0].attempt], [1, true, 3])
+})
