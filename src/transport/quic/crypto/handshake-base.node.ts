@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto'
 import type { Hash } from 'node:crypto'
-import type { PublicKey } from '../../../interface/keys.ts'
+import type { PrivateKey, PublicKey } from '../../../interface/keys.ts'
 import type { PeerId } from '../../../interface/peer-id.ts'
 import { generateCertificate, verifyCertificate } from '../../../peer/tls-certificate.ts'
 import { Libp2pError } from '../../../util/errors.ts'
@@ -64,9 +64,7 @@ export abstract class HandshakeBase implements QuicHandshake {
     this.options = options
     this.groups = tuning.groups ?? SUPPORTED_GROUPS
     this.tuning = tuning
-    this.certificate = options.certificate !== undefined
-      ? Promise.resolve(options.certificate)
-      : generateCertificate(options.privateKey)
+    this.certificate = options.certificate !== undefined ? Promise.resolve(options.certificate) : certificateFor(options.privateKey)
     // A handshake destroyed before it needs the certificate must not leave a rejection unhandled.
     this.certificate.catch(() => {})
   }
@@ -222,6 +220,23 @@ export abstract class HandshakeBase implements QuicHandshake {
     }
     return { peerId: verified.peerId, publicKey: verified.publicKey, spki: verified.certificateSpki }
   }
+}
+
+/**
+ * One certificate per identity key, made on first use and shared by its connections: tls/tls.md
+ * allows reuse, go-libp2p does the same, and a fresh ECDSA key and two signatures per handshake
+ * would cost every dial and every accepted Initial several milliseconds of CPU.
+ */
+const certificates = new WeakMap<PrivateKey, Promise<QuicCertificate>>()
+
+function certificateFor (privateKey: PrivateKey): Promise<QuicCertificate> {
+  let certificate = certificates.get(privateKey)
+  if (certificate === undefined) {
+    certificate = generateCertificate(privateKey)
+    certificates.set(privateKey, certificate)
+    certificate.catch(() => { certificates.delete(privateKey) })
+  }
+  return certificate
 }
 
 export function concat (parts: Uint8Array[]): Uint8Array {

@@ -87,34 +87,63 @@ export function encodeHandshakeMessage (type: number, body: Uint8Array): Uint8Ar
  * partial message, itself bounded by MAX_HANDSHAKE_MESSAGE_LENGTH.
  */
 export class HandshakeFramer {
-  private buffered = new Uint8Array(0)
+  /** Received bytes not yet part of a whole message, as they came (joined once a message is complete). */
+  private chunks: Uint8Array[] = []
+  private buffered = 0
 
   /** Bytes held waiting for the rest of a message. */
   get pendingLength (): number {
-    return this.buffered.length
+    return this.buffered
   }
 
   push (bytes: Uint8Array): HandshakeMessage[] {
-    let data = bytes
-    if (this.buffered.length > 0) {
-      data = new Uint8Array(this.buffered.length + bytes.length)
-      data.set(this.buffered)
-      data.set(bytes, this.buffered.length)
+    if (bytes.length > 0) {
+      // A copy: the caller may reuse its buffer (a datagram) once this returns.
+      this.chunks.push(bytes.slice())
+      this.buffered += bytes.length
     }
     const messages: HandshakeMessage[] = []
-    let offset = 0
-    while (data.length - offset >= 4) {
-      const length = (data[offset + 1] << 16) | (data[offset + 2] << 8) | data[offset + 3]
+    while (this.buffered >= 4) {
+      const header = this.peek(4)
+      const length = (header[1] << 16) | (header[2] << 8) | header[3]
       if (length > MAX_HANDSHAKE_MESSAGE_LENGTH) {
         throw new QuicTlsError(`handshake message of ${length} bytes exceeds ${MAX_HANDSHAKE_MESSAGE_LENGTH}`, TlsAlert.decodeError)
       }
-      if (data.length - offset < 4 + length) break
-      const raw = data.slice(offset, offset + 4 + length)
+      if (this.buffered < 4 + length) break
+      const raw = this.take(4 + length)
       messages.push({ type: raw[0], body: raw.subarray(4), raw })
-      offset += 4 + length
     }
-    this.buffered = data.slice(offset)
     return messages
+  }
+
+  /** The first `length` buffered bytes (a copy only when they span chunks). */
+  private peek (length: number): Uint8Array {
+    if (this.chunks[0].length >= length) return this.chunks[0]
+    const out = new Uint8Array(length)
+    let offset = 0
+    for (const chunk of this.chunks) {
+      const part = chunk.subarray(0, length - offset)
+      out.set(part, offset)
+      offset += part.length
+      if (offset === length) break
+    }
+    return out
+  }
+
+  /** Removes and returns the first `length` buffered bytes as one new array. */
+  private take (length: number): Uint8Array {
+    const out = new Uint8Array(length)
+    let offset = 0
+    while (offset < length) {
+      const chunk = this.chunks[0]
+      const part = chunk.subarray(0, length - offset)
+      out.set(part, offset)
+      offset += part.length
+      if (part.length === chunk.length) this.chunks.shift()
+      else this.chunks[0] = chunk.subarray(part.length)
+    }
+    this.buffered -= length
+    return out
   }
 }
 

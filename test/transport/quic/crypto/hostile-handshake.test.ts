@@ -130,6 +130,21 @@ test('an oversized handshake message is refused from its header, before any body
   assert.equal(atLimit.push(new Uint8Array(1)).length, 1)
 })
 
+test('a message sent one byte at a time, from a buffer the caller reuses, is reassembled intact', () => {
+  const framer = new HandshakeFramer()
+  const body = new Uint8Array(MAX_HANDSHAKE_MESSAGE_LENGTH).fill(7)
+  const message = Uint8Array.of(11, body.length >>> 16, (body.length >>> 8) & 0xff, body.length & 0xff, ...body)
+  let out: ReturnType<HandshakeFramer['push']> = []
+  const reused = new Uint8Array(1)
+  for (const byte of message) {
+    reused[0] = byte // the caller reuses its buffer: the framer must have copied what it kept
+    out = framer.push(reused)
+  }
+  assert.equal(out.length, 1)
+  assert.deepEqual(out[0].body, body)
+  assert.equal(framer.pendingLength, 0)
+})
+
 test('random CRYPTO bytes at every level fail cleanly on both roles', async () => {
   const key = await generateKeyPair('Ed25519')
   await fc.assert(fc.asyncProperty(fc.constantFrom<'client' | 'server'>('client', 'server'), fc.constantFrom<EncryptionLevel>('initial', 'handshake', 'application'), fc.uint8Array({ minLength: 4, maxLength: 300 }), async (role, level, bytes) => {
