@@ -165,6 +165,8 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
     })
     connectionManager = new DefaultConnectionManager({
       ...cmOptions,
+      // a test or lab that limits loopback addresses as remote ones means it for handshakes too
+      limitLoopback: cmOptions.limitLoopback ?? (options.resourceManager === false ? undefined : options.resourceManager?.limitLoopback),
       peerId: this.peerId,
       events: this,
       peerStore: this.peerStore,

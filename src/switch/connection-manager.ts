@@ -2,18 +2,23 @@
  * The connection manager: the node's table of open connections and its policy.
  *
  * - `openConnection` reuses an open connection to the peer (unless `force`), otherwise dials.
- * - Inbound raw connections are admitted only while the pending-upgrade count, the per-host
- *   rate and the connection limit allow, then upgraded.
+ * - Inbound raw connections go through admission (./inbound-admission.ts: per-host rate,
+ *   pending handshakes per address and subnet, the oldest stalled handshake evicted when the
+ *   table is full), then are upgraded. At the high watermark a new inbound connection is still
+ *   accepted and the least valuable ones are trimmed instead, so connections held open by an
+ *   attacker cannot lock honest peers out; only at twice the high watermark (the hard ceiling,
+ *   beside the resource manager's own limits) is a newcomer refused.
  * - Events: 'peer:connect' with a peer's first connection, 'connection:open' for every one;
  *   'connection:close' for every close and 'peer:disconnect' when a peer's last one closed.
  * - Above `maxConnections` (the high watermark) connections are pruned down to
- *   `lowWatermark`: lowest-value peers first (value = sum of the peer's tag values in the peer
- *   store), newest connection first among equals. Protected peers (a tag whose name starts
- *   with 'keep-alive', or `protect()`) are never pruned, and neither is a connection younger
- *   than `pruneGracePeriod` (it has not had the chance to show its value yet).
+ *   `lowWatermark`, least valuable first (./prune-order.ts): unidentified peers (identify never
+ *   told us their protocols) before identified ones, then lower tag value (the sum of the
+ *   peer's tags in the peer store), then idle (no open stream) before busy, then oldest first.
+ *   Protected peers (a tag whose name starts with 'keep-alive', or `protect()`) are never
+ *   pruned, and neither is a connection younger than `pruneGracePeriod` (it has not had the
+ *   chance to show its value yet).
  * - Below `minConnections` the node dials peers it knows (./min-connections.ts).
  */
-import type { Multiaddr } from '@multiformats/multiaddr'
 import type { AbortOptions } from '../interface/common.ts'
 import type { Connection } from '../interface/connection.ts'
 import type { ConnectionManager, DialOptions, DialTarget } from '../interface/connection-manager.ts'
@@ -25,11 +30,13 @@ import { raceSignal } from '../util/abort.ts'
 import { ConnectionDeniedError, NotStartedError } from '../util/errors.ts'
 import { logger } from '../util/logger.ts'
 import { Deadline } from '../util/deadline.ts'
-import { ipOf } from '../util/multiaddr.ts'
+import { unrefTimeout } from '../util/timers.ts'
 import { Dialer, resolveDialTarget } from './dialer.ts'
 import type { DialerInit, DialerOptions } from './dialer.ts'
 import { MinConnectionsKeeper } from './min-connections.ts'
 import type { ConnectionResources, ResourceManager } from './resource-manager/index.ts'
+import { InboundAdmission, type InboundAdmissionOptions, type PendingHandshake } from './inbound-admission.ts'
+import { pruneCandidates, type PeerWorth } from './prune-order.ts'
 
 const log = logger('connection-manager')
 
@@ -37,22 +44,18 @@ const log = logger('connection-manager')
 export const KEEP_ALIVE = 'keep-alive'
 
 export const DEFAULT_MAX_CONNECTIONS = 300
-export const DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS = 10
-export const DEFAULT_INBOUND_CONNECTION_THRESHOLD = 5
+export { DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS, DEFAULT_INBOUND_CONNECTION_THRESHOLD } from './inbound-admission.ts'
 export const DEFAULT_STOP_TIMEOUT = 5_000
 export const DEFAULT_PRUNE_GRACE_PERIOD = 20_000
+/** A trim waiting for grace periods to end waits this much longer, to take several at once. */
+const PRUNE_BATCH_MS = 500
 
-export interface ConnectionManagerOptions extends DialerOptions {
-  /** High watermark: above this many connections, pruning starts (default 300). */
+export interface ConnectionManagerOptions extends DialerOptions, InboundAdmissionOptions {
+  /** High watermark: above this many connections, pruning starts (default 300); inbound
+   * connections are refused only at twice this many. */
   maxConnections?: number
   /** Pruning stops at this many connections (default 90% of maxConnections). */
   lowWatermark?: number
-  /** Inbound connections being upgraded at once (default 10); more are dropped. */
-  maxIncomingPendingConnections?: number
-  /** Inbound connections accepted per second from one host (default 5). */
-  inboundConnectionThreshold?: number
-  /** Hosts (IP strings) exempt from the inbound rate and connection limits. */
-  allow?: string[]
   /** Bound for closing every connection on stop before they are aborted (default 5 s). */
   stopTimeout?: number
   /** Connections younger than this (ms) are never pruned (default 20 s). */
@@ -82,30 +85,20 @@ export interface ConnectionManagerInit extends ConnectionManagerOptions, Omit<Di
   }
 }
 
-interface RateWindow { start: number, count: number }
-
-/** Hosts tracked for inbound rate limiting at most; the map is reset when it grows past this. */
-const MAX_RATE_HOSTS = 4096
-
-/** What inbound limits count by: the remote IP, or the whole address when it has none. */
-function hostOf (addr: Multiaddr): string {
-  return ipOf(addr) ?? addr.toString()
-}
-
 export class DefaultConnectionManager implements ConnectionManager {
   readonly #init: ConnectionManagerInit
   readonly #dialer: Dialer
   readonly #connections = new Map<string, Connection[]>()
   readonly #protected = new Map<string, Set<string>>()
-  readonly #rates = new Map<string, RateWindow>()
-  readonly #allow: Set<string>
+  readonly #admission: InboundAdmission
   readonly maxConnections: number
   readonly lowWatermark: number
   #started = false
-  #pendingInbound = 0
-  #inboundController = new AbortController()
   #pruning = false
   #pruneAgain = false
+  #pruneTimer: ReturnType<typeof setTimeout> | undefined
+  /** A trim is under way: continue to the low watermark. */
+  #trimming = false
   readonly #minConnections: MinConnectionsKeeper
   /** What each registered connection holds in the resource manager, released when it closes. */
   readonly #resources = new Map<Connection, ConnectionResources>()
@@ -114,7 +107,7 @@ export class DefaultConnectionManager implements ConnectionManager {
     this.#init = init
     this.maxConnections = init.maxConnections ?? DEFAULT_MAX_CONNECTIONS
     this.lowWatermark = Math.min(this.maxConnections, init.lowWatermark ?? Math.floor(this.maxConnections * 0.9))
-    this.#allow = new Set(init.allow ?? [])
+    this.#admission = new InboundAdmission(init)
     this.#dialer = new Dialer(init)
     this.#minConnections = new MinConnectionsKeeper({
       minConnections: init.minConnections ?? 0,
@@ -134,7 +127,6 @@ export class DefaultConnectionManager implements ConnectionManager {
   start (): void {
     this.#started = true
     this.#dialer.start()
-    if (this.#inboundController.signal.aborted) this.#inboundController = new AbortController()
     this.#minConnections.start()
   }
 
@@ -143,8 +135,10 @@ export class DefaultConnectionManager implements ConnectionManager {
     if (!this.#started) return
     this.#started = false
     this.#minConnections.stop()
+    if (this.#pruneTimer !== undefined) clearTimeout(this.#pruneTimer)
+    this.#pruneTimer = undefined
     this.#dialer.stop()
-    this.#inboundController.abort(new NotStartedError('the node is stopping'))
+    this.#admission.abortAll(new NotStartedError('the node is stopping'))
     const deadline = new Deadline(this.#init.stopTimeout ?? DEFAULT_STOP_TIMEOUT)
     try {
       // One budget for the whole stop: close() includes waiting for the transport's FIN
@@ -160,7 +154,6 @@ export class DefaultConnectionManager implements ConnectionManager {
       deadline.clear()
     }
     for (const c of this.getConnections()) c.abort(new NotStartedError('the node stopped'))
-    this.#rates.clear()
   }
 
   async openConnection (target: DialTarget, options: DialOptions = {}): Promise<Connection> {
@@ -239,48 +232,45 @@ export class DefaultConnectionManager implements ConnectionManager {
 
   // ---- inbound -----------------------------------------------------------------------------
 
+  /** Inbound handshakes in progress. */
+  get pendingInbound (): number { return this.#admission.pending }
+  /** Inbound sockets waiting for a handshake place. */
+  get waitingInbound (): number { return this.#admission.waiting }
+
   /** Takes a raw connection a listener accepted: admission checks, upgrade, registration. */
   acceptIncoming (raw: RawConnection): void {
-    const reason = this.#refuseInbound(raw)
-    if (reason !== undefined) {
-      log('refusing inbound connection from %s: %s', raw.remoteAddr, reason)
-      raw.abort(new ConnectionDeniedError(reason))
-      return
+    const ceiling = 2 * this.maxConnections
+    const refusal = !this.#started
+      ? 'the node is not started'
+      : this.#count() >= ceiling
+        ? `at the hard connection ceiling (${ceiling}, twice maxConnections)`
+        : this.#admission.admit(raw, handshake => { this.#upgradeInbound(raw, handshake) })
+    if (refusal !== undefined) {
+      log('refusing inbound connection from %s: %s', raw.remoteAddr, refusal)
+      raw.abort(new ConnectionDeniedError(refusal))
     }
+  }
+
+  /** The admitted connection reserves its resources and is upgraded, until `handshake` ends. */
+  #upgradeInbound (raw: RawConnection, handshake: PendingHandshake): void {
     let resources: ConnectionResources | undefined
     try {
+      if (!this.#started) throw new NotStartedError('the node is not started')
       resources = this.#init.resourceManager?.openConnection('inbound', raw.remoteAddr)
     } catch (err) {
+      handshake.done()
       raw.abort(err as Error)
       return
     }
-    this.#pendingInbound++
-    this.#init.upgrader.upgradeInbound(raw, { signal: this.#inboundController.signal }).then(connection => {
+    this.#init.upgrader.upgradeInbound(raw, { signal: handshake.signal }).then(connection => {
       if (resources !== undefined && !this.#claim(connection, resources)) return
       this.addConnection(connection)
     }, err => {
       resources?.done()
       log('inbound upgrade from %s failed: %s', raw.remoteAddr, err)
     }).finally(() => {
-      this.#pendingInbound--
+      handshake.done()
     })
-  }
-
-  #refuseInbound (raw: RawConnection): string | undefined {
-    if (!this.#started) return 'the node is not started'
-    const host = hostOf(raw.remoteAddr)
-    if (this.#allow.has(host)) return undefined
-    if (this.#pendingInbound >= (this.#init.maxIncomingPendingConnections ?? DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS)) return 'too many inbound connections being upgraded'
-    if (this.#count() >= this.maxConnections) return `at the connection limit (${this.maxConnections})`
-    const now = Date.now()
-    let window = this.#rates.get(host)
-    if (window === undefined || now - window.start >= 1000) {
-      if (window === undefined && this.#rates.size >= MAX_RATE_HOSTS) this.#rates.clear()
-      window = { start: now, count: 0 }
-      this.#rates.set(host, window)
-    }
-    if (++window.count > (this.#init.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD)) return `more than ${this.#init.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD} connections per second from ${host}`
-    return undefined
   }
 
   #count (): number {
@@ -387,22 +377,23 @@ export class DefaultConnectionManager implements ConnectionManager {
 
   async #pruneOnce (): Promise<void> {
     const connections = this.getConnections().filter(c => c.status === 'open')
-    if (connections.length <= this.maxConnections) return
-    const excess = connections.length - this.lowWatermark
-    const graceStart = Date.now() - (this.#init.pruneGracePeriod ?? DEFAULT_PRUNE_GRACE_PERIOD)
-    const values = new Map<string, number | 'protected'>()
+    // Over the high watermark a trim starts and goes on (later rounds, as connections leave
+    // their grace period) until the low watermark is reached.
+    if (connections.length > this.maxConnections) this.#trimming = true
+    if (!this.#trimming || connections.length <= this.lowWatermark) {
+      this.#trimming = false
+      return
+    }
+    const worth = new Map<string, PeerWorth>()
     for (const connection of connections) {
       const key = connection.remotePeer.toString()
-      if (!values.has(key)) values.set(key, await this.#peerValue(connection.remotePeer))
+      if (!worth.has(key)) worth.set(key, await this.#peerWorth(connection.remotePeer))
     }
-    const candidates = connections
-      .filter(c => values.get(c.remotePeer.toString()) !== 'protected' && c.timeline.open <= graceStart)
-      .sort((a, b) => {
-        const va = values.get(a.remotePeer.toString()) as number
-        const vb = values.get(b.remotePeer.toString()) as number
-        return va - vb || b.timeline.open - a.timeline.open
-      })
-      .slice(0, excess)
+    const grace = this.#init.pruneGracePeriod ?? DEFAULT_PRUNE_GRACE_PERIOD
+    const now = Date.now()
+    const excess = connections.length - this.lowWatermark
+    const candidates = pruneCandidates(connections, worth, { excess, graceStart: now - grace })
+    if (candidates.length < excess) this.#pruneWhenGraceEnds(connections, worth, now, grace)
     if (candidates.length === 0) return
     log('pruning %d of %d connections', candidates.length, connections.length)
     await Promise.all(candidates.map(async c => {
@@ -414,13 +405,30 @@ export class DefaultConnectionManager implements ConnectionManager {
     }))
   }
 
-  async #peerValue (peerId: PeerId): Promise<number | 'protected'> {
+  /**
+   * Still over the watermark with connections in their grace period: look again when the first
+   * of them leaves it, since nothing else may trigger a prune (a flood opened them all at once).
+   */
+  #pruneWhenGraceEnds (connections: Connection[], worth: Map<string, PeerWorth>, now: number, grace: number): void {
+    if (this.#pruneTimer !== undefined || !this.#started) return
+    let first = Infinity
+    for (const c of connections) {
+      if (c.timeline.open > now - grace && worth.get(c.remotePeer.toString()) !== 'protected') first = Math.min(first, c.timeline.open)
+    }
+    if (first === Infinity) return
+    this.#pruneTimer = unrefTimeout(() => {
+      this.#pruneTimer = undefined
+      if (this.#started) void this.#prune()
+    }, Math.max(1, first + grace - now) + PRUNE_BATCH_MS)
+  }
+
+  async #peerWorth (peerId: PeerId): Promise<PeerWorth> {
     if (this.isProtected(peerId)) return 'protected'
     let peer
     try {
       peer = await this.#init.peerStore.get(peerId)
     } catch {
-      return 0
+      return { identified: false, value: 0 }
     }
     const now = Date.now()
     let value = 0
@@ -429,6 +437,6 @@ export class DefaultConnectionManager implements ConnectionManager {
       if (name.startsWith(KEEP_ALIVE)) return 'protected'
       value += tag.value
     }
-    return value
+    return { identified: peer.protocols.length > 0, value }
   }
 }

@@ -13,6 +13,7 @@
  * - Each address has its own timeout (`addressDialTimeout`, covering transport dial and
  *   upgrade) inside the dial's overall budget (`dialTimeout`); a global semaphore bounds
  *   attempts node-wide (`maxParallelDials`).
+ * - Addresses from the peer store that failed lately are skipped (./dial-backoff.ts).
  * - When nothing connects, DialError names every address and why it failed.
  */
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -34,6 +35,7 @@ import { Deadline } from '../util/deadline.ts'
 import type { DialAttemptFailure } from './errors.ts'
 import { DialError } from './errors.ts'
 import { Semaphore } from './semaphore.ts'
+import { DialBackoff, DialBackoffError, type DialBackoffOptions } from './dial-backoff.ts'
 
 const log = logger('dialer')
 
@@ -44,7 +46,7 @@ export const DEFAULT_MAX_DIALS_PER_PEER = 5
 export const DEFAULT_DIAL_STAGGER = 250
 export const DEFAULT_MAX_PEER_ADDRS_TO_DIAL = 25
 
-export interface DialerOptions {
+export interface DialerOptions extends DialBackoffOptions {
   /** Overall budget of one dial, all addresses included, in ms (default 30 s). */
   dialTimeout?: number
   /** Budget of one address (transport dial + upgrade), in ms (default 5 s). */
@@ -130,11 +132,13 @@ export class Dialer {
   readonly #init: DialerInit
   readonly #pending = new Map<string, DialJob>()
   readonly #slots: Semaphore
+  readonly #backoff: DialBackoff
   #stopController = new AbortController()
 
   constructor (init: DialerInit) {
     this.#init = init
     this.#slots = new Semaphore(init.maxParallelDials ?? DEFAULT_MAX_PARALLEL_DIALS)
+    this.#backoff = new DialBackoff(init)
   }
 
   /** Dials in flight (one per peer or address list). */
@@ -213,9 +217,13 @@ export class Dialer {
     const failures: DialAttemptFailure[] = []
     const own = new Set(this.#init.getOwnAddrs().map(a => withoutPeerId(a).toString()))
     const candidates: Multiaddr[] = []
+    const now = Date.now()
     for (const addr of addrs) {
       const addrPeer = peerIdStringOf(addr)
-      if (peerIdText !== undefined && addrPeer !== undefined && addrPeer !== peerIdText) {
+      const backoffUntil = explicit === undefined ? this.#backoff.blockedUntil(peerIdText!, withoutPeerId(addr).toString(), now) : undefined
+      if (backoffUntil !== undefined) {
+        failures.push({ multiaddr: addr, error: new DialBackoffError(backoffUntil) })
+      } else if (peerIdText !== undefined && addrPeer !== undefined && addrPeer !== peerIdText) {
         failures.push({ multiaddr: addr, error: new UnexpectedPeerError(`the address belongs to ${addrPeer}`) })
       } else if (!isRelayed(addr) && own.has(withoutPeerId(addr).toString())) {
         // (A relayed address names its target after the relay's circuit, which our own
@@ -282,6 +290,7 @@ export class Dialer {
           active--
           attempts.delete(attempt)
           attempt.clear()
+          this.#backoff.succeeded(connection.remotePeer.toString())
           if (done) {
             log('closing the extra connection to %s from %s', connection.remotePeer, addr)
             connection.close().catch(() => {})
@@ -297,6 +306,9 @@ export class Dialer {
           attempt.clear()
           failures.push({ multiaddr: addr, error: err })
           log('dial %s failed: %s', addr, err.message)
+          // an attempt cut because the dial ended (a caller gave up, another address won) says
+          // nothing about the address
+          if (peerId !== undefined && !done && !signal.aborted) this.#backoff.failed(peerId.toString(), withoutPeerId(addr).toString())
           launch()
         })
         if (next < addrs.length && active < perPeer) staggerTimer = setTimeout(launch, stagger)

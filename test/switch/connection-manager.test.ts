@@ -274,6 +274,63 @@ describe('connection manager and dialer', () => {
     assert.deepEqual(hub.cm.getPeers().map(String), [young.peerId.toString()])
   })
 
+  it('at the high watermark accepts a new inbound connection and trims the least valuable: unidentified, idle, oldest first', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: Date.now() })
+    const net = new PipeNetwork()
+    const hub = await makeSwitch(net, { maxConnections: 3, lowWatermark: 3, pruneGracePeriod: 10_000, inboundConnectionThreshold: 100 })
+    const [identified, oldest, older, old, honest] = await Promise.all(Array.from({ length: 5 }, async () => await makeSwitch(net, { listen: false })))
+    await hub.peerStore.merge(identified.peerId, { protocols: ['/ipfs/ping/1.0.0'] })
+    await identified.cm.openConnection(hub.p2pAddr)
+    for (const p of [oldest, older, old]) {
+      t.mock.timers.tick(1000)
+      await p.cm.openConnection(hub.p2pAddr)
+    }
+    await waitFor(() => hub.cm.getConnections().length === 4)
+    t.mock.timers.tick(20_000)
+    // 4 > 3 already (each was accepted); the next one is accepted too, not refused
+    await honest.cm.openConnection(hub.p2pAddr)
+    await waitFor(() => hub.cm.getConnections().length === 3, 5000, 'trimmed to the low watermark')
+    assert.deepEqual(hub.cm.getPeers().map(String).sort(), [identified, old, honest].map(p => p.peerId.toString()).sort())
+  })
+
+  it('a flood that arrived within the grace period is trimmed when the grace ends, without a new connection to trigger it', async () => {
+    const net = new PipeNetwork()
+    const hub = await makeSwitch(net, { maxConnections: 2, lowWatermark: 2, pruneGracePeriod: 300, inboundConnectionThreshold: 100 })
+    const dialers = await Promise.all(Array.from({ length: 4 }, async () => await makeSwitch(net, { listen: false })))
+    for (const d of dialers) await d.cm.openConnection(hub.p2pAddr)
+    await waitFor(() => hub.cm.getConnections().length === 4)
+    await waitFor(() => hub.cm.getConnections().length === 2, 5000, 'trimmed once the grace period ended')
+    // oldest first among equals: the last two stay
+    assert.deepEqual(hub.cm.getPeers().map(String).sort(), dialers.slice(2).map(d => d.peerId.toString()).sort())
+  })
+
+  it('refuses inbound connections only at the hard ceiling, twice the high watermark', async () => {
+    const net = new PipeNetwork()
+    const hub = await makeSwitch(net, { maxConnections: 1, lowWatermark: 1, pruneGracePeriod: 60_000, inboundConnectionThreshold: 100 })
+    const dialers = await Promise.all(Array.from({ length: 3 }, async () => await makeSwitch(net, { listen: false })))
+    await dialers[0].cm.openConnection(hub.p2pAddr)
+    await dialers[1].cm.openConnection(hub.p2pAddr)
+    await waitFor(() => hub.cm.getConnections().length === 2)
+    await assert.rejects(dialers[2].cm.openConnection(hub.p2pAddr), { code: 'ERR_DIAL_FAILED' })
+    assert.equal(hub.cm.getConnections().length, 2)
+  })
+
+  it('a peer-store address that failed is in backoff for dials by peer id, not for dials that name it', async () => {
+    const net = new PipeNetwork()
+    const a = await makeSwitch(net, { listen: false })
+    const b = await makeSwitch(net)
+    await a.peerStore.merge(b.peerId, { multiaddrs: [b.addr] })
+    await b.transports.close()
+    await assert.rejects(a.cm.openConnection(b.peerId), (err: DialError) => err.errors.every(e => e.error.name !== 'DialBackoffError'))
+    // the second dial by peer id does not try the address again
+    await assert.rejects(a.cm.openConnection(b.peerId), (err: DialError) => err.errors.length === 1 && err.errors[0].error.name === 'DialBackoffError' && (err.errors[0].error as Error & { code: string }).code === 'ERR_DIAL_BACKOFF')
+    await b.transports.listen([b.addr])
+    // naming the address dials it anyway, and the success clears the peer's backoff
+    await a.cm.openConnection(b.p2pAddr)
+    await a.cm.closeConnections(b.peerId)
+    await a.cm.openConnection(b.peerId)
+  })
+
   it('dials known peers while below minConnections, and again when one leaves', async () => {
     const net = new PipeNetwork()
     const [a, b] = await Promise.all([makeSwitch(net), makeSwitch(net)])
@@ -303,16 +360,19 @@ describe('connection manager and dialer', () => {
     assert.equal(b.cm.getConnections().length, 2)
   })
 
-  it('drops inbound connections beyond maxIncomingPendingConnections', async () => {
+  it('beyond maxIncomingPendingConnections newcomers wait (as many again), then are dropped', async () => {
     const net = new PipeNetwork()
-    const b = await makeSwitch(net, { maxIncomingPendingConnections: 2, inboundConnectionThreshold: 100 })
+    const b = await makeSwitch(net, { maxIncomingPendingConnections: 2, pendingEvictionAge: 60_000, inboundConnectionThreshold: 100 })
     const transport = net.transport()
     // raw connections that never start the upgrade stay pending
-    const silent = await Promise.all([0, 1, 2].map(async () => await transport.dial(b.addr)))
-    await silent[2].closed
-    assert.equal(silent[2].status, 'reset')
-    assert.equal(silent[0].status, 'open')
-    assert.equal(silent[1].status, 'open')
+    const silent = await Promise.all([0, 1, 2, 3, 4].map(async () => await transport.dial(b.addr)))
+    await silent[4].closed
+    assert.equal(silent[4].status, 'reset')
+    assert.deepEqual(silent.slice(0, 4).map(s => s.status), ['open', 'open', 'open', 'open'])
+    assert.equal(b.cm.pendingInbound, 2)
+    // one of the two pending goes away: the first waiting one takes its place
+    silent[0].abort(new Error('gone'))
+    await waitFor(() => b.cm.pendingInbound === 2 && b.cm.waitingInbound === 1, 5000, 'a waiter admitted')
     for (const s of silent) s.abort(new Error('done'))
   })
 
