@@ -23,7 +23,8 @@ import type { StreamMuxer, StreamMuxerInit } from '../interface/muxer.ts'
 import type { ByteStream, Stream } from '../interface/stream.ts'
 import { raceSignal } from '../util/abort.ts'
 import { Deadline, closeOrAbort } from '../util/deadline.ts'
-import { ConnectionClosedError, Libp2pError, StreamResetError } from '../util/errors.ts'
+import { ConnectionClosedError, LimitExceededError, Libp2pError, StreamResetError } from '../util/errors.ts'
+import { TokenBucket } from '../util/token-bucket.ts'
 import type { Logger } from '../interface/logger.ts'
 import { FrameBatch } from './frame-batch.ts'
 import type { MuxedStream } from './muxed-stream.ts'
@@ -33,7 +34,12 @@ export type MuxerStatus = 'open' | 'closing' | 'closed'
 export interface MuxerBaseOptions {
   /** Upper bound for a graceful close() to flush the streams (ms). */
   closeTimeout: number
+  /** Streams the remote may open and reset in a burst, and per second after it (see countInboundReset). */
+  inboundResets?: { burst: number, perSecond: number }
 }
+
+/** The HTTP/2 "rapid reset" budget: 512 at once, 64 a second after that. */
+export const DEFAULT_INBOUND_RESETS = { burst: 512, perSecond: 64 }
 
 export abstract class MuxerBase<S extends MuxedStream> implements StreamMuxer {
   abstract readonly protocol: string
@@ -49,6 +55,7 @@ export abstract class MuxerBase<S extends MuxedStream> implements StreamMuxer {
   #resolveClosed!: () => void
   /** Streams waiting for the connection to drain before they can send more. */
   #waitingWriters = new Set<S>()
+  readonly #inboundResets: TokenBucket
   readonly closed: Promise<void>
 
   constructor (conn: ByteStream, init: StreamMuxerInit, options: MuxerBaseOptions, log: Logger) {
@@ -56,6 +63,8 @@ export abstract class MuxerBase<S extends MuxedStream> implements StreamMuxer {
     this.init = init
     this.log = log
     this.#closeTimeout = options.closeTimeout
+    const resets = options.inboundResets ?? DEFAULT_INBOUND_RESETS
+    this.#inboundResets = new TokenBucket(resets.burst, resets.perSecond)
     this.closed = new Promise(resolve => { this.#resolveClosed = resolve })
     this.batch = new FrameBatch(conn, {
       onDrain: () => { this.#onConnectionDrain() },
@@ -122,6 +131,18 @@ export abstract class MuxerBase<S extends MuxedStream> implements StreamMuxer {
         return
       }
       waiting[i].resumeSending()
+    }
+  }
+
+  /**
+   * The remote reset a stream it opened. Opening a stream and resetting it at once costs the
+   * remote a few bytes and us a stream, a negotiation and a handler start (the HTTP/2 "rapid
+   * reset" attack), so such resets have a budget; past it this throws LimitExceededError from
+   * the parser and the connection ends as for a protocol violation.
+   */
+  protected countInboundReset (): void {
+    if (!this.#inboundResets.take()) {
+      throw new LimitExceededError(`${this.protocol}: the remote reset more than ${this.#inboundResets.burst} of its streams at a rate above ${this.#inboundResets.perSecond}/s`)
     }
   }
 

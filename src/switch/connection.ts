@@ -22,10 +22,18 @@ import type { Logger } from '../interface/logger.ts'
 import { Deadline } from '../util/deadline.ts'
 import { DEFAULT_MAX_OUTBOUND_STREAMS } from './registrar.ts'
 import { unrefTimeout } from '../util/timers.ts'
+import { TokenBucket } from '../util/token-bucket.ts'
 import type { ResourceManager, StreamResources } from './resource-manager/index.ts'
 
 export const DEFAULT_NEGOTIATION_TIMEOUT = 10_000
 export const DEFAULT_CLOSE_TIMEOUT = 5_000
+/**
+ * Inbound streams whose negotiation may fail (unknown protocol, reset or silence before a
+ * protocol was agreed), in a burst and per second after it. Each costs us a stream, a
+ * negotiation and a timer and the remote a few bytes, so a remote that floods them loses the
+ * connection; an honest peer fails a few negotiations per protocol it probes.
+ */
+export const DEFAULT_FAILED_NEGOTIATIONS = { burst: 256, perSecond: 32 }
 
 export interface ConnectionInit {
   remotePeer: PeerId
@@ -50,6 +58,8 @@ export interface ConnectionInit {
   onClose?(connection: SwitchConnection): void
   /** Every stream reserves from it for its life (refused: ResourceLimitError). */
   resourceManager?: StreamResourceManager
+  /** Budget of failed inbound negotiations before the connection is aborted (DEFAULT_FAILED_NEGOTIATIONS). */
+  failedNegotiations?: { burst: number, perSecond: number }
   log?: Logger
 }
 
@@ -85,6 +95,9 @@ export class SwitchConnection implements Connection {
   #released: Promise<void> | undefined
   readonly #inboundCounts = new Map<string, number>()
   readonly #outboundCounts = new Map<string, number>()
+  /** Made at the first failed inbound negotiation: most connections never have one. */
+  #failedNegotiations: TokenBucket | undefined
+  readonly #failedNegotiationBudget: { burst: number, perSecond: number }
 
   constructor (init: ConnectionInit) {
     this.id = `${idPrefix}-${(nextId++).toString(36)}`
@@ -102,6 +115,7 @@ export class SwitchConnection implements Connection {
     this.#negotiationTimeout = init.negotiationTimeout ?? DEFAULT_NEGOTIATION_TIMEOUT
     this.#closeTimeout = init.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT
     this.#onClose = init.onClose
+    this.#failedNegotiationBudget = init.failedNegotiations ?? DEFAULT_FAILED_NEGOTIATIONS
     // One logger for every connection, the id in each message: a child logger per connection
     // costs ~12 us to build, on the critical path of every connection.
     this.#log = init.log ?? connectionLog
@@ -191,6 +205,7 @@ export class SwitchConnection implements Connection {
     } catch (err) {
       this.#log('%s: inbound stream negotiation failed: %s', this.id, err)
       stream.abort(err as Error)
+      this.#countFailedNegotiation()
       return
     } finally {
       deadline.clear()
@@ -224,6 +239,14 @@ export class SwitchConnection implements Connection {
       this.#log.error('%s: %s handler failed: %s', this.id, protocol, err)
       stream.abort(err instanceof Error ? err : new Error(String(err)))
     }
+  }
+
+  #countFailedNegotiation (): void {
+    if (this.#status !== 'open') return
+    const budget = this.#failedNegotiationBudget
+    this.#failedNegotiations ??= new TokenBucket(budget.burst, budget.perSecond)
+    if (this.#failedNegotiations.take()) return
+    this.abort(new LimitExceededError(`connection ${this.id}: the remote failed more than ${budget.burst} inbound stream negotiations at a rate above ${budget.perSecond}/s`))
   }
 
   close (options: AbortOptions = {}): Promise<void> {

@@ -50,6 +50,8 @@ export interface UpgraderInit {
   onConnectionClose?(connection: SwitchConnection): void
   /** Streams of the resulting connections reserve from it (per peer, per protocol, ...). */
   resourceManager?: StreamResourceManager
+  /** Failed inbound stream negotiations a connection tolerates (see connection.ts). */
+  failedNegotiations?: { burst: number, perSecond: number }
 }
 
 export interface UpgradeOptions extends AbortOptions {
@@ -127,6 +129,7 @@ export class Upgrader {
         negotiationTimeout: this.#init.streamNegotiationTimeout,
         closeTimeout: this.#init.connectionCloseTimeout,
         resourceManager: this.#init.resourceManager,
+        failedNegotiations: this.#init.failedNegotiations,
         onClose: this.#init.onConnectionClose
       })
       const deniedUpgraded = direction === 'inbound'

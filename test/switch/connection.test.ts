@@ -15,7 +15,7 @@ function registrar (): DefaultRegistrar {
   return new DefaultRegistrar({ events: new TypedEventEmitter<Libp2pEvents>(), peerStore: {} as PeerStore, getConnections: () => [] })
 }
 
-async function connectPair (opts: { negotiationTimeout?: number } = {}) {
+async function connectPair (opts: { negotiationTimeout?: number, failedNegotiations?: { burst: number, perSecond: number } } = {}) {
   const a = await makePeer()
   const b = await makePeer()
   const regA = registrar()
@@ -26,6 +26,7 @@ async function connectPair (opts: { negotiationTimeout?: number } = {}) {
     streamMuxers: [frameMuxer()],
     registrar: reg,
     streamNegotiationTimeout: opts.negotiationTimeout,
+    failedNegotiations: opts.failedNegotiations,
     connectionCloseTimeout: 1000,
     onConnectionClose: c => { closed.push(c) }
   })
@@ -179,6 +180,15 @@ describe('SwitchConnection', () => {
     target.abort(new Error('done'))
     ca.abort(new Error('done'))
     assert.ok(cb !== undefined)
+  })
+
+  it('a remote that floods failed negotiations (unknown protocols) past the budget loses the connection', async () => {
+    const { regB, ca, cb } = await connectPair({ failedNegotiations: { burst: 5, perSecond: 0.001 } })
+    regB.handle('/echo/1.0.0', echo)
+    for (let i = 0; i < 5; i++) await assert.rejects(ca.newStream(`/unknown/${i}`), { code: 'ERR_UNSUPPORTED_PROTOCOL' })
+    assert.equal(cb.status, 'open', 'five failures are within the budget')
+    await assert.rejects(ca.newStream('/unknown/5'))
+    await waitFor(() => cb.status === 'closed' && ca.status === 'closed', 5000, 'the connection cut')
   })
 
   it('outbound negotiation is bounded by the signal', async () => {

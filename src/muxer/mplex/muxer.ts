@@ -12,7 +12,7 @@ import type { ByteStream } from '../../interface/stream.ts'
 import { ConnectionClosedError, InvalidMessageError, LimitExceededError, MessageTooLargeError } from '../../util/errors.ts'
 import { logger } from '../../util/logger.ts'
 import { decodeVarint } from '../../util/varint.ts'
-import { MuxerBase } from '../muxer-base.ts'
+import { DEFAULT_INBOUND_RESETS, MuxerBase } from '../muxer-base.ts'
 import { MAX_MPLEX_STREAM_ID, MPLEX_PROTOCOL, MplexFlag, writeMplexHeader } from './frame.ts'
 import { MplexStream } from './stream.ts'
 import type { MplexStreamHost } from './stream.ts'
@@ -34,6 +34,10 @@ export interface MplexOptions {
   maxOutboundStreams?: number
   /** Upper bound for a graceful close (ms, default 2 s). */
   closeTimeout?: number
+  /** Streams the remote may open and reset in a burst before the connection is closed (default 512). */
+  maxInboundResetBurst?: number
+  /** ... and per second after the burst (default 64). */
+  inboundResetsPerSecond?: number
 }
 
 const DEFAULTS = {
@@ -42,7 +46,9 @@ const DEFAULTS = {
   slowReaderTimeout: 5_000,
   maxInboundStreams: 1024,
   maxOutboundStreams: 1024,
-  closeTimeout: 2_000
+  closeTimeout: 2_000,
+  maxInboundResetBurst: DEFAULT_INBOUND_RESETS.burst,
+  inboundResetsPerSecond: DEFAULT_INBOUND_RESETS.perSecond
 }
 
 /** Two varints of at most 9 bytes each. */
@@ -72,7 +78,7 @@ export class MplexMuxer extends MuxerBase<MplexStream> implements MplexStreamHos
   constructor (conn: ByteStream, init: StreamMuxerInit, options: MplexOptions = {}) {
     const opts = { ...DEFAULTS }
     for (const [k, v] of Object.entries(options)) if (v !== undefined) (opts as Record<string, unknown>)[k] = v
-    super(conn, init, { closeTimeout: opts.closeTimeout }, log)
+    super(conn, init, { closeTimeout: opts.closeTimeout, inboundResets: { burst: opts.maxInboundResetBurst, perSecond: opts.inboundResetsPerSecond } }, log)
     this.#options = opts
     this.maxMessageSize = Math.max(1, opts.maxMessageSize)
     this.maxBufferSize = opts.maxStreamBufferSize
@@ -231,9 +237,14 @@ export class MplexMuxer extends MuxerBase<MplexStream> implements MplexStreamHos
       case MplexFlag.CloseReceiver:
         this.#outbound.get(id)?.receiveClose()
         break
-      case MplexFlag.ResetInitiator:
-        this.#inbound.get(id)?.receiveReset()
+      case MplexFlag.ResetInitiator: {
+        const reset = this.#inbound.get(id)
+        if (reset !== undefined) {
+          this.countInboundReset()
+          reset.receiveReset()
+        }
         break
+      }
       case MplexFlag.ResetReceiver:
         this.#outbound.get(id)?.receiveReset()
         break

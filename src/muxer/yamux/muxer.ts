@@ -15,7 +15,7 @@ import type { ByteStream } from '../../interface/stream.ts'
 import { raceSignal } from '../../util/abort.ts'
 import { ConnectionClosedError, InvalidMessageError, LimitExceededError, TimeoutError } from '../../util/errors.ts'
 import { logger } from '../../util/logger.ts'
-import { MuxerBase, isRemoteFault } from '../muxer-base.ts'
+import { DEFAULT_INBOUND_RESETS, MuxerBase, isRemoteFault } from '../muxer-base.ts'
 import { Flag, FrameType, GoAwayCode, HEADER_LENGTH, INITIAL_STREAM_WINDOW, YAMUX_PROTOCOL, YAMUX_VERSION, readU32, writeHeader } from './frame.ts'
 import { YamuxStream } from './stream.ts'
 import type { YamuxStreamHost } from './stream.ts'
@@ -41,6 +41,13 @@ export interface YamuxOptions {
   pingTimeout?: number
   /** Upper bound for a graceful close (ms, default 2 s). */
   closeTimeout?: number
+  /** Streams the remote may open and reset in a burst before the connection is closed (default 512). */
+  maxInboundResetBurst?: number
+  /** ... and per second after the burst (default 64). */
+  inboundResetsPerSecond?: number
+  /** How long (ms) a stream may have bytes queued while the remote keeps its window at zero
+   * before it is reset (default 60 s): a peer that never reads cannot pin our buffers forever. */
+  sendStallTimeout?: number
 }
 
 const DEFAULTS = {
@@ -52,7 +59,10 @@ const DEFAULTS = {
   maxAckBacklog: 256,
   keepAliveInterval: 30_000,
   pingTimeout: 15_000,
-  closeTimeout: 2_000
+  closeTimeout: 2_000,
+  maxInboundResetBurst: DEFAULT_INBOUND_RESETS.burst,
+  inboundResetsPerSecond: DEFAULT_INBOUND_RESETS.perSecond,
+  sendStallTimeout: 60_000
 }
 
 /** One logger for every yamux session (creating one per connection costs a few microseconds). */
@@ -99,9 +109,13 @@ export class YamuxMuxer extends MuxerBase<YamuxStream> implements YamuxStreamHos
   #pendingPong: number | undefined
   #keepAliveTimer: ReturnType<typeof setTimeout> | undefined
 
+  // streams with bytes queued on a zero window, since when (one sweep timer for all of them)
+  readonly #stalled = new Map<YamuxStream, number>()
+  #stallTimer: ReturnType<typeof setTimeout> | undefined
+
   constructor (conn: ByteStream, init: StreamMuxerInit, options: YamuxOptions = {}) {
     const opts = { ...DEFAULTS, ...stripUndefined(options) }
-    super(conn, init, { closeTimeout: opts.closeTimeout }, log)
+    super(conn, init, { closeTimeout: opts.closeTimeout, inboundResets: { burst: opts.maxInboundResetBurst, perSecond: opts.inboundResetsPerSecond } }, log)
     if (opts.initialStreamWindowSize < INITIAL_STREAM_WINDOW) opts.initialStreamWindowSize = INITIAL_STREAM_WINDOW
     if (opts.maxStreamWindowSize < opts.initialStreamWindowSize) opts.maxStreamWindowSize = opts.initialStreamWindowSize
     this.#options = opts
@@ -185,6 +199,37 @@ export class YamuxMuxer extends MuxerBase<YamuxStream> implements YamuxStreamHos
     this.streamReleased()
   }
 
+  sendStalled (stream: YamuxStream): void {
+    this.#stalled.set(stream, performance.now())
+    if (this.#stallTimer === undefined) this.#armStallSweep(this.#options.sendStallTimeout)
+  }
+
+  sendResumed (stream: YamuxStream): void {
+    this.#stalled.delete(stream)
+  }
+
+  #armStallSweep (ms: number): void {
+    this.#stallTimer = unrefTimeout(() => { this.#sweepStalled() }, ms)
+  }
+
+  /** Resets the streams whose remote kept the window shut past sendStallTimeout. */
+  #sweepStalled (): void {
+    this.#stallTimer = undefined
+    const timeout = this.#options.sendStallTimeout
+    const now = performance.now()
+    let next = Infinity
+    for (const [stream, since] of [...this.#stalled]) {
+      if (now - since >= timeout) {
+        this.#stalled.delete(stream)
+        this.log('resetting stream %d: window shut for %d ms with data queued', stream.streamId, Math.round(now - since))
+        stream.abort(new TimeoutError(`yamux: the remote kept stream ${stream.streamId}'s window shut for ${timeout} ms with data queued`))
+      } else {
+        next = Math.min(next, since + timeout - now)
+      }
+    }
+    if (next !== Infinity && this.status !== 'closed') this.#armStallSweep(Math.max(1, next))
+  }
+
   /** A SYN arrived: accept the stream, or refuse it with RST (returns undefined). */
   #acceptStream (id: number): YamuxStream | undefined {
     if (id === 0 || (id % 2 === 1) !== this.#remoteUsesOddIds) {
@@ -265,6 +310,7 @@ export class YamuxMuxer extends MuxerBase<YamuxStream> implements YamuxStreamHos
       if (stream !== undefined) this.deliverInbound(stream)
       if (this.status === 'closed') return
     }
+    if ((flags & Flag.RST) !== 0 && stream?.direction === 'inbound') this.countInboundReset()
     if (type === FrameType.WindowUpdate) {
       stream?.receiveWindowUpdate(length, flags)
       return
@@ -377,6 +423,9 @@ export class YamuxMuxer extends MuxerBase<YamuxStream> implements YamuxStreamHos
   protected override onTerminated (): void {
     if (this.#keepAliveTimer !== undefined) clearTimeout(this.#keepAliveTimer)
     this.#keepAliveTimer = undefined
+    if (this.#stallTimer !== undefined) clearTimeout(this.#stallTimer)
+    this.#stallTimer = undefined
+    this.#stalled.clear()
     const active = this.#activePing
     this.#activePing = undefined
     if ((active !== undefined && active.waiters.length > 0) || this.#backlogWaiters.length > 0) {

@@ -35,6 +35,10 @@ export interface YamuxStreamHost {
   streamAcknowledged(stream: YamuxStream): void
   /** Both sides are done with the stream; the muxer can forget it. */
   releaseStream(stream: YamuxStream): void
+  /** Bytes wait and the remote's window is zero: the stall clock starts (see sendStallTimeout). */
+  sendStalled(stream: YamuxStream): void
+  /** The remote opened its window again, or nothing waits any more. */
+  sendResumed(stream: YamuxStream): void
 }
 
 export interface YamuxStreamInit {
@@ -64,6 +68,8 @@ export class YamuxStream extends MuxedStream {
   #finSent = false
   #finReceived = false
   #released = false
+  /** Bytes wait on a zero window (the muxer's stall clock runs for this stream). */
+  #stalled = false
 
   constructor (init: YamuxStreamInit) {
     super(String(init.streamId), init.direction)
@@ -111,7 +117,13 @@ export class YamuxStream extends MuxedStream {
     this.#receiveOpeningFlags(flags)
     this.#sendWindow += delta
     this.receiveClosingFlags(flags)
+    if (delta > 0 && this.#stalled) this.#unstall()
     if (delta > 0 && this.#pendingBytes > 0) this.resumeSending()
+  }
+
+  #unstall (): void {
+    this.#stalled = false
+    this.#host.sendResumed(this)
   }
 
   #receiveOpeningFlags (flags: number): void {
@@ -195,6 +207,10 @@ export class YamuxStream extends MuxedStream {
       this.#pendingBytes -= n
       batch.commit()
     }
+    if (this.#pendingBytes > 0 && this.#sendWindow <= 0 && !this.#stalled) {
+      this.#stalled = true
+      host.sendStalled(this)
+    }
     if (this.#pendingHead === queue.length) {
       this.#pendingOut = []
       this.#pendingHead = 0
@@ -217,6 +233,7 @@ export class YamuxStream extends MuxedStream {
     this.#pendingOut = []
     this.#pendingHead = 0
     this.#pendingBytes = 0
+    if (this.#stalled) this.#unstall()
   }
 
   protected sendCloseWrite (_options?: AbortOptions): void {
@@ -247,6 +264,7 @@ export class YamuxStream extends MuxedStream {
   #release (): void {
     if (this.#released) return
     this.#released = true
+    if (this.#stalled) this.#unstall()
     this.#host.releaseStream(this)
   }
 }

@@ -23,7 +23,8 @@ import { publicKeyFromProtobuf } from '../../crypto/index.ts'
 import { peerIdFromPublicKey } from '../../peer/peer-id.ts'
 import { Deadline } from '../../util/deadline.ts'
 import { equalBytes, utf8Encode } from '../../util/bytes.ts'
-import { InvalidMessageError, ServiceStoppedError, UnexpectedPeerError } from '../../util/errors.ts'
+import { InvalidMessageError, LimitExceededError, ServiceStoppedError, UnexpectedPeerError } from '../../util/errors.ts'
+import { TokenBucket } from '../../util/token-bucket.ts'
 import { encodeLP } from '../../util/stream-reader.ts'
 import { DEFAULT_IDENTIFY_LIMITS, encodeIdentify, encodeIdentifyFrames, readIdentify, type IdentifyLimits, type IdentifyMessage } from './message.ts'
 import { SelfRecordCache, type SignPeerRecord } from './self-record.ts'
@@ -31,6 +32,14 @@ import { withoutPeerId } from '../../util/multiaddr.ts'
 import { unrefTimeout } from '../../util/timers.ts'
 
 export const IDENTIFY_PROTOCOL_VERSION = 'ipfs/0.1.0'
+
+/**
+ * Identify requests and pushes one connection may send us: a burst, then so many per second.
+ * Each push is a peer-store write and each request builds our message; an honest peer asks
+ * once per connection and pushes at most once a second (pushes are debounced), so a flood of
+ * either is cut to this rate and the rest are reset unread.
+ */
+export const DEFAULT_INBOUND_IDENTIFY_BUDGET = { burst: 16, perSecond: 2 }
 
 export interface IdentifyOptions {
   /** Protocol ids are `/<prefix>/id/1.0.0` and `/<prefix>/id/push/1.0.0` (default 'ipfs'). */
@@ -53,6 +62,8 @@ export interface IdentifyOptions {
   addressTtl?: number
   /** Replaces how our signed peer record is made (tests; defaults to src/peer/peer-record.ts). */
   signPeerRecord?: SignPeerRecord
+  /** Identify requests + pushes accepted per connection (default DEFAULT_INBOUND_IDENTIFY_BUDGET). */
+  inboundBudget?: { burst: number, perSecond: number }
 }
 
 export type IdentifyComponents = Pick<NodeComponents, 'peerId' | 'privateKey' | 'nodeInfo' | 'events' | 'registrar' | 'connectionManager' | 'peerStore' | 'logger'> & {
@@ -74,6 +85,8 @@ export class IdentifyService implements Startable {
   #pushTimer: ReturnType<typeof setTimeout> | undefined
   #pushing: Promise<void> | undefined
   #started = false
+  /** Each connection's budget of inbound requests and pushes, made at its first one. */
+  readonly #budgets = new WeakMap<Connection, TokenBucket>()
 
   constructor (components: IdentifyComponents, options: IdentifyOptions = {}) {
     this.#components = components
@@ -92,8 +105,8 @@ export class IdentifyService implements Startable {
     this.#started = true
     this.#shutdown = new AbortController()
     const handlerOptions = { maxInboundStreams: 2, maxOutboundStreams: 2, runOnLimitedConnection: true }
-    this.#components.registrar.handle(this.protocol, (stream, connection) => this.#respond(stream, connection), handlerOptions)
-    this.#components.registrar.handle(this.pushProtocol, (stream, connection) => this.#receivePush(stream, connection), handlerOptions)
+    this.#components.registrar.handle(this.protocol, (stream, connection) => this.#withinBudget(stream, connection) ? this.#respond(stream, connection) : undefined, handlerOptions)
+    this.#components.registrar.handle(this.pushProtocol, (stream, connection) => this.#withinBudget(stream, connection) ? this.#receivePush(stream, connection) : undefined, handlerOptions)
     if (this.#options.runOnConnectionOpen !== false) this.#components.events.addEventListener('connection:open', this.#onConnectionOpen)
     if (this.#options.runOnSelfUpdate !== false) this.#components.events.addEventListener('self:peer:update', this.#onSelfUpdate)
   }
@@ -204,6 +217,20 @@ export class IdentifyService implements Startable {
     } finally {
       deadline.clear()
     }
+  }
+
+  /** Takes one from the connection's budget; over it, the stream is reset unread. */
+  #withinBudget (stream: Stream, connection: Connection): boolean {
+    let budget = this.#budgets.get(connection)
+    if (budget === undefined) {
+      const { burst, perSecond } = this.#options.inboundBudget ?? DEFAULT_INBOUND_IDENTIFY_BUDGET
+      budget = new TokenBucket(burst, perSecond)
+      this.#budgets.set(connection, budget)
+    }
+    if (budget.take()) return true
+    this.#log('resetting %s stream from %s: over its identify budget', stream.protocol, connection.remotePeer)
+    stream.abort(new LimitExceededError(`identify: more than ${budget.burst} requests and pushes at a rate above ${budget.perSecond}/s on one connection`))
+    return false
   }
 
   async #respond (stream: Stream, connection: Connection): Promise<void> {

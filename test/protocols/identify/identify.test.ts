@@ -254,3 +254,31 @@ test('finished identify exchanges leave no timeout timer behind (asking and answ
   await a.service.stop()
   await b.service.stop()
 })
+
+test('a flood of identify pushes on one connection is cut to the budget: the rest are reset unread', async () => {
+  const a = await makePeer('alice', [])
+  const b = await makePeer('bob', [], { inboundBudget: { burst: 3, perSecond: 0.001 } })
+  const [ab] = connectFakePeers(a, b)
+  let identified = 0
+  let resolveThree!: () => void
+  const three = new Promise<void>(resolve => { resolveThree = resolve })
+  b.events.addEventListener('peer:identify', () => { if (++identified === 3) resolveThree() })
+  const outcomes: string[] = []
+  for (let i = 0; i < 5; i++) {
+    try {
+      const stream = await ab.newStream('/ipfs/id/push/1.0.0')
+      stream.send(encodeLP(encodeIdentify({ agentVersion: `alice/${i}`, listenAddrs: [], protocols: [] })))
+      await stream.closeWrite()
+      for await (const _ of stream) { /* the receiver sends nothing back */ }
+      outcomes.push('read')
+    } catch (err) {
+      outcomes.push((err as Error).name)
+    }
+  }
+  assert.deepEqual(outcomes.slice(3).map(o => o !== 'read'), [true, true], `pushes past the budget are reset: ${outcomes.join(', ')}`)
+  await three
+  assert.equal(identified, 3)
+  assert.equal(utf8Decode((await b.peerStore.get(a.peerId)).metadata.get('AgentVersion')!), 'alice/2')
+  await a.service.stop()
+  await b.service.stop()
+})
