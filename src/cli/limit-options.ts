@@ -1,7 +1,9 @@
 /**
  * The CLI's resource-manager flags for `start`: `--allow ADDR` (allowlist: a CIDR or a
  * multiaddr, repeatable), `--conns-per-ip N` and `--conns-per-subnet N` (IPv4 /32 and /24,
- * IPv6 /64 and /48), `--no-limits` (no resource manager). Everything else keeps the defaults
+ * IPv6 /64 and /48), `--limit-loopback` (those limits, and the per-address handshake limits,
+ * count 127.0.0.x and ::1 by address too: for labs and attack tests on one machine),
+ * `--no-limits` (no resource manager). Everything else keeps the defaults
  * scaled from the machine (README, "Limits").
  */
 import type { ResourceManagerOptions } from '../switch/resource-manager/index.ts'
@@ -10,22 +12,25 @@ import { parsePositiveInt, UsageError } from './args.ts'
 export const LIMIT_HELP = `  --allow ADDR     allowlist a CIDR (10.0.0.0/8) or multiaddr: its own, larger limits; repeatable
   --conns-per-ip N      connections one IPv4 address (IPv6 /64) may hold (default 8)
   --conns-per-subnet N  connections one IPv4 /24 (IPv6 /48) may hold (default 32)
+  --limit-loopback apply the per-address limits to loopback addresses too (labs, attack tests)
   --no-limits      run without the resource manager`
 
 export const LIMIT_OPTIONS = {
   allow: { type: 'string', multiple: true },
   'conns-per-ip': { type: 'string' },
   'conns-per-subnet': { type: 'string' },
+  'limit-loopback': { type: 'boolean', default: false },
   'no-limits': { type: 'boolean', default: false }
 } as const
 
-export function parseLimitOptions (values: { allow?: string[], 'conns-per-ip'?: string, 'conns-per-subnet'?: string, 'no-limits'?: boolean }): ResourceManagerOptions | false {
-  const tuned = values.allow !== undefined || values['conns-per-ip'] !== undefined || values['conns-per-subnet'] !== undefined
+export function parseLimitOptions (values: { allow?: string[], 'conns-per-ip'?: string, 'conns-per-subnet'?: string, 'limit-loopback'?: boolean, 'no-limits'?: boolean }): ResourceManagerOptions | false {
+  const tuned = values.allow !== undefined || values['conns-per-ip'] !== undefined || values['conns-per-subnet'] !== undefined || values['limit-loopback'] === true
   if (values['no-limits'] === true) {
-    if (tuned) throw new UsageError('--no-limits cannot be combined with --allow or --conns-per-*')
+    if (tuned) throw new UsageError('--no-limits cannot be combined with --allow, --conns-per-* or --limit-loopback')
     return false
   }
   const options: ResourceManagerOptions = {}
+  if (values['limit-loopback'] === true) options.limitLoopback = true
   if (values.allow !== undefined) options.allowlist = values.allow
   const limits: NonNullable<ResourceManagerOptions['limits']> = {}
   if (values['conns-per-ip'] !== undefined) limits.ip = { conns: parsePositiveInt(values['conns-per-ip'], 'conns-per-ip', 0) }
