@@ -8,7 +8,8 @@
  * - A server's dial-data request is paid only up to `maxDialDataBytes` (default 100 kB, the
  *   spec's upper bound) and only for an address we sent; otherwise the stream is reset.
  * - proto3 zero values: a response without a status is E_INTERNAL_ERROR, not OK; an OK without
- *   a dialStatus is UNUSED and is discarded; an OK with E_DIAL_BACK_ERROR is inconclusive.
+ *   a dialStatus is UNUSED and is discarded; E_DIAL_BACK_ERROR is inconclusive unless our
+ *   nonce arrived all the same.
  */
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Connection } from '../../interface/connection.ts'
@@ -64,6 +65,8 @@ export class AutoNATv2Client {
   readonly #shutdown = new AbortController()
   /** Dial-data bytes we send: the same zero chunk every time (its content does not matter). */
   readonly #chunk = new Uint8Array(DIAL_DATA_CHUNK)
+  /** What the client did (diagnostics and tests). */
+  readonly stats = { requests: 0, dialDataBytesSent: 0, dialBacksAcknowledged: 0 }
 
   constructor (components: AutoNATComponents, options: AutoNATv2ClientOptions = {}) {
     this.#components = components
@@ -97,6 +100,7 @@ export class AutoNATv2Client {
     try {
       const signal = deadline.signal
       stream = await connection.newStream(DIAL_REQUEST_PROTOCOL, { signal })
+      this.stats.requests++
       await writeLP(stream, encodeV2Message({ type: 'dialRequest', dialRequest: { addrs: addrs.map(a => a.bytes), nonce } }), { signal })
       const reader = new StreamReader(stream)
       let message = await readMessage(reader, signal)
@@ -120,7 +124,9 @@ export class AutoNATv2Client {
         case DialStatus.E_DIAL_ERROR:
           return { addr, index: addrIdx, reachability: 'private' }
         case DialStatus.E_DIAL_BACK_ERROR:
-          return { addr, index: addrIdx, reachability: 'unknown' }
+          // The server connected but says the nonce exchange failed; if our nonce did arrive,
+          // the address is reachable all the same (go reads it the same way).
+          return { addr, index: addrIdx, reachability: pending.dialedBack ? 'public' : 'unknown' }
         default:
           throw new InvalidMessageError(`an OK response with dial status ${dialStatus}`)
       }
@@ -142,6 +148,7 @@ export class AutoNATv2Client {
       // and one prepared frame serves every request.
       await writeLP(stream, frame, { signal })
       sent += this.#chunk.length
+      this.stats.dialDataBytesSent += this.#chunk.length
     }
   }
 
@@ -156,6 +163,7 @@ export class AutoNATv2Client {
         const pending = this.#pending.get(nonce)
         if (pending === undefined) throw new NonceMismatchError(`a dial-back from ${connection.remotePeer.toString()} carried a nonce we never sent`)
         pending.dialedBack = true
+        this.stats.dialBacksAcknowledged++
         await writeLP(stream, encodeDialBackResponse(), { signal: deadline.signal })
         await closeOrAbort(stream, 1_000)
       } catch (err) {

@@ -54,6 +54,8 @@ export class AutoNATv2Server {
   readonly #dialBackTimeout: number
   readonly #dialBackStreamTimeout: number
   readonly #shutdown = new AbortController()
+  /** What the server did (diagnostics and tests). */
+  readonly stats = { requests: 0, rejected: 0, dialDataRequests: 0, dialBacks: 0 }
 
   constructor (components: AutoNATComponents, options: AutoNATv2ServerOptions = {}) {
     this.#components = components
@@ -86,17 +88,20 @@ export class AutoNATv2Server {
       const reader = new StreamReader(stream)
       const request = await readMessage(reader, signal)
       if (request.type !== 'dialRequest') throw new InvalidMessageError(`expected a dial request, got ${request.type}`)
+      this.stats.requests++
       const respond = async (response: DialResponse): Promise<void> => {
         await writeLP(stream, encodeV2Message({ type: 'dialResponse', dialResponse: response }), { signal })
         await closeOrAbort(stream, 1_000)
       }
       if (connection.limits !== undefined) {
         this.#log('refusing %s: the request came over a limited (relayed) connection', peer)
+        this.stats.rejected++
         await respond({ status: ResponseStatus.E_REQUEST_REJECTED, addrIdx: 0, dialStatus: DialStatus.UNUSED })
         return
       }
       if (!this.#limiter.accept(peer)) {
         this.#log('refusing %s: rate limited', peer)
+        this.stats.rejected++
         await respond({ status: ResponseStatus.E_REQUEST_REJECTED, addrIdx: 0, dialStatus: DialStatus.UNUSED })
         return
       }
@@ -145,6 +150,7 @@ export class AutoNATv2Server {
     const [min, max] = this.#dialData
     const numBytes = min + Math.floor(Math.random() * (max - min + 1))
     await writeLP(stream, encodeV2Message({ type: 'dialDataRequest', dialDataRequest: { addrIdx, numBytes } }), { signal })
+    this.stats.dialDataRequests++
     let received = 0
     while (received < numBytes) {
       const message = await readMessage(reader, signal)
@@ -158,6 +164,7 @@ export class AutoNATv2Server {
   /** Dials `addr` on a fresh connection, delivers the nonce, and reports the DialStatus. */
   async #dialBack (addr: Multiaddr, requestConnection: Connection, nonce: bigint, signal: AbortSignal): Promise<number> {
     const target = peerIdStringOf(addr) === undefined ? addr.encapsulate(`/p2p/${requestConnection.remotePeer.toString()}`) : addr
+    this.stats.dialBacks++
     const dial = new Deadline(this.#dialBackTimeout, signal, 'the dial-back timed out')
     let connection: Connection
     try {
