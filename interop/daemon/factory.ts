@@ -5,7 +5,7 @@
  *   flags, exactly as js-libp2p drives go's p2pd) and 'js' is js-libp2p with
  *   @libp2p/daemon-server in this process;
  * - with INTEROP_P2PD=<path of a p2pd binary> 'go' is the real go-libp2p-daemon (v0.9.2, built
- *   by interop/p2pd/build.ts) and 'js' is our daemon.
+ *   by interop/p2pd/build.ts) and 'js' is our daemon, started in this process.
  * Transports we (and the js peer here) do not run, webtransport and webrtc-direct, throw
  * UnsupportedError, which the suite turns into a skipped test, as js-libp2p's own factory does.
  */
@@ -32,6 +32,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Daemon, DaemonFactory, SpawnOptions } from '@libp2p/interop'
+import { startDaemon } from '../../src/cli/commands/daemon.ts'
 
 const BIN = fileURLToPath(new URL('../../bin/ts-libp2p.js', import.meta.url))
 const START_TIMEOUT_MS = 30_000
@@ -55,6 +56,23 @@ function p2pdArgs (options: SpawnOptions): string[] {
 async function spawnOurs (options: SpawnOptions): Promise<Daemon> {
   const dataDir = await mkdtemp(join(tmpdir(), 'ts-daemon-interop-'))
   return await spawnProcess(process.execPath, [BIN, 'daemon', `-dataDir=${dataDir}`, ...p2pdArgs(options)], 'our daemon', async () => { await rm(dataDir, { recursive: true, force: true }) })
+}
+
+/**
+ * Our daemon in this process: the same start-up code as `ts-libp2p daemon` (startDaemon) from
+ * the same p2pd flags, without a process start per daemon, which on a loaded machine can
+ * overrun the suite's own 20 s hook time limit.
+ */
+async function startOursInProcess (options: SpawnOptions): Promise<Daemon> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'ts-daemon-interop-'))
+  const daemon = await startDaemon([`-dataDir=${dataDir}`, ...p2pdArgs(options)], () => {})
+  return {
+    client: createClient(daemon.server.listenAddr),
+    async stop () {
+      await daemon.stop()
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  }
 }
 
 async function spawnP2pd (binary: string, options: SpawnOptions): Promise<Daemon> {
@@ -113,7 +131,7 @@ export const factory: DaemonFactory = {
   async spawn (options) {
     if (options.transport !== undefined && options.transport !== 'tcp') throw new UnsupportedError(`${options.transport} is not run here`)
     const p2pd = process.env.INTEROP_P2PD
-    if (p2pd !== undefined && p2pd !== '') return options.type === 'go' ? await spawnP2pd(p2pd, options) : await spawnOurs(options)
+    if (p2pd !== undefined && p2pd !== '') return options.type === 'go' ? await spawnP2pd(p2pd, options) : await startOursInProcess(options)
     return options.type === 'go' ? await spawnOurs(options) : await spawnJs(options)
   }
 }

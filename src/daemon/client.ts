@@ -21,6 +21,7 @@ import {
   ConnManagerRequestType, decodePSMessage, decodeResponse, decodeStreamInfo, encodeRequest, type DHTRequest, type DHTResponse, type Request,
   type Response, type StreamInfo
 } from './messages.ts'
+import { decodeEvent, EventDirection, EventType } from './event-messages.ts'
 
 /** The daemon answered `Response{ERROR}`; `message` is its error text. */
 export class DaemonRequestError extends Libp2pError {
@@ -120,6 +121,20 @@ export class DaemonClient {
       throw err
     }
     return addr
+  }
+
+  // ---- notifications (ours: docs/daemon/notifications.md) ---------------------------------
+
+  /**
+   * Subscribes to connection and stream events; resolves once the daemon has the subscription,
+   * so every event after that is seen. The events: first a CONNECTED event per connection
+   * already open, then every change, until `signal` aborts (which closes the subscription).
+   * `types` filters (default all).
+   */
+  async notifications (options: { types?: DaemonEventType[], signal?: AbortSignal } = {}): Promise<AsyncGenerator<DaemonEvent, void, undefined>> {
+    const types = (options.types ?? []).map(t => EventType[t])
+    const { control } = await this.#request({ type: RequestType.NOTIFY, notify: { types } }, options.signal)
+    return readEvents(control, options.signal)
   }
 
   // ---- connection manager ------------------------------------------------------------------
@@ -230,6 +245,25 @@ export class DaemonClient {
 function toInfo (s: StreamInfo): InboundStreamInfo {
   return { peer: peerIdFromMultihash(s.peer), addr: multiaddr(s.addr), protocol: s.proto }
 }
+
+async function * readEvents (control: ByteStream, signal?: AbortSignal): AsyncGenerator<DaemonEvent, void, undefined> {
+  const reader = new StreamReader(control)
+  try {
+    for (;;) {
+      const bytes = await reader.readLP({ maxLength: MAX_CONTROL_MESSAGE_SIZE, signal })
+      if (bytes === null) return
+      const e = decodeEvent(bytes)
+      const type = (Object.keys(EventType) as DaemonEventType[]).find(k => EventType[k] === e.type)
+      if (type === undefined) continue
+      yield { type, peer: peerIdFromMultihash(e.peer), addr: multiaddr(e.addr), direction: e.direction === EventDirection.INBOUND ? 'inbound' : 'outbound', protocol: e.proto }
+    }
+  } finally {
+    control.abort(new Error('unsubscribed'))
+  }
+}
+
+export type DaemonEventType = keyof typeof EventType
+export interface DaemonEvent { type: DaemonEventType, peer: PeerId, addr: Multiaddr, direction: 'inbound' | 'outbound', protocol?: string }
 
 export interface DaemonPubSubMessage { from?: PeerId, data: Uint8Array, seqno?: Uint8Array, topics: string[] }
 

@@ -11,6 +11,7 @@
  */
 import { MessageTooLargeError } from '../util/errors.ts'
 import { ProtobufReader, ProtobufWriter, pushBounded } from '../util/protobuf.ts'
+import { decodeNotifyRequest, encodeNotifyRequest, type NotifyRequest } from './event-messages.ts'
 
 /** p2pd's network.MessageSizeMax; the js daemon server uses the same 1 << 22. */
 export const MAX_CONTROL_MESSAGE_SIZE = 4 * 1024 * 1024
@@ -31,7 +32,9 @@ export const RequestType = {
   CONNMANAGER: 6,
   DISCONNECT: 7,
   PUBSUB: 8,
-  PEERSTORE: 9
+  PEERSTORE: 9,
+  /** Ours: connection and stream notifications (docs/daemon/notifications.md). */
+  NOTIFY: 10
 } as const
 
 export const ResponseType = { OK: 0, ERROR: 1 } as const
@@ -80,6 +83,7 @@ export interface Request {
   disconnect?: DisconnectRequest
   pubsub?: PSRequest
   peerStore?: PeerstoreRequest
+  notify?: NotifyRequest
 }
 
 export interface Response {
@@ -180,6 +184,7 @@ export function encodeRequest (r: Request): Uint8Array {
     const p = r.peerStore
     sub(9, w, i => { i.uint(1, p.type); if (p.id !== undefined) i.bytes(2, p.id); for (const x of p.protos) i.string(3, x) })
   }
+  if (r.notify !== undefined) w.bytes(10, encodeNotifyRequest(r.notify))
   return w.finish()
 }
 
@@ -290,6 +295,7 @@ export function decodeRequest (bytes: Uint8Array): Request {
       case 7: out.disconnect = { peer: decodePeerInfo(r.bytes(wire)).id }; break
       case 8: out.pubsub = decodePSRequest(r.bytes(wire)); break
       case 9: out.peerStore = decodePeerstoreRequest(r.bytes(wire)); break
+      case 10: out.notify = decodeNotifyRequest(r.bytes(wire)); break
       default: r.skip(wire)
     }
   }

@@ -29,6 +29,7 @@ import {
 import { handleExtraRequest, type ExtraRequestResult } from './extra-requests.ts'
 import { withDeadline } from '../util/deadline.ts'
 import { DaemonConnectionManager, GO_DEFAULT_WATERMARKS, type Watermarks } from './conn-manager.ts'
+import { DaemonNotifier } from './notifications.ts'
 
 const log = logger('ts-libp2p:daemon')
 
@@ -70,11 +71,13 @@ export class DaemonServer {
   /** protocol -> the client address inbound streams of it are dialed to. */
   readonly #handlers = new Map<string, Multiaddr>()
   readonly connManager: DaemonConnectionManager
+  readonly notifier: DaemonNotifier
 
   constructor (node: Libp2p, options: DaemonServerOptions) {
     this.node = node
     this.#addr = options.listen
     this.connManager = new DaemonConnectionManager(node, options.watermarks ?? GO_DEFAULT_WATERMARKS)
+    this.notifier = new DaemonNotifier(node)
   }
 
   /** The control address actually bound (real port when 0 was asked). */
@@ -85,10 +88,12 @@ export class DaemonServer {
     this.#server = server
     this.#addr = addr
     this.connManager.start()
+    this.notifier.start()
   }
 
   async stop (): Promise<void> {
     this.connManager.stop()
+    this.notifier.stop()
     const server = this.#server
     this.#server = undefined
     for (const socket of this.#sockets) socket.destroy()
@@ -153,6 +158,9 @@ export class DaemonServer {
           return OK
         }
         case RequestType.CONNMANAGER: return await this.#connManagerRequest(request)
+        case RequestType.NOTIFY:
+          await this.notifier.serve(control, request.notify ?? { types: [] })
+          return 'taken-over'
         default: {
           const result: ExtraRequestResult = await handleExtraRequest(this.node, request, control)
           return result ?? errorResponse(`unknown request type ${request.type}`)
@@ -205,6 +213,7 @@ export class DaemonServer {
       return undefined
     }
     const streamInfo = { peer: s.peer, addr: connection?.remoteAddr.bytes ?? new Uint8Array(0), proto: stream.protocol }
+    if (connection !== undefined) this.notifier.streamOpened(connection, stream.protocol, 'outbound')
     await control.write(encodeLP(encodeResponse({ type: ResponseType.OK, streamInfo })))
     return stream
   }
@@ -228,6 +237,7 @@ export class DaemonServer {
     const addr = this.#handlers.get(proto)
     if (addr === undefined) { stream.abort(new Error(`no handler for ${proto}`)); return }
     const info = encodeStreamInfo({ peer: connection.remotePeer.bytes, addr: connection.remoteAddr.bytes, proto: stream.protocol })
+    this.notifier.streamOpened(connection, stream.protocol, 'inbound')
     dialLocal(addr).then(async (local) => {
       await local.write(encodeLP(info))
       await pipeBoth(local, stream)

@@ -17,6 +17,7 @@ import { stopOnSignal } from '../stop-on-signal.ts'
 import { parseDaemonFlags, parseGoDuration, parseGoInt, splitList, UNSUPPORTED_FLAGS, type DaemonFlags } from '../daemon-flags.ts'
 import { applyConfigFile } from '../daemon-config.ts'
 import { createLibp2p, privateKeyFromProtobuf, type PrivateKey, type ServiceFactories } from '../../index.ts'
+import type { Libp2p } from '../../interface/libp2p.ts'
 import { tcp } from '../../transport/tcp/index.ts'
 import { noise } from '../../security/noise/index.ts'
 import { tls } from '../../security/tls/index.ts'
@@ -110,11 +111,11 @@ function watermarks (flags: DaemonFlags): Watermarks {
 }
 
 /** Flags of features we lack, set on the command line or by -f: each named with its consequence. */
-function noteUnsupported (flags: DaemonFlags): void {
+function noteUnsupported (flags: DaemonFlags, warn: (line: string) => void): void {
   const values = flags as unknown as Record<string, boolean | string>
   for (const [name, consequence] of Object.entries(UNSUPPORTED_FLAGS)) {
     const on = values[name] !== false && values[name] !== ''
-    if (on && (flags.given.has(name) || flags.fromConfig.has(name))) process.stderr.write(`ts-libp2p daemon: -${name}: ${consequence}\n`)
+    if (on && (flags.given.has(name) || flags.fromConfig.has(name))) warn(`-${name}: ${consequence}`)
   }
 }
 
@@ -140,51 +141,68 @@ defaults (160/192, 1m), as p2pd's. -b needs -bootstrapPeers (no built-in public 
 Accepted, with a note on stderr of what happens instead: -relay (only when given), -autoRelay,
 -autonat, -natPortMap, -metricsAddr, -forceReachability*, -pprof, -i.`,
   async run (argv) {
-    const flags = parseDaemonFlags(argv)
-    if (flags.f !== '') await applyConfigFile(flags, flags.f, line => { process.stderr.write(`ts-libp2p daemon: ${line}\n`) })
-    noteUnsupported(flags)
-    const control = parseControlAddress(flags.listen)
-    if (flags.muxer !== 'yamux' && flags.muxer !== 'mplex') throw new UsageError(`-muxer must be yamux or mplex, not ${flags.muxer}`)
-    const privateKey = flags.id !== '' ? await loadKeyFile(flags.id) : await loadOrCreateIdentity(dataDirFrom(flags.dataDir === '' ? undefined : flags.dataDir))
-    const encrypters = [
-      ...(flags.noise ? [noise()] : []), ...(flags.tls ? [tls()] : []), ...(flags.plaintext ? [plaintext()] : [])
-    ]
-    if (encrypters.length === 0) throw new UsageError('every security transport is disabled (-noise, -tls, -plaintext)')
-    const hostAddrs = flags.noListenAddrs ? [] : splitList(flags.hostAddrs === '' ? '/ip4/0.0.0.0/tcp/0' : flags.hostAddrs)
-    const announce = splitList(flags.announceAddrs).map(a => parseMultiaddr(a, 'announce address').toString())
-    const marks = watermarks(flags)
-    const node = await createLibp2p({
-      privateKey,
-      datastore: new MemoryDatastore(),
-      addresses: { listen: hostAddrs.map(a => parseMultiaddr(a, 'host address').toString()), announce },
-      transports: [tcp()],
-      connectionEncrypters: encrypters,
-      streamMuxers: [flags.muxer === 'mplex' ? mplex() : yamux()],
-      // the watermarks are the daemon's (DaemonConnectionManager, as p2pd's connmgr); the node's
-      // own limit, where it refuses inbound connections, stays well above the high watermark
-      connectionManager: { maxConnections: Math.max(DEFAULT_MAX_CONNECTIONS, 2 * marks.highWater) },
-      services: services(flags),
-      start: false
-    })
-    const server = new DaemonServer(node, { listen: control, watermarks: marks })
-    const stopped = stopOnSignal(async () => {
-      await server.stop()
-      await node.stop()
-    }, 'daemon')
-    try {
-      await node.start()
-      await server.start()
-    } catch (err) {
-      await server.stop().catch(() => {})
-      await node.stop().catch(() => {})
-      throw err
-    }
-    if (!flags.q) {
-      const lines = [`Control socket: ${formatDaemonMultiaddr(server.listenAddr)}`, `Peer ID: ${node.peerId.toString()}`, 'Peer Addrs:',
-        ...node.getMultiaddrs().map(a => a.toString().replace(/\/p2p\/[^/]+$/, ''))]
-      if (flags.b) lines.push('Bootstrap peers:', ...splitList(flags.bootstrapPeers))
-      process.stdout.write(lines.join('\n') + '\n')
-    }
+    const daemon = await startDaemon(argv, line => { process.stderr.write(`ts-libp2p daemon: ${line}\n`) })
+    const stopped = stopOnSignal(async () => { await daemon.stop() }, 'daemon')
+    if (!daemon.quiet) process.stdout.write(daemon.startupLines.join('\n') + '\n')
     return await stopped
   }
+}
+
+export interface RunningDaemon {
+  node: Libp2p
+  server: DaemonServer
+  /** p2pd's start-up lines (Control socket, Peer ID, Peer Addrs, ...). */
+  startupLines: string[]
+  /** -q was given. */
+  quiet: boolean
+  stop(): Promise<void>
+}
+
+/**
+ * Starts the daemon a p2pd command line describes, in this process (the CLI command, and the
+ * interop factory, which runs ours in-process). `warn` receives the notes on flags.
+ */
+export async function startDaemon (argv: string[], warn: (line: string) => void): Promise<RunningDaemon> {
+  const flags = parseDaemonFlags(argv)
+  if (flags.f !== '') await applyConfigFile(flags, flags.f, warn)
+  noteUnsupported(flags, warn)
+  const control = parseControlAddress(flags.listen)
+  if (flags.muxer !== 'yamux' && flags.muxer !== 'mplex') throw new UsageError(`-muxer must be yamux or mplex, not ${flags.muxer}`)
+  const privateKey = flags.id !== '' ? await loadKeyFile(flags.id) : await loadOrCreateIdentity(dataDirFrom(flags.dataDir === '' ? undefined : flags.dataDir))
+  const encrypters = [
+    ...(flags.noise ? [noise()] : []), ...(flags.tls ? [tls()] : []), ...(flags.plaintext ? [plaintext()] : [])
+  ]
+  if (encrypters.length === 0) throw new UsageError('every security transport is disabled (-noise, -tls, -plaintext)')
+  const hostAddrs = flags.noListenAddrs ? [] : splitList(flags.hostAddrs === '' ? '/ip4/0.0.0.0/tcp/0' : flags.hostAddrs)
+  const announce = splitList(flags.announceAddrs).map(a => parseMultiaddr(a, 'announce address').toString())
+  const marks = watermarks(flags)
+  const node = await createLibp2p({
+    privateKey,
+    datastore: new MemoryDatastore(),
+    addresses: { listen: hostAddrs.map(a => parseMultiaddr(a, 'host address').toString()), announce },
+    transports: [tcp()],
+    connectionEncrypters: encrypters,
+    streamMuxers: [flags.muxer === 'mplex' ? mplex() : yamux()],
+    // the watermarks are the daemon's (DaemonConnectionManager, as p2pd's connmgr); the node's
+    // own limit, where it refuses inbound connections, stays well above the high watermark
+    connectionManager: { maxConnections: Math.max(DEFAULT_MAX_CONNECTIONS, 2 * marks.highWater) },
+    services: services(flags),
+    start: false
+  })
+  const server = new DaemonServer(node, { listen: control, watermarks: marks })
+  const stop = async (): Promise<void> => {
+    await server.stop()
+    await node.stop()
+  }
+  try {
+    await node.start()
+    await server.start()
+  } catch (err) {
+    await stop().catch(() => {})
+    throw err
+  }
+  const startupLines = [`Control socket: ${formatDaemonMultiaddr(server.listenAddr)}`, `Peer ID: ${node.peerId.toString()}`, 'Peer Addrs:',
+    ...node.getMultiaddrs().map(a => a.toString().replace(/\/p2p\/[^/]+$/, ''))]
+  if (flags.b) startupLines.push('Bootstrap peers:', ...splitList(flags.bootstrapPeers))
+  return { node, server, startupLines, quiet: flags.q, stop }
 }
