@@ -1,26 +1,42 @@
 /**
- * The @libp2p/interop suite (npm 14.0.16) with OUR daemon as 'go' and js-libp2p with
- * @libp2p/daemon-server as 'js' (interop/daemon/factory.ts), run by mocha in a child process.
- * Prints "N passed, N failed" from mocha's own counts. The relay suite is left out (--grep)
+ * The @libp2p/interop suite (npm 14.0.16), run by mocha in a child process, twice
+ * (interop/daemon/factory.ts):
+ * - our daemon as 'go' and js-libp2p with @libp2p/daemon-server as 'js';
+ * - the real go-libp2p-daemon p2pd v0.9.2 (interop/p2pd/build.ts) as 'go' and our daemon as 'js'.
+ * Each prints "N passed, N failed" from mocha's own counts. The relay suite is left out (--grep)
  * until circuit relay v2 lands; webtransport/webrtc-direct are skipped by the factory.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { buildP2pd } from '../../interop/p2pd/build.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
-test('@libp2p/interop: our daemon as go, js-libp2p as js: connection, echo streams, DHT, pubsub', { timeout: 900_000 }, async () => {
+async function runSuite (label: string, env: NodeJS.ProcessEnv): Promise<{ passed: number, failed: number, code: number | null, out: string }> {
   const child = spawn(process.execPath, ['node_modules/mocha/bin/mocha.js', '--timeout', '60000', '--extension', 'ts',
-    '--reporter', 'dot', '--grep', 'relay', '--invert', 'interop/daemon/suite.ts'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DEBUG: '' } })
+    '--reporter', 'dot', '--grep', 'relay', '--invert', 'interop/daemon/suite.ts'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DEBUG: '', ...env } })
   let out = ''
   child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
   child.stderr.setEncoding('utf8').on('data', (d: string) => { out += d })
   const code = await new Promise<number | null>(resolve => child.once('close', resolve))
   const passed = Number(/(\d+) passing/.exec(out)?.[1] ?? 0)
   const failed = Number(/(\d+) failing/.exec(out)?.[1] ?? 0)
-  process.stdout.write(`@libp2p/interop (ours as go): ${passed} passed, ${failed} failed\n`)
+  process.stdout.write(`@libp2p/interop (${label}): ${passed} passed, ${failed} failed\n`)
+  return { passed, failed, code, out }
+}
+
+test('@libp2p/interop: our daemon as go, js-libp2p as js: connection, echo streams, DHT, pubsub', { timeout: 900_000 }, async () => {
+  const { passed, failed, code, out } = await runSuite('ours as go', { INTEROP_P2PD: '' })
+  assert.equal(failed, 0, out)
+  assert.equal(code, 0, out)
+  assert.ok(passed >= 72, `expected at least the 72 tests known to run, got ${passed}:\n${out}`)
+})
+
+test('@libp2p/interop: the real p2pd v0.9.2 as go, our daemon as js: connection, echo streams, DHT, pubsub', { timeout: 1_500_000 }, async () => {
+  const { p2pd } = await buildP2pd()
+  const { passed, failed, code, out } = await runSuite('p2pd as go, ours as js', { INTEROP_P2PD: p2pd })
   assert.equal(failed, 0, out)
   assert.equal(code, 0, out)
   assert.ok(passed >= 72, `expected at least the 72 tests known to run, got ${passed}:\n${out}`)
