@@ -78,6 +78,20 @@ export const backend: CryptoBackend = {
     }
   },
 
+  ecdsaVerifier (spki: Uint8Array): (data: Uint8Array, signature: Uint8Array) => boolean {
+    // OpenSSL verifies P-256 in tens of microseconds, @noble in milliseconds: every TLS and QUIC
+    // handshake checks an ECDSA certificate signature.
+    let key: crypto.KeyObject | undefined
+    return (data, signature) => {
+      try {
+        key ??= crypto.createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' })
+        return crypto.verify('sha256', data, { key, dsaEncoding: 'der' }, signature)
+      } catch {
+        return false
+      }
+    }
+  },
+
   rsaVerifier (spki: Uint8Array): Verifier {
     let key: crypto.KeyObject | undefined
     return (data, signature) => {

@@ -23,4 +23,9 @@ export interface CryptoBackend {
   rsaSigner(pkcs1: Uint8Array): Signer
   /** PKCS#1 v1.5 over SHA-256, key as SPKI DER (already validated by the caller). */
   rsaVerifier(spki: Uint8Array): Verifier
+  /**
+   * ECDSA over SHA-256 with a DER signature, key as SPKI DER (already validated by the caller);
+   * false, never a throw, for bad input. Optional: a runtime without a fast one uses @noble.
+   */
+  ecdsaVerifier?(spki: Uint8Array): (data: Uint8Array, signature: Uint8Array) => boolean
 }

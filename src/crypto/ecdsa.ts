@@ -58,15 +58,19 @@ export class EcdsaPublicKey implements PublicKey {
   readonly curve: EcdsaCurveName
   readonly #impl: NistCurve
   readonly #point: Uint8Array
+  /** The runtime's native verifier when it has one (Node: OpenSSL), else undefined. */
+  readonly #nativeVerify?: (data: Uint8Array, signature: Uint8Array) => boolean
 
   constructor (curve: Curve, point: Uint8Array) {
     this.curve = curve.name
     this.#impl = curve.impl()
     this.#point = point
     this.raw = encodeSpki(curve, point)
+    this.#nativeVerify = backend.ecdsaVerifier?.(this.raw)
   }
 
   verify (data: Uint8Array, signature: Uint8Array): boolean {
+    if (this.#nativeVerify !== undefined) return this.#nativeVerify(data, signature)
     try {
       return this.#impl.verify(signature, backend.sha256(data), this.#point, { prehash: false, format: 'der', lowS: false })
     } catch {

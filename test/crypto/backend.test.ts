@@ -37,6 +37,30 @@ describe('crypto backends agree (the browser backend runs here on Node\'s WebCry
     }
   })
 
+  it('ECDSA P-256: Node\'s OpenSSL verifier agrees with @noble on valid, tampered, high-S and junk signatures', async () => {
+    const { p256 } = await import('@noble/curves/nist.js')
+    const { generateKeyPair } = await import('../../src/crypto/index.ts')
+    assert.equal(webBackend.ecdsaVerifier, undefined)
+    for (let i = 0; i < 10; i++) {
+      const key = await generateKeyPair('ECDSA')
+      const verify = nodeBackend.ecdsaVerifier!(key.publicKey.raw)
+      const data = nodeBackend.randomBytes(i * 13)
+      const signature = await key.sign(data)
+      const point = p256.getPublicKey(key.raw.subarray(7, 39), false)
+      const noble = (sig: Uint8Array): boolean => { try { return p256.verify(sig, nodeBackend.sha256(data), point, { prehash: false, format: 'der', lowS: false }) } catch { return false } }
+      assert.equal(verify(data, signature), true)
+      assert.equal(noble(signature), true)
+      // The same signature with s replaced by n - s (high S): both accept, as go and js do.
+      const parsed = p256.Signature.fromBytes(signature, 'der')
+      const highS = new p256.Signature(parsed.r, p256.Point.CURVE().n - parsed.s).toBytes('der')
+      assert.equal(verify(data, highS), noble(highS))
+      for (const junk of [signature.subarray(0, 10), new Uint8Array(0), Uint8Array.of(...signature, 0), signature.map((b, j) => j === 20 ? b ^ 1 : b)]) {
+        assert.equal(verify(data, junk), false)
+        assert.equal(noble(junk), false)
+      }
+    }
+  })
+
   it('Ed25519 verifiers return false for junk public keys and signatures', () => {
     for (const backend of [nodeBackend, webBackend]) {
       for (let i = 0; i < 50; i++) {
