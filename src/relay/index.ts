@@ -3,6 +3,7 @@
  * - `circuitRelayServer()`: a service that lets peers reserve a slot and be reached through us;
  * - `circuitRelayTransport()`: dial `<relay>/p2p-circuit/p2p/<peer>`, listen on
  *   `<relay>/p2p-circuit` through a reservation, accept relayed connections (limited ones);
+ *   listening on `/p2p-circuit` runs auto-relay (reservations on relays it finds once private);
  * - the wire messages and vouchers, for tools and tests.
  */
 export { circuitRelayServer, CircuitRelayServer, type CircuitRelayServerOptions, type CircuitRelayServerComponents } from './server.ts'
@@ -11,3 +12,4 @@ export { VOUCHER_DOMAIN, VOUCHER_PAYLOAD_TYPE, sealVoucher, verifyVoucher, encod
 export { RelayStatusError, InvalidVoucherError, InvalidReservationError, RelayLimitError } from './errors.ts'
 export { circuitRelayTransport, CircuitRelayTransport, parseCircuitAddr, type CircuitRelayTransportOptions } from './transport.ts'
 export { RELAY_KEEP_ALIVE_TAG, type ReservationOptions } from './reservations.ts'
+export { type AutoRelayOptions } from './auto-relay.ts'

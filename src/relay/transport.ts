@@ -8,6 +8,7 @@
  *   while the reservation lives, listen on `<relay addr>/p2p/<relay>/p2p-circuit` as the relay
  *   told us its addresses. A relay that is down at start is retried; listening never throws
  *   for it.
+ * - Listen on the bare `/p2p-circuit`: auto-relay (./auto-relay.ts) finds relays and reserves.
  * - The stop protocol handler: a relay opens `/libp2p/circuit/relay/0.2.0/stop` to tell us a
  *   peer is connecting; we accept (from any relay we are connected to directly) and hand the
  *   stream to the node as an inbound raw connection.
@@ -32,6 +33,8 @@ import { RelayStatus, STOP_PROTOCOL } from './messages.ts'
 import { connectionLimitsOf, RelayedConnection } from './relayed-connection.ts'
 import { ReservationManager } from './reservations.ts'
 import type { ReservationOptions } from './reservations.ts'
+import { AutoRelay } from './auto-relay.ts'
+import type { AutoRelayOptions } from './auto-relay.ts'
 import { answerStop, readStopConnect } from './stop.ts'
 
 export const DEFAULT_STOP_TIMEOUT = 30_000
@@ -41,6 +44,8 @@ export interface CircuitRelayTransportOptions extends ReservationOptions {
   stopTimeout?: number
   /** Concurrent inbound stop streams per relay connection (default 32). */
   maxInboundStopStreams?: number
+  /** Auto-relay, used when listening on the bare address `/p2p-circuit` (./auto-relay.ts). */
+  autoRelay?: AutoRelayOptions
 }
 
 /** `<relay>/p2p-circuit/p2p/<peer>` -> its parts; undefined when it is not a dialable circuit address. */
@@ -55,11 +60,15 @@ export function parseCircuitAddr (addr: Multiaddr): { relayAddr: Multiaddr, targ
   return { relayAddr: addr.decapsulateCode(CODE_P2P_CIRCUIT), target }
 }
 
-/** A listen address `<relay addr>/p2p-circuit`: the relay part, or undefined. */
-export function parseListenAddr (addr: Multiaddr): Multiaddr | undefined {
+/**
+ * A listen address `<relay addr>/p2p-circuit`: the relay part; 'auto' for the bare
+ * `/p2p-circuit` (auto-relay); undefined for anything else.
+ */
+export function parseListenAddr (addr: Multiaddr): Multiaddr | 'auto' | undefined {
   const components = addr.getComponents()
   const last = components[components.length - 1]
-  if (last?.code !== CODE_P2P_CIRCUIT || components.length < 2) return undefined
+  if (last?.code !== CODE_P2P_CIRCUIT) return undefined
+  if (components.length === 1) return 'auto'
   if (components.slice(0, -1).some(c => c.code === CODE_P2P_CIRCUIT)) return undefined
   return addr.decapsulateCode(CODE_P2P_CIRCUIT)
 }
@@ -69,6 +78,7 @@ export class CircuitRelayTransport implements Transport {
   readonly #options: CircuitRelayTransportOptions
   #context: TransportNodeContext | undefined
   #reservations: ReservationManager | undefined
+  #autoRelay: AutoRelay | undefined
   #log: Logger | undefined
   #started = false
 
@@ -80,6 +90,13 @@ export class CircuitRelayTransport implements Transport {
     this.#context = context
     this.#log = context.components.logger('relay:transport')
     this.#reservations = new ReservationManager(context.components, () => { context.addressesChanged() }, this.#options)
+    this.#autoRelay = new AutoRelay(context.components, this.#reservations, this.#options.autoRelay)
+  }
+
+  /** Auto-relay (active while listening on `/p2p-circuit`). */
+  get autoRelay (): AutoRelay {
+    if (this.#autoRelay === undefined) throw new NotStartedError('the relay transport is not attached to a node')
+    return this.#autoRelay
   }
 
   /** Our reservations (for auto-relay and tools). */
@@ -104,6 +121,7 @@ export class CircuitRelayTransport implements Transport {
     if (!this.#started) return
     this.#started = false
     this.#context?.components.registrar.unhandle(STOP_PROTOCOL)
+    this.#autoRelay?.close()
     this.#reservations?.stop()
   }
 
@@ -174,10 +192,13 @@ export class CircuitRelayTransport implements Transport {
   }
 }
 
-/** One `<relay addr>/p2p-circuit` listen address: a reservation kept on that relay. */
+/**
+ * One `<relay addr>/p2p-circuit` listen address: a reservation kept on that relay; or the bare
+ * `/p2p-circuit`: auto-relay's reservations.
+ */
 class CircuitListener implements Listener {
   readonly #transport: CircuitRelayTransport
-  #relayAddr: Multiaddr | undefined
+  #relayAddr: Multiaddr | 'auto' | undefined
 
   constructor (transport: CircuitRelayTransport, _init: ListenerInit) {
     // Inbound relayed connections reach the node through the stop handler, whichever relay
@@ -189,15 +210,19 @@ class CircuitListener implements Listener {
     const relayAddr = parseListenAddr(addr)
     if (relayAddr === undefined) throw new InvalidMultiaddrError(`not a circuit listen address: ${addr.toString()}`)
     this.#relayAddr = relayAddr
-    await this.#transport.reservations.add(relayAddr)
+    if (relayAddr === 'auto') await this.#transport.autoRelay.listen()
+    else await this.#transport.reservations.add(relayAddr)
   }
 
   getAddrs (): Multiaddr[] {
-    return this.#relayAddr === undefined ? [] : this.#transport.reservations.circuitAddrsOf(this.#relayAddr)
+    if (this.#relayAddr === undefined) return []
+    if (this.#relayAddr === 'auto') return this.#transport.autoRelay.getAddrs()
+    return this.#transport.reservations.circuitAddrsOf(this.#relayAddr)
   }
 
   async close (): Promise<void> {
-    if (this.#relayAddr !== undefined) this.#transport.reservations.remove(this.#relayAddr)
+    if (this.#relayAddr === 'auto') this.#transport.autoRelay.close()
+    else if (this.#relayAddr !== undefined) this.#transport.reservations.remove(this.#relayAddr)
     this.#relayAddr = undefined
   }
 }

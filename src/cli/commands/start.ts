@@ -53,7 +53,7 @@ Options:
   --events         after the start line, print one JSON line per event: peer:connect (peer,
                    addr, limited), peer:disconnect, self:peer:update (addrs), reachability
                    (status), relay:reservation, holepunch (peer, success, ms, attempt, addr)
-  --no-nat-traversal  do not run AutoNAT or DCUtR hole punching (on by default)
+  --no-nat-traversal  do not run AutoNAT, DCUtR hole punching or auto-relay (on by default)
   --relay-server   also serve the circuit relay v2 hop protocol (be a relay for others)
   --relay MA       reserve a slot on the relay at MA (ends in /p2p/<relay>), repeatable; the
                    JSON line is printed once every reservation is made, and its addrs include
@@ -87,6 +87,8 @@ ${NAT_HELP}
     })
     const relays = (values.relay ?? []).map(a => parseRelayAddr(a))
     const listen = [...(values.listen ?? [DEFAULT_LISTEN]).map(a => parseMultiaddr(a, 'listen address')), ...relays.map(r => r.encapsulate('/p2p-circuit'))]
+    // auto-relay: reservations on relays it knows once AutoNAT says we are private
+    if (values['no-nat-traversal'] !== true) listen.push(parseMultiaddr('/p2p-circuit'))
     const bootstrapList = (values.bootstrap ?? []).map(a => parseMultiaddr(a, 'bootstrap address'))
     const dataDir = dataDirFrom(values['data-dir'])
     const topics = values.subscribe ?? []
