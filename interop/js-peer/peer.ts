@@ -39,6 +39,7 @@ import { floodsub } from '@libp2p/floodsub'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { CID } from 'multiformats/cid'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { autoNAT } from '@libp2p/autonat'
 
 const ECHO_PROTOCOL = '/echo/1.0.0'
 const RESET_PROTOCOL = '/test/reset/1.0.0'
@@ -93,10 +94,12 @@ interface Config {
   relayServer: boolean
   /** relays to reserve on (--relay MA, repeatable); `ready` waits for their circuit addresses */
   relays: string[]
+  /** run @libp2p/autonat (AutoNAT v1 client and server, --autonat) */
+  autonat: boolean
 }
 
 function parseArgs (argv: string[]): Config {
-  const cfg: Config = { listen: [], muxer: 'yamux', security: 'noise', perf: false, relayServer: false, relays: [] }
+  const cfg: Config = { listen: [], muxer: 'yamux', security: 'noise', perf: false, relayServer: false, relays: [], autonat: false }
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i]
     let value: string | undefined
@@ -148,6 +151,7 @@ function parseArgs (argv: string[]): Config {
       }
       case '--relay-server': cfg.relayServer = true; break
       case '--relay': cfg.relays.push(next()); break
+      case '--autonat': cfg.autonat = true; break
       default: throw new Error(`unknown argument ${JSON.stringify(arg)}`)
     }
   }
@@ -284,6 +288,7 @@ function buildServices (cfg: Config): Record<string, any> {
     services.pubsub = floodsub({ emitSelf: false })
   }
   if (cfg.relayServer) services.relay = circuitRelayServer()
+  if (cfg.autonat) services.autonat = autoNAT()
   if (cfg.dht != null) {
     // the public protocol id (js defaults to /ipfs/lan/kad/1.0.0) and loopback addresses kept
     services.dht = kadDHT({ protocol: '/ipfs/kad/1.0.0', clientMode: cfg.dht === 'client', peerInfoMapper: passthroughMapper })
@@ -482,6 +487,13 @@ function peerArg (req: Request): PeerId {
     throw new Error(`bad peer id ${JSON.stringify(req.peer)}: ${errorMessage(err)}`)
   }
 }
+
+// what identify would report: js then asks AutoNAT servers (--autonat) to verify the address
+registerCommand('observe', 5_000, async (req, { node }) => {
+  const internals = node as unknown as { components: { addressManager: { addObservedAddr(addr: ReturnType<typeof multiaddr>): void } } }
+  internals.components.addressManager.addObservedAddr(multiaddr(String(req.addr)))
+  return {}
+})
 
 registerCommand('dial', 30_000, async (req, { node, signal }) => {
   if (typeof req.addr !== 'string') throw new Error('missing "addr"')

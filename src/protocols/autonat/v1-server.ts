@@ -36,6 +36,8 @@ export interface AutoNATv1ServerOptions {
   requestTimeout?: number
   /** One dial (default 10 s). */
   dialTimeout?: number
+  /** Called with every answer given (metrics, tests): the requester, the status, the address that worked. */
+  onServed?(peer: string, status: number, addr?: Multiaddr): void
   now?(): number
 }
 
@@ -47,6 +49,7 @@ export class AutoNATv1Server {
   readonly #requestTimeout: number
   readonly #dialTimeout: number
   readonly #shutdown = new AbortController()
+  readonly #onServed: AutoNATv1ServerOptions['onServed']
 
   constructor (components: AutoNATComponents, options: AutoNATv1ServerOptions = {}) {
     this.#components = components
@@ -55,6 +58,7 @@ export class AutoNATv1Server {
     this.#maxDials = options.maxDials ?? 4
     this.#requestTimeout = options.requestTimeout ?? 30_000
     this.#dialTimeout = options.dialTimeout ?? 10_000
+    this.#onServed = options.onServed
   }
 
   stop (): void {
@@ -80,6 +84,7 @@ export class AutoNATv1Server {
       const respond = async (response: V1DialResponse): Promise<void> => {
         await writeLP(stream, encodeV1Message({ type: MessageType.DIAL_RESPONSE, dialResponse: response }), { signal })
         await closeOrAbort(stream, 1_000)
+        this.#onServed?.(peer, response.status ?? -1, response.addr === undefined ? undefined : multiaddr(response.addr))
       }
       if (request.type !== MessageType.DIAL || request.dial === undefined) {
         await respond({ status: V1Status.E_BAD_REQUEST, statusText: 'expected a DIAL message' })
