@@ -11,6 +11,7 @@ import { identify } from '../protocols/identify/index.ts'
 import { ping } from '../protocols/ping/index.ts'
 import { echo } from '../protocols/echo/index.ts'
 import { dcutr } from '../protocols/dcutr/index.ts'
+import { uPnPNAT } from '../nat/index.ts'
 import { bootstrap } from '../discovery/bootstrap.ts'
 import { MemoryDatastore } from '../store/index.ts'
 import { kadDHT } from '../dht/index.ts'
@@ -36,7 +37,7 @@ export interface CliNodeInit {
   security?: SecurityConfig
   /** Resource manager limits and allowlist, or false for none (default: scaled from the machine). */
   resourceManager?: ResourceManagerOptions | false
-  /** Run NAT traversal: AutoNAT and DCUtR hole punching (default true). */
+  /** Run NAT traversal: AutoNAT, DCUtR hole punching, port mapping on the LAN's router (UPnP, NAT-PMP) (default true). */
   natTraversal?: boolean
   /** IP ranges counted as public (`--public-cidr`). */
   publicCidrs?: string[]
@@ -56,6 +57,8 @@ export async function createCliNode (init: CliNodeInit) {
   if (init.natTraversal !== false) {
     services.dcutr = dcutr()
     services.autonat = autoNAT()
+    // Talks only to the LAN's router, and only when listening on a private IPv4 address.
+    services.nat = uPnPNAT()
   }
   if (init.dht !== undefined) services.dht = kadDHT({ mode: init.dht })
   if (init.bootstrap.length > 0) services.bootstrap = bootstrap({ list: init.bootstrap })

@@ -21,7 +21,7 @@ export class GatewayNotFoundError extends Libp2pError {
 export class UPnPActionError extends Libp2pError {
   static readonly code = 'ERR_UPNP_ACTION'
   readonly upnpErrorCode: number
-  constructor (upnpErrorCode: number, message = `UPnP action failed with error ${upnpErrorCode}`, options?: ErrorOptions) {
+  constructor (message: string, upnpErrorCode: number, options?: ErrorOptions) {
     super(message, UPnPActionError.code, options)
     this.name = 'UPnPActionError'
     this.upnpErrorCode = upnpErrorCode
@@ -32,7 +32,7 @@ export class UPnPActionError extends Libp2pError {
 export class NatPmpResultError extends Libp2pError {
   static readonly code = 'ERR_NAT_PMP_RESULT'
   readonly resultCode: number
-  constructor (resultCode: number, message = `NAT-PMP request refused with result code ${resultCode}`, options?: ErrorOptions) {
+  constructor (message: string, resultCode: number, options?: ErrorOptions) {
     super(message, NatPmpResultError.code, options)
     this.name = 'NatPmpResultError'
     this.resultCode = resultCode

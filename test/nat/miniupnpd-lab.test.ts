@@ -122,6 +122,28 @@ describe('port mapping against miniupnpd', { skip }, () => {
     }
   })
 
+  it('ts-libp2p start maps its port by default; with --no-nat-traversal it does not', async () => {
+    const cli = (port: number, ...flags: string[]): ProcessLines => processLines(lab.hostA.namespace.spawn(process.execPath,
+      [BIN, 'start', '--listen', `/ip4/0.0.0.0/tcp/${port}`, '--data-dir', join(dir, `cli-${port}`), ...flags], { env: { ...process.env, DEBUG: '' } }))
+    const quiet = cli(4107, '--no-nat-traversal')
+    let mapping: ProcessLines | undefined
+    try {
+      await quiet.nextLine(line => line.includes('"peerId"'))
+      mapping = cli(4108)
+      await mapping.nextLine(line => line.includes('"peerId"'))
+      // Whichever protocol answered first (both are on by default): UPnP's or NAT-PMP's request in the router's log.
+      await router.nextLogLine(line => /AddPortMapping: ext port 4108 |port mapping request : 4108->/.test(line))
+      const table = await router.listMappings(lab.hostA.namespace)
+      assert.ok(table.some(m => m.externalPort === 4108 && m.internalPort === 4108), JSON.stringify(table))
+      assert.ok(!table.some(m => m.internalPort === 4107), `--no-nat-traversal mapped nothing: ${JSON.stringify(table)}`)
+      await mapping.stop()
+      assert.ok(!(await router.listMappings(lab.hostA.namespace)).some(m => m.internalPort === 4108), 'removed when the command stops')
+    } finally {
+      await quiet.stop()
+      await mapping?.stop()
+    }
+  })
+
   it('double NAT: a router whose WAN address is CGNAT gets no mapping', async () => {
     const routerB = lab.routerB.namespace
     await routerB.ip(['addr', 'flush', 'dev', 'wan'])

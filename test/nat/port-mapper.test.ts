@@ -23,7 +23,7 @@ class ScriptedGateway implements GatewayClient {
   async map (request: MappingRequest): Promise<Mapping> {
     this.requests.push(request)
     const holder = this.table.get(request.externalPort)
-    if (holder !== undefined && holder !== `${request.internalHost}:${request.internalPort}`) throw new UPnPActionError(718, 'ConflictInMappingEntry')
+    if (holder !== undefined && holder !== `${request.internalHost}:${request.internalPort}`) throw new UPnPActionError('ConflictInMappingEntry', 718)
     this.table.set(request.externalPort, `${request.internalHost}:${request.internalPort}`)
     return { protocol: request.protocol, internalPort: request.internalPort, externalPort: request.externalPort, lifetimeSeconds: this.grantSeconds ?? request.lifetimeSeconds }
   }
@@ -160,7 +160,7 @@ test('a failing renewal retries within the lease and withdraws the address when 
   const gw = new ScriptedGateway()
   const { m, announced } = mapper(gw, ['/ip4/10.0.0.2/tcp/4001'], { leaseSeconds: 8, retryInterval: 100_000 })
   await m.sync()
-  gw.map = async () => { throw new UPnPActionError(501, 'ActionFailed') }
+  gw.map = async () => { throw new UPnPActionError('ActionFailed', 501) }
   t.mock.timers.tick(4000) // renewal fails, 4 s left: retry in 2 s
   await flush()
   assert.equal(announced.size, 1)

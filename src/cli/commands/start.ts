@@ -53,7 +53,8 @@ Options:
   --events         after the start line, print one JSON line per event: peer:connect (peer,
                    addr, limited), peer:disconnect, self:peer:update (addrs), reachability
                    (status), relay:reservation, holepunch (peer, success, ms, attempt, addr)
-  --no-nat-traversal  do not run AutoNAT, DCUtR hole punching or auto-relay (on by default)
+  --no-nat-traversal  do not run AutoNAT, DCUtR hole punching, auto-relay or port mapping on
+                      the LAN's router (UPnP IGD / NAT-PMP; on by default)
   --relay-server   also serve the circuit relay v2 hop protocol (be a relay for others)
   --relay MA       reserve a slot on the relay at MA (ends in /p2p/<relay>), repeatable; the
                    JSON line is printed once every reservation is made, and its addrs include

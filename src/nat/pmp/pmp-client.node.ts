@@ -105,7 +105,7 @@ export class NatPmpClient implements GatewayClient {
     }
     // Result codes come with every opcode: a refusal of this request is its answer.
     if (reply.resultCode !== NAT_PMP_RESULT.success && reply.op === pending.op) {
-      pending.reject(new NatPmpResultError(reply.resultCode))
+      pending.reject(new NatPmpResultError(`NAT-PMP request refused with result code ${reply.resultCode}`, reply.resultCode))
       return
     }
     if (pending.accept(reply)) pending.resolve(reply)

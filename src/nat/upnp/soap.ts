@@ -45,7 +45,7 @@ export function parseSoapResponse (xml: string, action: string): Map<string, str
     const code = codeText !== undefined && /^\d{1,4}$/.test(codeText) ? Number(codeText) : NaN
     if (!Number.isInteger(code)) throw new InvalidMessageError('SOAP fault without a UPnP error code')
     const description = (upnpError !== undefined ? childText(upnpError, 'errorDescription') : undefined) ?? ''
-    throw new UPnPActionError(code, `${action} failed with UPnP error ${code}${description !== '' ? ` (${description.slice(0, 100)})` : ''}`)
+    throw new UPnPActionError(`${action} failed with UPnP error ${code}${description !== '' ? ` (${description.slice(0, 100)})` : ''}`, code)
   }
   const response = childNamed(body, `${action}Response`)
   if (response === undefined) throw new InvalidMessageError(`SOAP answer has no ${action}Response`)
