@@ -14,7 +14,6 @@
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { AddressManager } from '../interface/address-manager.ts'
 import type { NodeComponents, ServiceFactory, Startable } from '../interface/components.ts'
 import type { Logger } from '../interface/logger.ts'
 import { classifyIp, withoutPeerId } from '../util/multiaddr.ts'
@@ -38,13 +37,6 @@ export interface UPnPNATOptions extends PortMapperOptions {
   natPmpPort?: number
   /** Talk to the gateway from this local address (a host with several LAN addresses). */
   localAddress?: string
-}
-
-/** The slice of the address manager port mapping uses: candidates that AutoNAT confirms. */
-interface CandidateSink {
-  addCandidate(addr: Multiaddr, source: string): void
-  removeCandidate(addr: Multiaddr): void
-  reachabilityOf?(addr: Multiaddr): string
 }
 
 export type UPnPNATComponents = Pick<NodeComponents, 'addressManager' | 'events' | 'logger'>
@@ -71,19 +63,20 @@ export class UPnPNATService extends EventTarget implements Startable {
     this.#components = components
     this.#options = options
     this.#log = components.logger('libp2p:upnp-nat')
-    const addresses = components.addressManager as AddressManager & Partial<CandidateSink>
+    const addresses = components.addressManager
     this.#mapper = new PortMapper({
       ...options,
       log: this.#log,
       findGateway: async (signal) => await this.#findGateway(signal),
       listenAddrs: () => addresses.getAddresses().map(withoutPeerId),
-      isPublicIp: (ip) => (addresses.reachabilityOf?.(multiaddr(`/ip4/${ip}`)) ?? classifyIp(ip)) === 'public',
+      // The address manager's classifier counts the configured public ranges (labs, private networks).
+      isPublicIp: (ip) => addresses.reachabilityOf(multiaddr(`/ip4/${ip}`)) === 'public',
       onMapped: (external, internal, gateway) => {
-        addresses.addCandidate?.(external, gateway.kind)
+        addresses.addCandidate(external, gateway.kind)
         this.dispatchEvent(new CustomEvent('mapped', { detail: { external, internal, gateway: gateway.kind } }))
       },
       onUnmapped: (external) => {
-        addresses.removeCandidate?.(external)
+        addresses.removeCandidate(external)
         this.dispatchEvent(new CustomEvent('unmapped', { detail: { external } }))
       },
       onRenewed: (external) => { this.dispatchEvent(new CustomEvent('renewed', { detail: { external } })) },
