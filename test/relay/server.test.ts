@@ -13,7 +13,8 @@ import { circuitRelayServer } from '../../src/relay/server.ts'
 import type { CircuitRelayServerOptions, CircuitRelayServer } from '../../src/relay/server.ts'
 import { connectThroughRelay, reserve } from '../../src/relay/hop-client.ts'
 import { answerStop, readStopConnect } from '../../src/relay/stop.ts'
-import { RelayStatus, STOP_PROTOCOL } from '../../src/relay/messages.ts'
+import { decodeHopMessage, encodeHopMessage, HOP_PROTOCOL, HopType, RelayStatus, STOP_PROTOCOL } from '../../src/relay/messages.ts'
+import { readLP, writeLP } from '../../src/util/stream-reader.ts'
 import { createMemoryNode } from '../support/memory-node.ts'
 import { concatBytes } from '../../src/util/bytes.ts'
 
@@ -187,6 +188,27 @@ test('a reservation expires at its TTL (fake clock)', async (ctx) => {
     assert.equal(t.relay.services.relay.reservations.size, 0)
   } finally {
     mock.timers.reset()
+    await t.stop()
+  }
+})
+
+test('malformed and unexpected hop requests get MALFORMED_MESSAGE and UNEXPECTED_MESSAGE', async () => {
+  const t = await trio()
+  try {
+    const connection = await t.a.dial(t.relay.getMultiaddrs())
+    const ask = async (frame: Uint8Array): Promise<number | undefined> => {
+      const stream = await connection.newStream(HOP_PROTOCOL)
+      await writeLP(stream, frame)
+      const answer = decodeHopMessage(await readLP(stream, { maxLength: 4096 }))
+      assert.equal(answer.type, HopType.STATUS)
+      return answer.status
+    }
+    assert.equal(await ask(Uint8Array.of(0x12, 0x7f)), RelayStatus.MALFORMED_MESSAGE, 'truncated protobuf')
+    assert.equal(await ask(encodeHopMessage({ type: HopType.STATUS, status: RelayStatus.OK })), RelayStatus.UNEXPECTED_MESSAGE, 'a STATUS sent to the relay')
+    assert.equal(await ask(encodeHopMessage({ type: 9 })), RelayStatus.UNEXPECTED_MESSAGE, 'an unknown type')
+    assert.equal(await ask(encodeHopMessage({ type: HopType.CONNECT })), RelayStatus.MALFORMED_MESSAGE, 'CONNECT without a peer')
+    assert.equal(await ask(encodeHopMessage({ type: HopType.CONNECT, peer: { id: Uint8Array.of(1, 2, 3), addrs: [] } })), RelayStatus.MALFORMED_MESSAGE, 'CONNECT to an invalid peer id')
+  } finally {
     await t.stop()
   }
 })

@@ -89,6 +89,19 @@ test('B listens through the relay; A dials its circuit address; the connection i
   await a.stop(); await b.stop(); await relay.stop()
 })
 
+test('two nodes that both listen through one relay reach each other through it', async () => {
+  const relay = await relayNode()
+  const relayAddr = relay.getMultiaddrs()[0]
+  const a = await clientNode([`${relayAddr.toString()}/p2p-circuit`])
+  const b = await clientNode([`${relayAddr.toString()}/p2p-circuit`])
+  // A's own circuit address differs from B's only in the final /p2p: the dialer must not
+  // take B's for one of A's own.
+  const connection = await a.dial(circuitAddrOf(b)!)
+  assert.ok(connection.remotePeer.equals(b.peerId))
+  assert.ok(isRelayed(connection.remoteAddr))
+  await a.stop(); await b.stop(); await relay.stop()
+})
+
 test('RESERVE and CONNECT over a relayed connection get PERMISSION_DENIED', async () => {
   const relay = await relayNode()
   const relayAddr = relay.getMultiaddrs()[0]
