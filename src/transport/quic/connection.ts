@@ -345,8 +345,12 @@ export class QuicConnection implements StreamHost {
   #openWithNextKeys (pn: number, header: Uint8Array, ciphertext: Uint8Array): Uint8Array {
     // RFC 9001 6.3: the remote updated its keys; try the next generation, switch if it opens.
     if (!this.#handshakeConfirmed) throw new QuicProtocolError('key update before the handshake was confirmed', QuicTransportErrorCode.KEY_UPDATE_ERROR)
-    const next = this.#handshake.updateApplicationKeys()
+    // Peek first where the handshake can (crypto/types.ts): a forged or corrupted packet with the
+    // bit flipped must not move the key schedule, only one that opens.
+    const handshake = this.#handshake
+    const next = handshake.nextApplicationKeys !== undefined ? handshake.nextApplicationKeys() : handshake.updateApplicationKeys()
     const plaintext = next.read.open(pn, header, ciphertext)
+    if (handshake.nextApplicationKeys !== undefined) handshake.updateApplicationKeys()
     const space = this.spaces[SPACE_APPLICATION]
     space.read = next.read
     space.write = next.write
