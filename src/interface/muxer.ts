@@ -1,6 +1,16 @@
 import type { AbortOptions, Direction } from './common.ts'
 import type { ByteStream, Stream } from './stream.ts'
 
+/**
+ * Memory a muxer reserves for what it may buffer beyond its fixed per-stream share (yamux:
+ * receive windows grown past the initial 256 KiB), in chunks, never per frame. A refusal is not
+ * an error: the muxer simply does not grow.
+ */
+export interface MemoryAccount {
+  reserve(bytes: number): boolean
+  release(bytes: number): void
+}
+
 export interface StreamMuxerInit {
   /** Which side of the secured connection we are (yamux: outbound uses odd stream ids). */
   direction: Direction
@@ -9,6 +19,8 @@ export interface StreamMuxerInit {
   onIncomingStream(stream: Stream): void
   /** Called once when the muxer has closed, with the reason if it was not clean. */
   onClose?(err?: Error): void
+  /** Where buffer growth is reserved (the connection's resource scopes); unlimited without. */
+  memory?: MemoryAccount
 }
 
 export interface StreamMuxer {

@@ -32,6 +32,7 @@ import { logger } from '../util/logger.ts'
 import { Deadline } from '../util/deadline.ts'
 import { unrefTimeout } from '../util/timers.ts'
 import { Dialer, resolveDialTarget } from './dialer.ts'
+import { SwitchConnection } from './connection.ts'
 import type { DialerInit, DialerOptions } from './dialer.ts'
 import { MinConnectionsKeeper } from './min-connections.ts'
 import type { ConnectionResources, ResourceManager } from './resource-manager/index.ts'
@@ -332,6 +333,7 @@ export class DefaultConnectionManager implements ConnectionManager {
       return true
     }
     this.#resources.set(connection, resources)
+    if (connection instanceof SwitchConnection) connection.attachMemory(resources)
     return true
   }
 

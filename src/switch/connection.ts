@@ -10,7 +10,7 @@
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { AbortOptions, Direction } from '../interface/common.ts'
 import type { Connection, ConnectionLimits, ConnectionStatus, ConnectionTimeline, NewStreamOptions } from '../interface/connection.ts'
-import type { StreamMuxer, StreamMuxerFactory } from '../interface/muxer.ts'
+import type { MemoryAccount, StreamMuxer, StreamMuxerFactory } from '../interface/muxer.ts'
 import type { Registrar } from '../interface/registrar.ts'
 import type { PeerId } from '../interface/peer-id.ts'
 import type { ByteStream, Stream } from '../interface/stream.ts'
@@ -66,6 +66,30 @@ export interface ConnectionInit {
 /** What a connection needs of the resource manager. */
 export type StreamResourceManager = Pick<ResourceManager, 'openStream'>
 
+/**
+ * The muxer's memory account: reservations go to the connection's resource scopes once the
+ * connection manager attaches them (when it registers the connection); what the muxer reserved
+ * before that (the first moments of a connection) was not counted and is not released there.
+ */
+class ConnectionMemory implements MemoryAccount {
+  #account: MemoryAccount | undefined
+  #uncounted = 0
+
+  attach (account: MemoryAccount): void { this.#account ??= account }
+
+  reserve (bytes: number): boolean {
+    if (this.#account !== undefined) return this.#account.reserve(bytes)
+    this.#uncounted += bytes
+    return true
+  }
+
+  release (bytes: number): void {
+    const uncounted = Math.min(bytes, this.#uncounted)
+    this.#uncounted -= uncounted
+    if (bytes > uncounted) this.#account?.release(bytes - uncounted)
+  }
+}
+
 const connectionLog = logger('connection')
 let nextId = 0
 const idPrefix = Math.floor(Math.random() * 0xffffff).toString(36)
@@ -97,6 +121,7 @@ export class SwitchConnection implements Connection {
   readonly #outboundCounts = new Map<string, number>()
   /** Made at the first failed inbound negotiation: most connections never have one. */
   #failedNegotiations: TokenBucket | undefined
+  readonly #memory = new ConnectionMemory()
   readonly #failedNegotiationBudget: { burst: number, perSecond: number }
 
   constructor (init: ConnectionInit) {
@@ -122,11 +147,15 @@ export class SwitchConnection implements Connection {
     this.#muxer = init.muxerFactory.createStreamMuxer(init.securedConnection, {
       direction: init.direction,
       onIncomingStream: stream => { this.#onIncomingStream(stream) },
-      onClose: err => { this.#finish(err) }
+      onClose: err => { this.#finish(err) },
+      memory: this.#memory
     })
   }
 
   get status (): ConnectionStatus { return this.#status }
+
+  /** From now on the muxer's buffer growth is reserved from `account` (the connection's scopes). */
+  attachMemory (account: MemoryAccount): void { this.#memory.attach(account) }
   get streams (): readonly Stream[] { return this.#muxer.streams }
 
   async newStream (protocols: string | string[], options: NewStreamOptions = {}): Promise<Stream> {

@@ -199,6 +199,14 @@ export class YamuxMuxer extends MuxerBase<YamuxStream> implements YamuxStreamHos
     this.streamReleased()
   }
 
+  reserveWindow (bytes: number): boolean {
+    return this.init.memory?.reserve(bytes) ?? true
+  }
+
+  releaseWindow (bytes: number): void {
+    this.init.memory?.release(bytes)
+  }
+
   sendStalled (stream: YamuxStream): void {
     this.#stalled.set(stream, performance.now())
     if (this.#stallTimer === undefined) this.#armStallSweep(this.#options.sendStallTimeout)

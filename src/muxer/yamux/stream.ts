@@ -28,6 +28,9 @@ export interface YamuxStreamHost {
   readonly maxWindow: number
   /** Last measured round-trip time in ms (0 = unknown). */
   readonly rtt: number
+  /** Reserves memory for a window grown past the initial one; false: do not grow. */
+  reserveWindow(bytes: number): boolean
+  releaseWindow(bytes: number): void
   /** True once the muxer stopped: frames are no longer sent. */
   readonly stopped: boolean
   waitForDrain(stream: YamuxStream): void
@@ -70,6 +73,8 @@ export class YamuxStream extends MuxedStream {
   #released = false
   /** Bytes wait on a zero window (the muxer's stall clock runs for this stream). */
   #stalled = false
+  /** Window beyond the initial 256 KiB, reserved from the connection's memory account. */
+  #reservedWindow = 0
 
   constructor (init: YamuxStreamInit) {
     super(String(init.streamId), init.direction)
@@ -164,8 +169,12 @@ export class YamuxStream extends MuxedStream {
     const rtt = this.#host.rtt
     if (rtt > 0 && now - this.#epochStart < 2 * rtt && this.#recvWindow < this.#host.maxWindow) {
       const grown = Math.min(this.#recvWindow * 2, this.#host.maxWindow)
-      delta += grown - this.#recvWindow
-      this.#recvWindow = grown
+      // the growth (a doubling: a chunk of at least 256 KiB) is what can be buffered on top
+      if (this.#host.reserveWindow(grown - this.#recvWindow)) {
+        this.#reservedWindow += grown - this.#recvWindow
+        delta += grown - this.#recvWindow
+        this.#recvWindow = grown
+      }
     }
     this.#epochStart = now
     this.#unacked = 0
@@ -265,6 +274,10 @@ export class YamuxStream extends MuxedStream {
     if (this.#released) return
     this.#released = true
     if (this.#stalled) this.#unstall()
+    if (this.#reservedWindow > 0) {
+      this.#host.releaseWindow(this.#reservedWindow)
+      this.#reservedWindow = 0
+    }
     this.#host.releaseStream(this)
   }
 }

@@ -15,6 +15,7 @@
  */
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { PeerId } from '../../interface/peer-id.ts'
+import type { MemoryAccount } from '../../interface/muxer.ts'
 import { cidrContains, isLoopbackBytes, parseCidr, parseIp, prefixKey, type Cidr } from '../../util/ip.ts'
 import { ipOf } from '../../util/multiaddr.ts'
 import { logger } from '../../util/logger.ts'
@@ -42,8 +43,8 @@ export interface ResourceManagerOptions {
   onRefusal?(err: ResourceLimitError): void
 }
 
-/** What a connection holds; `done()` releases it (idempotent). */
-export interface ConnectionResources {
+/** What a connection holds; `done()` releases it (idempotent), memory included. */
+export interface ConnectionResources extends MemoryAccount {
   /** Moves the connection from the transient scope to `peer`'s; throws ResourceLimitError. */
   setPeer(peer: PeerId): void
   done(): void
@@ -97,18 +98,39 @@ export class ResourceManager {
     this.#reserve(chain, reservation, addressScopes)
     let done = false
     let peerScope: ResourceScope | undefined
+    /** Memory the connection's muxer holds, moved with it from transient to its peer. */
+    let memory = 0
     return {
       setPeer: (peer) => {
         if (done || peerScope !== undefined || allowlisted) return
         const scope = this.#hold(this.#peers, `peer:${peer.toString()}`, peer.toString(), this.limits.peer)
-        this.#reserve([scope], reservation, [scope])
-        release([this.transient], reservation)
+        const moving: Reservation = memory > 0 ? { ...reservation, memory } : reservation
+        this.#reserve([scope], moving, [scope])
+        release([this.transient], moving)
         chain = [this.system, scope, ...addressScopes]
         peerScope = scope
+      },
+      reserve: (bytes) => {
+        if (done) return false
+        try {
+          this.#reserve(chain, { memory: bytes }, [])
+        } catch {
+          return false
+        }
+        memory += bytes
+        return true
+      },
+      release: (bytes) => {
+        if (done) return
+        const n = Math.min(bytes, memory)
+        memory -= n
+        if (n > 0) release(chain, { memory: n })
       },
       done: () => {
         if (done) return
         done = true
+        if (memory > 0) release(chain, { memory })
+        memory = 0
         release(chain, reservation)
         for (const scope of addressScopes) this.#drop(this.#addresses, scope)
         if (peerScope !== undefined) this.#drop(this.#peers, peerScope)
