@@ -15,7 +15,7 @@ const BOOLEAN_FLAGS = {
 
 const STRING_FLAGS = {
   listen: '/unix/tmp/p2pd.sock', hostAddrs: '', announceAddrs: '', id: '', muxer: 'yamux', pubsubRouter: 'gossipsub',
-  connLo: '256', connHi: '512', connGrace: '120s', bootstrapPeers: '', metricsAddr: '', f: '', dataDir: '',
+  connLo: '256', connHi: '512', connGrace: '120s', bootstrapPeers: '', metricsAddr: '', f: '', dataDir: '', apps: '', appsDir: '',
   gossipsubHeartbeatInterval: '', gossipsubHeartbeatInitialDelay: '', relayHopLimit: '', pprofPort: ''
 } as const
 

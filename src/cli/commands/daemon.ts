@@ -16,6 +16,7 @@ import { loadOrCreateIdentity } from '../identity.ts'
 import { stopOnSignal } from '../stop-on-signal.ts'
 import { parseDaemonFlags, parseGoDuration, parseGoInt, splitList, UNSUPPORTED_FLAGS, type DaemonFlags } from '../daemon-flags.ts'
 import { applyConfigFile } from '../daemon-config.ts'
+import { parseApps, startApps, stopApps, type HostedApp } from '../daemon-apps.ts'
 import { createLibp2p, privateKeyFromProtobuf, type PrivateKey, type ServiceFactories } from '../../index.ts'
 import type { Libp2p } from '../../interface/libp2p.ts'
 import { tcp } from '../../transport/tcp/index.ts'
@@ -125,7 +126,7 @@ export const daemonCommand: Command = {
                         [-muxer yamux|mplex] [-dht|-dhtServer|-dhtClient] [-pubsub [-pubsubRouter gossipsub|floodsub]
                         [-pubsubSign] [-pubsubSignStrict] [-gossipsubHeartbeatInterval D]
                         [-gossipsubHeartbeatInitialDelay D]] [-echo] [-connManager [-connLo N] [-connHi N]
-                        [-connGrace D]] [-b -bootstrapPeers MA,...] [-q]
+                        [-connGrace D]] [-b -bootstrapPeers MA,...] [-apps NAME[:UID],... -appsDir DIR] [-q]
 
 A libp2p daemon compatible with go-libp2p-daemon (p2pd): serves its control protocol on -listen
 (default /unix/tmp/p2pd.sock; /ip4/127.0.0.1/tcp/0 picks a port) and prints
@@ -138,6 +139,8 @@ durations (D) are Go's (120s, 1m30s). -noise, -tls, -plaintext and -echo default
 p2pd. Without -id the identity persists in -dataDir (default ./.data). -f reads p2pd's JSON config;
 flags given on the command line override it. Without -connManager the watermarks are go-libp2p's
 defaults (160/192, 1m), as p2pd's. -b needs -bootstrapPeers (no built-in public list).
+-apps hosts one application per NAME (its own identity, node and control socket APPSDIR/NAME.sock,
+mode 0600, owned by UID when given): docs/daemon/multi-tenancy.md.
 Accepted, with a note on stderr of what happens instead: -relay (only when given), -autoRelay,
 -autonat, -natPortMap, -metricsAddr, -forceReachability*, -pprof, -i.`,
   async run (argv) {
@@ -176,10 +179,12 @@ export async function startDaemon (argv: string[], warn: (line: string) => void)
   const hostAddrs = flags.noListenAddrs ? [] : splitList(flags.hostAddrs === '' ? '/ip4/0.0.0.0/tcp/0' : flags.hostAddrs)
   const announce = splitList(flags.announceAddrs).map(a => parseMultiaddr(a, 'announce address').toString())
   const marks = watermarks(flags)
-  const node = await createLibp2p({
-    privateKey,
+  const appSpecs = parseApps(flags.apps)
+  if (appSpecs.length > 0 && flags.appsDir === '') throw new UsageError('-apps needs -appsDir (where the applications\' control sockets go)')
+  const createNode = async (key: PrivateKey, listen: string[], announceAddrs: string[]): Promise<Libp2p> => await createLibp2p({
+    privateKey: key,
     datastore: new MemoryDatastore(),
-    addresses: { listen: hostAddrs.map(a => parseMultiaddr(a, 'host address').toString()), announce },
+    addresses: { listen: listen.map(a => parseMultiaddr(a, 'host address').toString()), announce: announceAddrs },
     transports: [tcp()],
     connectionEncrypters: encrypters,
     streamMuxers: [flags.muxer === 'mplex' ? mplex() : yamux()],
@@ -189,14 +194,20 @@ export async function startDaemon (argv: string[], warn: (line: string) => void)
     services: services(flags),
     start: false
   })
+  const node = await createNode(privateKey, hostAddrs, announce)
   const server = new DaemonServer(node, { listen: control, watermarks: marks })
+  let apps: HostedApp[] = []
   const stop = async (): Promise<void> => {
+    await stopApps(apps)
     await server.stop()
     await node.stop()
   }
   try {
     await node.start()
     await server.start()
+    // each application listens where the daemon does, on ports of its own
+    const appListen = hostAddrs.map(a => a.replace(/\/(tcp|udp)\/\d+/, '/$1/0'))
+    apps = await startApps(appSpecs, { appsDir: flags.appsDir, dataDir: dataDirFrom(flags.dataDir === '' ? undefined : flags.dataDir), watermarks: marks, createNode: async key => await createNode(key, appListen, []) })
   } catch (err) {
     await stop().catch(() => {})
     throw err
@@ -204,5 +215,6 @@ export async function startDaemon (argv: string[], warn: (line: string) => void)
   const startupLines = [`Control socket: ${formatDaemonMultiaddr(server.listenAddr)}`, `Peer ID: ${node.peerId.toString()}`, 'Peer Addrs:',
     ...node.getMultiaddrs().map(a => a.toString().replace(/\/p2p\/[^/]+$/, ''))]
   if (flags.b) startupLines.push('Bootstrap peers:', ...splitList(flags.bootstrapPeers))
+  startupLines.push(...apps.map(app => app.line))
   return { node, server, startupLines, quiet: flags.q, stop }
 }
