@@ -4,6 +4,11 @@
 # when a command is missing and it runs as root.
 # One line per package: "<command that proves it is installed> <debian package>". Add yours below.
 set -euo pipefail
+# The port-mapping lab's miniupnpd, nft, upnpc and natpmpc are extracted into .cache/lab, not
+# installed (installing would start a miniupnpd service on the host): see fetch-miniupnpd.sh.
+if [ "$(id -u)" = 0 ]; then
+  bash "$(dirname "$0")/fetch-miniupnpd.sh" || echo "install-system-packages: fetching miniupnpd for the port-mapping lab failed" >&2
+fi
 PACKAGES="
 iptables iptables
 conntrack conntrack

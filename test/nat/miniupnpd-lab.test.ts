@@ -144,6 +144,42 @@ describe('port mapping against miniupnpd', { skip }, () => {
     }
   })
 
+  it('UPnP + AutoNAT: the mapped address is confirmed and announced, reachability is public, no relay is used', async () => {
+    const cli = (host: LabHost, name: string, args: string[]): ProcessLines => processLines(host.namespace.spawn(process.execPath,
+      [BIN, 'start', '--data-dir', join(dir, name), '--events', ...args], { env: { ...process.env, DEBUG: '' } }))
+    const startLine = async (node: ProcessLines): Promise<{ peerId: string, addrs: string[] }> => JSON.parse(await node.nextLine(line => line.includes('"peerId"')))
+    // Two AutoNAT servers on the internet (a per-address verdict needs two agreeing dial-backs);
+    // the first is also a relay, so a node that believed itself private would reserve there.
+    const relay = cli(lab.relay, 'relay', ['--listen', `/ip4/${lab.relay.address}/tcp/4001`, '--relay-server'])
+    const second = cli(lab.relay, 'server2', ['--listen', `/ip4/${lab.relay.address}/tcp/4002`])
+    let node: ProcessLines | undefined
+    try {
+      const servers = [await startLine(relay), await startLine(second)].map(s => s.addrs.find(a => a.includes(lab.relay.address))!)
+      node = cli(lab.hostA, 'behind-upnp', ['--listen', '/ip4/0.0.0.0/tcp/4110', ...servers.flatMap(a => ['--bootstrap', a])])
+      const { peerId } = await startLine(node)
+      const mapped = `/ip4/${lab.routerA.wanAddress}/tcp/4110/p2p/${peerId}`
+      const events: Event[] = []
+      const reachable = JSON.parse(await node.nextLine(line => {
+        const e = JSON.parse(line) as Event
+        events.push(e)
+        return e.event === 'reachability' && e.status === 'public'
+      }, 60_000)) as Event
+      const announced = events.some(e => e.event === 'self:peer:update' && e.addrs.includes(mapped))
+        ? true
+        : (await nextEvent(node, 'self:peer:update', e => e.addrs.includes(mapped), 30_000)) !== undefined
+      assert.ok(announced)
+      assert.ok(reachable.addrs.some((a: string) => a.startsWith(`/ip4/${lab.routerA.wanAddress}/tcp/4110`)), JSON.stringify(reachable))
+      assert.deepEqual(events.filter(e => e.event === 'relay:reservation'), [], 'no relay reservation')
+      assert.ok(!events.some(e => e.event === 'self:peer:update' && e.addrs.some((a: string) => a.includes('p2p-circuit'))), 'no relayed address announced')
+      // And the internet reaches the announced address directly.
+      assert.equal((await pingFromInternet(lab, mapped)).seq, 1)
+    } finally {
+      await node?.stop()
+      await second.stop()
+      await relay.stop()
+    }
+  })
+
   it('double NAT: a router whose WAN address is CGNAT gets no mapping', async () => {
     const routerB = lab.routerB.namespace
     await routerB.ip(['addr', 'flush', 'dev', 'wan'])
