@@ -37,6 +37,8 @@ export interface AddressesConfig {
    * '11.0.0.0/8' for a lab's internet, '127.0.0.0/8' for AutoNAT between local processes).
    */
   publicCidrs?: string[]
+  /** Observed-address rules: distinct observers needed (default 4), bounds, TTL (./observed-addrs.ts). */
+  observed?: Omit<ObservedAddrsInit, 'getListenAddrs' | 'now'>
 }
 
 export interface AddressManagerInit extends AddressesConfig {
@@ -45,8 +47,6 @@ export interface AddressManagerInit extends AddressesConfig {
   getBoundAddrs(): Multiaddr[]
   /** Called when the announced set changed. */
   onChange?(): void
-  /** Observed-address rules (distinct observers, bounds, TTL; see ./observed-addrs.ts). */
-  observed?: Omit<ObservedAddrsInit, 'getListenAddrs' | 'now'>
   /** Candidates added with addCandidate kept at most (default 16); the oldest go first. */
   maxCandidates?: number
   /** The clock (tests use a fake one). */

@@ -159,4 +159,58 @@ describe('AutoNAT between ts nodes on loopback', () => {
     const connection = client.getConnections(server.peerId)[0]
     await assert.rejects(autonatOf(client).v2Client.check(connection, [client.transportManager.getAddrs()[0]]), { name: 'AutoNATResponseError', status: 101 })
   })
+
+  it('the whole pipeline: peers observe us at a NAT\'s address, it becomes a candidate, AutoNAT confirms it, it is announced', async () => {
+    // A TCP forwarder on 127.0.0.2 plays a NAT's port mapping to the client's listener on
+    // 127.0.0.1; servers dial the client through it, so identify tells the client it was seen
+    // at 127.0.0.2:<mapped port>, over a connection that arrived on its listen address.
+    const client = await makeNode({
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'], publicCidrs: ['127.0.0.2/32'], observed: { minObservers: 1 } },
+      services: { identify: identify(), autonat: autoNAT({ bootDelay: NEVER, v1: false, server: false }) }
+    })
+    const listener = client.transportManager.getAddrs()[0]
+    const forwarder = createServer(socket => {
+      const inner = connect(Number(listener.getComponents()[1].value), '127.0.0.1')
+      socket.pipe(inner).pipe(socket)
+      socket.on('error', () => { inner.destroy() })
+      inner.on('error', () => { socket.destroy() })
+    })
+    await new Promise<void>(resolve => forwarder.listen(0, '127.0.0.2', resolve))
+    after(() => { forwarder.close() })
+    const mapped = `/ip4/127.0.0.2/tcp/${(forwarder.address() as { port: number }).port}`
+    const servers = await Promise.all([1, 2].map(async () => await autonatNode({ client: false })))
+    // both servers identified (the client knows they serve AutoNAT, and both observed it)
+    const observed = new Promise<void>(resolve => {
+      const seen = new Set<string>()
+      client.addEventListener('peer:identify', (evt) => {
+        seen.add(evt.detail.peerId.toString())
+        if (seen.size === servers.length) resolve()
+      })
+    })
+    // the servers dial in through the "NAT"; the client learns the servers serve AutoNAT
+    await Promise.all(servers.map(async server => await server.dial(multiaddr(`${mapped}/p2p/${client.peerId.toString()}`))))
+    await observed
+    assert.equal(client.addressManager.getCandidates().find(c => c.multiaddr.toString() === mapped)?.source, 'observed')
+    assert.ok(!client.getMultiaddrs().some(a => a.toString().startsWith(mapped)), 'observed but not yet confirmed: not announced')
+    const announced = new Promise<Multiaddr[]>(resolve => {
+      client.addEventListener('self:peer:update', (evt) => { resolve(evt.detail.addrs) })
+    })
+    const status = await autonatOf(client).checkNow()
+    assert.equal(status.status, 'public')
+    assert.deepEqual(status.addrs.map(String), [mapped])
+    assert.ok((await announced).some(a => a.toString() === `${mapped}/p2p/${client.peerId.toString()}`))
+    forwarder.close()
+  })
+
+  it('an inbound connection records what the dialer saw (our listen address); an outbound one records nothing', async () => {
+    const a = await makeNode({ services: { identify: identify() } })
+    const b = await makeNode({ services: { identify: identify() } })
+    const identified = new Promise<void>(resolve => { a.addEventListener('peer:identify', () => { resolve() }, { once: true }) })
+    const identifiedB = new Promise<void>(resolve => { b.addEventListener('peer:identify', () => { resolve() }, { once: true }) })
+    await b.dial(a.getMultiaddrs()[0])
+    await Promise.all([identified, identifiedB])
+    const listen = a.transportManager.getAddrs()[0].toString()
+    assert.deepEqual(a.addressManager.getObservedAddrs().map(o => [o.multiaddr.toString(), o.observers]), [[listen, 1]])
+    assert.deepEqual(b.addressManager.getObservedAddrs(), [], 'b dialed from an ephemeral port')
+  })
 })
