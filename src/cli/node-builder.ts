@@ -77,16 +77,19 @@ export async function createCliNode (init: CliNodeInit) {
 }
 
 /** A node that only dials: for one-shot commands against a remote peer. */
-export async function createEphemeralNode (options: { timeout: number, security?: SecurityConfig }) {
+export async function createEphemeralNode (options: { timeout: number, security?: SecurityConfig, holePunch?: boolean }) {
+  const holePunch = options.holePunch === true
   return await createLibp2p({
     ...options.security,
     datastore: new MemoryDatastore(),
     addresses: { listen: [] },
     transports: cliTransports(),
     services: {
-      // identified explicitly by the `identify` command, not on every connection
-      identify: identify({ runOnConnectionOpen: false, timeout: options.timeout }),
-      ping: ping({ timeout: options.timeout })
+      // identified explicitly by the `identify` command, not on every connection; except when
+      // a relayed connection may be upgraded: DCUtR needs the addresses identify reports
+      identify: identify({ runOnConnectionOpen: holePunch, timeout: options.timeout }),
+      ping: ping({ timeout: options.timeout }),
+      ...(holePunch ? { dcutr: dcutr() } : {})
     },
     start: false
   })

@@ -6,6 +6,7 @@ import { createEphemeralNode } from '../node-builder.ts'
 import { parseSecurityOptions, SECURITY_HELP, SECURITY_OPTIONS } from '../security-options.ts'
 import { withDeadline } from '../../util/deadline.ts'
 import { delay } from '../../util/timers.ts'
+import { isRelayed } from '../../util/multiaddr.ts'
 
 export const pingCommand: Command = {
   help: `Usage: ts-libp2p ping MA [--count N] [--interval MS] [--timeout MS] [--security noise,tls] [--psk FILE]
@@ -34,7 +35,8 @@ ${SECURITY_HELP}
     const count = parsePositiveInt(values.count, 'count', 1)
     const interval = parsePositiveInt(values.interval, 'interval', 1000, true)
     const timeout = parsePositiveInt(values.timeout, 'timeout', 10_000)
-    const node = await createEphemeralNode({ timeout, security: parseSecurityOptions(values) })
+    // Through a relay, the peer may upgrade the connection to a direct one (DCUtR) meanwhile.
+    const node = await createEphemeralNode({ timeout, security: parseSecurityOptions(values), holePunch: isRelayed(target) })
     try {
       await node.start()
       const connection = await withDeadline(timeout, undefined, `dialing timed out after ${timeout} ms`, async signal => await node.dial(target, { signal }))
