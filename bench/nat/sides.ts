@@ -1,0 +1,108 @@
+/**
+ * The implementations bench:nat compares, each as: set up a relay and a listener B in a lab,
+ * then run attempts, each a fresh peer A behind router A connecting to B through the relay.
+ * - ts: the `ts-libp2p` command (relay: `start --relay-server`; B: `start --relay`; A:
+ *   `start --bootstrap <circuit address of B>`); B's `holepunch` event is the record.
+ * - js: js-libp2p 3.x (bench/nat/js-peer.ts: TCP, circuit relay transport, DCUtR) behind the
+ *   same routers, with a ts relay; js-libp2p emits no hole-punch event, so B reports the first
+ *   direct connection to A, and an attempt without one within JS_ATTEMPT_TIMEOUT_MS fails.
+ */
+import { fileURLToPath } from 'node:url'
+import { processLines, RELAY_ADDRESS, startLabNode, type LabNode, type NatLab, type ProcessLines } from '../../test/support/lab/index.ts'
+
+export interface PunchRecord {
+  success: boolean
+  /** The DCUtR attempt that connected (ts), 0 when unknown or failed before any. */
+  attempt: number
+  /** Relayed connection to direct connection, ms (failures: time until the failure). */
+  ms: number
+  error?: string
+}
+
+export interface BenchScene {
+  attempt(): Promise<PunchRecord>
+  tearDown(): Promise<void>
+}
+
+export type SideName = 'ts' | 'js'
+
+const JS_PEER = fileURLToPath(new URL('./js-peer.ts', import.meta.url))
+const TS_ATTEMPT_TIMEOUT_MS = 60_000
+const JS_ATTEMPT_TIMEOUT_MS = 20_000
+const LISTEN = '/ip4/0.0.0.0/tcp/4001'
+
+async function tsRelay (lab: NatLab): Promise<{ relay: LabNode, relayAddr: string }> {
+  const relay = await startLabNode(lab.relay, ['--listen', `/ip4/${RELAY_ADDRESS}/tcp/4001`, '--relay-server', '--no-limits'])
+  return { relay, relayAddr: `/ip4/${RELAY_ADDRESS}/tcp/4001/p2p/${relay.peerId}` }
+}
+
+async function tsScene (lab: NatLab): Promise<BenchScene> {
+  const { relay, relayAddr } = await tsRelay(lab)
+  const b = await startLabNode(lab.hostB, ['--listen', LISTEN, '--relay', relayAddr]).catch(async err => { await relay.stop(); throw err })
+  const circuitToB = b.addrs.find(a => a.includes('/p2p-circuit'))!
+  return {
+    async attempt () {
+      const started = performance.now()
+      const a = await startLabNode(lab.hostA, ['--listen', LISTEN, '--bootstrap', circuitToB])
+      try {
+        const outcome = await b.nextEvent('holepunch', e => e.peer === a.peerId, TS_ATTEMPT_TIMEOUT_MS)
+        return { success: outcome.success === true, attempt: Number(outcome.attempt), ms: Number(outcome.ms) }
+      } catch (err) {
+        return { success: false, attempt: 0, ms: performance.now() - started, error: (err as Error).message.slice(0, 200) }
+      } finally {
+        await a.stop()
+      }
+    },
+    async tearDown () {
+      await b.stop()
+      await relay.stop()
+    }
+  }
+}
+
+async function startJsPeer (lab: NatLab, side: 'a' | 'b', args: string[]): Promise<{ peer: ProcessLines, start: { peerId: string, addrs: string[] } }> {
+  const host = side === 'a' ? lab.hostA : lab.hostB
+  const router = side === 'a' ? lab.routerA : lab.routerB
+  const peer = processLines(host.namespace.spawn(process.execPath, [JS_PEER, '--listen', LISTEN, '--announce', `/ip4/${router.wanAddress}/tcp/4001`, ...args]))
+  try {
+    const start = JSON.parse(await peer.nextLine(line => line.startsWith('{"peerId"'), 60_000))
+    return { peer, start }
+  } catch (err) {
+    await peer.stop()
+    throw err
+  }
+}
+
+async function jsScene (lab: NatLab): Promise<BenchScene> {
+  const { relay, relayAddr } = await tsRelay(lab)
+  const b = await startJsPeer(lab, 'b', ['--relay', relayAddr]).catch(async err => { await relay.stop(); throw err })
+  const circuitToB = b.start.addrs.find(a => a.includes('/p2p-circuit'))!
+  return {
+    async attempt () {
+      const started = performance.now()
+      const a = await startJsPeer(lab, 'a', ['--dial', circuitToB])
+      let relayed = false
+      try {
+        // First the relayed connection (so a failure is the punch's, not the relay's), then the direct one.
+        await b.peer.nextLine(l => l.includes('"relayed"') && l.includes(a.start.peerId), JS_ATTEMPT_TIMEOUT_MS)
+        relayed = true
+        const line = await b.peer.nextLine(l => l.includes('"direct"') && l.includes(a.start.peerId), JS_ATTEMPT_TIMEOUT_MS)
+        const direct = JSON.parse(line) as { ms: number }
+        return { success: true, attempt: 0, ms: direct.ms }
+      } catch (err) {
+        return { success: false, attempt: 0, ms: performance.now() - started, error: `${relayed ? 'relayed, no direct connection' : 'no relayed connection'}: ${(err as Error).message.slice(0, 160)}` }
+      } finally {
+        await a.peer.stop()
+      }
+    },
+    async tearDown () {
+      await b.peer.stop()
+      await relay.stop()
+    }
+  }
+}
+
+export const SIDES: Record<SideName, { setUp(lab: NatLab): Promise<BenchScene> }> = {
+  ts: { setUp: tsScene },
+  js: { setUp: jsScene }
+}
