@@ -1,0 +1,82 @@
+/**
+ * DCUtR between ts-libp2p and go-libp2p across the NAT lab's endpoint-independent NATs, both
+ * ways round: go as B (the listener behind a relay reservation, DCUtR initiator) with a ts A,
+ * and ts as B with a go A. The relay is ts. The go peer is interop/go-peer with --relay and
+ * --holepunch (holepunch.go); it reports each punch as a holepunch event like `start --events`.
+ */
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { buildGoPeer } from '../interop/harness.ts'
+import { createNatLab, natLabSkip, processLines, startLabNode, RELAY_ADDRESS, type LabNode, type NatLab, type ProcessLines } from '../support/lab/index.ts'
+
+const skip = await natLabSkip()
+
+interface GoPeer { process: ProcessLines, peerId: string, addrs: string[] }
+
+async function startGoPeer (lab: NatLab, side: 'a' | 'b', args: string[]): Promise<GoPeer> {
+  const binary = await buildGoPeer()
+  const host = side === 'a' ? lab.hostA : lab.hostB
+  const child = processLines(host.namespace.spawn(binary, ['--listen', '/ip4/0.0.0.0/tcp/4001', '--holepunch', ...args], { stdio: ['pipe', 'pipe', 'pipe'] }))
+  try {
+    const ready = JSON.parse(await child.nextLine(line => line.includes('"ready"'), 60_000)) as { peerId: string, addrs: string[] }
+    return { process: child, peerId: ready.peerId, addrs: ready.addrs }
+  } catch (err) {
+    await child.stop()
+    throw err
+  }
+}
+
+describe('DCUtR between ts and go in the NAT lab', { skip }, () => {
+  let lab: NatLab
+  let relay: LabNode
+  let relayAddr: string
+  before(async () => {
+    lab = await createNatLab({ natA: 'eim', natB: 'eim', delayMs: 25 })
+    relay = await startLabNode(lab.relay, ['--listen', `/ip4/${RELAY_ADDRESS}/tcp/4001`, '--relay-server'])
+    relayAddr = `/ip4/${RELAY_ADDRESS}/tcp/4001/p2p/${relay.peerId}`
+  })
+  after(async () => {
+    await relay?.stop()
+    await lab?.close()
+  })
+
+  it('go B punches to a ts A: both report the direct connection', async () => {
+    const b = await startGoPeer(lab, 'b', ['--relay', relayAddr])
+    try {
+      const circuit = b.addrs.find(a => a.includes('/p2p-circuit'))
+      assert.ok(circuit !== undefined, JSON.stringify(b.addrs))
+      const a = await startLabNode(lab.hostA, ['--listen', '/ip4/0.0.0.0/tcp/4001', '--bootstrap', circuit])
+      try {
+        const onGo = JSON.parse(await b.process.nextLine(l => l.includes('"holepunch"') && l.includes(a.peerId), 60_000)) as { success: boolean, attempt: number }
+        assert.equal(onGo.success, true, JSON.stringify(onGo))
+        const onTs = await a.nextEvent('holepunch', e => e.peer === b.peerId)
+        assert.equal(onTs.success, true, JSON.stringify(onTs))
+        assert.match(String(onTs.addr), new RegExp(`^/ip4/${lab.routerB.wanAddress.replaceAll('.', '\\.')}/tcp/`))
+      } finally {
+        await a.stop()
+      }
+    } finally {
+      await b.process.stop()
+    }
+  })
+
+  it('ts B punches to a go A: both report the direct connection', async () => {
+    const b = await startLabNode(lab.hostB, ['--listen', '/ip4/0.0.0.0/tcp/4001', '--relay', relayAddr])
+    try {
+      const circuit = b.addrs.find(x => x.includes('/p2p-circuit'))!
+      const a = await startGoPeer(lab, 'a', [])
+      try {
+        a.process.child.stdin!.write(JSON.stringify({ id: 1, cmd: 'dial', addr: circuit }) + '\n')
+        const onTs = await b.nextEvent('holepunch', e => e.peer === a.peerId, 60_000)
+        assert.equal(onTs.success, true, JSON.stringify(onTs))
+        assert.match(String(onTs.addr), new RegExp(`^/ip4/${lab.routerA.wanAddress.replaceAll('.', '\\.')}/tcp/`))
+        const onGo = JSON.parse(await a.process.nextLine(l => l.includes('"holepunch"'), 30_000)) as { success: boolean }
+        assert.equal(onGo.success, true, JSON.stringify(onGo))
+      } finally {
+        await a.process.stop()
+      }
+    } finally {
+      await b.stop()
+    }
+  })
+})
