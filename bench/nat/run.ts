@@ -1,16 +1,16 @@
 /**
  * `npm run bench:nat`: hole-punch success per NAT pair in the NAT lab (test/support/lab/),
- * ts-libp2p side by side with js-libp2p. For each pair of router kinds, a relay on the lab's
+ * ts-libp2p side by side with go-libp2p and js-libp2p. For each pair of router kinds, a relay on the lab's
  * "internet" and a listener B behind router B (reserved on the relay) stay up; each attempt
  * starts a fresh peer A behind router A that connects to B through the relay, and records what
  * B's DCUtR reports: success, on which of the three attempts, and the time from the relayed
  * connection to the direct one. Results go to <out>/nat.json and nat.md. Needs root.
  *
- *   node bench/nat/run.ts                                  # 20 attempts per pair, ts and js
+ *   node bench/nat/run.ts                                  # 20 attempts per pair, ts, go and js
  *   node bench/nat/run.ts --attempts 2 --pairs eim/eim     # smoke run
  *   node bench/nat/run.ts --sides ts --pairs eim/eim,eim/edm --out /tmp/nat
  *
- * Flags: --attempts N --pairs A/B,... (kinds: eim, eim-rst, edm, fullcone) --sides ts,js
+ * Flags: --attempts N --pairs A/B,... (kinds: eim, eim-rst, edm, fullcone) --sides ts,go,js
  * --delay MS (one-way per router WAN, default 25) --out DIR (default bench/results).
  */
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -41,7 +41,7 @@ export function parseNatConfig (argv: string[]): NatBenchConfig {
     for (const kind of [a, b]) if (!NAT_KINDS.includes(kind as NatKind)) throw new Error(`unknown NAT kind '${kind}' (${NAT_KINDS.join(', ')})`)
     return [a, b] as [NatKind, NatKind]
   })
-  const sides = (value('sides') ?? 'ts,js').split(',') as SideName[]
+  const sides = (value('sides') ?? 'ts,go,js').split(',') as SideName[]
   for (const side of sides) if (!(side in SIDES)) throw new Error(`unknown side '${side}' (${Object.keys(SIDES).join(', ')})`)
   const attempts = Number(value('attempts') ?? 20)
   if (!Number.isInteger(attempts) || attempts < 1) throw new Error('--attempts must be a positive integer')
@@ -82,6 +82,8 @@ export function renderNatMarkdown (results: PairResult[], config: NatBenchConfig
   const ms = (v: number): string => Number.isNaN(v) ? '-' : `${Math.round(v)} ms`
   const lines = [
     `Hole punching in the NAT lab: ${config.attempts} attempts per NAT pair, ${config.delayMs} ms one way on each router's WAN, TCP.`,
+    '',
+    'Time: ts from the relayed connection (identified) to the direct one; go its own trace of the successful punch dial; js the first direct connection after the relayed one.',
     '',
     '| side | router A | router B | success | first-attempt success | relayed -> direct (median) | p90 |',
     '| --- | --- | --- | --- | --- | --- | --- |'

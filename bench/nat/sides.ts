@@ -3,11 +3,15 @@
  * then run attempts, each a fresh peer A behind router A connecting to B through the relay.
  * - ts: the `ts-libp2p` command (relay: `start --relay-server`; B: `start --relay`; A:
  *   `start --bootstrap <circuit address of B>`); B's `holepunch` event is the record.
+ * - go: go-libp2p (interop/go-peer with --relay and --holepunch, a ts relay); B's holepunch
+ *   event lines (one per attempt) are the record. go's time is its own trace's: the punch
+ *   dial of the successful attempt, without the CONNECT/SYNC exchange before it.
  * - js: js-libp2p 3.x (bench/nat/js-peer.ts: TCP, circuit relay transport, DCUtR) behind the
  *   same routers, with a ts relay; js-libp2p emits no hole-punch event, so B reports the first
  *   direct connection to A, and an attempt without one within JS_ATTEMPT_TIMEOUT_MS fails.
  */
 import { fileURLToPath } from 'node:url'
+import { buildGoPeer } from '../../test/interop/harness.ts'
 import { processLines, RELAY_ADDRESS, startLabNode, type LabNode, type NatLab, type ProcessLines } from '../../test/support/lab/index.ts'
 
 export interface PunchRecord {
@@ -24,7 +28,7 @@ export interface BenchScene {
   tearDown(): Promise<void>
 }
 
-export type SideName = 'ts' | 'js'
+export type SideName = 'ts' | 'go' | 'js'
 
 const JS_PEER = fileURLToPath(new URL('./js-peer.ts', import.meta.url))
 const TS_ATTEMPT_TIMEOUT_MS = 60_000
@@ -102,7 +106,48 @@ async function jsScene (lab: NatLab): Promise<BenchScene> {
   }
 }
 
+async function startGoPeer (lab: NatLab, side: 'a' | 'b', args: string[]): Promise<{ peer: ProcessLines, ready: { peerId: string, addrs: string[] } }> {
+  const binary = await buildGoPeer()
+  const host = side === 'a' ? lab.hostA : lab.hostB
+  const peer = processLines(host.namespace.spawn(binary, ['--listen', LISTEN, '--holepunch', ...args], { stdio: ['pipe', 'pipe', 'pipe'] }))
+  try {
+    return { peer, ready: JSON.parse(await peer.nextLine(line => line.includes('"ready"'), 60_000)) }
+  } catch (err) {
+    await peer.stop()
+    throw err
+  }
+}
+
+async function goScene (lab: NatLab): Promise<BenchScene> {
+  const { relay, relayAddr } = await tsRelay(lab)
+  const b = await startGoPeer(lab, 'b', ['--relay', relayAddr]).catch(async err => { await relay.stop(); throw err })
+  const circuitToB = b.ready.addrs.find(a => a.includes('/p2p-circuit'))!
+  return {
+    async attempt () {
+      const started = performance.now()
+      const a = await startGoPeer(lab, 'a', [])
+      try {
+        a.peer.child.stdin!.write(JSON.stringify({ id: 1, cmd: 'dial', addr: circuitToB }) + '\n')
+        // go traces every attempt: read until a success or the last attempt's failure.
+        for (;;) {
+          const outcome = JSON.parse(await b.peer.nextLine(l => l.includes('"holepunch"') && l.includes(a.ready.peerId), TS_ATTEMPT_TIMEOUT_MS)) as { success: boolean, attempt: number, ms: number }
+          if (outcome.success || outcome.attempt >= 3) return { success: outcome.success, attempt: outcome.attempt, ms: outcome.ms }
+        }
+      } catch (err) {
+        return { success: false, attempt: 0, ms: performance.now() - started, error: (err as Error).message.slice(0, 200) }
+      } finally {
+        await a.peer.stop()
+      }
+    },
+    async tearDown () {
+      await b.peer.stop()
+      await relay.stop()
+    }
+  }
+}
+
 export const SIDES: Record<SideName, { setUp(lab: NatLab): Promise<BenchScene> }> = {
   ts: { setUp: tsScene },
+  go: { setUp: goScene },
   js: { setUp: jsScene }
 }
