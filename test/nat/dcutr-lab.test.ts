@@ -83,7 +83,7 @@ describe('DCUtR in the NAT lab', { skip }, () => {
       const a = await startLabNode(s.lab.hostA, ['--listen', '/ip4/0.0.0.0/tcp/4001', '--bootstrap', s.circuitToB])
       try {
         const onB = await s.b.nextEvent('holepunch', e => e.peer === a.peerId)
-        assert.equal(onB.success, true, JSON.stringify(onB))
+        assert.equal(onB.success, true, JSON.stringify(onB) + s.b.process.stderr() + a.process.stderr())
       } finally {
         await a.stop()
       }

@@ -63,8 +63,8 @@ export class DcutrService implements Startable {
   readonly #streamTimeout: number
   readonly #swapRoles: boolean
   readonly #maxObserved: number
-  /** Addresses peers saw us at over direct connections, newest first. */
-  #observed: Multiaddr[] = []
+  /** Addresses peers saw us at over direct connections, with the connection each came over. */
+  #observed: Array<{ addr: Multiaddr, connection: Connection }> = []
   /** Peers with an upgrade in progress (one at a time per peer). */
   readonly #active = new Set<string>()
   /** A's side: attempts answered so far on each relayed connection. */
@@ -105,21 +105,37 @@ export class DcutrService implements Startable {
         this.upgrade(connection).catch(err => { this.#log('upgrade of the connection to %s failed: %s', connection.remotePeer, err.message) })
       }
     } else if (observedAddr !== undefined) {
-      this.#remember(observedAddr)
+      this.#remember(observedAddr, connection)
     }
   }
 
-  #remember (addr: Multiaddr): void {
+  #remember (addr: Multiaddr, connection: Connection): void {
     if (isRelayed(addr) || reachabilityOf(addr) !== 'public') return
     const text = addr.toString()
-    this.#observed = [addr, ...this.#observed.filter(a => a.toString() !== text)].slice(0, this.#maxObserved)
+    const kept = this.#observed.filter(o => o.addr.toString() !== text && o.connection.status === 'open')
+    this.#observed = [...kept, { addr, connection }].slice(-this.#maxObserved)
   }
 
-  /** Our public direct addresses for CONNECT: announced ones, then observed ones. */
+  /**
+   * Observed addresses worth punching to: only those seen over connections still open (the
+   * NAT mapping of a closed one is gone or about to be), oldest connection first. The oldest
+   * is the one that left from the TCP transport's shared dial port, which the punch leaves
+   * from too; later connections to the same peer fell back to ephemeral ports, whose mappings
+   * a punch cannot use, and a router that answers unsolicited SYNs with RST punishes a peer
+   * that tries them first.
+   */
+  #punchableObserved (): Multiaddr[] {
+    return this.#observed
+      .filter(o => o.connection.status === 'open')
+      .sort((a, b) => a.connection.timeline.open - b.connection.timeline.open)
+      .map(o => o.addr)
+  }
+
+  /** Our public direct addresses for CONNECT: observed ones (what a punch can use), then announced ones. */
   #ownAddrs (): Multiaddr[] {
     const seen = new Set<string>()
     const out: Multiaddr[] = []
-    for (const addr of [...this.#components.addressManager.getAddresses().map(withoutPeerId), ...this.#observed]) {
+    for (const addr of [...this.#punchableObserved(), ...this.#components.addressManager.getAddresses().map(withoutPeerId)]) {
       const text = addr.toString()
       if (seen.has(text) || isRelayed(addr) || reachabilityOf(addr) !== 'public') continue
       seen.add(text)
@@ -289,6 +305,7 @@ export class DcutrService implements Startable {
   async #dial (relayed: Connection, addrs: Multiaddr[], role: HandshakeRole): Promise<Connection> {
     const peer = relayed.remotePeer.toString()
     const targets = addrs.map(a => withoutPeerId(a).encapsulate(`/p2p/${peer}`))
+    this.#log('punching %s as %s: %s', peer, role, addrs.map(String).join(' '))
     const deadline = new Deadline(this.#dialTimeout, this.#stopController.signal, `direct dial of ${peer} timed out`)
     try {
       return await this.#components.connectionManager.openConnection(targets, { force: true, handshakeRole: role, signal: deadline.signal })
