@@ -19,6 +19,7 @@
  *   chance to show its value yet).
  * - Below `minConnections` the node dials peers it knows (./min-connections.ts).
  */
+import type { Multiaddr } from '@multiformats/multiaddr'
 import type { AbortOptions } from '../interface/common.ts'
 import type { Connection } from '../interface/connection.ts'
 import type { ConnectionManager, DialOptions, DialTarget } from '../interface/connection-manager.ts'
@@ -28,6 +29,7 @@ import type { PeerStore } from '../interface/peer-store.ts'
 import type { RawConnection } from '../interface/transport.ts'
 import { raceSignal } from '../util/abort.ts'
 import { ConnectionDeniedError, NotStartedError } from '../util/errors.ts'
+import { isRelayed } from '../util/multiaddr.ts'
 import { logger } from '../util/logger.ts'
 import { Deadline } from '../util/deadline.ts'
 import { unrefTimeout } from '../util/timers.ts'
@@ -40,6 +42,15 @@ import { InboundAdmission, type InboundAdmissionOptions, type PendingHandshake }
 import { pruneCandidates, type PeerWorth } from './prune-order.ts'
 
 const log = logger('connection-manager')
+
+/**
+ * What a connection counts against in the resource manager: its address and a descriptor; a
+ * relayed one neither (it rides on the relay's connection, and the relay's IP is not the
+ * peer's: many peers reach us through one relay).
+ */
+function resourceKeyOf (addr: Multiaddr): [Multiaddr | undefined, boolean] {
+  return isRelayed(addr) ? [undefined, false] : [addr, true]
+}
 
 /** Tags whose name starts with this protect a peer from pruning (js-libp2p's KEEP_ALIVE). */
 export const KEEP_ALIVE = 'keep-alive'
@@ -257,7 +268,7 @@ export class DefaultConnectionManager implements ConnectionManager {
     let resources: ConnectionResources | undefined
     try {
       if (!this.#started) throw new NotStartedError('the node is not started')
-      resources = this.#init.resourceManager?.openConnection('inbound', raw.remoteAddr)
+      resources = this.#init.resourceManager?.openConnection('inbound', ...resourceKeyOf(raw.remoteAddr))
     } catch (err) {
       handshake.done()
       raw.abort(err as Error)
@@ -311,7 +322,7 @@ export class DefaultConnectionManager implements ConnectionManager {
     if (this.#init.resourceManager === undefined || this.#resources.has(connection)) return
     let resources: ConnectionResources
     try {
-      resources = this.#init.resourceManager.openConnection('outbound', connection.remoteAddr)
+      resources = this.#init.resourceManager.openConnection('outbound', ...resourceKeyOf(connection.remoteAddr))
     } catch (err) {
       connection.abort(err as Error)
       throw err

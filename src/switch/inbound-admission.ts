@@ -24,7 +24,7 @@
 import type { RawConnection } from '../interface/transport.ts'
 import { ConnectionDeniedError } from '../util/errors.ts'
 import { isLoopbackBytes, parseIp, prefixKey } from '../util/ip.ts'
-import { ipOf } from '../util/multiaddr.ts'
+import { ipOf, isRelayed } from '../util/multiaddr.ts'
 import { unrefTimeout } from '../util/timers.ts'
 
 export const DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS = 32
@@ -102,7 +102,9 @@ export class InboundAdmission {
    * or returns why not (the caller refuses the socket).
    */
   admit (raw: RawConnection, onAdmitted: (handshake: PendingHandshake) => void, now = Date.now()): string | undefined {
-    const host = ipOf(raw.remoteAddr) ?? raw.remoteAddr.toString()
+    // A relayed connection comes from the relay's IP but from a peer of its own: it counts by
+    // its circuit address (which names that peer), not against the relay's address.
+    const host = isRelayed(raw.remoteAddr) ? raw.remoteAddr.toString() : ipOf(raw.remoteAddr) ?? raw.remoteAddr.toString()
     if (this.#allow.has(host)) {
       onAdmitted(this.#add(raw, now, undefined, undefined))
       return undefined

@@ -102,6 +102,28 @@ test('two nodes that both listen through one relay reach each other through it',
   await a.stop(); await b.stop(); await relay.stop()
 })
 
+test('peers reaching us through one relay do not count against the relay\'s IP in the resource manager', async () => {
+  const relay = await relayNode()
+  const relayAddr = relay.getMultiaddrs()[0]
+  // At most 2 connections per IP, loopback included: our own connection to the relay takes one.
+  const b = await makeNode({
+    addresses: { listen: [`${relayAddr.toString()}/p2p-circuit`] },
+    transports: [tcp(), circuitRelayTransport()],
+    resourceManager: { limitLoopback: true, limits: { ip: { conns: 2, connsInbound: 2 } } },
+    services: { identify: identify(), ping: ping(), echo: echo({ runOnLimitedConnection: true }) }
+  })
+  const circuit = circuitAddrOf(b)!
+  const dialers = await Promise.all([1, 2, 3].map(async () => await clientNode([])))
+  for (const a of dialers) {
+    const connection = await a.dial(circuit)
+    const stream = await connection.newStream(ECHO_PROTOCOL, { runOnLimitedConnection: true })
+    assert.equal(new TextDecoder().decode(await echoOverStream(stream, new TextEncoder().encode('hi'))), 'hi')
+  }
+  assert.equal(b.getConnections().filter(c => isRelayed(c.remoteAddr)).length, 3)
+  await Promise.all(dialers.map(async a => { await a.stop() }))
+  await b.stop(); await relay.stop()
+})
+
 test('RESERVE and CONNECT over a relayed connection get PERMISSION_DENIED', async () => {
   const relay = await relayNode()
   const relayAddr = relay.getMultiaddrs()[0]
