@@ -46,8 +46,8 @@ export interface AddrCheckResult {
   reachability: 'public' | 'private' | 'unknown'
 }
 
-/** A request waiting for its dial-back. */
-interface Pending { dialedBack: boolean }
+/** A request waiting for its dial-back: whether it came, and on which of our addresses. */
+interface Pending { dialedBack: boolean, localAddr?: Multiaddr }
 
 /** A random 64-bit nonce (crypto.getRandomValues: in Node and browsers alike). */
 function randomNonce (): bigint {
@@ -120,6 +120,9 @@ export class AutoNATv2Client {
       switch (dialStatus) {
         case DialStatus.OK:
           if (!pending.dialedBack) throw new NonceMismatchError(`${connection.remotePeer.toString()} reported a dial-back to ${addr.toString()} that never delivered our nonce`)
+          // The spec's own check: the dial-back must have arrived over the transport of the
+          // address the server claims it dialed (a server cannot vouch for TCP by dialing QUIC).
+          if (!sameTransport(pending.localAddr, addr)) throw new NonceMismatchError(`the dial-back for ${addr.toString()} arrived on ${pending.localAddr?.toString() ?? 'an unknown address'}`)
           return { addr, index: addrIdx, reachability: 'public' }
         case DialStatus.E_DIAL_ERROR:
           return { addr, index: addrIdx, reachability: 'private' }
@@ -163,6 +166,7 @@ export class AutoNATv2Client {
         const pending = this.#pending.get(nonce)
         if (pending === undefined) throw new NonceMismatchError(`a dial-back from ${connection.remotePeer.toString()} carried a nonce we never sent`)
         pending.dialedBack = true
+        pending.localAddr = connection.localAddr
         this.stats.dialBacksAcknowledged++
         await writeLP(stream, encodeDialBackResponse(), { signal: deadline.signal })
         await closeOrAbort(stream, 1_000)
@@ -174,6 +178,20 @@ export class AutoNATv2Client {
       }
     })()
   }
+}
+
+/**
+ * True when our end of the dial-back connection speaks the same IP version and transport
+ * (tcp/udp and the protocols above, e.g. /ws, /quic-v1) as the address it is meant to prove.
+ * Unknown local addresses (transports that cannot tell) pass.
+ */
+function sameTransport (local: Multiaddr | undefined, addr: Multiaddr): boolean {
+  if (local === undefined) return true
+  const names = (a: Multiaddr): string[] => a.getComponents().filter(c => c.name !== 'p2p' && c.name !== 'certhash' && c.name !== 'sni').map(c => c.name)
+  const [l, r] = [names(local), names(addr)]
+  const family = (n: string): string => n === 'dns4' ? 'ip4' : n === 'dns6' ? 'ip6' : n
+  if (r[0] !== 'dns' && r[0] !== 'dnsaddr' && family(l[0]) !== family(r[0])) return false
+  return l.length === r.length && l.slice(1).every((n, i) => n === r[i + 1])
 }
 
 function statusName (status: number): string {

@@ -141,6 +141,23 @@ describe('AutoNAT between ts nodes on loopback', () => {
     assert.equal(verdict.status, 'private')
   })
 
+  it('the dial-back is a fresh connection from the server, not from its listen port', async () => {
+    const server = await autonatNode({ client: false })
+    const client = await autonatNode({ v1: false })
+    await connectAll(client, [server])
+    const inbound: string[] = []
+    client.addEventListener('connection:open', (evt) => {
+      if (evt.detail.direction === 'inbound' && evt.detail.remotePeer.equals(server.peerId)) inbound.push(evt.detail.remoteAddr.toString())
+    })
+    const request = client.getConnections(server.peerId)[0]
+    const result = await autonatOf(client).v2Client.check(request, [client.transportManager.getAddrs()[0]])
+    assert.equal(result.reachability, 'public')
+    assert.equal(inbound.length, 1, 'one dial-back connection')
+    const serverListenPort = server.transportManager.getAddrs()[0].getComponents()[1].value
+    assert.notEqual(multiaddr(inbound[0]).getComponents()[1].value, serverListenPort)
+    assert.equal(request.status, 'open', 'the request connection stays')
+  })
+
   it('rate limits per peer: the second request inside a minute is rejected (E_REQUEST_REJECTED)', async () => {
     const server = await autonatNode({ client: false, v2Server: { rateLimits: { perPeerPerMinute: 1 } } })
     const client = await autonatNode({ v1: false })

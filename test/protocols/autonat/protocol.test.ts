@@ -144,6 +144,16 @@ describe('AutoNAT v2 client against rogue servers', () => {
     assert.equal(result.reachability, 'public')
   })
 
+  it('a dial-back over another transport than the address claimed (TCP for a /ws address) proves nothing', async () => {
+    const { client, connection } = await rogue(async (stream, conn, { nonce }) => {
+      const back = await conn.newStream(DIAL_BACK_PROTOCOL)
+      await writeLP(back, encodeDialBack(nonce))
+      await new StreamReader(back).readLP({ maxLength: 100 })
+      await reply(stream, encodeV2Message({ type: 'dialResponse', dialResponse: { status: ResponseStatus.OK, addrIdx: 0, dialStatus: DialStatus.OK } }))
+    })
+    await assert.rejects(v2(client).check(connection, [multiaddr('/ip4/127.0.0.1/tcp/4001/ws')]), { name: 'NonceMismatchError', message: /arrived on \/ip4\/127\.0\.0\.1\/tcp\/\d+$/ })
+  })
+
   it('proto3 zero values: an empty DialResponse is E_INTERNAL_ERROR; OK with dialStatus UNUSED is invalid; an out-of-range index is invalid', async () => {
     const empty = await rogue(async (stream) => { await reply(stream, new Uint8Array([0x12, 0x00])) })
     await assert.rejects(v2(empty.client).check(empty.connection, [addr]), { name: 'AutoNATResponseError', status: 0 })
