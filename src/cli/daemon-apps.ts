@@ -49,6 +49,7 @@ export async function startApps (specs: AppSpec[], options: {
   watermarks: Watermarks
   createNode: (privateKey: PrivateKey) => Promise<Libp2p>
 }): Promise<HostedApp[]> {
+  if (specs.length === 0) return []
   // the directory is searchable by everyone (owners reach their socket), listable by root only
   await mkdir(options.appsDir, { recursive: true, mode: 0o711 })
   await chmod(options.appsDir, 0o711)
