@@ -148,6 +148,12 @@ export class PortMapper {
       if (this.#shutdown.signal.aborted) return
       this.#setState('failed', err)
       this.#init.log('port mapping failed: %s', (err as Error).message)
+      // With nothing mapped there is nothing to keep this gateway for: the retry searches
+      // again (the network may have changed under us).
+      if (this.#mappings.size === 0 && !(err instanceof UPnPActionError)) {
+        this.#gateway?.close()
+        this.#gateway = undefined
+      }
       this.#scheduleRetry()
     }
   }

@@ -192,3 +192,21 @@ test('no gateway: searching again after retryInterval; stop while searching leav
   assert.equal(m2.state, 'stopped')
   await m.stop()
 })
+
+test('a gateway that stops answering before anything is mapped is dropped: the retry searches again', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] })
+  const dead = new ScriptedGateway()
+  dead.externalAddress = async () => { throw new Error('connection refused') }
+  const alive = new ScriptedGateway()
+  const found = [dead, alive]
+  let searches = 0
+  const { m, announced } = mapper(async () => { searches++; return found.shift()! }, ['/ip4/10.0.0.2/tcp/4001'], { retryInterval: 1000 })
+  await m.sync()
+  assert.equal(m.state, 'failed')
+  assert.ok(dead.closed)
+  t.mock.timers.tick(1000)
+  await flush()
+  assert.equal(searches, 2)
+  assert.deepEqual([...announced], ['/ip4/11.0.0.1/tcp/4001'])
+  await m.stop()
+})

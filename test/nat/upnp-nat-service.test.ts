@@ -11,13 +11,18 @@ import { tcp } from '../../src/transport/tcp/index.ts'
 import { MemoryDatastore } from '../../src/store/memory.ts'
 import { uPnPNAT, type UPnPNATOptions, type UPnPNATService } from '../../src/nat/index.ts'
 import { envelope, fakeIgd, fakePmp } from '../support/fake-gateways.ts'
+import type { NodeComponents } from '../../src/interface/components.ts'
 
 async function natNode (options: UPnPNATOptions) {
   return await createLibp2p({
     datastore: new MemoryDatastore(),
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
-    services: { nat: uPnPNAT({ discoveryTimeout: 3000, ...options }) }
+    services: {
+      nat: uPnPNAT({ discoveryTimeout: 3000, ...options }),
+      // Hands the test the node's address manager (where AutoNAT would confirm candidates).
+      probe: (components: NodeComponents) => ({ addressManager: components.addressManager })
+    }
   })
 }
 
@@ -50,11 +55,19 @@ test('uPnPNAT: maps the listen port on the IGD after start and removes it on sto
     assert.equal(service.state, 'mapped')
     const add = igd.actions.find(a => a.action === 'AddPortMapping')!
     assert.ok(add.body.includes(`<NewInternalPort>${port}</NewInternalPort>`) && add.body.includes('<NewInternalClient>127.0.0.1</NewInternalClient>'))
+    // A candidate, not an announced address, until someone (AutoNAT) confirms it.
+    const addresses = node.services.probe.addressManager
+    assert.ok(addresses.getCandidates().some(c => c.multiaddr.equals(mapped.external) && c.source === 'upnp'))
+    assert.ok(!node.getMultiaddrs().some(a => a.toString().startsWith(mapped.external.toString())), 'not announced before confirmation')
+    addresses.setAddrReachability(mapped.external, 'public')
+    assert.ok(node.getMultiaddrs().some(a => a.toString().startsWith(mapped.external.toString())), 'announced once confirmed')
+    await node.stop()
+    assert.ok(igd.actions.some(a => a.action === 'DeletePortMapping'), 'the mapping is removed on stop')
+    assert.ok(!addresses.getCandidates().some(c => c.multiaddr.equals(mapped.external)), 'and is no candidate any more')
   } finally {
     await node.stop()
     await igd.close()
   }
-  assert.ok(igd.actions.some(a => a.action === 'DeletePortMapping'), 'the mapping is removed on stop')
 })
 
 test('uPnPNAT: behind a double NAT (CGNAT external address) nothing is mapped', async () => {
