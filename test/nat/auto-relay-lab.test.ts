@@ -1,8 +1,9 @@
 /**
- * The "private" lab case: a node behind a NAT that knows only a relay (as a bootstrap peer, not
- * told to use it) finds out it is private (AutoNAT), makes a reservation on that relay
- * (auto-relay) and becomes reachable through it: another NATed host pings it at its
- * `/p2p-circuit` address.
+ * Reachability lab cases with the real CLI and a relay the node knows only as a bootstrap peer.
+ * Private: behind an endpoint-independent NAT the node finds out it is private (AutoNAT),
+ * reserves on that relay (auto-relay) and becomes reachable through it: another NATed host
+ * pings it at its `/p2p-circuit` address. Full cone: behind a router that forwards its listen
+ * port, AutoNAT says public, no reservation is made, and the internet reaches it directly.
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -10,7 +11,7 @@ import { createNatLab, INTERNET_CIDR, natLabSkip, runLabCli, startLabNode, RELAY
 
 const skip = await natLabSkip()
 
-describe('auto-relay in the NAT lab', { skip }, () => {
+describe('reachability and auto-relay in the NAT lab', { skip }, () => {
   let lab: NatLab
   let relay: LabNode
   before(async () => {
@@ -37,6 +38,26 @@ describe('auto-relay in the NAT lab', { skip }, () => {
       assert.deepEqual(pings.map(p => p.seq), [1])
     } finally {
       await b.stop()
+    }
+  })
+
+  it('full cone: AutoNAT says public and no relay is used', async () => {
+    await lab.routerA.setNat('fullcone')
+    const relayAddr = `/ip4/${RELAY_ADDRESS}/tcp/4001/p2p/${relay.peerId}`
+    // inside the router's forwarded range, so the router's public address reaches it
+    const a = await startLabNode(lab.hostA, ['--listen', '/ip4/0.0.0.0/tcp/30001', '--bootstrap', relayAddr, '--public-cidr', INTERNET_CIDR])
+    try {
+      const seen: Array<Record<string, unknown>> = []
+      const verdict = await a.nextEvent('reachability', e => { seen.push(e); return e.status !== 'unknown' }, 90_000)
+      assert.equal(verdict.status, 'public', JSON.stringify(seen))
+      // Everything printed up to the verdict: no reservation was made.
+      const text = a.process.stdoutText()
+      assert.ok(!text.includes('"relay:reservation"'), text)
+      const pings = (await runLabCli(lab.relay, ['ping', `/ip4/${lab.routerA.wanAddress}/tcp/30001/p2p/${a.peerId}`, '--count', '1'])).map(l => JSON.parse(l) as { addr: string })
+      assert.ok(!pings[0].addr.includes('/p2p-circuit'), pings[0].addr)
+    } finally {
+      await a.stop()
+      await lab.routerA.setNat('eim')
     }
   })
 })

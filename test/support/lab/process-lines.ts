@@ -12,6 +12,8 @@ export interface ProcessLines {
   nextLine(match?: (line: string) => boolean, timeoutMs?: number): Promise<string>
   /** Everything the process wrote to stderr so far (for failure messages). */
   stderr(): string
+  /** Every stdout line so far, read or not. */
+  stdoutText(): string
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when it exited. */
   stop(graceMs?: number): Promise<void>
 }
@@ -45,6 +47,7 @@ export function processLines (child: ChildProcess): ProcessLines {
       }
     },
     stderr: () => stderr,
+    stdoutText: () => stdout.join('\n'),
     async stop (graceMs = 5_000) {
       if (hasExited()) return
       child.kill('SIGTERM')
