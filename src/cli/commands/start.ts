@@ -22,7 +22,9 @@ import type { Libp2p } from '../../index.ts'
 import { UsageError } from '../args.ts'
 import { isRelayed, peerIdStringOf } from '../../util/multiaddr.ts'
 
-const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/0'
+const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/udp/0/quic-v1']
+/** A private network cannot protect QUIC (it encrypts below everything, QUIC has no room for it). */
+const DEFAULT_LISTEN_PNET = ['/ip4/0.0.0.0/tcp/0']
 /** After this long a stop that hangs is abandoned (exit code 1). */
 
 export const startCommand: Command = {
@@ -41,7 +43,7 @@ cleanly and exits 0. The identity and the peer store persist in the data directo
 restarted node keeps its peer id and the peers it learned.
 
 Options:
-  --listen MA      address to listen on, repeatable (default ${DEFAULT_LISTEN})
+  --listen MA      address to listen on, repeatable (default ${DEFAULT_LISTEN.join(' and ')}; /udp/P/quic-v1 is QUIC)
   --bootstrap MA   peer to stay connected to (MA ends in /p2p/<id>), repeatable
   --data-dir DIR   identity and peer store directory (default ./${DEFAULT_DATA_DIR})
   --echo           also serve /echo/1.0.0
@@ -87,7 +89,7 @@ ${NAT_HELP}
       allowPositionals: false
     })
     const relays = (values.relay ?? []).map(a => parseRelayAddr(a))
-    const listen = [...(values.listen ?? [DEFAULT_LISTEN]).map(a => parseMultiaddr(a, 'listen address')), ...relays.map(r => r.encapsulate('/p2p-circuit'))]
+    const listen = [...(values.listen ?? (values.psk !== undefined ? DEFAULT_LISTEN_PNET : DEFAULT_LISTEN)).map(a => parseMultiaddr(a, 'listen address')), ...relays.map(r => r.encapsulate('/p2p-circuit'))]
     // auto-relay: reservations on relays it knows once AutoNAT says we are private
     if (values['no-nat-traversal'] !== true) listen.push(parseMultiaddr('/p2p-circuit'))
     const bootstrapList = (values.bootstrap ?? []).map(a => parseMultiaddr(a, 'bootstrap address'))

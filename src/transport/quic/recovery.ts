@@ -99,11 +99,13 @@ export class Recovery<F> {
 
   /**
    * Pacing (RFC 9002 7.7): the delay in ms before `size` bytes may go, 0 when they may go now.
-   * A burst of up to ten datagrams goes unpaced.
+   * A burst of ten datagrams, or of what the rate allows in 8 ms, goes unpaced: timers fire
+   * at millisecond granularity at best (later on a busy event loop), so a smaller burst would
+   * cap the rate at one burst per timer tick.
    */
   pacingDelay (size: number, now: number): number {
     const rate = 1.25 * this.congestionWindow / Math.max(this.smoothedRtt, 0.05)
-    const burst = Math.max(10 * this.maxDatagramSize, size)
+    const burst = Math.max(10 * this.maxDatagramSize, size, rate * 8)
     this.#tokens = Math.min(burst, this.#tokens + (now - this.#lastRefill) * rate)
     this.#lastRefill = now
     if (this.#tokens >= size) return 0
