@@ -22,17 +22,20 @@ import { allowedInHandshakePackets, decodeFrame, isAckEliciting } from './frames
 import type { Frame } from './frames.ts'
 import { AEAD_TAG_LENGTH, checkReservedBits, parseHeader, QUIC_V1, removeHeaderProtection } from './packet.ts'
 import type { PacketHeader } from './packet.ts'
-import { decodeTransportParameters, encodeTransportParameters } from './transport-parameters.ts'
+import { checkConnectionIdParameters, decodeTransportParameters, encodeLocalParameters } from './transport-parameters.ts'
 import type { TransportParameters } from './transport-parameters.ts'
 import { COMMON_DATAGRAM_SIZE, DEFAULT_QUIC_CONFIG, INITIAL_DATAGRAM_SIZE } from './config.ts'
 import type { QuicConfig } from './config.ts'
 import { QuicStream } from './stream.ts'
 import type { StreamHost } from './stream.ts'
-import { runAtBatchEnd, unrefTimeout } from '../../util/timers.ts'
+import { unrefTimeout } from '../../util/timers.ts'
+import { deferred, flushAtBatchEnd } from './send-batch.ts'
+import type { Deferred } from './send-batch.ts'
 import type { TimerHandle } from '../../util/timers.ts'
 import { logger } from '../../util/logger.ts'
 import { PacketWriter } from './packet-writer.ts'
 import { StreamTable } from './stream-table.ts'
+import { bytesEqual, RemoteConnectionIds } from './remote-cids.ts'
 
 const log = logger('quic:connection')
 
@@ -78,6 +81,8 @@ export interface ConnectionInit {
   onIncomingStream(stream: QuicStream): void
   /** The connection is gone (after closing/draining): the endpoint forgets its ids. */
   onTerminated(connection: QuicConnection): void
+  /** The connection started closing or draining (it stays until its closing period ends). */
+  onClosing?(connection: QuicConnection): void
   /** Client: the server asked for a Retry; the endpoint maps the new ids. */
   onRemoteCidChange?(connection: QuicConnection): void
 }
@@ -87,7 +92,6 @@ type State = 'handshaking' | 'established' | 'closing' | 'draining' | 'closed'
 export class QuicConnection implements StreamHost {
   readonly role: QuicRole
   readonly localCid: Uint8Array
-  remoteCid: Uint8Array
   readonly config: QuicConfig
   readonly spaces = [new PacketSpace(), new PacketSpace(), new PacketSpace()]
   readonly recovery: Recovery<SentFrame>
@@ -115,10 +119,7 @@ export class QuicConnection implements StreamHost {
   #timerAt = Infinity
   #closeDeadline = 0
   #handshakeDeadline: number
-  #peerResetTokens: Uint8Array[] = []
-  #remoteCids = new Map<number, { cid: Uint8Array, token: Uint8Array }>()
-  #remoteCidSeq = 0
-  #retireQueue: number[] = []
+  readonly #remoteIds: RemoteConnectionIds
   #pathResponses: Uint8Array[] = []
   /** CONNECTION_CLOSE to send: [application, code, reason]. */
   pendingClose: { application: boolean, code: number, reason: string } | undefined
@@ -130,7 +131,7 @@ export class QuicConnection implements StreamHost {
     this.#init = init
     this.role = init.role
     this.localCid = init.localCid
-    this.remoteCid = init.remoteCid
+    this.#remoteIds = new RemoteConnectionIds(init.remoteCid)
     this.#originalDcid = init.originalDcid
     this.#addressValidated = init.addressValidated
     this.config = { ...DEFAULT_QUIC_CONFIG, ...init.config }
@@ -153,7 +154,12 @@ export class QuicConnection implements StreamHost {
       role: init.role,
       privateKey: init.privateKey,
       expectedRemotePeer: init.expectedRemotePeer,
-      localTransportParameters: this.#localParams(),
+      localTransportParameters: encodeLocalParameters(this.config, init.role, {
+        initialSource: init.localCid,
+        originalDestination: init.originalDcid,
+        retrySource: init.retrySourceCid,
+        statelessResetToken: init.statelessResetToken
+      }),
       alpn: ['libp2p'],
       onCryptoData: (level, bytes) => { this.spaces[SPACE_OF[level]].queueCrypto(bytes); this.scheduleSend() },
       onKeys: (level, keys) => { this.#installKeys(SPACE_OF[level], keys) },
@@ -165,6 +171,11 @@ export class QuicConnection implements StreamHost {
   }
 
   get state (): State { return this.#state }
+  /** The id our packets carry (the remote may change it). */
+  get remoteCid (): Uint8Array { return this.#remoteIds.current }
+  set remoteCid (cid: Uint8Array) { this.#remoteIds.current = cid }
+  /** Whether any packet of the remote's decrypted and parsed. */
+  get receivedValidPacket (): boolean { return this.#receivedAny }
   get isClosed (): boolean { return this.#state === 'closing' || this.#state === 'draining' || this.#state === 'closed' }
   get handshakeConfirmed (): boolean { return this.#handshakeConfirmed }
   get keyPhase (): boolean { return this.#keyPhase }
@@ -181,29 +192,6 @@ export class QuicConnection implements StreamHost {
   /** Server: the 3x anti-amplification budget before the address is validated (RFC 9000 8.1). */
   get sendBudget (): number {
     return this.#addressValidated ? Infinity : 3 * this.bytesReceived - this.bytesSent
-  }
-
-  #localParams (): Uint8Array {
-    const c = this.config
-    const params: Partial<TransportParameters> = {
-      maxIdleTimeout: c.maxIdleTimeout,
-      maxUdpPayloadSize: c.maxUdpPayloadSize,
-      initialMaxData: c.connectionWindow,
-      initialMaxStreamDataBidiLocal: c.streamWindow,
-      initialMaxStreamDataBidiRemote: c.streamWindow,
-      initialMaxStreamDataUni: 0,
-      initialMaxStreamsBidi: c.maxIncomingStreams,
-      initialMaxStreamsUni: 0,
-      activeConnectionIdLimit: 4,
-      disableActiveMigration: true,
-      initialSourceConnectionId: this.localCid
-    }
-    if (this.role === 'server') {
-      params.originalDestinationConnectionId = this.#originalDcid
-      params.statelessResetToken = this.#init.statelessResetToken
-      if (this.#init.retrySourceCid !== undefined) params.retrySourceConnectionId = this.#init.retrySourceCid
-    }
-    return encodeTransportParameters(params)
   }
 
   #installKeys (space: number, keys: PacketProtectorPair): void {
@@ -359,14 +347,7 @@ export class QuicConnection implements StreamHost {
   }
 
   #checkStatelessReset (datagram: Uint8Array): void {
-    if (datagram.length < 21) return
-    const tail = datagram.subarray(datagram.length - 16)
-    for (const token of this.#peerResetTokens) {
-      if (bytesEqual(token, tail)) {
-        this.#terminate(new QuicStatelessResetError())
-        return
-      }
-    }
+    if (this.#remoteIds.isStatelessReset(datagram)) this.#terminate(new QuicStatelessResetError())
   }
 
   #onVersionNegotiation (header: PacketHeader): void {
@@ -425,7 +406,7 @@ export class QuicConnection implements StreamHost {
       case 'new_token': if (this.role === 'server') throw new QuicProtocolError('NEW_TOKEN from a client'); return
       case 'path_challenge': if (this.#pathResponses.length < 4) this.#pathResponses.push(frame.data.slice()); return
       case 'path_response': return
-      case 'new_connection_id': { this.#onNewConnectionId(frame); return }
+      case 'new_connection_id': { this.#remoteIds.onNewConnectionId(frame); return }
       case 'retire_connection_id': return
       case 'max_data': this.streams.onMaxData(frame.maximum); return
       case 'max_streams': this.streams.onMaxStreams(frame.bidi, frame.maximum); return
@@ -434,31 +415,9 @@ export class QuicConnection implements StreamHost {
     }
   }
 
-  #onNewConnectionId (frame: Extract<Frame, { type: 'new_connection_id' }>): void {
-    if (this.remoteCid.length === 0) throw new QuicProtocolError('NEW_CONNECTION_ID to a peer using empty ids')
-    if (!this.#remoteCids.has(frame.sequence) && frame.sequence >= this.#remoteCidSeq) {
-      this.#remoteCids.set(frame.sequence, { cid: frame.connectionId.slice(), token: frame.resetToken.slice() })
-      if (this.#peerResetTokens.length < 8) this.#peerResetTokens.push(frame.resetToken.slice())
-    }
-    if (frame.retirePriorTo > this.#remoteCidSeq) {
-      // The remote retires the id we use: move to the next one, tell it we retired the old ones.
-      for (let seq = this.#remoteCidSeq; seq < frame.retirePriorTo; seq++) {
-        this.#remoteCids.delete(seq)
-        if (this.#retireQueue.length < 16) this.#retireQueue.push(seq)
-      }
-      this.#remoteCidSeq = frame.retirePriorTo
-      const next = [...this.#remoteCids.keys()].filter(s => s >= frame.retirePriorTo).sort((a, b) => a - b)[0]
-      if (next !== undefined) {
-        this.remoteCid = this.#remoteCids.get(next)!.cid
-        this.#remoteCidSeq = next
-      }
-    }
-    if (this.#remoteCids.size > 4) throw new QuicProtocolError('more connection ids than active_connection_id_limit', QuicTransportErrorCode.CONNECTION_ID_LIMIT_ERROR)
-  }
-
   /** RETIRE_CONNECTION_ID sequence numbers and PATH_RESPONSE data waiting to go out. */
-  takeRetire (): number | undefined { return this.#retireQueue.shift() }
-  get hasPathOrRetire (): boolean { return this.#retireQueue.length > 0 || this.#pathResponses.length > 0 }
+  takeRetire (): number | undefined { return this.#remoteIds.takeRetire() }
+  get hasPathOrRetire (): boolean { return this.#remoteIds.retirePending || this.#pathResponses.length > 0 }
   takePathResponse (): Uint8Array | undefined { return this.#pathResponses.shift() }
 
   #onHandshakeComplete (result: QuicHandshakeResult): void {
@@ -466,7 +425,9 @@ export class QuicConnection implements StreamHost {
     let params: TransportParameters
     try {
       params = decodeTransportParameters(result.remoteTransportParameters, this.role === 'client')
-      this.#checkConnectionIds(params)
+      checkConnectionIdParameters(params, this.role === 'client'
+        ? { original: this.#originalDcid, initialSource: this.#serverInitialScid, retrySource: this.#retried ? this.#retrySourceCid : undefined }
+        : { initialSource: this.remoteCid })
     } catch (err) {
       const e = err as QuicDecodeError
       this.closeWithError(e, e.transportCode ?? QuicTransportErrorCode.TRANSPORT_PARAMETER_ERROR, false)
@@ -474,7 +435,7 @@ export class QuicConnection implements StreamHost {
     }
     this.#remoteParams = params
     this.#result = result
-    if (params.statelessResetToken !== undefined) this.#peerResetTokens.push(params.statelessResetToken)
+    if (params.statelessResetToken !== undefined) this.#remoteIds.addResetToken(params.statelessResetToken)
     this.recovery.maxAckDelay = params.maxAckDelay
     if (params.maxIdleTimeout > 0) this.#idleTimeout = Math.min(this.#idleTimeout, params.maxIdleTimeout)
     this.streams.applyRemoteParameters(params)
@@ -489,17 +450,6 @@ export class QuicConnection implements StreamHost {
     this.#init.onEstablished?.(this)
     this.#replayPending(SPACE_APPLICATION)
     this.scheduleSend()
-  }
-
-  #checkConnectionIds (params: TransportParameters): void {
-    const mismatch = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean => a === undefined || b === undefined || !bytesEqual(a, b)
-    if (this.role === 'client') {
-      if (mismatch(params.originalDestinationConnectionId, this.#originalDcid)) throw new QuicDecodeError('original_destination_connection_id does not match', QuicTransportErrorCode.TRANSPORT_PARAMETER_ERROR)
-      if (mismatch(params.initialSourceConnectionId, this.#serverInitialScid)) throw new QuicDecodeError('initial_source_connection_id does not match', QuicTransportErrorCode.TRANSPORT_PARAMETER_ERROR)
-      if (this.#retried ? mismatch(params.retrySourceConnectionId, this.#retrySourceCid) : params.retrySourceConnectionId !== undefined) throw new QuicDecodeError('retry_source_connection_id does not match', QuicTransportErrorCode.TRANSPORT_PARAMETER_ERROR)
-    } else if (mismatch(params.initialSourceConnectionId, this.remoteCid)) {
-      throw new QuicDecodeError('initial_source_connection_id does not match', QuicTransportErrorCode.TRANSPORT_PARAMETER_ERROR)
-    }
   }
 
   #confirmHandshake (): void {
@@ -553,7 +503,7 @@ export class QuicConnection implements StreamHost {
   scheduleSend (): void {
     if (this.#sendScheduled || this.#state === 'closed') return
     this.#sendScheduled = true
-    queueMicrotaskBatch(this)
+    flushAtBatchEnd(this)
   }
 
   /** Runs the send path now (the endpoint calls it at batch end). */
@@ -595,14 +545,17 @@ export class QuicConnection implements StreamHost {
     next = Math.min(next, this.#lastActivity + this.#idleTimeout)
     if (this.#state === 'established' && this.config.keepAlivePeriod > 0) next = Math.min(next, Math.max(this.#lastSend, this.#lastActivity) + Math.min(this.config.keepAlivePeriod, this.#idleTimeout / 2))
     for (const s of this.spaces) if (s.ackDeadline !== 0) next = Math.min(next, s.ackDeadline)
-    const expecting = this.role === 'client' && !this.#handshakeConfirmed && this.recovery.sentCount === 0 && this.#state === 'handshaking'
-      ? (this.spaces[SPACE_HANDSHAKE].write !== undefined ? SPACE_HANDSHAKE : SPACE_INITIAL)
-      : undefined
-    const loss = this.recovery.timer(this.#handshakeConfirmed, expecting, performance.now())
+    const loss = this.recovery.timer(this.#handshakeConfirmed, this.#antiDeadlockSpace(), performance.now())
     if (loss !== undefined) next = Math.min(next, loss.time)
     const pacing = this.#writer.pacingAt
     if (pacing !== 0) next = Math.min(next, pacing)
     return next
+  }
+
+  /** RFC 9002 6.2.2.1: a client with nothing in flight before confirmation still probes. */
+  #antiDeadlockSpace (): number | undefined {
+    if (this.role !== 'client' || this.#handshakeConfirmed || this.recovery.sentCount !== 0 || this.#state !== 'handshaking') return undefined
+    return this.spaces[SPACE_HANDSHAKE].write !== undefined ? SPACE_HANDSHAKE : SPACE_INITIAL
   }
 
   #onTimer (): void {
@@ -623,15 +576,12 @@ export class QuicConnection implements StreamHost {
       this.#terminate(new QuicIdleTimeoutError())
       return
     }
-    const expecting = this.role === 'client' && !this.#handshakeConfirmed && this.recovery.sentCount === 0 && this.#state === 'handshaking'
-      ? (this.spaces[SPACE_HANDSHAKE].write !== undefined ? SPACE_HANDSHAKE : SPACE_INITIAL)
-      : undefined
-    const loss = this.recovery.timer(this.#handshakeConfirmed, expecting, now)
+    const loss = this.recovery.timer(this.#handshakeConfirmed, this.#antiDeadlockSpace(), now)
     if (loss !== undefined && now >= loss.time) {
       this.recovery.onTimer(loss, now)
       if (!loss.loss) this.#writer.queueProbe(loss.space)
     }
-    if (this.#state === 'established' && now >= Math.max(this.#lastSend, this.#lastActivity) + Math.min(this.config.keepAlivePeriod, this.#idleTimeout / 2)) {
+    if (this.#state === 'established' && this.config.keepAlivePeriod > 0 && now >= Math.max(this.#lastSend, this.#lastActivity) + Math.min(this.config.keepAlivePeriod, this.#idleTimeout / 2)) {
       this.#writer.queueProbe(SPACE_APPLICATION)
     }
     this.flush()
@@ -665,6 +615,7 @@ export class QuicConnection implements StreamHost {
     this.pendingClose = { application, code, reason }
     this.#failEverything(err)
     this.flush()
+    this.#init.onClosing?.(this)
   }
 
   #startClosingPeriod (): void {
@@ -678,6 +629,7 @@ export class QuicConnection implements StreamHost {
     this.#failEverything(err)
     this.#startClosingPeriod()
     this.#armTimer()
+    this.#init.onClosing?.(this)
   }
 
   /** Ends at once, sending nothing (idle timeout, stateless reset, endpoint shutdown). */
@@ -704,8 +656,6 @@ export class QuicConnection implements StreamHost {
 
   /** The authenticated remote, once established. */
   get result (): QuicHandshakeResult | undefined { return this.#result }
-  /** Used by the writer. */
-  get writerState (): { handshakeConfirmed: boolean, role: QuicRole } { return { handshakeConfirmed: this.#handshakeConfirmed, role: this.role } }
 
   // StreamHost
   wakeStream (stream: QuicStream): void { this.streams.wake(stream); this.scheduleSend() }
@@ -714,32 +664,3 @@ export class QuicConnection implements StreamHost {
 }
 
 export const DEFAULT_MAX_ACK_DELAY = 25
-
-export function bytesEqual (a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
-}
-
-// One send pass per batch of I/O events for every connection that asked for one.
-const scheduled: QuicConnection[] = []
-let batchQueued = false
-function queueMicrotaskBatch (connection: QuicConnection): void {
-  scheduled.push(connection)
-  if (batchQueued) return
-  batchQueued = true
-  runAtBatchEnd(() => {
-    batchQueued = false
-    const list = scheduled.splice(0)
-    for (const c of list) c.flush()
-  })
-}
-
-interface Deferred<T> { promise: Promise<T>, resolve(value: T): void, reject(err: Error): void }
-
-function deferred<T> (): Deferred<T> {
-  let resolve!: (value: T) => void
-  let reject!: (err: Error) => void
-  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej })
-  return { promise, resolve, reject }
-}

@@ -26,6 +26,7 @@ import type { QuicStream } from './stream.ts'
 import { isLoopbackIp } from '../../util/multiaddr.ts'
 import { logger } from '../../util/logger.ts'
 import { ConnectionClosedError } from '../../util/errors.ts'
+import { runOnNextTurn } from '../../util/timers.ts'
 
 const log = logger('quic:endpoint')
 
@@ -127,7 +128,8 @@ export class QuicEndpoint {
       send: parts => { this.#send(parts, remote) },
       onEstablished,
       onIncomingStream: stream => { this.#options.onIncomingStream(connection, stream) },
-      onTerminated: c => { this.#forget(c) }
+      onTerminated: c => { this.#forget(c) },
+      onClosing: () => { this.closeIfIdle() }
     })
     this.#byCid.set(cidKey(localCid), connection)
     this.#connections.set(connection, remote)
@@ -213,18 +215,31 @@ export class QuicEndpoint {
         finishHandshake()
         this.#byCid.delete(cidKey(clientDcid))
         this.#forget(c)
-      }
+      },
+      onClosing: () => { this.closeIfIdle() }
     })
     this.#byCid.set(cidKey(localCid), connection)
     this.#byCid.set(cidKey(clientDcid), connection)
     this.#connections.set(connection, remote)
     connection.receiveDatagram(datagram)
+    // A first datagram that did not even decrypt is noise (or a forgery): keep no state for it.
+    if (!connection.receivedValidPacket) connection.terminate()
   }
 
   #forget (connection: QuicConnection): void {
     this.#byCid.delete(cidKey(connection.localCid))
     this.#connections.delete(connection)
-    if (this.#connections.size === 0 && !this.#accepting && !this.#closed) void this.close()
+    this.closeIfIdle()
+  }
+
+  /**
+   * Closes the socket once it no longer accepts and every connection on it is closing or gone:
+   * a closing period (RFC 9000 10.2) must not hold a stopped node's socket open.
+   */
+  closeIfIdle (): void {
+    if (this.#accepting || this.#closing !== undefined) return
+    for (const c of this.#connections.keys()) if (!c.isClosed) return
+    void this.close()
   }
 
   // ---- Retry tokens ------------------------------------------------------------------------
@@ -317,9 +332,12 @@ export class QuicEndpoint {
       c.terminate()
     }
     this.#closed = true
-    this.#socket.close(() => {
-      this.onClose?.()
-      release()
+    // The CONNECTION_CLOSEs just sent leave on the next turn; close the socket after them.
+    runOnNextTurn(() => {
+      this.#socket.close(() => {
+        this.onClose?.()
+        release()
+      })
     })
     await this.#closing
   }

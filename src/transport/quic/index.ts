@@ -77,6 +77,8 @@ export class QuicTransport implements Transport {
   readonly #listening = new Set<QuicEndpoint>()
   readonly #dialOnly = new Map<4 | 6, Promise<QuicEndpoint>>()
   readonly #wrappers = new WeakMap<QuicConnection, QuicNativeConnection>()
+  /** Every socket still open, listening or not. */
+  readonly #all = new Set<QuicEndpoint>()
 
   constructor (options: QuicOptions, components: QuicComponents) {
     this.#options = options
@@ -134,13 +136,22 @@ export class QuicTransport implements Transport {
       if (!e.closed) return e
     }
     const created = (async () => {
-      const e = new QuicEndpoint(family, this.#endpointOptions())
+      const e = this.#track(new QuicEndpoint(family, this.#endpointOptions()))
       await e.bind(family === 6 ? '::' : '0.0.0.0', 0)
       return e
     })()
     this.#dialOnly.set(family, created)
     const e = await created
-    e.onClose = () => { if (this.#dialOnly.get(family) === created) this.#dialOnly.delete(family) }
+    e.onClose = () => {
+      this.#all.delete(e)
+      if (this.#dialOnly.get(family) === created) this.#dialOnly.delete(family)
+    }
+    return e
+  }
+
+  #track (e: QuicEndpoint): QuicEndpoint {
+    this.#all.add(e)
+    e.onClose = () => { this.#all.delete(e) }
     return e
   }
 
@@ -152,11 +163,11 @@ export class QuicTransport implements Transport {
       async listen (addr: Multiaddr): Promise<void> {
         const target = parseQuicAddress(addr, false)
         if (target === undefined) throw new InvalidMultiaddrError(`cannot listen on ${addr.toString()} with quic`)
-        const e = new QuicEndpoint(target.family, transport.#endpointOptions(connection => {
+        const e = transport.#track(new QuicEndpoint(target.family, transport.#endpointOptions(connection => {
           const remote = e.remoteOf(connection)
           if (remote === undefined) return
           init.onConnection(transport.#wrap(connection, e, remote, 'inbound'))
-        }))
+        })))
         await e.bind(target.address, target.port)
         e.setAccepting(true)
         endpoint = e
@@ -173,8 +184,9 @@ export class QuicTransport implements Transport {
         if (e === undefined) return
         transport.#listening.delete(e)
         e.setAccepting(false)
-        // The socket stays while connections use it; it closes with the last one.
-        if (e.connectionCount === 0) await e.close()
+        // The socket stays while live connections use it; it closes with the last one.
+        e.closeIfIdle()
+        if (e.closed || e.connectionCount === 0) await e.close()
       }
     }
   }
@@ -187,11 +199,18 @@ export class QuicTransport implements Transport {
     return addrs.filter(a => parseQuicAddress(a, true) !== undefined)
   }
 
+  /** QUIC connections on all of this transport's sockets, handshaking and closing ones too. */
+  get connectionCount (): number {
+    let n = 0
+    for (const e of this.#all) n += e.connectionCount
+    return n
+  }
+
   /** Closes every socket and connection now (tests; the node closes connections first). */
   async close (): Promise<void> {
-    const all = [...this.#listening]
+    for (const p of this.#dialOnly.values()) await p
+    const all = [...this.#all]
     this.#listening.clear()
-    for (const p of this.#dialOnly.values()) all.push(await p)
     this.#dialOnly.clear()
     await Promise.all(all.map(async e => { await e.close() }))
   }

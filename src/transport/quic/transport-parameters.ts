@@ -7,6 +7,8 @@
  */
 import { QuicDecodeError, QuicTransportErrorCode } from './errors.ts'
 import { QuicReader, varintLength, writeVarint } from './varint.ts'
+import type { QuicConfig } from './config.ts'
+import { ACTIVE_CONNECTION_ID_LIMIT } from './remote-cids.ts'
 
 export interface TransportParameters {
   originalDestinationConnectionId?: Uint8Array
@@ -166,4 +168,40 @@ function decodeParameters (bytes: Uint8Array, fromServer: boolean): TransportPar
   if (params.initialSourceConnectionId === undefined) throw paramError('initial_source_connection_id is missing')
   if (fromServer && params.originalDestinationConnectionId === undefined) throw paramError('original_destination_connection_id is missing')
   return params
+}
+
+/**
+ * RFC 9000 7.3: the connection ids in the remote's parameters must be the ones seen on the
+ * wire. A client passes `original` (its first destination id) and `retrySource` (after a
+ * Retry); both sides pass `initialSource`, the source id of the remote's first Initial.
+ */
+export function checkConnectionIdParameters (params: TransportParameters, expected: { original?: Uint8Array, initialSource: Uint8Array | undefined, retrySource?: Uint8Array }): void {
+  const same = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean => a !== undefined && b !== undefined && a.length === b.length && a.every((v, i) => v === b[i])
+  if (!same(params.initialSourceConnectionId, expected.initialSource)) throw paramError('initial_source_connection_id does not match')
+  if (expected.original === undefined) return
+  if (!same(params.originalDestinationConnectionId, expected.original)) throw paramError('original_destination_connection_id does not match')
+  if (expected.retrySource !== undefined ? !same(params.retrySourceConnectionId, expected.retrySource) : params.retrySourceConnectionId !== undefined) throw paramError('retry_source_connection_id does not match')
+}
+
+/** Our parameters from the connection's limits: bidirectional streams only, no migration. */
+export function encodeLocalParameters (c: QuicConfig, role: 'client' | 'server', ids: { initialSource: Uint8Array, originalDestination: Uint8Array, retrySource?: Uint8Array, statelessResetToken?: Uint8Array }): Uint8Array {
+  const params: Partial<TransportParameters> = {
+    maxIdleTimeout: c.maxIdleTimeout,
+    maxUdpPayloadSize: c.maxUdpPayloadSize,
+    initialMaxData: c.connectionWindow,
+    initialMaxStreamDataBidiLocal: c.streamWindow,
+    initialMaxStreamDataBidiRemote: c.streamWindow,
+    initialMaxStreamDataUni: 0,
+    initialMaxStreamsBidi: c.maxIncomingStreams,
+    initialMaxStreamsUni: 0,
+    activeConnectionIdLimit: ACTIVE_CONNECTION_ID_LIMIT,
+    disableActiveMigration: true,
+    initialSourceConnectionId: ids.initialSource
+  }
+  if (role === 'server') {
+    params.originalDestinationConnectionId = ids.originalDestination
+    params.statelessResetToken = ids.statelessResetToken
+    if (ids.retrySource !== undefined) params.retrySourceConnectionId = ids.retrySource
+  }
+  return encodeTransportParameters(params)
 }
