@@ -54,7 +54,8 @@ export class UPnPNATService extends EventTarget implements Startable {
   readonly #components: UPnPNATComponents
   readonly #options: UPnPNATOptions
   readonly #log: Logger
-  readonly #mapper: PortMapper
+  /** One per run of the node: a stopped mapper stays stopped, a restart makes a new one. */
+  #mapper: PortMapper
   readonly #onListening = (): void => { if (this.#started) void this.#mapper.sync() }
   #started = false
 
@@ -63,9 +64,13 @@ export class UPnPNATService extends EventTarget implements Startable {
     this.#components = components
     this.#options = options
     this.#log = components.logger('libp2p:upnp-nat')
-    const addresses = components.addressManager
-    this.#mapper = new PortMapper({
-      ...options,
+    this.#mapper = this.#createMapper()
+  }
+
+  #createMapper (): PortMapper {
+    const addresses = this.#components.addressManager
+    return new PortMapper({
+      ...this.#options,
       log: this.#log,
       findGateway: async (signal) => await this.#findGateway(signal),
       listenAddrs: () => addresses.getAddresses().map(withoutPeerId),
@@ -94,6 +99,7 @@ export class UPnPNATService extends EventTarget implements Startable {
   }
 
   afterStart (): void {
+    if (this.#mapper.state === 'stopped') this.#mapper = this.#createMapper()
     this.#started = true
     this.#components.events.addEventListener('transport:listening', this.#onListening)
     void this.#mapper.sync()

@@ -120,3 +120,23 @@ test('uPnPNAT: a node listening only on loopback looks for no gateway unless one
     await node.stop()
   }
 })
+
+test('uPnPNAT: a node started again after stop maps again', async () => {
+  const igd = await fakeIgd(igdAnswers('11.0.0.1'))
+  const node = await natNode({ protocols: ['upnp'], ssdpAddress: { host: '127.0.0.1', port: igd.ssdpPort } })
+  try {
+    const service = node.services.nat
+    if (service.mappings.length === 0) await nextEvent(service, 'mapped')
+    await node.stop()
+    assert.equal(service.state, 'stopped')
+    const adds = igd.actions.filter(a => a.action === 'AddPortMapping').length
+    const again = nextEvent(service, 'mapped')
+    await node.start()
+    await again
+    assert.equal(service.state, 'mapped')
+    assert.equal(igd.actions.filter(a => a.action === 'AddPortMapping').length, adds + 1)
+  } finally {
+    await node.stop()
+    await igd.close()
+  }
+})
