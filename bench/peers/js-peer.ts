@@ -8,6 +8,7 @@
  */
 import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
+import { quic } from '@chainsafe/libp2p-quic'
 import { noise } from '@chainsafe/libp2p-noise'
 import { tls } from '@libp2p/tls'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -37,6 +38,8 @@ function stack (): { connectionEncrypters: any[], streamMuxers: any[] } {
     case 'tls+yamux': return { connectionEncrypters: [tls()], streamMuxers: [yamux()] }
     case 'noise+mplex': return { connectionEncrypters: [noise()], streamMuxers: [mplex({ disconnectThreshold: 1_000_000, maxUnprocessedMessageQueueSize: 256 * 2 ** 20 })] }
     case 'plaintext+yamux': return { connectionEncrypters: [plaintext()], streamMuxers: [yamux()] }
+    // QUIC brings its own TLS and streams (bench/quic/run.ts); the encrypter/muxer lists are unused
+    case 'quic': return { connectionEncrypters: [noise()], streamMuxers: [yamux()] }
     default: throw new Error(`unknown stack ${stackName}`)
   }
 }
@@ -47,8 +50,8 @@ let serverAddr: Multiaddr | undefined
 
 async function start (): Promise<Json> {
   node = (await createLibp2p({
-    addresses: { listen: role === 'server' ? ['/ip4/127.0.0.1/tcp/0'] : [] },
-    transports: [tcp()],
+    addresses: { listen: role === 'server' ? [stackName === 'quic' ? '/ip4/127.0.0.1/udp/0/quic-v1' : '/ip4/127.0.0.1/tcp/0'] : [] },
+    transports: [stackName === 'quic' ? quic() : tcp()],
     ...stack(),
     services: (withIdentify ? { ping: ping(), identify: identify() } : { ping: ping() }) as { ping: any },
     connectionManager: {

@@ -22,6 +22,7 @@ import { identify } from '../../src/protocols/identify/index.ts'
 import { ping } from '../../src/protocols/ping/index.ts'
 import type { PingService } from '../../src/protocols/ping/index.ts'
 import { tcp } from '../../src/transport/tcp/index.ts'
+import { quic } from '../../src/transport/quic/index.ts'
 import { intField, log, parseFlags, requireFlag, runPeer } from './peer-loop.ts'
 import type { Command, Json } from './peer-loop.ts'
 import { ECHO_PROTOCOL, elapsedMs, encodeHeader, TransferReceiver, MAX_STREAMS, payloadBlock, TRANSFER_PROTOCOL } from './wire.ts'
@@ -39,8 +40,11 @@ const stacks: Record<string, Pick<Libp2pOptions, 'connectionEncrypters' | 'strea
   'noise+yamux': { connectionEncrypters: [noise()], streamMuxers: [yamux()] },
   'tls+yamux': { connectionEncrypters: [tls()], streamMuxers: [yamux()] },
   'noise+mplex': { connectionEncrypters: [noise()], streamMuxers: [mplex()] },
-  'plaintext+yamux': { connectionEncrypters: [plaintext()], streamMuxers: [yamux()] }
+  'plaintext+yamux': { connectionEncrypters: [plaintext()], streamMuxers: [yamux()] },
+  // QUIC brings its own TLS and streams (bench/quic/run.ts)
+  quic: {}
 }
+const isQuic = stackName === 'quic'
 
 type Node = Libp2p<Record<string, unknown>>
 let node: Node
@@ -52,8 +56,8 @@ async function start (): Promise<Json> {
   if (stack === undefined) throw new Error(`unknown stack ${stackName}`)
   const services: ServiceFactories = withIdentify ? { ping: ping(), identify: identify() } : { ping: ping() }
   node = await createLibp2p({
-    addresses: { listen: role === 'server' ? ['/ip4/127.0.0.1/tcp/0'] : [] },
-    transports: [tcp()],
+    addresses: { listen: role === 'server' ? [isQuic ? '/ip4/127.0.0.1/udp/0/quic-v1' : '/ip4/127.0.0.1/tcp/0'] : [] },
+    transports: [isQuic ? quic() : tcp()],
     ...stack,
     services,
     connectionManager: {
