@@ -22,9 +22,20 @@
 const FIRST_SHARED_PORT = 40000
 const SHARED_PORT_COUNT = 20000
 
+/** Linux keeps a closed connection's 4-tuple in TIME_WAIT for 60 s. */
+const TIME_WAIT_MS = 60_000
+/** Destinations remembered; past this, expired entries are dropped (then the oldest). */
+const MAX_BUSY_DESTINATIONS = 4096
+
 export class SharedDialPort {
   #port: number | undefined
   readonly #fixed: boolean
+  /**
+   * Destinations the shared port is taken for (until when, ms since epoch; Infinity while
+   * connected), so a repeated dial to the same place (benchmarks, reconnects) goes straight
+   * to an ephemeral port instead of failing once first.
+   */
+  readonly #busy = new Map<string, number>()
 
   /** `port`: a given port to use (kept even when busy); undefined: choose one at random. */
   constructor (port?: number) {
@@ -38,6 +49,33 @@ export class SharedDialPort {
   take (): number {
     this.#port ??= FIRST_SHARED_PORT + Math.floor(Math.random() * SHARED_PORT_COUNT)
     return this.#port
+  }
+
+  /** Whether the shared port cannot reach `destination` now (connected to it, or TIME_WAIT). */
+  isBusyFor (destination: string): boolean {
+    const until = this.#busy.get(destination)
+    if (until === undefined) return false
+    if (until > Date.now()) return true
+    this.#busy.delete(destination)
+    return false
+  }
+
+  /** The shared port is connected to `destination`; call `released` when that socket closes. */
+  occupy (destination: string): void {
+    if (this.#busy.size >= MAX_BUSY_DESTINATIONS) this.#prune()
+    this.#busy.set(destination, Infinity)
+  }
+
+  /** The connection to `destination` closed: its 4-tuple may linger in TIME_WAIT. */
+  released (destination: string): void {
+    this.#busy.set(destination, Date.now() + TIME_WAIT_MS)
+  }
+
+  #prune (): void {
+    const now = Date.now()
+    for (const [destination, until] of this.#busy) if (until <= now) this.#busy.delete(destination)
+    // still full of live connections: forget the oldest (a wrong guess costs one failed dial)
+    if (this.#busy.size >= MAX_BUSY_DESTINATIONS) this.#busy.delete(this.#busy.keys().next().value as string)
   }
 
   /** Forgets a port another program holds, so `take()` chooses again; false for a given port. */

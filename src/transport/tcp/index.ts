@@ -97,11 +97,15 @@ export class TcpTransport implements Transport {
    */
   async #connectFromDialPort (addr: Multiaddr, target: HostPort, signal: AbortSignal | undefined): Promise<Socket> {
     const shared = this.#dialPort
-    if (shared === undefined) return await this.#connect(addr, target, signal, undefined)
+    const destination = `${target.host}:${target.port}`
+    if (shared === undefined || shared.isBusyFor(destination)) return await this.#connect(addr, target, signal, undefined)
     for (let tries = 0; tries < 3; tries++) {
       const localPort = shared.take()
       try {
-        return await this.#connect(addr, target, signal, localPort)
+        const socket = await this.#connect(addr, target, signal, localPort)
+        shared.occupy(destination)
+        socket.once('close', () => { shared.released(destination) })
+        return socket
       } catch (err) {
         const conflict = isLocalPortConflict(err)
         if (conflict === undefined) throw err
