@@ -147,6 +147,23 @@ test('ChaCha20-Poly1305 when the client offers only it: the handshake completes 
   assertKeysMatch(client.handshake.updateApplicationKeys(), server.handshake.updateApplicationKeys())
 })
 
+test('handshakes of one identity share its certificate; another identity gets its own', async () => {
+  const serverKey = await generateKeyPair('Ed25519')
+  const certificateOf = (side: Side): string => {
+    // The server's handshake flight: EncryptedExtensions, CertificateRequest, then Certificate (type 11).
+    const flight = Buffer.from(side.sent[1].bytes)
+    let offset = 0
+    while (flight[offset] !== 11) offset += 4 + flight.readUIntBE(offset + 1, 3)
+    return flight.subarray(offset, offset + 4 + flight.readUIntBE(offset + 1, 3)).toString('hex')
+  }
+  const first = connect({ privateKey: await generateKeyPair('Ed25519') }, { privateKey: serverKey })
+  const second = connect({ privateKey: await generateKeyPair('Ed25519') }, { privateKey: serverKey })
+  const other = connect({ privateKey: await generateKeyPair('Ed25519') }, { privateKey: await generateKeyPair('Ed25519') })
+  await Promise.all([first, second, other].flatMap(({ client, server }) => [client.result, server.result]))
+  assert.equal(certificateOf(first.server), certificateOf(second.server))
+  assert.notEqual(certificateOf(first.server), certificateOf(other.server))
+})
+
 test('destroy stops a handshake: no callback afterwards', async () => {
   const calls: string[] = []
   const handshake = createQuicHandshake({
