@@ -58,8 +58,10 @@ export interface AutoNATOptions {
   retryInterval?: number
   /** Next check once everything is decided, in ms (default 15 min). */
   refreshInterval?: number
-  /** How soon a new server or candidate brings an undecided check forward, in ms (default 1 s). */
+  /** How soon a new server brings an undecided check forward, in ms (default 1 s). */
   retryDelay?: number
+  /** Least time between the end of one check and a check brought forward, in ms (default 15 s). */
+  minInterval?: number
   /** Servers asked per cycle at most (default 4). */
   maxServersPerCycle?: number
   v2Server?: AutoNATv2ServerOptions
@@ -141,13 +143,24 @@ export class AutoNATService implements Startable {
     await this.#running?.catch(() => {})
   }
 
-  /** A peer that serves AutoNAT (or one that just observed us) may settle what is undecided. */
+  /**
+   * A peer that serves AutoNAT (or one that just observed us) may settle what is undecided:
+   * bring the next check forward, but never closer than `minInterval` to the last one (a busy
+   * node identifies peers all the time; that must not become a check per peer).
+   */
   readonly #onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
     const { protocols } = evt.detail
-    if (!protocols.includes(DIAL_REQUEST_PROTOCOL) && !protocols.includes(AUTONAT_V1_PROTOCOL)) return
-    if (this.#status.status !== 'unknown' && !this.#hasUndecided()) return
-    this.#schedule(this.#options.retryDelay ?? 1_000, true)
+    const v2 = this.#options.v2 !== false && protocols.includes(DIAL_REQUEST_PROTOCOL)
+    const v1 = this.#options.v1 !== false && protocols.includes(AUTONAT_V1_PROTOCOL)
+    if (!v1 && !v2) return
+    const undecided = (v2 && this.#hasUndecided()) || (v1 && this.#v1.verdict === 'unknown')
+    if (!undecided) return
+    const earliest = this.#lastCycleEnd + (this.#options.minInterval ?? 15_000) - Date.now()
+    this.#schedule(Math.max(this.#options.retryDelay ?? 1_000, earliest), true)
   }
+
+  /** When the last check ended (ms since epoch). */
+  #lastCycleEnd = -Infinity
 
   /** Arms the next check in `ms`; with `sooner`, only if that is earlier than the armed one. */
   #schedule (ms: number, sooner = false): void {
@@ -165,20 +178,21 @@ export class AutoNATService implements Startable {
   #nextAt = 0
 
   /**
-   * Runs one check cycle now (also what the timer runs) and resolves when it is done. Throws
-   * NoAutoNATServersError when no connected peer serves AutoNAT.
+   * Runs one check round now (also what the timer runs), after any round under way, and
+   * resolves with the verdict when it is done. Throws NoAutoNATServersError when no connected
+   * peer serves AutoNAT.
    */
   async checkNow (options: { signal?: AbortSignal } = {}): Promise<ReachabilityUpdate> {
-    if (this.#running !== undefined) {
-      await this.#running.catch(() => {})
-      return this.#status
-    }
+    // A round already under way may have started before what the caller waits for (a server
+    // just identified, a candidate just added): let it end, then run a fresh one.
+    while (this.#running !== undefined) await this.#running.catch(() => {})
     const run = this.#cycle(options.signal)
     this.#running = run
     try {
       await run
     } finally {
       this.#running = undefined
+      this.#lastCycleEnd = Date.now()
       this.#schedule(this.#hasUndecided() || this.#status.status === 'unknown'
         ? this.#options.retryInterval ?? 90_000
         : this.#options.refreshInterval ?? 15 * 60_000)

@@ -19,6 +19,7 @@ import {
 import type { AutoNATComponents } from '../../../src/protocols/autonat/components.ts'
 import type { Stream } from '../../../src/interface/stream.ts'
 import type { Connection } from '../../../src/interface/connection.ts'
+import type { Libp2pEvents } from '../../../src/interface/events.ts'
 import { StreamReader, writeLP } from '../../../src/util/stream-reader.ts'
 import { connectFakePeers, FakeRegistrar, fakePeerId, logger } from '../../support/fake-connections.ts'
 import { reachabilityOf, parsePublicRanges } from '../../../src/util/multiaddr.ts'
@@ -265,6 +266,44 @@ describe('the AutoNAT schedule on a fake clock', () => {
     t.mock.timers.tick(10 * 90_000)
     await settle()
     assert.equal(checks, 2)
+  })
+})
+
+describe('the AutoNAT schedule under a stream of identified peers', () => {
+  it('a newly identified server brings an undecided check forward, but never closer than minInterval to the last', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'] })
+    let checks = 0
+    const events = new TypedEventEmitter<Libp2pEvents>()
+    const service = new AutoNATService({
+      peerId: fakePeerId('me'),
+      logger,
+      events,
+      registrar: new FakeRegistrar(),
+      peerStore: {} as never,
+      connectionManager: { getConnections: () => { checks++; return [] }, async openConnection () { throw new Error('no') }, async closeConnections () {} },
+      addressManager: { getCandidates: () => [], getAddresses: () => [], reachabilityOf: () => 'public' } as never
+    }, { bootDelay: 15_000, retryInterval: 90_000, minInterval: 15_000, retryDelay: 1_000 })
+    service.start()
+    const identified = (protocols: string[]): void => {
+      events.safeDispatch('peer:identify', { peerId: fakePeerId('p'), protocols, listenAddrs: [], connection: {} as never })
+    }
+    t.mock.timers.tick(15_000)
+    await settle()
+    assert.equal(checks, 1)
+    // a peer without AutoNAT changes nothing; one with it, right after a check, waits for minInterval
+    t.mock.timers.tick(1_000)
+    identified(['/ipfs/ping/1.0.0'])
+    for (let i = 0; i < 20; i++) identified(['/libp2p/autonat/1.0.0'])
+    t.mock.timers.tick(13_999)
+    await settle()
+    assert.equal(checks, 1)
+    t.mock.timers.tick(1)
+    await settle()
+    assert.equal(checks, 2, 'brought forward to 15 s after the last check, once')
+    t.mock.timers.tick(14_999)
+    await settle()
+    assert.equal(checks, 2, 'twenty identified servers made one early check, not twenty')
+    await service.stop()
   })
 })
 
