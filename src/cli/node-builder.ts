@@ -22,7 +22,6 @@ import { webSockets } from '../transport/websockets/index.ts'
 import { pubsubService, type PubSubRouterName } from './commands/pubsub.ts'
 import type { SecurityConfig } from './security-options.ts'
 import type { ResourceManagerOptions } from '../switch/resource-manager/index.ts'
-import { quic } from '../transport/quic/index.ts'
 
 
 export interface CliNodeInit {
@@ -49,12 +48,13 @@ export interface CliNodeInit {
 
 /**
  * The CLI's transports: the Node defaults, QUIC, and circuit relay, so circuit addresses dial
- * and listen. No QUIC in a private network, which cannot protect it.
+ * and listen. No QUIC in a private network, which cannot protect it. QUIC (and its TLS) loads
+ * only when a node is made, so `--help` and usage errors do not pay for it.
  */
-function cliTransports (security?: SecurityConfig) {
-  return security?.connectionProtector !== undefined
-    ? [tcp(), webSockets(), circuitRelayTransport()]
-    : [tcp(), webSockets(), quic(), circuitRelayTransport()]
+async function cliTransports (security?: SecurityConfig) {
+  if (security?.connectionProtector !== undefined) return [tcp(), webSockets(), circuitRelayTransport()]
+  const { quic } = await import('../transport/quic/index.ts')
+  return [tcp(), webSockets(), quic(), circuitRelayTransport()]
 }
 
 /** Not started: the caller starts it once its signal handlers are in place. */
@@ -72,7 +72,7 @@ export async function createCliNode (init: CliNodeInit) {
   if (init.pubsub !== undefined) services.pubsub = pubsubService(init.pubsub)
   if (init.relayServer === true) services.relay = circuitRelayServer()
   return await createLibp2p({
-    transports: cliTransports(init.security),
+    transports: await cliTransports(init.security),
     privateKey: init.privateKey,
     datastore: init.datastore,
     addresses: { listen: init.listen.map(a => a.toString()), publicCidrs: init.publicCidrs },
@@ -90,7 +90,7 @@ export async function createEphemeralNode (options: { timeout: number, security?
     ...options.security,
     datastore: new MemoryDatastore(),
     addresses: { listen: [] },
-    transports: cliTransports(options.security),
+    transports: await cliTransports(options.security),
     services: {
       // identified explicitly by the `identify` command, not on every connection; except when
       // a relayed connection may be upgraded: DCUtR needs the addresses identify reports
