@@ -17,6 +17,7 @@ import { createClient } from '@libp2p/daemon-client'
 import { createServer } from '@libp2p/daemon-server'
 import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { mplex } from '@libp2p/mplex'
@@ -49,6 +50,7 @@ function p2pdArgs (options: SpawnOptions): string[] {
   if (options.encryption !== undefined) args.push(`-${options.encryption}=true`)
   if (options.muxer !== undefined) args.push(`-muxer=${options.muxer}`)
   if (options.dht === true) args.push('-dhtServer')
+  if (options.relay === true) args.push('-relay')
   if (options.pubsub === true) args.push('-pubsub', `-pubsubRouter=${options.pubsubRouter ?? 'gossipsub'}`)
   return args
 }
@@ -108,13 +110,14 @@ async function spawnProcess (command: string, args: string[], name: string, clea
 async function spawnJs (options: SpawnOptions): Promise<Daemon> {
   const services: Record<string, any> = { identify: identify(), ping: ping() }
   if (options.pubsub === true) services.pubsub = options.pubsubRouter === 'floodsub' ? floodsub() : gossipsub()
+  if (options.relay === true) services.relay = circuitRelayServer()
   if (options.dht === true) services.dht = kadDHT({ protocol: '/ipfs/kad/1.0.0', peerInfoMapper: passthroughMapper, clientMode: false })
   const privateKey = options.key === undefined ? undefined : privateKeyFromProtobuf(await readFile(options.key))
   const encrypter = options.encryption === 'tls' ? tls() : options.encryption === 'plaintext' ? plaintext() : noise()
   const node = await createLibp2p({
     privateKey,
     addresses: { listen: options.noListen === true ? [] : ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
+    transports: [tcp(), circuitRelayTransport()],
     connectionEncrypters: [encrypter],
     streamMuxers: [options.muxer === 'mplex' ? mplex() : yamux()],
     services

@@ -98,8 +98,7 @@ export function parseGoInt (text: string, name: string): number {
  * stderr when set, with what happens instead.
  */
 export const UNSUPPORTED_FLAGS: Record<string, string> = {
-  relay: 'circuit relay v2 is not available yet: no relay service',
-  autoRelay: 'circuit relay v2 is not available yet: no auto relay',
+  autoRelay: 'auto relay is not wired into the daemon yet: no reservations are made',
   relayActive: 'a circuit relay v1 option (p2pd ignores it too)',
   relayHop: 'a circuit relay v1 option (p2pd ignores it too)',
   relayDiscovery: 'a circuit relay v1 option (p2pd ignores it too)',

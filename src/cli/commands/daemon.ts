@@ -20,6 +20,7 @@ import { parseApps, startApps, stopApps, type HostedApp } from '../daemon-apps.t
 import { createLibp2p, privateKeyFromProtobuf, type PrivateKey, type ServiceFactories } from '../../index.ts'
 import type { Libp2p } from '../../interface/libp2p.ts'
 import { tcp } from '../../transport/tcp/index.ts'
+import { circuitRelayServer, circuitRelayTransport } from '../../relay/index.ts'
 import { noise } from '../../security/noise/index.ts'
 import { tls } from '../../security/tls/index.ts'
 import { plaintext } from '../../security/plaintext.ts'
@@ -72,6 +73,7 @@ function positiveDuration (text: string, name: string): number {
 function services (flags: DaemonFlags): ServiceFactories {
   const s: ServiceFactories = { identify: identify(), ping: ping() }
   if (flags.echo) s.echo = echo()
+  if (flags.relay) s.relay = circuitRelayServer()
   const dhtMode = flags.dhtServer ? 'server' : (flags.dhtClient || flags.dht) ? 'client' : undefined
   if (dhtMode !== undefined) s.dht = kadDHT({ mode: dhtMode })
   if (flags.pubsub) {
@@ -141,7 +143,8 @@ flags given on the command line override it. Without -connManager the watermarks
 defaults (160/192, 1m), as p2pd's. -b needs -bootstrapPeers (no built-in public list).
 -apps hosts one application per NAME (its own identity, node and control socket APPSDIR/NAME.sock,
 mode 0600, owned by UID when given): docs/daemon/multi-tenancy.md.
-Accepted, with a note on stderr of what happens instead: -relay (only when given), -autoRelay,
+-relay (default true, as p2pd) makes the node a circuit relay v2 hop; every node dials and accepts
+/p2p-circuit. Accepted, with a note on stderr of what happens instead: -autoRelay,
 -autonat, -natPortMap, -metricsAddr, -forceReachability*, -pprof, -i.`,
   async run (argv) {
     const daemon = await startDaemon(argv, line => { process.stderr.write(`ts-libp2p daemon: ${line}\n`) })
@@ -185,7 +188,9 @@ export async function startDaemon (argv: string[], warn: (line: string) => void)
     privateKey: key,
     datastore: new MemoryDatastore(),
     addresses: { listen: listen.map(a => parseMultiaddr(a, 'host address').toString()), announce: announceAddrs },
-    transports: [tcp()],
+    // as p2pd: every node dials and accepts /p2p-circuit (go-libp2p's relay transport is on by
+    // default, and -noListenAddrs keeps it); -relay (default true) makes it a relay v2 hop too
+    transports: [tcp(), circuitRelayTransport()],
     connectionEncrypters: encrypters,
     streamMuxers: [flags.muxer === 'mplex' ? mplex() : yamux()],
     // the watermarks are the daemon's (DaemonConnectionManager, as p2pd's connmgr); the node's
