@@ -286,7 +286,9 @@ export class IdentifyService implements Startable {
       listenAddrs: listenAddrs.map(a => a.bytes),
       observedAddr: connection !== undefined ? withoutPeerId(connection.remoteAddr).bytes : undefined,
       protocols: this.#components.registrar.getProtocols(),
-      signedPeerRecord: await this.#selfRecord.get(listenAddrs)
+      // a record with no addresses only tells peers to forget how they reached us (js-libp2p
+      // replaces its address book with it, so a node behind a relay became undialable)
+      signedPeerRecord: listenAddrs.length > 0 ? await this.#selfRecord.get(listenAddrs) : undefined
     }
     // Without the record (split off into its own frame) the rest must fit in one frame;
     // drop trailing addresses rather than send something every peer rejects.
