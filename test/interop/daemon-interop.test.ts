@@ -14,29 +14,34 @@ import { buildP2pd } from '../../interop/p2pd/build.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
-async function runSuite (label: string, env: NodeJS.ProcessEnv, exclude?: string): Promise<{ passed: number, failed: number, code: number | null, out: string }> {
+async function runSuite (label: string, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<{ passed: number, failed: number, code: number | null, out: string }> {
+  // a process group of its own: when the test ends early, mocha and every daemon it spawned go
   const child = spawn(process.execPath, ['node_modules/mocha/bin/mocha.js', '--timeout', '60000', '--extension', 'ts',
-    '--reporter', 'dot', ...(exclude === undefined ? [] : ['--grep', exclude, '--invert']), 'interop/daemon/suite.ts'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DEBUG: '', ...env } })
+    '--reporter', 'dot', 'interop/daemon/suite.ts'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DEBUG: '', ...env }, detached: true })
+  const killGroup = (): void => { try { process.kill(-(child.pid ?? 0), 'SIGKILL') } catch {} }
+  signal.addEventListener('abort', killGroup, { once: true })
   let out = ''
   child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
   child.stderr.setEncoding('utf8').on('data', (d: string) => { out += d })
   const code = await new Promise<number | null>(resolve => child.once('close', resolve))
+  signal.removeEventListener('abort', killGroup)
+  killGroup()
   const passed = Number(/(\d+) passing/.exec(out)?.[1] ?? 0)
   const failed = Number(/(\d+) failing/.exec(out)?.[1] ?? 0)
   process.stdout.write(`@libp2p/interop (${label}): ${passed} passed, ${failed} failed\n`)
   return { passed, failed, code, out }
 }
 
-test('@libp2p/interop: our daemon as go, js-libp2p as js: connection, echo streams, DHT, pubsub, relay', { timeout: 900_000 }, async () => {
-  const { passed, failed, code, out } = await runSuite('ours as go', { INTEROP_P2PD: '' })
+test('@libp2p/interop: our daemon as go, js-libp2p as js: connection, echo streams, DHT, pubsub, relay', { timeout: 900_000 }, async (t) => {
+  const { passed, failed, code, out } = await runSuite('ours as go', { INTEROP_P2PD: '' }, t.signal)
   assert.equal(failed, 0, out)
   assert.equal(code, 0, out)
   assert.ok(passed >= 88, `expected at least the 88 tests known to run, got ${passed}:\n${out}`)
 })
 
-test('@libp2p/interop: the real p2pd v0.9.2 as go, our daemon as js: connection, echo streams, DHT, pubsub, relay', { timeout: 1_500_000 }, async () => {
+test('@libp2p/interop: the real p2pd v0.9.2 as go, our daemon as js: connection, echo streams, DHT, pubsub, relay', { timeout: 1_500_000 }, async (t) => {
   const { p2pd } = await buildP2pd()
-  const { passed, failed, code, out } = await runSuite('p2pd as go, ours as js', { INTEROP_P2PD: p2pd })
+  const { passed, failed, code, out } = await runSuite('p2pd as go, ours as js', { INTEROP_P2PD: p2pd }, t.signal)
   assert.equal(failed, 0, out)
   assert.equal(code, 0, out)
   assert.ok(passed >= 88, `expected at least the 88 tests known to run, got ${passed}:\n${out}`)
