@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { QuicTlsError, TlsAlert } from './errors.ts'
-import { ACCEPTED_SIGNATURE_SCHEMES, certificateVerifyContent, signCertificateVerify, verifyCertificateVerify } from './certificate-verify.node.ts'
+import { ACCEPTED_SIGNATURE_SCHEMES, certificateVerifyContent, signCertificateVerify } from './certificate-verify.node.ts'
 import { HandshakeBase, aeadOfSuite, concat } from './handshake-base.node.ts'
 import type { RemoteCertificate } from './handshake-base.node.ts'
 import { SUPPORTED_GROUPS, generateKeyShare } from './key-exchange.node.ts'
@@ -14,8 +14,8 @@ import type { KeyShare } from './key-exchange.node.ts'
 import { HASH_LENGTH, deriveApplicationSecrets, deriveHandshakeSecrets, finishedVerifyData } from './key-schedule.node.ts'
 import type { HandshakeSecrets } from './key-schedule.node.ts'
 import {
-  CipherSuite, ExtensionType, HandshakeType, SignatureScheme, TLS_1_3, decodeAlpn, decodeCertificate, decodeCertificateRequest,
-  decodeCertificateVerify, decodeEncryptedExtensions, decodeHelloRetryKeyShare, decodeSelectedVersion, decodeServerHello,
+  CipherSuite, ExtensionType, HandshakeType, SignatureScheme, TLS_1_3, decodeAlpn, decodeCertificateRequest,
+  decodeEncryptedExtensions, decodeHelloRetryKeyShare, decodeSelectedVersion, decodeServerHello,
   decodeServerKeyShare, decodeUint16ListExtension, encodeAlpn, encodeCertificate, encodeCertificateVerify, encodeClientHello,
   encodeFinished, encodeKeyShareEntry, encodeUint16ListExtension, equalBytes
 } from './tls-messages.ts'
@@ -184,18 +184,12 @@ export class ClientHandshake extends HandshakeBase {
   }
 
   private async onCertificate (message: HandshakeMessage): Promise<void> {
-    const certificate = decodeCertificate(message.body)
-    if (certificate.context.length !== 0) throw new QuicTlsError('server Certificate context must be empty', TlsAlert.illegalParameter)
-    if (certificate.certificates.length === 0) throw new QuicTlsError('the server sent no certificate', TlsAlert.decodeError)
-    this.remote = await this.checkRemoteCertificate(certificate.certificates)
-    this.addToTranscript(message.raw)
+    this.remote = await this.readRemoteCertificate(message, 'server', TlsAlert.decodeError)
     this.expecting = 'CertificateVerify'
   }
 
   private onCertificateVerify (message: HandshakeMessage): void {
-    const { scheme, signature } = decodeCertificateVerify(message.body)
-    verifyCertificateVerify(this.remote!.spki, scheme, signature, certificateVerifyContent('server', this.transcriptHash()))
-    this.addToTranscript(message.raw)
+    this.readRemoteCertificateVerify(message, 'server', this.remote!)
     this.expecting = 'Finished'
   }
 

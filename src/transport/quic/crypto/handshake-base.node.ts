@@ -13,7 +13,8 @@ import { Libp2pError } from '../../../util/errors.ts'
 import { QuicTlsError, TlsAlert } from './errors.ts'
 import { SUPPORTED_GROUPS } from './key-exchange.node.ts'
 import { TrafficKeys } from './packet-protection.node.ts'
-import { HandshakeFramer, HandshakeType } from './tls-messages.ts'
+import { HandshakeFramer, HandshakeType, decodeCertificate, decodeCertificateVerify } from './tls-messages.ts'
+import { certificateVerifyContent, verifyCertificateVerify } from './certificate-verify.node.ts'
 import type { HandshakeMessage } from './tls-messages.ts'
 import type { EncryptionLevel, PacketProtectorPair, QuicAeadName, QuicCertificate, QuicHandshake, QuicHandshakeOptions } from './types.ts'
 
@@ -204,6 +205,27 @@ export abstract class HandshakeBase implements QuicHandshake {
    * The libp2p rules (tls/tls.md): exactly one certificate, valid now, self-signed, carrying a
    * SignedKey that verifies; and, when we know whom we dialed, that peer.
    */
+  /**
+   * The peer's Certificate message, the same for both roles: an empty context, at least one
+   * certificate (`noCertificateAlert` says what its absence is for the role: libp2p requires a
+   * client certificate too), checked by the libp2p rules, then added to the transcript.
+   */
+  protected async readRemoteCertificate (message: HandshakeMessage, peer: 'client' | 'server', noCertificateAlert: number): Promise<RemoteCertificate> {
+    const certificate = decodeCertificate(message.body)
+    if (certificate.context.length !== 0) throw new QuicTlsError(`${peer} Certificate context must be empty`, TlsAlert.illegalParameter)
+    if (certificate.certificates.length === 0) throw new QuicTlsError(`the ${peer} sent no certificate; libp2p requires one`, noCertificateAlert)
+    const remote = await this.checkRemoteCertificate(certificate.certificates)
+    this.addToTranscript(message.raw)
+    return remote
+  }
+
+  /** The peer's CertificateVerify, checked with its certificate's key over the transcript so far, then added to it. */
+  protected readRemoteCertificateVerify (message: HandshakeMessage, peer: 'client' | 'server', remote: RemoteCertificate): void {
+    const { scheme, signature } = decodeCertificateVerify(message.body)
+    verifyCertificateVerify(remote.spki, scheme, signature, certificateVerifyContent(peer, this.transcriptHash()))
+    this.addToTranscript(message.raw)
+  }
+
   protected async checkRemoteCertificate (certificates: Uint8Array[]): Promise<RemoteCertificate> {
     if (certificates.length !== 1) throw new QuicTlsError(`expected exactly one certificate, got ${certificates.length}`, TlsAlert.badCertificate)
     let verified

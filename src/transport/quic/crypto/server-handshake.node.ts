@@ -8,15 +8,15 @@
  */
 import { randomBytes } from 'node:crypto'
 import { QuicTlsError, TlsAlert } from './errors.ts'
-import { ACCEPTED_SIGNATURE_SCHEMES, certificateVerifyContent, signCertificateVerify, verifyCertificateVerify } from './certificate-verify.node.ts'
+import { ACCEPTED_SIGNATURE_SCHEMES, certificateVerifyContent, signCertificateVerify } from './certificate-verify.node.ts'
 import { HandshakeBase, aeadOfSuite, concat } from './handshake-base.node.ts'
 import type { RemoteCertificate } from './handshake-base.node.ts'
 import { generateKeyShare } from './key-exchange.node.ts'
 import { HASH_LENGTH, deriveApplicationSecrets, deriveHandshakeSecrets, finishedVerifyData } from './key-schedule.node.ts'
 import type { ApplicationSecrets, HandshakeSecrets } from './key-schedule.node.ts'
 import {
-  CipherSuite, ExtensionType, HELLO_RETRY_REQUEST_RANDOM, HandshakeType, SignatureScheme, TLS_1_3, decodeAlpn, decodeCertificate,
-  decodeCertificateVerify, decodeClientHello, decodeClientKeyShares, decodeUint16ListExtension, encodeAlpn, encodeCertificate,
+  CipherSuite, ExtensionType, HELLO_RETRY_REQUEST_RANDOM, HandshakeType, SignatureScheme, TLS_1_3, decodeAlpn,
+  decodeClientHello, decodeClientKeyShares, decodeUint16ListExtension, encodeAlpn, encodeCertificate,
   encodeCertificateRequest, encodeCertificateVerify, encodeEncryptedExtensions, encodeFinished, encodeKeyShareEntry,
   encodeServerHello, encodeUint16ListExtension, equalBytes
 } from './tls-messages.ts'
@@ -178,18 +178,12 @@ export class ServerHandshake extends HandshakeBase {
   }
 
   private async onCertificate (message: HandshakeMessage): Promise<void> {
-    const certificate = decodeCertificate(message.body)
-    if (certificate.context.length !== 0) throw new QuicTlsError('client Certificate context must be empty', TlsAlert.illegalParameter)
-    if (certificate.certificates.length === 0) throw new QuicTlsError('the client sent no certificate; libp2p requires one', TlsAlert.certificateRequired)
-    this.remote = await this.checkRemoteCertificate(certificate.certificates)
-    this.addToTranscript(message.raw)
+    this.remote = await this.readRemoteCertificate(message, 'client', TlsAlert.certificateRequired)
     this.expecting = 'CertificateVerify'
   }
 
   private onCertificateVerify (message: HandshakeMessage): void {
-    const { scheme, signature } = decodeCertificateVerify(message.body)
-    verifyCertificateVerify(this.remote!.spki, scheme, signature, certificateVerifyContent('client', this.transcriptHash()))
-    this.addToTranscript(message.raw)
+    this.readRemoteCertificateVerify(message, 'client', this.remote!)
     this.expecting = 'Finished'
   }
 
