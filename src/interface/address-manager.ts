@@ -37,5 +37,5 @@ export interface AddressManager {
   /** Records a verdict (AutoNAT's): 'public' announces a candidate, 'private' withdraws it. */
   setAddrReachability(addr: Multiaddr, status: AddrReachability): void
   /** Where the address's host is reachable from, counting the configured public ranges. */
-  reachabilityOf(addr: Multiaddr): 'loopback' | 'private' | 'link-local' | 'public'
+  reachabilityOf(addr: Multiaddr): 'loopback' | 'private' | 'link-local' | 'unroutable' | 'public'
 }

@@ -6,11 +6,11 @@ import { CODE_DNSADDR, CODE_IP4, CODE_IP6, CODE_P2P, CODE_TCP } from '@multiform
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { isRelayed, reachabilityOf } from '../util/multiaddr.ts'
 
-/** Lower is dialed earlier: loopback < private < link-local < public, then plain TCP < other transports
+/** Lower is dialed earlier: loopback < private < link-local < public < unroutable, then plain TCP < other transports
  * < relayed, then IPv4 < IPv6 < DNS names. */
 export function dialRank (addr: Multiaddr): number {
   const components = addr.getComponents()
-  const locality = { loopback: 0, private: 1, 'link-local': 2, public: 3 }[reachabilityOf(addr)]
+  const locality = { loopback: 0, private: 1, 'link-local': 2, public: 3, unroutable: 4 }[reachabilityOf(addr)]
   let transport = 1
   if (isRelayed(addr)) transport = 2
   else if (components[1]?.code === CODE_TCP && (components.length === 2 || (components.length === 3 && components[2].code === CODE_P2P))) transport = 0

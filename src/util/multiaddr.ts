@@ -32,9 +32,11 @@ export function isRelayed (addr: Multiaddr): boolean {
 
 /**
  * Where an IP can be reached from: this host only, a private network, the local link only
- * (IPv4 169.254/16, IPv6 fe80::/10: never routed, and IPv6 ones need a zone), or anywhere.
+ * (IPv4 169.254/16, IPv6 fe80::/10: never routed, and IPv6 ones need a zone), nowhere
+ * (`unroutable`: documentation, benchmarking, multicast and reserved ranges, which go-libp2p
+ * also never counts as public), or anywhere.
  */
-export type Reachability = 'loopback' | 'private' | 'link-local' | 'public'
+export type Reachability = 'loopback' | 'private' | 'link-local' | 'unroutable' | 'public'
 
 /**
  * Ranges a deployment declares public although they are not by the RFCs: a lab's "internet"
@@ -52,8 +54,13 @@ export function parsePublicRanges (cidrs: readonly string[] = []): PublicRanges 
 /**
  * Classifies an IP literal (IPv4, IPv6, IPv4-mapped IPv6, with or without a `%zone`). Private
  * covers RFC 1918, CGNAT (100.64/10), 0/8, the IPv6 unspecified address and unique-local
- * fc00::/7; anything unparsable counts as public (dialed last among IPs). An IP inside one of
- * `publicRanges` is public whatever its class (this is the one place that decides "public").
+ * fc00::/7. Unroutable covers the IPv4 ranges of RFC 5737 (192.0.2/24, 198.51.100/24,
+ * 203.0.113/24), 192.0.0/26, 192.88.99/24 (6to4 relay anycast, deprecated), 198.18/15
+ * (benchmarking), 224/4 (multicast) and 240/4 (reserved, with the broadcast address), and, in
+ * IPv6, everything outside global unicast 2000::/3 and the NAT64 prefixes (64:ff9b::/96,
+ * 64:ff9b:1::/48), plus the documentation prefix 2001:db8::/32. Anything unparsable counts as
+ * public (dialed last among IPs). An IP inside one of `publicRanges` is public whatever its
+ * class (this is the one place that decides "public").
  */
 export function classifyIp (ip: string, publicRanges?: PublicRanges): Reachability {
   const bytes = parseIp(ip)
@@ -70,12 +77,28 @@ export function classifyIpBytes (b: Uint8Array, publicRanges?: PublicRanges): Re
     if (b[0] === 169 && b[1] === 254) return 'link-local'
     if (b[0] === 10 || (b[0] === 172 && b[1] >= 16 && b[1] <= 31) || (b[0] === 192 && b[1] === 168) ||
       (b[0] === 100 && b[1] >= 64 && b[1] <= 127) || b[0] === 0) return 'private'
-    return 'public'
+    return isUnroutableIPv4(b) ? 'unroutable' : 'public'
   }
   if (zeroUpTo(b, 15) && b[15] === 1) return 'loopback'
   if (b[0] === 0xfe && (b[1] & 0xc0) === 0x80) return 'link-local'
   if ((b[0] & 0xfe) === 0xfc || zeroUpTo(b, 16)) return 'private'
-  return 'public'
+  return isGlobalIPv6(b) ? 'public' : 'unroutable'
+}
+
+function isUnroutableIPv4 (b: Uint8Array): boolean {
+  const [a, c, d] = [b[0], b[1], b[2]]
+  return a >= 224 || // multicast 224/4, reserved 240/4 and 255.255.255.255
+    (a === 192 && c === 0 && d === 0 && b[3] < 64) || // 192.0.0/26
+    (a === 192 && c === 0 && d === 2) || (a === 198 && c === 51 && d === 100) || (a === 203 && c === 0 && d === 113) ||
+    (a === 192 && c === 88 && d === 99) ||
+    (a === 198 && (c === 18 || c === 19))
+}
+
+/** Global unicast (2000::/3) without the documentation prefix, or a NAT64 address. */
+function isGlobalIPv6 (b: Uint8Array): boolean {
+  if ((b[0] & 0xe0) === 0x20) return !(b[0] === 0x20 && b[1] === 0x01 && b[2] === 0x0d && b[3] === 0xb8)
+  if (b[0] !== 0x00 || b[1] !== 0x64 || b[2] !== 0xff || b[3] !== 0x9b) return false
+  return (b[4] === 0x00 && b[5] === 0x01) || zeroUpTo(b.subarray(4), 8) // 64:ff9b:1::/48 or 64:ff9b::/96
 }
 
 /** True when the first `end` bytes are zero. */

@@ -12,7 +12,10 @@ describe('multiaddr helpers', () => {
     for (const ip of ['::ffff:127.0.0.1', '0:0:0:0:0:0:0:1', '0000:0000::0001']) assert.equal(classifyIp(ip), 'loopback', ip)
     for (const ip of ['10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.0.1', '100.64.0.1', '0.1.2.3', 'fd00::1', 'FC12::1', '::', '::ffff:10.0.0.1']) assert.equal(classifyIp(ip), 'private', ip)
     for (const ip of ['169.254.1.1', 'fe80::1', 'FEBF::1', '::ffff:169.254.0.9']) assert.equal(classifyIp(ip), 'link-local', ip)
-    for (const ip of ['8.8.8.8', '172.32.0.1', '100.128.0.1', '169.255.0.1', '2001:db8::1', 'fec0::1', '::ffff:8.8.8.8', 'not an ip']) assert.equal(classifyIp(ip), 'public', ip)
+    for (const ip of ['8.8.8.8', '172.32.0.1', '100.128.0.1', '169.255.0.1', '192.0.0.64', '192.0.3.1', '198.17.255.255', '198.20.0.0', '223.255.255.255', '2606:4700::1', '3fff::1', '64:ff9b::808:808', '64:ff9b:1::1', '::ffff:8.8.8.8', 'not an ip']) assert.equal(classifyIp(ip), 'public', ip)
+    // The ranges go-libp2p's manet also never counts as public (its "unroutable" list), and IPv6 outside global unicast.
+    for (const ip of ['192.0.0.1', '192.0.2.1', '198.51.100.7', '203.0.113.255', '192.88.99.1', '198.18.0.1', '198.19.255.255', '224.0.0.251', '239.255.255.250', '240.0.0.1', '255.255.255.255', '2001:db8::1', '2001:db8:ffff::1', 'ff02::fb', 'fec0::1', '64:ff9b:2::1', '::ffff:203.0.113.1']) assert.equal(classifyIp(ip), 'unroutable', ip)
+    assert.equal(classifyIp('203.0.113.9', parsePublicRanges(['203.0.113.0/24'])), 'public')
     assert.equal(reachabilityOf(multiaddr('/dns4/localhost/tcp/1')), 'loopback')
     assert.equal(reachabilityOf(multiaddr('/dns4/example.com/tcp/1')), 'public')
     assert.equal(reachabilityOf(multiaddr('/ip6/fe80::1/tcp/1')), 'link-local')
