@@ -14,6 +14,7 @@ iptables iptables
 conntrack conntrack
 ethtool ethtool
 python3 python3
+dnsmasq dnsmasq-base
 "
 missing=()
 while read -r command package; do

@@ -174,7 +174,8 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
       transports: this.transportManager,
       connectionGater,
       resourceManager: this.resourceManager,
-      getOwnAddrs: () => [...this.transportManager.getAddrs(), ...this.addressManager.getAddresses()]
+      getOwnAddrs: () => [...this.transportManager.getAddrs(), ...this.addressManager.getAddresses()],
+      dns: cmOptions.dns ?? options.dns
     })
     this.connectionManager = connectionManager
 

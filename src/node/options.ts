@@ -15,6 +15,7 @@ import type { Transport } from '../interface/transport.ts'
 import type { AddressesConfig } from '../switch/address-manager.ts'
 import type { ConnectionManagerOptions } from '../switch/connection-manager.ts'
 import type { ContentRouting, PeerRouting } from '../interface/routing.ts'
+import type { DnsResolver } from '../dns/index.ts'
 import type { ResourceManagerOptions } from '../switch/resource-manager/index.ts'
 
 /** A transport, encrypter or peer store, or a function that builds one from the node's components. */
@@ -44,6 +45,11 @@ export interface Libp2pOptions<F extends ServiceFactories = ServiceFactories> {
   /** A peer store instance (default: PersistentPeerStore over `datastore`). */
   peerStore?: ComponentFactory<PeerStore>
   connectionGater?: ConnectionGater
+  /**
+   * Resolves `/dns*` and `/dnsaddr` dial addresses (default: Node's resolver with the system's
+   * servers, DNS-over-HTTPS in browsers): `dnsResolver({ servers })` from `ts-libp2p/dns`.
+   */
+  dns?: DnsResolver | false
   connectionManager?: ConnectionManagerOptions
   /** Scoped limits on connections and streams (system, transient, per peer, per protocol, per
    * address and subnet, an allowlist), scaled from this machine by default; `false` turns

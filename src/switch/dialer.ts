@@ -14,6 +14,8 @@
  *   upgrade) inside the dial's overall budget (`dialTimeout`); a global semaphore bounds
  *   attempts node-wide (`maxParallelDials`).
  * - Addresses from the peer store that failed lately are skipped (./dial-backoff.ts).
+ * - Addresses that name hosts (`/dns4`, `/dnsaddr`, ...) are resolved to IP ones first
+ *   (../dns/), keeping only the dialed peer's; a name that fails is one more failure listed.
  * - When nothing connects, DialError names every address and why it failed.
  */
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -36,6 +38,8 @@ import type { DialAttemptFailure } from './errors.ts'
 import { DialError } from './errors.ts'
 import { Semaphore } from './semaphore.ts'
 import { DialBackoff, DialBackoffError, type DialBackoffOptions } from './dial-backoff.ts'
+import { dnsResolver, needsDnsResolution, resolveMultiaddr } from '../dns/index.ts'
+import type { DnsaddrLimits, DnsResolver } from '../dns/index.ts'
 
 const log = logger('dialer')
 
@@ -59,6 +63,13 @@ export interface DialerOptions extends DialBackoffOptions {
   dialStagger?: number
   /** Addresses of one peer considered at most, best ranked first (default 25). */
   maxPeerAddrsToDial?: number
+  /**
+   * Resolves host names in dial addresses (default: the runtime's resolver, made on first
+   * use); `false` leaves `/dns*` addresses to the transports and cannot dial `/dnsaddr`.
+   */
+  dns?: DnsResolver | false
+  /** Depth, address count and time limits of one address's resolution. */
+  dnsaddrLimits?: DnsaddrLimits
 }
 
 export interface DialerInit extends DialerOptions {
@@ -133,6 +144,7 @@ export class Dialer {
   readonly #pending = new Map<string, DialJob>()
   readonly #slots: Semaphore
   readonly #backoff: DialBackoff
+  #dns: DnsResolver | undefined
   #stopController = new AbortController()
 
   constructor (init: DialerInit) {
@@ -213,8 +225,9 @@ export class Dialer {
     if (peerId !== undefined && await gater?.denyDialPeer?.(peerId) === true) {
       throw new ConnectionDeniedError(`the connection gater denied dialing ${peerId.toString()}`)
     }
-    const addrs = explicit ?? await this.#knownAddrs(peerId!)
     const failures: DialAttemptFailure[] = []
+    let addrs = explicit ?? await this.#knownAddrs(peerId!)
+    if (this.#init.dns !== false && addrs.some(needsDnsResolution)) addrs = await this.#resolveHostNames(addrs, peerIdText, failures, signal)
     const own = new Set(this.#init.getOwnAddrs().map(a => withoutPeerId(a).toString()))
     const candidates: Multiaddr[] = []
     const now = Date.now()
@@ -242,6 +255,23 @@ export class Dialer {
       throw new DialError(targetName(), failures, addrs.length === 0 ? 'no addresses known' : 'no dialable address')
     }
     return await this.#dialRanked(targetName, peerId, ranked, failures, signal, role)
+  }
+
+  /** Each host-named address replaced by the IP addresses it stands for; failures are recorded. */
+  async #resolveHostNames (addrs: Multiaddr[], peerIdText: string | undefined, failures: DialAttemptFailure[], signal: AbortSignal): Promise<Multiaddr[]> {
+    const resolver = this.#dns ??= (this.#init.dns === undefined ? dnsResolver() : this.#init.dns as DnsResolver)
+    const resolved = await Promise.all(addrs.map(async addr => {
+      // another peer's address is refused below without asking DNS about it
+      if (!needsDnsResolution(addr) || (peerIdText !== undefined && (peerIdStringOf(addr) ?? peerIdText) !== peerIdText)) return [addr]
+      try {
+        return await resolveMultiaddr(addr, resolver, { ...this.#init.dnsaddrLimits, peerId: peerIdText, signal })
+      } catch (err) {
+        log('resolving %s failed: %s', addr, (err as Error).message)
+        failures.push({ multiaddr: addr, error: err as Error })
+        return []
+      }
+    }))
+    return resolved.flat()
   }
 
   async #knownAddrs (peerId: PeerId): Promise<Multiaddr[]> {
