@@ -13,6 +13,7 @@ import { echo } from '../protocols/echo/index.ts'
 import { dcutr } from '../protocols/dcutr/index.ts'
 import { uPnPNAT } from '../nat/index.ts'
 import { bootstrap } from '../discovery/bootstrap.ts'
+import { dnsResolver } from '../dns/index.ts'
 import { MemoryDatastore } from '../store/index.ts'
 import { kadDHT } from '../dht/index.ts'
 import { autoNAT } from '../protocols/autonat/index.ts'
@@ -30,8 +31,15 @@ export interface CliNodeInit {
   listen: Multiaddr[]
   bootstrap: Multiaddr[]
   echo: boolean
-  /** Run the Kademlia DHT as `services.dht` in this mode. */
-  dht?: 'server' | 'client'
+  /**
+   * Run the Kademlia DHT as `services.dht` in this mode; 'public': the public network's way, a
+   * client until AutoNAT finds us reachable, then a server.
+   */
+  dht?: 'server' | 'client' | 'public'
+  /** DNS servers for /dns* and /dnsaddr addresses (default: the system's). */
+  dnsServers?: string[]
+  /** Called once when no bootstrap peer can be reached (see BootstrapOptions.onUnreachable). */
+  onBootstrapUnreachable?: (error: Error) => void
   /** Run a pubsub router as `services.pubsub`. */
   pubsub?: PubSubRouterName
   /** Encrypters and private network (default: Noise, public network). */
@@ -67,8 +75,8 @@ export async function createCliNode (init: CliNodeInit) {
     // Talks only to the LAN's router, and only when listening on a private IPv4 address.
     services.nat = uPnPNAT()
   }
-  if (init.dht !== undefined) services.dht = kadDHT({ mode: init.dht })
-  if (init.bootstrap.length > 0) services.bootstrap = bootstrap({ list: init.bootstrap })
+  if (init.dht !== undefined) services.dht = kadDHT(init.dht === 'public' ? { initialMode: 'client' } : { mode: init.dht })
+  if (init.bootstrap.length > 0) services.bootstrap = bootstrap({ list: init.bootstrap, onUnreachable: init.onBootstrapUnreachable })
   if (init.pubsub !== undefined) services.pubsub = pubsubService(init.pubsub)
   if (init.relayServer === true) services.relay = circuitRelayServer()
   return await createLibp2p({
@@ -79,6 +87,7 @@ export async function createCliNode (init: CliNodeInit) {
     ...init.security,
     ...(init.resourceManager !== undefined ? { resourceManager: init.resourceManager } : {}),
     services,
+    ...(init.dnsServers !== undefined && init.dnsServers.length > 0 ? { dns: dnsResolver({ servers: init.dnsServers }) } : {}),
     start: false
   })
 }

@@ -50,6 +50,11 @@ export interface KadDHTOptions {
    * starting in server mode; set, it is fixed.
    */
   mode?: 'server' | 'client'
+  /**
+   * Without `mode`: the mode before reachability is known (default 'server'). A node joining
+   * the public network starts as a client, so it never advertises a server it may not be.
+   */
+  initialMode?: 'server' | 'client'
   /** Least time between two reachability-driven mode switches, in ms (default 5 min). */
   modeSwitchHoldoff?: number
   /** Bucket size and replication factor (default 20). */
@@ -110,7 +115,7 @@ export class KadDHT implements Startable {
   readonly contentRouter: DhtContentRouter = new DhtContentRouter(this)
   readonly #components: KadDHTComponents
   readonly #log: Logger
-  readonly #options: Required<Omit<KadDHTOptions, 'validators' | 'messageLimits' | 'mode' | 'protocol' | 'modeSwitchHoldoff'>>
+  readonly #options: Required<Omit<KadDHTOptions, 'validators' | 'messageLimits' | 'mode' | 'initialMode' | 'protocol' | 'modeSwitchHoldoff'>>
   #mode: DhtMode
   readonly #modeSwitch: DhtModeSwitch | undefined
   readonly #limits: MessageLimits
@@ -125,7 +130,7 @@ export class KadDHT implements Startable {
     this.#components = components
     this.#log = components.logger('kad-dht')
     this.protocol = options.protocol ?? KAD_PROTOCOL
-    this.#mode = options.mode ?? 'server'
+    this.#mode = options.mode ?? options.initialMode ?? 'server'
     this.#modeSwitch = options.mode !== undefined
       ? undefined
       : new DhtModeSwitch({ events: components.events, getMode: () => this.#mode, setMode: (mode) => { this.#setMode(mode) }, holdMs: options.modeSwitchHoldoff })

@@ -30,6 +30,12 @@ export interface BootstrapOptions {
   maxBackoff?: number
   /** Tag value given to bootstrap peers in the peer store (default 50), so they are kept. */
   tagValue?: number
+  /**
+   * Called once when every bootstrap peer has failed (offline, DNS failing), with the last
+   * error; again only after one connected in between. Retries go on regardless, with backoff.
+   * The CLI prints it as its one log line about it.
+   */
+  onUnreachable?: (error: Error) => void
 }
 
 export type BootstrapComponents = Pick<NodeComponents, 'connectionManager' | 'events' | 'peerStore' | 'logger'>
@@ -41,6 +47,8 @@ interface BootstrapTarget {
   backoff: number
   timer?: ReturnType<typeof setTimeout>
   dialing: boolean
+  /** The last dial failed (cleared when it connects). */
+  failing: boolean
 }
 
 export class Bootstrap implements Startable {
@@ -52,6 +60,8 @@ export class Bootstrap implements Startable {
   readonly #initialBackoff: number
   readonly #maxBackoff: number
   readonly #tagValue: number
+  readonly #onUnreachable?: (error: Error) => void
+  #reportedUnreachable = false
   #running = false
   #shutdown = new AbortController()
 
@@ -62,7 +72,8 @@ export class Bootstrap implements Startable {
     this.#initialBackoff = options.initialBackoff ?? 1000
     this.#maxBackoff = options.maxBackoff ?? 60_000
     this.#tagValue = options.tagValue ?? 50
-    this.#targets = groupByPeer(options.list.map(toMultiaddr)).map(g => ({ ...g, backoff: this.#initialBackoff, dialing: false }))
+    this.#onUnreachable = options.onUnreachable
+    this.#targets = groupByPeer(options.list.map(toMultiaddr)).map(g => ({ ...g, backoff: this.#initialBackoff, dialing: false, failing: false }))
   }
 
   /** The bootstrap peers whose ids are known so far. */
@@ -124,12 +135,19 @@ export class Bootstrap implements Startable {
         async signal => await this.#components.connectionManager.openConnection(target.addrs, { signal }))
       target.peerId ??= connection.remotePeer
       target.backoff = this.#initialBackoff
+      target.failing = false
+      this.#reportedUnreachable = false
       this.#log('connected to bootstrap peer %s', connection.remotePeer)
     } catch (err) {
       const delay = target.backoff
       target.backoff = Math.min(target.backoff * 2, this.#maxBackoff)
       this.#log('dialing bootstrap peer %s failed (%s); retrying in %d ms', target.peerId ?? target.addrs[0], (err as Error).message, delay)
       target.dialing = false
+      target.failing = true
+      if (!this.#reportedUnreachable && this.#running && this.#targets.every(t => t.failing)) {
+        this.#reportedUnreachable = true
+        this.#onUnreachable?.(err as Error)
+      }
       this.#schedule(target, delay)
       return
     }

@@ -1,6 +1,9 @@
 /**
  * Zero-option defaults in Node.js: TCP and WebSockets, Noise, Yamux (then Mplex), identify and
- * ping.
+ * ping; and, unless offline (the `offline` option or the TS_LIBP2P_OFFLINE switch), the public
+ * network as go and js nodes join it: the public bootstrap list (/dnsaddr names), the Amino DHT
+ * (`/ipfs/kad/1.0.0`, a client until AutoNAT finds us publicly reachable, then a server) and
+ * AutoNAT to find that out.
  * Chosen through the package.json `#node-defaults` import so browsers never load node:net.
  */
 import { tcp } from '../transport/tcp/index.ts'
@@ -10,11 +13,20 @@ import { yamux } from '../muxer/yamux/index.ts'
 import { mplex } from '../muxer/mplex/index.ts'
 import { identify } from '../protocols/identify/index.ts'
 import { ping } from '../protocols/ping/index.ts'
+import { autoNAT } from '../protocols/autonat/index.ts'
+import { kadDHT } from '../dht/index.ts'
+import { bootstrap } from '../discovery/bootstrap.ts'
+import { PUBLIC_BOOTSTRAP_LIST } from '../discovery/public-bootstrap.ts'
+import { isOffline } from '../util/offline.ts'
 import type { Defaults } from './defaults.ts'
 
 export const defaults: Defaults = {
   transports: () => [tcp(), webSockets()],
   connectionEncrypters: () => [noise()],
   streamMuxers: () => [yamux(), mplex()],
-  services: () => ({ identify: identify(), ping: ping() })
+  services: ({ offline } = {}) => {
+    const local = { identify: identify(), ping: ping() }
+    if (offline ?? isOffline()) return local
+    return { ...local, autonat: autoNAT(), dht: kadDHT({ initialMode: 'client' }), bootstrap: bootstrap({ list: [...PUBLIC_BOOTSTRAP_LIST] }) }
+  }
 }

@@ -5,5 +5,6 @@ export interface Defaults {
   transports(): NonNullable<Libp2pOptions['transports']>
   connectionEncrypters(): NonNullable<Libp2pOptions['connectionEncrypters']>
   streamMuxers(): NonNullable<Libp2pOptions['streamMuxers']>
-  services(): ServiceFactories
+  /** `offline`: leave out what reaches the public network by itself (see util/offline.ts). */
+  services(options?: { offline?: boolean }): ServiceFactories
 }

@@ -194,7 +194,7 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
         addressesChanged: () => { this.#selfUpdate() }
       })
     }
-    this.#serviceOrder = this.#buildServices(options.services ?? defaults.services())
+    this.#serviceOrder = this.#buildServices(options.services ?? defaults.services({ offline: options.offline }))
     this.services = this.components.services as Services
     const routers = collectRouters(this.#serviceOrder.map(e => e.instance))
     this.peerRouting = new CompositePeerRouting(routers.peer)

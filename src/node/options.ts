@@ -38,7 +38,11 @@ export interface Libp2pOptions<F extends ServiceFactories = ServiceFactories> {
    * `ts-libp2p/pnet` makes a private network. Required when LIBP2P_FORCE_PNET=1.
    */
   connectionProtector?: ComponentFactory<ConnectionProtector>
-  /** Named services; without this option the node runs identify and ping. */
+  /**
+   * Named services; without this option the node runs identify and ping and, in Node.js unless
+   * offline, joins the public network: the public bootstrap list, the Amino DHT (a client
+   * until AutoNAT finds us public) and AutoNAT.
+   */
   services?: F
   /** Where the peer store persists (default: in memory). Open it before starting the node. */
   datastore?: Datastore
@@ -56,6 +60,11 @@ export interface Libp2pOptions<F extends ServiceFactories = ServiceFactories> {
    * them off. */
   resourceManager?: ResourceManagerOptions | false
   nodeInfo?: Partial<NodeInfo>
+  /**
+   * Leave the public network alone: no public bootstrap list, DHT or mDNS among the default
+   * services (default: the TS_LIBP2P_OFFLINE switch, on in tests; see util/offline.ts).
+   */
+  offline?: boolean
   /** Start the node before createLibp2p resolves (default true). */
   start?: boolean
 }

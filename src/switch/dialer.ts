@@ -252,7 +252,7 @@ export class Dialer {
     }
     const ranked = rankAddresses(candidates).slice(0, this.#init.maxPeerAddrsToDial ?? DEFAULT_MAX_PEER_ADDRS_TO_DIAL)
     if (ranked.length === 0) {
-      throw new DialError(targetName(), failures, addrs.length === 0 ? 'no addresses known' : 'no dialable address')
+      throw new DialError(targetName(), failures, addrs.length > 0 ? 'no dialable address' : failures.length > 0 ? 'no address resolved' : 'no addresses known')
     }
     return await this.#dialRanked(targetName, peerId, ranked, failures, signal, role)
   }

@@ -8,7 +8,13 @@ import assert from 'node:assert/strict'
 import { fileURLToPath } from 'node:url'
 import { generateKeyPair } from '../../src/crypto/index.ts'
 import { peerIdFromPrivateKey } from '../../src/peer/peer-id.ts'
-import { dnsLabSkip, DNS_SERVER, startDnsLab, type DnsLab } from './dnsmasq.ts'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { dnsLabSkip, DNS_SERVER, startDnsLab, startDnsServer, type DnsLab } from './dnsmasq.ts'
+import { CLI, NetworkNamespace, processLines } from '../support/lab/index.ts'
+import type { ProcessLines } from '../support/lab/index.ts'
+import { LAB_PREFIX, registerForTeardown, unregisterForTeardown } from '../support/lab/teardown.ts'
 
 const PROBE = fileURLToPath(new URL('./fixtures/resolve.ts', import.meta.url))
 const skip = await dnsLabSkip()
@@ -100,5 +106,52 @@ describe('DNS resolution against dnsmasq', { skip }, () => {
     assert.equal(only1.addrs?.length, 3, JSON.stringify(only1))
     assert.equal((await resolve('/dnsaddr/loop-a.test', undefined, true)).error?.name, 'DnsaddrLoopError')
     assert.equal((await resolve('/dns4/nowhere.test/tcp/1', undefined, true)).error?.code, 'ERR_DNS_RESOLUTION')
+  })
+})
+
+describe('a node bootstraps from a /dnsaddr list served by dnsmasq', { skip }, () => {
+  let namespace: NetworkNamespace
+  const dirs: string[] = []
+
+  async function start (args: string[]): Promise<ProcessLines> {
+    const dir = await mkdtemp(join(tmpdir(), 'tsdnsaddr-'))
+    dirs.push(dir)
+    return processLines(namespace.spawn(process.execPath, [CLI, 'start', '--data-dir', dir, '--listen', '/ip4/127.0.0.1/tcp/0', '--events', ...args], { env: { ...process.env, DEBUG: '' } }))
+  }
+
+  before(async () => {
+    namespace = await NetworkNamespace.create(`${LAB_PREFIX}${process.pid}dnsboot`)
+    registerForTeardown(namespace)
+  })
+
+  after(async () => {
+    namespace?.destroySync()
+    if (namespace !== undefined) unregisterForTeardown(namespace)
+    await Promise.all(dirs.map(async d => { await rm(d, { recursive: true, force: true }) }))
+  })
+
+  test('ts-libp2p start --bootstrap /dnsaddr/<name>/p2p/<id> --dns-server <dnsmasq> connects to the peer', async () => {
+    const seed = await start([])
+    const { peerId, addrs } = JSON.parse(await seed.nextLine(l => l.startsWith('{"peerId"'), 20_000)) as { peerId: string, addrs: string[] }
+    const port = addrs[0].split('/')[4]
+    const other = await newPeerId()
+    const dns = await startDnsServer(namespace, {
+      a: { 'seed.lan.test': ['127.0.0.1'] },
+      txt: {
+        '_dnsaddr.bootstrap.lan.test': [`dnsaddr=/dnsaddr/seed.lan.test/p2p/${peerId}`, `dnsaddr=/ip4/127.0.0.1/tcp/1/p2p/${other}`],
+        '_dnsaddr.seed.lan.test': [`dnsaddr=/dns4/seed.lan.test/tcp/${port}/p2p/${peerId}`]
+      }
+    })
+    try {
+      const joiner = await start(['--bootstrap', `/dnsaddr/bootstrap.lan.test/p2p/${peerId}`, '--dns-server', DNS_SERVER])
+      const line = await joiner.nextLine(l => l.includes('"event":"peer:connect"') && l.includes(peerId), 20_000)
+      assert.match(line, new RegExp(`/ip4/127\\.0\\.0\\.1/tcp/${port}`))
+      // the answers came from dnsmasq: its log shows the TXT queries of the chain
+      await dns.server.nextLine(l => /query\[TXT\] _dnsaddr\.seed\.lan\.test/.test(l), 5_000)
+      await joiner.stop()
+    } finally {
+      await seed.stop()
+      await dns.stop()
+    }
   })
 })

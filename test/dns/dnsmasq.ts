@@ -50,23 +50,38 @@ function config (zone: Zone): string {
   return lines.join('\n') + '\n'
 }
 
-/** A namespace named after this process, with dnsmasq serving `zone` on its loopback once it resolves. */
-export async function startDnsLab (suffix: string, zone: Zone): Promise<DnsLab> {
-  const namespace = await NetworkNamespace.create(`${LAB_PREFIX}${process.pid}${suffix}`)
-  registerForTeardown(namespace)
+/** dnsmasq serving `zone` on the loopback of `namespace`, once it resolves; `stop()` ends it. */
+export async function startDnsServer (namespace: NetworkNamespace, zone: Zone): Promise<{ server: ProcessLines, stop: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'tsdns-'))
-  const destroy = async (): Promise<void> => {
-    namespace.destroySync()
-    unregisterForTeardown(namespace)
+  const stop = async (): Promise<void> => {
+    await server?.stop()
     await rm(dir, { recursive: true, force: true })
   }
+  let server: ProcessLines | undefined
   try {
     const file = join(dir, 'dnsmasq.conf')
     await writeFile(file, config(zone))
     // stderr into stdout: dnsmasq says "started" once its sockets are bound
-    const server = processLines(namespace.spawn('sh', ['-c', `exec ${DNSMASQ} --keep-in-foreground --conf-file=${file} --log-facility=- --pid-file= 2>&1`]))
+    server = processLines(namespace.spawn('sh', ['-c', `exec ${DNSMASQ} --keep-in-foreground --conf-file=${file} --log-facility=- --pid-file= 2>&1`]))
     await server.nextLine(line => line.includes('started'), 10_000)
-    return { namespace, server, destroy }
+    return { server, stop }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+}
+
+/** A namespace named after this process, with dnsmasq serving `zone` on its loopback once it resolves. */
+export async function startDnsLab (suffix: string, zone: Zone): Promise<DnsLab> {
+  const namespace = await NetworkNamespace.create(`${LAB_PREFIX}${process.pid}${suffix}`)
+  registerForTeardown(namespace)
+  const destroy = async (): Promise<void> => {
+    namespace.destroySync()
+    unregisterForTeardown(namespace)
+  }
+  try {
+    const { server, stop } = await startDnsServer(namespace, zone)
+    return { namespace, server, destroy: async () => { await destroy(); await stop() } }
   } catch (err) {
     await destroy()
     throw err

@@ -19,7 +19,9 @@ import { parseRouter, printMessages } from './pubsub.ts'
 import type { PubSubBase } from '../../pubsub/gossipsub/index.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p } from '../../index.ts'
-import { UsageError } from '../args.ts'
+import { oneLine, UsageError } from '../args.ts'
+import { isOffline } from '../../util/offline.ts'
+import { PUBLIC_BOOTSTRAP_LIST } from '../../discovery/public-bootstrap.ts'
 import { isRelayed, peerIdStringOf } from '../../util/multiaddr.ts'
 
 const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/udp/0/quic-v1']
@@ -28,7 +30,8 @@ const DEFAULT_LISTEN_PNET = ['/ip4/0.0.0.0/tcp/0']
 /** After this long a stop that hangs is abandoned (exit code 1). */
 
 export const startCommand: Command = {
-  help: `Usage: ts-libp2p start [--listen MA]... [--bootstrap MA]... [--data-dir DIR] [--echo]
+  help: `Usage: ts-libp2p start [--listen MA]... [--bootstrap MA]... [--offline] [--dns-server IP]...
+                       [--data-dir DIR] [--echo]
                        [--pubsub gossipsub|floodsub] [--subscribe TOPIC]...
                        [--relay-server] [--relay MA]...
                        [--security noise,tls] [--psk FILE]
@@ -36,7 +39,11 @@ export const startCommand: Command = {
                        [--events] [--no-nat-traversal]
                        [--public-cidr CIDR]...
 
-Starts a node. When it is listening, prints one line of JSON on stdout:
+Starts a node. Without --bootstrap or --offline it joins the public libp2p network: it dials
+the public bootstrap peers (/dnsaddr/bootstrap.libp2p.io) and runs the Amino DHT, a client
+until AutoNAT finds it publicly reachable. When none can be reached (offline, DNS failing) it
+says so once on stderr and keeps retrying with backoff.
+When it is listening, prints one line of JSON on stdout:
   {"peerId":"12D3KooW...","addrs":["/ip4/127.0.0.1/tcp/4001/p2p/12D3KooW..."]}
 then serves identify and ping (and echo with --echo) until SIGINT or SIGTERM, when it stops
 cleanly and exits 0. The identity and the peer store persist in the data directory, so a
@@ -44,7 +51,12 @@ restarted node keeps its peer id and the peers it learned.
 
 Options:
   --listen MA      address to listen on, repeatable (default ${DEFAULT_LISTEN.join(' and ')}; /udp/P/quic-v1 is QUIC)
-  --bootstrap MA   peer to stay connected to (MA ends in /p2p/<id>), repeatable
+  --bootstrap MA   peer to stay connected to (MA ends in /p2p/<id>, or /dnsaddr/<name>/p2p/<id>),
+                   repeatable; replaces the public bootstrap list (a private network)
+  --offline        do not join the public network (no public bootstrap list, no default DHT);
+                   also when the environment has TS_LIBP2P_OFFLINE=1
+  --dns-server IP  DNS server for /dns* and /dnsaddr addresses (IP or IP:PORT), repeatable
+                   (default: the system's)
   --data-dir DIR   identity and peer store directory (default ./${DEFAULT_DATA_DIR})
   --echo           also serve /echo/1.0.0
   --dht MODE       join the Kademlia DHT as a server or client (needs --bootstrap to find it)
@@ -71,6 +83,8 @@ ${NAT_HELP}
       options: {
         listen: { type: 'string', multiple: true },
         bootstrap: { type: 'string', multiple: true },
+        offline: { type: 'boolean', default: false },
+        'dns-server': { type: 'string', multiple: true },
         'data-dir': { type: 'string' },
         echo: { type: 'boolean', default: false },
         dht: { type: 'string' },
@@ -92,7 +106,9 @@ ${NAT_HELP}
     const listen = [...(values.listen ?? (values.psk !== undefined ? DEFAULT_LISTEN_PNET : DEFAULT_LISTEN)).map(a => parseMultiaddr(a, 'listen address')), ...relays.map(r => r.encapsulate('/p2p-circuit'))]
     // auto-relay: reservations on relays it knows once AutoNAT says we are private
     if (values['no-nat-traversal'] !== true) listen.push(parseMultiaddr('/p2p-circuit'))
-    const bootstrapList = (values.bootstrap ?? []).map(a => parseMultiaddr(a, 'bootstrap address'))
+    const publicNetwork = values.bootstrap === undefined && !values.offline && !isOffline()
+    const bootstrapList = (values.bootstrap ?? (publicNetwork ? PUBLIC_BOOTSTRAP_LIST : [])).map(a => parseMultiaddr(a, 'bootstrap address'))
+    const dhtMode = parseDhtMode(values.dht, values.provide) ?? (publicNetwork ? 'public' : undefined)
     const dataDir = dataDirFrom(values['data-dir'])
     const topics = values.subscribe ?? []
     const router = parseRouter(values.pubsub) ?? (topics.length > 0 ? 'gossipsub' : undefined)
@@ -103,7 +119,7 @@ ${NAT_HELP}
     const privateKey = await loadOrCreateIdentity(dataDir)
     const datastore = createDatastore(dataDir)
     await datastore.open?.()
-    const node = await createCliNode({ privateKey, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: parseDhtMode(values.dht, values.provide), pubsub: router, security, resourceManager, natTraversal: !values['no-nat-traversal'], ...nat, relayServer: values['relay-server'] })
+    const node = await createCliNode({ privateKey, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: dhtMode, dnsServers: values['dns-server'], onBootstrapUnreachable: reportBootstrapUnreachable, pubsub: router, security, resourceManager, natTraversal: !values['no-nat-traversal'], ...nat, relayServer: values['relay-server'] })
     const stopped = stopOnSignal(async () => {
       await node.stop()
       await datastore.close?.()
@@ -122,6 +138,12 @@ ${NAT_HELP}
     if (router !== undefined) printMessages(node.services.pubsub as PubSubBase, topics)
     return await stopped
   }
+}
+
+/** The one line a user sees when the bootstrap peers cannot be reached; retries go on quietly. */
+function reportBootstrapUnreachable (error: Error): void {
+  const why = oneLine(error)
+  process.stderr.write(`ts-libp2p: cannot reach any bootstrap peer (offline or DNS failing?): ${why.length > 240 ? why.slice(0, 240) + '...' : why}; retrying with backoff\n`)
 }
 
 /** A `--relay` address: a multiaddr naming the relay (`.../p2p/<relay>`), not itself a circuit. */
