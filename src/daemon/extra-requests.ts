@@ -16,6 +16,7 @@ import type { PubSubMessage } from '../pubsub/types.ts'
 import type { KadDHT } from '../dht/kad-dht.ts'
 import { peerIdFromMultihash } from '../peer/peer-id.ts'
 import { encodeLP } from '../util/stream-reader.ts'
+import { writeControl } from './control-limits.ts'
 import {
   DHTRequestType, DHTResponseType, PSRequestType, PeerstoreRequestType, RequestType, ResponseType,
   encodeDHTResponse, encodePSMessage, encodeResponse, type PeerInfo, type Request, type Response
@@ -30,11 +31,12 @@ const MAX_SUBSCRIBER_BACKLOG = 8 * 1024 * 1024
 
 function fail (msg: string): Response { return { type: ResponseType.ERROR, error: { msg } } }
 
-export async function handleExtraRequest (node: Libp2p, request: Request, control: ByteStream): Promise<ExtraRequestResult> {
+/** `stallMs`: how long an answer may wait for a client that does not read (control-limits.ts). */
+export async function handleExtraRequest (node: Libp2p, request: Request, control: ByteStream, stallMs: number): Promise<ExtraRequestResult> {
   switch (request.type) {
     case RequestType.PEERSTORE: return await peerStoreRequest(node, request)
-    case RequestType.PUBSUB: return await pubsubRequest(node, request, control)
-    case RequestType.DHT: return await dhtRequest(node, request, control)
+    case RequestType.PUBSUB: return await pubsubRequest(node, request, control, stallMs)
+    case RequestType.DHT: return await dhtRequest(node, request, control, stallMs)
     default: return undefined
   }
 }
@@ -57,7 +59,7 @@ function toPSMessage (m: PubSubMessage): Uint8Array {
   return encodePSMessage({ from: m.from.bytes, data: m.data, seqno, topicIDs: [m.topic], signature: m.signature, key: m.key.toProtobuf() })
 }
 
-async function pubsubRequest (node: Libp2p, request: Request, control: ByteStream): Promise<ExtraRequestResult> {
+async function pubsubRequest (node: Libp2p, request: Request, control: ByteStream, stallMs: number): Promise<ExtraRequestResult> {
   const pubsub = (node.services as { pubsub?: PubSubBase }).pubsub
   if (pubsub === undefined) return fail('PubSub not enabled')
   const p = request.pubsub
@@ -88,7 +90,7 @@ async function pubsubRequest (node: Libp2p, request: Request, control: ByteStrea
         if (backlog > MAX_SUBSCRIBER_BACKLOG) control.abort(new Error('subscriber too slow'))
       }
       pubsub.addEventListener('message', onMessage as (evt: CustomEvent) => void)
-      await control.write(encodeLP(encodeResponse({ type: ResponseType.OK })))
+      await writeControl(control, encodeLP(encodeResponse({ type: ResponseType.OK })), stallMs)
       // the client unsubscribes by closing the socket; anything it sends is ignored
       try { for await (const _ of control) { /* ignored */ } } catch {}
       pubsub.removeEventListener('message', onMessage as (evt: CustomEvent) => void)
@@ -108,24 +110,24 @@ function peerInfoOf (p: { id: { bytes: Uint8Array }, multiaddrs: Array<{ bytes: 
   return { id: p.id.bytes, addrs: p.multiaddrs.map(a => a.bytes) }
 }
 
-async function dhtRequest (node: Libp2p, request: Request, control: ByteStream): Promise<ExtraRequestResult> {
+async function dhtRequest (node: Libp2p, request: Request, control: ByteStream, stallMs: number): Promise<ExtraRequestResult> {
   const dht = (node.services as { dht?: KadDHT }).dht
   if (dht === undefined) return fail('DHT not enabled')
   const d = request.dht
   if (d === undefined) return fail('DHT without a dht field')
   const deadline = new Deadline(d.timeout !== undefined && d.timeout > 0 ? Math.min(d.timeout, 3600) * 1000 : DEFAULT_DHT_TIMEOUT_MS, undefined, 'the DHT request timed out')
   try {
-    return await answerDht(node, dht, d, control, deadline.signal)
+    return await answerDht(node, dht, d, control, deadline.signal, stallMs)
   } finally {
     deadline.clear()
   }
 }
 
-async function answerDht (node: Libp2p, dht: KadDHT, d: NonNullable<Request['dht']>, control: ByteStream, signal: AbortSignal): Promise<ExtraRequestResult> {
+async function answerDht (node: Libp2p, dht: KadDHT, d: NonNullable<Request['dht']>, control: ByteStream, signal: AbortSignal, stallMs: number): Promise<ExtraRequestResult> {
   const streamValues = async (values: AsyncIterable<Uint8Array>): Promise<'taken-over'> => {
-    await control.write(encodeLP(encodeResponse({ type: ResponseType.OK, dht: { type: DHTResponseType.BEGIN } })))
-    for await (const frame of values) await control.write(encodeLP(frame))
-    await control.write(encodeLP(encodeDHTResponse({ type: DHTResponseType.END })))
+    await writeControl(control, encodeLP(encodeResponse({ type: ResponseType.OK, dht: { type: DHTResponseType.BEGIN } })), stallMs)
+    for await (const frame of values) await writeControl(control, encodeLP(frame), stallMs)
+    await writeControl(control, encodeLP(encodeDHTResponse({ type: DHTResponseType.END })), stallMs)
     await control.close()
     return 'taken-over'
   }

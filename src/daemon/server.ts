@@ -30,13 +30,12 @@ import { handleExtraRequest, type ExtraRequestResult } from './extra-requests.ts
 import { withDeadline } from '../util/deadline.ts'
 import { DaemonConnectionManager, GO_DEFAULT_WATERMARKS, type Watermarks } from './conn-manager.ts'
 import { DaemonNotifier } from './notifications.ts'
+import { DEFAULT_CONTROL_LIMITS, IncompleteRequestError, writeControl, type ControlLimits } from './control-limits.ts'
 
 const log = logger('ts-libp2p:daemon')
 
 /** p2pd's default for requests that carry no timeout (seconds on the wire). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000
-/** A control connection that sends no request for this long is closed. */
-export const CONTROL_IDLE_TIMEOUT_MS = 5 * 60_000
 /** p2pd bounds TRIM with a 60 s context. */
 export const TRIM_TIMEOUT_MS = 60_000
 /** Concurrent control connections; more are refused at accept. */
@@ -50,6 +49,10 @@ export interface DaemonServerOptions {
    * default manager's (160/192/1 min), which p2pd runs when -connManager is not given.
    */
   watermarks?: Watermarks
+  /** Time limits against stalling clients (control-limits.ts); the defaults unless given. */
+  limits?: Partial<ControlLimits>
+  /** Called with the reason whenever a control connection ends in an error (observability). */
+  onControlError?: (err: Error) => void
 }
 
 export function requestTimeoutMs (seconds: number | undefined): number {
@@ -72,9 +75,13 @@ export class DaemonServer {
   readonly #handlers = new Map<string, Multiaddr>()
   readonly connManager: DaemonConnectionManager
   readonly notifier: DaemonNotifier
+  readonly limits: ControlLimits
+  readonly #onControlError: ((err: Error) => void) | undefined
 
   constructor (node: Libp2p, options: DaemonServerOptions) {
     this.node = node
+    this.limits = { ...DEFAULT_CONTROL_LIMITS, ...options.limits }
+    this.#onControlError = options.onControlError
     this.#addr = options.listen
     this.connManager = new DaemonConnectionManager(node, options.watermarks ?? GO_DEFAULT_WATERMARKS)
     this.notifier = new DaemonNotifier(node)
@@ -108,18 +115,35 @@ export class DaemonServer {
     this.#serve(control).catch((err: Error) => {
       log('control connection ended: %s', err.message)
       control.abort(err)
+      this.#onControlError?.(err)
     })
   }
 
   async #serve (control: ByteStream): Promise<void> {
     const reader = new StreamReader(control)
+    const { idleTimeoutMs, frameTimeoutMs, writeStallTimeoutMs } = this.limits
+    const reply = async (response: Response): Promise<void> => { await writeControl(control, encodeLP(encodeResponse(response)), writeStallTimeoutMs) }
     for (;;) {
+      if (reader.buffered === 0) {
+        // between requests a client may stay silent for long; once a request begins, the rest
+        // of it must follow within the (much shorter) frame timeout
+        let first: Uint8Array | null
+        try {
+          first = await withDeadline(idleTimeoutMs, undefined, 'the control connection was idle too long', async signal => await control.read({ signal }))
+        } catch {
+          control.abort(new Error('the control connection was idle too long'))
+          return
+        }
+        if (first === null) { await control.close(); return }
+        control.unshift(first)
+      }
       let bytes: Uint8Array | null
       try {
-        bytes = await withDeadline(CONTROL_IDLE_TIMEOUT_MS, undefined, 'the control connection was idle too long', async signal => await reader.readLP({ maxLength: MAX_CONTROL_MESSAGE_SIZE, signal }))
+        bytes = await withDeadline(frameTimeoutMs, undefined, undefined, async signal => await reader.readLP({ maxLength: MAX_CONTROL_MESSAGE_SIZE, signal }))
       } catch (err) {
-        // oversized or truncated: say why, then drop the connection (the framing is lost)
-        await control.write(encodeLP(encodeResponse(errorResponse((err as Error).message)))).catch(() => {})
+        // oversized, truncated or stalled: say why, then drop the connection (the framing is lost)
+        const reason = (err as Error).name === 'TimeoutError' ? new IncompleteRequestError(`the request did not arrive whole within ${frameTimeoutMs} ms`) : err as Error
+        await reply(errorResponse(reason.message)).catch(() => {})
         await control.close().catch(() => {})
         return
       }
@@ -128,7 +152,7 @@ export class DaemonServer {
       try {
         request = decodeRequest(bytes)
       } catch (err) {
-        await control.write(encodeLP(encodeResponse(errorResponse(`malformed request: ${(err as Error).message}`))))
+        await reply(errorResponse(`malformed request: ${(err as Error).message}`))
         continue
       }
       if (request.type === RequestType.STREAM_OPEN) {
@@ -140,7 +164,7 @@ export class DaemonServer {
       }
       const result = await this.#handle(request, control)
       if (result === 'taken-over') return
-      await control.write(encodeLP(encodeResponse(result)))
+      await reply(result)
     }
   }
 
@@ -162,7 +186,7 @@ export class DaemonServer {
           await this.notifier.serve(control, request.notify ?? { types: [] })
           return 'taken-over'
         default: {
-          const result: ExtraRequestResult = await handleExtraRequest(this.node, request, control)
+          const result: ExtraRequestResult = await handleExtraRequest(this.node, request, control, this.limits.writeStallTimeoutMs)
           return result ?? errorResponse(`unknown request type ${request.type}`)
         }
       }
@@ -209,12 +233,17 @@ export class DaemonServer {
       stream = await withDeadline(requestTimeoutMs(s.timeout), undefined, 'STREAM_OPEN timed out', async signal => await this.node.dialProtocol(peer, s.proto, { signal, runOnLimitedConnection: true }))
       connection = this.node.getConnections(peer).find(c => c.streams.includes(stream))
     } catch (err) {
-      await control.write(encodeLP(encodeResponse(errorResponse((err as Error).message))))
+      await writeControl(control, encodeLP(encodeResponse(errorResponse((err as Error).message))), this.limits.writeStallTimeoutMs)
       return undefined
     }
     const streamInfo = { peer: s.peer, addr: connection?.remoteAddr.bytes ?? new Uint8Array(0), proto: stream.protocol }
     if (connection !== undefined) this.notifier.streamOpened(connection, stream.protocol, 'outbound')
-    await control.write(encodeLP(encodeResponse({ type: ResponseType.OK, streamInfo })))
+    try {
+      await writeControl(control, encodeLP(encodeResponse({ type: ResponseType.OK, streamInfo })), this.limits.writeStallTimeoutMs)
+    } catch (err) {
+      stream.abort(err as Error)
+      throw err
+    }
     return stream
   }
 
