@@ -3,6 +3,8 @@
 # machine and calls this before `npm test`; the NAT lab (test/support/lab/) also calls it itself
 # when a command is missing and it runs as root.
 # One line per package: "<command that proves it is installed> <debian package>". Add yours below.
+# With arguments (`install-system-packages.sh chromium`), only those packages of the list are
+# considered: the Chromium harness (test/support/browser/) asks for its one package.
 set -euo pipefail
 # The port-mapping lab's miniupnpd, nft, upnpc and natpmpc are extracted into .cache/lab, not
 # installed (installing would start a miniupnpd service on the host): see fetch-miniupnpd.sh.
@@ -15,10 +17,12 @@ conntrack conntrack
 ethtool ethtool
 python3 python3
 dnsmasq dnsmasq-base
+chromium chromium
 "
 missing=()
 while read -r command package; do
   [ -z "${command:-}" ] && continue
+  if [ $# -gt 0 ] && [[ " $* " != *" $package "* ]]; then continue; fi
   command -v "$command" >/dev/null 2>&1 || [ -x "/usr/sbin/$command" ] || [ -x "/sbin/$command" ] || missing+=("$package")
 done <<< "$PACKAGES"
 [ ${#missing[@]} -eq 0 ] && exit 0
