@@ -1,10 +1,10 @@
 /**
- * The non-Node implementation behind `#store-disk`: there is no embedded on-disk datastore in
- * browsers yet, so asking for one fails clearly instead of silently forgetting everything.
+ * The browser implementation behind `#store-disk`: the embedded store in browsers is IndexedDB,
+ * one database per name (the name plays the part of Node's data directory).
  */
 import type { Datastore } from '../interface/datastore.ts'
-import { InvalidParametersError } from '../util/errors.ts'
+import { IndexedDBDatastore } from './indexeddb.ts'
 
-export function openDiskDatastore (dir: string): Datastore {
-  throw new InvalidParametersError(`no on-disk datastore in this runtime (asked for "${dir}"); pass a Datastore or omit the directory`)
+export function openDiskDatastore (name: string): Datastore {
+  return new IndexedDBDatastore(name)
 }
