@@ -19,8 +19,8 @@ export interface EventSource {
 
 type Line = Record<string, unknown>
 
-/** Events reported by services that may or may not be present (autonat, relay). */
-const PASS_THROUGH = ['reachability', 'relay:reservation'] as const
+/** Events reported by services that may or may not be present (autonat, relay, discovery). */
+const PASS_THROUGH = ['reachability', 'relay:reservation', 'peer:discovery'] as const
 
 /** Starts printing; returns a function that stops it. */
 export function printEvents (node: EventSource, write: (line: string) => void = line => { process.stdout.write(line) }): () => void {

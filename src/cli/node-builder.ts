@@ -14,6 +14,7 @@ import { dcutr } from '../protocols/dcutr/index.ts'
 import { uPnPNAT } from '../nat/index.ts'
 import { bootstrap } from '../discovery/bootstrap.ts'
 import { dnsResolver } from '../dns/index.ts'
+import { mdns } from '../discovery/mdns/index.ts'
 import { MemoryDatastore } from '../store/index.ts'
 import { kadDHT } from '../dht/index.ts'
 import { autoNAT } from '../protocols/autonat/index.ts'
@@ -36,6 +37,10 @@ export interface CliNodeInit {
    * client until AutoNAT finds us reachable, then a server.
    */
   dht?: 'server' | 'client' | 'public'
+  /** Find peers on the LAN with mDNS; 'force': even under the offline switch (default off). */
+  mdns?: boolean | 'force'
+  /** Below this many connections, dial peers the node knows or discovers (default 0: off). */
+  minConnections?: number
   /** DNS servers for /dns* and /dnsaddr addresses (default: the system's). */
   dnsServers?: string[]
   /** Called once when no bootstrap peer can be reached (see BootstrapOptions.onUnreachable). */
@@ -77,6 +82,7 @@ export async function createCliNode (init: CliNodeInit) {
   }
   if (init.dht !== undefined) services.dht = kadDHT(init.dht === 'public' ? { initialMode: 'client' } : { mode: init.dht })
   if (init.bootstrap.length > 0) services.bootstrap = bootstrap({ list: init.bootstrap, onUnreachable: init.onBootstrapUnreachable })
+  if (init.mdns !== undefined && init.mdns !== false) services.mdns = mdns({ force: init.mdns === 'force' })
   if (init.pubsub !== undefined) services.pubsub = pubsubService(init.pubsub)
   if (init.relayServer === true) services.relay = circuitRelayServer()
   return await createLibp2p({
@@ -87,6 +93,7 @@ export async function createCliNode (init: CliNodeInit) {
     ...init.security,
     ...(init.resourceManager !== undefined ? { resourceManager: init.resourceManager } : {}),
     services,
+    ...(init.minConnections !== undefined && init.minConnections > 0 ? { connectionManager: { minConnections: init.minConnections } } : {}),
     ...(init.dnsServers !== undefined && init.dnsServers.length > 0 ? { dns: dnsResolver({ servers: init.dnsServers }) } : {}),
     start: false
   })

@@ -58,8 +58,15 @@ export interface RelayReservationEvent {
   expires: number
 }
 
+/** A peer a discovery mechanism found (mDNS, rendezvous, pubsub peer discovery, a DHT walk). */
+export interface PeerInfo {
+  id: PeerId
+  multiaddrs: Multiaddr[]
+}
+
 /** Event names and their `CustomEvent.detail`. */
 export type Libp2pEvents = {
+  'peer:discovery': PeerInfo
   'peer:connect': PeerId
   'peer:disconnect': PeerId
   'peer:identify': IdentifyResult

@@ -3,7 +3,7 @@
  * ping; and, unless offline (the `offline` option or the TS_LIBP2P_OFFLINE switch), the public
  * network as go and js nodes join it: the public bootstrap list (/dnsaddr names), the Amino DHT
  * (`/ipfs/kad/1.0.0`, a client until AutoNAT finds us publicly reachable, then a server) and
- * AutoNAT to find that out.
+ * AutoNAT to find that out; and mDNS on the LAN (LAN addresses only).
  * Chosen through the package.json `#node-defaults` import so browsers never load node:net.
  */
 import { tcp } from '../transport/tcp/index.ts'
@@ -17,6 +17,7 @@ import { autoNAT } from '../protocols/autonat/index.ts'
 import { kadDHT } from '../dht/index.ts'
 import { bootstrap } from '../discovery/bootstrap.ts'
 import { PUBLIC_BOOTSTRAP_LIST } from '../discovery/public-bootstrap.ts'
+import { mdns } from '../discovery/mdns/index.ts'
 import { isOffline } from '../util/offline.ts'
 import type { Defaults } from './defaults.ts'
 
@@ -27,6 +28,6 @@ export const defaults: Defaults = {
   services: ({ offline } = {}) => {
     const local = { identify: identify(), ping: ping() }
     if (offline ?? isOffline()) return local
-    return { ...local, autonat: autoNAT(), dht: kadDHT({ initialMode: 'client' }), bootstrap: bootstrap({ list: [...PUBLIC_BOOTSTRAP_LIST] }) }
+    return { ...local, mdns: mdns(), autonat: autoNAT(), dht: kadDHT({ initialMode: 'client' }), bootstrap: bootstrap({ list: [...PUBLIC_BOOTSTRAP_LIST] }) }
   }
 }

@@ -17,7 +17,8 @@
  *   Protected peers (a tag whose name starts with 'keep-alive', or `protect()`) are never
  *   pruned, and neither is a connection younger than `pruneGracePeriod` (it has not had the
  *   chance to show its value yet).
- * - Below `minConnections` the node dials peers it knows (./min-connections.ts).
+ * - Below `minConnections` the node dials peers it knows (./min-connections.ts), checked also
+ *   whenever a discovery mechanism reports a peer (`peer:discovery`).
  */
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { AbortOptions } from '../interface/common.ts'
@@ -140,12 +141,17 @@ export class DefaultConnectionManager implements ConnectionManager {
     this.#started = true
     this.#dialer.start()
     this.#minConnections.start()
+    this.#init.events.addEventListener('peer:discovery', this.#onDiscovery)
   }
+
+  /** A peer just found (mDNS, rendezvous, ...) is in the peer store: dial it if below the minimum. */
+  readonly #onDiscovery = (): void => { this.#minConnections.check() }
 
   /** Aborts dials and pending upgrades, then closes every connection (gracefully, bounded). */
   async stop (): Promise<void> {
     if (!this.#started) return
     this.#started = false
+    this.#init.events.removeEventListener('peer:discovery', this.#onDiscovery)
     this.#minConnections.stop()
     if (this.#pruneTimer !== undefined) clearTimeout(this.#pruneTimer)
     this.#pruneTimer = undefined

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util'
 import type { Command } from '../cli.ts'
-import { dataDirFrom, DEFAULT_DATA_DIR, parseMultiaddr } from '../args.ts'
+import { dataDirFrom, DEFAULT_DATA_DIR, parseMultiaddr, parsePositiveInt } from '../args.ts'
 import { loadOrCreateIdentity } from '../identity.ts'
 import { createCliNode } from '../node-builder.ts'
 import { parseSecurityOptions, SECURITY_HELP, SECURITY_OPTIONS } from '../security-options.ts'
@@ -24,6 +24,8 @@ import { isOffline } from '../../util/offline.ts'
 import { PUBLIC_BOOTSTRAP_LIST } from '../../discovery/public-bootstrap.ts'
 import { isRelayed, peerIdStringOf } from '../../util/multiaddr.ts'
 
+/** With discovery on, a node keeps this many connections by dialing the peers it finds. */
+const DEFAULT_MIN_CONNECTIONS = 8
 const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/udp/0/quic-v1']
 /** A private network cannot protect QUIC (it encrypts below everything, QUIC has no room for it). */
 const DEFAULT_LISTEN_PNET = ['/ip4/0.0.0.0/tcp/0']
@@ -31,6 +33,7 @@ const DEFAULT_LISTEN_PNET = ['/ip4/0.0.0.0/tcp/0']
 
 export const startCommand: Command = {
   help: `Usage: ts-libp2p start [--listen MA]... [--bootstrap MA]... [--offline] [--dns-server IP]...
+                       [--mdns | --no-mdns]
                        [--data-dir DIR] [--echo]
                        [--pubsub gossipsub|floodsub] [--subscribe TOPIC]...
                        [--relay-server] [--relay MA]...
@@ -41,7 +44,8 @@ export const startCommand: Command = {
 
 Starts a node. Without --bootstrap or --offline it joins the public libp2p network: it dials
 the public bootstrap peers (/dnsaddr/bootstrap.libp2p.io) and runs the Amino DHT, a client
-until AutoNAT finds it publicly reachable. When none can be reached (offline, DNS failing) it
+until AutoNAT finds it publicly reachable. Unless offline it also finds peers on the LAN with
+mDNS (advertising its LAN addresses only). When none can be reached (offline, DNS failing) it
 says so once on stderr and keeps retrying with backoff.
 When it is listening, prints one line of JSON on stdout:
   {"peerId":"12D3KooW...","addrs":["/ip4/127.0.0.1/tcp/4001/p2p/12D3KooW..."]}
@@ -55,6 +59,10 @@ Options:
                    repeatable; replaces the public bootstrap list (a private network)
   --offline        do not join the public network (no public bootstrap list, no default DHT);
                    also when the environment has TS_LIBP2P_OFFLINE=1
+  --no-mdns        do not look for peers on the LAN with mDNS (on by default unless offline)
+  --mdns           run mDNS even when offline (--offline, TS_LIBP2P_OFFLINE=1)
+  --min-connections N  below N connections, dial peers found by discovery or known from the
+                   peer store (default 8 when mDNS or the public network is on, else 0)
   --dns-server IP  DNS server for /dns* and /dnsaddr addresses (IP or IP:PORT), repeatable
                    (default: the system's)
   --data-dir DIR   identity and peer store directory (default ./${DEFAULT_DATA_DIR})
@@ -84,6 +92,9 @@ ${NAT_HELP}
         listen: { type: 'string', multiple: true },
         bootstrap: { type: 'string', multiple: true },
         offline: { type: 'boolean', default: false },
+        mdns: { type: 'boolean', default: false },
+        'no-mdns': { type: 'boolean', default: false },
+        'min-connections': { type: 'string' },
         'dns-server': { type: 'string', multiple: true },
         'data-dir': { type: 'string' },
         echo: { type: 'boolean', default: false },
@@ -106,7 +117,11 @@ ${NAT_HELP}
     const listen = [...(values.listen ?? (values.psk !== undefined ? DEFAULT_LISTEN_PNET : DEFAULT_LISTEN)).map(a => parseMultiaddr(a, 'listen address')), ...relays.map(r => r.encapsulate('/p2p-circuit'))]
     // auto-relay: reservations on relays it knows once AutoNAT says we are private
     if (values['no-nat-traversal'] !== true) listen.push(parseMultiaddr('/p2p-circuit'))
-    const publicNetwork = values.bootstrap === undefined && !values.offline && !isOffline()
+    const offline = values.offline || isOffline()
+    const publicNetwork = values.bootstrap === undefined && !offline
+    if (values.mdns && values['no-mdns']) throw new UsageError('--mdns and --no-mdns contradict each other')
+    const mdnsMode = values['no-mdns'] ? false : values.mdns ? 'force' as const : !offline
+    const minConnections = parsePositiveInt(values['min-connections'], 'min-connections', mdnsMode !== false || publicNetwork ? DEFAULT_MIN_CONNECTIONS : 0, true)
     const bootstrapList = (values.bootstrap ?? (publicNetwork ? PUBLIC_BOOTSTRAP_LIST : [])).map(a => parseMultiaddr(a, 'bootstrap address'))
     const dhtMode = parseDhtMode(values.dht, values.provide) ?? (publicNetwork ? 'public' : undefined)
     const dataDir = dataDirFrom(values['data-dir'])
@@ -119,7 +134,7 @@ ${NAT_HELP}
     const privateKey = await loadOrCreateIdentity(dataDir)
     const datastore = createDatastore(dataDir)
     await datastore.open?.()
-    const node = await createCliNode({ privateKey, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: dhtMode, dnsServers: values['dns-server'], onBootstrapUnreachable: reportBootstrapUnreachable, pubsub: router, security, resourceManager, natTraversal: !values['no-nat-traversal'], ...nat, relayServer: values['relay-server'] })
+    const node = await createCliNode({ privateKey, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: dhtMode, dnsServers: values['dns-server'], mdns: mdnsMode, minConnections, onBootstrapUnreachable: reportBootstrapUnreachable, pubsub: router, security, resourceManager, natTraversal: !values['no-nat-traversal'], ...nat, relayServer: values['relay-server'] })
     const stopped = stopOnSignal(async () => {
       await node.stop()
       await datastore.close?.()
