@@ -5,7 +5,7 @@
  * README.md in this directory shows a whole test.
  */
 export { withBrowserPage, withBrowser } from './with-page.ts'
-export type { TestPage, BrowserSession, BrowserPageOptions } from './with-page.ts'
+export type { TestPage, BrowserSession, BrowserPageOptions, PageEntry } from './with-page.ts'
 export { chromiumSkip, chromiumInNamespaceSkip, chromiumUnavailableReason, CHROMIUM_PATH } from './availability.ts'
 export { launchChromium, processGroupMembers, CHROMIUM_ARGS, NO_SDP_MUNGING_TRIAL } from './chromium.ts'
 export type { LaunchChromiumOptions, RunningChromium } from './chromium.ts'

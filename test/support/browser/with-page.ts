@@ -58,13 +58,17 @@ export interface BrowserPageOptions extends BundleOptions, Omit<LaunchChromiumOp
 
 const CONSOLE_LINES_ON_FAILURE = 80
 
-export async function withBrowserPage<T> (entry: string | URL, fn: (page: TestPage) => Promise<T>, options: BrowserPageOptions = {}): Promise<T> {
+/** A module to bundle (path or file URL), or an already built ES module's text (`{ script }`). */
+export type PageEntry = string | URL | { script: string }
+
+export async function withBrowserPage<T> (entry: PageEntry, fn: (page: TestPage) => Promise<T>, options: BrowserPageOptions = {}): Promise<T> {
   return await withBrowser(entry, async session => await fn(await session.openPage()), options)
 }
 
-export async function withBrowser<T> (entry: string | URL, fn: (session: BrowserSession) => Promise<T>, options: BrowserPageOptions = {}): Promise<T> {
-  const entryPath = typeof entry === 'string' ? entry : fileURLToPath(entry)
-  const bundle = await bundleForBrowser(entryPath, { minify: options.minify, define: options.define })
+export async function withBrowser<T> (entry: PageEntry, fn: (session: BrowserSession) => Promise<T>, options: BrowserPageOptions = {}): Promise<T> {
+  const bundle = typeof entry === 'object' && 'script' in entry
+    ? entry.script
+    : await bundleForBrowser(typeof entry === 'string' ? entry : fileURLToPath(entry), { minify: options.minify, define: options.define })
   const log = options.log ?? (process.env.DEBUG_BROWSER === '1' ? (line: string) => { process.stderr.write(line + '\n') } : undefined)
   const pages: TestPage[] = []
   const server = await servePage(bundle, options.lab)

@@ -1,0 +1,73 @@
+/**
+ * A browser node in real Chromium (the default browser stack: WebSockets, Noise, Yamux) dials
+ * over WebSockets a ts-libp2p listener in this process and a go-libp2p listener
+ * (interop/go-peer): the connection is Noise + Yamux, identify reports the listener's agent
+ * and protocols, ping answers, a 1 MiB echo comes back intact, and stopping the page's node
+ * closes its connections. Pages come from 127.0.0.1, so ws:// to 127.0.0.1 is allowed.
+ */
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { createLibp2p, peerIdFromString } from '../../src/index.ts'
+import type { Libp2p } from '../../src/index.ts'
+import { echo } from '../../src/protocols/echo/index.ts'
+import { identify } from '../../src/protocols/identify/index.ts'
+import { ping } from '../../src/protocols/ping/index.ts'
+import { webSockets } from '../../src/transport/websockets/index.ts'
+import { chromiumSkip, withBrowserPage } from '../support/browser/index.ts'
+import { buildGoPeer, goAvailable, spawnPeer } from '../interop/harness.ts'
+import type { PeerProcess } from '../interop/harness.ts'
+import type { DialReport } from './fixtures/browser-node-page.ts'
+
+const PAGE = new URL('./fixtures/browser-node-page.ts', import.meta.url)
+const ECHO_BYTES = 1024 * 1024
+const WS_LISTEN = '/ip4/127.0.0.1/tcp/0/ws'
+const hasGo = await goAvailable()
+
+function assertHealthyDial (report: DialReport, remotePeer: string, agent: RegExp): void {
+  assert.equal(report.remotePeer, remotePeer)
+  assert.match(report.remoteAddr, /^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/ws/)
+  assert.equal(report.encryption, '/noise')
+  assert.equal(report.multiplexer, '/yamux/1.0.0')
+  assert.match(report.agentVersion ?? '', agent)
+  for (const protocol of ['/ipfs/id/1.0.0', '/ipfs/ping/1.0.0', '/echo/1.0.0']) assert.ok(report.protocols.includes(protocol), `${protocol} in ${report.protocols.join(', ')}`)
+  assert.ok(report.listenAddrs.some(a => a.includes('/ws')), report.listenAddrs.join(', '))
+  assert.ok(report.rtt >= 0)
+  assert.equal(report.echoedBytes, ECHO_BYTES)
+  assert.equal(report.echoMatches, true)
+  assert.equal(report.connectionsAfterStop, 0)
+  assert.match(report.localPeer, /^12D3KooW/)
+}
+
+describe('a browser node dials over WebSockets', { skip: chromiumSkip() }, () => {
+  let listener: Libp2p | undefined
+  before(async () => {
+    listener = await createLibp2p({
+      addresses: { listen: [WS_LISTEN] },
+      transports: [webSockets()],
+      services: { identify: identify(), ping: ping(), echo: echo() }
+    })
+  })
+  after(async () => { await listener?.stop() })
+
+  it('a ts-libp2p listener: identify, ping, 1 MiB echo', async () => {
+    const addr = listener!.getMultiaddrs().find(a => a.toString().includes('/ws/'))!.toString()
+    const report = await withBrowserPage(PAGE, async page => await page.call<DialReport>('dialIdentifyPingEcho', addr, ECHO_BYTES))
+    assertHealthyDial(report, listener!.peerId.toString(), /^ts-libp2p\//)
+    // the listener saw a browser: identify carries the page's user agent
+    const seen = await listener!.peerStore.get(peerIdFromString(report.localPeer))
+    assert.match(new TextDecoder().decode(seen.metadata.get('AgentVersion')), /browser|Chrome/i)
+  })
+
+  it('a go-libp2p listener: identify, ping, 1 MiB echo', { skip: hasGo ? false : 'no Go toolchain to build interop/go-peer', timeout: 600_000 }, async () => {
+    await buildGoPeer()
+    let go: PeerProcess | undefined
+    try {
+      go = await spawnPeer('go', ['--listen', WS_LISTEN])
+      const addr = go.addrs.find(a => a.includes('/ws/'))!
+      const report = await withBrowserPage(PAGE, async page => await page.call<DialReport>('dialIdentifyPingEcho', addr, ECHO_BYTES))
+      assertHealthyDial(report, go.peerId, /go-libp2p|go-peer/)
+    } finally {
+      await go?.stop()
+    }
+  })
+})
