@@ -8,12 +8,14 @@
  * - control round trip: IDENTIFY on a fresh control connection, µs;
  * - daemon RSS: idle (after one connection to its pair), then with `--conns` more connections
  *   from in-process ts-libp2p nodes.
+ * Our daemon runs as installed (compiled, bench/daemon/installed.ts) unless `--build src`.
  * Then the local-transport measurement for ours (docs/daemon/local-transport.md): the same
  * throughput between two in-process nodes on the libp2p stream API directly, no daemon, no
  * local socket, to show what the two unix/TCP socket hops cost.
  *
  *   node bench/daemon/run.ts            # 64 MiB x 3, 200 pings, 200 round trips, 100 connections
  *   node bench/daemon/run.ts --quick    # 4 MiB x 1, 20, 20, 10
+ *   node bench/daemon/run.ts --quick --sides ts --nodeFlags '--cpu-prof --cpu-prof-dir=/tmp/prof'
  *
  * Results: <out>/daemon.json and daemon.md (--out DIR, default bench/results).
  */
@@ -26,6 +28,7 @@ import { fileURLToPath } from 'node:url'
 import { summarize, type Summary } from '../lib/stats.ts'
 import { loadAverage } from '../lib/report.ts'
 import { buildP2pd } from '../../interop/p2pd/build.ts'
+import { daemonLauncher } from './installed.ts'
 import { DaemonClient } from '../../src/daemon/client.ts'
 import { createLibp2p, type Libp2p } from '../../src/index.ts'
 import { tcp } from '../../src/transport/tcp/index.ts'
@@ -40,11 +43,11 @@ const CHUNK = 64 * 1024
 const START_TIMEOUT_MS = 60_000
 const DIAL_PACE_MS = 250
 
-interface Options { bytes: number, repeat: number, pings: number, rounds: number, conns: number, out: string }
+interface Options { bytes: number, repeat: number, pings: number, rounds: number, conns: number, out: string, sides: string, nodeFlags: string, build: string }
 
 function parseArgs (argv: string[]): Options {
   const quick = argv.includes('--quick')
-  const o: Options = quick ? { bytes: 4 << 20, repeat: 1, pings: 20, rounds: 20, conns: 10, out: join(REPO_ROOT, 'bench/results') } : { bytes: 64 << 20, repeat: 3, pings: 200, rounds: 200, conns: 100, out: join(REPO_ROOT, 'bench/results') }
+  const o: Options = quick ? { bytes: 4 << 20, repeat: 1, pings: 20, rounds: 20, conns: 10, out: join(REPO_ROOT, 'bench/results'), sides: 'ts,p2pd', nodeFlags: '', build: 'dist' } : { bytes: 64 << 20, repeat: 3, pings: 200, rounds: 200, conns: 100, out: join(REPO_ROOT, 'bench/results'), sides: 'ts,p2pd', nodeFlags: '', build: 'dist' }
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i]
     if (name === '--quick') continue
@@ -52,7 +55,7 @@ function parseArgs (argv: string[]): Options {
     if (!name.startsWith('--') || value === undefined) throw new Error(`bad argument ${name}`)
     const key = name.slice(2) as keyof Options
     if (!(key in o)) throw new Error(`unknown flag ${name}`)
-    ;(o as unknown as Record<string, string | number>)[key] = key === 'out' ? value : Number(value)
+    ;(o as unknown as Record<string, string | number>)[key] = ['out', 'sides', 'nodeFlags', 'build'].includes(key) ? value : Number(value)
   }
   return o
 }
@@ -82,6 +85,20 @@ async function stopDaemon (d: Daemon): Promise<void> {
 async function rssKiB (pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8')
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN)
+}
+
+/** The floor under any Node daemon's RSS: an empty Node process that only waits. */
+async function emptyNodeRssKiB (): Promise<number> {
+  const child = spawn(process.execPath, ['-e', 'process.stdout.write("ready\\n"); setInterval(() => {}, 60_000)'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.once('data', () => { resolve() })
+      child.once('exit', (code) => { reject(new Error(`empty node exited (${code})`)) })
+    })
+    return await rssKiB(child.pid!)
+  } finally {
+    child.kill('SIGKILL')
+  }
 }
 
 /** Writes `bytes` and waits for the one-byte answer the sink sends after reading them all. */
@@ -188,26 +205,32 @@ async function inProcessThroughput (o: Options): Promise<Summary> {
 }
 
 const o = parseArgs(process.argv.slice(2))
+const sides = new Set(o.sides.split(','))
 const loadAtStart = loadAverage()
-const { p2pd } = await buildP2pd()
 const dir = await mkdtemp(join(tmpdir(), 'bench-daemon-'))
 try {
-  const ts = await runSide(process.execPath, [join(REPO_ROOT, 'bin/ts-libp2p.js'), 'daemon'], o, dir)
-  const go = await runSide(p2pd, [], o, dir)
+  // --sides ts or --sides p2pd runs one of them (for profiling one side; the comparison needs
+  // both); --nodeFlags '--cpu-prof ...' are node's flags for our daemons; --build src runs the
+  // checkout's .ts sources instead of the installed package (bench/daemon/installed.ts)
+  const ts = sides.has('ts') ? await runSide(process.execPath, [...o.nodeFlags.split(' ').filter(f => f !== ''), daemonLauncher(o.build, dir), 'daemon'], o, dir) : undefined
+  const go = sides.has('p2pd') ? await runSide((await buildP2pd()).p2pd, [], o, dir) : undefined
   const direct = await inProcessThroughput(o)
-  const result = { options: o, loadAtStart, loadAtEnd: loadAverage(), ts, p2pd: go, inProcessThroughputMiBs: direct }
+  const emptyNodeKiB = await emptyNodeRssKiB()
+  const result = { options: o, loadAtStart, loadAtEnd: loadAverage(), ts, p2pd: go, inProcessThroughputMiBs: direct, emptyNodeRssKiB: emptyNodeKiB }
   await mkdir(o.out, { recursive: true })
   await writeFile(join(o.out, 'daemon.json'), JSON.stringify(result, null, 2) + '\n')
-  const row = (name: string, f: (r: SideResult) => string): string => `| ${name} | ${f(ts)} | ${f(go)} |`
+  const cell = (r: SideResult | undefined, f: (r: SideResult) => string): string => r === undefined ? 'not run' : f(r)
+  const row = (name: string, f: (r: SideResult) => string): string => `| ${name} | ${cell(ts, f)} | ${cell(go, f)} |`
   const md = [
-    `# Daemon: ts-libp2p daemon vs p2pd v0.9.2 (${o.bytes >> 20} MiB x ${o.repeat}, load ${loadAtStart.toFixed(1)})`, '',
+    `# Daemon: ts-libp2p daemon (${o.build === 'src' ? 'from the checkout\'s .ts sources' : 'installed package, compiled'}) vs p2pd v0.9.2 (${o.bytes >> 20} MiB x ${o.repeat}, load ${loadAtStart.toFixed(1)})`, '',
     '| measure | ts-libp2p daemon | p2pd |', '| --- | --- | --- |',
     row('stream throughput client->A->B->client, MiB/s (median)', r => r.throughputMiBs.median.toFixed(1)),
     row('stream latency, 1-byte echo RTT, µs (median / p99)', r => `${r.latencyUs.median.toFixed(0)} / ${r.latencyUs.p99.toFixed(0)}`),
     row('control round trip (IDENTIFY, new connection), µs (median / p99)', r => `${r.controlRoundTripUs.median.toFixed(0)} / ${r.controlRoundTripUs.p99.toFixed(0)}`),
     row('daemon RSS idle, MiB', r => (r.rssIdleKiB / 1024).toFixed(1)),
     row(`daemon RSS with more connections (of ${o.conns} dialed, held), MiB`, r => `${(r.rssWithConnsKiB / 1024).toFixed(1)} (${r.conns})`),
-    '', `In-process (two ts-libp2p nodes, the stream API, no daemon): ${direct.median.toFixed(1)} MiB/s (median).`, ''
+    '', `In-process (two ts-libp2p nodes, the stream API, no daemon): ${direct.median.toFixed(1)} MiB/s (median).`,
+    `An empty Node ${process.version} process (the floor under our RSS): ${(emptyNodeKiB / 1024).toFixed(1)} MiB.`, ''
   ].join('\n')
   await writeFile(join(o.out, 'daemon.md'), md)
   process.stdout.write(md)

@@ -19,28 +19,22 @@ import { applyConfigFile } from '../daemon-config.ts'
 import { parseApps, startApps, stopApps, type HostedApp } from '../daemon-apps.ts'
 import { createLibp2p, privateKeyFromProtobuf, type PrivateKey, type ServiceFactories } from '../../index.ts'
 import type { Libp2p } from '../../interface/libp2p.ts'
+import type { Libp2pOptions } from '../../node/options.ts'
 import { tcp } from '../../transport/tcp/index.ts'
 import { circuitRelayServer, circuitRelayTransport } from '../../relay/index.ts'
 import { noise } from '../../security/noise/index.ts'
-import { tls } from '../../security/tls/index.ts'
-import { plaintext } from '../../security/plaintext.ts'
 import { yamux } from '../../muxer/yamux/index.ts'
-import { mplex } from '../../muxer/mplex/index.ts'
 import { identify } from '../../protocols/identify/index.ts'
 import { ping } from '../../protocols/ping/index.ts'
 import { echo } from '../../protocols/echo/index.ts'
-import { kadDHT } from '../../dht/index.ts'
-import { bootstrap } from '../../discovery/bootstrap.ts'
 import { MemoryDatastore } from '../../store/index.ts'
 import { DaemonServer } from '../../daemon/server.ts'
 import { formatDaemonMultiaddr, parseDaemonMultiaddr, parseLocalAddress } from '../../daemon/local-socket.ts'
 import { GO_DEFAULT_WATERMARKS, type Watermarks } from '../../daemon/conn-manager.ts'
 import { DEFAULT_MAX_CONNECTIONS } from '../../switch/connection-manager.ts'
-import { gossipsub } from '../../pubsub/gossipsub/gossipsub.ts'
 import type { GossipSubOptions } from '../../pubsub/gossipsub/params.ts'
-import { floodsub } from '../../pubsub/floodsub/floodsub.ts'
-import { StrictNoSign, StrictSign } from '../../pubsub/sign.ts'
-import { parseRouter } from './pubsub.ts'
+// The DHT, pubsub, TLS, mplex, plaintext and bootstrap load only when a flag asks for them (dynamic
+// imports below): a daemon started with p2pd's defaults does not pay their code in memory.
 
 const MAX_KEY_FILE_SIZE = 16 * 1024
 
@@ -58,7 +52,8 @@ function pubsubOptions (flags: DaemonFlags): GossipSubOptions {
   // p2pd's two switches map onto our two policies; the mixed go modes (sign but accept unsigned,
   // or the reverse) do not exist here
   if (flags.pubsubSign !== flags.pubsubSignStrict) throw new UsageError('-pubsubSign and -pubsubSignStrict must be both true (StrictSign) or both false (StrictNoSign) here')
-  const options: GossipSubOptions = { globalSignaturePolicy: flags.pubsubSign ? StrictSign : StrictNoSign }
+  // the policies' names (pubsub/sign.ts), written out so that the module loads only with -pubsub
+  const options: GossipSubOptions = { globalSignaturePolicy: flags.pubsubSign ? 'StrictSign' : 'StrictNoSign' }
   if (flags.gossipsubHeartbeatInterval !== '') options.heartbeatInterval = positiveDuration(flags.gossipsubHeartbeatInterval, 'gossipsubHeartbeatInterval')
   if (flags.gossipsubHeartbeatInitialDelay !== '') options.heartbeatInitialDelay = positiveDuration(flags.gossipsubHeartbeatInitialDelay, 'gossipsubHeartbeatInitialDelay')
   return options
@@ -70,26 +65,46 @@ function positiveDuration (text: string, name: string): number {
   return ms
 }
 
-function services (flags: DaemonFlags): ServiceFactories {
+async function services (flags: DaemonFlags): Promise<ServiceFactories> {
   const s: ServiceFactories = { identify: identify(), ping: ping() }
   if (flags.echo) s.echo = echo()
   if (flags.relay) s.relay = circuitRelayServer()
   const dhtMode = flags.dhtServer ? 'server' : (flags.dhtClient || flags.dht) ? 'client' : undefined
-  if (dhtMode !== undefined) s.dht = kadDHT({ mode: dhtMode })
+  if (dhtMode !== undefined) s.dht = (await import('../../dht/index.ts')).kadDHT({ mode: dhtMode })
   if (flags.pubsub) {
-    const router = parseRouter(flags.pubsubRouter)
-    if (router === undefined) throw new UsageError(`-pubsubRouter must be gossipsub or floodsub, not ${flags.pubsubRouter}`)
+    const router = flags.pubsubRouter
+    if (router !== 'gossipsub' && router !== 'floodsub') throw new UsageError(`-pubsubRouter must be gossipsub or floodsub, not ${router}`)
     const options = pubsubOptions(flags)
-    s.pubsub = router === 'floodsub' ? floodsub({ globalSignaturePolicy: options.globalSignaturePolicy }) : gossipsub(options)
+    s.pubsub = router === 'floodsub'
+      ? (await import('../../pubsub/floodsub/floodsub.ts')).floodsub({ globalSignaturePolicy: options.globalSignaturePolicy })
+      : (await import('../../pubsub/gossipsub/gossipsub.ts')).gossipsub(options)
   }
   if (flags.b) {
     // p2pd dials go-libp2p-kad-dht's public bootstrap list when -bootstrapPeers is empty; we
     // carry no public list, so a machine never reaches the internet unless told where
     const peers = splitList(flags.bootstrapPeers).map(a => parseMultiaddr(a, 'bootstrap peer'))
     if (peers.length === 0) throw new UsageError('-b needs -bootstrapPeers here (this daemon has no built-in public bootstrap list)')
-    s.bootstrap = bootstrap({ list: peers })
+    s.bootstrap = (await import('../../discovery/bootstrap.ts')).bootstrap({ list: peers })
   }
   return s
+}
+
+/** -noise, -tls, -plaintext in p2pd's order of preference. */
+type Encrypters = NonNullable<Libp2pOptions['connectionEncrypters']>
+type Muxers = NonNullable<Libp2pOptions['streamMuxers']>
+
+async function encryptersFor (flags: DaemonFlags): Promise<Encrypters> {
+  const encrypters: Encrypters = []
+  if (flags.noise) encrypters.push(noise())
+  if (flags.tls) encrypters.push((await import('../../security/tls/index.ts')).tls())
+  if (flags.plaintext) encrypters.push((await import('../../security/plaintext.ts')).plaintext())
+  if (encrypters.length === 0) throw new UsageError('every security transport is disabled (-noise, -tls, -plaintext)')
+  return encrypters
+}
+
+async function muxersFor (flags: DaemonFlags): Promise<Muxers> {
+  if (flags.muxer === 'mplex') return [(await import('../../muxer/mplex/index.ts')).mplex()]
+  return [yamux()]
 }
 
 /** -listen: p2pd's forms (`/unix/tmp/p2pd.sock`, `/ip4/127.0.0.1/tcp/0`). */
@@ -175,10 +190,9 @@ export async function startDaemon (argv: string[], warn: (line: string) => void)
   const control = parseControlAddress(flags.listen)
   if (flags.muxer !== 'yamux' && flags.muxer !== 'mplex') throw new UsageError(`-muxer must be yamux or mplex, not ${flags.muxer}`)
   const privateKey = flags.id !== '' ? await loadKeyFile(flags.id) : await loadOrCreateIdentity(dataDirFrom(flags.dataDir === '' ? undefined : flags.dataDir))
-  const encrypters = [
-    ...(flags.noise ? [noise()] : []), ...(flags.tls ? [tls()] : []), ...(flags.plaintext ? [plaintext()] : [])
-  ]
-  if (encrypters.length === 0) throw new UsageError('every security transport is disabled (-noise, -tls, -plaintext)')
+  // once here, so that a usage error stops the start before any node exists
+  await encryptersFor(flags)
+  await services(flags)
   const hostAddrs = flags.noListenAddrs ? [] : splitList(flags.hostAddrs === '' ? '/ip4/0.0.0.0/tcp/0' : flags.hostAddrs)
   const announce = splitList(flags.announceAddrs).map(a => parseMultiaddr(a, 'announce address').toString())
   const marks = watermarks(flags)
@@ -191,12 +205,12 @@ export async function startDaemon (argv: string[], warn: (line: string) => void)
     // as p2pd: every node dials and accepts /p2p-circuit (go-libp2p's relay transport is on by
     // default, and -noListenAddrs keeps it); -relay (default true) makes it a relay v2 hop too
     transports: [tcp(), circuitRelayTransport()],
-    connectionEncrypters: encrypters,
-    streamMuxers: [flags.muxer === 'mplex' ? mplex() : yamux()],
+    connectionEncrypters: await encryptersFor(flags),
+    streamMuxers: await muxersFor(flags),
     // the watermarks are the daemon's (DaemonConnectionManager, as p2pd's connmgr); the node's
     // own limit, where it refuses inbound connections, stays well above the high watermark
     connectionManager: { maxConnections: Math.max(DEFAULT_MAX_CONNECTIONS, 2 * marks.highWater) },
-    services: services(flags),
+    services: await services(flags),
     start: false
   })
   const node = await createNode(privateKey, hostAddrs, announce)
