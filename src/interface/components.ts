@@ -3,6 +3,7 @@
  * and the lifecycle hooks a service may implement.
  */
 import type { ConnectionGater } from './connection-gater.ts'
+import type { ConnectionEncrypter } from './security.ts'
 import type { AddressManager } from './address-manager.ts'
 import type { ConnectionManager } from './connection-manager.ts'
 import type { Datastore } from './datastore.ts'
@@ -44,8 +45,11 @@ export interface Startable {
 
 export type ServiceFactory<S = unknown> = (components: NodeComponents & { services: Record<string, unknown> }) => S
 
-/** What component factories (transports, encrypters, muxers, peer store) receive. */
-export type ComponentFactoryInput = Omit<NodeComponents, 'connectionManager' | 'registrar' | 'addressManager' | 'peerStore'> & { connectionGater: ConnectionGater }
+/**
+ * What component factories (transports, encrypters, muxers, peer store) receive. Transports
+ * also get the node's encrypters: WebTransport runs Noise itself, on its session's first stream.
+ */
+export type ComponentFactoryInput = Omit<NodeComponents, 'connectionManager' | 'registrar' | 'addressManager' | 'peerStore'> & { connectionGater: ConnectionGater, connectionEncrypters?: readonly ConnectionEncrypter[] }
 
 /**
  * What a service provides and what it needs, read by createLibp2p before anything starts.

@@ -135,8 +135,9 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
       getConnections: peerId => connectionManager?.getConnections(peerId) ?? [],
       onProtocolsChange: () => { this.#selfUpdate() }
     })
+    const connectionEncrypters = (options.connectionEncrypters ?? defaults.connectionEncrypters()).map(f => build(f, base))
     this.transportManager = new TransportManager({
-      transports: (options.transports ?? defaults.transports()).map(f => build(f, base)),
+      transports: (options.transports ?? defaults.transports()).map(f => build(f, { ...base, connectionEncrypters })),
       onConnection: raw => {
         if (connectionManager === undefined) raw.abort(new NotStartedError())
         else connectionManager.acceptIncoming(raw)
@@ -152,7 +153,7 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
     if (options.connectionProtector === undefined && privateNetworkForced()) throw new PrivateNetworkRequiredError()
     const upgrader = new Upgrader({
       connectionProtector: options.connectionProtector === undefined ? undefined : build(options.connectionProtector, base),
-      connectionEncrypters: (options.connectionEncrypters ?? defaults.connectionEncrypters()).map(f => build(f, base)),
+      connectionEncrypters,
       streamMuxers: (options.streamMuxers ?? defaults.streamMuxers()).map(f => build(f, base)),
       registrar: this.registrar,
       connectionGater,

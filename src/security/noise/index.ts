@@ -54,6 +54,8 @@ export interface NoiseComponents {
 export interface NoiseSecureOptions extends SecureOptions {
   /** Per-connection prologue (WebRTC Direct binds the certificate fingerprints here). */
   prologue?: Uint8Array
+  /** Per-connection extensions (a WebTransport listener sends its current certhashes). */
+  extensions?: Partial<NoiseExtensions>
 }
 
 export interface NoiseSecuredConnection extends SecuredConnection {
@@ -119,7 +121,7 @@ export class Noise implements ConnectionEncrypter {
       identitySig: await this.#identitySig,
       prologue: options.prologue ?? this.#init.prologue,
       extensions: {
-        webtransportCerthashes: this.#init.extensions?.webtransportCerthashes ?? [],
+        webtransportCerthashes: options.extensions?.webtransportCerthashes ?? this.#init.extensions?.webtransportCerthashes ?? [],
         streamMuxers: options.streamMuxers ?? this.#init.extensions?.streamMuxers ?? []
       },
       remotePeer: options.remotePeer,

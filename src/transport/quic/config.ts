@@ -22,6 +22,17 @@ export interface QuicConfig {
   maxLoopbackDatagramSize: number
   /** Incoming streams held while nobody has taken the connection yet. */
   maxPendingIncomingStreams: number
+  /**
+   * Unidirectional streams the remote may open in all (0: none, as libp2p uses only
+   * bidirectional streams). HTTP/3 (WebTransport) needs a few: control and QPACK streams.
+   */
+  maxIncomingUniStreams: number
+  /**
+   * max_datagram_frame_size we announce (RFC 9221; 0: not announced, DATAGRAM frames refused).
+   * HTTP/3 datagrams, which browsers require for WebTransport, need it; received DATAGRAM
+   * frames are dropped (no libp2p protocol uses them).
+   */
+  maxDatagramFrameSize: number
 }
 
 export const DEFAULT_QUIC_CONFIG: Readonly<QuicConfig> = {
@@ -35,7 +46,9 @@ export const DEFAULT_QUIC_CONFIG: Readonly<QuicConfig> = {
   maxConnectionWindow: 24 * 1024 * 1024,
   maxUdpPayloadSize: 65527,
   maxLoopbackDatagramSize: 16384,
-  maxPendingIncomingStreams: 64
+  maxPendingIncomingStreams: 64,
+  maxIncomingUniStreams: 0,
+  maxDatagramFrameSize: 0
 }
 
 /** The smallest datagram every QUIC path must carry, where we start (RFC 9000 14). */

@@ -11,7 +11,7 @@
  * handed to the socket as [header, ciphertext] without another copy.
  */
 import { QuicConnectionClosedError, QuicDecodeError, QuicIdleTimeoutError, QuicProtocolError, QuicStatelessResetError, QuicTransportErrorCode, QuicVersionNegotiationError } from './errors.ts'
-import type { CreateQuicHandshakeFunction, EncryptionLevel, InitialProtectorsFunction, PacketProtectorPair, QuicHandshake, QuicHandshakeResult, QuicRole, RetryIntegrityTagFunction } from './crypto/types.ts'
+import type { CreateQuicHandshakeFunction, EncryptionLevel, InitialProtectorsFunction, PacketProtectorPair, PlainCertificates, QuicCertificate, QuicHandshake, QuicHandshakeResult, QuicRole, RetryIntegrityTagFunction } from './crypto/types.ts'
 import type { PrivateKey } from '../../interface/keys.ts'
 import type { PeerId } from '../../interface/peer-id.ts'
 import { PacketSpace } from './packet-space.ts'
@@ -73,6 +73,12 @@ export interface ConnectionInit {
   /** The remote is on loopback: PMTU discovery may go past 1452 bytes. */
   loopback: boolean
   config?: Partial<QuicConfig>
+  /** ALPN protocols (default ['libp2p']; HTTP/3 uses ['h3']). */
+  alpn?: string[]
+  /** The certificate to present (default: the node's libp2p certificate). */
+  certificate?: QuicCertificate
+  /** Non-libp2p certificate checks (HTTP/3, see crypto/types.ts). */
+  plainCertificates?: PlainCertificates
   /** Sends one datagram made of `parts` (header, ciphertext, ...). */
   send(parts: Uint8Array[]): void
   /** The handshake finished and the peer is authenticated. */
@@ -160,7 +166,9 @@ export class QuicConnection implements StreamHost {
         retrySource: init.retrySourceCid,
         statelessResetToken: init.statelessResetToken
       }),
-      alpn: ['libp2p'],
+      alpn: init.alpn ?? ['libp2p'],
+      certificate: init.certificate,
+      plainCertificates: init.plainCertificates,
       onCryptoData: (level, bytes) => { this.spaces[SPACE_OF[level]].queueCrypto(bytes); this.scheduleSend() },
       onKeys: (level, keys) => { this.#installKeys(SPACE_OF[level], keys) },
       onComplete: (result) => { this.#onHandshakeComplete(result) },
@@ -411,6 +419,11 @@ export class QuicConnection implements StreamHost {
       case 'max_data': this.streams.onMaxData(frame.maximum); return
       case 'max_streams': this.streams.onMaxStreams(frame.bidi, frame.maximum); return
       case 'data_blocked': case 'stream_data_blocked': case 'streams_blocked': return
+      case 'datagram':
+        // RFC 9221 3: a DATAGRAM we never offered to take is a protocol violation. Taken ones
+        // are dropped: no libp2p protocol sends datagrams (HTTP/3 only needs the offer).
+        if (this.config.maxDatagramFrameSize === 0 || frame.data.length > this.config.maxDatagramFrameSize) throw new QuicProtocolError('DATAGRAM frame not allowed')
+        return
       default: this.streams.onStreamFrame(frame)
     }
   }
@@ -656,6 +669,9 @@ export class QuicConnection implements StreamHost {
 
   /** The authenticated remote, once established. */
   get result (): QuicHandshakeResult | undefined { return this.#result }
+
+  /** Opens a send-only stream (HTTP/3 control and QPACK streams). */
+  openUniStream (): QuicStream { return this.streams.openUniStream() }
 
   // StreamHost
   wakeStream (stream: QuicStream): void { this.streams.wake(stream); this.scheduleSend() }

@@ -23,6 +23,7 @@ import { DEFAULT_QUIC_CONFIG, LOCAL_CID_LENGTH } from './config.ts'
 import { buildVersionNegotiation, MIN_INITIAL_DATAGRAM, parseHeader, QUIC_V1 } from './packet.ts'
 import type { PacketHeader } from './packet.ts'
 import type { QuicStream } from './stream.ts'
+import type { PlainCertificates, QuicCertificate } from './crypto/types.ts'
 import { isLoopbackIp } from '../../util/multiaddr.ts'
 import { logger } from '../../util/logger.ts'
 import { ConnectionClosedError } from '../../util/errors.ts'
@@ -37,8 +38,17 @@ const MAX_RESETS_PER_SECOND = 100
 /** Socket buffers asked of the kernel (it caps them at net.core.[rw]mem_max). */
 const SOCKET_BUFFER_SIZE = 4 * 1024 * 1024
 
+/** TLS settings other than libp2p's (HTTP/3 for WebTransport; see crypto/types.ts). */
+export interface HandshakeSettings {
+  alpn?: string[]
+  certificate?: QuicCertificate
+  plainCertificates?: PlainCertificates
+}
+
 export interface EndpointOptions {
   privateKey: PrivateKey
+  /** Applies to the connections this endpoint accepts (default: libp2p TLS, ALPN 'libp2p'). */
+  handshake?: HandshakeSettings
   crypto: QuicCrypto & { statelessResetToken(staticKey: Uint8Array, connectionId: Uint8Array): Uint8Array }
   config?: Partial<QuicConfig>
   /** Server handshakes in progress before new clients must answer a Retry (default 64; 0 = always). */
@@ -110,7 +120,7 @@ export class QuicEndpoint {
   /** Where `connection` talks to. */
   remoteOf (connection: QuicConnection): RemoteAddress | undefined { return this.#connections.get(connection) }
 
-  dial (remote: RemoteAddress, expectedRemotePeer?: PeerId, onEstablished?: (connection: QuicConnection) => void): QuicConnection {
+  dial (remote: RemoteAddress, expectedRemotePeer?: PeerId, onEstablished?: (connection: QuicConnection) => void, handshake?: HandshakeSettings): QuicConnection {
     if (this.#closed) throw new ConnectionClosedError('the QUIC endpoint is closed')
     const localCid = randomBytes(LOCAL_CID_LENGTH)
     const dcid = randomBytes(LOCAL_CID_LENGTH)
@@ -125,6 +135,7 @@ export class QuicEndpoint {
       addressValidated: true,
       loopback: isLoopbackIp(remote.address),
       config: this.#options.config,
+      ...handshake,
       send: parts => { this.#send(parts, remote) },
       onEstablished,
       onIncomingStream: stream => { this.#options.onIncomingStream(connection, stream) },
@@ -203,6 +214,7 @@ export class QuicEndpoint {
       statelessResetToken: this.#options.crypto.statelessResetToken(this.#staticKey, localCid),
       loopback: isLoopbackIp(rinfo.address),
       config: this.#options.config,
+      ...this.#options.handshake,
       send: parts => { this.#send(parts, remote) },
       onEstablished: c => {
         finishHandshake()

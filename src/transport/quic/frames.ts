@@ -79,6 +79,8 @@ export type Frame =
   | { type: 'path_response', data: Uint8Array }
   | { type: 'connection_close', application: boolean, errorCode: number, frameType: number, reason: Uint8Array }
   | { type: 'handshake_done' }
+  /** RFC 9221 DATAGRAM (0x30 / 0x31 with a length). */
+  | { type: 'datagram', data: Uint8Array }
 
 /** Frame types allowed in Initial and Handshake packets (RFC 9000 12.4, table 3). */
 export function allowedInHandshakePackets (frame: Frame): boolean {
@@ -190,6 +192,7 @@ export function decodeFrame (r: QuicReader): Frame {
         if (offset + length > MAX_OFFSET) throw new QuicDecodeError('STREAM data beyond 2^62', QuicTransportErrorCode.FRAME_ENCODING_ERROR)
         return { type: 'stream', streamId, offset, data: r.bytes(length), fin: (type & 0x01) !== 0 }
       }
+      if (type === 0x30 || type === 0x31) return { type: 'datagram', data: r.bytes(type === 0x31 ? r.varint() : r.remaining) }
       throw new QuicDecodeError(`unknown frame type 0x${type.toString(16)}`)
     }
   }

@@ -104,7 +104,9 @@ export class QuicTransport implements Transport {
 
   #wrap (connection: QuicConnection, endpoint: QuicEndpoint, remote: RemoteAddress, direction: 'inbound' | 'outbound'): QuicNativeConnection {
     const local = endpoint.address()
-    const wrapper = new QuicNativeConnection(connection, connection.result!.remotePeer, toQuicMultiaddr(remote.address, remote.port, remote.family), toQuicMultiaddr(local.address, local.port, endpoint.family), direction)
+    const remotePeer = connection.result?.remotePeer
+    if (remotePeer === undefined) throw new InvalidParametersError('a libp2p QUIC connection without an authenticated peer')
+    const wrapper = new QuicNativeConnection(connection, remotePeer, toQuicMultiaddr(remote.address, remote.port, remote.family), toQuicMultiaddr(local.address, local.port, endpoint.family), direction)
     this.#wrappers.set(connection, wrapper)
     return wrapper
   }

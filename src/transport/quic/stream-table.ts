@@ -3,8 +3,11 @@
  * limits both ways, connection-level flow control both ways (4.1, with the receive window
  * auto-tuned like the streams' own), and the round-robin queue of streams with data to send.
  *
- * libp2p only uses bidirectional streams: we allow the remote no unidirectional ones, and a
- * frame for one is a STREAM_LIMIT_ERROR.
+ * libp2p only uses bidirectional streams: by default we allow the remote no unidirectional
+ * ones, and a frame for one is a STREAM_LIMIT_ERROR. HTTP/3 (WebTransport) sets
+ * `maxIncomingUniStreams`: the remote may then open that many in all (not renewed: HTTP/3 needs
+ * three, and WebTransport's own unidirectional streams are refused above it), and we may open
+ * as many as its initial_max_streams_uni allows.
  */
 import type { Frame } from './frames.ts'
 import type { QuicConfig } from './config.ts'
@@ -42,6 +45,10 @@ export class StreamTable {
   #remoteReleased = 0
   #maxRemote: number
   #maxStreamsPending = false
+  // unidirectional streams (HTTP/3 only)
+  #nextLocalUni: number
+  #nextRemoteUni: number
+  #peerMaxStreamsUni = 0
 
   // connection flow control, sending
   #peerMaxData = 0
@@ -61,6 +68,8 @@ export class StreamTable {
     this.#onIncoming = onIncoming
     this.#nextLocal = role === 'client' ? 0 : 1
     this.#nextRemote = role === 'client' ? 1 : 0
+    this.#nextLocalUni = role === 'client' ? 2 : 3
+    this.#nextRemoteUni = role === 'client' ? 3 : 2
     this.#maxRemote = config.maxIncomingStreams
     this.#window = config.connectionWindow
     this.#advertised = config.connectionWindow
@@ -80,7 +89,24 @@ export class StreamTable {
     this.#remote = params
     this.#peerMaxData = params.initialMaxData
     this.#peerMaxStreams = params.initialMaxStreamsBidi
+    this.#peerMaxStreamsUni = params.initialMaxStreamsUni
     this.#wakeOpeners()
+  }
+
+  /**
+   * Opens a send-only stream (HTTP/3 control and QPACK streams). Fails at once when the
+   * remote's unidirectional stream limit is reached: the few HTTP/3 needs fit any sane limit.
+   */
+  openUniStream (): QuicStream {
+    if (this.#closedError !== undefined) throw this.#closedError
+    if (this.#remote === undefined || (this.#nextLocalUni >> 2) >= this.#peerMaxStreamsUni) {
+      throw new QuicProtocolError('the remote allows no more unidirectional streams', QuicTransportErrorCode.STREAM_LIMIT_ERROR)
+    }
+    const id = this.#nextLocalUni
+    this.#nextLocalUni += 4
+    const stream = new QuicStream(id, 'outbound', this.#host, this.#windows(), this.#remote.initialMaxStreamDataUni, 'send-only')
+    this.#streams.set(id, stream)
+    return stream
   }
 
   // ---- opening ---------------------------------------------------------------------------
@@ -130,7 +156,11 @@ export class StreamTable {
   }
 
   onMaxStreams (bidi: boolean, maximum: number): void {
-    if (!bidi || maximum <= this.#peerMaxStreams) return
+    if (!bidi) {
+      this.#peerMaxStreamsUni = Math.max(this.#peerMaxStreamsUni, maximum)
+      return
+    }
+    if (maximum <= this.#peerMaxStreams) return
     this.#peerMaxStreams = maximum
     this.#wakeOpeners()
   }
@@ -173,10 +203,7 @@ export class StreamTable {
   }
 
   #streamFor (id: number, frameType: string): QuicStream | undefined {
-    if ((id & 0x02) !== 0) {
-      const local = (id & 0x01) === (this.#role === 'client' ? 0 : 1)
-      throw new QuicProtocolError(`${frameType} on unidirectional stream ${id}`, local ? QuicTransportErrorCode.STREAM_STATE_ERROR : QuicTransportErrorCode.STREAM_LIMIT_ERROR)
-    }
+    if ((id & 0x02) !== 0) return this.#uniStreamFor(id, frameType)
     const existing = this.#streams.get(id)
     if (existing !== undefined) return existing
     const localInitiated = (id & 0x01) === (this.#role === 'client' ? 0 : 1)
@@ -194,6 +221,31 @@ export class StreamTable {
       stream = new QuicStream(this.#nextRemote, 'inbound', this.#host, this.#windows(), maxSend)
       this.#streams.set(this.#nextRemote, stream)
       this.#nextRemote += 4
+      this.#onIncoming(stream)
+    }
+    return stream
+  }
+
+  #uniStreamFor (id: number, frameType: string): QuicStream | undefined {
+    const local = (id & 0x01) === (this.#role === 'client' ? 0 : 1)
+    // RFC 9000 19.4-19.10: data and resets travel only from the sender, STOP_SENDING and
+    // MAX_STREAM_DATA only from the receiver.
+    const fromSender = frameType === 'stream' || frameType === 'reset_stream'
+    if (local === fromSender) throw new QuicProtocolError(`${frameType} on ${local ? 'our' : 'the remote\'s'} unidirectional stream ${id}`, QuicTransportErrorCode.STREAM_STATE_ERROR)
+    const existing = this.#streams.get(id)
+    if (existing !== undefined) return existing
+    if (local) {
+      if (id >= this.#nextLocalUni) throw new QuicProtocolError(`${frameType} on stream ${id}, which we never opened`, QuicTransportErrorCode.STREAM_STATE_ERROR)
+      return undefined
+    }
+    if (id < this.#nextRemoteUni) return undefined
+    if ((id >> 2) >= this.#config.maxIncomingUniStreams) throw new QuicProtocolError(`unidirectional stream ${id} is beyond the ${this.#config.maxIncomingUniStreams} allowed`, QuicTransportErrorCode.STREAM_LIMIT_ERROR)
+    if (this.#closedError !== undefined) return undefined
+    let stream: QuicStream | undefined
+    while (this.#nextRemoteUni <= id) {
+      stream = new QuicStream(this.#nextRemoteUni, 'inbound', this.#host, this.#windows(), 0, 'receive-only')
+      this.#streams.set(this.#nextRemoteUni, stream)
+      this.#nextRemoteUni += 4
       this.#onIncoming(stream)
     }
     return stream
@@ -284,7 +336,7 @@ export class StreamTable {
     this.#streams.delete(stream.quicId)
     this.#notifyEmpty()
     const remoteInitiated = (stream.quicId & 0x01) !== (this.#role === 'client' ? 0 : 1)
-    if (remoteInitiated) {
+    if (remoteInitiated && (stream.quicId & 0x02) === 0) {
       this.#remoteReleased++
       this.#maxRemote = this.#remoteReleased + this.#config.maxIncomingStreams
       this.#maxStreamsPending = true

@@ -14,6 +14,10 @@
  * flow-control window we advertised; the window doubles (up to a maximum) when the reader
  * consumes it within two round trips, so one fast stream reaches line rate without every idle
  * stream reserving megabytes.
+ *
+ * Unidirectional streams (HTTP/3's control and QPACK streams, for WebTransport) are the same
+ * class with one side finished from the start: a send-only stream reads end-of-stream at once
+ * and never sends STOP_SENDING; a receive-only stream refuses writes and never sends RESET_STREAM.
  */
 import type { Stream } from '../../interface/stream.ts'
 import type { AbortOptions } from '../../interface/common.ts'
@@ -49,6 +53,9 @@ const SEND_HIGH_WATER_MARK = 1024 * 1024
 export const STREAM_RESET_CODE = 0
 
 let nowMs: () => number = () => performance.now()
+
+/** Which directions a stream has (RFC 9000 2.1: bit 0x02 of the id). */
+export type QuicStreamKind = 'bidi' | 'send-only' | 'receive-only'
 
 export class QuicStream extends AbstractStream implements Stream {
   readonly quicId: number
@@ -98,8 +105,11 @@ export class QuicStream extends AbstractStream implements Stream {
   #stopSendingSent = false
   #released = false
 
-  constructor (quicId: number, direction: 'inbound' | 'outbound', host: StreamHost, windows: StreamWindows, maxSendOffset: number) {
+  readonly kind: QuicStreamKind
+
+  constructor (quicId: number, direction: 'inbound' | 'outbound', host: StreamHost, windows: StreamWindows, maxSendOffset: number, kind: QuicStreamKind = 'bidi') {
     super()
+    this.kind = kind
     this.quicId = quicId
     this.id = String(quicId)
     this.direction = direction
@@ -108,6 +118,14 @@ export class QuicStream extends AbstractStream implements Stream {
     this.#maxWindow = windows.max
     this.#advertised = windows.initial
     this.maxSendOffset = maxSendOffset
+    if (kind === 'receive-only') {
+      // No send side: as if a FIN of nothing had been acknowledged.
+      this.#finQueued = this.#finSent = this.#finAcked = true
+      this.markWriteClosed()
+    } else if (kind === 'send-only') {
+      this.#recvDone = true
+      this.pushEnd()
+    }
   }
 
   // ---- AbstractStream hooks --------------------------------------------------------------

@@ -29,6 +29,8 @@ export interface TransportParameters {
   activeConnectionIdLimit: number
   initialSourceConnectionId?: Uint8Array
   retrySourceConnectionId?: Uint8Array
+  /** RFC 9221: the largest DATAGRAM frame the peer accepts; 0 = none. */
+  maxDatagramFrameSize: number
 }
 
 export const DEFAULT_TRANSPORT_PARAMETERS: Readonly<TransportParameters> = {
@@ -43,7 +45,8 @@ export const DEFAULT_TRANSPORT_PARAMETERS: Readonly<TransportParameters> = {
   ackDelayExponent: 3,
   maxAckDelay: 25,
   disableActiveMigration: false,
-  activeConnectionIdLimit: 2
+  activeConnectionIdLimit: 2,
+  maxDatagramFrameSize: 0
 }
 
 const Id = {
@@ -63,7 +66,8 @@ const Id = {
   preferredAddress: 0x0d,
   activeConnectionIdLimit: 0x0e,
   initialSourceConnectionId: 0x0f,
-  retrySourceConnectionId: 0x10
+  retrySourceConnectionId: 0x10,
+  maxDatagramFrameSize: 0x20
 } as const
 
 const INTEGER_PARAMS: Readonly<Array<[number, keyof TransportParameters]>> = [
@@ -77,7 +81,8 @@ const INTEGER_PARAMS: Readonly<Array<[number, keyof TransportParameters]>> = [
   [Id.initialMaxStreamsUni, 'initialMaxStreamsUni'],
   [Id.ackDelayExponent, 'ackDelayExponent'],
   [Id.maxAckDelay, 'maxAckDelay'],
-  [Id.activeConnectionIdLimit, 'activeConnectionIdLimit']
+  [Id.activeConnectionIdLimit, 'activeConnectionIdLimit'],
+  [Id.maxDatagramFrameSize, 'maxDatagramFrameSize']
 ]
 const INTEGER_BY_ID = new Map(INTEGER_PARAMS)
 const BYTES_BY_ID = new Map<number, keyof TransportParameters>([
@@ -183,7 +188,10 @@ export function checkConnectionIdParameters (params: TransportParameters, expect
   if (expected.retrySource !== undefined ? !same(params.retrySourceConnectionId, expected.retrySource) : params.retrySourceConnectionId !== undefined) throw paramError('retry_source_connection_id does not match')
 }
 
-/** Our parameters from the connection's limits: bidirectional streams only, no migration. */
+/**
+ * Our parameters from the connection's limits: no migration; unidirectional streams and
+ * datagrams only where the config allows them (HTTP/3).
+ */
 export function encodeLocalParameters (c: QuicConfig, role: 'client' | 'server', ids: { initialSource: Uint8Array, originalDestination: Uint8Array, retrySource?: Uint8Array, statelessResetToken?: Uint8Array }): Uint8Array {
   const params: Partial<TransportParameters> = {
     maxIdleTimeout: c.maxIdleTimeout,
@@ -191,9 +199,10 @@ export function encodeLocalParameters (c: QuicConfig, role: 'client' | 'server',
     initialMaxData: c.connectionWindow,
     initialMaxStreamDataBidiLocal: c.streamWindow,
     initialMaxStreamDataBidiRemote: c.streamWindow,
-    initialMaxStreamDataUni: 0,
+    initialMaxStreamDataUni: c.maxIncomingUniStreams > 0 ? c.streamWindow : 0,
     initialMaxStreamsBidi: c.maxIncomingStreams,
-    initialMaxStreamsUni: 0,
+    initialMaxStreamsUni: c.maxIncomingUniStreams,
+    maxDatagramFrameSize: c.maxDatagramFrameSize,
     activeConnectionIdLimit: ACTIVE_CONNECTION_ID_LIMIT,
     disableActiveMigration: true,
     initialSourceConnectionId: ids.initialSource

@@ -20,8 +20,9 @@ import type { EncryptionLevel, PacketProtectorPair, QuicAeadName, QuicCertificat
 
 /** The peer a certificate authenticated, and the key that must have signed CertificateVerify. */
 export interface RemoteCertificate {
-  peerId: PeerId
-  publicKey: PublicKey
+  /** Undefined for plain (non-libp2p) certificates. */
+  peerId?: PeerId
+  publicKey?: PublicKey
   /** The certificate key's SubjectPublicKeyInfo, DER. */
   spki: Uint8Array
 }
@@ -176,10 +177,10 @@ export abstract class HandshakeBase implements QuicHandshake {
     if (!this.destroyed) this.options.onKeys(level, { read: read.protector, write: write.protector })
   }
 
-  protected complete (remote: RemoteCertificate, remoteTransportParameters: Uint8Array, alpn: string): void {
+  protected complete (remote: RemoteCertificate | undefined, remoteTransportParameters: Uint8Array, alpn: string): void {
     this.state = 'complete'
     if (this.destroyed) return
-    this.options.onComplete({ remotePeer: remote.peerId, remotePublicKey: remote.publicKey, remoteTransportParameters, alpn })
+    this.options.onComplete({ remotePeer: remote?.peerId, remotePublicKey: remote?.publicKey, remoteTransportParameters, alpn })
   }
 
   protected fail (err: unknown): void {
@@ -227,6 +228,15 @@ export abstract class HandshakeBase implements QuicHandshake {
   }
 
   protected async checkRemoteCertificate (certificates: Uint8Array[]): Promise<RemoteCertificate> {
+    const plain = this.options.plainCertificates
+    if (plain !== undefined) {
+      if (plain.verifyServer === undefined) throw new QuicTlsError('no check for a plain certificate', TlsAlert.badCertificate)
+      try {
+        return { spki: await plain.verifyServer(certificates) }
+      } catch (err) {
+        throw new QuicTlsError(`the server certificate was refused: ${(err as Error).message}`, TlsAlert.badCertificate, { cause: err })
+      }
+    }
     if (certificates.length !== 1) throw new QuicTlsError(`expected exactly one certificate, got ${certificates.length}`, TlsAlert.badCertificate)
     let verified
     try {

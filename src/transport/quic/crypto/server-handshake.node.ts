@@ -137,12 +137,16 @@ export class ServerHandshake extends HandshakeBase {
       [ExtensionType.alpn, encodeAlpn([alpn])],
       ...this.tuning.plainTls === true ? [] : [[ExtensionType.quicTransportParameters, this.options.localTransportParameters] as [number, Uint8Array]]
     ])
-    const certificateRequest = encodeCertificateRequest(new Uint8Array(0), [
-      [ExtensionType.signatureAlgorithms, encodeUint16ListExtension(ACCEPTED_SIGNATURE_SCHEMES, 2)]
-    ])
+    // Plain (HTTP/3) certificates: browsers have no client certificate to give.
+    const requestCertificate = this.options.plainCertificates === undefined
+    const certificateRequest = requestCertificate
+      ? encodeCertificateRequest(new Uint8Array(0), [
+        [ExtensionType.signatureAlgorithms, encodeUint16ListExtension(ACCEPTED_SIGNATURE_SCHEMES, 2)]
+      ])
+      : new Uint8Array(0)
     const certificateMessage = encodeCertificate(new Uint8Array(0), [der])
     this.addToTranscript(encryptedExtensions)
-    this.addToTranscript(certificateRequest)
+    if (requestCertificate) this.addToTranscript(certificateRequest)
     this.addToTranscript(certificateMessage)
     const { scheme, signature } = await signCertificateVerify(certificateKey, certificateVerifyContent('server', this.transcriptHash()))
     if (!this.live) return
@@ -152,7 +156,7 @@ export class ServerHandshake extends HandshakeBase {
     this.addToTranscript(finished)
     this.application = deriveApplicationSecrets(secrets.handshakeSecret, this.transcriptHash())
     this.emit('handshake', concat([encryptedExtensions, certificateRequest, certificateMessage, certificateVerify, finished]))
-    this.expecting = 'Certificate'
+    this.expecting = requestCertificate ? 'Certificate' : 'Finished'
   }
 
   /** Our first protocol the client also offers (ours are in preference order). */
@@ -194,6 +198,6 @@ export class ServerHandshake extends HandshakeBase {
     this.expecting = 'nothing'
     const application = this.application!
     this.installKeys('application', aeadOfSuite(this.suite), application.clientApplicationTrafficSecret, application.serverApplicationTrafficSecret)
-    this.complete(this.remote!, this.remoteTransportParameters!, this.alpn)
+    this.complete(this.remote, this.remoteTransportParameters!, this.alpn)
   }
 }

@@ -76,14 +76,27 @@ export type InitialProtectorsFunction = (version: number, destinationConnectionI
 
 /** What the handshake reports once the peer is authenticated and both Finished were checked. */
 export interface QuicHandshakeResult {
-  /** The peer id from the libp2p extension of the remote's certificate. */
-  remotePeer: PeerId
+  /**
+   * The peer id from the libp2p extension of the remote's certificate; undefined with
+   * `plainCertificates` (WebTransport: Noise authenticates the peer afterwards).
+   */
+  remotePeer?: PeerId
   /** The host key that peer id is made of. */
-  remotePublicKey: PublicKey
+  remotePublicKey?: PublicKey
   /** The remote's quic_transport_parameters (TLS extension 0x39), opaque here; QUIC decodes them. */
   remoteTransportParameters: Uint8Array
   /** The negotiated ALPN protocol ('libp2p'). */
   alpn: string
+}
+
+/**
+ * TLS without libp2p's certificate rules, for HTTP/3 (WebTransport): the server asks the client
+ * for no certificate, and the client checks the server's chain with `verifyServer` instead
+ * (WebTransport: the certificate's hash must be one the dialed address lists).
+ */
+export interface PlainCertificates {
+  /** Client: the server's certificates (DER, leaf first); resolves with the leaf's SubjectPublicKeyInfo DER, throws to fail. */
+  verifyServer?(certificates: Uint8Array[]): Promise<Uint8Array>
 }
 
 /** A certificate to reuse across connections (by default each handshake makes a fresh one). */
@@ -105,6 +118,8 @@ export interface QuicHandshakeOptions {
   /** ALPN protocols in preference order; libp2p uses ['libp2p']. */
   alpn: string[]
   certificate?: QuicCertificate
+  /** Set for HTTP/3 connections (see PlainCertificates); libp2p's rules apply when absent. */
+  plainCertificates?: PlainCertificates
   /** Handshake bytes to send in CRYPTO frames of `level`, in order. */
   onCryptoData(level: EncryptionLevel, bytes: Uint8Array): void
   /**

@@ -217,7 +217,7 @@ async function ourClientAgainstOpenSsl (serverOptions: { ecdhCurve?: string, cip
     const ours = new TlsOverOurHandshake(socket, 'client', clientKey)
     ours.handshake.start()
     const result = await ours.result
-    assert.ok(result.remotePeer.equals(peerIdFromPrivateKey(serverKey)), 'our client authenticated the OpenSSL server by its libp2p certificate')
+    assert.ok(result.remotePeer?.equals(peerIdFromPrivateKey(serverKey)), 'our client authenticated the OpenSSL server by its libp2p certificate')
     assert.equal(result.alpn, 'libp2p')
     const seen = await seenByServer
     assert.equal(seen.peer, peerIdFromPrivateKey(clientKey).toString(), 'OpenSSL received our client certificate')
@@ -287,7 +287,7 @@ for (const groups of [undefined, [NamedGroup.secp256r1]]) {
       assert.ok(peerId.equals(peerIdFromPrivateKey(serverKey)), 'OpenSSL received our server certificate')
       client.write('hello from OpenSSL')
       const result = await ours.result
-      assert.ok(result.remotePeer.equals(peerIdFromPrivateKey(clientKey)), 'our server authenticated OpenSSL\'s client certificate')
+      assert.ok(result.remotePeer?.equals(peerIdFromPrivateKey(clientKey)), 'our server authenticated OpenSSL\'s client certificate')
       assert.equal((await ours.readApplicationData(18)).toString(), 'hello from OpenSSL')
       ours.sendApplicationData(new TextEncoder().encode('and back'))
       const [reply] = await once(client, 'data') as [Buffer]
