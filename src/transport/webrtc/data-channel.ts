@@ -1,0 +1,80 @@
+/**
+ * The few things the stream layer needs from a data channel, so the same streams run over a
+ * browser's RTCDataChannel and over node-datachannel's native channels (two small adapters).
+ */
+export interface DataChannelEvents {
+  onOpen(): void
+  onMessage(data: Uint8Array): void
+  onBufferedAmountLow(): void
+  onClose(): void
+}
+
+export interface DataChannelLike {
+  /** The SCTP stream id, once known. */
+  readonly id: number
+  readonly isOpen: boolean
+  /** Bytes queued in the channel and not yet handed to SCTP. */
+  readonly bufferedAmount: number
+  setBufferedAmountLowThreshold(bytes: number): void
+  /** Queues one message; throws when the channel cannot take it (closed). */
+  send(data: Uint8Array): void
+  close(): void
+  /** Installs the event handlers (once). */
+  setEvents(events: DataChannelEvents): void
+}
+
+/** What the muxer needs from a peer connection. */
+export interface PeerConnectionLike {
+  /** A new channel with label '' (negotiated in-band), ordered. */
+  createDataChannel(): DataChannelLike
+  /** Channels the remote opens; installed once. */
+  onDataChannel(cb: (channel: DataChannelLike) => void): void
+  /** Called once when the peer connection fails or closes. */
+  onClosed(cb: (err?: Error) => void): void
+  close(): void
+}
+
+/** Adapts a W3C RTCDataChannel (browsers, and any RTCPeerConnection implementation). */
+export function fromRTCDataChannel (channel: RTCDataChannel): DataChannelLike {
+  channel.binaryType = 'arraybuffer'
+  return {
+    get id () { return channel.id ?? -1 },
+    get isOpen () { return channel.readyState === 'open' },
+    get bufferedAmount () { return channel.bufferedAmount },
+    setBufferedAmountLowThreshold (bytes: number) { channel.bufferedAmountLowThreshold = bytes },
+    send (data: Uint8Array) { channel.send(data as Uint8Array<ArrayBuffer>) },
+    close () { channel.close() },
+    setEvents (events: DataChannelEvents) {
+      channel.onopen = () => { events.onOpen() }
+      channel.onmessage = (ev: MessageEvent) => {
+        const data: unknown = ev.data
+        if (data instanceof ArrayBuffer) events.onMessage(new Uint8Array(data))
+        else if (typeof data === 'string') events.onMessage(new TextEncoder().encode(data))
+      }
+      channel.onbufferedamountlow = () => { events.onBufferedAmountLow() }
+      channel.onclose = () => { events.onClose() }
+    }
+  }
+}
+
+/** Adapts a W3C RTCPeerConnection. */
+export function fromRTCPeerConnection (pc: RTCPeerConnection): PeerConnectionLike {
+  let closedCb: ((err?: Error) => void) | undefined
+  let closed = false
+  const fireClosed = (err?: Error): void => {
+    if (closed) return
+    closed = true
+    closedCb?.(err)
+  }
+  pc.addEventListener('connectionstatechange', () => {
+    const s = pc.connectionState
+    if (s === 'failed') fireClosed(new Error('peer connection failed'))
+    else if (s === 'closed' || s === 'disconnected') fireClosed()
+  })
+  return {
+    createDataChannel: () => fromRTCDataChannel(pc.createDataChannel('')),
+    onDataChannel (cb) { pc.ondatachannel = (ev) => { cb(fromRTCDataChannel(ev.channel)) } },
+    onClosed (cb) { closedCb = cb },
+    close () { pc.close(); fireClosed() }
+  }
+}
