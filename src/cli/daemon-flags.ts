@@ -98,15 +98,12 @@ export function parseGoInt (text: string, name: string): number {
  * stderr when set, with what happens instead.
  */
 export const UNSUPPORTED_FLAGS: Record<string, string> = {
-  autoRelay: 'auto relay is not wired into the daemon yet: no reservations are made',
   relayActive: 'a circuit relay v1 option (p2pd ignores it too)',
   relayHop: 'a circuit relay v1 option (p2pd ignores it too)',
   relayDiscovery: 'a circuit relay v1 option (p2pd ignores it too)',
   relayHopLimit: 'a circuit relay v1 option (p2pd ignores it too)',
-  natPortMap: 'NAT port mapping (UPnP/NAT-PMP) is not available yet: no port is mapped',
-  autonat: 'the AutoNAT service is not available yet: we answer no dial-back requests',
-  forceReachabilityPublic: 'reachability is not tracked yet',
-  forceReachabilityPrivate: 'reachability is not tracked yet',
+  forceReachabilityPublic: 'only -autoRelay follows it (no reservations); AutoNAT and the DHT mode do not',
+  forceReachabilityPrivate: 'only -autoRelay follows it (reserves without waiting for AutoNAT); AutoNAT and the DHT mode do not',
   metricsAddr: 'metrics are not available yet: nothing listens on the metrics address',
   pprof: 'pprof is Go only; use node --inspect or --cpu-prof',
   pprofPort: 'pprof is Go only; use node --inspect or --cpu-prof',

@@ -19,7 +19,7 @@ import type { Connection } from '../interface/connection.ts'
 import { peerIdFromMultihash } from '../peer/peer-id.ts'
 import { StreamReader, encodeLP } from '../util/stream-reader.ts'
 import { logger } from '../util/logger.ts'
-import { withoutPeerId } from '../util/multiaddr.ts'
+import { isRelayed, withoutPeerId } from '../util/multiaddr.ts'
 import { dialLocal, listenLocal, wrapSocket } from './local-socket.ts'
 import { pipeBoth } from './pipe.ts'
 import {
@@ -216,7 +216,9 @@ export class DaemonServer {
     const c = request.connect
     if (c === undefined) return errorResponse('CONNECT without a connect field')
     const peer = peerIdFromMultihash(c.peer)
-    const addrs = c.addrs.map(a => multiaddr(a))
+    // a circuit address as IDENTIFY gives it (`<relay>/p2p-circuit`, no /p2p of the target, as
+    // p2pd's) names its target only through CONNECT's peer: the circuit transport needs it
+    const addrs = c.addrs.map(a => multiaddr(a)).map(a => isRelayed(a) && a.toString().endsWith('/p2p-circuit') ? a.encapsulate(`/p2p/${peer.toString()}`) : a)
     if (addrs.length > 0) await this.node.peerStore.merge(peer, { multiaddrs: addrs })
     await withDeadline(requestTimeoutMs(c.timeout), undefined, 'CONNECT timed out', async signal => await this.node.dial(peer, { signal }))
     return OK

@@ -79,6 +79,12 @@ async function services (flags: DaemonFlags): Promise<ServiceFactories> {
       ? (await import('../../pubsub/floodsub/floodsub.ts')).floodsub({ globalSignaturePolicy: options.globalSignaturePolicy })
       : (await import('../../pubsub/gossipsub/gossipsub.ts')).gossipsub(options)
   }
+  // -autonat serves AutoNAT (v1 and v2) to others, as p2pd's EnableNATService; the client half,
+  // which learns our own reachability, runs with it and with -autoRelay (which reserves once
+  // that reachability is private)
+  if (flags.autonat || flags.autoRelay) s.autonat = (await import('../../protocols/autonat/index.ts')).autoNAT({ server: flags.autonat })
+  // talks only to the LAN's gateway, and only while we listen on a private IPv4 address
+  if (flags.natPortMap) s.nat = (await import('../../nat/index.ts')).uPnPNAT()
   if (flags.b) {
     // p2pd dials go-libp2p-kad-dht's public bootstrap list when -bootstrapPeers is empty; we
     // carry no public list, so a machine never reaches the internet unless told where
@@ -143,7 +149,8 @@ export const daemonCommand: Command = {
                         [-muxer yamux|mplex] [-dht|-dhtServer|-dhtClient] [-pubsub [-pubsubRouter gossipsub|floodsub]
                         [-pubsubSign] [-pubsubSignStrict] [-gossipsubHeartbeatInterval D]
                         [-gossipsubHeartbeatInitialDelay D]] [-echo] [-connManager [-connLo N] [-connHi N]
-                        [-connGrace D]] [-b -bootstrapPeers MA,...] [-apps NAME[:UID],... -appsDir DIR] [-q]
+                        [-connGrace D]] [-b -bootstrapPeers MA,...] [-relay] [-autoRelay] [-autonat] [-natPortMap]
+                        [-forceReachabilityPrivate|-forceReachabilityPublic] [-apps NAME[:UID],... -appsDir DIR] [-q]
 
 A libp2p daemon compatible with go-libp2p-daemon (p2pd): serves its control protocol on -listen
 (default /unix/tmp/p2pd.sock; /ip4/127.0.0.1/tcp/0 picks a port) and prints
@@ -159,8 +166,12 @@ defaults (160/192, 1m), as p2pd's. -b needs -bootstrapPeers (no built-in public 
 -apps hosts one application per NAME (its own identity, node and control socket APPSDIR/NAME.sock,
 mode 0600, owned by UID when given): docs/daemon/multi-tenancy.md.
 -relay (default true, as p2pd) makes the node a circuit relay v2 hop; every node dials and accepts
-/p2p-circuit. Accepted, with a note on stderr of what happens instead: -autoRelay,
--autonat, -natPortMap, -metricsAddr, -forceReachability*, -pprof, -i.`,
+/p2p-circuit. -autoRelay keeps reservations on relays it meets once AutoNAT finds us private
+(at once with -forceReachabilityPrivate; never with -forceReachabilityPublic). -autonat answers
+others' AutoNAT v1/v2 dial-back requests. -natPortMap maps our listen ports on the LAN's gateway
+(UPnP IGD or NAT-PMP; nothing is sent while we listen on loopback only).
+Accepted, with a note on stderr of what happens instead: -metricsAddr, -forceReachability*
+(beyond -autoRelay), -pprof, -i.`,
   async run (argv) {
     const daemon = await startDaemon(argv, line => { process.stderr.write(`ts-libp2p daemon: ${line}\n`) })
     const stopped = stopOnSignal(async () => { await daemon.stop() }, 'daemon')
@@ -198,13 +209,16 @@ export async function startDaemon (argv: string[], warn: (line: string) => void)
   const marks = watermarks(flags)
   const appSpecs = parseApps(flags.apps)
   if (appSpecs.length > 0 && flags.appsDir === '') throw new UsageError('-apps needs -appsDir (where the applications\' control sockets go)')
+  // p2pd's -forceReachabilityPublic keeps autorelay from ever reserving
+  const autoRelay = flags.autoRelay && !flags.forceReachabilityPublic
   const createNode = async (key: PrivateKey, listen: string[], announceAddrs: string[]): Promise<Libp2p> => await createLibp2p({
     privateKey: key,
     datastore: new MemoryDatastore(),
-    addresses: { listen: listen.map(a => parseMultiaddr(a, 'host address').toString()), announce: announceAddrs },
+    // -autoRelay: listening on the bare /p2p-circuit is what turns auto-relay on (relay/auto-relay.ts)
+    addresses: { listen: [...listen.map(a => parseMultiaddr(a, 'host address').toString()), ...(autoRelay ? ['/p2p-circuit'] : [])], announce: announceAddrs },
     // as p2pd: every node dials and accepts /p2p-circuit (go-libp2p's relay transport is on by
     // default, and -noListenAddrs keeps it); -relay (default true) makes it a relay v2 hop too
-    transports: [tcp(), circuitRelayTransport()],
+    transports: [tcp(), circuitRelayTransport({ autoRelay: { onlyWhenPrivate: !flags.forceReachabilityPrivate } })],
     connectionEncrypters: await encryptersFor(flags),
     streamMuxers: await muxersFor(flags),
     // the watermarks are the daemon's (DaemonConnectionManager, as p2pd's connmgr); the node's
