@@ -1,8 +1,8 @@
 /**
  * A LAN for discovery tests: one namespace holding a bridge (multicast snooping off, so mDNS
  * floods like on a dumb switch) and `hosts` namespaces, each with one veth into the bridge,
- * an address 10.77.0.<n>/24 and its IPv6 link-local address. Every link is created inside a
- * namespace (nothing touches the host's network), no namespace has a route out.
+ * an address 10.77.0.<n>/24, its IPv6 link-local address and a multicast route. Every link is
+ * created inside a namespace (nothing touches the host's network), no namespace has a route out.
  */
 import { NetworkNamespace } from '../support/lab/index.ts'
 import { LAB_PREFIX, registerForTeardown, unregisterForTeardown } from '../support/lab/teardown.ts'
@@ -45,6 +45,9 @@ export async function createLan (tag: string, hostCount: number): Promise<Lan> {
       await bridge.ip(['link', 'set', `p${i}`, 'master', 'br0', 'up'])
       await ns.ip(['addr', 'add', `${ip}/24`, 'dev', 'eth0'])
       await ns.ip(['link', 'set', 'eth0', 'up'])
+      // a multicast route, as a LAN host's default route would give: programs that send to the
+      // group without naming an interface (js-libp2p's multicast-dns) need one
+      await ns.ip(['route', 'add', '224.0.0.0/4', 'dev', 'eth0'])
       hosts.push({ namespace: ns, ip })
     }
     return { hosts, destroy }
