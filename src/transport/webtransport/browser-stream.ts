@@ -1,6 +1,7 @@
 /**
  * A browser WebTransport bidirectional stream (WHATWG streams) as the project's byte-stream
- * contract. Reading pulls from the ReadableStream one chunk per `read()` the consumer makes,
+ * contract. A STOP_SENDING from the remote errors the browser's writable: that ends our write
+ * side only (as in QUIC), it does not reset the stream. Reading pulls from the ReadableStream one chunk per `read()` the consumer makes,
  * so the browser's own flow control holds back a slow reader; writing queues on the
  * WritableStream and reports backpressure from its `desiredSize`. Browser-safe.
  */
@@ -61,12 +62,17 @@ export class BrowserWebTransportStream extends AbstractStream implements Stream 
     this.#writer.write(chunk).then(() => {
       this.#queued -= chunk.length
       if (this.writeBlocked && this.#queued < WRITE_HIGH_WATER_MARK / 2) this.notifyDrain()
-    }, err => { this.pushReset(new StreamResetError(`the WebTransport stream failed: ${(err as Error)?.message ?? String(err)}`)) })
+    }, () => {
+      // The remote asked us to stop sending (STOP_SENDING) or reset: our write side is over,
+      // reading goes on until the remote's side ends.
+      this.markWriteClosed()
+    })
     return this.#queued < WRITE_HIGH_WATER_MARK
   }
 
   protected async sendCloseWrite (): Promise<void> {
-    await this.#writer.close()
+    // After a STOP_SENDING the writable is errored: there is nothing left to end.
+    await this.#writer.close().catch(() => {})
   }
 
   protected sendReset (err: Error): void {

@@ -1,0 +1,60 @@
+/**
+ * Real Chromium (Debian's package, through the harness in test/support/browser/) running
+ * ts-libp2p's browser build dials WebTransport listeners with `serverCertificateHashes`: ours
+ * in this process (HTTP/3 and WebTransport over our QUIC), then Noise with certhashes,
+ * identify, ping, an echo and many concurrent streams; a wrong certhash fails.
+ */
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { createLibp2p } from '../../../src/index.ts'
+import type { Libp2p } from '../../../src/index.ts'
+import { echo } from '../../../src/protocols/echo/index.ts'
+import { identify } from '../../../src/protocols/identify/index.ts'
+import { ping } from '../../../src/protocols/ping/index.ts'
+import { webTransport } from '../../../src/transport/webtransport/index.ts'
+import { encodeCerthash } from '../../../src/transport/webtransport/certhash.ts'
+import { chromiumSkip, withBrowserPage } from '../../support/browser/index.ts'
+import type { WebTransportDialReport } from './fixtures/browser-webtransport-page.ts'
+
+const PAGE = new URL('./fixtures/browser-webtransport-page.ts', import.meta.url)
+const ECHO_BYTES = 256 * 1024
+const STREAMS = 32
+
+function assertHealthy (report: WebTransportDialReport, remotePeer: string, agent: RegExp): void {
+  assert.equal(report.remotePeer, remotePeer)
+  assert.match(report.remoteAddr, /^\/ip4\/127\.0\.0\.1\/udp\/\d+\/quic-v1\/webtransport\/certhash\//)
+  assert.equal(report.encryption, '/noise')
+  assert.equal(report.multiplexer, '/webtransport')
+  assert.match(report.agentVersion ?? '', agent)
+  assert.ok(report.protocols.includes('/echo/1.0.0'))
+  assert.ok(report.rtt >= 0)
+  assert.equal(report.echoMatches, true)
+  assert.equal(report.streamsOk, STREAMS)
+  assert.equal(report.connectionsAfterStop, 0)
+}
+
+describe('Chromium dials WebTransport', { skip: chromiumSkip() }, () => {
+  let listener: Libp2p | undefined
+  before(async () => {
+    listener = await createLibp2p({
+      addresses: { listen: ['/ip4/127.0.0.1/udp/0/quic-v1/webtransport'] },
+      transports: [webTransport()],
+      services: { identify: identify(), ping: ping(), echo: echo() }
+    })
+  })
+  after(async () => { await listener?.stop() })
+
+  it('our Node listener: Noise with certhashes, identify, ping, echo, 32 concurrent streams', { timeout: 120_000 }, async () => {
+    const addr = listener!.getMultiaddrs()[0].toString()
+    const report = await withBrowserPage(PAGE, async page => await page.call<WebTransportDialReport>('dialIdentifyPingEcho', addr, ECHO_BYTES, STREAMS))
+    assertHealthy(report, listener!.peerId.toString(), /^ts-libp2p\//)
+  })
+
+  it('a wrong certhash fails', { timeout: 120_000 }, async () => {
+    const addr = listener!.getMultiaddrs()[0].toString()
+    const wrong = addr.replace(/(\/certhash\/[^/]+)+/, `/certhash/${encodeCerthash(new Uint8Array(32).fill(9))}`)
+    const message = await withBrowserPage(PAGE, async page => await page.call<string>('dialExpectingFailure', wrong))
+    assert.notEqual(message, 'connected')
+    assert.equal(listener!.getConnections().length, 0)
+  })
+})
