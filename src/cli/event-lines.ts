@@ -36,7 +36,7 @@ export function printEvents (node: EventSource, write: (line: string) => void = 
     ['self:peer:update', () => { print({ event: 'self:peer:update', addrs: node.getMultiaddrs().map(String) }) }],
     ['holepunch', evt => {
       const outcome = detailOf<HolePunchOutcome>(evt)
-      print({ event: 'holepunch', peer: outcome.peer.toString(), success: outcome.success, ms: outcome.ms, attempt: outcome.attempt, addr: outcome.addr?.toString() })
+      print({ event: 'holepunch', peer: outcome.peer.toString(), success: outcome.success, ms: outcome.ms, attempt: outcome.attempt, addr: outcome.addr?.toString(), direction: outcome.direction })
     }],
     ...PASS_THROUGH.map((name): [string, (evt: Event) => void] => [name, evt => { print({ event: name, ...plain(detailOf<unknown>(evt)) }) }])
   ]

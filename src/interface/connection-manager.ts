@@ -23,4 +23,11 @@ export interface ConnectionManager {
   openConnection(target: DialTarget, options?: DialOptions): Promise<Connection>
   getConnections(peerId?: PeerId): Connection[]
   closeConnections(peerId: PeerId, options?: AbortOptions): Promise<void>
+  /**
+   * Whether the transport for `addr` can punch a hole to it (Transport.holePunch), and the
+   * punch itself: random datagrams to `addr` until the signal aborts. DCUtR's side that
+   * waits for the other's QUIC dial uses it.
+   */
+  canHolePunch?(addr: Multiaddr): boolean
+  holePunch?(addr: Multiaddr, options: Required<AbortOptions>): Promise<void>
 }

@@ -31,6 +31,8 @@ export interface HolePunchOutcome {
   attempt: number
   /** The direct connection's remote address, on success. */
   addr?: Multiaddr
+  /** Who dialed the direct connection, on success ('inbound': the peer's dial came through our punch). */
+  direction?: 'inbound' | 'outbound'
 }
 
 /** Our own record changed: the addresses we now announce (each with /p2p). */

@@ -63,6 +63,13 @@ export interface Transport {
   /** The subset of `addrs` this transport can dial. */
   dialFilter(addrs: Multiaddr[]): Multiaddr[]
   /**
+   * UDP hole punching (DCUtR over QUIC): sends datagrams of random bytes to `addr` from the
+   * socket the node listens on, at random intervals, until the signal aborts (then resolves).
+   * They open this side's NAT mapping for the peer's dial, which arrives as an inbound
+   * connection. Only transports whose dials leave from their listen socket have it.
+   */
+  holePunch?(addr: Multiaddr, options: Required<AbortOptions>): Promise<void>
+  /**
    * For a transport that runs over the node's own connections (circuit relay): called once,
    * before start, with what it needs of the node.
    */

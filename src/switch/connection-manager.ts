@@ -27,9 +27,9 @@ import type { ConnectionManager, DialOptions, DialTarget } from '../interface/co
 import type { Libp2pEvents, TypedEvents } from '../interface/events.ts'
 import type { PeerId } from '../interface/peer-id.ts'
 import type { PeerStore } from '../interface/peer-store.ts'
-import type { RawConnection } from '../interface/transport.ts'
+import type { RawConnection, Transport } from '../interface/transport.ts'
 import { raceSignal } from '../util/abort.ts'
-import { ConnectionDeniedError, NotStartedError } from '../util/errors.ts'
+import { ConnectionDeniedError, InvalidMultiaddrError, NotStartedError } from '../util/errors.ts'
 import { isRelayed } from '../util/multiaddr.ts'
 import { logger } from '../util/logger.ts'
 import { Deadline } from '../util/deadline.ts'
@@ -222,6 +222,21 @@ export class DefaultConnectionManager implements ConnectionManager {
         c.abort(err as Error)
       }
     }))
+  }
+
+  canHolePunch (addr: Multiaddr): boolean {
+    return this.#punchingTransport(addr) !== undefined
+  }
+
+  async holePunch (addr: Multiaddr, options: Required<AbortOptions>): Promise<void> {
+    const transport = this.#punchingTransport(addr)
+    if (transport?.holePunch === undefined) throw new InvalidMultiaddrError(`no configured transport can punch a hole to ${addr.toString()}`)
+    await transport.holePunch(addr, options)
+  }
+
+  #punchingTransport (addr: Multiaddr): Transport | undefined {
+    const transport = this.#init.transports.transportForDial(addr) as Transport | undefined
+    return typeof transport?.holePunch === 'function' ? transport : undefined
   }
 
   /** Protects `peerId` from pruning until every `tag` given for it is unprotected. */

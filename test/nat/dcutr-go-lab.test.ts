@@ -13,10 +13,13 @@ const skip = await natLabSkip()
 
 interface GoPeer { process: ProcessLines, peerId: string, addrs: string[] }
 
-async function startGoPeer (lab: NatLab, side: 'a' | 'b', args: string[]): Promise<GoPeer> {
+const TCP_LISTEN = '/ip4/0.0.0.0/tcp/4001'
+const QUIC_LISTEN = '/ip4/0.0.0.0/udp/4001/quic-v1'
+
+async function startGoPeer (lab: NatLab, side: 'a' | 'b', args: string[], listen = TCP_LISTEN): Promise<GoPeer> {
   const binary = await buildGoPeer()
   const host = side === 'a' ? lab.hostA : lab.hostB
-  const child = processLines(host.namespace.spawn(binary, ['--listen', '/ip4/0.0.0.0/tcp/4001', '--holepunch', ...args], { stdio: ['pipe', 'pipe', 'pipe'] }))
+  const child = processLines(host.namespace.spawn(binary, ['--listen', listen, '--holepunch', ...args], { stdio: ['pipe', 'pipe', 'pipe'] }))
   try {
     const ready = JSON.parse(await child.nextLine(line => line.includes('"ready"'), 60_000)) as { peerId: string, addrs: string[] }
     return { process: child, peerId: ready.peerId, addrs: ready.addrs }
@@ -30,10 +33,12 @@ describe('DCUtR between ts and go in the NAT lab', { skip }, () => {
   let lab: NatLab
   let relay: LabNode
   let relayAddr: string
+  let relayQuicAddr: string
   before(async () => {
     lab = await createNatLab({ natA: 'eim', natB: 'eim', delayMs: 25 })
-    relay = await startLabNode(lab.relay, ['--listen', `/ip4/${RELAY_ADDRESS}/tcp/4001`, '--relay-server'])
+    relay = await startLabNode(lab.relay, ['--listen', `/ip4/${RELAY_ADDRESS}/tcp/4001`, '--listen', `/ip4/${RELAY_ADDRESS}/udp/4001/quic-v1`, '--relay-server'])
     relayAddr = `/ip4/${RELAY_ADDRESS}/tcp/4001/p2p/${relay.peerId}`
+    relayQuicAddr = `/ip4/${RELAY_ADDRESS}/udp/4001/quic-v1/p2p/${relay.peerId}`
   })
   after(async () => {
     await relay?.stop()
@@ -70,6 +75,50 @@ describe('DCUtR between ts and go in the NAT lab', { skip }, () => {
         const onTs = await b.nextEvent('holepunch', e => e.peer === a.peerId, 60_000)
         assert.equal(onTs.success, true, JSON.stringify(onTs))
         assert.match(String(onTs.addr), new RegExp(`^/ip4/${lab.routerA.wanAddress.replaceAll('.', '\\.')}/tcp/`))
+        const onGo = JSON.parse(await a.process.nextLine(l => l.includes('"holepunch"'), 30_000)) as { success: boolean }
+        assert.equal(onGo.success, true, JSON.stringify(onGo))
+      } finally {
+        await a.process.stop()
+      }
+    } finally {
+      await b.stop()
+    }
+  })
+
+  // Over QUIC (QUIC-only nodes, the relay reached over QUIC): go's B sends random datagrams and
+  // waits for A's dial, as ours does; the direct connection is a QUIC one across both NATs.
+  it('over QUIC, go B punches to a ts A: both report the direct QUIC connection', async () => {
+    const b = await startGoPeer(lab, 'b', ['--relay', relayQuicAddr], QUIC_LISTEN)
+    try {
+      const circuit = b.addrs.find(a => a.includes('/quic-v1/') && a.includes('/p2p-circuit'))
+      assert.ok(circuit !== undefined, JSON.stringify(b.addrs))
+      const a = await startLabNode(lab.hostA, ['--listen', QUIC_LISTEN, '--bootstrap', circuit])
+      try {
+        const onGo = JSON.parse(await b.process.nextLine(l => l.includes('"holepunch"') && l.includes(a.peerId), 60_000)) as { success: boolean }
+        assert.equal(onGo.success, true, JSON.stringify(onGo))
+        const onTs = await a.nextEvent('holepunch', e => e.peer === b.peerId)
+        assert.equal(onTs.success, true, JSON.stringify(onTs))
+        assert.match(String(onTs.addr), new RegExp(`^/ip4/${lab.routerB.wanAddress.replaceAll('.', '\\.')}/udp/\\d+/quic-v1`))
+      } finally {
+        await a.stop()
+      }
+    } finally {
+      await b.process.stop()
+    }
+  })
+
+  it('over QUIC, ts B punches to a go A: both report the direct QUIC connection, which A dialed', async () => {
+    const b = await startLabNode(lab.hostB, ['--listen', QUIC_LISTEN, '--relay', relayQuicAddr])
+    try {
+      const circuit = b.addrs.find(x => x.includes('/quic-v1/') && x.includes('/p2p-circuit'))
+      assert.ok(circuit !== undefined, JSON.stringify(b.addrs))
+      const a = await startGoPeer(lab, 'a', [], QUIC_LISTEN)
+      try {
+        a.process.child.stdin!.write(JSON.stringify({ id: 1, cmd: 'dial', addr: circuit }) + '\n')
+        const onTs = await b.nextEvent('holepunch', e => e.peer === a.peerId, 60_000)
+        assert.equal(onTs.success, true, JSON.stringify(onTs))
+        assert.equal(onTs.direction, 'inbound', JSON.stringify(onTs))
+        assert.match(String(onTs.addr), new RegExp(`^/ip4/${lab.routerA.wanAddress.replaceAll('.', '\\.')}/udp/\\d+/quic-v1`))
         const onGo = JSON.parse(await a.process.nextLine(l => l.includes('"holepunch"'), 30_000)) as { success: boolean }
         assert.equal(onGo.success, true, JSON.stringify(onGo))
       } finally {

@@ -18,7 +18,7 @@ async function scene (natA: NatKind, natB: NatKind): Promise<Scene> {
   const lab = await createNatLab({ natA, natB, delayMs: 25 })
   const nodes: LabNode[] = []
   try {
-    const relay = await startLabNode(lab.relay, ['--listen', `/ip4/${RELAY_ADDRESS}/tcp/4001`, '--relay-server'])
+    const relay = await startLabNode(lab.relay, ['--listen', `/ip4/${RELAY_ADDRESS}/tcp/4001`, '--listen', `/ip4/${RELAY_ADDRESS}/udp/4001/quic-v1`, '--relay-server'])
     nodes.push(relay)
     const relayAddr = `/ip4/${RELAY_ADDRESS}/tcp/4001/p2p/${relay.peerId}`
     const b = await startLabNode(lab.hostB, ['--listen', '/ip4/0.0.0.0/tcp/4001', '--relay', relayAddr])
@@ -71,6 +71,33 @@ describe('DCUtR in the NAT lab', { skip }, () => {
       assert.match(last.addr, new RegExp(`^/ip4/${s.lab.routerB.wanAddress.replaceAll('.', '\\.')}/tcp/`), JSON.stringify(lines))
       const punched = await s.b.nextEvent('holepunch')
       assert.equal(punched.success, true)
+    })
+
+    it('over QUIC: B punches with random datagrams, A dials, the relayed connection becomes a direct QUIC one', async () => {
+      // QUIC-only nodes next to the TCP ones (other ports): the relay is reached over QUIC, so
+      // each host's observed address is its router's UDP mapping of its listen socket.
+      const relayQuic = `/ip4/${RELAY_ADDRESS}/udp/4001/quic-v1/p2p/${s.relay.peerId}`
+      const b = await startLabNode(s.lab.hostB, ['--listen', '/ip4/0.0.0.0/udp/4002/quic-v1', '--relay', relayQuic])
+      try {
+        const circuit = b.addrs.find(a => a.includes('/quic-v1/') && a.includes('/p2p-circuit'))
+        assert.ok(circuit !== undefined, JSON.stringify(b.addrs))
+        const a = await startLabNode(s.lab.hostA, ['--listen', '/ip4/0.0.0.0/udp/4002/quic-v1', '--bootstrap', circuit])
+        try {
+          const onB = await b.nextEvent('holepunch', e => e.peer === a.peerId)
+          const onA = await a.nextEvent('holepunch', e => e.peer === b.peerId)
+          assert.equal(onB.success, true, JSON.stringify(onB))
+          assert.equal(onA.success, true, JSON.stringify(onA))
+          assert.equal(onB.attempt, 1)
+          // B did not dial: A's dial came in through B's punched mapping, from router A's UDP mapping.
+          assert.deepEqual([onB.direction, onA.direction], ['inbound', 'outbound'])
+          assert.match(String(onB.addr), new RegExp(`^/ip4/${s.lab.routerA.wanAddress.replaceAll('.', '\\.')}/udp/\\d+/quic-v1`))
+          assert.match(String(onA.addr), new RegExp(`^/ip4/${s.lab.routerB.wanAddress.replaceAll('.', '\\.')}/udp/\\d+/quic-v1`))
+        } finally {
+          await a.stop()
+        }
+      } finally {
+        await b.stop()
+      }
     })
   })
 

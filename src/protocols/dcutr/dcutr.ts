@@ -302,15 +302,68 @@ export class DcutrService implements Startable {
     return (side === 'A') !== swapped ? 'initiator' : 'responder'
   }
 
+  /**
+   * One attempt's direct connection. TCP addresses are dialed with the handshake role given
+   * (both sides dial: a simultaneous open). QUIC addresses the responder does not dial: as the
+   * spec has it, it sends random datagrams to them from its listen socket (opening its NAT's
+   * mapping) and takes the other side's dial as an inbound connection; the initiator dials
+   * them. go-libp2p splits the roles the same way (its "client" dials).
+   */
   async #dial (relayed: Connection, addrs: Multiaddr[], role: HandshakeRole): Promise<Connection> {
     const peer = relayed.remotePeer.toString()
-    const targets = addrs.map(a => withoutPeerId(a).encapsulate(`/p2p/${peer}`))
+    const manager = this.#components.connectionManager
+    const punchable = role === 'responder' ? addrs.filter(a => manager.canHolePunch?.(a) === true) : []
+    const dialable = addrs.filter(a => !punchable.includes(a))
     this.#log('punching %s as %s: %s', peer, role, addrs.map(String).join(' '))
     const deadline = new Deadline(this.#dialTimeout, this.#stopController.signal, `direct dial of ${peer} timed out`)
+    const attempts: Array<Promise<Connection>> = []
+    if (dialable.length > 0) {
+      const targets = dialable.map(a => withoutPeerId(a).encapsulate(`/p2p/${peer}`))
+      attempts.push(manager.openConnection(targets, { force: true, handshakeRole: role, signal: deadline.signal }))
+    }
+    if (punchable.length > 0) attempts.push(this.#punchAndAwaitDial(relayed, punchable, deadline.signal))
     try {
-      return await this.#components.connectionManager.openConnection(targets, { force: true, handshakeRole: role, signal: deadline.signal })
+      return await Promise.any(attempts)
+    } catch (err) {
+      throw err instanceof AggregateError ? err.errors[0] as Error : err
     } finally {
+      // the losers (a dial or a punch still running) stop here
+      deadline.abort(new HolePunchFailedError('the attempt is over'))
       deadline.clear()
+    }
+  }
+
+  /** UDP hole punch to `addrs` until the peer's dial arrives as a direct connection (or the signal aborts). */
+  async #punchAndAwaitDial (relayed: Connection, addrs: Multiaddr[], signal: AbortSignal): Promise<Connection> {
+    const existing = this.#directConnection(relayed)
+    if (existing !== undefined) return existing
+    const manager = this.#components.connectionManager
+    const events = this.#components.events
+    let onOpen: ((evt: CustomEvent<Connection>) => void) | undefined
+    let onAbort: (() => void) | undefined
+    const arrived = new Promise<Connection>((resolve, reject) => {
+      onOpen = (evt) => {
+        const c = evt.detail
+        if (c.remotePeer.equals(relayed.remotePeer) && c.status === 'open' && !isRelayed(c.remoteAddr)) resolve(c)
+      }
+      onAbort = () => { reject(signal.reason) }
+      events.addEventListener('connection:open', onOpen)
+      signal.addEventListener('abort', onAbort, { once: true })
+    })
+    // the punches end with the signal: when the dial arrived, failed or timed out
+    const punching = new AbortController()
+    const stopPunching = (): void => { punching.abort() }
+    signal.addEventListener('abort', stopPunching, { once: true })
+    for (const addr of addrs) {
+      manager.holePunch!(addr, { signal: punching.signal }).catch(err => { this.#log('hole punch to %s failed: %s', addr, (err as Error).message) })
+    }
+    try {
+      return await arrived
+    } finally {
+      punching.abort()
+      signal.removeEventListener('abort', stopPunching)
+      if (onAbort !== undefined) signal.removeEventListener('abort', onAbort)
+      if (onOpen !== undefined) events.removeEventListener('connection:open', onOpen)
     }
   }
 
@@ -320,7 +373,8 @@ export class DcutrService implements Startable {
       success: direct !== undefined,
       ms: Math.round(performance.now() - progress.started),
       attempt: progress.attempt,
-      addr: direct?.remoteAddr
+      addr: direct?.remoteAddr,
+      direction: direct?.direction
     })
   }
 }

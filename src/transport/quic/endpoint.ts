@@ -328,6 +328,15 @@ export class QuicEndpoint {
     this.#socket.send(parts, remote.port, remote.address, onSendError)
   }
 
+  /**
+   * A datagram that is no QUIC packet, from this endpoint's socket (UDP hole punching: it
+   * opens our NAT's mapping towards `remote` so that the peer's Initial gets in).
+   */
+  sendDatagram (bytes: Uint8Array, remote: RemoteAddress): void {
+    if (this.#closed) return
+    this.#socket.send(bytes, remote.port, remote.address, onSendError)
+  }
+
   #sendRaw (packet: Uint8Array, rinfo: RemoteInfo): void {
     if (this.#closed) return
     this.#socket.send(packet, rinfo.port, rinfo.address, onSendError)

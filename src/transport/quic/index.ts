@@ -21,12 +21,17 @@ import { peerIdFromString } from '../../peer/peer-id.ts'
 import { parseHost } from '../multiaddr-utils.ts'
 import { interfaceAddrs } from '../interface-addrs.node.ts'
 import { raceSignal } from '../../util/abort.ts'
+import { delay } from '../../util/timers.ts'
+import { randomBytes } from 'node:crypto'
 import { QuicEndpoint } from './endpoint.ts'
 import type { EndpointOptions, RemoteAddress } from './endpoint.ts'
 import type { QuicConnection } from './connection.ts'
 import type { QuicConfig } from './config.ts'
 import { QuicNativeConnection } from './native-connection.ts'
 import { createQuicHandshake, initialProtectors, retryIntegrityTag, statelessResetToken } from './crypto/index.ts'
+
+/** Bytes per hole-punching datagram (what go-libp2p sends). */
+const PUNCH_DATAGRAM_SIZE = 64
 
 /** QUIC's own cryptography: libp2p TLS 1.3 in CRYPTO frames, RFC 9001 packet protection. */
 export const QUIC_TLS_CRYPTO: QuicCryptoProvider = { createHandshake: createQuicHandshake, initialProtectors, retryIntegrityTag, statelessResetToken }
@@ -128,6 +133,30 @@ export class QuicTransport implements Transport {
       throw err
     }
     return wrapper ?? this.#wrap(connection, endpoint, target, 'outbound')
+  }
+
+  /**
+   * DCUtR's UDP hole punch (relay/DCUtR.md: the side that sent SYNC sends random UDP packets
+   * at random intervals between 10 and 200 ms while the other dials): 64 random bytes at a
+   * time from the socket our dials and listener use, until the signal aborts. The first
+   * intervals are short (the peer's Initial is already on its way); a header byte that is no
+   * QUIC long header keeps the peer's endpoint from taking them for a connection attempt.
+   */
+  async holePunch (addr: Multiaddr, options: Required<AbortOptions>): Promise<void> {
+    const target = parseQuicAddress(addr, true)
+    if (target === undefined) throw new InvalidMultiaddrError(`cannot punch a hole to ${addr.toString()} with quic`)
+    const endpoint = await this.#endpointFor(target.family)
+    for (let i = 0; !options.signal.aborted && !endpoint.closed; i++) {
+      const payload = randomBytes(PUNCH_DATAGRAM_SIZE)
+      payload[0] &= 0x3f // a short header with the fixed bit clear: not a valid QUIC packet
+      endpoint.sendDatagram(payload, target)
+      const maxPause = Math.min(10 * (i + 1) * (i + 1), 190)
+      try {
+        await delay(10 + Math.floor(Math.random() * maxPause), options.signal)
+      } catch {
+        return
+      }
+    }
   }
 
   async #endpointFor (family: 4 | 6): Promise<QuicEndpoint> {
