@@ -11,9 +11,7 @@
  * handed to the socket as [header, ciphertext] without another copy.
  */
 import { QuicConnectionClosedError, QuicDecodeError, QuicIdleTimeoutError, QuicProtocolError, QuicStatelessResetError, QuicTransportErrorCode, QuicVersionNegotiationError } from './errors.ts'
-import type { CreateQuicHandshakeFunction, EncryptionLevel, InitialProtectorsFunction, PacketProtectorPair, PlainCertificates, QuicCertificate, QuicHandshake, QuicHandshakeResult, QuicRole, RetryIntegrityTagFunction } from './crypto/types.ts'
-import type { PrivateKey } from '../../interface/keys.ts'
-import type { PeerId } from '../../interface/peer-id.ts'
+import type { EncryptionLevel, PacketProtectorPair, QuicHandshake, QuicHandshakeResult, QuicRole } from './crypto/types.ts'
 import { PacketSpace } from './packet-space.ts'
 import { Recovery, SPACE_APPLICATION, SPACE_HANDSHAKE, SPACE_INITIAL } from './recovery.ts'
 import type { SentFrame } from './sent-frame.ts'
@@ -28,14 +26,16 @@ import { COMMON_DATAGRAM_SIZE, DEFAULT_QUIC_CONFIG, INITIAL_DATAGRAM_SIZE } from
 import type { QuicConfig } from './config.ts'
 import { QuicStream } from './stream.ts'
 import type { StreamHost } from './stream.ts'
-import { unrefTimeout } from '../../util/timers.ts'
+import { ConnectionClock } from './connection-clock.ts'
 import { deferred, flushAtBatchEnd } from './send-batch.ts'
 import type { Deferred } from './send-batch.ts'
-import type { TimerHandle } from '../../util/timers.ts'
+import type { ConnectionInit, ConnectionState as State } from './connection-init.ts'
 import { logger } from '../../util/logger.ts'
 import { PacketWriter } from './packet-writer.ts'
 import { StreamTable } from './stream-table.ts'
 import { bytesEqual, RemoteConnectionIds } from './remote-cids.ts'
+
+export type { ConnectionInit, QuicCrypto } from './connection-init.ts'
 
 const log = logger('quic:connection')
 
@@ -44,56 +44,6 @@ const SPACE_OF: Record<EncryptionLevel, number> = { initial: SPACE_INITIAL, hand
 /** Undecryptable packets buffered per level while its keys are on their way. */
 const MAX_PENDING_PACKETS = 16
 
-/** The crypto seam's functions (crypto/types.ts), injected so tests can stand in for TLS. */
-export interface QuicCrypto {
-  initialProtectors: InitialProtectorsFunction
-  createHandshake: CreateQuicHandshakeFunction
-  retryIntegrityTag: RetryIntegrityTagFunction
-}
-
-export interface ConnectionInit {
-  role: QuicRole
-  crypto: QuicCrypto
-  privateKey: PrivateKey
-  expectedRemotePeer?: PeerId
-  /** Our connection id (the remote's destination id). */
-  localCid: Uint8Array
-  /** The remote's connection id as first known (client: random, then the server's). */
-  remoteCid: Uint8Array
-  /** The destination id of the client's very first Initial. */
-  originalDcid: Uint8Array
-  /** Server: the destination id of the client's current Initial, which its keys come from. */
-  initialKeyCid?: Uint8Array
-  /** Server: the id a Retry made the client use (the packet that validated the address). */
-  retrySourceCid?: Uint8Array
-  /** Server: whether the client's address is validated (a Retry token): lifts the 3x limit. */
-  addressValidated: boolean
-  /** Server: the stateless reset token of `localCid`. */
-  statelessResetToken?: Uint8Array
-  /** The remote is on loopback: PMTU discovery may go past 1452 bytes. */
-  loopback: boolean
-  config?: Partial<QuicConfig>
-  /** ALPN protocols (default ['libp2p']; HTTP/3 uses ['h3']). */
-  alpn?: string[]
-  /** The certificate to present (default: the node's libp2p certificate). */
-  certificate?: QuicCertificate
-  /** Non-libp2p certificate checks (HTTP/3, see crypto/types.ts). */
-  plainCertificates?: PlainCertificates
-  /** Sends one datagram made of `parts` (header, ciphertext, ...). */
-  send(parts: Uint8Array[]): void
-  /** The handshake finished and the peer is authenticated. */
-  onEstablished?(connection: QuicConnection): void
-  /** A stream the remote opened. */
-  onIncomingStream(stream: QuicStream): void
-  /** The connection is gone (after closing/draining): the endpoint forgets its ids. */
-  onTerminated(connection: QuicConnection): void
-  /** The connection started closing or draining (it stays until its closing period ends). */
-  onClosing?(connection: QuicConnection): void
-  /** Client: the server asked for a Retry; the endpoint maps the new ids. */
-  onRemoteCidChange?(connection: QuicConnection): void
-}
-
-type State = 'handshaking' | 'established' | 'closing' | 'draining' | 'closed'
 
 export class QuicConnection implements StreamHost {
   readonly role: QuicRole
@@ -118,13 +68,7 @@ export class QuicConnection implements StreamHost {
   #addressValidated: boolean
   bytesReceived = 0
   bytesSent = 0
-  #idleTimeout: number
-  #lastActivity = performance.now()
-  #lastSend = performance.now()
-  #timer: TimerHandle | undefined
-  #timerAt = Infinity
-  #closeDeadline = 0
-  #handshakeDeadline: number
+  readonly #clock: ConnectionClock
   readonly #remoteIds: RemoteConnectionIds
   #pathResponses: Uint8Array[] = []
   /** CONNECTION_CLOSE to send: [application, code, reason]. */
@@ -141,8 +85,7 @@ export class QuicConnection implements StreamHost {
     this.#originalDcid = init.originalDcid
     this.#addressValidated = init.addressValidated
     this.config = { ...DEFAULT_QUIC_CONFIG, ...init.config }
-    this.#idleTimeout = this.config.maxIdleTimeout
-    this.#handshakeDeadline = performance.now() + this.config.handshakeTimeout
+    this.#clock = new ConnectionClock(this.config, () => { this.#onTimer() })
     this.#established = deferred()
     this.#established.promise.catch(() => {})
     this.#terminated = deferred()
@@ -258,7 +201,7 @@ export class QuicConnection implements StreamHost {
       }
       if (this.isClosed) return
     }
-    this.#lastActivity = performance.now()
+    this.#clock.lastActivity = performance.now()
     this.scheduleSend()
   }
 
@@ -450,7 +393,7 @@ export class QuicConnection implements StreamHost {
     this.#result = result
     if (params.statelessResetToken !== undefined) this.#remoteIds.addResetToken(params.statelessResetToken)
     this.recovery.maxAckDelay = params.maxAckDelay
-    if (params.maxIdleTimeout > 0) this.#idleTimeout = Math.min(this.#idleTimeout, params.maxIdleTimeout)
+    if (params.maxIdleTimeout > 0) this.#clock.idleTimeout = Math.min(this.#clock.idleTimeout, params.maxIdleTimeout)
     this.streams.applyRemoteParameters(params)
     this.#state = 'established'
     if (this.role === 'server') {
@@ -525,8 +468,8 @@ export class QuicConnection implements StreamHost {
     if (this.#state === 'closed' || this.#state === 'draining') return
     const now = performance.now()
     const sent = this.#writer.write(now)
-    if (sent > 0) this.#lastSend = now
-    if (this.#state === 'closing' && this.pendingClose === undefined && this.#closeDeadline === 0) this.#startClosingPeriod()
+    if (sent > 0) this.#clock.lastSend = now
+    if (this.#state === 'closing' && this.pendingClose === undefined && this.#clock.closeDeadline === 0) this.#startClosingPeriod()
     this.#armTimer()
   }
 
@@ -544,19 +487,15 @@ export class QuicConnection implements StreamHost {
 
   #armTimer (): void {
     if (this.#state === 'closed') return
-    const next = this.#nextDeadline()
-    if (next === this.#timerAt) return
-    if (this.#timer !== undefined) clearTimeout(this.#timer)
-    this.#timerAt = next
-    if (next === Infinity) { this.#timer = undefined; return }
-    this.#timer = unrefTimeout(() => { this.#onTimer() }, Math.max(0, next - performance.now()))
+    this.#clock.arm(this.#nextDeadline())
   }
 
   #nextDeadline (): number {
-    if (this.#closeDeadline !== 0) return this.#closeDeadline
-    let next = this.#state === 'handshaking' ? this.#handshakeDeadline : Infinity
-    next = Math.min(next, this.#lastActivity + this.#idleTimeout)
-    if (this.#state === 'established' && this.config.keepAlivePeriod > 0) next = Math.min(next, Math.max(this.#lastSend, this.#lastActivity) + Math.min(this.config.keepAlivePeriod, this.#idleTimeout / 2))
+    const clock = this.#clock
+    if (clock.closeDeadline !== 0) return clock.closeDeadline
+    let next = this.#state === 'handshaking' ? clock.handshakeDeadline : Infinity
+    next = Math.min(next, clock.idleDeadline)
+    if (this.#state === 'established') next = Math.min(next, clock.keepAliveDeadline)
     for (const s of this.spaces) if (s.ackDeadline !== 0) next = Math.min(next, s.ackDeadline)
     const loss = this.recovery.timer(this.#handshakeConfirmed, this.#antiDeadlockSpace(), performance.now())
     if (loss !== undefined) next = Math.min(next, loss.time)
@@ -572,19 +511,18 @@ export class QuicConnection implements StreamHost {
   }
 
   #onTimer (): void {
-    this.#timer = undefined
-    this.#timerAt = Infinity
+    const clock = this.#clock
     const now = performance.now()
-    if (this.#closeDeadline !== 0) {
-      if (now >= this.#closeDeadline) { this.#terminate(this.#error); return }
+    if (clock.closeDeadline !== 0) {
+      if (now >= clock.closeDeadline) { this.#terminate(this.#error); return }
       this.#armTimer()
       return
     }
-    if (this.#state === 'handshaking' && now >= this.#handshakeDeadline) {
+    if (this.#state === 'handshaking' && now >= clock.handshakeDeadline) {
       this.closeWithError(new QuicIdleTimeoutError('the QUIC handshake did not finish in time'), QuicTransportErrorCode.CONNECTION_REFUSED, false)
       return
     }
-    if (now >= this.#lastActivity + this.#idleTimeout) {
+    if (now >= clock.idleDeadline) {
       // Idle timeout: silently gone (RFC 9000 10.1).
       this.#terminate(new QuicIdleTimeoutError())
       return
@@ -594,7 +532,7 @@ export class QuicConnection implements StreamHost {
       this.recovery.onTimer(loss, now)
       if (!loss.loss) this.#writer.queueProbe(loss.space)
     }
-    if (this.#state === 'established' && this.config.keepAlivePeriod > 0 && now >= Math.max(this.#lastSend, this.#lastActivity) + Math.min(this.config.keepAlivePeriod, this.#idleTimeout / 2)) {
+    if (this.#state === 'established' && now >= clock.keepAliveDeadline) {
       this.#writer.queueProbe(SPACE_APPLICATION)
     }
     this.flush()
@@ -632,8 +570,7 @@ export class QuicConnection implements StreamHost {
   }
 
   #startClosingPeriod (): void {
-    // Three PTOs, bounded, to answer a late packet with our CONNECTION_CLOSE again.
-    this.#closeDeadline = performance.now() + Math.min(3 * (this.recovery.smoothedRtt + 4 * this.recovery.rttVar + 25), 3000)
+    this.#clock.startClosingPeriod(this.recovery.smoothedRtt, this.recovery.rttVar)
   }
 
   #enterDraining (err: Error): void {
@@ -654,8 +591,7 @@ export class QuicConnection implements StreamHost {
     const wasOpen = !this.isClosed
     this.#state = 'closed'
     if (wasOpen) this.#failEverything(err ?? new QuicConnectionClosedError('the connection closed', 0, true, false))
-    if (this.#timer !== undefined) clearTimeout(this.#timer)
-    this.#timer = undefined
+    this.#clock.cancel()
     this.#handshake.destroy()
     this.#init.onTerminated(this)
     this.#terminated.resolve()
