@@ -33,6 +33,13 @@ export interface QuicConfig {
    * frames are dropped (no libp2p protocol uses them).
    */
   maxDatagramFrameSize: number
+  /**
+   * Announce reset_stream_at (draft-ietf-quic-reliable-stream-reset), which webtransport-go's
+   * dialer requires of a server. A RESET_STREAM_AT received is applied as a RESET_STREAM: data
+   * below its reliable size that has not arrived yet is not waited for (a reset WebTransport
+   * stream is dropped whole either way).
+   */
+  announceResetStreamAt: boolean
 }
 
 export const DEFAULT_QUIC_CONFIG: Readonly<QuicConfig> = {
@@ -48,7 +55,8 @@ export const DEFAULT_QUIC_CONFIG: Readonly<QuicConfig> = {
   maxLoopbackDatagramSize: 16384,
   maxPendingIncomingStreams: 64,
   maxIncomingUniStreams: 0,
-  maxDatagramFrameSize: 0
+  maxDatagramFrameSize: 0,
+  announceResetStreamAt: false
 }
 
 /** The smallest datagram every QUIC path must carry, where we start (RFC 9000 14). */

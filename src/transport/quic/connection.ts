@@ -367,7 +367,9 @@ export class QuicConnection implements StreamHost {
         // are dropped: no libp2p protocol sends datagrams (HTTP/3 only needs the offer).
         if (this.config.maxDatagramFrameSize === 0 || frame.data.length > this.config.maxDatagramFrameSize) throw new QuicProtocolError('DATAGRAM frame not allowed')
         return
-      default: this.streams.onStreamFrame(frame)
+      default:
+        if (frame.type === 'reset_stream' && frame.reliableSize !== undefined && !this.config.announceResetStreamAt) throw new QuicProtocolError('RESET_STREAM_AT without reset_stream_at')
+        this.streams.onStreamFrame(frame)
     }
   }
 

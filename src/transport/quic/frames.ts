@@ -62,7 +62,8 @@ export type Frame =
   | { type: 'padding', length: number }
   | { type: 'ping' }
   | AckFrame
-  | { type: 'reset_stream', streamId: number, errorCode: number, finalSize: number }
+  /** `reliableSize` is set for RESET_STREAM_AT (0x24, draft-ietf-quic-reliable-stream-reset). */
+  | { type: 'reset_stream', streamId: number, errorCode: number, finalSize: number, reliableSize?: number }
   | { type: 'stop_sending', streamId: number, errorCode: number }
   | { type: 'crypto', offset: number, data: Uint8Array }
   | { type: 'new_token', token: Uint8Array }
@@ -191,6 +192,14 @@ export function decodeFrame (r: QuicReader): Frame {
         const length = (type & 0x02) !== 0 ? r.varint() : r.remaining
         if (offset + length > MAX_OFFSET) throw new QuicDecodeError('STREAM data beyond 2^62', QuicTransportErrorCode.FRAME_ENCODING_ERROR)
         return { type: 'stream', streamId, offset, data: r.bytes(length), fin: (type & 0x01) !== 0 }
+      }
+      if (type === 0x24) {
+        const streamId = r.varint()
+        const errorCode = r.varint()
+        const finalSize = r.varint()
+        const reliableSize = r.varint()
+        if (finalSize > MAX_OFFSET || reliableSize > finalSize) throw new QuicDecodeError('RESET_STREAM_AT sizes out of range')
+        return { type: 'reset_stream', streamId, errorCode, finalSize, reliableSize }
       }
       if (type === 0x30 || type === 0x31) return { type: 'datagram', data: r.bytes(type === 0x31 ? r.varint() : r.remaining) }
       throw new QuicDecodeError(`unknown frame type 0x${type.toString(16)}`)

@@ -31,7 +31,12 @@ export interface TransportParameters {
   retrySourceConnectionId?: Uint8Array
   /** RFC 9221: the largest DATAGRAM frame the peer accepts; 0 = none. */
   maxDatagramFrameSize: number
+  /** draft-ietf-quic-reliable-stream-reset: RESET_STREAM_AT frames may be sent. */
+  resetStreamAt?: boolean
 }
+
+/** reset_stream_at's transport parameter id (draft-ietf-quic-reliable-stream-reset-06). */
+const RESET_STREAM_AT_PARAMETER = 0x17f7586d2cb571
 
 export const DEFAULT_TRANSPORT_PARAMETERS: Readonly<TransportParameters> = {
   maxIdleTimeout: 0,
@@ -117,6 +122,7 @@ export function encodeTransportParameters (params: Partial<TransportParameters>)
     put(id, bytes)
   }
   if (params.disableActiveMigration === true) put(Id.disableActiveMigration, new Uint8Array(0))
+  if (params.resetStreamAt === true) put(RESET_STREAM_AT_PARAMETER, new Uint8Array(0))
   return out.slice(0, o)
 }
 
@@ -203,6 +209,7 @@ export function encodeLocalParameters (c: QuicConfig, role: 'client' | 'server',
     initialMaxStreamsBidi: c.maxIncomingStreams,
     initialMaxStreamsUni: c.maxIncomingUniStreams,
     maxDatagramFrameSize: c.maxDatagramFrameSize,
+    resetStreamAt: c.announceResetStreamAt,
     activeConnectionIdLimit: ACTIVE_CONNECTION_ID_LIMIT,
     disableActiveMigration: true,
     initialSourceConnectionId: ids.initialSource

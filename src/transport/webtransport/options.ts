@@ -22,7 +22,7 @@ export interface WebTransportOptions extends WebTransportNodeOptions {
   dialTimeout?: number
 }
 
-/** QUIC settings HTTP/3 needs on top of `base`: peer unidirectional streams, datagrams offered. */
+/** QUIC settings HTTP/3 needs on top of `base`: peer unidirectional streams, datagrams offered, reset_stream_at (webtransport-go requires both of a server). */
 export function h3QuicConfig (base: Partial<QuicConfig> = {}): Partial<QuicConfig> {
-  return { ...base, maxIncomingUniStreams: 16, maxDatagramFrameSize: 65_535 }
+  return { ...base, maxIncomingUniStreams: 16, maxDatagramFrameSize: 65_535, announceResetStreamAt: true }
 }

@@ -1,8 +1,9 @@
 /**
  * Real Chromium (Debian's package, through the harness in test/support/browser/) running
  * ts-libp2p's browser build dials WebTransport listeners with `serverCertificateHashes`: ours
- * in this process (HTTP/3 and WebTransport over our QUIC), then Noise with certhashes,
- * identify, ping, an echo and many concurrent streams; a wrong certhash fails.
+ * in this process (HTTP/3 and WebTransport over our QUIC) and go-libp2p's (interop/go-peer),
+ * then Noise with certhashes, identify, ping, an echo and many concurrent streams; a wrong
+ * certhash fails.
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -15,10 +16,13 @@ import { webTransport } from '../../../src/transport/webtransport/index.ts'
 import { encodeCerthash } from '../../../src/transport/webtransport/certhash.ts'
 import { chromiumSkip, withBrowserPage } from '../../support/browser/index.ts'
 import type { WebTransportDialReport } from './fixtures/browser-webtransport-page.ts'
+import { buildGoPeer, goAvailable, spawnPeer } from '../../interop/harness.ts'
+import type { PeerProcess } from '../../interop/harness.ts'
 
 const PAGE = new URL('./fixtures/browser-webtransport-page.ts', import.meta.url)
 const ECHO_BYTES = 256 * 1024
 const STREAMS = 32
+const hasGo = await goAvailable()
 
 function assertHealthy (report: WebTransportDialReport, remotePeer: string, agent: RegExp): void {
   assert.equal(report.remotePeer, remotePeer)
@@ -56,5 +60,18 @@ describe('Chromium dials WebTransport', { skip: chromiumSkip() }, () => {
     const message = await withBrowserPage(PAGE, async page => await page.call<string>('dialExpectingFailure', wrong))
     assert.notEqual(message, 'connected')
     assert.equal(listener!.getConnections().length, 0)
+  })
+
+  it('a go-libp2p listener: Noise with certhashes, identify, ping, echo, 32 concurrent streams', { skip: hasGo ? false : 'no Go toolchain to build interop/go-peer', timeout: 600_000 }, async () => {
+    await buildGoPeer()
+    let go: PeerProcess | undefined
+    try {
+      go = await spawnPeer('go', ['--listen', '/ip4/127.0.0.1/udp/0/quic-v1/webtransport'])
+      const addr = go.addrs.find(a => a.includes('/webtransport/certhash/'))!
+      const report = await withBrowserPage(PAGE, async page => await page.call<WebTransportDialReport>('dialIdentifyPingEcho', addr, ECHO_BYTES, STREAMS))
+      assertHealthy(report, go.peerId, /go-libp2p|go-peer/)
+    } finally {
+      await go?.stop()
+    }
   })
 })
