@@ -15,6 +15,7 @@ import { uPnPNAT } from '../nat/index.ts'
 import { bootstrap } from '../discovery/bootstrap.ts'
 import { dnsResolver } from '../dns/index.ts'
 import { mdns } from '../discovery/mdns/index.ts'
+import { rendezvous, rendezvousServer } from '../discovery/rendezvous/index.ts'
 import { MemoryDatastore } from '../store/index.ts'
 import { kadDHT } from '../dht/index.ts'
 import { autoNAT } from '../protocols/autonat/index.ts'
@@ -39,6 +40,10 @@ export interface CliNodeInit {
   dht?: 'server' | 'client' | 'public'
   /** Find peers on the LAN with mDNS; 'force': even under the offline switch (default off). */
   mdns?: boolean | 'force'
+  /** Serve as a rendezvous point (`services.rendezvousServer`). */
+  rendezvousServer?: boolean
+  /** Register at and discover through these rendezvous points, in `namespaces`. */
+  rendezvous?: { points: Multiaddr[], namespaces: string[], onRegistered?: (point: string, ns: string, ttl: number) => void }
   /** Below this many connections, dial peers the node knows or discovers (default 0: off). */
   minConnections?: number
   /** DNS servers for /dns* and /dnsaddr addresses (default: the system's). */
@@ -83,6 +88,8 @@ export async function createCliNode (init: CliNodeInit) {
   if (init.dht !== undefined) services.dht = kadDHT(init.dht === 'public' ? { initialMode: 'client' } : { mode: init.dht })
   if (init.bootstrap.length > 0) services.bootstrap = bootstrap({ list: init.bootstrap, onUnreachable: init.onBootstrapUnreachable })
   if (init.mdns !== undefined && init.mdns !== false) services.mdns = mdns({ force: init.mdns === 'force' })
+  if (init.rendezvousServer === true) services.rendezvousServer = rendezvousServer()
+  if (init.rendezvous !== undefined && init.rendezvous.points.length > 0) services.rendezvous = rendezvous({ ...init.rendezvous, discoverInterval: 10_000 })
   if (init.pubsub !== undefined) services.pubsub = pubsubService(init.pubsub)
   if (init.relayServer === true) services.relay = circuitRelayServer()
   return await createLibp2p({

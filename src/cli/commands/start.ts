@@ -33,7 +33,8 @@ const DEFAULT_LISTEN_PNET = ['/ip4/0.0.0.0/tcp/0']
 
 export const startCommand: Command = {
   help: `Usage: ts-libp2p start [--listen MA]... [--bootstrap MA]... [--offline] [--dns-server IP]...
-                       [--mdns | --no-mdns]
+                       [--mdns | --no-mdns] [--rendezvous-server]
+                       [--rendezvous MA]... [--namespace NS]...
                        [--data-dir DIR] [--echo]
                        [--pubsub gossipsub|floodsub] [--subscribe TOPIC]...
                        [--relay-server] [--relay MA]...
@@ -61,6 +62,12 @@ Options:
                    also when the environment has TS_LIBP2P_OFFLINE=1
   --no-mdns        do not look for peers on the LAN with mDNS (on by default unless offline)
   --mdns           run mDNS even when offline (--offline, TS_LIBP2P_OFFLINE=1)
+  --rendezvous-server  also be a rendezvous point (/rendezvous/1.0.0; registrations kept in the
+                   data directory)
+  --rendezvous MA  register at the rendezvous point MA (ends in /p2p/<id>) in each --namespace
+                   and discover the peers registered there every 10 s, repeatable; with
+                   --events each registration prints {"event":"rendezvous:register",...}
+  --namespace NS   rendezvous namespace, repeatable (default ts-libp2p)
   --min-connections N  below N connections, dial peers found by discovery or known from the
                    peer store (default 8 when mDNS or the public network is on, else 0)
   --dns-server IP  DNS server for /dns* and /dnsaddr addresses (IP or IP:PORT), repeatable
@@ -95,6 +102,9 @@ ${NAT_HELP}
         mdns: { type: 'boolean', default: false },
         'no-mdns': { type: 'boolean', default: false },
         'min-connections': { type: 'string' },
+        'rendezvous-server': { type: 'boolean', default: false },
+        rendezvous: { type: 'string', multiple: true },
+        namespace: { type: 'string', multiple: true },
         'dns-server': { type: 'string', multiple: true },
         'data-dir': { type: 'string' },
         echo: { type: 'boolean', default: false },
@@ -121,7 +131,9 @@ ${NAT_HELP}
     const publicNetwork = values.bootstrap === undefined && !offline
     if (values.mdns && values['no-mdns']) throw new UsageError('--mdns and --no-mdns contradict each other')
     const mdnsMode = values['no-mdns'] ? false : values.mdns ? 'force' as const : !offline
-    const minConnections = parsePositiveInt(values['min-connections'], 'min-connections', mdnsMode !== false || publicNetwork ? DEFAULT_MIN_CONNECTIONS : 0, true)
+    const rendezvousPoints = (values.rendezvous ?? []).map(a => parseMultiaddr(a, 'rendezvous point'))
+    if (values.namespace !== undefined && rendezvousPoints.length === 0) throw new UsageError('--namespace needs --rendezvous MA')
+    const minConnections = parsePositiveInt(values['min-connections'], 'min-connections', mdnsMode !== false || publicNetwork || rendezvousPoints.length > 0 ? DEFAULT_MIN_CONNECTIONS : 0, true)
     const bootstrapList = (values.bootstrap ?? (publicNetwork ? PUBLIC_BOOTSTRAP_LIST : [])).map(a => parseMultiaddr(a, 'bootstrap address'))
     const dhtMode = parseDhtMode(values.dht, values.provide) ?? (publicNetwork ? 'public' : undefined)
     const dataDir = dataDirFrom(values['data-dir'])
@@ -134,7 +146,7 @@ ${NAT_HELP}
     const privateKey = await loadOrCreateIdentity(dataDir)
     const datastore = createDatastore(dataDir)
     await datastore.open?.()
-    const node = await createCliNode({ privateKey, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: dhtMode, dnsServers: values['dns-server'], mdns: mdnsMode, minConnections, onBootstrapUnreachable: reportBootstrapUnreachable, pubsub: router, security, resourceManager, natTraversal: !values['no-nat-traversal'], ...nat, relayServer: values['relay-server'] })
+    const node = await createCliNode({ privateKey, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: dhtMode, dnsServers: values['dns-server'], mdns: mdnsMode, minConnections, rendezvousServer: values['rendezvous-server'], rendezvous: { points: rendezvousPoints, namespaces: values.namespace ?? ['ts-libp2p'], onRegistered: values.events ? printRegistered : undefined }, onBootstrapUnreachable: reportBootstrapUnreachable, pubsub: router, security, resourceManager, natTraversal: !values['no-nat-traversal'], ...nat, relayServer: values['relay-server'] })
     const stopped = stopOnSignal(async () => {
       await node.stop()
       await datastore.close?.()
@@ -153,6 +165,10 @@ ${NAT_HELP}
     if (router !== undefined) printMessages(node.services.pubsub as PubSubBase, topics)
     return await stopped
   }
+}
+
+function printRegistered (point: string, ns: string, ttl: number): void {
+  process.stdout.write(JSON.stringify({ event: 'rendezvous:register', point, ns, ttl }) + '\n')
 }
 
 /** The one line a user sees when the bootstrap peers cannot be reached; retries go on quietly. */
