@@ -58,20 +58,27 @@ export interface BrowserPageOptions extends BundleOptions, Omit<LaunchChromiumOp
 
 const CONSOLE_LINES_ON_FAILURE = 80
 
-/** A module to bundle (path or file URL), or an already built ES module's text (`{ script }`). */
-export type PageEntry = string | URL | { script: string }
+/**
+ * A module to bundle (path or file URL), an already built ES module's text (`{ script }`), or
+ * a page someone else serves (`{ url }`, e.g. an example's own server), which must set
+ * `globalThis.entry` and `globalThis.entryState` as PAGE_HTML does.
+ */
+export type PageEntry = string | URL | { script: string } | { url: string }
 
 export async function withBrowserPage<T> (entry: PageEntry, fn: (page: TestPage) => Promise<T>, options: BrowserPageOptions = {}): Promise<T> {
   return await withBrowser(entry, async session => await fn(await session.openPage()), options)
 }
 
 export async function withBrowser<T> (entry: PageEntry, fn: (session: BrowserSession) => Promise<T>, options: BrowserPageOptions = {}): Promise<T> {
-  const bundle = typeof entry === 'object' && 'script' in entry
-    ? entry.script
-    : await bundleForBrowser(typeof entry === 'string' ? entry : fileURLToPath(entry), { minify: options.minify, define: options.define })
+  const served = typeof entry === 'object' && 'url' in entry ? entry.url : undefined
+  const bundle = served !== undefined
+    ? ''
+    : typeof entry === 'object' && 'script' in entry
+      ? entry.script
+      : await bundleForBrowser(typeof entry === 'string' ? entry : fileURLToPath(entry as string | URL), { minify: options.minify, define: options.define })
   const log = options.log ?? (process.env.DEBUG_BROWSER === '1' ? (line: string) => { process.stderr.write(line + '\n') } : undefined)
   const pages: TestPage[] = []
-  const server = await servePage(bundle, options.lab)
+  const server: ServedPage = served !== undefined ? { origin: served.replace(/\/$/, ''), close: async () => {} } : await servePage(bundle, options.lab)
   let chromium: RunningChromium | undefined
   try {
     chromium = await launchChromium({ ...options, namespace: options.lab?.browserNamespace.name })
