@@ -3,7 +3,7 @@
  * ts-libp2p's browser build dials WebTransport listeners with `serverCertificateHashes`: ours
  * in this process (HTTP/3 and WebTransport over our QUIC) and go-libp2p's (interop/go-peer),
  * then Noise with certhashes, identify, ping, an echo and many concurrent streams; a wrong
- * certhash fails.
+ * certhash fails. js-libp2p's @libp2p/webtransport in Chromium dials our listener too.
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -16,10 +16,12 @@ import { webTransport } from '../../../src/transport/webtransport/index.ts'
 import { encodeCerthash } from '../../../src/transport/webtransport/certhash.ts'
 import { chromiumSkip, withBrowserPage } from '../../support/browser/index.ts'
 import type { WebTransportDialReport } from './fixtures/browser-webtransport-page.ts'
+import type { JsDialReport } from './fixtures/js-libp2p-webtransport-page.ts'
 import { buildGoPeer, goAvailable, spawnPeer } from '../../interop/harness.ts'
 import type { PeerProcess } from '../../interop/harness.ts'
 
 const PAGE = new URL('./fixtures/browser-webtransport-page.ts', import.meta.url)
+const JS_PAGE = new URL('./fixtures/js-libp2p-webtransport-page.ts', import.meta.url)
 const ECHO_BYTES = 256 * 1024
 const STREAMS = 32
 const hasGo = await goAvailable()
@@ -73,5 +75,14 @@ describe('Chromium dials WebTransport', { skip: chromiumSkip() }, () => {
     } finally {
       await go?.stop()
     }
+  })
+
+  it('js-libp2p (@libp2p/webtransport) in Chromium: our Node listener answers identify, ping and echo', { timeout: 120_000 }, async () => {
+    const addr = listener!.getMultiaddrs()[0].toString()
+    const report = await withBrowserPage(JS_PAGE, async page => await page.call<JsDialReport>('jsDialPingEcho', addr))
+    assert.equal(report.remotePeer, listener!.peerId.toString())
+    assert.match(report.agentVersion ?? '', /^ts-libp2p\//)
+    assert.ok(report.rtt >= 0)
+    assert.equal(report.echoMatches, true)
   })
 })
