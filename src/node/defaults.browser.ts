@@ -1,8 +1,11 @@
 /**
- * Zero-option defaults in browsers: WebSockets (dial only; browsers cannot listen), Noise, Yamux
- * (then Mplex), identify and ping. WebRTC and WebTransport come later.
+ * Zero-option defaults in browsers: WebSockets (dial only; browsers cannot listen) and the
+ * circuit relay v2 client (dial peers through a relay, listen on `<relay>/p2p-circuit`), Noise,
+ * Yamux (then Mplex), identify and ping. WebRTC Direct, WebTransport and WebRTC join the
+ * transports as they land.
  */
 import { webSockets } from '../transport/websockets/index.ts'
+import { circuitRelayTransport } from '../relay/index.ts'
 import { noise } from '../security/noise/index.ts'
 import { yamux } from '../muxer/yamux/index.ts'
 import { mplex } from '../muxer/mplex/index.ts'
@@ -11,7 +14,7 @@ import { ping } from '../protocols/ping/index.ts'
 import type { Defaults } from './defaults.ts'
 
 export const defaults: Defaults = {
-  transports: () => [webSockets()],
+  transports: () => [webSockets(), circuitRelayTransport()],
   connectionEncrypters: () => [noise()],
   streamMuxers: () => [yamux(), mplex()],
   services: () => ({ identify: identify(), ping: ping() })

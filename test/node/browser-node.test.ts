@@ -13,6 +13,7 @@ import { echo } from '../../src/protocols/echo/index.ts'
 import { identify } from '../../src/protocols/identify/index.ts'
 import { ping } from '../../src/protocols/ping/index.ts'
 import { webSockets } from '../../src/transport/websockets/index.ts'
+import { circuitRelayServer, circuitRelayTransport } from '../../src/relay/index.ts'
 import { chromiumSkip, withBrowserPage } from '../support/browser/index.ts'
 import { buildGoPeer, goAvailable, spawnPeer } from '../interop/harness.ts'
 import type { PeerProcess } from '../interop/harness.ts'
@@ -22,6 +23,22 @@ const PAGE = new URL('./fixtures/browser-node-page.ts', import.meta.url)
 const ECHO_BYTES = 1024 * 1024
 const WS_LISTEN = '/ip4/127.0.0.1/tcp/0/ws'
 const hasGo = await goAvailable()
+
+/** Resolves when `node` reports (self:peer:update) an address that matches; bounded by `timeoutMs`. */
+async function addressAppears (node: Libp2p, match: (addr: string) => boolean, timeoutMs = 10_000): Promise<void> {
+  const has = (): boolean => node.getMultiaddrs().some(a => match(a.toString()))
+  if (has()) return
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { node.removeEventListener('self:peer:update', check); reject(new Error(`no such address within ${timeoutMs} ms: ${node.getMultiaddrs().join(', ')}`)) }, timeoutMs)
+    const check = (): void => {
+      if (!has()) return
+      clearTimeout(timer)
+      node.removeEventListener('self:peer:update', check)
+      resolve()
+    }
+    node.addEventListener('self:peer:update', check)
+  })
+}
 
 function assertHealthyDial (report: DialReport, remotePeer: string, agent: RegExp): void {
   assert.equal(report.remotePeer, remotePeer)
@@ -56,6 +73,27 @@ describe('a browser node dials over WebSockets', { skip: chromiumSkip() }, () =>
     // the listener saw a browser: identify carries the page's user agent
     const seen = await listener!.peerStore.get(peerIdFromString(report.localPeer))
     assert.match(new TextDecoder().decode(seen.metadata.get('AgentVersion')), /browser|Chrome/i)
+  })
+
+  it('createLibp2p() with no options reaches a Node peer through a ts relay (the relay client is a browser default) and pings it', async () => {
+    const relay = await createLibp2p({ addresses: { listen: [WS_LISTEN] }, transports: [webSockets()], services: { identify: identify(), relay: circuitRelayServer() } })
+    let target: Libp2p | undefined
+    try {
+      const relayAddr = relay.getMultiaddrs().find(a => a.toString().includes('/ws/'))!.toString()
+      target = await createLibp2p({ start: false, addresses: { listen: [`${relayAddr}/p2p-circuit`] }, transports: [webSockets(), circuitRelayTransport()], services: { identify: identify(), ping: ping() } })
+      const reserved = addressAppears(target, a => a.includes('/p2p-circuit'))
+      await target.start()
+      await reserved
+      const circuitAddr = `${relayAddr}/p2p-circuit/p2p/${target.peerId.toString()}`
+      const report = await withBrowserPage(PAGE, async page => await page.call<{ remotePeer: string, remoteAddr: string, limited: boolean, rtt: number }>('defaultNodeDialAndPing', circuitAddr))
+      assert.equal(report.remotePeer, target.peerId.toString())
+      assert.match(report.remoteAddr, /\/p2p-circuit/)
+      assert.equal(report.limited, true, 'a relayed connection carries the relay\'s limits')
+      assert.ok(report.rtt >= 0)
+    } finally {
+      await target?.stop()
+      await relay.stop()
+    }
   })
 
   it('a go-libp2p listener: identify, ping, 1 MiB echo', { skip: hasGo ? false : 'no Go toolchain to build interop/go-peer', timeout: 600_000 }, async () => {

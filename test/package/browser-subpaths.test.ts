@@ -3,7 +3,7 @@
  * esbuild for the browser (the conditions a browser bundler uses, so package.json "imports"
  * resolve to the *.browser.ts files) and any `node:` or bare built-in import fails the test,
  * naming the importer. The subpaths that are Node-only by nature (TCP, QUIC, the daemon's
- * local sockets, UPnP/NAT-PMP over UDP) are listed here, and the test checks that they really
+ * local sockets, UPnP/NAT-PMP over UDP, mDNS over UDP multicast) are listed here, and the test checks that they really
  * need Node, so the list cannot rot.
  */
 import { test } from 'node:test'
@@ -14,7 +14,7 @@ import { build } from 'esbuild'
 import { rejectNodeBuiltins } from '../support/browser/index.ts'
 import { repoRoot } from '../support/import-graph.ts'
 
-const NODE_ONLY_SUBPATHS = ['./tcp', './quic', './daemon-client', './upnp-nat']
+const NODE_ONLY_SUBPATHS = ['./tcp', './quic', './daemon-client', './upnp-nat', './mdns']
 
 const exportsMap = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { exports: Record<string, { import: string }> }).exports
 
