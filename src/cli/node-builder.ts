@@ -4,6 +4,7 @@
  * `ping`/`identify` (fresh key, memory store, no listener). Both run TCP, WebSockets and the
  * circuit relay transport, so a `/p2p-circuit` address can be pinged and listened on.
  */
+import { join } from 'node:path'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Datastore, PrivateKey, ServiceFactories } from '../index.ts'
 import { createLibp2p } from '../index.ts'
@@ -29,6 +30,8 @@ import type { ResourceManagerOptions } from '../switch/resource-manager/index.ts
 
 export interface CliNodeInit {
   privateKey: PrivateKey
+  /** Where WebTransport keeps its certificates, so its /certhash/ addresses survive restarts. */
+  dataDir?: string
   datastore: Datastore
   listen: Multiaddr[]
   bootstrap: Multiaddr[]
@@ -65,14 +68,17 @@ export interface CliNodeInit {
 }
 
 /**
- * The CLI's transports: the Node defaults, QUIC, and circuit relay, so circuit addresses dial
- * and listen. No QUIC in a private network, which cannot protect it. QUIC (and its TLS) loads
- * only when a node is made, so `--help` and usage errors do not pay for it.
+ * The CLI's transports: the Node defaults, QUIC, WebTransport and circuit relay, so circuit
+ * addresses dial and listen. No QUIC (nor WebTransport over it) in a private network, which
+ * cannot protect it. QUIC (and its TLS) loads only when a node is made, so `--help` and usage
+ * errors do not pay for it. With a data directory, WebTransport's certificates live in it.
  */
-async function cliTransports (security?: SecurityConfig) {
+async function cliTransports (security?: SecurityConfig, dataDir?: string) {
   if (security?.connectionProtector !== undefined) return [tcp(), webSockets(), circuitRelayTransport()]
   const { quic } = await import('../transport/quic/index.ts')
-  return [tcp(), webSockets(), quic(), circuitRelayTransport()]
+  const { webTransport } = await import('../transport/webtransport/index.ts')
+  const certificateFile = dataDir === undefined ? undefined : join(dataDir, 'webtransport-certificates.json')
+  return [tcp(), webSockets(), quic(), webTransport({ certificateFile }), circuitRelayTransport()]
 }
 
 /** Not started: the caller starts it once its signal handlers are in place. */
@@ -93,7 +99,7 @@ export async function createCliNode (init: CliNodeInit) {
   if (init.pubsub !== undefined) services.pubsub = pubsubService(init.pubsub)
   if (init.relayServer === true) services.relay = circuitRelayServer()
   return await createLibp2p({
-    transports: await cliTransports(init.security),
+    transports: await cliTransports(init.security, init.dataDir),
     privateKey: init.privateKey,
     datastore: init.datastore,
     addresses: { listen: init.listen.map(a => a.toString()), publicCidrs: init.publicCidrs },

@@ -146,7 +146,7 @@ ${NAT_HELP}
     const privateKey = await loadOrCreateIdentity(dataDir)
     const datastore = createDatastore(dataDir)
     await datastore.open?.()
-    const node = await createCliNode({ privateKey, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: dhtMode, dnsServers: values['dns-server'], mdns: mdnsMode, minConnections, rendezvousServer: values['rendezvous-server'], rendezvous: { points: rendezvousPoints, namespaces: values.namespace ?? ['ts-libp2p'], onRegistered: values.events ? printRegistered : undefined }, onBootstrapUnreachable: reportBootstrapUnreachable, pubsub: router, security, resourceManager, natTraversal: !values['no-nat-traversal'], ...nat, relayServer: values['relay-server'] })
+    const node = await createCliNode({ privateKey, dataDir, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: dhtMode, dnsServers: values['dns-server'], mdns: mdnsMode, minConnections, rendezvousServer: values['rendezvous-server'], rendezvous: { points: rendezvousPoints, namespaces: values.namespace ?? ['ts-libp2p'], onRegistered: values.events ? printRegistered : undefined }, onBootstrapUnreachable: reportBootstrapUnreachable, pubsub: router, security, resourceManager, natTraversal: !values['no-nat-traversal'], ...nat, relayServer: values['relay-server'] })
     const stopped = stopOnSignal(async () => {
       await node.stop()
       await datastore.close?.()
