@@ -6,6 +6,8 @@
  * - go: go-libp2p (interop/go-peer with --relay and --holepunch, a ts relay); B's holepunch
  *   event lines (one per attempt) are the record. go's time is its own trace's: the punch
  *   dial of the successful attempt, without the CONNECT/SYNC exchange before it.
+ * Each runs over TCP and over QUIC (the relay listens on both; B reserves over the one under
+ * test), except js, whose bench peer has TCP only.
  * - js: js-libp2p 3.x (bench/nat/js-peer.ts: TCP, circuit relay transport, DCUtR) behind the
  *   same routers, with a ts relay; js-libp2p emits no hole-punch event, so B reports the first
  *   direct connection to A, and an attempt without one within JS_ATTEMPT_TIMEOUT_MS fails.
@@ -29,28 +31,37 @@ export interface BenchScene {
 }
 
 export type SideName = 'ts' | 'go' | 'js'
+export type PunchTransport = 'tcp' | 'quic'
 
 const JS_PEER = fileURLToPath(new URL('./js-peer.ts', import.meta.url))
 const TS_ATTEMPT_TIMEOUT_MS = 60_000
 const JS_ATTEMPT_TIMEOUT_MS = 20_000
 const LISTEN = '/ip4/0.0.0.0/tcp/4001'
+/** Where each transport listens (hosts: any address; the relay: its own) and its address suffix. */
+const PORT_OF: Record<PunchTransport, string> = { tcp: 'tcp/4001', quic: 'udp/4001/quic-v1' }
+const listenOn = (transport: PunchTransport): string => `/ip4/0.0.0.0/${PORT_OF[transport]}`
 
-async function tsRelay (lab: NatLab): Promise<{ relay: LabNode, relayAddr: string }> {
-  const relay = await startLabNode(lab.relay, ['--listen', `/ip4/${RELAY_ADDRESS}/tcp/4001`, '--relay-server', '--no-limits'])
-  return { relay, relayAddr: `/ip4/${RELAY_ADDRESS}/tcp/4001/p2p/${relay.peerId}` }
+/** The relay listens on TCP and QUIC; B reserves over the transport under test, so the punch uses it. */
+async function tsRelay (lab: NatLab, transport: PunchTransport): Promise<{ relay: LabNode, relayAddr: string }> {
+  const relay = await startLabNode(lab.relay, ['--listen', `/ip4/${RELAY_ADDRESS}/${PORT_OF.tcp}`, '--listen', `/ip4/${RELAY_ADDRESS}/${PORT_OF.quic}`, '--relay-server', '--no-limits'])
+  return { relay, relayAddr: `/ip4/${RELAY_ADDRESS}/${PORT_OF[transport]}/p2p/${relay.peerId}` }
 }
 
-async function tsScene (lab: NatLab): Promise<BenchScene> {
-  const { relay, relayAddr } = await tsRelay(lab)
-  const b = await startLabNode(lab.hostB, ['--listen', LISTEN, '--relay', relayAddr]).catch(async err => { await relay.stop(); throw err })
-  const circuitToB = b.addrs.find(a => a.includes('/p2p-circuit'))!
+async function tsScene (lab: NatLab, transport: PunchTransport): Promise<BenchScene> {
+  const { relay, relayAddr } = await tsRelay(lab, transport)
+  const b = await startLabNode(lab.hostB, ['--listen', listenOn(transport), '--relay', relayAddr]).catch(async err => { await relay.stop(); throw err })
+  // the circuit through the relay's address of the transport under test (A reaches the relay over it)
+  const circuitToB = b.addrs.find(a => a.includes(`/${PORT_OF[transport]}/`) && a.includes('/p2p-circuit'))!
   return {
     async attempt () {
       const started = performance.now()
-      const a = await startLabNode(lab.hostA, ['--listen', LISTEN, '--bootstrap', circuitToB])
+      const a = await startLabNode(lab.hostA, ['--listen', listenOn(transport), '--bootstrap', circuitToB])
       try {
         const outcome = await b.nextEvent('holepunch', e => e.peer === a.peerId, TS_ATTEMPT_TIMEOUT_MS)
-        return { success: outcome.success === true, attempt: Number(outcome.attempt), ms: Number(outcome.ms) }
+        const record: PunchRecord = { success: outcome.success === true, attempt: Number(outcome.attempt), ms: Number(outcome.ms) }
+        // with LAB_DEBUG set, a failure keeps the end of both peers' logs
+        if (!record.success && process.env.LAB_DEBUG !== undefined) record.error = `B: ${b.process.stderr().slice(-3000)}\nA: ${a.process.stderr().slice(-3000)}`
+        return record
       } catch (err) {
         return { success: false, attempt: 0, ms: performance.now() - started, error: (err as Error).message.slice(0, 200) }
       } finally {
@@ -77,8 +88,9 @@ async function startJsPeer (lab: NatLab, side: 'a' | 'b', args: string[]): Promi
   }
 }
 
-async function jsScene (lab: NatLab): Promise<BenchScene> {
-  const { relay, relayAddr } = await tsRelay(lab)
+async function jsScene (lab: NatLab, transport: PunchTransport): Promise<BenchScene> {
+  if (transport !== 'tcp') throw new Error('the js side runs over TCP only (js-peer.ts has no QUIC transport)')
+  const { relay, relayAddr } = await tsRelay(lab, transport)
   const b = await startJsPeer(lab, 'b', ['--relay', relayAddr]).catch(async err => { await relay.stop(); throw err })
   const circuitToB = b.start.addrs.find(a => a.includes('/p2p-circuit'))!
   return {
@@ -106,10 +118,10 @@ async function jsScene (lab: NatLab): Promise<BenchScene> {
   }
 }
 
-async function startGoPeer (lab: NatLab, side: 'a' | 'b', args: string[]): Promise<{ peer: ProcessLines, ready: { peerId: string, addrs: string[] } }> {
+async function startGoPeer (lab: NatLab, side: 'a' | 'b', transport: PunchTransport, args: string[]): Promise<{ peer: ProcessLines, ready: { peerId: string, addrs: string[] } }> {
   const binary = await buildGoPeer()
   const host = side === 'a' ? lab.hostA : lab.hostB
-  const peer = processLines(host.namespace.spawn(binary, ['--listen', LISTEN, '--holepunch', ...args], { stdio: ['pipe', 'pipe', 'pipe'] }))
+  const peer = processLines(host.namespace.spawn(binary, ['--listen', listenOn(transport), '--holepunch', ...args], { stdio: ['pipe', 'pipe', 'pipe'] }))
   try {
     return { peer, ready: JSON.parse(await peer.nextLine(line => line.includes('"ready"'), 60_000)) }
   } catch (err) {
@@ -118,14 +130,14 @@ async function startGoPeer (lab: NatLab, side: 'a' | 'b', args: string[]): Promi
   }
 }
 
-async function goScene (lab: NatLab): Promise<BenchScene> {
-  const { relay, relayAddr } = await tsRelay(lab)
-  const b = await startGoPeer(lab, 'b', ['--relay', relayAddr]).catch(async err => { await relay.stop(); throw err })
-  const circuitToB = b.ready.addrs.find(a => a.includes('/p2p-circuit'))!
+async function goScene (lab: NatLab, transport: PunchTransport): Promise<BenchScene> {
+  const { relay, relayAddr } = await tsRelay(lab, transport)
+  const b = await startGoPeer(lab, 'b', transport, ['--relay', relayAddr]).catch(async err => { await relay.stop(); throw err })
+  const circuitToB = b.ready.addrs.find(a => a.includes(`/${PORT_OF[transport]}/`) && a.includes('/p2p-circuit'))!
   return {
     async attempt () {
       const started = performance.now()
-      const a = await startGoPeer(lab, 'a', [])
+      const a = await startGoPeer(lab, 'a', transport, [])
       try {
         a.peer.child.stdin!.write(JSON.stringify({ id: 1, cmd: 'dial', addr: circuitToB }) + '\n')
         // go traces every attempt: read until a success or the last attempt's failure.
@@ -146,8 +158,8 @@ async function goScene (lab: NatLab): Promise<BenchScene> {
   }
 }
 
-export const SIDES: Record<SideName, { setUp(lab: NatLab): Promise<BenchScene> }> = {
-  ts: { setUp: tsScene },
-  go: { setUp: goScene },
-  js: { setUp: jsScene }
+export const SIDES: Record<SideName, { transports: readonly PunchTransport[], setUp(lab: NatLab, transport: PunchTransport): Promise<BenchScene> }> = {
+  ts: { transports: ['tcp', 'quic'], setUp: tsScene },
+  go: { transports: ['tcp', 'quic'], setUp: goScene },
+  js: { transports: ['tcp'], setUp: jsScene }
 }

@@ -19,13 +19,14 @@
  * (transport/tcp/dial-port.ts) an endpoint-independent NAT maps the port the punch leaves from
  * to exactly the observed one. Usage: `services: { dcutr: dcutr() }` (needs identify).
  */
-import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { multiaddr, CODE_QUIC_V1, CODE_TCP, type Multiaddr } from '@multiformats/multiaddr'
 import type { NodeComponents, Startable } from '../../interface/components.ts'
 import type { Connection } from '../../interface/connection.ts'
 import type { HandshakeRole } from '../../interface/connection-manager.ts'
 import type { IdentifyResult } from '../../interface/events.ts'
 import type { Logger } from '../../interface/logger.ts'
 import type { Stream } from '../../interface/stream.ts'
+import { raceSignal } from '../../util/abort.ts'
 import { Deadline } from '../../util/deadline.ts'
 import { InvalidMessageError, MessageTooLargeError, ServiceStoppedError } from '../../util/errors.ts'
 import { isRelayed, reachabilityOf, withoutPeerId } from '../../util/multiaddr.ts'
@@ -111,8 +112,9 @@ export class DcutrService implements Startable {
 
   #remember (addr: Multiaddr, connection: Connection): void {
     if (isRelayed(addr) || reachabilityOf(addr) !== 'public') return
-    const text = addr.toString()
-    const kept = this.#observed.filter(o => o.addr.toString() !== text && o.connection.status === 'open')
+    // One entry per connection: the same address seen over two connections stays usable
+    // while either is open (a punched connection that closes must not take the relay's with it).
+    const kept = this.#observed.filter(o => o.connection !== connection && o.connection.status === 'open')
     this.#observed = [...kept, { addr, connection }].slice(-this.#maxObserved)
   }
 
@@ -131,11 +133,18 @@ export class DcutrService implements Startable {
       .map(o => o.addr)
   }
 
-  /** Our public direct addresses for CONNECT: observed ones (what a punch can use), then announced ones. */
+  /**
+   * Our public direct addresses for CONNECT: observed ones (what a punch can use), then
+   * announced ones. Observed QUIC addresses count only while we listen on QUIC: a QUIC punch
+   * ends in the peer's dial to our socket, which a dial-only socket does not accept. (TCP
+   * needs no listener: both sides dial, from the TCP transport's shared dial port.)
+   */
   #ownAddrs (): Multiaddr[] {
+    const quicListening = this.#components.addressManager.getListenAddrs().some(a => transportOf(a) === 'quic')
     const seen = new Set<string>()
     const out: Multiaddr[] = []
-    for (const addr of [...this.#punchableObserved(), ...this.#components.addressManager.getAddresses().map(withoutPeerId)]) {
+    const observed = this.#punchableObserved().filter(a => quicListening || transportOf(a) !== 'quic')
+    for (const addr of [...observed, ...this.#components.addressManager.getAddresses().map(withoutPeerId)]) {
       const text = addr.toString()
       if (seen.has(text) || isRelayed(addr) || reachabilityOf(addr) !== 'public') continue
       seen.add(text)
@@ -160,6 +169,7 @@ export class DcutrService implements Startable {
       if (existing !== undefined) return existing
       const direct = await this.#dialPublicAddrs(relayed) ?? await this.#punchAsB(relayed, progress)
       this.#emit(relayed, progress, direct)
+      this.#retireRelayed(relayed, direct)
       return direct
     } catch (err) {
       this.#emit(relayed, progress, undefined)
@@ -292,8 +302,34 @@ export class DcutrService implements Startable {
       if (finished) {
         this.#responding.delete(relayed)
         if (progress.attempt > 0) this.#emit(relayed, progress, direct)
+        if (direct !== undefined) this.#retireRelayed(relayed, direct)
       }
     }
+  }
+
+  /**
+   * Closes the relayed connection once the direct one is up and no stream runs on it any more
+   * (both sides do it; the first close wins). New streams already take the direct connection:
+   * the connection manager prefers an unlimited one. go-libp2p leaves the relayed connection to
+   * the relay's limits and its connection manager's trimming; closing it here frees the relay's
+   * circuit slot and the data limit at once. Streams that still run (a transfer that started
+   * relayed) finish first; a direct connection that closes meanwhile keeps the relayed one.
+   */
+  #retireRelayed (relayed: Connection, direct: Connection): void {
+    const signal = this.#stopController.signal
+    const run = async (): Promise<void> => {
+      while (relayed.status === 'open' && direct.status === 'open' && !signal.aborted) {
+        const running = relayed.streams.filter(s => s.status === 'open' || s.status === 'closing')
+        if (running.length === 0) {
+          this.#log('closing the relayed connection to %s: the direct one is up', relayed.remotePeer)
+          await relayed.close({ signal }).catch(err => { relayed.abort(err as Error) })
+          return
+        }
+        // (a stream's `closed` also resolves when the connection goes)
+        await raceSignal(Promise.race(running.map(async s => { await s.closed })), signal)
+      }
+    }
+    run().catch(err => { this.#log('retiring the relayed connection to %s: %s', relayed.remotePeer, (err as Error).message) })
   }
 
   /** A initiates the handshakes, B responds; the other way round on the last attempt. */
@@ -377,6 +413,14 @@ export class DcutrService implements Startable {
       direction: direct?.direction
     })
   }
+}
+
+/** 'quic' for a QUIC address, 'tcp' for a TCP one, '' otherwise. */
+function transportOf (addr: Multiaddr): string {
+  const codes = addr.getComponents().map(c => c.code)
+  if (codes.includes(CODE_QUIC_V1)) return 'quic'
+  if (codes.includes(CODE_TCP)) return 'tcp'
+  return ''
 }
 
 async function readMessage (reader: StreamReader, signal: AbortSignal): Promise<HolePunchMessage | null> {

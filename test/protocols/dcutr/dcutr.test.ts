@@ -84,6 +84,21 @@ test('the first attempt connects: A initiates the handshakes, B responds, both d
   assert.equal(b.outcomes[0].addr?.toString(), '/ip4/11.0.0.11/tcp/41001/p2p/A')
 })
 
+test('after the upgrade the relayed connection is closed, once the streams still running on it have finished', async () => {
+  const a = side('A', '/ip4/11.0.0.11/tcp/41001', () => true)
+  const b = side('B', '/ip4/11.0.0.12/tcp/41002', () => true)
+  a.registrar.handle('/transfer/1', () => {})
+  const { bToA } = relayedPair(a, b)
+  const transfer = await bToA.newStream('/transfer/1')
+  await b.service.upgrade(bToA)
+  await until(() => a.outcomes.length > 0)
+  for (let i = 0; i < 20; i++) await new Promise(resolve => setImmediate(resolve))
+  assert.equal(bToA.status, 'open', 'a transfer still runs on it')
+  transfer.abort(new Error('transfer done'))
+  await until(() => bToA.status === 'closed')
+  assert.equal(bToA.status, 'closed')
+})
+
 test('three attempts on one stream, roles swapped on the last', async () => {
   const a = side('A', '/ip4/11.0.0.11/tcp/41001', n => n === 3)
   const b = side('B', '/ip4/11.0.0.12/tcp/41002', n => n === 3)
