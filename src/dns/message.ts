@@ -10,7 +10,7 @@
  * their raw bytes. The encoder never compresses: our messages are small, and a plain encoder
  * cannot produce a bad pointer.
  */
-import { utf8Decode, utf8Encode } from '../util/bytes.ts'
+import { utf8Encode } from '../util/bytes.ts'
 import { parseIp } from '../util/ip.ts'
 import { InvalidDnsMessageError } from './errors.ts'
 
@@ -69,6 +69,10 @@ export interface DnsDecodeLimits {
   /** Questions plus records of all sections, at most (default 256). */
   maxRecords?: number
 }
+
+/** Labels and TXT strings are bytes, not necessarily UTF-8: invalid sequences become U+FFFD. */
+const lenientDecoder = new TextDecoder('utf-8', { fatal: false })
+function utf8Decode (bytes: Uint8Array): string { return lenientDecoder.decode(bytes) }
 
 const MAX_NAME_OCTETS = 255
 const MAX_LABEL_OCTETS = 63

@@ -62,3 +62,10 @@ test('limits: size, record count, name length, label length, truncation, trailin
   assert.throws(() => encodeName('a'.repeat(64) + '.b'), InvalidDnsMessageError)
   assert.throws(() => encodeDnsMessage({ answers: [{ name: 'x', type: RecordType.A, ttl: 1, ip: '::1' }] }), /not an IPv4/)
 })
+
+test('labels and TXT strings that are not UTF-8 decode (as U+FFFD), never a TypeError', () => {
+  // found by the fuzzer: a name label 0x80 ...
+  const m = decodeDnsMessage(message([1, 1, 0, 0], [1, 0x80, 0, 0, 1, 0, 1, 1, 0xff, 0, 0, 16, 0, 1, 0, 0, 0, 1, 0, 2, 1, 0xfe]))
+  assert.equal(m.questions[0].name, '\uFFFD')
+  assert.deepEqual(m.answers[0].txt, ['\uFFFD'])
+})

@@ -33,6 +33,7 @@ import { mplex } from '../../src/muxer/mplex/index.ts'
 import { duplexPair } from '../../src/util/duplex-pair.ts'
 import { concatBytes, utf8Encode } from '../../src/util/bytes.ts'
 import { mplexFrame, yamuxFrame } from '../muxer/raw-peer.ts'
+import { discoverySeeds, discoveryTargets } from './discovery-targets.ts'
 
 export interface FuzzTarget {
   name: string
@@ -95,7 +96,8 @@ export const targets: FuzzTarget[] = [
   { name: 'daemon-response', run: (b) => { decodeResponse(b) } },
   { name: 'stored-peer', run: (b) => { decodeStoredPeer(b) } },
   muxerTarget('yamux', yamux({ keepAliveInterval: 0 })()),
-  muxerTarget('mplex', mplex()())
+  muxerTarget('mplex', mplex()()),
+  ...discoveryTargets
 ]
 
 /** Valid encodings to start from, per target name (deterministic: keys come from fixed seeds). */
@@ -128,6 +130,7 @@ export async function seeds (): Promise<Record<string, Uint8Array[]>> {
     'relay-stop': [encodeStopMessage({ type: 0, peer: { id: peerId.bytes, addrs: [] } } as never)],
     dcutr: [encodeHolePunch({ type: 100, observedAddrs: addrs.map(a => a.bytes) } as never)],
     yamux: [concatBytes([yamuxFrame(1, 1, 1, 0), yamuxFrame(0, 0, 1, 5, utf8Encode('hello')), yamuxFrame(2, 1, 0, 7), yamuxFrame(1, 4, 1, 0), yamuxFrame(3, 0, 0, 0)])],
-    mplex: [concatBytes([mplexFrame(0, 0, utf8Encode('s')), mplexFrame(0, 2, utf8Encode('hello')), mplexFrame(0, 4), mplexFrame(0, 6)])]
+    mplex: [concatBytes([mplexFrame(0, 0, utf8Encode('s')), mplexFrame(0, 2, utf8Encode('hello')), mplexFrame(0, 4), mplexFrame(0, 6)])],
+    ...discoverySeeds(peerId.toString(), envelope, pubKey)
   }
 }
