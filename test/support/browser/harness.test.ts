@@ -7,7 +7,8 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { fileURLToPath } from 'node:url'
-import { BrowserBundleError, bundleForBrowser, chromiumInNamespaceSkip, chromiumSkip, createBrowserLab, processGroupMembers, withBrowser, withBrowserPage } from './index.ts'
+import { execFileSync } from 'node:child_process'
+import { BrowserBundleError, NO_SDP_MUNGING_TRIAL, bundleForBrowser, chromiumInNamespaceSkip, chromiumSkip, createBrowserLab, processGroupMembers, withBrowser, withBrowserPage } from './index.ts'
 
 const PAGE = new URL('./fixtures/harness-page.ts', import.meta.url)
 const ECHO_SERVER = fileURLToPath(new URL('./fixtures/ws-echo-server.ts', import.meta.url))
@@ -51,9 +52,28 @@ describe('the Chromium harness', { skip: chromiumSkip() }, () => {
     assert.deepEqual(processGroupMembers(pid), [])
   })
 
+  it('passes field trials: SDP munging of the ufrag works by default and throws with the no-munging trial forced', async () => {
+    assert.equal(await withBrowserPage(PAGE, async page => await page.call('mungeLocalUfrag')), 'accepted')
+    assert.equal(await withBrowserPage(PAGE, async page => await page.call('mungeLocalUfrag'), { fieldTrials: [NO_SDP_MUNGING_TRIAL] }), 'InvalidModificationError')
+  })
+
   it('refuses to bundle a Node built-in for the browser and names the importer', async () => {
     await assert.rejects(bundleForBrowser(fileURLToPath(new URL('./fixtures/node-builtin-page.ts', import.meta.url))),
       (err: Error) => err instanceof BrowserBundleError && /node:fs/.test(err.message) && /node-builtin-page\.ts/.test(err.message))
+  })
+})
+
+describe('without Chromium', () => {
+  const AVAILABILITY = fileURLToPath(new URL('./availability.ts', import.meta.url))
+  const skipOf = (env: Record<string, string>): string => execFileSync(process.execPath, ['--input-type=module', '-e',
+    `import { chromiumSkip } from ${JSON.stringify(AVAILABILITY)}; try { console.log(JSON.stringify(chromiumSkip())) } catch (err) { console.log(JSON.stringify('threw: ' + err.message)) }`],
+  { env: { ...process.env, CI: '', ...env }, encoding: 'utf8' }).trim()
+
+  it('a test skips saying why, and under CI=true it fails instead', () => {
+    const missing = { CHROMIUM_PATH: '/nonexistent/chromium' }
+    assert.match(skipOf(missing), /\/nonexistent\/chromium/)
+    assert.doesNotMatch(skipOf(missing), /threw/)
+    assert.match(skipOf({ ...missing, CI: 'true' }), /^"threw: CI must run the Chromium tests, but .*\/nonexistent\/chromium/)
   })
 })
 
