@@ -4,6 +4,7 @@ import type { NodeComponents } from './components.ts'
 import type { ConnectionLimits } from './connection.ts'
 import type { ByteStream } from './stream.ts'
 import type { PeerId } from './peer-id.ts'
+import type { PeerRouting } from './routing.ts'
 import type { StreamMuxerFactory } from './muxer.ts'
 
 /**
@@ -87,4 +88,6 @@ export interface TransportNodeContext {
   acceptIncoming(conn: RawConnection): void
   /** The transport's listening addresses changed (e.g. a relay reservation was made or lost). */
   addressesChanged(): void
+  /** The node's peer routing (its DHT, ...), for finding peers the peer store does not know (auto-relay). */
+  peerRouting?: PeerRouting
 }

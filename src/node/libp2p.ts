@@ -192,7 +192,12 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
       transport.attachNode?.({
         components: this.components,
         acceptIncoming: raw => { connectionManager.acceptIncoming(raw) },
-        addressesChanged: () => { this.#selfUpdate() }
+        addressesChanged: () => { this.#selfUpdate() },
+        // (the routers are services, built below: resolved at call time)
+        peerRouting: {
+          findPeer: async (peerId, options) => await this.peerRouting.findPeer(peerId, options),
+          getClosestPeers: (key, options) => this.peerRouting.getClosestPeers(key, options)
+        }
       })
     }
     this.#serviceOrder = this.#buildServices(options.services ?? defaults.services({ offline: options.offline }))

@@ -5,9 +5,11 @@
  * - When: once AutoNAT reports `reachability` 'private' (by default; `onlyWhenPrivate: false`
  *   keeps reservations whatever the reachability). 'public' releases them: the node's own
  *   addresses serve.
- * - Where: peers in the peer store whose identify listed the hop protocol (a DHT fills the peer
- *   store with more peers as it walks; each one identified is considered). Relays we already
- *   reserve on for a configured listen address are not taken twice.
+ * - Where: peers in the peer store whose identify listed the hop protocol. When those are too
+ *   few, a random walk of the node's peer routing (the DHT: a lookup of a random key, at most
+ *   one at a time and one per `discoveryInterval`) meets more peers: the lookup connects to
+ *   them, identify tells which are relays, and each one identified is considered. Relays we
+ *   already reserve on for a configured listen address are not taken twice.
  * - How many: `reservations` (default 2). A relay that refuses, cannot be reached, or drops
  *   our reservation is released and left alone for `failureCooldown` (default 10 min), and the
  *   next candidate takes its place.
@@ -18,6 +20,9 @@ import type { NodeComponents } from '../interface/components.ts'
 import type { Logger } from '../interface/logger.ts'
 import type { PeerId } from '../interface/peer-id.ts'
 import type { IdentifyResult, ReachabilityUpdate, RelayReservationEvent } from '../interface/events.ts'
+import type { PeerRouting } from '../interface/routing.ts'
+import { Deadline } from '../util/deadline.ts'
+import { unrefTimeout, type TimerHandle } from '../util/timers.ts'
 import { HOP_PROTOCOL } from './messages.ts'
 import type { ReservationManager } from './reservations.ts'
 
@@ -31,9 +36,19 @@ export interface AutoRelayOptions {
   onlyWhenPrivate?: boolean
   /** How long a relay that failed us is skipped, in ms (default 10 min). */
   failureCooldown?: number
+  /** Least time between two random walks looking for relays, in ms (default 60 s). */
+  discoveryInterval?: number
+  /** Budget of one random walk, in ms (default 30 s). */
+  discoveryTimeout?: number
 }
 
-export type AutoRelayComponents = Pick<NodeComponents, 'peerId' | 'peerStore' | 'events' | 'logger'>
+export const DEFAULT_DISCOVERY_INTERVAL = 60_000
+export const DEFAULT_DISCOVERY_TIMEOUT = 30_000
+
+export type AutoRelayComponents = Pick<NodeComponents, 'peerId' | 'peerStore' | 'events' | 'logger'> & {
+  /** Where to look for more peers when the peer store holds too few relays (optional). */
+  peerRouting?: Pick<PeerRouting, 'getClosestPeers'>
+}
 
 export class AutoRelay {
   readonly #components: AutoRelayComponents
@@ -50,6 +65,13 @@ export class AutoRelay {
   #private = false
   #filling = false
   #fillAgain = false
+  readonly #discoveryInterval: number
+  readonly #discoveryTimeout: number
+  /** The random walk under way, if any. */
+  #walk: Deadline | undefined
+  /** When the last walk started (ms since epoch), and the timer of the next one. */
+  #lastWalk = -Infinity
+  #walkTimer: TimerHandle | undefined
 
   readonly #onReachability = (evt: CustomEvent<ReachabilityUpdate>): void => {
     const wasPrivate = this.#private
@@ -77,6 +99,8 @@ export class AutoRelay {
     this.#want = options.reservations ?? DEFAULT_AUTO_RELAY_RESERVATIONS
     this.#onlyWhenPrivate = options.onlyWhenPrivate ?? true
     this.#cooldown = options.failureCooldown ?? DEFAULT_FAILURE_COOLDOWN
+    this.#discoveryInterval = options.discoveryInterval ?? DEFAULT_DISCOVERY_INTERVAL
+    this.#discoveryTimeout = options.discoveryTimeout ?? DEFAULT_DISCOVERY_TIMEOUT
     this.#log = components.logger('relay:auto')
   }
 
@@ -98,6 +122,9 @@ export class AutoRelay {
     events.removeEventListener('reachability', this.#onReachability)
     events.removeEventListener('peer:identify', this.#onIdentify)
     events.removeEventListener('relay:reservation', this.#onReservation)
+    this.#walk?.abort(new Error('auto-relay stopped'))
+    if (this.#walkTimer !== undefined) clearTimeout(this.#walkTimer)
+    this.#walkTimer = undefined
     this.#releaseAll('auto-relay stopped')
   }
 
@@ -153,6 +180,47 @@ export class AutoRelay {
         this.#fail(key, addr, 'the reservation failed')
       }
     }
+    if (this.#active() && this.#relays.size < this.#want) this.#scheduleWalk()
+  }
+
+  /** A random walk soon: now if the last one is `discoveryInterval` old, else when it will be. */
+  #scheduleWalk (): void {
+    if (this.#components.peerRouting === undefined || this.#walk !== undefined || this.#walkTimer !== undefined) return
+    const wait = Math.max(0, this.#lastWalk + this.#discoveryInterval - Date.now())
+    this.#walkTimer = unrefTimeout(() => {
+      this.#walkTimer = undefined
+      void this.#randomWalk()
+    }, wait)
+  }
+
+  /**
+   * Looks up a random key: the lookup connects to the peers on its way, whose identify then
+   * reaches #onIdentify (relays among them fill our reservations). The peers it returns are
+   * connected too (the lookup asked them).
+   */
+  async #randomWalk (): Promise<void> {
+    const routing = this.#components.peerRouting
+    if (routing === undefined || !this.#active() || this.#relays.size >= this.#want) return
+    this.#lastWalk = Date.now()
+    const walk = new Deadline(this.#discoveryTimeout, undefined, 'the random walk for relays timed out')
+    this.#walk = walk
+    let met = 0
+    try {
+      const key = crypto.getRandomValues(new Uint8Array(32))
+      this.#log('too few relays (%d of %d): a random walk of the DHT', this.#relays.size, this.#want)
+      for await (const _peer of routing.getClosestPeers(key, { signal: walk.signal })) {
+        met++
+        if (!this.#active() || this.#relays.size >= this.#want) break
+      }
+    } catch (err) {
+      this.#log('the random walk for relays failed: %s', (err as Error).message)
+    } finally {
+      walk.clear()
+      this.#walk = undefined
+    }
+    this.#log('the random walk met %d peers', met)
+    // identify of the peers met runs on; whatever it brings fills through #onIdentify
+    if (this.#active() && this.#relays.size < this.#want) void this.#fill()
   }
 
   /** True when a configured listen address already reserves on this relay. */

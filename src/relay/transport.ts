@@ -90,7 +90,7 @@ export class CircuitRelayTransport implements Transport {
     this.#context = context
     this.#log = context.components.logger('relay:transport')
     this.#reservations = new ReservationManager(context.components, () => { context.addressesChanged() }, this.#options)
-    this.#autoRelay = new AutoRelay(context.components, this.#reservations, this.#options.autoRelay)
+    this.#autoRelay = new AutoRelay({ ...context.components, peerRouting: context.peerRouting }, this.#reservations, this.#options.autoRelay)
   }
 
   /** Auto-relay (active while listening on `/p2p-circuit`). */

@@ -13,6 +13,7 @@ import { identify } from '../../src/protocols/identify/index.ts'
 import { ping } from '../../src/protocols/ping/index.ts'
 import { makeNode, stopAll, type TestNode } from '../node/helpers.ts'
 import { isRelayed } from '../../src/util/multiaddr.ts'
+import { kadDHT, type KadDHT } from '../../src/dht/index.ts'
 
 after(stopAll)
 
@@ -79,3 +80,37 @@ test('auto-relay: reserves once private, replaces a relay that goes away, releas
   assert.deepEqual(transport.autoRelay.relays, [])
   assert.equal(node.getMultiaddrs().filter(isRelayed).length, 0)
 })
+
+test('auto-relay: with no relay in the peer store, a random walk of a real DHT meets one and reserves on it', async () => {
+  const dhtOptions = { initialRefresh: false, refreshInterval: 0 }
+  // A DHT of three ts nodes: the relay and another server both known to the entry node only.
+  const entry = await makeNode({ services: { identify: identify(), ping: ping(), dht: kadDHT({ ...dhtOptions, mode: 'server' }) } })
+  const relay = await makeNode({ services: { ...relayServices(), dht: kadDHT({ ...dhtOptions, mode: 'server' }) } })
+  const other = await makeNode({ services: { identify: identify(), ping: ping(), dht: kadDHT({ ...dhtOptions, mode: 'server' }) } })
+  const entryTable = (entry.services as unknown as { dht: KadDHT }).dht.routingTable
+  await relay.dial(entry.getMultiaddrs())
+  await other.dial(entry.getMultiaddrs())
+  await until(() => entryTable.size >= 2, 'the entry node learns both servers')
+
+  const node = await makeNode({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0', '/p2p-circuit'] },
+    transports: [tcp(), circuitRelayTransport({ autoRelay: { reservations: 1, onlyWhenPrivate: false, discoveryInterval: 200 } })],
+    services: { identify: identify(), ping: ping(), dht: kadDHT({ ...dhtOptions, mode: 'client' }) }
+  })
+  const reserved = nextReservation(node, 'reserved')
+  await node.dial(entry.getMultiaddrs())
+  const hopPeersBefore = await node.peerStore.all({ filter: p => p.protocols.includes('/libp2p/circuit/relay/0.2.0/hop') })
+  assert.deepEqual(hopPeersBefore, [], 'the peer store knows no relay: only the walk can find one')
+  const event = await reserved
+  assert.ok(event.relay.equals(relay.peerId))
+  assert.ok(node.getMultiaddrs().some(a => isRelayed(a) && a.toString().includes(`/p2p/${relay.peerId.toString()}/p2p-circuit`)))
+})
+
+/** Waits (bounded) for a condition that events of several nodes make true. */
+async function until (check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+    await new Promise(resolve => setImmediate(resolve))
+  }
+}
