@@ -1,9 +1,10 @@
 /**
  * A browser node in real Chromium (the default browser stack: WebSockets, Noise, Yamux) dials
- * over WebSockets a ts-libp2p listener in this process and a go-libp2p listener
- * (interop/go-peer): the connection is Noise + Yamux, identify reports the listener's agent
- * and protocols, ping answers, a 1 MiB echo comes back intact, and stopping the page's node
- * closes its connections. Pages come from 127.0.0.1, so ws:// to 127.0.0.1 is allowed.
+ * over WebSockets a ts-libp2p listener in this process: the connection is Noise + Yamux,
+ * identify reports the listener's agent and protocols, ping answers, a 1 MiB echo comes back
+ * intact, and stopping the page's node closes its connections; `createLibp2p()` with no options
+ * reaches a peer through a ts relay. The go-libp2p listener case is in
+ * test/interop/browser-websockets.test.ts. Pages come from 127.0.0.1, so ws:// to 127.0.0.1 works.
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -15,14 +16,11 @@ import { ping } from '../../src/protocols/ping/index.ts'
 import { webSockets } from '../../src/transport/websockets/index.ts'
 import { circuitRelayServer, circuitRelayTransport } from '../../src/relay/index.ts'
 import { chromiumSkip, withBrowserPage } from '../support/browser/index.ts'
-import { buildGoPeer, goAvailable, spawnPeer } from '../interop/harness.ts'
-import type { PeerProcess } from '../interop/harness.ts'
 import type { DialReport } from './fixtures/browser-node-page.ts'
+import { ECHO_BYTES, assertHealthyDial } from './fixtures/browser-dial-report.ts'
 
 const PAGE = new URL('./fixtures/browser-node-page.ts', import.meta.url)
-const ECHO_BYTES = 1024 * 1024
 const WS_LISTEN = '/ip4/127.0.0.1/tcp/0/ws'
-const hasGo = await goAvailable()
 
 /** Resolves when `node` reports (self:peer:update) an address that matches; bounded by `timeoutMs`. */
 async function addressAppears (node: Libp2p, match: (addr: string) => boolean, timeoutMs = 10_000): Promise<void> {
@@ -40,20 +38,6 @@ async function addressAppears (node: Libp2p, match: (addr: string) => boolean, t
   })
 }
 
-function assertHealthyDial (report: DialReport, remotePeer: string, agent: RegExp): void {
-  assert.equal(report.remotePeer, remotePeer)
-  assert.match(report.remoteAddr, /^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/ws/)
-  assert.equal(report.encryption, '/noise')
-  assert.equal(report.multiplexer, '/yamux/1.0.0')
-  assert.match(report.agentVersion ?? '', agent)
-  for (const protocol of ['/ipfs/id/1.0.0', '/ipfs/ping/1.0.0', '/echo/1.0.0']) assert.ok(report.protocols.includes(protocol), `${protocol} in ${report.protocols.join(', ')}`)
-  assert.ok(report.listenAddrs.some(a => a.includes('/ws')), report.listenAddrs.join(', '))
-  assert.ok(report.rtt >= 0)
-  assert.equal(report.echoedBytes, ECHO_BYTES)
-  assert.equal(report.echoMatches, true)
-  assert.equal(report.connectionsAfterStop, 0)
-  assert.match(report.localPeer, /^12D3KooW/)
-}
 
 describe('a browser node dials over WebSockets', { skip: chromiumSkip() }, () => {
   let listener: Libp2p | undefined
@@ -93,19 +77,6 @@ describe('a browser node dials over WebSockets', { skip: chromiumSkip() }, () =>
     } finally {
       await target?.stop()
       await relay.stop()
-    }
-  })
-
-  it('a go-libp2p listener: identify, ping, 1 MiB echo', { skip: hasGo ? false : 'no Go toolchain to build interop/go-peer', timeout: 600_000 }, async () => {
-    await buildGoPeer()
-    let go: PeerProcess | undefined
-    try {
-      go = await spawnPeer('go', ['--listen', WS_LISTEN])
-      const addr = go.addrs.find(a => a.includes('/ws/'))!
-      const report = await withBrowserPage(PAGE, async page => await page.call<DialReport>('dialIdentifyPingEcho', addr, ECHO_BYTES))
-      assertHealthyDial(report, go.peerId, /go-libp2p|go-peer/)
-    } finally {
-      await go?.stop()
     }
   })
 })
