@@ -1,13 +1,17 @@
 /**
- * `npm run fuzz -- --minutes N [--target NAME] [--seed S]`: the long fuzzing run. Every target
- * in test/fuzz/targets.ts (or the one named) gets an equal share of N minutes (default 1) with
- * a random seed; it prints the executions per target, and for a crash the seed, the smallest
- * failing input (also written to test/fuzz/crashes/) and the error, then exits 1.
+ * `npm run fuzz -- --minutes N [--target NAME] [--seed S]`: the long coverage-guided run
+ * (test/fuzz/engine.ts, in a watched worker: test/fuzz/runner.ts). Every target (or the one
+ * named) gets an equal share of N minutes (default 1). It starts from the committed seeds and
+ * the corpus earlier long runs grew (.cache/fuzz/corpus/, not committed), adds what this run
+ * discovered there, prints executions, corpus size and blocks per target, and for a failure
+ * writes the input to test/fuzz/crashes/<target>-<seed>.hex (replayed by regressions.test.ts
+ * once committed) and exits 1.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
-import { fuzz, loadCorpus, toHex } from '../test/fuzz/engine.ts'
+import { CORPUS_DIR, loadCorpus, toHex } from '../test/fuzz/engine.ts'
+import { runFuzzTargets } from '../test/fuzz/runner.ts'
 import { targets } from '../test/fuzz/targets.ts'
 
 const { values } = parseArgs({ options: { minutes: { type: 'string', default: '1' }, target: { type: 'string' }, seed: { type: 'string' } } })
@@ -15,23 +19,33 @@ const minutes = Number(values.minutes)
 if (!(minutes > 0)) throw new Error(`--minutes must be a positive number, got ${values.minutes}`)
 const chosen = values.target === undefined ? targets : targets.filter(t => t.name === values.target)
 if (chosen.length === 0) throw new Error(`no target ${values.target}; targets: ${targets.map(t => t.name).join(', ')}`)
-const share = minutes * 60_000 / chosen.length
+const seed = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31)
 const crashDir = fileURLToPath(new URL('../test/fuzz/crashes/', import.meta.url))
+const grownDir = fileURLToPath(new URL('../.cache/fuzz/corpus/', import.meta.url))
+mkdirSync(grownDir, { recursive: true })
+
 let crashes = 0
 let total = 0
-for (const target of chosen) {
-  const seed = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31)
-  const result = fuzz(target, loadCorpus(target.name), { timeLimitMs: share, seed })
-  total += result.executions
-  if (result.failure === undefined) {
-    process.stdout.write(`${target.name}: ${result.executions} executions, no crash (seed ${seed})\n`)
-    continue
+await runFuzzTargets(chosen.map(t => t.name), {
+  timeLimitMs: minutes * 60_000 / chosen.length,
+  seed,
+  corpusDirs: [CORPUS_DIR, grownDir],
+  onResult (result) {
+    total += result.executions
+    if (result.discovered.length > 0) {
+      const grown = [...loadCorpus(result.target, grownDir), ...result.discovered]
+      writeFileSync(`${grownDir}${result.target}.json`, JSON.stringify(grown.map(toHex)) + '\n')
+    }
+    if (result.failure === undefined) {
+      process.stdout.write(`${result.target}: ${result.executions} executions, corpus ${result.corpusSize}, ${result.blocks} blocks, no failure\n`)
+      return
+    }
+    crashes++
+    mkdirSync(crashDir, { recursive: true })
+    const hex = toHex(result.failure.input)
+    writeFileSync(`${crashDir}${result.target}-${seed}.hex`, hex + '\n')
+    process.stdout.write(`${result.target}: ${result.failure.kind.toUpperCase()} after ${result.executions} executions (seed ${seed}) on ${hex}\n${result.failure.error}\n`)
   }
-  crashes++
-  mkdirSync(crashDir, { recursive: true })
-  const hex = toHex(result.failure.input)
-  writeFileSync(`${crashDir}${target.name}-${seed}.hex`, hex + '\n')
-  process.stdout.write(`${target.name}: CRASH after ${result.executions} executions (seed ${seed}) on ${hex}\n${String((result.failure.error as Error)?.stack ?? result.failure.error)}\n`)
-}
-process.stdout.write(`${chosen.length} targets, ${total} executions, ${crashes} crashed\n`)
+})
+process.stdout.write(`${chosen.length} targets, ${total} executions, ${crashes} failed (seed ${seed})\n`)
 process.exitCode = crashes > 0 ? 1 : 0
