@@ -47,6 +47,19 @@ test('Node dialer to our listener: connect, identify, ping; the connection repor
   await b.stop()
 })
 
+test('IPv6: a listener on ::1 and a Node dialer: connect and ping', async () => {
+  const listen = { addresses: { listen: ['/ip6/::1/udp/0/quic-v1/webtransport'] }, transports: [webTransport()] }
+  const a = await makeNode(listen)
+  const b = await makeNode(listen)
+  const addr = b.getMultiaddrs()[0]
+  assert.match(addr.toString(), /^\/ip6\/::1\/udp\/\d+\/quic-v1\/webtransport\/certhash\//)
+  const connection = await a.dial(addr)
+  assert.ok(connection.remotePeer.equals(b.peerId))
+  assert.ok(await (a.services as any).ping.ping(b.peerId) >= 0)
+  await a.stop()
+  await b.stop()
+})
+
 test('128 concurrent echo streams over one WebTransport session, then a clean close', async () => {
   const a = await wtNode()
   const b = await wtNode()
@@ -67,6 +80,21 @@ test('128 concurrent echo streams over one WebTransport session, then a clean cl
   await closed
   await a.stop()
   await b.stop()
+})
+
+test('teardown: after both nodes stop, no UDP socket is left (listener and dial-only sockets closed)', async () => {
+  const udpSockets = (): number => process.getActiveResourcesInfo().filter(r => r === 'UDPWrap').length
+  const before = udpSockets()
+  const a = await wtNode()
+  const b = await wtNode()
+  await a.dial(b.getMultiaddrs()[0])
+  assert.ok(udpSockets() >= before + 3, 'two listeners and a dial-only socket')
+  await a.stop()
+  await b.stop()
+  // A socket closes with its last connection, a few event-loop turns after stop() returns.
+  const deadline = performance.now() + 2000
+  while (udpSockets() > before && performance.now() < deadline) await new Promise(resolve => setImmediate(resolve))
+  assert.equal(udpSockets(), before)
 })
 
 test('a wrong certhash is refused during the QUIC handshake', async () => {
