@@ -89,8 +89,7 @@ export class IndexedDBDatastore implements Datastore {
       assertValidKey(op.key)
       if (op.type === 'put') assertValidValue(op.value)
     }
-    const db = await this.#database()
-    const tx = db.transaction(STORE, 'readwrite')
+    const tx = await this.#transaction('readwrite')
     const store = tx.objectStore(STORE)
     for (const op of ops) {
       if (op.type === 'put') store.put(op.value, idbKey(op.key))
@@ -135,7 +134,19 @@ export class IndexedDBDatastore implements Datastore {
   }
 
   async #store (mode: IDBTransactionMode): Promise<IDBObjectStore> {
-    return (await this.#database()).transaction(STORE, mode).objectStore(STORE)
+    return (await this.#transaction(mode)).objectStore(STORE)
+  }
+
+  async #transaction (mode: IDBTransactionMode): Promise<IDBTransaction> {
+    const db = await this.#database()
+    try {
+      return db.transaction(STORE, mode)
+    } catch (err) {
+      // The connection was closed under us (another tab upgraded the schema, or the browser
+      // evicted the database): forget it, so the next operation opens it again.
+      if (this.#db !== undefined && await this.#db.catch(() => undefined) === db) this.#db = undefined
+      throw new IndexedDBError(`IndexedDB database "${this.name}" cannot start a transaction: ${(err as Error).message}`, { cause: err })
+    }
   }
 
   async #database (): Promise<IDBDatabase> {

@@ -85,6 +85,12 @@ describe('IndexedDB datastore in Chromium', { skip: chromiumSkip() }, () => {
   })
 
   datastoreSuite('IndexedDB (Chromium)', async () => new PageDatastore(page, await page.call<number>('createStore')))
+
+  it('lets another tab upgrade the schema, then fails with typed errors rather than raw DOMExceptions', async () => {
+    const { upgraded, codes } = await page.call<{ upgraded: boolean, codes: string[] }>('newerSchemaElsewhere')
+    assert.equal(upgraded, true, 'the other tab was not blocked by our open connection')
+    assert.deepEqual(codes, ['ERR_INDEXEDDB', 'ERR_INDEXEDDB'])
+  })
 })
 
 describe('a page keeps its identity and peer store across reloads', { skip: chromiumSkip() }, () => {
