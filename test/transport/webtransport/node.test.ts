@@ -24,6 +24,22 @@ async function wtNode (options: Parameters<typeof webTransport>[0] = {}): Promis
   return await makeNode({ addresses: { listen: ['/ip4/127.0.0.1/udp/0/quic-v1/webtransport'] }, transports: [webTransport(options)] })
 }
 
+// First in the file, so no other test's sockets are still closing around it.
+test('teardown: after both nodes stop, no UDP socket is left (listener and dial-only sockets closed)', async () => {
+  const udpSockets = (): number => process.getActiveResourcesInfo().filter(r => r === 'UDPWrap').length
+  const before = udpSockets()
+  const a = await wtNode()
+  const b = await wtNode()
+  await a.dial(b.getMultiaddrs()[0])
+  assert.ok(udpSockets() >= before + 3, 'two listeners and a dial-only socket')
+  await a.stop()
+  await b.stop()
+  // A socket closes with its last connection, a few event-loop turns after stop() returns.
+  const deadline = performance.now() + 2000
+  while (udpSockets() > before && performance.now() < deadline) await new Promise(resolve => setImmediate(resolve))
+  assert.equal(udpSockets(), before)
+})
+
 test('the listen address carries two certhashes of certificates valid <= 14 days with one keyUsage extension', async () => {
   const b = await wtNode()
   const addr = b.getMultiaddrs()[0]
@@ -80,21 +96,6 @@ test('128 concurrent echo streams over one WebTransport session, then a clean cl
   await closed
   await a.stop()
   await b.stop()
-})
-
-test('teardown: after both nodes stop, no UDP socket is left (listener and dial-only sockets closed)', async () => {
-  const udpSockets = (): number => process.getActiveResourcesInfo().filter(r => r === 'UDPWrap').length
-  const before = udpSockets()
-  const a = await wtNode()
-  const b = await wtNode()
-  await a.dial(b.getMultiaddrs()[0])
-  assert.ok(udpSockets() >= before + 3, 'two listeners and a dial-only socket')
-  await a.stop()
-  await b.stop()
-  // A socket closes with its last connection, a few event-loop turns after stop() returns.
-  const deadline = performance.now() + 2000
-  while (udpSockets() > before && performance.now() < deadline) await new Promise(resolve => setImmediate(resolve))
-  assert.equal(udpSockets(), before)
 })
 
 test('a wrong certhash is refused during the QUIC handshake', async () => {
