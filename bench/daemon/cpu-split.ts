@@ -5,7 +5,7 @@
  * the transfer alone. Tells which of the three bounds the throughput bench/daemon/run.ts
  * reports.
  *
- *   node bench/daemon/cpu-split.ts [--bytes N] [--chunk N] [--p2pd] [--nodeFlags '...'] [--build dist|src]
+ *   node bench/daemon/cpu-split.ts [--bytes N] [--chunk N] [--p2pd] [--nodeFlags '...'] [--build dist|src] [--unix]
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { buildP2pd } from '../../interop/p2pd/build.ts'
+import { multiaddr } from '@multiformats/multiaddr'
 import { DaemonClient } from '../../src/daemon/client.ts'
 import { daemonLauncher } from './installed.ts'
 import type { ByteStream } from '../../src/interface/stream.ts'
@@ -32,7 +33,8 @@ async function cpuSeconds (pid: number): Promise<number> {
 
 async function start (dir: string, name: string, launcher: string): Promise<{ child: ChildProcess, client: DaemonClient }> {
   const command = P2PD !== undefined ? [P2PD] : [process.execPath, ...NODE_FLAGS, launcher, 'daemon']
-  const child = spawn(command[0], [...command.slice(1), '-listen', '/ip4/127.0.0.1/tcp/0', '-hostAddrs', '/ip4/127.0.0.1/tcp/0', '-tls=false', '-plaintext=false', '-relay=false', ...(P2PD !== undefined ? [] : ['-dataDir', join(dir, name)])], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const controlAddr = UNIX ? `/unix${join(dir, `${name}.sock`)}` : '/ip4/127.0.0.1/tcp/0'
+  const child = spawn(command[0], [...command.slice(1), '-listen', controlAddr, '-hostAddrs', '/ip4/127.0.0.1/tcp/0', '-tls=false', '-plaintext=false', '-relay=false', ...(P2PD !== undefined ? [] : ['-dataDir', join(dir, name)])], { stdio: ['ignore', 'pipe', 'inherit'] })
   const control = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => { if (line.startsWith('Control socket: ')) resolve(line.slice(16)) })
     child.once('exit', (code) => { reject(new Error(`daemon exited (${code})`)) })
@@ -44,6 +46,8 @@ async function start (dir: string, name: string, launcher: string): Promise<{ ch
 const P2PD = process.argv.includes('--p2pd') ? (await buildP2pd()).p2pd : undefined
 /** --nodeFlags '--cpu-prof --cpu-prof-dir=DIR': node's flags for our daemons (profiling). */
 const NODE_FLAGS = process.argv.includes('--nodeFlags') ? process.argv[process.argv.indexOf('--nodeFlags') + 1].split(' ').filter(f => f !== '') : []
+/** --unix: control sockets and the handler's socket are unix sockets (default loopback TCP, as bench/daemon/run.ts). */
+const UNIX = process.argv.includes('--unix')
 const bytes = arg('bytes', 256 << 20)
 const chunkSize = arg('chunk', 64 * 1024)
 const dir = await mkdtemp(join(tmpdir(), 'daemon-cpu-'))
@@ -62,7 +66,7 @@ try {
       done()
       stream.abort(new Error('done'))
     })().catch(() => {})
-  })
+  }, UNIX ? multiaddr(`/unix/${encodeURIComponent(join(dir, 'handler.sock'))}`) : undefined)
   const { stream } = await a.client.openStream(idB.id, [SINK])
   const chunk = new Uint8Array(chunkSize)
   const before = [await cpuSeconds(a.child.pid!), await cpuSeconds(b.child.pid!), process.cpuUsage()]
