@@ -1,10 +1,11 @@
 /**
  * The DCUtR service, both roles, over in-memory streams: the exchange, RTT-timed SYNC, three
  * attempts on one stream, the role swap on the last, direct dial first, the events, and the
- * failure table (no CONNECT, no SYNC, no addresses, oversized message, timeout, wrong message).
+ * failure table on a fake clock (no CONNECT, no SYNC, no addresses, oversized message, a dial
+ * that times out, wrong message) with the default budgets.
  * Dials are recorded by a stand-in connection manager; the real punch runs in the NAT lab tests.
  */
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { DcutrService, type DcutrComponents, type DcutrOptions } from '../../../src/protocols/dcutr/dcutr.ts'
@@ -20,7 +21,7 @@ import { FakeConnection, FakeRegistrar, fakePeerId, logger } from '../../support
 
 const RELAY = '/ip4/11.0.0.10/tcp/4001/p2p/QmRelay/p2p-circuit'
 
-interface Dial { addrs: string[], role: string | undefined }
+interface Dial { addrs: string[], role: string | undefined, abortedWith?: Error }
 
 interface Side {
   service: DcutrService
@@ -31,7 +32,7 @@ interface Side {
 }
 
 /** One peer: its public address, what its dials do (attempt number -> succeed?), known addresses of the other. */
-function side (name: string, publicAddr: string | undefined, dialSucceeds: (n: number) => boolean, options: DcutrOptions = {}, known: Multiaddr[] = []): Side {
+function side (name: string, publicAddr: string | undefined, dialSucceeds: (n: number) => boolean | 'hang', options: DcutrOptions = {}, known: Multiaddr[] = []): Side {
   const registrar = new FakeRegistrar()
   const events = new TypedEventEmitter<Libp2pEvents>()
   const dials: Dial[] = []
@@ -46,8 +47,16 @@ function side (name: string, publicAddr: string | undefined, dialSucceeds: (n: n
     connectionManager: {
       async openConnection (target: DialTarget, options: DialOptions = {}) {
         const addrs = (target as Multiaddr[]).map(String)
-        dials.push({ addrs, role: options.handshakeRole })
-        if (!dialSucceeds(dials.length)) throw new Error(`dial ${dials.length} refused`)
+        const dial: Dial = { addrs, role: options.handshakeRole }
+        dials.push(dial)
+        const outcome = dialSucceeds(dials.length)
+        if (outcome === 'hang') {
+          // a SYN that never gets an answer: only the dial's own deadline ends it
+          return await new Promise<never>((_resolve, reject) => {
+            options.signal?.addEventListener('abort', () => { dial.abortedWith = options.signal?.reason as Error; reject(options.signal?.reason) }, { once: true })
+          })
+        }
+        if (!outcome) throw new Error(`dial ${dials.length} refused`)
         return { remoteAddr: multiaddr(addrs[0]), status: 'open' } as unknown as Connection
       },
       getConnections: () => [],
@@ -141,42 +150,104 @@ test('without a public address of our own there is nothing to punch with: no str
   assert.equal(bToA.opened.get(DCUTR_PROTOCOL), undefined)
 })
 
-/** B against a hand-written A that behaves badly. */
-async function bAgainst (respond: (stream: Stream, reader: StreamReader) => Promise<void>): Promise<Error> {
-  const a = side('A', undefined, () => true)
-  a.registrar.unhandle(DCUTR_PROTOCOL)
-  a.registrar.handle(DCUTR_PROTOCOL, async (stream) => { await respond(stream, new StreamReader(stream)) })
-  const b = side('B', '/ip4/11.0.0.12/tcp/41002', () => true, { streamTimeout: 300 })
-  const { bToA } = relayedPair(a, b)
-  const err = await b.service.upgrade(bToA).then(() => { throw new Error('expected a failure') }, (e: Error) => e)
-  assert.equal(b.dials.length, 0, 'no dial after a broken exchange')
-  assert.equal(b.outcomes[0]?.success, false)
-  return err
+/**
+ * B against a hand-written A that behaves badly, on a fake clock (node:test mock timers) with
+ * the default budgets: `elapse` is how long A's silence lasts before B's verdict, in ms.
+ */
+async function bAgainst (t: TestContext, respond: (stream: Stream, reader: StreamReader) => Promise<void>, elapse?: number): Promise<Error> {
+  t.mock.timers.enable({ apis: ['setTimeout'] })
+  try {
+    let received = false
+    const a = side('A', undefined, () => true)
+    a.registrar.unhandle(DCUTR_PROTOCOL)
+    a.registrar.handle(DCUTR_PROTOCOL, async (stream) => { received = true; await respond(stream, new StreamReader(stream)) })
+    const b = side('B', '/ip4/11.0.0.12/tcp/41002', () => true, { streamTimeout: undefined })
+    const { bToA } = relayedPair(a, b)
+    let failure: Error | undefined
+    void b.service.upgrade(bToA).then(() => { failure = new Error('expected a failure') }, (e: Error) => { failure = e })
+    await until(() => received)
+    if (elapse !== undefined) {
+      t.mock.timers.tick(elapse - 1)
+      await settle()
+      assert.equal(failure, undefined, `still waiting ${elapse - 1} ms in`)
+      t.mock.timers.tick(1)
+    }
+    await until(() => failure !== undefined)
+    assert.ok(failure !== undefined, 'B gave a verdict without time passing')
+    assert.equal(b.dials.length, 0, 'no dial after a broken exchange')
+    assert.equal(b.outcomes[0]?.success, false)
+    return failure
+  } finally {
+    stopFakeClock(t)
+  }
 }
 
-test('failure table, B\'s side: no CONNECT (timeout), SYNC instead of CONNECT, no addresses, oversized, unparsable', async () => {
-  assert.equal((await bAgainst(async () => { await new Promise(() => {}) })).name, 'TimeoutError')
-  assert.equal((await bAgainst(async (s, r) => { await r.readLP({ maxLength: 4096 }); await s.write(encodeLP(encodeHolePunch({ type: 'SYNC', observedAddrs: [] }))) })).name, 'HolePunchProtocolError')
-  assert.equal((await bAgainst(async (s, r) => { await r.readLP({ maxLength: 4096 }); await s.write(encodeLP(encodeHolePunch({ type: 'CONNECT', observedAddrs: [multiaddr('/ip4/10.0.0.2/tcp/1').bytes] }))) })).name, 'HolePunchProtocolError')
-  assert.equal((await bAgainst(async (s, r) => { await r.readLP({ maxLength: 4096 }); await s.write(encodeLP(new Uint8Array(5000))) })).name, 'MessageTooLargeError')
-  assert.equal((await bAgainst(async (s, r) => { await r.readLP({ maxLength: 4096 }); await s.write(encodeLP(Uint8Array.of(0x08, 0x07))) })).name, 'InvalidMessageError')
+/**
+ * Fires what is left on the fake clock before putting the real one back: an idle deadline
+ * queue keeps its timer, and a fake timer dropped by reset() would never fire for the next test.
+ */
+function stopFakeClock (t: TestContext): void {
+  t.mock.timers.runAll()
+  t.mock.timers.reset()
+}
+
+/** Lets every pending promise chain and I/O callback run (real setImmediate: only setTimeout is faked). */
+async function settle (): Promise<void> {
+  for (let i = 0; i < 50; i++) await new Promise(resolve => setImmediate(resolve))
+}
+
+test('failure table, B\'s side (fake clock): no CONNECT times out at exactly 60 s; SYNC instead of CONNECT, no addresses, oversized, unparsable fail at once', async (t) => {
+  assert.equal((await bAgainst(t, async () => { await new Promise(() => {}) }, 60_000)).name, 'TimeoutError')
+  assert.equal((await bAgainst(t, async (s, r) => { await r.readLP({ maxLength: 4096 }); await s.write(encodeLP(encodeHolePunch({ type: 'SYNC', observedAddrs: [] }))) })).name, 'HolePunchProtocolError')
+  assert.equal((await bAgainst(t, async (s, r) => { await r.readLP({ maxLength: 4096 }); await s.write(encodeLP(encodeHolePunch({ type: 'CONNECT', observedAddrs: [] }))) })).name, 'HolePunchProtocolError')
+  assert.equal((await bAgainst(t, async (s, r) => { await r.readLP({ maxLength: 4096 }); await s.write(encodeLP(encodeHolePunch({ type: 'CONNECT', observedAddrs: [multiaddr('/ip4/10.0.0.2/tcp/1').bytes] }))) })).name, 'HolePunchProtocolError')
+  assert.equal((await bAgainst(t, async (s, r) => { await r.readLP({ maxLength: 4096 }); await s.write(encodeLP(new Uint8Array(5000))) })).name, 'MessageTooLargeError')
+  assert.equal((await bAgainst(t, async (s, r) => { await r.readLP({ maxLength: 4096 }); await s.write(encodeLP(Uint8Array.of(0x08, 0x07))) })).name, 'InvalidMessageError')
 })
 
-test('failure table, A\'s side: CONNECT but never SYNC ends in a timeout without a dial', async () => {
-  const a = side('A', '/ip4/11.0.0.11/tcp/41001', () => true, { streamTimeout: 300 })
-  const b = side('B', '/ip4/11.0.0.12/tcp/41002', () => true)
+/** A against B played by hand on a stream: CONNECT, A's CONNECT back; returns the stream. */
+async function connectToA (a: Side, b: Side): Promise<{ stream: Stream, reader: StreamReader }> {
   const { aToB } = relayedPair(a, b)
-  // play B by hand on a stream to A
   const stream = await aToB.other.newStream(DCUTR_PROTOCOL)
   const reader = new StreamReader(stream)
   await stream.write(encodeLP(encodeHolePunch({ type: 'CONNECT', observedAddrs: [multiaddr('/ip4/11.0.0.12/tcp/41002').bytes] })))
   const answer = decodeHolePunch((await reader.readLP({ maxLength: 4096 }))!)
   assert.equal(answer.type, 'CONNECT')
   assert.deepEqual(answer.observedAddrs.map(x => multiaddr(x).toString()), ['/ip4/11.0.0.11/tcp/41001'])
+  return { stream, reader }
+}
+
+test('failure table, A\'s side (fake clock): CONNECT but never SYNC ends at exactly 60 s without a dial', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] })
+  t.after(() => { stopFakeClock(t) })
+  const a = side('A', '/ip4/11.0.0.11/tcp/41001', () => true, { streamTimeout: undefined })
+  const b = side('B', '/ip4/11.0.0.12/tcp/41002', () => true)
+  const { reader } = await connectToA(a, b)
+  t.mock.timers.tick(59_999)
+  await settle()
+  assert.equal(a.outcomes.length, 0, 'A still waits for SYNC 1 ms before its budget ends')
+  t.mock.timers.tick(1)
   await until(() => a.outcomes.length > 0)
   await assert.rejects(reader.readLP({ maxLength: 4096 }))
   assert.equal(a.dials.length, 0)
   assert.equal(a.outcomes[0].success, false)
+})
+
+test('failure table (fake clock): a punch dial that never connects is abandoned at exactly the 5 s dial budget', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] })
+  t.after(() => { stopFakeClock(t) })
+  const a = side('A', '/ip4/11.0.0.11/tcp/41001', () => 'hang', { streamTimeout: undefined })
+  const b = side('B', '/ip4/11.0.0.12/tcp/41002', () => true)
+  const { stream } = await connectToA(a, b)
+  await stream.write(encodeLP(encodeHolePunch({ type: 'SYNC', observedAddrs: [] })))
+  await until(() => a.dials.length === 1)
+  t.mock.timers.tick(4_999)
+  await settle()
+  assert.equal(a.dials[0].abortedWith, undefined, 'the dial still runs 1 ms before its budget ends')
+  t.mock.timers.tick(1)
+  await until(() => a.dials[0].abortedWith !== undefined)
+  assert.equal((a.dials[0].abortedWith as Error | undefined)?.name, 'TimeoutError')
+  await stream.close()
 })
 
 test('A refuses DCUtR over a direct connection', async () => {
