@@ -16,6 +16,7 @@ import { uPnPNAT } from '../nat/index.ts'
 import { bootstrap } from '../discovery/bootstrap.ts'
 import { dnsResolver } from '../dns/index.ts'
 import { mdns } from '../discovery/mdns/index.ts'
+import { randomWalk } from '../discovery/random-walk.ts'
 import { rendezvous, rendezvousServer } from '../discovery/rendezvous/index.ts'
 import { MemoryDatastore } from '../store/index.ts'
 import { kadDHT } from '../dht/index.ts'
@@ -91,7 +92,10 @@ export async function createCliNode (init: CliNodeInit) {
     // Talks only to the LAN's router, and only when listening on a private IPv4 address.
     services.nat = uPnPNAT()
   }
-  if (init.dht !== undefined) services.dht = kadDHT(init.dht === 'public' ? { initialMode: 'client' } : { mode: init.dht })
+  if (init.dht !== undefined) {
+    services.dht = kadDHT(init.dht === 'public' ? { initialMode: 'client' } : { mode: init.dht })
+    services.randomWalk = randomWalk()
+  }
   if (init.bootstrap.length > 0) services.bootstrap = bootstrap({ list: init.bootstrap, onUnreachable: init.onBootstrapUnreachable })
   if (init.mdns !== undefined && init.mdns !== false) services.mdns = mdns({ force: init.mdns === 'force' })
   if (init.rendezvousServer === true) services.rendezvousServer = rendezvousServer()

@@ -3,6 +3,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Connection } from './connection.ts'
 import type { PublicKey } from './keys.ts'
 import type { PeerId } from './peer-id.ts'
+import type { PeerInfo } from './routing.ts'
 
 export interface IdentifyResult {
   peerId: PeerId
@@ -60,14 +61,9 @@ export interface RelayReservationEvent {
   expires: number
 }
 
-/** A peer a discovery mechanism found (mDNS, rendezvous, pubsub peer discovery, a DHT walk). */
-export interface PeerInfo {
-  id: PeerId
-  multiaddrs: Multiaddr[]
-}
-
 /** Event names and their `CustomEvent.detail`. */
 export type Libp2pEvents = {
+  /** A peer a discovery mechanism found (mDNS, rendezvous, pubsub peer discovery, a DHT walk). */
   'peer:discovery': PeerInfo
   'peer:connect': PeerId
   'peer:disconnect': PeerId

@@ -3,7 +3,8 @@
  * ping; and, unless offline (the `offline` option or the TS_LIBP2P_OFFLINE switch), the public
  * network as go and js nodes join it: the public bootstrap list (/dnsaddr names), the Amino DHT
  * (`/ipfs/kad/1.0.0`, a client until AutoNAT finds us publicly reachable, then a server) and
- * AutoNAT to find that out; and mDNS on the LAN (LAN addresses only).
+ * AutoNAT to find that out, a DHT random walk to find more peers; and mDNS on the LAN (LAN
+ * addresses only).
  * Chosen through the package.json `#node-defaults` import so browsers never load node:net.
  */
 import { tcp } from '../transport/tcp/index.ts'
@@ -18,6 +19,7 @@ import { kadDHT } from '../dht/index.ts'
 import { bootstrap } from '../discovery/bootstrap.ts'
 import { PUBLIC_BOOTSTRAP_LIST } from '../discovery/public-bootstrap.ts'
 import { mdns } from '../discovery/mdns/index.ts'
+import { randomWalk } from '../discovery/random-walk.ts'
 import { isOffline } from '../util/offline.ts'
 import type { Defaults } from './defaults.ts'
 
@@ -28,6 +30,6 @@ export const defaults: Defaults = {
   services: ({ offline } = {}) => {
     const local = { identify: identify(), ping: ping() }
     if (offline ?? isOffline()) return local
-    return { ...local, mdns: mdns(), autonat: autoNAT(), dht: kadDHT({ initialMode: 'client' }), bootstrap: bootstrap({ list: [...PUBLIC_BOOTSTRAP_LIST] }) }
+    return { ...local, mdns: mdns(), autonat: autoNAT(), dht: kadDHT({ initialMode: 'client' }), randomWalk: randomWalk(), bootstrap: bootstrap({ list: [...PUBLIC_BOOTSTRAP_LIST] }) }
   }
 }

@@ -11,7 +11,7 @@ import { identify } from '../../src/protocols/identify/index.ts'
 import { floodsub } from '../../src/pubsub/index.ts'
 import { decodeDiscoveryPeer, encodeDiscoveryPeer, pubsubPeerDiscovery, PubSubPeerDiscovery, PUBSUB_DISCOVERY_TOPIC } from '../../src/discovery/pubsub-peer-discovery.ts'
 import { generateKeyPair, publicKeyToProtobuf } from '../../src/crypto/index.ts'
-import type { PeerInfo } from '../../src/interface/events.ts'
+import type { PeerInfo } from '../../src/interface/routing.ts'
 import type { PubSubBase } from '../../src/pubsub/pubsub.ts'
 
 afterEach(stopAll)

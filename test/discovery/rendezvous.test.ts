@@ -15,7 +15,7 @@ import { identify } from '../../src/protocols/identify/index.ts'
 import { createSignedPeerRecord } from '../../src/peer/peer-record.ts'
 import { decodeRendezvousMessage, encodeRendezvousMessage, MessageType } from '../../src/discovery/rendezvous/messages.ts'
 import { StreamReader, writeLP } from '../../src/util/stream-reader.ts'
-import type { PeerInfo } from '../../src/interface/events.ts'
+import type { PeerInfo } from '../../src/interface/routing.ts'
 import type { PrivateKey } from '../../src/interface/keys.ts'
 import { generateKeyPair } from '../../src/crypto/index.ts'
 

@@ -14,7 +14,7 @@ import { makeNode, stopAll, type TestNode } from '../node/helpers.ts'
 import { identify } from '../../src/protocols/identify/index.ts'
 import { gossipsub } from '../../src/pubsub/index.ts'
 import { pubsubPeerDiscovery } from '../../src/discovery/pubsub-peer-discovery.ts'
-import type { PeerInfo } from '../../src/interface/events.ts'
+import type { PeerInfo } from '../../src/interface/routing.ts'
 
 const JS_PEER = fileURLToPath(new URL('../../interop/js-peer/pubsub-discovery-peer.ts', import.meta.url))
 const processes: ProcessLines[] = []

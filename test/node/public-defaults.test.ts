@@ -15,10 +15,10 @@ test('offline (as in every test): the default services are identify and ping onl
   assert.deepEqual(Object.keys(node.services).sort(), ['identify', 'ping'])
 })
 
-test('online: the public bootstrap list, the Amino DHT as a client until AutoNAT says public, AutoNAT, mDNS', async () => {
+test('online: the public bootstrap list, the Amino DHT as a client until AutoNAT says public, AutoNAT, mDNS, a DHT random walk', async () => {
   const node = await createLibp2p({ start: false, offline: false })
   const services = node.services as Record<string, unknown>
-  assert.deepEqual(Object.keys(services).sort(), ['autonat', 'bootstrap', 'dht', 'identify', 'mdns', 'ping'])
+  assert.deepEqual(Object.keys(services).sort(), ['autonat', 'bootstrap', 'dht', 'identify', 'mdns', 'ping', 'randomWalk'])
   const dht = services.dht as KadDHT
   assert.ok(dht instanceof KadDHT)
   assert.equal(dht.protocol, '/ipfs/kad/1.0.0')
