@@ -6,6 +6,9 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { Libp2pError } from '../../src/util/errors.ts'
 import type { FuzzTarget } from './target.ts'
+/** Re-exported: the discovery targets (discovery-targets.ts) import it from here. */
+export type { FuzzTarget } from './target.ts'
+import { quicNatSeeds, quicNatTargets } from './targets-quic-nat.ts'
 import { decodeVarint, encodeVarint } from '../../src/util/varint.ts'
 import { decodeMessageBody, encodeMessage as encodeMss } from '../../src/mss/codec.ts'
 import { decodeListing } from '../../src/mss/select.ts'
@@ -82,7 +85,8 @@ export const targets: FuzzTarget[] = [
   { name: 'stored-peer', run: (b) => { decodeStoredPeer(b) } },
   muxerTarget('yamux', yamux({ keepAliveInterval: 0 })()),
   muxerTarget('mplex', mplex()()),
-  ...discoveryTargets
+  ...discoveryTargets,
+  ...quicNatTargets
 ]
 
 /** Valid encodings to start from, per target name (deterministic: keys come from fixed seeds). */
@@ -116,6 +120,7 @@ export async function seeds (): Promise<Record<string, Uint8Array[]>> {
     dcutr: [encodeHolePunch({ type: 100, observedAddrs: addrs.map(a => a.bytes) } as never)],
     yamux: [concatBytes([yamuxFrame(1, 1, 1, 0), yamuxFrame(0, 0, 1, 5, utf8Encode('hello')), yamuxFrame(2, 1, 0, 7), yamuxFrame(1, 4, 1, 0), yamuxFrame(3, 0, 0, 0)])],
     mplex: [concatBytes([mplexFrame(0, 0, utf8Encode('s')), mplexFrame(0, 2, utf8Encode('hello')), mplexFrame(0, 4), mplexFrame(0, 6)])],
-    ...discoverySeeds(peerId.toString(), envelope, pubKey)
+    ...discoverySeeds(peerId.toString(), envelope, pubKey),
+    ...quicNatSeeds()
   }
 }
