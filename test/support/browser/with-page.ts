@@ -88,9 +88,8 @@ export async function withBrowser<T> (entry: PageEntry, fn: (session: BrowserSes
       origin: server.origin,
       async openPage () {
         const context = await running.browser.newContext()
-        const testPage = await openTestPage(await context.newPage(), server.origin, pages.length, options.loadTimeoutMs ?? 30_000, log)
-        pages.push(testPage)
-        return testPage
+        // registered before it loads, so a page that fails to load still shows its console
+        return await openTestPage(await context.newPage(), server.origin, pages.length, options.loadTimeoutMs ?? 30_000, log, p => { pages.push(p) })
       }
     }
     const result = await fn(session)
@@ -99,7 +98,12 @@ export async function withBrowser<T> (entry: PageEntry, fn: (session: BrowserSes
     return result
   } catch (err) {
     const lines = pages.flatMap(p => [...p.consoleLines, ...p.pageErrors.map(e => `[page error] ${e}`)]).slice(-CONSOLE_LINES_ON_FAILURE)
-    if (lines.length > 0 && err instanceof Error) err.message += `\n--- page console (last ${lines.length} lines) ---\n${lines.join('\n')}`
+    if (lines.length > 0 && err instanceof Error) {
+      const pageConsole = `\n--- page console (last ${lines.length} lines) ---\n${lines.join('\n')}`
+      err.message += pageConsole
+      // test reporters print the stack, which was written when the error was made
+      if (err.stack !== undefined) err.stack += pageConsole
+    }
     throw err
   } finally {
     await chromium?.close()
@@ -107,7 +111,7 @@ export async function withBrowser<T> (entry: PageEntry, fn: (session: BrowserSes
   }
 }
 
-async function openTestPage (page: Page, origin: string, index: number, loadTimeoutMs: number, log?: (line: string) => void): Promise<TestPage> {
+async function openTestPage (page: Page, origin: string, index: number, loadTimeoutMs: number, log: ((line: string) => void) | undefined, register: (page: TestPage) => void): Promise<TestPage> {
   const consoleLines: string[] = []
   const pageErrors: string[] = []
   page.on('console', message => {
@@ -125,9 +129,7 @@ async function openTestPage (page: Page, origin: string, index: number, loadTime
     const state = await page.evaluate(() => (globalThis as { entryState?: string }).entryState)
     if (state !== 'ready') throw new Error(`the page's entry module failed to load: ${state}`)
   }
-  await page.goto(origin + '/', { timeout: loadTimeoutMs })
-  await waitForEntry()
-  return {
+  const testPage: TestPage = {
     page,
     origin,
     async call<T> (name: string, ...args: unknown[]): Promise<T> {
@@ -145,6 +147,10 @@ async function openTestPage (page: Page, origin: string, index: number, loadTime
     consoleLines,
     pageErrors
   }
+  register(testPage)
+  await page.goto(origin + '/', { timeout: loadTimeoutMs })
+  await waitForEntry()
+  return testPage
 }
 
 interface ServedPage { origin: string, close(): Promise<void> }
