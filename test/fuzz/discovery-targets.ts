@@ -8,7 +8,7 @@ import { decodeDnsMessage, encodeDnsMessage, FLAG_RESPONSE, RecordType } from '.
 import { encodeQuery, encodeResponse, readMessage } from '../../src/discovery/mdns/records.ts'
 import { decodeRendezvousMessage, encodeRendezvousMessage, MAX_RESPONSE_SIZE, MessageType } from '../../src/discovery/rendezvous/messages.ts'
 import { decodeDiscoveryPeer, encodeDiscoveryPeer } from '../../src/discovery/pubsub-peer-discovery.ts'
-import type { FuzzTarget } from './targets.ts'
+import type { FuzzTarget } from './target.ts'
 
 export const discoveryTargets: FuzzTarget[] = [
   { name: 'dns-message', run: (b) => { decodeDnsMessage(b) } },
