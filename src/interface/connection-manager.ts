@@ -29,5 +29,7 @@ export interface ConnectionManager {
    * waits for the other's QUIC dial uses it.
    */
   canHolePunch?(addr: Multiaddr): boolean
+  /** Whether a configured transport can dial `addr` (the AutoNAT server checks before choosing an address). */
+  canDial?(addr: Multiaddr): boolean
   holePunch?(addr: Multiaddr, options: Required<AbortOptions>): Promise<void>
 }

@@ -224,6 +224,10 @@ export class DefaultConnectionManager implements ConnectionManager {
     }))
   }
 
+  canDial (addr: Multiaddr): boolean {
+    return this.#init.transports.transportForDial(addr) !== undefined
+  }
+
   canHolePunch (addr: Multiaddr): boolean {
     return this.#punchingTransport(addr) !== undefined
   }

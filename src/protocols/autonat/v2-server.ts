@@ -4,7 +4,8 @@
  *
  * What it guards against, and how:
  * - Being a scanner or amplifier: a request budget (./rate-limiter.ts), only public addresses
- *   (by util/multiaddr's one classifier, with the node's public CIDRs), no relayed addresses,
+ *   (by util/multiaddr's one classifier, with the node's public CIDRs) that one of our
+ *   transports can dial, no relayed addresses,
  *   and the dial-data cost: when the address's IP differs from the IP the request came from,
  *   the client must first send us 30-100 kB (chosen at random) before we dial anyone.
  * - Accidental hole punches: the dial-back is a fresh outgoing connection (never the request's
@@ -127,7 +128,12 @@ export class AutoNATv2Server {
     }
   }
 
-  /** The first address we are willing to dial: parses, is public, is not relayed, names no other peer. */
+  /**
+   * The first address we are willing and able to dial: parses, is not relayed, names no other
+   * peer, is public (a private one would make us probe the requester's or our own LAN), and one
+   * of our transports dials it. An address we cannot dial is skipped, not answered with a
+   * failed dial-back, which the client would take as evidence that it is unreachable.
+   */
   #chooseAddr (addrs: Uint8Array[], peer: string): { addr: Multiaddr, index: number } | undefined {
     for (let index = 0; index < addrs.length; index++) {
       let addr: Multiaddr
@@ -140,6 +146,7 @@ export class AutoNATv2Server {
       const named = peerIdStringOf(addr)
       if (named !== undefined && named !== peer) continue
       if (this.#components.addressManager.reachabilityOf(addr) !== 'public') continue
+      if (this.#components.connectionManager.canDial?.(addr) === false) continue
       return { addr, index }
     }
     return undefined

@@ -211,6 +211,37 @@ describe('AutoNAT v2 server refusals', () => {
     await assert.rejects(client.check(toServer, [multiaddr('/ip4/127.0.0.1/tcp/1')]), { name: 'AutoNATResponseError', status: ResponseStatus.E_REQUEST_REJECTED })
   })
 
+  it('chooses the first address it can dial: relayed, private and other-transport addresses are skipped', async () => {
+    const components = serverComponents()
+    const dialed: string[] = []
+    components.connectionManager.openConnection = async (target) => { dialed.push(String(target)); throw new Error('unreachable') }
+    // this server has TCP only
+    components.connectionManager.canDial = (addr) => !addr.toString().includes('/udp/')
+    const serverRegistrar = new FakeRegistrar()
+    serverRegistrar.handle(DIAL_REQUEST_PROTOCOL, new AutoNATv2Server(components).handle)
+    const [toServer] = connectFakePeers({ peerId: fakePeerId('client'), registrar: new FakeRegistrar() }, { peerId: fakePeerId('server'), registrar: serverRegistrar })
+    const stream = await toServer.newStream(DIAL_REQUEST_PROTOCOL)
+    const addrs = ['/ip4/127.0.0.1/udp/5/quic-v1', '/ip4/127.0.0.1/tcp/4/p2p/12D3KooWNzu8BDRGidn9aajqWNFUSbqhqdsU834J5DFdmhvKPQbt/p2p-circuit', '/ip4/10.0.0.1/tcp/3', '/ip4/127.0.0.1/tcp/2']
+    await writeLP(stream, encodeV2Message({ type: 'dialRequest', dialRequest: { addrs: addrs.map(a => multiaddr(a).bytes), nonce: 7n } }))
+    const response = decodeV2Message((await new StreamReader(stream).readLP({ maxLength: 8192 }))!)
+    assert.equal(response.type, 'dialResponse')
+    assert.deepEqual(response.type === 'dialResponse' ? [response.dialResponse.status, response.dialResponse.addrIdx, response.dialResponse.dialStatus] : [], [ResponseStatus.OK, 3, DialStatus.E_DIAL_ERROR])
+    assert.equal(dialed.length, 1)
+    assert.ok(dialed[0].startsWith('/ip4/127.0.0.1/tcp/2/p2p/'), dialed[0])
+  })
+
+  it('refuses (E_DIAL_REFUSED, no dial) when it can dial none of the addresses', async () => {
+    const components = serverComponents()
+    components.connectionManager.canDial = () => false
+    const serverRegistrar = new FakeRegistrar()
+    serverRegistrar.handle(DIAL_REQUEST_PROTOCOL, new AutoNATv2Server(components).handle)
+    const [toServer] = connectFakePeers({ peerId: fakePeerId('client'), registrar: new FakeRegistrar() }, { peerId: fakePeerId('server'), registrar: serverRegistrar })
+    const stream = await toServer.newStream(DIAL_REQUEST_PROTOCOL)
+    await writeLP(stream, encodeV2Message({ type: 'dialRequest', dialRequest: { addrs: [multiaddr('/ip4/127.0.0.1/udp/5/quic-v1').bytes], nonce: 7n } }))
+    const response = decodeV2Message((await new StreamReader(stream).readLP({ maxLength: 8192 }))!)
+    assert.equal(response.type === 'dialResponse' ? response.dialResponse.status : undefined, ResponseStatus.E_DIAL_REFUSED)
+  })
+
   it('asks for 30-100 kB of dial data when the address is not on the observed IP, and never dials before it arrives', async () => {
     const components = serverComponents()
     let dialed = 0
