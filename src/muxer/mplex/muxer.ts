@@ -121,6 +121,14 @@ export class MplexMuxer extends MuxerBase<MplexStream> implements MplexStreamHos
     this.streamReleased()
   }
 
+  reserveMemory (bytes: number): boolean {
+    return this.init.memory?.reserve(bytes) ?? true
+  }
+
+  releaseMemory (bytes: number): void {
+    this.init.memory?.release(bytes)
+  }
+
   #acceptStream (id: number): MplexStream | undefined {
     if (this.#inbound.has(id)) throw new InvalidMessageError(`mplex: the remote reopened live stream ${id}`)
     if (this.status !== 'open' || this.#inbound.size >= this.#options.maxInboundStreams) {

@@ -7,6 +7,10 @@
  *   muxer stops reading the connection (the transport then pushes back on the remote sender)
  *   for at most `slowReaderTimeout`; a reader still behind after that gets its stream reset,
  *   as go-mplex does, so one stuck stream cannot stall the others for long nor grow memory.
+ *   The first 256 KiB of a stream's buffer are free; buffering beyond that is reserved from
+ *   the connection's memory account (its resource scopes) in 256 KiB chunks, released when the
+ *   stream ends. A refused reservation does not reset anything: the stream counts as behind
+ *   at what it holds, so the connection stops reading sooner (backpressure, not loss).
  */
 import type { AbortOptions, Direction } from '../../interface/common.ts'
 import { LimitExceededError, StreamResetError } from '../../util/errors.ts'
@@ -25,7 +29,15 @@ export interface MplexStreamHost {
   streamCaughtUp(stream: MplexStream): void
   waitForDrain(stream: MplexStream): void
   releaseStream(stream: MplexStream): void
+  /** Reserves receive buffer beyond the free base from the connection's memory account. */
+  reserveMemory(bytes: number): boolean
+  releaseMemory(bytes: number): void
 }
+
+/** Unread bytes a stream holds without a reservation (as yamux's initial window). */
+export const FREE_BUFFER = 256 * 1024
+/** Reservations grow in chunks of this size, so a stream makes few of them. */
+const RESERVATION_CHUNK = 256 * 1024
 
 export class MplexStream extends MuxedStream {
   readonly streamId: number
@@ -37,6 +49,8 @@ export class MplexStream extends MuxedStream {
   #closeReceived = false
   #released = false
   #behind = false
+  /** Buffer reserved beyond FREE_BUFFER (released with the stream). */
+  #reserved = 0
 
   constructor (streamId: number, direction: Direction, host: MplexStreamHost) {
     super(`${streamId}${direction === 'outbound' ? 'i' : 'r'}`, direction)
@@ -50,13 +64,24 @@ export class MplexStream extends MuxedStream {
 
   // ---- incoming (called by the muxer) -----------------------------------------------------
 
+  /** Unread bytes this stream may hold now: the free base plus what is reserved, at most the maximum. */
+  get #limit (): number {
+    return Math.min(this.#host.maxBufferSize, FREE_BUFFER + this.#reserved)
+  }
+
   receiveData (chunk: Uint8Array): void {
     this.pushData(chunk)
-    const limit = this.#host.maxBufferSize
-    if (this.readableLength <= limit) return
-    // The muxer stops reading the connection for a while; far beyond the limit (one huge
+    const host = this.#host
+    if (this.readableLength > this.#limit && this.#limit < host.maxBufferSize) {
+      const missing = this.readableLength - this.#limit
+      const chunks = Math.ceil(missing / RESERVATION_CHUNK) * RESERVATION_CHUNK
+      const grow = Math.min(chunks, host.maxBufferSize - FREE_BUFFER - this.#reserved)
+      if (grow > 0 && host.reserveMemory(grow)) this.#reserved += grow
+    }
+    if (this.readableLength <= this.#limit) return
+    // The muxer stops reading the connection for a while; far beyond the maximum (one huge
     // chunk) there is nothing to wait for.
-    if (this.readableLength > 2 * limit) {
+    if (this.readableLength > 2 * host.maxBufferSize) {
       this.resetSlowReader()
     } else if (!this.#behind) {
       this.#behind = true
@@ -70,7 +95,7 @@ export class MplexStream extends MuxedStream {
   }
 
   protected override onConsumed (_bytes: number): void {
-    if (this.#behind && this.readableLength <= this.#host.maxBufferSize) {
+    if (this.#behind && this.readableLength <= this.#limit) {
       this.#behind = false
       this.#host.streamCaughtUp(this)
     }
@@ -138,6 +163,10 @@ export class MplexStream extends MuxedStream {
   }
 
   #release (): void {
+    if (this.#reserved > 0) {
+      this.#host.releaseMemory(this.#reserved)
+      this.#reserved = 0
+    }
     if (this.#behind) {
       this.#behind = false
       this.#host.streamCaughtUp(this)
