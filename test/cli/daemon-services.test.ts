@@ -1,6 +1,7 @@
 /**
  * The daemon's p2pd flags that switch services on, each shown acting (on loopback; the port
- * mapping against a real router is in daemon-nat-lab.test.ts):
+ * mapping against a real router is in daemon-nat-lab.test.ts, both flags behind a NAT in
+ * daemon-reachability-lab.test.ts):
  * - `-autoRelay` (with `-forceReachabilityPrivate`, so it does not wait for AutoNAT's verdict):
  *   the daemon reserves on a relay it is connected to, its IDENTIFY answer lists the circuit
  *   address, and a third daemon opens a stream to it through the relay;
