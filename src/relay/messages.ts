@@ -208,43 +208,38 @@ function checkInput (bytes: Uint8Array, what: string): void {
   if (bytes.length > MAX_RELAY_MESSAGE_SIZE) throw new MessageTooLargeError(`${what} of ${bytes.length} bytes exceeds ${MAX_RELAY_MESSAGE_SIZE}`)
 }
 
-/** Throws InvalidMessageError (malformed, no type) or MessageTooLargeError. */
-export function decodeHopMessage (bytes: Uint8Array): HopMessage {
-  checkInput(bytes, 'hop message')
+/** Where each field sits in a Hop or a Stop message (the same fields, numbered apart; type is 1 in both). */
+interface CircuitFieldNumbers { peer: number, reservation?: number, limit: number, status: number }
+const HOP_FIELDS: CircuitFieldNumbers = { peer: 2, reservation: 3, limit: 4, status: 5 }
+const STOP_FIELDS: CircuitFieldNumbers = { peer: 2, limit: 3, status: 4 }
+
+/** The one decoder of both messages. Throws InvalidMessageError (malformed, no type) or MessageTooLargeError. */
+function decodeCircuitMessage (bytes: Uint8Array, what: string, fields: CircuitFieldNumbers): HopMessage {
+  checkInput(bytes, what)
   let type: number | undefined
   const msg: Omit<HopMessage, 'type'> = {}
   const r = new ProtobufReader(bytes)
   while (!r.done) {
     const [field, wire] = r.tag()
-    switch (field) {
-      case 1: type = decodeType(r, wire); break
-      case 2: msg.peer = decodePeer(r.bytes(wire)); break
-      case 3: msg.reservation = decodeReservation(r.bytes(wire)); break
-      case 4: msg.limit = decodeLimit(r.bytes(wire)); break
-      case 5: msg.status = decodeStatus(r, wire); break
-      default: r.skip(wire)
-    }
+    if (field === 1) type = decodeType(r, wire)
+    else if (field === fields.peer) msg.peer = decodePeer(r.bytes(wire))
+    else if (field === fields.reservation) msg.reservation = decodeReservation(r.bytes(wire))
+    else if (field === fields.limit) msg.limit = decodeLimit(r.bytes(wire))
+    else if (field === fields.status) msg.status = decodeStatus(r, wire)
+    else r.skip(wire)
   }
-  if (type === undefined) throw new InvalidMessageError('hop message has no type')
+  if (type === undefined) throw new InvalidMessageError(`${what} has no type`)
   return { type, ...msg }
 }
 
 /** Throws InvalidMessageError (malformed, no type) or MessageTooLargeError. */
+export function decodeHopMessage (bytes: Uint8Array): HopMessage {
+  return decodeCircuitMessage(bytes, 'hop message', HOP_FIELDS)
+}
+
+/** Throws InvalidMessageError (malformed, no type) or MessageTooLargeError. */
 export function decodeStopMessage (bytes: Uint8Array): StopMessage {
-  checkInput(bytes, 'stop message')
-  let type: number | undefined
-  const msg: Omit<StopMessage, 'type'> = {}
-  const r = new ProtobufReader(bytes)
-  while (!r.done) {
-    const [field, wire] = r.tag()
-    switch (field) {
-      case 1: type = decodeType(r, wire); break
-      case 2: msg.peer = decodePeer(r.bytes(wire)); break
-      case 3: msg.limit = decodeLimit(r.bytes(wire)); break
-      case 4: msg.status = decodeStatus(r, wire); break
-      default: r.skip(wire)
-    }
-  }
-  if (type === undefined) throw new InvalidMessageError('stop message has no type')
-  return { type, ...msg }
+  // (a Stop message has no reservation field: STOP_FIELDS never fills it)
+  const { reservation: _none, ...stop } = decodeCircuitMessage(bytes, 'stop message', STOP_FIELDS)
+  return stop as StopMessage
 }

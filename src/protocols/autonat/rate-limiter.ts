@@ -57,7 +57,17 @@ export class RequestRateLimiter {
     return true
   }
 
-  /** Ends a request taken with accept(). */
+  /**
+   * The admission both servers apply before any work: a request over a limited (relayed)
+   * connection is refused ('relayed'), then the budget (`accept`) decides ('rate-limited').
+   * undefined: admitted, and the slot must be given back with `release`.
+   */
+  admit (connection: { limits?: unknown, remotePeer: { toString(): string } }): 'relayed' | 'rate-limited' | undefined {
+    if (connection.limits !== undefined) return 'relayed'
+    return this.accept(connection.remotePeer.toString()) ? undefined : 'rate-limited'
+  }
+
+  /** Ends a request taken with accept() or admit(). */
   release (peer: string): void {
     const state = this.#peers.get(peer)
     if (state === undefined) return

@@ -94,12 +94,9 @@ export class AutoNATv1Server {
         await respond({ status: V1Status.E_BAD_REQUEST, statusText: 'the peer id is not the requester\'s' })
         return
       }
-      if (connection.limits !== undefined) {
-        await respond({ status: V1Status.E_DIAL_REFUSED, statusText: 'refusing a request over a relayed connection' })
-        return
-      }
-      if (!this.#limiter.accept(peer)) {
-        await respond({ status: V1Status.E_DIAL_REFUSED, statusText: 'too many requests' })
+      const refusal = this.#limiter.admit(connection)
+      if (refusal !== undefined) {
+        await respond({ status: V1Status.E_DIAL_REFUSED, statusText: refusal === 'relayed' ? 'refusing a request over a relayed connection' : 'too many requests' })
         return
       }
       accepted = true

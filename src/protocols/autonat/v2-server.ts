@@ -94,14 +94,9 @@ export class AutoNATv2Server {
         await writeLP(stream, encodeV2Message({ type: 'dialResponse', dialResponse: response }), { signal })
         await closeOrAbort(stream, 1_000)
       }
-      if (connection.limits !== undefined) {
-        this.#log('refusing %s: the request came over a limited (relayed) connection', peer)
-        this.stats.rejected++
-        await respond({ status: ResponseStatus.E_REQUEST_REJECTED, addrIdx: 0, dialStatus: DialStatus.UNUSED })
-        return
-      }
-      if (!this.#limiter.accept(peer)) {
-        this.#log('refusing %s: rate limited', peer)
+      const refusal = this.#limiter.admit(connection)
+      if (refusal !== undefined) {
+        this.#log('refusing %s: %s', peer, refusal === 'relayed' ? 'the request came over a limited (relayed) connection' : 'rate limited')
         this.stats.rejected++
         await respond({ status: ResponseStatus.E_REQUEST_REJECTED, addrIdx: 0, dialStatus: DialStatus.UNUSED })
         return
