@@ -118,8 +118,18 @@ export class CertificateSet {
   /** Both certificates, current first: the address lists their hashes in this order. */
   get all (): readonly WebTransportCertificate[] { return this.#certificates }
 
-  /** Loads the persisted pair (when still usable) and completes it; true when anything changed. */
+  #loading: Promise<boolean> | undefined
+
+  /**
+   * Loads the persisted pair (when still usable) and completes it; true when anything changed.
+   * Concurrent calls (listeners starting together) share one load.
+   */
   async load (): Promise<boolean> {
+    this.#loading ??= this.#load().finally(() => { this.#loading = undefined })
+    return await this.#loading
+  }
+
+  async #load (): Promise<boolean> {
     if (this.#file !== undefined && this.#certificates.length === 0) {
       try {
         const stored = JSON.parse(await readFile(this.#file, 'utf8')) as StoredCertificate[]
@@ -137,8 +147,19 @@ export class CertificateSet {
     return await this.rotate()
   }
 
-  /** Drops a certificate near its end and makes what is missing; true when anything changed. */
+  #rotations: Promise<unknown> = Promise.resolve()
+
+  /**
+   * Drops a certificate near its end and makes what is missing; true when anything changed.
+   * Calls run one after another (each listener's timer calls it).
+   */
   async rotate (): Promise<boolean> {
+    const run = this.#rotations.then(async () => await this.#rotate())
+    this.#rotations = run.catch(() => {})
+    return await run
+  }
+
+  async #rotate (): Promise<boolean> {
     const now = this.#now()
     const before = this.#certificates.map(c => c.notAfter.getTime()).join()
     this.#certificates = this.#certificates

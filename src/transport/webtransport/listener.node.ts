@@ -26,7 +26,7 @@ import type { HandshakeSettings, RemoteAddress } from '../quic/endpoint.ts'
 import type { QuicConnection } from '../quic/connection.ts'
 import type { QuicStream } from '../quic/stream.ts'
 import { QUIC_TLS_CRYPTO } from '../quic/index.ts'
-import { CertificateSet } from './certificates.node.ts'
+import type { CertificateSet } from './certificates.node.ts'
 import { EarlyStreams, Http3Connection, headersFrame } from './http3-connection.node.ts'
 import { checkConnectRequest, connectResponseFields } from './session-headers.ts'
 import type { HeaderField } from './qpack.ts'
@@ -75,13 +75,14 @@ export class WebTransportListener implements Listener {
 
   readonly #noise: () => ConnectionEncrypter
 
-  constructor (privateKey: PrivateKey, noise: () => ConnectionEncrypter, options: WebTransportNodeOptions, init: ListenerInit, onEndpoint: (endpoint: QuicEndpoint | undefined) => void) {
+  /** `certificates` is the transport's one set: every listener serves (and advertises) the same pair. */
+  constructor (privateKey: PrivateKey, noise: () => ConnectionEncrypter, certificates: CertificateSet, options: WebTransportNodeOptions, init: ListenerInit, onEndpoint: (endpoint: QuicEndpoint | undefined) => void) {
     this.#privateKey = privateKey
     this.#noise = noise
     this.#options = options
     this.#init = init
     this.#onEndpoint = onEndpoint
-    this.#certificates = new CertificateSet({ file: options.certificateFile, now: options.now })
+    this.#certificates = certificates
   }
 
   get endpoint (): QuicEndpoint | undefined { return this.#endpoint }

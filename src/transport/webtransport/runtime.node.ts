@@ -14,6 +14,7 @@ import { QUIC_TLS_CRYPTO } from '../quic/index.ts'
 import type { Http3Connection } from './http3-connection.node.ts'
 import { dialWebTransport } from './dialer.node.ts'
 import { WebTransportListener } from './listener.node.ts'
+import { CertificateSet } from './certificates.node.ts'
 import type { WebTransportTarget } from './address.ts'
 import type { WebTransportOptions } from './options.ts'
 import { h3QuicConfig } from './options.ts'
@@ -27,6 +28,8 @@ export class WebTransportRuntime {
   readonly #h3 = new WeakMap<QuicConnection, Http3Connection>()
   readonly #dialEndpoints = new Map<4 | 6, Promise<QuicEndpoint>>()
   readonly #listeners = new Set<WebTransportListener>()
+  /** One pair of certificates for all listeners (and one writer of `certificateFile`). */
+  #certificates: CertificateSet | undefined
 
   constructor (privateKey: PrivateKey, encrypters: readonly ConnectionEncrypter[] | undefined, options: WebTransportOptions) {
     this.#privateKey = privateKey
@@ -74,7 +77,8 @@ export class WebTransportRuntime {
   }
 
   createListener (init: ListenerInit): Listener & { certhashes: Uint8Array[] } {
-    const listener = new WebTransportListener(this.#privateKey, () => noiseOf(this.#encrypters), this.#options, init, endpoint => {
+    this.#certificates ??= new CertificateSet({ file: this.#options.certificateFile, now: this.#options.now })
+    const listener = new WebTransportListener(this.#privateKey, () => noiseOf(this.#encrypters), this.#certificates, this.#options, init, endpoint => {
       if (endpoint === undefined) this.#listeners.delete(listener)
       else this.#listeners.add(listener)
     })

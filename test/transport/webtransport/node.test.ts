@@ -139,6 +139,24 @@ test('certificates: persisted and reloaded (same hashes), rotated before expiry,
   }
 })
 
+test('two listeners of one node (IPv4 and IPv6) share one certificate pair and one file', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'wt-certs-'))
+  try {
+    const certificateFile = join(dir, 'certs.json')
+    const node = await makeNode({ addresses: { listen: ['/ip4/127.0.0.1/udp/0/quic-v1/webtransport', '/ip6/::1/udp/0/quic-v1/webtransport'] }, transports: [webTransport({ certificateFile })] })
+    const addrs = node.getMultiaddrs().map(String)
+    assert.equal(addrs.length, 2)
+    const hashes = addrs.map(a => a.replace(/^.*?(\/certhash\/.*)\/p2p\/.*$/, '$1'))
+    assert.equal(hashes[0], hashes[1])
+    const stored = new CertificateSet({ file: certificateFile })
+    assert.equal(await stored.load(), false)
+    assert.equal(hashes[0], stored.all.map(c => `/certhash/${encodeCerthash(c.sha256)}`).join(''))
+    await node.stop()
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
 test('a listener restarted with the same certificate file advertises the same certhashes', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'wt-certs-'))
   try {
