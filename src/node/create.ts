@@ -16,8 +16,8 @@ export interface DefaultServiceFactories extends ServiceFactories {
 
 /**
  * Creates a node. With no options: a new Ed25519 identity, the runtime's default transports
- * (Node.js: TCP and WebSockets; browsers: WebSockets), Noise, Yamux and Mplex, identify and
- * ping, an in-memory peer store, and no listen address (pass `addresses.listen`). Fails fast,
+ * (Node.js: TCP, QUIC v1 and WebSockets, QUIC left out with a connection protector; browsers:
+ * WebSockets), Noise, Yamux and Mplex, identify and ping, an in-memory peer store, and no listen address (pass `addresses.listen`). Fails fast,
  * before anything starts, on invalid options such as a service whose declared dependencies
  * are missing (MissingServiceDependencyError).
  */

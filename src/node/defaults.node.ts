@@ -1,5 +1,6 @@
 /**
- * Zero-option defaults in Node.js: TCP and WebSockets, Noise, Yamux (then Mplex), identify and
+ * Zero-option defaults in Node.js: TCP, QUIC v1 (not in a private network, which cannot protect
+ * it: QUIC brings its own encryption below any pre-shared key) and WebSockets; Noise, Yamux (then Mplex), identify and
  * ping; and, unless offline (the `offline` option or the TS_LIBP2P_OFFLINE switch), the public
  * network as go and js nodes join it: the public bootstrap list (/dnsaddr names), the Amino DHT
  * (`/ipfs/kad/1.0.0`, a client until AutoNAT finds us publicly reachable, then a server) and
@@ -9,6 +10,7 @@
  */
 import { tcp } from '../transport/tcp/index.ts'
 import { webSockets } from '../transport/websockets/index.ts'
+import { quic } from '../transport/quic/index.ts'
 import { noise } from '../security/noise/index.ts'
 import { yamux } from '../muxer/yamux/index.ts'
 import { mplex } from '../muxer/mplex/index.ts'
@@ -24,7 +26,7 @@ import { isOffline } from '../util/offline.ts'
 import type { Defaults } from './defaults.ts'
 
 export const defaults: Defaults = {
-  transports: () => [tcp(), webSockets()],
+  transports: ({ privateNetwork } = {}) => privateNetwork === true ? [tcp(), webSockets()] : [tcp(), quic(), webSockets()],
   connectionEncrypters: () => [noise()],
   streamMuxers: () => [yamux(), mplex()],
   services: ({ offline } = {}) => {

@@ -137,7 +137,7 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
     })
     const connectionEncrypters = (options.connectionEncrypters ?? defaults.connectionEncrypters()).map(f => build(f, base))
     this.transportManager = new TransportManager({
-      transports: (options.transports ?? defaults.transports()).map(f => build(f, { ...base, connectionEncrypters })),
+      transports: (options.transports ?? defaults.transports({ privateNetwork: options.connectionProtector !== undefined })).map(f => build(f, { ...base, connectionEncrypters })),
       onConnection: raw => {
         if (connectionManager === undefined) raw.abort(new NotStartedError())
         else connectionManager.acceptIncoming(raw)

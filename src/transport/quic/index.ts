@@ -237,7 +237,14 @@ export class QuicTransport implements Transport {
     return n
   }
 
-  /** Closes every socket and connection now (tests; the node closes connections first). */
+  /**
+   * The node is stopping: every connection closes now (CONNECTION_CLOSE, application code 0)
+   * and every socket with it, so stop() resolves with no UDP socket or timer left. Closing the
+   * listeners alone would leave a socket open until its last connection closes afterwards.
+   */
+  async stop (): Promise<void> { await this.close() }
+
+  /** Closes every socket and connection now. */
   async close (): Promise<void> {
     for (const p of this.#dialOnly.values()) await p
     const all = [...this.#all]

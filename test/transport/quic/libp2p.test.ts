@@ -10,6 +10,8 @@ import { makeNode, nextEvent, stopAll } from '../../node/helpers.ts'
 import type { TestNode } from '../../node/helpers.ts'
 import type { PeerId } from '../../../src/interface/peer-id.ts'
 import { seededBytes } from '../../support/random.ts'
+import { createLibp2p, multiaddr } from '../../../src/index.ts'
+import { generatePreSharedKey, preSharedKey } from '../../../src/security/pnet/index.ts'
 
 after(async () => { await stopAll() })
 
@@ -55,4 +57,37 @@ test('256 concurrent echo streams over one QUIC connection, then a clean close',
   await closed
   await a.stop()
   await b.stop()
+})
+
+test('createLibp2p() in Node has QUIC by default: two default nodes listen on TCP and QUIC and ping over QUIC; stop() leaves no UDP socket', async () => {
+  // A closed handle leaves the active list when libuv's close callback has run, a turn later.
+  await new Promise(resolve => setImmediate(resolve))
+  const udpBefore = process.getActiveResourcesInfo().filter(r => r === 'UDPWrap').length
+  const listen = ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/udp/0/quic-v1']
+  const a = await createLibp2p({ addresses: { listen } })
+  const b = await createLibp2p({ addresses: { listen } })
+  try {
+    const quicAddr = b.getMultiaddrs().find(m => m.toString().includes('/quic-v1/'))
+    assert.ok(quicAddr !== undefined, `b listens on QUIC: ${b.getMultiaddrs().join(' ')}`)
+    assert.ok(b.getMultiaddrs().some(m => m.toString().includes('/tcp/')))
+    const connection = await a.dial(quicAddr)
+    assert.equal(connection.multiplexer, '/quic-v1')
+    assert.ok(await a.services.ping.ping(b.peerId) >= 0)
+  } finally {
+    await a.stop()
+    await b.stop()
+  }
+  await new Promise(resolve => setImmediate(resolve))
+  assert.equal(process.getActiveResourcesInfo().filter(r => r === 'UDPWrap').length, udpBefore)
+})
+
+test('createLibp2p() with a private network leaves QUIC out of the defaults (a pre-shared key cannot cover it)', async () => {
+  const psk = generatePreSharedKey()
+  const node = await createLibp2p({ connectionProtector: preSharedKey({ psk }), addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] } })
+  try {
+    await assert.rejects(node.dial(multiaddr('/ip4/127.0.0.1/udp/9/quic-v1')), (err: Error) => err.name === 'DialError' && /no configured transport can dial it/.test(err.message))
+    assert.ok(node.getMultiaddrs().every(m => !m.toString().includes('/udp/')))
+  } finally {
+    await node.stop()
+  }
 })
