@@ -8,9 +8,11 @@ import type { ByteStream } from '../interface/stream.ts'
 
 async function copy (from: ByteStream, to: ByteStream): Promise<void> {
   for (;;) {
-    const chunk = await from.read()
+    // chunks already queued are taken synchronously, and a write waits only when the
+    // destination reports backpressure: no promise per chunk on the hot path
+    const chunk = from.tryRead?.() ?? await from.read()
     if (chunk === null) break
-    await to.write(chunk)
+    if (!to.send(chunk)) await to.drain()
   }
   await to.closeWrite()
 }
