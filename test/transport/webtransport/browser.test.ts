@@ -39,6 +39,22 @@ function assertHealthy (report: WebTransportDialReport, remotePeer: string, agen
   assert.equal(report.connectionsAfterStop, 0)
 }
 
+/** Resolves once `node` has no connection left; rejects after `ms`. */
+async function connectionsGone (node: Libp2p, ms: number): Promise<void> {
+  if (node.getConnections().length === 0) return
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { node.removeEventListener('connection:close', check); reject(new Error(`${node.getConnections().length} connections still open after ${ms} ms`)) }, ms)
+    function check (): void {
+      if (node.getConnections().length > 0) return
+      clearTimeout(timer)
+      node.removeEventListener('connection:close', check)
+      resolve()
+    }
+    node.addEventListener('connection:close', check)
+    check()
+  })
+}
+
 describe('Chromium dials WebTransport', { skip: chromiumSkip() }, () => {
   let listener: Libp2p | undefined
   before(async () => {
@@ -54,6 +70,8 @@ describe('Chromium dials WebTransport', { skip: chromiumSkip() }, () => {
     const addr = listener!.getMultiaddrs()[0].toString()
     const report = await withBrowserPage(PAGE, async page => await page.call<WebTransportDialReport>('dialIdentifyPingEcho', addr, ECHO_BYTES, STREAMS))
     assertHealthy(report, listener!.peerId.toString(), /^ts-libp2p\//)
+    // The page's node stopped: its session ended, and so did the listener's connection.
+    await connectionsGone(listener!, 10_000)
   })
 
   it('a wrong certhash fails', { timeout: 120_000 }, async () => {
