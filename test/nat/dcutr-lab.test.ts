@@ -40,10 +40,18 @@ async function closeScene (s: Scene | undefined): Promise<void> {
   await s.lab.close()
 }
 
+// The three labs do not share a namespace or a process, so they are built at once (namespaces,
+// routers, delay wires, relay and B nodes): their start-up waits overlap instead of adding up.
+// Each suite takes its own; a scene that failed to build fails its suite's `before`.
+const scenes = skip === false
+  ? { eim: scene('eim', 'eim'), rst: scene('eim-rst', 'eim-rst'), edm: scene('eim', 'edm') }
+  : undefined
+for (const pending of Object.values(scenes ?? {})) pending.catch(() => {})
+
 describe('DCUtR in the NAT lab', { skip }, () => {
   describe('endpoint-independent NATs on both sides', () => {
     let s: Scene
-    before(async () => { s = await scene('eim', 'eim') })
+    before(async () => { s = await scenes!.eim })
     after(async () => { await closeScene(s) })
 
     it('the relayed connection is upgraded to a direct one across both NATs on the first attempt', async () => {
@@ -103,7 +111,7 @@ describe('DCUtR in the NAT lab', { skip }, () => {
 
   describe('routers that RST unsolicited SYNs', () => {
     let s: Scene
-    before(async () => { s = await scene('eim-rst', 'eim-rst') })
+    before(async () => { s = await scenes!.rst })
     after(async () => { await closeScene(s) })
 
     it('SYNC at RTT/2 gets both SYNs out before either router sees the other\'s: upgraded', async () => {
@@ -119,7 +127,7 @@ describe('DCUtR in the NAT lab', { skip }, () => {
 
   describe('an endpoint-dependent NAT on one side', () => {
     let s: Scene
-    before(async () => { s = await scene('eim', 'edm') })
+    before(async () => { s = await scenes!.edm })
     after(async () => { await closeScene(s) })
 
     it('stays relayed: a clean failure after three attempts, and the relayed connection keeps working', async () => {
