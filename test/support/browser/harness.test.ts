@@ -83,7 +83,7 @@ describe('the Chromium harness inside network namespaces', { skip: await chromiu
       const lab = await createBrowserLab({ shared })
       try {
         const echo = lab.spawnNode(ECHO_SERVER, [lab.peerAddress])
-        const port = (await echo.nextLine(line => line.startsWith('listening '))).split(' ')[1]
+        const port = (await echo.nextLine(line => line.startsWith('listening '), 60_000)).split(' ')[1]
         await withBrowserPage(PAGE, async page => {
           assert.equal(await page.call('webSocketEcho', `ws://${lab.peerAddress}:${port}`, 'across the veth'), 'across the veth')
           const candidates = await page.call<string[]>('gatherIceCandidates', 10_000)

@@ -163,7 +163,8 @@ async function servePage (bundle: string, lab: BrowserLab | undefined): Promise<
   let server: ProcessLines | undefined
   try {
     server = processLines(lab.browserNamespace.spawn(process.execPath, [fileURLToPath(new URL('./page-server.ts', import.meta.url)), dir]))
-    const line = await server.nextLine(l => l.startsWith('listening '))
+    // generous: a loaded 2-core machine can take seconds to start a Node process
+    const line = await server.nextLine(l => l.startsWith('listening '), 60_000)
     const running = server
     return {
       origin: `http://127.0.0.1:${line.slice('listening '.length)}`,
