@@ -5,7 +5,8 @@
  *
  * For a datagram no connection claims, the endpoint answers as RFC 9000 asks, with bounded
  * state: a Version Negotiation packet for an unknown version (6.1), a new server connection for
- * a 1200-byte Initial, a Retry instead when too many handshakes are pending (8.1.2: the client
+ * a 1200-byte Initial, a Retry instead when too many handshakes are pending, node-wide or from
+ * the client's IP address (8.1.2: so one address cannot fill the table others need; the client
  * must prove its address before we keep state for it; the token is MACed with a per-endpoint
  * key, binds the address, the original id and the Retry's id, and expires after 10 s), and a
  * stateless reset for a short-header packet of a connection we no longer know (10.3),
@@ -31,6 +32,8 @@ import { runOnNextTurn } from '../../util/timers.ts'
 
 const log = logger('quic:endpoint')
 
+/** Unvalidated handshakes from one IP address before it must answer a Retry. */
+const DEFAULT_MAX_UNVALIDATED_PER_ADDRESS = 8
 /** Retry tokens are good for this long (ms). */
 const RETRY_TOKEN_LIFETIME = 10_000
 /** Stateless resets sent per second at most. */
@@ -55,6 +58,11 @@ export interface EndpointOptions {
   retryThreshold?: number
   /** Server handshakes in progress at most, validated or not (default 1024); more are dropped. */
   maxPendingHandshakes?: number
+  /**
+   * Handshakes from one IP address with no validated address (no Retry token) in progress at
+   * once (default 8); past it that address gets a Retry, which costs us no state.
+   */
+  maxUnvalidatedPerAddress?: number
   /** An inbound connection finished its handshake. */
   onInboundConnection?(connection: QuicConnection): void
   /** A stream was opened by the remote on `connection`. */
@@ -76,6 +84,8 @@ export class QuicEndpoint {
   readonly #staticKey = randomBytes(32)
   #accepting = false
   #pendingHandshakes = 0
+  /** Unvalidated handshakes in progress per IP address; an entry goes with its last one. */
+  readonly #unvalidatedByAddress = new Map<string, number>()
   #resetBudget = MAX_RESETS_PER_SECOND
   #resetWindowStart = 0
   #closed = false
@@ -186,7 +196,8 @@ export class QuicEndpoint {
       originalDcid = this.#validateToken(header.token, header.dcid, rinfo)
       if (originalDcid !== undefined) retrySourceCid = header.dcid.slice()
     }
-    if (originalDcid === undefined && this.#pendingHandshakes >= retryThreshold) {
+    const unvalidatedFromAddress = originalDcid === undefined ? this.#unvalidatedByAddress.get(rinfo.address) ?? 0 : 0
+    if (originalDcid === undefined && (this.#pendingHandshakes >= retryThreshold || unvalidatedFromAddress >= (this.#options.maxUnvalidatedPerAddress ?? DEFAULT_MAX_UNVALIDATED_PER_ADDRESS))) {
       this.#sendRetry(header, rinfo)
       return
     }
@@ -196,10 +207,16 @@ export class QuicEndpoint {
     const clientDcid = header.dcid.slice()
     let handshaking = true
     this.#pendingHandshakes++
+    // Bounded: at most maxPendingHandshakes entries, each removed with its last handshake.
+    if (originalDcid === undefined) this.#unvalidatedByAddress.set(rinfo.address, unvalidatedFromAddress + 1)
     const finishHandshake = (): void => {
       if (!handshaking) return
       handshaking = false
       this.#pendingHandshakes--
+      if (originalDcid !== undefined) return
+      const left = (this.#unvalidatedByAddress.get(rinfo.address) ?? 1) - 1
+      if (left <= 0) this.#unvalidatedByAddress.delete(rinfo.address)
+      else this.#unvalidatedByAddress.set(rinfo.address, left)
     }
     const connection = new QuicConnection({
       role: 'server',

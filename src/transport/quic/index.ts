@@ -45,6 +45,8 @@ export interface QuicOptions extends Partial<QuicConfig> {
   retryThreshold?: number
   /** Server handshakes in progress at most (default 1024). */
   maxPendingHandshakes?: number
+  /** Handshakes without a Retry token from one IP address before it gets a Retry (default 8). */
+  maxUnvalidatedPerAddress?: number
 }
 
 export interface QuicComponents {
@@ -98,6 +100,7 @@ export class QuicTransport implements Transport {
       config: this.#options,
       retryThreshold: this.#options.retryThreshold,
       maxPendingHandshakes: this.#options.maxPendingHandshakes,
+      maxUnvalidatedPerAddress: this.#options.maxUnvalidatedPerAddress,
       onInboundConnection: onInbound,
       onIncomingStream: (connection, stream) => {
         const wrapper = this.#wrappers.get(connection)

@@ -140,6 +140,36 @@ test('forged Initials from 200 source ports: state stays within the Retry thresh
   }
 })
 
+async function udpSocketOn (address: string): Promise<Socket> {
+  const s = createSocket('udp4')
+  await new Promise<void>(resolve => { s.bind(0, address, resolve) })
+  return s
+}
+
+const isRetry = (answer: Buffer | undefined): boolean => answer !== undefined && (answer[0] & 0xf0) === 0xf0
+
+test('per-address limit: a flood of Initials from one IP gets Retry past the limit while the same number from many IPs is served', async () => {
+  // The node-wide threshold is out of reach: only the per-address bound can answer Retry.
+  const { transport, listener: l, port } = await listener({ retryThreshold: 1000, maxUnvalidatedPerAddress: 4 })
+  const fromOne = await Promise.all(Array.from({ length: 60 }, async () => await udpSocketOn('127.0.0.1')))
+  // Linux routes all of 127/8 to loopback: each socket below is a different source address.
+  const fromMany = await Promise.all(Array.from({ length: 30 }, async (_, i) => await udpSocketOn(`127.0.0.${i + 2}`)))
+  try {
+    const oneAnswers = await Promise.all(fromOne.map(async (s, i) => await sendAndListen(s, port, forgedInitial(seededBytes(8, 3000 + i), seededBytes(8, 4000 + i), i), 3000)))
+    // Junk CRYPTO data fails the handshake, so each accepted one holds its slot for its closing period.
+    assert.ok(transport.connectionCount <= 4, `${transport.connectionCount} connections kept for one address`)
+    assert.ok(oneAnswers.filter(isRetry).length >= 56, `only ${oneAnswers.filter(isRetry).length} Retry packets for one address`)
+    const manyAnswers = await Promise.all(fromMany.map(async (s, i) => await sendAndListen(s, port, forgedInitial(seededBytes(8, 5000 + i), seededBytes(8, 6000 + i), 100 + i), 3000)))
+    assert.equal(manyAnswers.filter(isRetry).length, 0, 'no address of the many got a Retry')
+    assert.equal(manyAnswers.filter(a => a !== undefined).length, 30, 'every address of the many was answered')
+    assert.ok(transport.connectionCount >= 30, `${transport.connectionCount} connections: the many were served`)
+  } finally {
+    for (const s of [...fromOne, ...fromMany]) s.close()
+    await l.close()
+    await transport.close()
+  }
+})
+
 test('Retry: with the threshold at 0 every client proves its address first, and the dial completes', async () => {
   const { transport, listener: l, addr } = await listener({ retryThreshold: 0 })
   const client = new QuicTransport({}, { privateKey: await generateKeyPair('Ed25519') })
