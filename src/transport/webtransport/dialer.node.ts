@@ -62,11 +62,18 @@ export async function dialWebTransport (context: DialContext, target: WebTranspo
     const connectStream = await connection.streams.openStream(signal)
     connectStream.send(headersFrame(connectRequestFields(authorityOf(target))))
     // (sent at the end of this batch of I/O events)
-    const status = responseStatus(await readResponseHeaders(connectStream, signal))
-    if (status !== '200') throw new WebTransportSessionError(`the server answered the CONNECT with ${status ?? 'no status'}`)
+    // Noise starts right after the CONNECT, without waiting for its answer (webtransport/README.md
+    // says the client SHOULD: it saves a round trip; servers hold the stream until the session).
     const noiseStream = await connection.streams.openStream(signal)
     noiseStream.send(encodeVarints(WEBTRANSPORT_BIDI_SIGNAL, connectStream.quicId))
-    const secured = await secureWithCerthashes(context.noise, noiseStream, true, { remotePeer: expectedPeer, signal })
+    const handshake = secureWithCerthashes(context.noise, noiseStream, true, { remotePeer: expectedPeer, signal })
+    handshake.catch(() => {})
+    const status = responseStatus(await readResponseHeaders(connectStream, signal))
+    if (status !== '200') {
+      noiseStream.abort(new WebTransportSessionError('the CONNECT was refused'))
+      throw new WebTransportSessionError(`the server answered the CONNECT with ${status ?? 'no status'}`)
+    }
+    const secured = await handshake
     const listed = secured.remoteExtensions?.webtransportCerthashes ?? []
     const used = sha256Multihash(usedHash!)
     if (!listed.some(h => bytesEqual(h, used))) throw new CertificateHashMismatchError('the server\'s Noise handshake does not list the certificate it used')
