@@ -79,7 +79,8 @@ Options:
   --pubsub R       run a pubsub router: gossipsub or floodsub
   --subscribe T    subscribe to topic T, repeatable (implies --pubsub gossipsub); each message
                    received prints {"topic":...,"from":...,"seqno":"<hex>","data":"<base64>"}
-  --events         after the start line, print one JSON line per event: peer:connect (peer,
+  --events         after the start line, print {"event":"started","ms":N} (N: ms since the
+                   process started) and then one JSON line per event: peer:connect (peer,
                    addr, limited), peer:disconnect, self:peer:update (addrs), reachability
                    (status), relay:reservation, holepunch (peer, success, ms, attempt, addr)
   --no-nat-traversal  do not run AutoNAT, DCUtR hole punching, auto-relay or port mapping on
@@ -160,6 +161,8 @@ ${NAT_HELP}
     }
     if (relays.length > 0 && await untilReserved(node, relays, stopped) === 'stopped') return await stopped
     process.stdout.write(JSON.stringify({ peerId: node.peerId.toString(), addrs: node.getMultiaddrs().map(a => a.toString()) }) + '\n')
+    // the process's own clock (since it started), for checks that must not count spawn latency
+    if (values.events) process.stdout.write(JSON.stringify({ event: 'started', ms: Math.round(performance.now()) }) + '\n')
     if (values.events) printEvents(node as unknown as EventSource)
     provideOnceJoined(node.services.dht, values.provide ?? [])
     if (router !== undefined) printMessages(node.services.pubsub as PubSubBase, topics)
