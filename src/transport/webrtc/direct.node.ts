@@ -24,7 +24,7 @@ import { ListenError } from '../../util/errors.ts'
 import { TokenBucket } from '../../util/token-bucket.ts'
 import { withDeadline } from '../../util/deadline.ts'
 import { logger } from '../../util/logger.ts'
-import { loadNodeDatachannel, fromNdcDataChannel, fromNdcPeerConnection, onPeerConnectionState } from './native.node.ts'
+import { closePeerConnection, loadNodeDatachannel, fromNdcDataChannel, fromNdcPeerConnection, onPeerConnectionState } from './native.node.ts'
 import type { NdcPeerConnection } from './native.node.ts'
 import { loadOrCreateDirectCertificate } from './certificate.node.ts'
 import type { DirectCertificate } from './certificate.node.ts'
@@ -124,7 +124,7 @@ export class WebRTCDirectListener implements Listener {
     this.#closed = true
     try { this.#mux?.stop() } catch {}
     for (const pc of this.#pending.values()) {
-      try { pc.close() } catch {}
+      closePeerConnection(pc)
     }
     this.#pending.clear()
     await this.#certificate?.dispose()
@@ -170,7 +170,7 @@ export class WebRTCDirectListener implements Listener {
       closedEarly.catch(() => {})
       pc.setRemoteDescription(clientOfferSdp({ host: req.host, port: req.port, family: remoteFamily, ufrag: credentials.clientUfrag, pwd: credentials.clientPwd }), 'offer')
       pc.setLocalDescription('answer', { iceUfrag: credentials.serverUfrag, icePwd: credentials.serverPwd })
-      const handshakeChannel = fromNdcDataChannel(pc.createDataChannel('', { negotiated: true, id: 0 }))
+      const handshakeChannel = fromNdcDataChannel(pc, pc.createDataChannel('', { negotiated: true, id: 0 }))
       const conn = await Promise.race([closedEarly, (async () => {
         await waitConnected(pc, signal)
         const clientFingerprint = fingerprintFromSdpValue(pc.remoteFingerprint().value)
@@ -199,7 +199,7 @@ export class WebRTCDirectListener implements Listener {
     }, (err: unknown) => {
       this.#pending.delete(credentials.serverUfrag)
       log('WebRTC Direct handshake with %s:%d failed: %s', req.host, req.port, (err as Error).message)
-      try { pc.close() } catch {}
+      closePeerConnection(pc)
     })
   }
 
@@ -262,7 +262,7 @@ export async function dialDirect (target: WebRTCDirectTarget, noise: ConnectionE
   })
   try {
     const adapter = fromNdcPeerConnection(pc)
-    const handshakeChannel = fromNdcDataChannel(pc.createDataChannel('', { negotiated: true, id: 0 }))
+    const handshakeChannel = fromNdcDataChannel(pc, pc.createDataChannel('', { negotiated: true, id: 0 }))
     pc.setLocalDescription('offer', { iceUfrag: credentials.clientUfrag, icePwd: credentials.clientPwd })
     const local = pc.localDescription()
     const clientFingerprint = local === null ? undefined : fingerprintFromSdp(local.sdp)
@@ -283,7 +283,7 @@ export async function dialDirect (target: WebRTCDirectTarget, noise: ConnectionE
       options: options.connection
     })
   } catch (err) {
-    try { pc.close() } catch {}
+    closePeerConnection(pc)
     throw err
   }
 }

@@ -25,8 +25,14 @@ export type FlagValue = typeof Flag[keyof typeof Flag]
 export const MAX_FRAME_LENGTH = 16 * 1024
 /** Prefix (<= 2 bytes for 16 KiB) + field tag + payload length varint (<= 3 bytes) + flag (2). */
 const FRAME_OVERHEAD = 2 + 1 + 3 + 2
+/**
+ * The largest frame we send. Smaller than the 16 KiB we accept because go-libp2p reads each
+ * data channel message through a 4096-byte buffer and fails ("short buffer") on a larger one
+ * (measured against go-libp2p 0.51 in test/interop/webrtc-direct.test.ts).
+ */
+export const MAX_SEND_FRAME_LENGTH = 4096
 /** The largest payload we put in one frame. */
-export const MAX_PAYLOAD_LENGTH = MAX_FRAME_LENGTH - FRAME_OVERHEAD
+export const MAX_PAYLOAD_LENGTH = MAX_SEND_FRAME_LENGTH - FRAME_OVERHEAD
 
 /** One frame carrying `payload` (no flag). Costs one allocation and one copy. */
 export function encodeDataFrame (payload: Uint8Array): Uint8Array {

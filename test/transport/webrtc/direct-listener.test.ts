@@ -4,7 +4,7 @@
  * with random ufrags (malformed ones, and well-formed v1 ones from many ports) is refused before
  * native code or bounded by the rate limit, while a real client still gets through.
  */
-import { test } from 'node:test'
+import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createSocket } from 'node:dgram'
 import { crc32 } from 'node:zlib'
@@ -17,6 +17,11 @@ import type { WebRTCDirectOptions } from '../../../src/transport/webrtc/webrtc-d
 import type { WebRTCDirectListener } from '../../../src/transport/webrtc/direct.node.ts'
 import type { RawConnection } from '../../../src/interface/transport.ts'
 import type { Stream } from '../../../src/interface/stream.ts'
+import { loadNodeDatachannel } from '../../../src/transport/webrtc/native.node.ts'
+
+// node-datachannel sometimes keeps a closed channel object alive and the process with it (see
+// src/transport/webrtc/native.node.ts): release everything once this file's tests are done.
+after(async () => { await loadNodeDatachannel().then(ndc => { ndc.cleanup() }, () => {}) })
 
 async function transport (options: WebRTCDirectOptions = {}): Promise<WebRTCDirectTransport> {
   const privateKey = await generateKeyPair('Ed25519')

@@ -19,6 +19,11 @@ import type { TestNode } from '../../node/helpers.ts'
 import type { PeerId } from '../../../src/interface/peer-id.ts'
 import type { Stream } from '../../../src/interface/stream.ts'
 import { seededBytes } from '../../support/random.ts'
+import { loadNodeDatachannel } from '../../../src/transport/webrtc/native.node.ts'
+
+// node-datachannel sometimes keeps a closed channel object alive and the process with it (see
+// src/transport/webrtc/native.node.ts): release everything once this file's tests are done.
+after(async () => { await loadNodeDatachannel().then(ndc => { ndc.cleanup() }, () => {}) })
 
 after(async () => { await stopAll() })
 

@@ -180,7 +180,7 @@ test('backpressure: write waits while the channel buffers more than maxBufferedA
   const d = s.drain().then(() => { drained = true })
   await new Promise(resolve => setImmediate(resolve))
   assert.equal(drained, false)
-  assert.ok(channel.bufferedAmount <= 80 * 1024 + 64)
+  assert.ok(channel.bufferedAmount <= 80 * 1024 + 1024, `${channel.bufferedAmount}`)
   channel.resume()
   await d
   assert.equal(drained, true)
