@@ -15,6 +15,8 @@ export interface DialOptions extends AbortOptions {
    * outgoing socket, so DCUtR tells one of them to act as the responder. Only with `force`.
    */
   handshakeRole?: HandshakeRole
+  /** Dial from a socket of its own (TransportDialOptions.separateSocket; AutoNAT dial-backs). Only with `force`. */
+  separateSocket?: boolean
 }
 
 export type HandshakeRole = 'initiator' | 'responder'

@@ -54,10 +54,19 @@ export interface ListenerInit {
   onClose?(err?: Error): void
 }
 
+export interface TransportDialOptions extends AbortOptions {
+  /**
+   * Dial from a socket of its own: not one we listen on, not one earlier dials left from (an
+   * AutoNAT dial-back: from a port the peer's NAT has seen us talk from, the dial would pass
+   * its filter on the strength of that traffic and prove nothing). Default false.
+   */
+  separateSocket?: boolean
+}
+
 export interface Transport {
   /** Short name for logs and errors, e.g. 'tcp'. */
   readonly name: string
-  dial(addr: Multiaddr, options?: AbortOptions): Promise<RawConnection>
+  dial(addr: Multiaddr, options?: TransportDialOptions): Promise<RawConnection>
   createListener(init: ListenerInit): Listener
   /** The subset of `addrs` this transport can listen on. */
   listenFilter(addrs: Multiaddr[]): Multiaddr[]

@@ -26,7 +26,7 @@ import type { ConnectionGater } from '../interface/connection-gater.ts'
 import type { DialTarget, HandshakeRole } from '../interface/connection-manager.ts'
 import type { PeerId } from '../interface/peer-id.ts'
 import type { PeerStore } from '../interface/peer-store.ts'
-import type { RawConnection } from '../interface/transport.ts'
+import type { RawConnection, TransportDialOptions } from '../interface/transport.ts'
 import { peerIdFromString } from '../peer/peer-id.ts'
 import { raceSignal } from '../util/abort.ts'
 import { AbortError, ConnectionDeniedError, InvalidMultiaddrError, InvalidParametersError, NotStartedError, UnexpectedPeerError } from '../util/errors.ts'
@@ -77,7 +77,7 @@ export interface DialerInit extends DialerOptions {
   peerStore: Pick<PeerStore, 'get'>
   transports: {
     transportForDial(addr: Multiaddr): unknown
-    dial(addr: Multiaddr, options?: AbortOptions): Promise<RawConnection>
+    dial(addr: Multiaddr, options?: TransportDialOptions): Promise<RawConnection>
   }
   upgrader: {
     upgradeOutbound(raw: RawConnection, options: AbortOptions & { remotePeer?: PeerId }): Promise<Connection>
@@ -165,15 +165,15 @@ export class Dialer {
     this.#stopController.abort(new NotStartedError('the node is stopping'))
   }
 
-  async dial (target: DialTarget, options: AbortOptions & { force?: boolean, handshakeRole?: HandshakeRole } = {}): Promise<Connection> {
+  async dial (target: DialTarget, options: AbortOptions & { force?: boolean, handshakeRole?: HandshakeRole, separateSocket?: boolean } = {}): Promise<Connection> {
     return await this.dialResolved(resolveDialTarget(target), options)
   }
 
   /** `dial` for a target already passed through resolveDialTarget (parsing it costs ~20 us). */
-  async dialResolved (resolved: ResolvedTarget, options: AbortOptions & { force?: boolean, handshakeRole?: HandshakeRole } = {}): Promise<Connection> {
+  async dialResolved (resolved: ResolvedTarget, options: AbortOptions & { force?: boolean, handshakeRole?: HandshakeRole, separateSocket?: boolean } = {}): Promise<Connection> {
     const { peerId, addrs } = resolved
     if (peerId?.equals(this.#init.peerId) === true) throw new InvalidParametersError('a node cannot dial itself')
-    if (options.force === true) return await this.#dialAlone(resolved, options.signal, options.handshakeRole ?? 'initiator')
+    if (options.force === true) return await this.#dialAlone(resolved, options.signal, options.handshakeRole ?? 'initiator', options.separateSocket === true)
     const key = peerId?.toString() ?? addrs!.map(a => a.toString()).sort().join(' ')
     let job = this.#pending.get(key)
     if (job === undefined) {
@@ -201,13 +201,13 @@ export class Dialer {
   }
 
   /** A dial of its own, for one caller (force): not shared with concurrent dials. */
-  async #dialAlone (resolved: ResolvedTarget, callerSignal: AbortSignal | undefined, role: HandshakeRole): Promise<Connection> {
+  async #dialAlone (resolved: ResolvedTarget, callerSignal: AbortSignal | undefined, role: HandshakeRole, separateSocket: boolean): Promise<Connection> {
     const deadline = new Deadline(this.#init.dialTimeout ?? DEFAULT_DIAL_TIMEOUT, this.#stopController.signal, 'dial budget exhausted')
     const onAbort = (): void => { deadline.abort(callerSignal?.reason ?? new AbortError()) }
     if (callerSignal?.aborted === true) onAbort()
     else callerSignal?.addEventListener('abort', onAbort, { once: true })
     try {
-      return await this.#run(resolved, deadline.signal, role)
+      return await this.#run(resolved, deadline.signal, role, separateSocket)
     } catch (err) {
       throw callerSignal?.aborted === true ? callerSignal.reason ?? err : err
     } finally {
@@ -216,7 +216,7 @@ export class Dialer {
     }
   }
 
-  async #run (resolved: ResolvedTarget, signal: AbortSignal, role: HandshakeRole = 'initiator'): Promise<Connection> {
+  async #run (resolved: ResolvedTarget, signal: AbortSignal, role: HandshakeRole = 'initiator', separateSocket = false): Promise<Connection> {
     const { peerId, addrs: explicit } = resolved
     // Only errors name the target; building the name costs a base58 encoding per dial.
     const targetName = (): string => peerId?.toString() ?? explicit!.map(String).join(', ')
@@ -254,7 +254,7 @@ export class Dialer {
     if (ranked.length === 0) {
       throw new DialError(targetName(), failures, addrs.length > 0 ? 'no dialable address' : failures.length > 0 ? 'no address resolved' : 'no addresses known')
     }
-    return await this.#dialRanked(targetName, peerId, ranked, failures, signal, role)
+    return await this.#dialRanked(targetName, peerId, ranked, failures, signal, role, separateSocket)
   }
 
   /** Each host-named address replaced by the IP addresses it stands for; failures are recorded. */
@@ -284,7 +284,7 @@ export class Dialer {
     }
   }
 
-  #dialRanked (targetName: () => string, peerId: PeerId | undefined, addrs: Multiaddr[], failures: DialAttemptFailure[], signal: AbortSignal, role: HandshakeRole): Promise<Connection> {
+  #dialRanked (targetName: () => string, peerId: PeerId | undefined, addrs: Multiaddr[], failures: DialAttemptFailure[], signal: AbortSignal, role: HandshakeRole, separateSocket: boolean): Promise<Connection> {
     const perPeer = Math.max(1, this.#init.maxDialsPerPeer ?? DEFAULT_MAX_DIALS_PER_PEER)
     const stagger = this.#init.dialStagger ?? DEFAULT_DIAL_STAGGER
     return new Promise((resolve, reject) => {
@@ -316,7 +316,7 @@ export class Dialer {
         const attempt = new Deadline(this.#init.addressDialTimeout ?? DEFAULT_ADDRESS_DIAL_TIMEOUT, signal, `dialing ${addr.toString()} timed out after ${this.#init.addressDialTimeout ?? DEFAULT_ADDRESS_DIAL_TIMEOUT} ms`)
         attempts.add(attempt)
         active++
-        this.#attempt(addr, peerId, attempt.signal, role).then(connection => {
+        this.#attempt(addr, peerId, attempt.signal, role, separateSocket).then(connection => {
           active--
           attempts.delete(attempt)
           attempt.clear()
@@ -347,11 +347,11 @@ export class Dialer {
     })
   }
 
-  async #attempt (addr: Multiaddr, peerId: PeerId | undefined, signal: AbortSignal, role: HandshakeRole): Promise<Connection> {
+  async #attempt (addr: Multiaddr, peerId: PeerId | undefined, signal: AbortSignal, role: HandshakeRole, separateSocket: boolean): Promise<Connection> {
     try {
       await this.#slots.acquire(signal)
       try {
-        const raw = await this.#init.transports.dial(addr, { signal })
+        const raw = await this.#init.transports.dial(addr, separateSocket ? { signal, separateSocket } : { signal })
         return role === 'initiator'
           ? await this.#init.upgrader.upgradeOutbound(raw, { signal, remotePeer: peerId })
           : await this.#init.upgrader.upgradeInbound(raw, { signal, remotePeer: peerId })

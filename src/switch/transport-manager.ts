@@ -4,7 +4,7 @@
  */
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { AbortOptions } from '../interface/common.ts'
-import type { Listener, RawConnection, Transport } from '../interface/transport.ts'
+import type { Listener, RawConnection, Transport, TransportDialOptions } from '../interface/transport.ts'
 import { InvalidMultiaddrError } from '../util/errors.ts'
 import { logger } from '../util/logger.ts'
 
@@ -33,7 +33,7 @@ export class TransportManager {
     return this.transports.find(t => t.dialFilter([addr]).length > 0)
   }
 
-  async dial (addr: Multiaddr, options?: AbortOptions): Promise<RawConnection> {
+  async dial (addr: Multiaddr, options?: TransportDialOptions): Promise<RawConnection> {
     const transport = this.transportForDial(addr)
     if (transport === undefined) throw new InvalidMultiaddrError(`no transport can dial ${addr.toString()}`)
     return await transport.dial(addr, options)

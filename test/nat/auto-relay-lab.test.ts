@@ -16,7 +16,7 @@ describe('reachability and auto-relay in the NAT lab', { skip }, () => {
   let relay: LabNode
   before(async () => {
     lab = await createNatLab({ natA: 'eim', natB: 'eim', delayMs: 25 })
-    relay = await startLabNode(lab.relay, ['--listen', `/ip4/${RELAY_ADDRESS}/tcp/4001`, '--relay-server', '--public-cidr', INTERNET_CIDR])
+    relay = await startLabNode(lab.relay, ['--listen', `/ip4/${RELAY_ADDRESS}/tcp/4001`, '--listen', `/ip4/${RELAY_ADDRESS}/udp/4001/quic-v1`, '--relay-server', '--public-cidr', INTERNET_CIDR])
   })
   after(async () => {
     await relay?.stop()
@@ -36,6 +36,20 @@ describe('reachability and auto-relay in the NAT lab', { skip }, () => {
       const target = circuit.includes(`/p2p/${b.peerId}`) ? circuit : `${circuit}/p2p/${b.peerId}`
       const pings = (await runLabCli(lab.hostA, ['ping', target, '--count', '1'])).map(l => JSON.parse(l) as { seq: number })
       assert.deepEqual(pings.map(p => p.seq), [1])
+    } finally {
+      await b.stop()
+    }
+  })
+
+  it('private over QUIC: the AutoNAT dial-back leaves from a socket of its own, so the NAT\'s filter stops it', async () => {
+    // B talks to the relay from its QUIC listen socket; a dial-back from the relay's listen
+    // socket would match that conversation in router B's filter and "prove" B public.
+    const relayAddr = `/ip4/${RELAY_ADDRESS}/udp/4001/quic-v1/p2p/${relay.peerId}`
+    const b = await startLabNode(lab.hostB, ['--listen', '/ip4/0.0.0.0/udp/4003/quic-v1', '--bootstrap', relayAddr, '--public-cidr', INTERNET_CIDR])
+    try {
+      const seen: Array<Record<string, unknown>> = []
+      const verdict = await b.nextEvent('reachability', e => { seen.push(e); return e.status !== 'unknown' }, 90_000)
+      assert.equal(verdict.status, 'private', JSON.stringify(seen))
     } finally {
       await b.stop()
     }

@@ -149,7 +149,7 @@ export class AutoNATv1Server {
   async #tryDial (addr: Multiaddr, requestConnection: Connection, signal: AbortSignal): Promise<boolean> {
     const dial = new Deadline(this.#dialTimeout, signal, 'the autonat v1 dial timed out')
     try {
-      const connection = await this.#components.connectionManager.openConnection(addr.encapsulate(`/p2p/${requestConnection.remotePeer.toString()}`), { force: true, signal: dial.signal })
+      const connection = await this.#components.connectionManager.openConnection(addr.encapsulate(`/p2p/${requestConnection.remotePeer.toString()}`), { force: true, separateSocket: true, signal: dial.signal })
       await connection.close().catch(err => { connection.abort(err as Error) })
       return true
     } catch (err) {

@@ -9,7 +9,9 @@
  *   and the dial-data cost: when the address's IP differs from the IP the request came from,
  *   the client must first send us 30-100 kB (chosen at random) before we dial anyone.
  * - Accidental hole punches: the dial-back is a fresh outgoing connection (never the request's
- *   connection), so it leaves from an ephemeral port, not our listen port.
+ *   connection) from a socket of its own (`separateSocket`: an ephemeral port, not our listen
+ *   port, not TCP's shared dial port, not QUIC's listen socket, whose earlier traffic to the
+ *   client would let the dial-back through the client's NAT and prove nothing).
  * - Relayed requesters: refused with E_REQUEST_REJECTED. The handler runs on limited
  *   connections only to say so (a silent reset would look like a broken server).
  */
@@ -170,7 +172,7 @@ export class AutoNATv2Server {
     const dial = new Deadline(this.#dialBackTimeout, signal, 'the dial-back timed out')
     let connection: Connection
     try {
-      connection = await this.#components.connectionManager.openConnection(target, { force: true, signal: dial.signal })
+      connection = await this.#components.connectionManager.openConnection(target, { force: true, separateSocket: true, signal: dial.signal })
     } catch (err) {
       this.#log('dial-back to %s failed: %s', addr, (err as Error).message)
       return DialStatus.E_DIAL_ERROR

@@ -14,7 +14,7 @@ import { multiaddr, CODE_P2P, CODE_QUIC_V1, CODE_UDP } from '@multiformats/multi
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { AbortOptions } from '../../interface/common.ts'
 import type { PrivateKey } from '../../interface/keys.ts'
-import type { Listener, ListenerInit, RawConnection, Transport } from '../../interface/transport.ts'
+import type { Listener, ListenerInit, RawConnection, Transport, TransportDialOptions } from '../../interface/transport.ts'
 import { InvalidMultiaddrError, InvalidParametersError } from '../../util/errors.ts'
 import { peerIdStringOf, isWildcardIp } from '../../util/multiaddr.ts'
 import { peerIdFromString } from '../../peer/peer-id.ts'
@@ -119,12 +119,12 @@ export class QuicTransport implements Transport {
     return wrapper
   }
 
-  async dial (addr: Multiaddr, options: AbortOptions = {}): Promise<RawConnection> {
+  async dial (addr: Multiaddr, options: TransportDialOptions = {}): Promise<RawConnection> {
     const target = parseQuicAddress(addr, true)
     if (target === undefined) throw new InvalidMultiaddrError(`cannot dial ${addr.toString()} with quic`)
     const peerIdText = target.peerId ?? peerIdStringOf(addr)
     const expected = peerIdText === undefined ? undefined : peerIdFromString(peerIdText)
-    const endpoint = await this.#endpointFor(target.family)
+    const endpoint = options.separateSocket === true ? await this.#separateEndpoint(target.family) : await this.#endpointFor(target.family)
     options.signal?.throwIfAborted()
     let wrapper: QuicNativeConnection | undefined
     // The wrapper exists before any stream can arrive: it is made as the handshake completes.
@@ -160,6 +160,21 @@ export class QuicTransport implements Transport {
         return
       }
     }
+  }
+
+  /**
+   * A socket for one dial (TransportDialOptions.separateSocket): an ephemeral port, accepting
+   * nothing, closed with its connection (or at once when the dial fails).
+   */
+  async #separateEndpoint (family: 4 | 6): Promise<QuicEndpoint> {
+    const e = this.#track(new QuicEndpoint(family, this.#endpointOptions()))
+    try {
+      await e.bind(family === 6 ? '::' : '0.0.0.0', 0)
+    } catch (err) {
+      await e.close()
+      throw err
+    }
+    return e
   }
 
   async #endpointFor (family: 4 | 6): Promise<QuicEndpoint> {

@@ -12,7 +12,7 @@ import { connect } from 'node:net'
 import type { Socket } from 'node:net'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { AbortOptions } from '../../interface/common.ts'
-import type { Listener, ListenerInit, RawConnection, Transport } from '../../interface/transport.ts'
+import type { Listener, ListenerInit, RawConnection, Transport, TransportDialOptions } from '../../interface/transport.ts'
 import { AbortError, ConnectionFailedError, InvalidMultiaddrError, Libp2pError, TimeoutError } from '../../util/errors.ts'
 import { logger as defaultLogger } from '../../util/logger.ts'
 import type { Logger } from '../../interface/logger.ts'
@@ -76,10 +76,13 @@ export class TcpTransport implements Transport {
     return this.#dialPort?.port
   }
 
-  async dial (addr: Multiaddr, options: AbortOptions = {}): Promise<RawConnection> {
+  async dial (addr: Multiaddr, options: TransportDialOptions = {}): Promise<RawConnection> {
     const target = isTcpDialAddress(addr) ? parseIpTcp(addr) : undefined
     if (target === undefined) throw new InvalidMultiaddrError(`cannot dial ${addr.toString()} with tcp`)
-    const socket = await this.#connectFromDialPort(addr, target, options.signal)
+    // (a separate socket: an ephemeral port, which no earlier dial left from)
+    const socket = options.separateSocket === true
+      ? await this.#connect(addr, target, options.signal, undefined)
+      : await this.#connectFromDialPort(addr, target, options.signal)
     const remoteAddr = socket.remoteAddress !== undefined && socket.remotePort !== undefined
       ? toMultiaddr(socket.remoteAddress, socket.remotePort, socket.remoteFamily)
       : addr
