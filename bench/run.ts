@@ -26,7 +26,7 @@ import type { BenchResult, Row, SideResult } from './lib/report.ts'
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url))
 const GiB = 2 ** 30
 const KiB = 1024
-const STACK_LABELS: Record<string, string> = { 'noise+yamux': 'Noise + Yamux', 'tls+yamux': 'TLS 1.3 + Yamux (muxer through ALPN)', 'noise+mplex': 'Noise + mplex', 'plaintext+yamux': 'plaintext + Yamux' }
+const STACK_LABELS: Record<string, string> = { 'noise+yamux': 'Noise + Yamux', 'tls+yamux': 'TLS 1.3 + Yamux (muxer through ALPN)', 'noise+mplex': 'Noise + mplex', 'plaintext+yamux': 'plaintext + Yamux', quic: 'QUIC v1 (its own TLS 1.3 and streams, over UDP)' }
 
 interface Pair { side: Side, server: PeerProcess, client: PeerProcess }
 
@@ -247,6 +247,25 @@ async function setupSection (stack: string): Promise<void> {
   }
 }
 
+/** Dial + first ping over QUIC, beside the TCP stack's rows (one round trip of handshake). */
+async function quicSetupSection (): Promise<void> {
+  progress(`connection setup over QUIC, ${config.setupCount} fresh connections`)
+  const total: Partial<Record<Side, number[]>> = {}
+  const dial: Partial<Record<Side, number[]>> = {}
+  for (const side of libp2pSides()) {
+    const pair = await startPair(side, 'quic', false)
+    try {
+      const r = await pair.client.command('setup', { count: config.setupCount })
+      total[side] = r.totalMs
+      dial[side] = r.dialMs
+    } finally {
+      await stopPair(pair)
+    }
+  }
+  addRow({ id: 'setup/quic/dial', section: 'setup', label: 'dial: QUIC v1, no identify', unit: 'ms', better: 'lower', showP99: true }, dial)
+  addRow({ id: 'setup/quic/dial-ping', section: 'setup', label: 'dial + first ping RTT: QUIC v1, no identify', unit: 'ms', better: 'lower', showP99: true }, total)
+}
+
 async function memorySection (stack: string): Promise<void> {
   const n = config.idleConnections
   const figures = { serverRss: [] as number[], clientRss: [] as number[], serverHeap: [] as number[], clientHeap: [] as number[] }
@@ -320,6 +339,7 @@ async function main (config: BenchConfig): Promise<void> {
   if (rawPair !== undefined) await stopPair(rawPair)
 
   if (has('setup')) await setupSection(mainStack)
+  if (has('setup') && config.stacks.includes('quic')) await quicSetupSection()
   if (has('memory')) await memorySection(mainStack)
 
   const { outDir, debug, cpuProfDir, ...shown } = config

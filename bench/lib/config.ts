@@ -15,7 +15,9 @@
  *   --cipher-bytes SIZE          BENCH_CIPHER_BYTES  ChaCha20-Poly1305 volume per mode (1GiB)
  *   --chunk SIZE                 BENCH_CHUNK         application write size (64KiB)
  *   --sides ts,js,raw            BENCH_SIDES
- *   --stacks a,b                 BENCH_STACKS        noise+yamux,tls+yamux,noise+mplex,plaintext+yamux
+ *   --stacks a,b                 BENCH_STACKS        noise+yamux,tls+yamux,noise+mplex,plaintext+yamux,quic
+ *                                                    (quic: QUIC v1 over UDP beside the TCP stacks; more
+ *                                                    QUIC figures in npm run bench:quic)
  *   --only s1,s2                 BENCH_ONLY          sections: cipher,throughput,streams,concurrent,setup,memory
  *   --out DIR                    BENCH_OUT           where latest.json/latest.md go (bench/results)
  *   --debug                      BENCH_DEBUG=1       copy the peers' stderr to ours
@@ -31,7 +33,7 @@ import { fileURLToPath } from 'node:url'
 
 export const SIDES = ['ts', 'js', 'raw'] as const
 export type Side = typeof SIDES[number]
-export const STACKS = ['noise+yamux', 'tls+yamux', 'noise+mplex', 'plaintext+yamux'] as const
+export const STACKS = ['noise+yamux', 'tls+yamux', 'noise+mplex', 'plaintext+yamux', 'quic'] as const
 export const SECTIONS = ['cipher', 'throughput', 'streams', 'concurrent', 'setup', 'memory'] as const
 export type Section = typeof SECTIONS[number]
 
