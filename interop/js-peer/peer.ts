@@ -19,6 +19,7 @@ import { createInterface } from 'node:readline'
 import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
+import { webRTCDirect } from '@libp2p/webrtc'
 import { quic } from '@chainsafe/libp2p-quic'
 import { noise } from '@chainsafe/libp2p-noise'
 import { tls } from '@libp2p/tls'
@@ -308,7 +309,8 @@ async function createNode (cfg: Config): Promise<Node> {
     // webSockets for /ws listen addresses (--listen /ip4/127.0.0.1/tcp/0/ws)
     // circuitRelayTransport: dial and listen on /p2p-circuit addresses (--relay)
     // quic: /udp/N/quic-v1 (its Rust addon; not with a private network, which cannot protect it)
-    transports: [tcp(), webSockets(), circuitRelayTransport(), ...(cfg.psk != null ? [] : [quic()])],
+    // webRTCDirect: /udp/N/webrtc-direct (node-datachannel; likewise not with a private network)
+    transports: [tcp(), webSockets(), circuitRelayTransport(), ...(cfg.psk != null ? [] : [quic(), webRTCDirect()])],
     connectionEncrypters: [cfg.security === 'tls' ? tls() : noise()],
     ...(cfg.psk != null ? { connectionProtector: preSharedKey({ psk: cfg.psk }) } : {}),
     // js mplex aborts the whole connection when the remote opens more than

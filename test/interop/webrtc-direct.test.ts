@@ -1,8 +1,9 @@
 /**
- * WebRTC Direct interop with go-libp2p (pion; interop/go-peer/webrtcdirect.go), both directions
- * on 127.0.0.1: our Node dialer (node-datachannel, ufrag v1) against go's listener, and go's
- * dialer against our listener (ICE UDP mux, Noise as initiator). Connect, identify, ping both
- * ways, concurrent echo streams both ways, a 16 MiB echo, clean close.
+ * WebRTC Direct interop on 127.0.0.1 with go-libp2p (pion; interop/go-peer/webrtcdirect.go) in
+ * both directions, and with js-libp2p (@libp2p/webrtc on node-datachannel; interop/js-peer)
+ * in both directions: our Node dialer (node-datachannel, ufrag v1) against their listeners, and
+ * their dialers against our listener (ICE UDP mux, Noise as initiator). Connect, identify, ping
+ * both ways, concurrent echo streams both ways, a 16 MiB echo, clean close.
  */
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
@@ -33,13 +34,20 @@ const BIG_ECHO = 16 * 1024 * 1024
 const TIMEOUT = 120_000
 const hasGo = await goAvailable()
 
-for (const direction of ['outbound', 'inbound'] as const) {
-  describe(`WebRTC Direct with go-libp2p, ${direction === 'outbound' ? 'we dial go' : 'go dials us'}`, { skip: hasGo ? false : 'no Go toolchain to build interop/go-peer' }, () => {
+const cases = [
+  { kind: 'go', direction: 'outbound' },
+  { kind: 'go', direction: 'inbound' },
+  { kind: 'js', direction: 'inbound' },
+  { kind: 'js', direction: 'outbound' }
+] as const
+
+for (const { kind, direction } of cases) {
+  describe(`WebRTC Direct with ${kind}-libp2p, ${direction === 'outbound' ? `we dial ${kind}` : `${kind} dials us`}`, { skip: kind === 'go' && !hasGo ? 'no Go toolchain to build interop/go-peer' : false }, () => {
     let remote: PeerProcess
     let node: Node
     before(async () => {
-      await buildGoPeer()
-      remote = await spawnPeer('go', ['--listen', LISTEN])
+      if (kind === 'go') await buildGoPeer()
+      remote = await spawnPeer(kind, direction === 'outbound' ? ['--listen', LISTEN] : [])
       node = await createLibp2p({
         addresses: { listen: [LISTEN] },
         transports: [webRTCDirect()],
