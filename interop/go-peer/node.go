@@ -100,9 +100,11 @@ func newNode(cfg *Config) (*Node, error) {
 		// /ws listen addresses (--listen /ip4/127.0.0.1/tcp/0/ws)
 		libp2p.Transport(websocket.New),
 		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
-		libp2p.ResourceManager(rm),
 		libp2p.DisableRelay(),
 		libp2p.Ping(true),
+	}
+	if !defaultLimits {
+		opts = append(opts, libp2p.ResourceManager(rm))
 	}
 	security, err := securityOptions()
 	if err != nil {
