@@ -58,4 +58,61 @@ describe('mDNS on a LAN of namespaces', { skip }, () => {
       await b.node.stop()
     }
   })
+
+  test('hostile packets on the LAN (garbage, a pointer loop, truncated, oversized) crash nothing; discovery goes on', async () => {
+    const a = await startTs(lan.hosts[0])
+    try {
+      // from the third host: each a datagram to the mDNS group
+      const script = [
+        'import socket, os',
+        's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
+        'g = ("224.0.0.251", 5353)',
+        'hdr = bytes([0, 0, 0x84, 0, 0, 0, 0, 1, 0, 0, 0, 0])',
+        's.sendto(os.urandom(64), g)',
+        's.sendto(hdr + bytes([0xc0, 12, 0, 12, 0, 1, 0, 0, 0, 120, 0, 2, 0xc0, 12]), g)',
+        's.sendto(hdr + bytes([4, 95, 112, 50, 112]), g)',
+        's.sendto(hdr + bytes(9000), g)',
+        's.sendto(bytes([0, 0, 0x84, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0]), g)'
+      ].join('\n')
+      await lan.hosts[2].namespace.exec('python3', ['-c', script])
+      const b = await startTs(lan.hosts[1])
+      try {
+        await lineSoFarOrNext(a.node, l => l.includes('"event":"peer:discovery"') && l.includes(b.peerId))
+        assert.equal(a.node.child.exitCode, null, 'still running')
+      } finally {
+        await b.node.stop()
+      }
+    } finally {
+      await a.node.stop()
+    }
+  })
+})
+
+describe('mDNS on an IPv6-only LAN', { skip }, () => {
+  let lan6: Lan
+  const dirs6: string[] = []
+  before(async () => { lan6 = await createLan('mdns6', 2, { ipv4: false }) })
+  after(async () => {
+    lan6?.destroy()
+    await Promise.all(dirs6.map(async d => { await rm(d, { recursive: true, force: true }) }))
+  })
+
+  test('ts finds ts over IPv6 multicast (ff02::fb), advertising its unique-local address', async () => {
+    const start = async (host: LanHost): Promise<{ node: ProcessLines, peerId: string }> => {
+      const dir = await mkdtemp(join(tmpdir(), 'tsmdns6-'))
+      dirs6.push(dir)
+      const node = processLines(host.namespace.spawn(process.execPath, [CLI, 'start', '--data-dir', dir, '--offline', '--mdns', '--no-nat-traversal', '--min-connections', '0',
+        '--listen', '/ip6/::/tcp/0', '--events'], { env: { ...process.env, DEBUG: '' } }))
+      return { node, ...JSON.parse(await node.nextLine(l => l.startsWith('{"peerId"'), 20_000)) }
+    }
+    const a = await start(lan6.hosts[0])
+    const b = await start(lan6.hosts[1])
+    try {
+      const found = JSON.parse(await lineSoFarOrNext(b.node, l => l.includes('"event":"peer:discovery"') && l.includes(a.peerId))) as { multiaddrs: string[] }
+      assert.ok(found.multiaddrs.length > 0 && found.multiaddrs.every(m => m.startsWith('/ip6/fd77::1/tcp/')), JSON.stringify(found))
+    } finally {
+      await a.node.stop()
+      await b.node.stop()
+    }
+  })
 })
