@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline'
 import { buildP2pd } from '../../interop/p2pd/build.ts'
 import { multiaddr } from '@multiformats/multiaddr'
 import { DaemonClient } from '../../src/daemon/client.ts'
-import { daemonLauncher } from './installed.ts'
+import { daemonLauncher } from '../../interop/daemon/installed.ts'
 import type { ByteStream } from '../../src/interface/stream.ts'
 
 const SINK = '/bench/daemon-sink/1.0.0'

@@ -8,7 +8,7 @@
  * - control round trip: IDENTIFY on a fresh control connection, µs;
  * - daemon RSS: idle (after one connection to its pair), then with `--conns` more connections
  *   from in-process ts-libp2p nodes.
- * Our daemon runs as installed (compiled, bench/daemon/installed.ts) unless `--build src`.
+ * Our daemon runs as installed (compiled, interop/daemon/installed.ts) unless `--build src`.
  * Then the local-transport measurement for ours (docs/daemon/local-transport.md): the same
  * throughput between two in-process nodes on the libp2p stream API directly, no daemon, no
  * local socket, to show what the two unix/TCP socket hops cost.
@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url'
 import { summarize, type Summary } from '../lib/stats.ts'
 import { loadAverage } from '../lib/report.ts'
 import { buildP2pd } from '../../interop/p2pd/build.ts'
-import { daemonLauncher } from './installed.ts'
+import { daemonLauncher } from '../../interop/daemon/installed.ts'
 import { DaemonClient } from '../../src/daemon/client.ts'
 import { createLibp2p, type Libp2p } from '../../src/index.ts'
 import { tcp } from '../../src/transport/tcp/index.ts'
@@ -211,7 +211,7 @@ const dir = await mkdtemp(join(tmpdir(), 'bench-daemon-'))
 try {
   // --sides ts or --sides p2pd runs one of them (for profiling one side; the comparison needs
   // both); --nodeFlags '--cpu-prof ...' are node's flags for our daemons; --build src runs the
-  // checkout's .ts sources instead of the installed package (bench/daemon/installed.ts)
+  // checkout's .ts sources instead of the installed package (interop/daemon/installed.ts)
   const ts = sides.has('ts') ? await runSide(process.execPath, [...o.nodeFlags.split(' ').filter(f => f !== ''), daemonLauncher(o.build, dir), 'daemon'], o, dir) : undefined
   const go = sides.has('p2pd') ? await runSide((await buildP2pd()).p2pd, [], o, dir) : undefined
   const direct = await inProcessThroughput(o)

@@ -2,7 +2,8 @@
  * The @libp2p/interop DaemonFactory for ts-libp2p. The suite knows two kinds, 'go' and 'js', so
  * it runs twice (INTEROP_P2PD selects the pairing):
  * - by default 'go' is OUR daemon (`ts-libp2p daemon` as a child process, driven with p2pd's
- *   flags, exactly as js-libp2p drives go's p2pd) and 'js' is js-libp2p with
+ *   flags, exactly as js-libp2p drives go's p2pd; the installed build when
+ *   INTEROP_TS_LIBP2P_BIN names it) and 'js' is js-libp2p with
  *   @libp2p/daemon-server in this process;
  * - with INTEROP_P2PD=<path of a p2pd binary> 'go' is the real go-libp2p-daemon (v0.9.2, built
  *   by interop/p2pd/build.ts) and 'js' is our daemon, started in this process.
@@ -35,7 +36,13 @@ import { join } from 'node:path'
 import type { Daemon, DaemonFactory, SpawnOptions } from '@libp2p/interop'
 import { startDaemon } from '../../src/cli/commands/daemon.ts'
 
-const BIN = fileURLToPath(new URL('../../bin/ts-libp2p.js', import.meta.url))
+/**
+ * Our daemon's launcher: the compiled, installed package that test/interop/daemon-interop.test.ts
+ * prepares (interop/daemon/installed.ts) and names in INTEROP_TS_LIBP2P_BIN, else the checkout's.
+ */
+const BIN = process.env.INTEROP_TS_LIBP2P_BIN !== undefined && process.env.INTEROP_TS_LIBP2P_BIN !== ''
+  ? process.env.INTEROP_TS_LIBP2P_BIN
+  : fileURLToPath(new URL('../../bin/ts-libp2p.js', import.meta.url))
 const START_TIMEOUT_MS = 30_000
 
 class UnsupportedError extends Error {

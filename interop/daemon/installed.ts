@@ -3,7 +3,9 @@
  * node_modules directory, "imports" pointed at dist, as test/package/install.test.ts lays it
  * out). From a checkout, bin/ts-libp2p.js runs src/*.ts, which makes Node load its TypeScript
  * stripper (about 25 MiB of RSS a user's installed daemon never has) and strip every module at
- * start; the benchmark measures the installed form unless told `--build src`.
+ * start; the benchmark (bench/daemon) measures the installed form unless told `--build src`,
+ * and the @libp2p/interop run with our daemon as 'go' starts that form too (a start from the
+ * sources takes 2-4x longer, which on a loaded machine overran the suite's 20 s hooks).
  */
 import { execFileSync } from 'node:child_process'
 import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
