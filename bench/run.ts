@@ -43,15 +43,21 @@ function progress (text: string): void {
 /** Set by main(): the compiled peers, unless --from-source. */
 let peerBuild: PeerBuild | undefined
 
+/** Which peer program a side runs: 'ts-off' is ours with the resource manager off. */
+function peerKind (side: Side): 'ts' | 'js' | 'raw' {
+  return side === 'ts-off' ? 'ts' : side
+}
+
 function peerScript (side: Side): string {
   return peerBuild === undefined
-    ? join(REPO_ROOT, 'bench', 'peers', `${side}-peer.ts`)
-    : join(peerBuild.peersDir, `${side}-peer.js`)
+    ? join(REPO_ROOT, 'bench', 'peers', `${peerKind(side)}-peer.ts`)
+    : join(peerBuild.peersDir, `${peerKind(side)}-peer.js`)
 }
 
 async function startPair (side: Side, stack: string, identify: boolean): Promise<Pair> {
   const common = ['--stack', stack, '--identify', identify ? '1' : '0', '--chunk', String(config.chunkSize)]
   if (side === 'ts') common.push('--resource-manager', config.resourceManager ? 'on' : 'off')
+  if (side === 'ts-off') common.push('--resource-manager', 'off')
   const name = `${side}/${stack}${identify ? '+identify' : ''}`
   const profile = (role: string): string[] => config.cpuProfDir === undefined
     ? []
@@ -79,7 +85,7 @@ function sideResult (samples: number[], detail?: Record<string, unknown>): SideR
 function addRow (row: Omit<Row, 'results' | 'ratio' | 'failures'>, samples: Partial<Record<Side, number[]>>, details: Partial<Record<Side, Record<string, unknown>>> = {}, failures: Partial<Record<Side, string[]>> = {}): void {
   const results: Row['results'] = {}
   const failed: Row['failures'] = {}
-  for (const side of ['ts', 'js', 'raw'] as const) {
+  for (const side of ['ts', 'ts-off', 'js', 'raw'] as const) {
     const values = samples[side]
     if (values !== undefined && values.length > 0) results[side] = sideResult(values, details[side])
     const errors = failures[side]

@@ -23,15 +23,18 @@
  *   --debug                      BENCH_DEBUG=1       copy the peers' stderr to ours
  *   --cpu-prof DIR               BENCH_CPU_PROF      run the peers with --cpu-prof into DIR
  *                                                    (summarize with bench/profile-summary.ts)
- *   --resource-manager on|off    BENCH_RESOURCE_MANAGER  our peers with or without the resource
- *                                                    manager (on); run twice, on and off, for its cost
+ *   --resource-manager on|off|both BENCH_RESOURCE_MANAGER  our peers with or without the resource
+ *                                                    manager (on); both: our peers with it and, as
+ *                                                    the side 'ts-off', without it, taking turns in
+ *                                                    one run, with its cost per figure in the report
  *   --from-source                BENCH_FROM_SOURCE=1 run the peers' .ts sources directly instead of
  *                                                    compiling them first (see lib/build.ts)
  * SIZE accepts a plain byte count or a KiB/MiB/GiB suffix: 512KiB, 1GiB.
  */
 import { fileURLToPath } from 'node:url'
 
-export const SIDES = ['ts', 'js', 'raw'] as const
+/** 'ts-off': our peers with the resource manager off, beside 'ts' in the same run (--resource-manager both). */
+export const SIDES = ['ts', 'ts-off', 'js', 'raw'] as const
 export type Side = typeof SIDES[number]
 export const STACKS = ['noise+yamux', 'tls+yamux', 'noise+mplex', 'plaintext+yamux', 'quic'] as const
 export const SECTIONS = ['cipher', 'throughput', 'streams', 'concurrent', 'setup', 'memory'] as const
@@ -116,7 +119,9 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): BenchConfi
   const stacks = get('stacks')
   const only = get('only')
   const resourceManager = get('resource-manager') ?? 'on'
-  if (resourceManager !== 'on' && resourceManager !== 'off') throw new Error(`--resource-manager takes on or off, not ${resourceManager}`)
+  if (resourceManager !== 'on' && resourceManager !== 'off' && resourceManager !== 'both') throw new Error(`--resource-manager takes on, off or both, not ${resourceManager}`)
+  // 'ts-off' runs only with --resource-manager both (or when named in --sides)
+  const defaultSides = SIDES.filter(side => side !== 'ts-off' || resourceManager === 'both')
   return {
     quick,
     repeat: count('repeat', 3, 2),
@@ -131,13 +136,13 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): BenchConfi
     cipherBytes: size('cipher-bytes', GiB, MiB),
     chunkSize: size('chunk', 64 * KiB, 64 * KiB),
     cipherFrame: 65535 - 16,
-    sides: sides !== undefined ? parseList(sides, SIDES, '--sides') : [...SIDES],
+    sides: sides !== undefined ? parseList(sides, SIDES, '--sides') : defaultSides,
     stacks: stacks !== undefined ? parseList(stacks, STACKS, '--stacks') : [...STACKS],
     sections: only !== undefined ? parseList(only, SECTIONS, '--only') : [...SECTIONS],
     outDir: get('out') ?? fileURLToPath(new URL('../results/', import.meta.url)),
     debug: get('debug') === '1',
     cpuProfDir: get('cpu-prof'),
     fromSource: get('from-source') === '1',
-    resourceManager: resourceManager === 'on'
+    resourceManager: resourceManager !== 'off'
   }
 }

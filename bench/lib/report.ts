@@ -102,6 +102,15 @@ function ratioCell (row: Row): string {
   return `${ratio} (${wins ? 'ours' : 'js'} ${formatNumber(factor)}× better)`
 }
 
+/** How much worse ours is with the resource manager than without, in percent of the latter. */
+function costCell (row: Row): string {
+  const on = row.results.ts?.median
+  const off = row.results['ts-off']?.median
+  if (on === undefined || off === undefined || off === 0) return '—'
+  const worse = row.better === 'higher' ? (off - on) / off : (on - off) / off
+  return `${worse >= 0 ? '+' : ''}${(worse * 100).toFixed(1)} %`
+}
+
 const SIZE_UNITS = [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const
 export function formatBytes (n: number): string {
   for (const [unit, size] of SIZE_UNITS) if (n >= size && n % (size / 16) === 0) return `${n / size} ${unit}`
@@ -121,7 +130,7 @@ export function renderMarkdown (result: BenchResult): string {
     `${config.repeat} repetitions per repeated figure; transfers of ${formatBytes(config.transferBytes)} each way after a ${formatBytes(config.warmupBytes)} warm-up; ` +
     `${config.setupCount} fresh connections per setup figure; ${config.streamCount} stream opens; ${config.concurrentStreams} streams × ${formatBytes(config.concurrentBytes)}; ` +
     `${config.idleConnections} idle connections × ${config.memoryRepeat} fresh process pairs; application writes of ${formatBytes(config.chunkSize)}; ` +
-    `our resource manager ${config.resourceManager ? 'on' : 'OFF (--resource-manager off: measuring its cost)'}`)
+    `our resource manager ${config.sides.includes('ts-off') ? 'on, and off in the "resource manager off" column (--resource-manager both)' : config.resourceManager ? 'on' : 'OFF (--resource-manager off: measuring its cost)'}`)
   lines.push('')
   lines.push('Each side runs as its own server and client processes on loopback; sides take turns, never run at once. ' +
     (config.fromSource === true
@@ -129,11 +138,14 @@ export function renderMarkdown (result: BenchResult): string {
       : 'Every peer (ours, js-libp2p\'s, the raw reference) runs compiled to JavaScript, as an installed package does. ') +
     'Cells: **median** [min–max] over the repetitions (or over the samples, for latencies). ' +
     '"ours/js" is ts-libp2p median ÷ js-libp2p median. Reference = raw node:net TCP / node:crypto on one core.', '')
-  lines.push('| figure | unit | ts-libp2p (ours) | js-libp2p | reference | ours/js |')
-  lines.push('|---|---|---|---|---|---|')
+  // with --resource-manager both: our peers without it, and what it costs (ours ÷ ours without)
+  const withOff = result.rows.some(row => row.results['ts-off'] !== undefined)
+  lines.push(`| figure | unit | ts-libp2p (ours) |${withOff ? ' ours, resource manager off | resource manager cost |' : ''} js-libp2p | reference | ours/js |`)
+  lines.push(`|---|---|---|${withOff ? '---|---|' : ''}---|---|---|`)
   for (const row of result.rows) {
     const arrow = row.better === 'higher' ? '↑' : '↓'
-    lines.push(`| ${row.label} | ${row.unit} ${arrow} | ${cell(row, 'ts')} | ${cell(row, 'js')} | ${cell(row, 'raw')} | ${ratioCell(row)} |`)
+    const offCells = withOff ? ` ${cell(row, 'ts-off')} | ${costCell(row)} |` : ''
+    lines.push(`| ${row.label} | ${row.unit} ${arrow} | ${cell(row, 'ts')} |${offCells} ${cell(row, 'js')} | ${cell(row, 'raw')} | ${ratioCell(row)} |`)
   }
   lines.push('', '↑ higher is better, ↓ lower is better.', '')
   const failures = result.rows.flatMap(row => Object.entries(row.failures ?? {}).map(([side, errors]) => `- ${row.label}, ${side}: ${errors.length} failed: ${[...new Set(errors)].join('; ')}`))
