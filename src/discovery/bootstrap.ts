@@ -3,6 +3,7 @@
  * node has started and redialed whenever its connection drops or a dial fails, with
  * exponential backoff (initial delay doubling up to a cap, reset after a successful dial).
  *
+ * Each bootstrap peer whose id is known is announced as `peer:discovery` at start.
  * Addresses ending in /p2p/<id> are grouped per peer and dialed together; an address without
  * a peer id is dialed as is, and the peer id learned from the connection is used to notice
  * when that peer disconnects.
@@ -87,10 +88,11 @@ export class Bootstrap implements Startable {
     this.#components.events.addEventListener('peer:disconnect', this.#onDisconnect)
     for (const t of this.#targets) {
       if (t.peerId === undefined) continue
-      await this.#components.peerStore.merge(t.peerId, {
+      const recorded = await this.#components.peerStore.merge(t.peerId, {
         multiaddrs: t.addrs,
         tags: { bootstrap: { value: this.#tagValue } }
-      }).catch((err: Error) => { this.#log('could not record bootstrap peer %s: %s', t.peerId, err.message) })
+      }).then(() => true, (err: Error) => { this.#log('could not record bootstrap peer %s: %s', t.peerId, err.message); return false })
+      if (recorded) this.#components.events.safeDispatch('peer:discovery', { id: t.peerId, multiaddrs: t.addrs })
     }
   }
 

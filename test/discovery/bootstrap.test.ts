@@ -39,9 +39,12 @@ async function setup (failures: number) {
   return { peerId, events, peerStore, dials, service, dialCount, disconnect: () => { connected = false; events.safeDispatch('peer:disconnect', peerId) } }
 }
 
-test('bootstrap records the peer, dials after start and retries with growing backoff', async () => {
+test('bootstrap records the peer, announces it, dials after start and retries with growing backoff', async () => {
   const s = await setup(3)
+  const discovered: string[] = []
+  s.events.addEventListener('peer:discovery', evt => { discovered.push(evt.detail.id.toString()) })
   await s.service.start()
+  assert.deepEqual(discovered, [s.peerId.toString()])
   const stored = await s.peerStore.get(s.peerId)
   assert.equal(stored.addresses.length, 1)
   s.service.afterStart()
