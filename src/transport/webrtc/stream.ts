@@ -50,6 +50,9 @@ export class WebRTCStream extends AbstractStream implements Stream {
   readonly #decoder: FrameDecoder
   readonly #onDone: (stream: WebRTCStream) => void
   #finAckWaiter: (() => void) | undefined
+  /** Bytes accepted by `send` and not yet framed into the channel (bounded by backpressure). */
+  readonly #outQueue: Uint8Array[] = []
+  #outOffset = 0
   #channelClosed = false
 
   constructor (channel: DataChannelLike, direction: Direction, onDone: (stream: WebRTCStream) => void, options: WebRTCStreamOptions = {}) {
@@ -85,6 +88,14 @@ export class WebRTCStream extends AbstractStream implements Stream {
 
   /** The channel can take more data. */
   bufferedAmountLow (): void {
+    if (this.#outQueue.length > 0) {
+      try {
+        if (!this.#pump()) return
+      } catch (err) {
+        this.abort(err as Error)
+        return
+      }
+    }
     this.notifyDrain()
   }
 
@@ -129,9 +140,26 @@ export class WebRTCStream extends AbstractStream implements Stream {
 
   protected sendChunk (chunk: Uint8Array): boolean {
     if (this.#channelClosed) throw new StreamClosedError('the data channel is closed')
-    for (let offset = 0; offset < chunk.length; offset += MAX_PAYLOAD_LENGTH) {
-      const end = Math.min(chunk.length, offset + MAX_PAYLOAD_LENGTH)
-      this.channel.send(encodeDataFrame(offset === 0 && end === chunk.length ? chunk : chunk.subarray(offset, end)))
+    this.#outQueue.push(chunk)
+    return this.#pump()
+  }
+
+  /**
+   * Hands queued bytes to the channel in frames while its buffered amount is below the limit
+   * (browsers throw once their own send queue, 16 MiB in Chromium, is full); the rest waits
+   * for bufferedamountlow. True when everything was handed over and the channel is below it.
+   */
+  #pump (): boolean {
+    while (this.#outQueue.length > 0) {
+      const chunk = this.#outQueue[0]
+      while (this.#outOffset < chunk.length) {
+        if (this.channel.bufferedAmount >= this.#maxBuffered) return false
+        const end = Math.min(chunk.length, this.#outOffset + MAX_PAYLOAD_LENGTH)
+        this.channel.send(encodeDataFrame(this.#outOffset === 0 && end === chunk.length ? chunk : chunk.subarray(this.#outOffset, end)))
+        this.#outOffset = end
+      }
+      this.#outQueue.shift()
+      this.#outOffset = 0
     }
     return this.channel.bufferedAmount < this.#maxBuffered
   }
@@ -158,6 +186,7 @@ export class WebRTCStream extends AbstractStream implements Stream {
   }
 
   protected override onFinished (): void {
+    this.#outQueue.length = 0
     this.#finAckWaiter?.()
     if (!this.#channelClosed) {
       this.#channelClosed = true
