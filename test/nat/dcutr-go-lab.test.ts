@@ -29,103 +29,73 @@ async function startGoPeer (lab: NatLab, side: 'a' | 'b', args: string[], listen
   }
 }
 
+/** Per transport: where hosts listen, how the relay is reached, what a direct address looks like after the router's IP. */
+const TRANSPORTS = {
+  tcp: { listen: TCP_LISTEN, relayPort: 'tcp/4001', direct: '/tcp/' },
+  quic: { listen: QUIC_LISTEN, relayPort: 'udp/4001/quic-v1', direct: '/udp/\\d+/quic-v1' }
+} as const
+
 describe('DCUtR between ts and go in the NAT lab', { skip }, () => {
   let lab: NatLab
   let relay: LabNode
-  let relayAddr: string
-  let relayQuicAddr: string
   before(async () => {
     lab = await createNatLab({ natA: 'eim', natB: 'eim', delayMs: 25 })
     relay = await startLabNode(lab.relay, ['--listen', `/ip4/${RELAY_ADDRESS}/tcp/4001`, '--listen', `/ip4/${RELAY_ADDRESS}/udp/4001/quic-v1`, '--relay-server'])
-    relayAddr = `/ip4/${RELAY_ADDRESS}/tcp/4001/p2p/${relay.peerId}`
-    relayQuicAddr = `/ip4/${RELAY_ADDRESS}/udp/4001/quic-v1/p2p/${relay.peerId}`
   })
   after(async () => {
     await relay?.stop()
     await lab?.close()
   })
 
-  it('go B punches to a ts A: both report the direct connection', async () => {
-    const b = await startGoPeer(lab, 'b', ['--relay', relayAddr])
-    try {
-      const circuit = b.addrs.find(a => a.includes('/p2p-circuit'))
-      assert.ok(circuit !== undefined, JSON.stringify(b.addrs))
-      const a = await startLabNode(lab.hostA, ['--listen', '/ip4/0.0.0.0/tcp/4001', '--bootstrap', circuit])
-      try {
-        const onGo = JSON.parse(await b.process.nextLine(l => l.includes('"holepunch"') && l.includes(a.peerId), 60_000)) as { success: boolean, attempt: number }
-        assert.equal(onGo.success, true, JSON.stringify(onGo))
-        const onTs = await a.nextEvent('holepunch', e => e.peer === b.peerId)
-        assert.equal(onTs.success, true, JSON.stringify(onTs))
-        assert.match(String(onTs.addr), new RegExp(`^/ip4/${lab.routerB.wanAddress.replaceAll('.', '\\.')}/tcp/`))
-      } finally {
-        await a.stop()
-      }
-    } finally {
-      await b.process.stop()
-    }
-  })
-
-  it('ts B punches to a go A: both report the direct connection', async () => {
-    const b = await startLabNode(lab.hostB, ['--listen', '/ip4/0.0.0.0/tcp/4001', '--relay', relayAddr])
-    try {
-      const circuit = b.addrs.find(x => x.includes('/p2p-circuit'))!
-      const a = await startGoPeer(lab, 'a', [])
-      try {
-        a.process.child.stdin!.write(JSON.stringify({ id: 1, cmd: 'dial', addr: circuit }) + '\n')
-        const onTs = await b.nextEvent('holepunch', e => e.peer === a.peerId, 60_000)
-        assert.equal(onTs.success, true, JSON.stringify(onTs))
-        assert.match(String(onTs.addr), new RegExp(`^/ip4/${lab.routerA.wanAddress.replaceAll('.', '\\.')}/tcp/`))
-        const onGo = JSON.parse(await a.process.nextLine(l => l.includes('"holepunch"'), 30_000)) as { success: boolean }
-        assert.equal(onGo.success, true, JSON.stringify(onGo))
-      } finally {
-        await a.process.stop()
-      }
-    } finally {
-      await b.stop()
-    }
-  })
-
-  // Over QUIC (QUIC-only nodes, the relay reached over QUIC): go's B sends random datagrams and
+  // Over QUIC (QUIC-only nodes, the relay reached over QUIC) go's B sends random datagrams and
   // waits for A's dial, as ours does; the direct connection is a QUIC one across both NATs.
-  it('over QUIC, go B punches to a ts A: both report the direct QUIC connection', async () => {
-    const b = await startGoPeer(lab, 'b', ['--relay', relayQuicAddr], QUIC_LISTEN)
-    try {
-      const circuit = b.addrs.find(a => a.includes('/quic-v1/') && a.includes('/p2p-circuit'))
-      assert.ok(circuit !== undefined, JSON.stringify(b.addrs))
-      const a = await startLabNode(lab.hostA, ['--listen', QUIC_LISTEN, '--bootstrap', circuit])
-      try {
-        const onGo = JSON.parse(await b.process.nextLine(l => l.includes('"holepunch"') && l.includes(a.peerId), 60_000)) as { success: boolean }
-        assert.equal(onGo.success, true, JSON.stringify(onGo))
-        const onTs = await a.nextEvent('holepunch', e => e.peer === b.peerId)
-        assert.equal(onTs.success, true, JSON.stringify(onTs))
-        assert.match(String(onTs.addr), new RegExp(`^/ip4/${lab.routerB.wanAddress.replaceAll('.', '\\.')}/udp/\\d+/quic-v1`))
-      } finally {
-        await a.stop()
-      }
-    } finally {
-      await b.process.stop()
+  for (const [name, t] of Object.entries(TRANSPORTS)) {
+    const relayAddr = (): string => `/ip4/${RELAY_ADDRESS}/${t.relayPort}/p2p/${relay.peerId}`
+    const circuitOf = (addrs: string[]): string => {
+      const circuit = addrs.find(a => a.includes(`/${t.relayPort}/`) && a.includes('/p2p-circuit'))
+      assert.ok(circuit !== undefined, JSON.stringify(addrs))
+      return circuit
     }
-  })
+    const directAt = (router: { wanAddress: string }): RegExp => new RegExp(`^/ip4/${router.wanAddress.replaceAll('.', '\\.')}${t.direct}`)
 
-  it('over QUIC, ts B punches to a go A: both report the direct QUIC connection, which A dialed', async () => {
-    const b = await startLabNode(lab.hostB, ['--listen', QUIC_LISTEN, '--relay', relayQuicAddr])
-    try {
-      const circuit = b.addrs.find(x => x.includes('/quic-v1/') && x.includes('/p2p-circuit'))
-      assert.ok(circuit !== undefined, JSON.stringify(b.addrs))
-      const a = await startGoPeer(lab, 'a', [], QUIC_LISTEN)
+    it(`over ${name}, go B punches to a ts A: both report the direct connection`, async () => {
+      const b = await startGoPeer(lab, 'b', ['--relay', relayAddr()], t.listen)
       try {
-        a.process.child.stdin!.write(JSON.stringify({ id: 1, cmd: 'dial', addr: circuit }) + '\n')
-        const onTs = await b.nextEvent('holepunch', e => e.peer === a.peerId, 60_000)
-        assert.equal(onTs.success, true, JSON.stringify(onTs))
-        assert.equal(onTs.direction, 'inbound', JSON.stringify(onTs))
-        assert.match(String(onTs.addr), new RegExp(`^/ip4/${lab.routerA.wanAddress.replaceAll('.', '\\.')}/udp/\\d+/quic-v1`))
-        const onGo = JSON.parse(await a.process.nextLine(l => l.includes('"holepunch"'), 30_000)) as { success: boolean }
-        assert.equal(onGo.success, true, JSON.stringify(onGo))
+        const a = await startLabNode(lab.hostA, ['--listen', t.listen, '--bootstrap', circuitOf(b.addrs)])
+        try {
+          const onGo = JSON.parse(await b.process.nextLine(l => l.includes('"holepunch"') && l.includes(a.peerId), 60_000)) as { success: boolean }
+          assert.equal(onGo.success, true, JSON.stringify(onGo))
+          const onTs = await a.nextEvent('holepunch', e => e.peer === b.peerId)
+          assert.equal(onTs.success, true, JSON.stringify(onTs))
+          assert.match(String(onTs.addr), directAt(lab.routerB))
+        } finally {
+          await a.stop()
+        }
       } finally {
-        await a.process.stop()
+        await b.process.stop()
       }
-    } finally {
-      await b.stop()
-    }
-  })
+    })
+
+    it(`over ${name}, ts B punches to a go A: both report the direct connection`, async () => {
+      const b = await startLabNode(lab.hostB, ['--listen', t.listen, '--relay', relayAddr()])
+      try {
+        const circuit = circuitOf(b.addrs)
+        const a = await startGoPeer(lab, 'a', [], t.listen)
+        try {
+          a.process.child.stdin!.write(JSON.stringify({ id: 1, cmd: 'dial', addr: circuit }) + '\n')
+          const onTs = await b.nextEvent('holepunch', e => e.peer === a.peerId, 60_000)
+          assert.equal(onTs.success, true, JSON.stringify(onTs))
+          // over QUIC our B punched and took go's dial; over TCP both dialed
+          if (name === 'quic') assert.equal(onTs.direction, 'inbound', JSON.stringify(onTs))
+          assert.match(String(onTs.addr), directAt(lab.routerA))
+          const onGo = JSON.parse(await a.process.nextLine(l => l.includes('"holepunch"'), 30_000)) as { success: boolean }
+          assert.equal(onGo.success, true, JSON.stringify(onGo))
+        } finally {
+          await a.process.stop()
+        }
+      } finally {
+        await b.stop()
+      }
+    })
+  }
 })
