@@ -1,10 +1,12 @@
 /**
- * Zero-option defaults in browsers: WebSockets (dial only; browsers cannot listen) and the
- * circuit relay v2 client (dial peers through a relay, listen on `<relay>/p2p-circuit`), Noise,
- * Yamux (then Mplex), identify and ping. WebRTC Direct, WebTransport and WebRTC join the
- * transports as they land.
+ * Zero-option defaults in browsers: WebSockets and WebTransport (dial only; browsers cannot
+ * listen; WebTransport reaches `/quic-v1/webtransport/certhash/...` listeners with no CA
+ * certificate, through the page's native WebTransport) and the circuit relay v2 client (dial
+ * peers through a relay, listen on `<relay>/p2p-circuit`), Noise, Yamux (then Mplex), identify
+ * and ping. WebRTC Direct and WebRTC join the transports as they land.
  */
 import { webSockets } from '../transport/websockets/index.ts'
+import { webTransport } from '../transport/webtransport/index.ts'
 import { circuitRelayTransport } from '../relay/index.ts'
 import { noise } from '../security/noise/index.ts'
 import { yamux } from '../muxer/yamux/index.ts'
@@ -14,7 +16,7 @@ import { ping } from '../protocols/ping/index.ts'
 import type { Defaults } from './defaults.ts'
 
 export const defaults: Defaults = {
-  transports: () => [webSockets(), circuitRelayTransport()],
+  transports: () => [webSockets(), webTransport(), circuitRelayTransport()],
   connectionEncrypters: () => [noise()],
   streamMuxers: () => [yamux(), mplex()],
   services: () => ({ identify: identify(), ping: ping() })

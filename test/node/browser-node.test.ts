@@ -14,6 +14,7 @@ import { echo } from '../../src/protocols/echo/index.ts'
 import { identify } from '../../src/protocols/identify/index.ts'
 import { ping } from '../../src/protocols/ping/index.ts'
 import { webSockets } from '../../src/transport/websockets/index.ts'
+import { webTransport } from '../../src/transport/webtransport/index.ts'
 import { circuitRelayServer, circuitRelayTransport } from '../../src/relay/index.ts'
 import { chromiumSkip, withBrowserPage } from '../support/browser/index.ts'
 import type { DialReport } from './fixtures/browser-node-page.ts'
@@ -57,6 +58,25 @@ describe('a browser node dials over WebSockets', { skip: chromiumSkip() }, () =>
     // the listener saw a browser: identify carries the page's user agent
     const seen = await listener!.peerStore.get(peerIdFromString(report.localPeer))
     assert.match(new TextDecoder().decode(seen.metadata.get('AgentVersion')), /browser|Chrome/i)
+  })
+
+  it('createLibp2p() with no options dials a Node WebTransport listener by its certhash address (WebTransport is a browser default) and pings it', async () => {
+    const wtListener = await createLibp2p({
+      addresses: { listen: ['/ip4/127.0.0.1/udp/0/quic-v1/webtransport'] },
+      transports: [webTransport()],
+      services: { identify: identify(), ping: ping() }
+    })
+    try {
+      const addr = wtListener.getMultiaddrs()[0].toString()
+      assert.match(addr, /\/webtransport\/certhash\/.+\/certhash\//)
+      const report = await withBrowserPage(PAGE, async page => await page.call<{ remotePeer: string, remoteAddr: string, limited: boolean, rtt: number }>('defaultNodeDialAndPing', addr))
+      assert.equal(report.remotePeer, wtListener.peerId.toString())
+      assert.match(report.remoteAddr, /\/quic-v1\/webtransport/)
+      assert.equal(report.limited, false)
+      assert.ok(report.rtt >= 0)
+    } finally {
+      await wtListener.stop()
+    }
   })
 
   it('createLibp2p() with no options reaches a Node peer through a ts relay (the relay client is a browser default) and pings it', async () => {
