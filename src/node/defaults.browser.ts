@@ -1,13 +1,14 @@
 /**
- * Zero-option defaults in browsers: WebSockets and WebTransport (dial only; browsers cannot
- * listen; WebTransport reaches `/quic-v1/webtransport/certhash/...` listeners with no CA
- * certificate, through the page's native WebTransport) and the circuit relay v2 client (dial
- * peers through a relay, listen on `<relay>/p2p-circuit`), Noise, Yamux (then Mplex), identify
- * and ping. WebRTC Direct and WebRTC join the transports as they land.
+ * Zero-option defaults in browsers: WebSockets, WebTransport and WebRTC Direct (dial only;
+ * browsers cannot listen; WebTransport and WebRTC Direct reach `/certhash/` listeners with no
+ * CA certificate, through the page's native WebTransport and RTCPeerConnection) and the
+ * circuit relay v2 client (dial peers through a relay, listen on `<relay>/p2p-circuit`), Noise,
+ * Yamux (then Mplex), identify and ping. WebRTC joins the transports when it lands.
  */
 import { webSockets } from '../transport/websockets/index.ts'
 import { webTransport } from '../transport/webtransport/index.ts'
 import { circuitRelayTransport } from '../relay/index.ts'
+import { webRTCDirect } from '../transport/webrtc/webrtc-direct.ts'
 import { noise } from '../security/noise/index.ts'
 import { yamux } from '../muxer/yamux/index.ts'
 import { mplex } from '../muxer/mplex/index.ts'
@@ -16,7 +17,7 @@ import { ping } from '../protocols/ping/index.ts'
 import type { Defaults } from './defaults.ts'
 
 export const defaults: Defaults = {
-  transports: () => [webSockets(), webTransport(), circuitRelayTransport()],
+  transports: () => [webSockets(), webTransport(), webRTCDirect(), circuitRelayTransport()],
   connectionEncrypters: () => [noise()],
   streamMuxers: () => [yamux(), mplex()],
   services: () => ({ identify: identify(), ping: ping() })

@@ -1,26 +1,58 @@
 /**
  * Real Chromium (the harness in test/support/browser/, inside network namespaces: Chromium
  * gathers no ICE candidates on loopback) running ts-libp2p's browser build dials our Node
- * WebRTC Direct listener with the native RTCPeerConnection: with SDP munging allowed (v1) and
- * with Chrome's no-munging field trial forced (v2). Identify, ping and a 16 MiB echo.
+ * WebRTC Direct listener and go-libp2p's (interop/go-peer) with the native RTCPeerConnection:
+ * with SDP munging allowed (v1) and with Chrome's no-munging field trial forced (v2). Identify,
+ * ping and a 16 MiB echo.
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { fileURLToPath } from 'node:url'
+import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { buildGoPeer, goAvailable } from '../../interop/harness.ts'
+import type { BrowserLab } from '../../support/browser/index.ts'
 import { NO_SDP_MUNGING_TRIAL, chromiumInNamespaceSkip, createBrowserLab, withBrowserPage } from '../../support/browser/index.ts'
 import type { DirectDialReport } from './fixtures/browser-direct-page.ts'
 
 const PAGE = new URL('./fixtures/browser-direct-page.ts', import.meta.url)
 const PEER = fileURLToPath(new URL('./fixtures/direct-listener-peer.ts', import.meta.url))
 const ECHO_BYTES = 16 * 1024 * 1024
+const hasGo = await goAvailable()
 
-describe('Chromium dials our WebRTC Direct listener', { skip: await chromiumInNamespaceSkip() }, () => {
-  for (const munging of [true, false]) {
-    it(`${munging ? 'v1 (SDP munging allowed)' : 'v2 (no-munging field trial)'}: identify, ping, 16 MiB echo`, { timeout: 180_000 }, async () => {
+/** Starts go-peer listening on WebRTC Direct in the lab's peer namespace; resolves with its address. */
+async function goListener (lab: BrowserLab): Promise<{ addr: string, stop: () => void }> {
+  const bin = await buildGoPeer()
+  const child = spawn('ip', ['netns', 'exec', lab.peerNamespace.name, bin, '--listen', `/ip4/${lab.peerAddress}/udp/0/webrtc-direct`], { stdio: ['pipe', 'pipe', 'ignore'] })
+  const lines = createInterface({ input: child.stdout })
+  const addr = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error('go-peer not ready in 60 s')) }, 60_000)
+    child.once('exit', code => { clearTimeout(timer); reject(new Error(`go-peer exited with ${code}`)) })
+    lines.on('line', line => {
+      try {
+        const msg = JSON.parse(line) as { event?: string, addrs?: string[] }
+        const found = msg.addrs?.find(a => a.includes('/webrtc-direct/certhash/'))
+        if (msg.event === 'ready' && found !== undefined) { clearTimeout(timer); resolve(found) }
+      } catch {}
+    })
+  })
+  return { addr, stop: () => { child.kill('SIGKILL') } }
+}
+
+describe('Chromium dials WebRTC Direct listeners (ours and go-libp2p)', { skip: await chromiumInNamespaceSkip() }, () => {
+  for (const [kind, munging] of [['ts', true], ['ts', false], ['go', true], ['go', false]] as const) {
+    it(`${kind} listener, ${munging ? 'v1 (SDP munging allowed)' : 'v2 (no-munging field trial)'}: identify, ping, 16 MiB echo`, { timeout: 600_000, skip: kind === 'go' && !hasGo ? 'no Go toolchain to build interop/go-peer' : false }, async () => {
       const lab = await createBrowserLab()
       try {
-        const peer = lab.spawnNode(PEER, [lab.peerAddress])
-        const addr = (await peer.nextLine(line => line.startsWith('listening '), 60_000)).split(' ')[1]
+        let addr: string
+        let stop: () => Promise<void> | void
+        if (kind === 'ts') {
+          const peer = lab.spawnNode(PEER, [lab.peerAddress])
+          addr = (await peer.nextLine(line => line.startsWith('listening '), 60_000)).split(' ')[1]
+          stop = async () => { await peer.stop() }
+        } else {
+          ({ addr, stop } = await goListener(lab))
+        }
         await withBrowserPage(PAGE, async page => {
           assert.equal(await page.call<boolean>('canMungeUfrag'), munging)
           const report = await page.call<DirectDialReport>('dialIdentifyPingEcho', addr, ECHO_BYTES)
@@ -28,13 +60,13 @@ describe('Chromium dials our WebRTC Direct listener', { skip: await chromiumInNa
           assert.match(report.remoteAddr, /\/webrtc-direct\/certhash\//)
           assert.equal(report.encryption, '/noise')
           assert.equal(report.multiplexer, '/webrtc')
-          assert.match(report.agentVersion ?? '', /^ts-libp2p\//)
+          assert.match(report.agentVersion ?? '', kind === 'ts' ? /^ts-libp2p\// : /go-libp2p|go-peer|github.com/)
           assert.ok(report.protocols.includes('/echo/1.0.0'))
           assert.ok(report.rtt >= 0)
           assert.equal(report.echoMatches, true)
           assert.equal(report.connectionsAfterStop, 0)
         }, { lab, ...munging ? {} : { fieldTrials: [NO_SDP_MUNGING_TRIAL] } })
-        await peer.stop()
+        await stop()
       } finally {
         lab.destroySync()
       }
