@@ -5,7 +5,7 @@ import type { ConnectionLimits } from './connection.ts'
 import type { ByteStream } from './stream.ts'
 import type { PeerId } from './peer-id.ts'
 import type { PeerRouting } from './routing.ts'
-import type { StreamMuxerFactory } from './muxer.ts'
+import type { MemoryAccount, StreamMuxerFactory } from './muxer.ts'
 
 /**
  * A connection as a transport produces it: bytes only, not yet secured or multiplexed, unless
@@ -27,6 +27,12 @@ export interface RawConnection extends ByteStream {
    * after so many bytes or seconds); the upgraded Connection is then limited too.
    */
   readonly limits?: ConnectionLimits
+  /**
+   * Set by a transport that buffers received bytes of its own (WebSocket messages): the switch
+   * gives it the connection's memory account when it builds the connection, and buffering
+   * beyond the transport's free base is reserved there (the connection's resource scopes).
+   */
+  useMemory?(account: MemoryAccount): void
 }
 
 /** What a natively secure, multiplexed transport connection already agreed on. */

@@ -144,6 +144,7 @@ export class SwitchConnection implements Connection {
     // One logger for every connection, the id in each message: a child logger per connection
     // costs ~12 us to build, on the critical path of every connection.
     this.#log = init.log ?? connectionLog
+    init.rawConnection.useMemory?.(this.#memory)
     this.#muxer = init.muxerFactory.createStreamMuxer(init.securedConnection, {
       direction: init.direction,
       onIncomingStream: stream => { this.#onIncomingStream(stream) },

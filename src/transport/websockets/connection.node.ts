@@ -7,7 +7,10 @@
  * - 'message' -> pushData; a text message is a protocol violation (libp2p speaks bytes) and
  *   fails the connection with InvalidMessageError (close code 1003). While more than
  *   `readHighWaterMark` bytes wait unread the WebSocket (and so its TCP socket) is paused, and
- *   it resumes once the reader has taken half of them.
+ *   it resumes once the reader has taken half of them. Of those, the first FREE_READ_BUFFER
+ *   bytes are free; beyond them the buffer is reserved (in chunks) from the connection's memory
+ *   account once the switch gives it one (useMemory), and a refused reservation pauses the
+ *   socket at what it holds: backpressure, nothing dropped. Released when the stream ends.
  * - send -> ws.send on a corked socket: everything sent while one batch of I/O events is
  *   handled (a Noise frame's length prefix, ciphertext and tag) leaves in one writev;
  *   backpressure is `ws.bufferedAmount` above `writeHighWaterMark`, relieved by the socket's
@@ -28,6 +31,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import type { WebSocket } from 'ws'
 import type { Direction } from '../../interface/common.ts'
 import type { RawConnection } from '../../interface/transport.ts'
+import type { MemoryAccount } from '../../interface/muxer.ts'
 import { AbstractStream } from '../../util/abstract-stream.ts'
 import { InvalidMessageError, MessageTooLargeError, StreamClosedError, StreamResetError } from '../../util/errors.ts'
 import type { Logger } from '../../interface/logger.ts'
@@ -35,6 +39,9 @@ import { runAtBatchEnd } from '../../util/timers.ts'
 
 export const DEFAULT_READ_HIGH_WATER_MARK = 256 * 1024
 export const DEFAULT_WRITE_HIGH_WATER_MARK = 256 * 1024
+/** Unread bytes held without a reservation. */
+export const FREE_READ_BUFFER = 64 * 1024
+const RESERVATION_CHUNK = 64 * 1024
 /**
  * Once this much waits corked, the next send flushes it first, so the receiver works on one
  * frame while we produce the next (the pieces of one Noise frame still leave together).
@@ -79,6 +86,9 @@ export class NodeWebSocketConnection extends AbstractStream implements RawConnec
   readonly #log: Logger | undefined
   readonly #onFinishedCallback: (() => void) | undefined
   #paused = false
+  #memory: MemoryAccount | undefined
+  /** Read buffer reserved beyond FREE_READ_BUFFER. */
+  #reserved = 0
   #corked = false
   #corkedBytes = 0
   #flushScheduled = false
@@ -102,6 +112,15 @@ export class NodeWebSocketConnection extends AbstractStream implements RawConnec
     socket.on('drain', this.#onDrain)
   }
 
+  useMemory (account: MemoryAccount): void {
+    this.#memory ??= account
+  }
+
+  /** Unread bytes held before the socket pauses: all of them without an account. */
+  get #readLimit (): number {
+    return this.#memory === undefined ? this.#readHighWaterMark : Math.min(this.#readHighWaterMark, FREE_READ_BUFFER + this.#reserved)
+  }
+
   override toString (): string {
     return `websocket ${this.direction} ${this.remoteAddr.toString()}`
   }
@@ -116,7 +135,13 @@ export class NodeWebSocketConnection extends AbstractStream implements RawConnec
     // binaryType is 'nodebuffer', so data is one Buffer; a plain view keeps Uint8Array semantics.
     const buf = data as Buffer
     this.pushData(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength))
-    if (!this.#paused && this.readableLength > this.#readHighWaterMark) {
+    const memory = this.#memory
+    if (memory !== undefined && this.readableLength > this.#readLimit && this.#readLimit < this.#readHighWaterMark) {
+      const chunks = Math.ceil((this.readableLength - this.#readLimit) / RESERVATION_CHUNK) * RESERVATION_CHUNK
+      const grow = Math.min(chunks, this.#readHighWaterMark - FREE_READ_BUFFER - this.#reserved)
+      if (grow > 0 && memory.reserve(grow)) this.#reserved += grow
+    }
+    if (!this.#paused && this.readableLength > this.#readLimit) {
       this.#paused = true
       this.#ws.pause()
     }
@@ -217,13 +242,17 @@ export class NodeWebSocketConnection extends AbstractStream implements RawConnec
   }
 
   protected override onConsumed (_bytes: number): void {
-    if (this.#paused && this.readableLength <= this.#readHighWaterMark >>> 1) {
+    if (this.#paused && this.readableLength <= this.#readLimit >>> 1) {
       this.#paused = false
       this.#ws.resume()
     }
   }
 
   protected override onFinished (): void {
+    if (this.#reserved > 0) {
+      this.#memory?.release(this.#reserved)
+      this.#reserved = 0
+    }
     try {
       // A local abort is left to sendReset, which runs next and resets the socket.
       if (this.status === 'aborted') return
