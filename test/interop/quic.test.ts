@@ -1,14 +1,15 @@
 /**
  * QUIC v1 interop: our QUIC (TypeScript over node:dgram, libp2p TLS inside) against go-libp2p's
  * (quic-go) and js-libp2p's (@chainsafe/libp2p-quic, a Rust addon), both directions, on 127.0.0.1 and ::1: connect, identify, ping, 256 concurrent echo
- * streams, a large echo each way, a remote reset, and a clean close.
+ * streams, a large echo each way, a remote reset, and a clean close. Our side starts a key
+ * update every KEY_UPDATE_INTERVAL packets (RFC 9001 6), so the remote must follow ours.
  */
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from '../../src/index.ts'
 import type { Libp2p } from '../../src/index.ts'
-import { quic } from '../../src/transport/quic/index.ts'
+import { QuicTransport } from '../../src/transport/quic/index.ts'
 import { identify } from '../../src/protocols/identify/index.ts'
 import type { IdentifyService } from '../../src/protocols/identify/index.ts'
 import { ping } from '../../src/protocols/ping/index.ts'
@@ -28,11 +29,13 @@ type Node = Libp2p<{ identify: IdentifyService, ping: PingService }>
 const echoBytes = (family: 'ip4' | 'ip6'): number => Number(process.env.QUIC_INTEROP_ECHO_MIB ?? (family === 'ip4' ? 100 : 16)) * 1024 * 1024
 const STREAMS = 256
 const TIMEOUT = 180_000
+/** Packets per key phase on our side: the large echo crosses many of our key updates. */
+const KEY_UPDATE_INTERVAL = 256
 
-async function quicNode (listen: string): Promise<Node> {
+async function quicNode (listen: string, onTransport: (transport: QuicTransport) => void): Promise<Node> {
   return await createLibp2p({
     addresses: { listen: [listen] },
-    transports: [quic()],
+    transports: [(components: any) => { const t = new QuicTransport({ keyUpdateInterval: KEY_UPDATE_INTERVAL }, components); onTransport(t); return t }],
     services: {
       identify: identify(),
       ping: ping(),
@@ -47,10 +50,11 @@ function quicSuite (kind: PeerKind, family: 'ip4' | 'ip6', direction: 'outbound'
   describe(`QUIC with ${kind}-libp2p on ${host}, ${direction === 'outbound' ? `we dial ${kind}` : `${kind} dials us`}`, () => {
     let remote: PeerProcess
     let node: Node
+    let transport: QuicTransport
     before(async () => {
       if (kind === 'go') await buildGoPeer()
       remote = await spawnPeer(kind, ['--listen', listen])
-      node = await quicNode(listen)
+      node = await quicNode(listen, t => { transport = t })
       await node.handle(RESET_PROTOCOL, async stream => {
         try { await stream.read() } finally { stream.abort(new Error('reset by the test handler')) }
       })
@@ -104,6 +108,9 @@ function quicSuite (kind: PeerKind, family: 'ip4' | 'ip6', direction: 'outbound'
       const ours = performance.now() - started
       const reply = await remote.commandOk({ cmd: 'echo', peer: node.peerId.toString(), bytes: BIG_ECHO_BYTES, streams: 1, timeoutMs: TIMEOUT })
       assert.equal(reply.bytes, BIG_ECHO_BYTES)
+      // The echoes went through key updates we started: the remote followed each one.
+      const updates = transport.keyUpdates
+      assert.ok(updates.byUs >= 3, `key updates we started: ${updates.byUs} (the remote started ${updates.byRemote})`)
       console.log(`# ${kind} ${host} ${direction}: our ${BIG_ECHO_BYTES / 1048576} MiB echo took ${ours.toFixed(0)} ms (${(2 * BIG_ECHO_BYTES / 1048576 / (ours / 1000)).toFixed(1)} MiB/s both ways)`)
     })
 

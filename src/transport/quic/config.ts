@@ -23,6 +23,11 @@ export interface QuicConfig {
   /** Incoming streams held while nobody has taken the connection yet. */
   maxPendingIncomingStreams: number
   /**
+   * Packets we send in one key phase before we start a key update (RFC 9001 6; 0: only when
+   * asked, `QuicConnection.updateKeys()`). Far below AES-GCM's confidentiality limit of 2^23.
+   */
+  keyUpdateInterval: number
+  /**
    * Unidirectional streams the remote may open in all (0: none, as libp2p uses only
    * bidirectional streams). HTTP/3 (WebTransport) needs a few: control and QPACK streams.
    */
@@ -56,7 +61,8 @@ export const DEFAULT_QUIC_CONFIG: Readonly<QuicConfig> = {
   maxPendingIncomingStreams: 64,
   maxIncomingUniStreams: 0,
   maxDatagramFrameSize: 0,
-  announceResetStreamAt: false
+  announceResetStreamAt: false,
+  keyUpdateInterval: 1 << 20
 }
 
 /** The smallest datagram every QUIC path must carry, where we start (RFC 9000 14). */

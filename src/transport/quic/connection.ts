@@ -32,6 +32,7 @@ import type { Deferred } from './send-batch.ts'
 import type { ConnectionInit, ConnectionState as State } from './connection-init.ts'
 import { logger } from '../../util/logger.ts'
 import { PacketWriter } from './packet-writer.ts'
+import { KeyPhase } from './key-phase.ts'
 import { StreamTable } from './stream-table.ts'
 import { bytesEqual, RemoteConnectionIds } from './remote-cids.ts'
 
@@ -60,7 +61,7 @@ export class QuicConnection implements StreamHost {
   #error: Error | undefined
   readonly #writer: PacketWriter
   #handshakeConfirmed = false
-  #keyPhase = false
+  readonly #keys = new KeyPhase()
   #originalDcid: Uint8Array
   #retried = false
   #receivedAny = false
@@ -129,7 +130,9 @@ export class QuicConnection implements StreamHost {
   get receivedValidPacket (): boolean { return this.#receivedAny }
   get isClosed (): boolean { return this.#state === 'closing' || this.#state === 'draining' || this.#state === 'closed' }
   get handshakeConfirmed (): boolean { return this.#handshakeConfirmed }
-  get keyPhase (): boolean { return this.#keyPhase }
+  get keyPhase (): boolean { return this.#keys.bit }
+  /** Key updates so far: started by us, and by the remote. */
+  get keyUpdates (): { byUs: number, byRemote: number } { return { byUs: this.#keys.startedByUs, byRemote: this.#keys.startedByRemote } }
   get token (): Uint8Array { return this.#token }
   get smoothedRtt (): number { return this.recovery.smoothedRtt }
   get remoteParams (): TransportParameters | undefined { return this.#remoteParams }
@@ -225,12 +228,13 @@ export class QuicConnection implements StreamHost {
       unprotected = removeHeaderProtection(datagram, header, space.read, space.received.max)
       const headerBytes = datagram.subarray(header.start, unprotected.payloadOffset)
       const ciphertext = datagram.subarray(unprotected.payloadOffset, header.end)
-      let read = space.read
-      if (spaceId === SPACE_APPLICATION && ((unprotected.firstByte & 0x04) !== 0) !== this.#keyPhase) {
-        plaintext = this.#openWithNextKeys(unprotected.packetNumber, headerBytes, ciphertext)
-        read = space.read
+      if (spaceId === SPACE_APPLICATION && ((unprotected.firstByte & 0x04) !== 0) !== this.#keys.bit) {
+        // A late packet of the phase that ended, or the remote's next key update.
+        const previous = this.#keys.previousReadFor(unprotected.packetNumber)
+        plaintext = previous !== undefined ? previous.open(unprotected.packetNumber, headerBytes, ciphertext) : this.#openWithNextKeys(unprotected.packetNumber, headerBytes, ciphertext)
       } else {
-        plaintext = read.open(unprotected.packetNumber, headerBytes, ciphertext)
+        plaintext = space.read.open(unprotected.packetNumber, headerBytes, ciphertext)
+        if (spaceId === SPACE_APPLICATION) this.#keys.onCurrentPacket(unprotected.packetNumber)
       }
     } catch (err) {
       if (err instanceof QuicDecodeError) return
@@ -291,10 +295,25 @@ export class QuicConnection implements StreamHost {
     const plaintext = next.read.open(pn, header, ciphertext)
     if (handshake.nextApplicationKeys !== undefined) handshake.updateApplicationKeys()
     const space = this.spaces[SPACE_APPLICATION]
+    this.#keys.switched(space.read!, false, space.nextPn, pn)
     space.read = next.read
     space.write = next.write
-    this.#keyPhase = !this.#keyPhase
     return plaintext
+  }
+
+  /**
+   * Starts a key update (RFC 9001 6.1): our next packets go out with the next generation's keys
+   * and the other Key Phase bit. False while not allowed: before the handshake is confirmed, or
+   * before a packet of the current phase was acknowledged.
+   */
+  updateKeys (): boolean {
+    if (this.#state !== 'established' || !this.#handshakeConfirmed || !this.#keys.canStart) return false
+    const next = this.#handshake.updateApplicationKeys()
+    const space = this.spaces[SPACE_APPLICATION]
+    this.#keys.switched(space.read!, true, space.nextPn, -1)
+    space.read = next.read
+    space.write = next.write
+    return true
   }
 
   #checkStatelessReset (datagram: Uint8Array): void {
@@ -336,6 +355,7 @@ export class QuicConnection implements StreamHost {
         const exponent = this.#remoteParams?.ackDelayExponent ?? 3
         const delayMs = frame.delay * 2 ** exponent / 1000
         this.recovery.onAck(space, frame.ranges, delayMs, performance.now(), this.#handshakeConfirmed)
+        if (space === SPACE_APPLICATION) this.#keys.onAck(frame.largest)
         return
       }
       case 'crypto': {
@@ -469,6 +489,7 @@ export class QuicConnection implements StreamHost {
     this.#sendScheduled = false
     if (this.#state === 'closed' || this.#state === 'draining') return
     const now = performance.now()
+    if (this.#keys.due(this.spaces[SPACE_APPLICATION].nextPn, this.config.keyUpdateInterval)) this.updateKeys()
     const sent = this.#writer.write(now)
     if (sent > 0) this.#clock.lastSend = now
     if (this.#state === 'closing' && this.pendingClose === undefined && this.#clock.closeDeadline === 0) this.#startClosingPeriod()

@@ -104,6 +104,8 @@ export class QuicEndpoint {
   get family (): 4 | 6 { return this.#family }
   get accepting (): boolean { return this.#accepting }
   get connectionCount (): number { return this.#connections.size }
+  /** The connections on this socket, handshaking and closing ones too. */
+  get connections (): Iterable<QuicConnection> { return this.#connections.keys() }
   get closed (): boolean { return this.#closed }
 
   async bind (host: string, port: number): Promise<void> {

@@ -262,6 +262,18 @@ export class QuicTransport implements Transport {
    */
   async stop (): Promise<void> { await this.close() }
 
+  /** Key updates on the connections open now (RFC 9001 6): started by us, and by the remote. */
+  get keyUpdates (): { byUs: number, byRemote: number } {
+    const total = { byUs: 0, byRemote: 0 }
+    for (const e of this.#all) {
+      for (const c of e.connections) {
+        total.byUs += c.keyUpdates.byUs
+        total.byRemote += c.keyUpdates.byRemote
+      }
+    }
+    return total
+  }
+
   /** Closes every socket and connection now. */
   async close (): Promise<void> {
     for (const p of this.#dialOnly.values()) await p

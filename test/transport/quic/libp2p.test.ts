@@ -5,6 +5,7 @@
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { quic } from '../../../src/transport/quic/index.ts'
+import { QuicTransport } from '../../../src/transport/quic/index.ts'
 import { tcp } from '../../../src/transport/tcp/index.ts'
 import { makeNode, nextEvent, stopAll } from '../../node/helpers.ts'
 import type { TestNode } from '../../node/helpers.ts'
@@ -90,4 +91,28 @@ test('createLibp2p() with a private network leaves QUIC out of the defaults (a p
   } finally {
     await node.stop()
   }
+})
+
+test('key updates: each side starts one every 16 packets and follows the other\'s; a 4 MiB echo crosses many key phases byte-exact', async () => {
+  let transportA: QuicTransport | undefined
+  let transportB: QuicTransport | undefined
+  const a = await makeNode({ addresses: { listen: ['/ip4/127.0.0.1/udp/0/quic-v1'] }, transports: [(c: any) => (transportA = new QuicTransport({ keyUpdateInterval: 16 }, c))] })
+  const b = await makeNode({ addresses: { listen: ['/ip4/127.0.0.1/udp/0/quic-v1'] }, transports: [(c: any) => (transportB = new QuicTransport({ keyUpdateInterval: 16 }, c))] })
+  const connection = await a.dial(b.getMultiaddrs()[0])
+  const stream = await connection.newStream('/echo/1.0.0')
+  const data = seededBytes(4 * 1024 * 1024, 99)
+  const chunks: Uint8Array[] = []
+  const reading = (async () => { for await (const c of stream) chunks.push(c.slice()) })()
+  await stream.write(data)
+  await stream.closeWrite()
+  await reading
+  assert.ok(Buffer.concat(chunks).equals(Buffer.from(data)), 'the echo arrived byte-exact')
+  const ka = transportA!.keyUpdates
+  const kb = transportB!.keyUpdates
+  // Each update waits for an ACK of the phase before it (RFC 9001 6.1), and one side's update
+  // restarts the other's count, so how many each starts varies; together they start several.
+  assert.ok(ka.byUs + kb.byUs >= 4, `updates started: a ${ka.byUs}, b ${kb.byUs}`)
+  assert.ok(ka.byRemote + kb.byRemote >= 4, `updates followed: a ${ka.byRemote}, b ${kb.byRemote}`)
+  await a.stop()
+  await b.stop()
 })
