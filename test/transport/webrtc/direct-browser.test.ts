@@ -3,7 +3,8 @@
  * gathers no ICE candidates on loopback) running ts-libp2p's browser build dials our Node
  * WebRTC Direct listener and go-libp2p's (interop/go-peer) with the native RTCPeerConnection:
  * with SDP munging allowed (v1) and with Chrome's no-munging field trial forced (v2). Identify,
- * ping and a 16 MiB echo.
+ * ping and a 16 MiB echo; the zero-option browser node dials it too, and half-close and a
+ * remote reset behave as our stream contract says.
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -13,7 +14,7 @@ import { createInterface } from 'node:readline'
 import { buildGoPeer, goAvailable } from '../../interop/harness.ts'
 import type { BrowserLab } from '../../support/browser/index.ts'
 import { NO_SDP_MUNGING_TRIAL, chromiumInNamespaceSkip, createBrowserLab, withBrowserPage } from '../../support/browser/index.ts'
-import type { DirectDialReport } from './fixtures/browser-direct-page.ts'
+import type { DirectDialReport, StreamSemanticsReport } from './fixtures/browser-direct-page.ts'
 
 const PAGE = new URL('./fixtures/browser-direct-page.ts', import.meta.url)
 const PEER = fileURLToPath(new URL('./fixtures/direct-listener-peer.ts', import.meta.url))
@@ -72,4 +73,24 @@ describe('Chromium dials WebRTC Direct listeners (ours and go-libp2p)', { skip: 
       }
     })
   }
+
+  it('the default browser node (no transports option) dials our listener; half-close and reset', { timeout: 300_000 }, async () => {
+    const lab = await createBrowserLab()
+    try {
+      const peer = lab.spawnNode(PEER, [lab.peerAddress])
+      const addr = (await peer.nextLine(line => line.startsWith('listening '), 60_000)).split(' ')[1]
+      await withBrowserPage(PAGE, async page => {
+        const report = await page.call<DirectDialReport>('dialIdentifyPingEcho', addr, 1024 * 1024, true)
+        assert.equal(report.multiplexer, '/webrtc')
+        assert.equal(report.echoMatches, true)
+        const semantics = await page.call<StreamSemanticsReport>('halfCloseAndReset', addr)
+        assert.deepEqual(semantics.echoedAfterHalfClose, [7, 8, 9])
+        assert.deepEqual(semantics.beforeReset, [1, 2, 3])
+        assert.equal(semantics.resetError, 'StreamResetError')
+      }, { lab })
+      await peer.stop()
+    } finally {
+      lab.destroySync()
+    }
+  })
 })
