@@ -35,6 +35,8 @@ const withIdentify = flags.get('identify') === '1'
 const chunkSize = Number(flags.get('chunk') ?? 65536)
 /** QUIC: the largest UDP payload this peer takes and sends (default: what the path allows). */
 const maxDatagram = flags.get('max-datagram') === undefined ? undefined : Number(flags.get('max-datagram'))
+/** QUIC: congestion avoidance, newreno (default) or cubic. */
+const congestionControl = flags.get('cc') === 'cubic' ? 'cubic' as const : 'newreno' as const
 // `--resource-manager off` runs without it, so two bench runs show what it costs.
 const withResourceManager = (flags.get('resource-manager') ?? 'on') !== 'off'
 
@@ -59,7 +61,7 @@ async function start (): Promise<Json> {
   const services: ServiceFactories = withIdentify ? { ping: ping(), identify: identify() } : { ping: ping() }
   node = await createLibp2p({
     addresses: { listen: role === 'server' ? [isQuic ? '/ip4/127.0.0.1/udp/0/quic-v1' : '/ip4/127.0.0.1/tcp/0'] : [] },
-    transports: [isQuic ? quic(maxDatagram === undefined ? {} : { maxUdpPayloadSize: maxDatagram }) : tcp()],
+    transports: [isQuic ? quic({ congestionControl, ...(maxDatagram === undefined ? {} : { maxUdpPayloadSize: maxDatagram }) }) : tcp()],
     ...stack,
     services,
     connectionManager: {

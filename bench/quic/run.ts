@@ -30,11 +30,14 @@ const concurrentBytes = Number(flag('concurrent-bytes') ?? (quick ? 0.0625 : 1))
 const streams = Number(flag('streams') ?? 100)
 const setupCount = Number(flag('setup') ?? (quick ? 20 : 100))
 const repeat = Number(flag('repeat') ?? (quick ? 1 : 3))
-const sides = (flag('sides') ?? 'ts,ts-1452,js').split(',')
+const sides = (flag('sides') ?? 'ts,ts-1452,ts-cubic,js').split(',')
 const outDir = flag('out') ?? fileURLToPath(new URL('../results/', import.meta.url))
 const peerScript = (side: string): string => fileURLToPath(new URL(`../peers/${side}-peer.ts`, import.meta.url))
 
-/** Sides: `ts`, `js`, and `ts-1452` (ours with datagrams capped at 1452 bytes, one stream only). */
+/**
+ * Sides: `ts`, `js`, `ts-1452` (ours with datagrams capped at 1452 bytes, one stream only) and
+ * `ts-cubic` (ours with CUBIC instead of NewReno, one stream only).
+ */
 interface Figures { upload: number[], download: number[], cpuPerGiB: number[], concurrent: number[], dialPing: number[], failures: string[] }
 
 async function cpuSeconds (peer: PeerProcess): Promise<number> {
@@ -44,9 +47,10 @@ async function cpuSeconds (peer: PeerProcess): Promise<number> {
 
 async function runSide (name: string): Promise<Figures> {
   const f: Figures = { upload: [], download: [], cpuPerGiB: [], concurrent: [], dialPing: [], failures: [] }
-  const capped = name === 'ts-1452'
+  const capped = name === 'ts-1452' || name === 'ts-cubic'
   const side = capped ? 'ts' : name
-  const common = ['--stack', 'quic', '--identify', '0', ...(capped ? ['--max-datagram', '1452'] : [])]
+  const variant = name === 'ts-1452' ? ['--max-datagram', '1452'] : name === 'ts-cubic' ? ['--cc', 'cubic'] : []
+  const common = ['--stack', 'quic', '--identify', '0', ...variant]
   const server = await spawnPeer({ script: peerScript(side), args: ['--role', 'server', ...common], name: `${name} quic server` })
   const client = await spawnPeer({ script: peerScript(side), args: ['--role', 'client', ...common, '--addr', String(server.ready.addrs[0])], name: `${name} quic client` })
   try {
@@ -61,7 +65,7 @@ async function runSide (name: string): Promise<Figures> {
           f.cpuPerGiB.push((after[0] - before[0] + after[1] - before[1]) / (bytes / 1024 / MiB))
         } catch (err) { f.failures.push(`${direction}: ${(err as Error).message}`) }
       }
-      if (capped) continue // the cap matters for one stream's throughput and CPU; the rest is shared
+      if (capped) continue // a variant of ours: one stream's throughput and CPU only
       try {
         const r = await client.command('concurrent', { streams, bytes: concurrentBytes }, 600_000)
         f.concurrent.push(streams * concurrentBytes / MiB / (r.ms / 1000))

@@ -27,6 +27,8 @@ export interface QuicConfig {
    * asked, `QuicConnection.updateKeys()`). Far below AES-GCM's confidentiality limit of 2^23.
    */
   keyUpdateInterval: number
+  /** Congestion avoidance after slow start: NewReno (RFC 9002 7) or CUBIC (RFC 9438). */
+  congestionControl: 'newreno' | 'cubic'
   /**
    * Unidirectional streams the remote may open in all (0: none, as libp2p uses only
    * bidirectional streams). HTTP/3 (WebTransport) needs a few: control and QPACK streams.
@@ -62,7 +64,8 @@ export const DEFAULT_QUIC_CONFIG: Readonly<QuicConfig> = {
   maxIncomingUniStreams: 0,
   maxDatagramFrameSize: 0,
   announceResetStreamAt: false,
-  keyUpdateInterval: 1 << 20
+  keyUpdateInterval: 1 << 20,
+  congestionControl: 'newreno'
 }
 
 /** The smallest datagram every QUIC path must carry, where we start (RFC 9000 14). */

@@ -93,7 +93,7 @@ export class QuicConnection implements StreamHost {
     this.recovery = new Recovery<SentFrame>(INITIAL_DATAGRAM_SIZE, {
       onAcked: (frames) => { this.#onFramesAcked(frames) },
       onLost: (frames, space) => { this.#onFramesLost(frames, space) }
-    })
+    }, this.config.congestionControl)
     this.streams = new StreamTable(this, this.config, init.role, (stream) => { init.onIncomingStream(stream) })
     this.#writer = new PacketWriter(this)
     // The client's Initial keys come from its random destination id; the server's from the

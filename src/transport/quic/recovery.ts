@@ -8,9 +8,11 @@
  * payload and hands them back through `onAcked` / `onLost`. Times are `performance.now()`
  * milliseconds.
  *
- * Not done: persistent congestion (RFC 9002 7.6) and ECN; CUBIC would replace `#onAckedCc`
- * and `#congestionEvent` only.
+ * Congestion avoidance is NewReno's or CUBIC's (cubic.ts), chosen per connection.
+ * Not done: persistent congestion (RFC 9002 7.6) and ECN.
  */
+import { Cubic } from './cubic.ts'
+import type { CongestionControl } from './cubic.ts'
 
 export const SPACE_INITIAL = 0
 export const SPACE_HANDSHAKE = 1
@@ -66,8 +68,11 @@ export class Recovery<F> {
   #lastRefill = 0
   readonly spaces: Array<SpaceState<F>>
   readonly #cb: RecoveryCallbacks<F>
+  /** CUBIC's state; undefined: NewReno. */
+  readonly #cubic: Cubic | undefined
 
-  constructor (maxDatagramSize: number, callbacks: RecoveryCallbacks<F>) {
+  constructor (maxDatagramSize: number, callbacks: RecoveryCallbacks<F>, congestionControl: CongestionControl = 'newreno') {
+    this.#cubic = congestionControl === 'cubic' ? new Cubic() : undefined
     this.maxDatagramSize = maxDatagramSize
     this.congestionWindow = this.#initialWindow()
     this.#tokens = this.congestionWindow
@@ -153,7 +158,7 @@ export class Recovery<F> {
       if (largestNewlyAcked === undefined || p.pn > largestNewlyAcked.pn) largestNewlyAcked = p
       if (p.ackEliciting) anyAckEliciting = true
       this.#removeFromFlight(s, p)
-      this.#onAckedCc(p)
+      this.#onAckedCc(p, now)
       this.#cb.onAcked(p.frames, space)
     }
     sent.length = write
@@ -187,12 +192,14 @@ export class Recovery<F> {
     this.smoothedRtt = 0.875 * this.smoothedRtt + 0.125 * adjusted
   }
 
-  #onAckedCc (p: SentPacket<F>): void {
+  #onAckedCc (p: SentPacket<F>, now: number): void {
     if (!p.inFlight || p.time <= this.#recoveryStart) return
     // An application that does not fill the window must not grow it (RFC 9002 7.8).
     if (!this.#cwndLimited && this.bytesInFlight + p.size < this.congestionWindow / 2) return
     if (this.congestionWindow < this.ssthresh) {
       this.congestionWindow += p.size
+    } else if (this.#cubic !== undefined) {
+      this.congestionWindow = this.#cubic.onAck(this.congestionWindow, p.size, this.maxDatagramSize, now, this.smoothedRtt)
     } else {
       this.congestionWindow += this.maxDatagramSize * p.size / this.congestionWindow
     }
@@ -203,7 +210,9 @@ export class Recovery<F> {
   #congestionEvent (timeSent: number, now: number): void {
     if (timeSent <= this.#recoveryStart) return
     this.#recoveryStart = now
-    this.ssthresh = Math.max(Math.floor(this.congestionWindow / 2), this.#minimumWindow())
+    this.ssthresh = this.#cubic !== undefined
+      ? this.#cubic.onCongestionEvent(this.congestionWindow, this.maxDatagramSize, this.#minimumWindow())
+      : Math.max(Math.floor(this.congestionWindow / 2), this.#minimumWindow())
     this.congestionWindow = this.ssthresh
   }
 

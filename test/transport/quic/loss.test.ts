@@ -15,10 +15,10 @@ import { LossyForwarder } from './fixtures/lossy-forwarder.ts'
 
 const SIZE = 2 * 1024 * 1024
 
-for (const loss of [0.02, 0.1]) {
-  test(`${loss * 100} % loss and 5 % reordering: a ${SIZE / 1048576} MiB echo arrives byte-exact`, { timeout: 120_000 }, async () => {
-    const server = new QuicTransport({}, { privateKey: await generateKeyPair('Ed25519') })
-    const client = new QuicTransport({}, { privateKey: await generateKeyPair('Ed25519') })
+for (const [loss, congestionControl] of [[0.02, 'newreno'], [0.1, 'newreno'], [0.02, 'cubic'], [0.1, 'cubic']] as const) {
+  test(`${congestionControl}: ${loss * 100} % loss and 5 % reordering: a ${SIZE / 1048576} MiB echo arrives byte-exact`, { timeout: 120_000 }, async () => {
+    const server = new QuicTransport({ congestionControl }, { privateKey: await generateKeyPair('Ed25519') })
+    const client = new QuicTransport({ congestionControl }, { privateKey: await generateKeyPair('Ed25519') })
     const echo = (s: Stream): void => {
       void (async () => {
         for await (const c of s) await s.write(c.slice())
@@ -46,7 +46,7 @@ for (const loss of [0.02, 0.1]) {
       const ms = performance.now() - started
       assert.ok(Buffer.concat(chunks).equals(Buffer.from(payload)), 'the echo differs')
       assert.ok(forwarder.stats.dropped > 0 && forwarder.stats.reordered > 0)
-      console.log(`# ${loss * 100} % loss: ${SIZE / 1048576} MiB each way in ${ms.toFixed(0)} ms (${(2 * SIZE / 1048576 / ms * 1000).toFixed(1)} MiB/s), ${forwarder.stats.dropped} datagrams dropped, ${forwarder.stats.reordered} reordered`)
+      console.log(`# ${congestionControl}, ${loss * 100} % loss: ${SIZE / 1048576} MiB each way in ${ms.toFixed(0)} ms (${(2 * SIZE / 1048576 / ms * 1000).toFixed(1)} MiB/s), ${forwarder.stats.dropped} datagrams dropped, ${forwarder.stats.reordered} reordered`)
       await muxer.close()
     } finally {
       await client.close()
