@@ -26,6 +26,7 @@ import { COMMON_DATAGRAM_SIZE, DEFAULT_QUIC_CONFIG, INITIAL_DATAGRAM_SIZE } from
 import type { QuicConfig } from './config.ts'
 import { QuicStream } from './stream.ts'
 import type { StreamHost } from './stream.ts'
+import type { MemoryAccount } from '../../interface/muxer.ts'
 import { ConnectionClock } from './connection-clock.ts'
 import { deferred, flushAtBatchEnd } from './send-batch.ts'
 import type { Deferred } from './send-batch.ts'
@@ -632,7 +633,12 @@ export class QuicConnection implements StreamHost {
   /** Opens a send-only stream (HTTP/3 control and QPACK streams). */
   openUniStream (): QuicStream { return this.streams.openUniStream() }
 
+  /** Where stream windows grown past their initial size are reserved (set with the muxer). */
+  memory: MemoryAccount | undefined
+
   // StreamHost
+  reserveWindow (bytes: number): boolean { return this.memory?.reserve(bytes) ?? true }
+  releaseWindow (bytes: number): void { this.memory?.release(bytes) }
   wakeStream (stream: QuicStream): void { this.streams.wake(stream); this.scheduleSend() }
   releaseStream (stream: QuicStream): void { this.streams.release(stream); this.scheduleSend() }
   onConsumed (bytes: number): void { if (this.streams.onConsumed(bytes)) this.scheduleSend() }

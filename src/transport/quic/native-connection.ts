@@ -64,6 +64,8 @@ export class QuicNativeConnection extends AbstractStream implements RawConnectio
   createStreamMuxer (_conn: unknown, init: StreamMuxerInit): StreamMuxer {
     if (this.#init !== undefined) throw new InvalidParametersError('the QUIC connection already has its muxer')
     this.#init = init
+    // stream windows grown past their initial size are reserved there (the connection's scopes)
+    this.quic.memory = init.memory
     const pending = this.#pending
     this.#pending = []
     for (const s of pending) init.onIncomingStream(s)

@@ -38,6 +38,9 @@ export interface StreamHost {
   onConsumed(bytes: number): void
   /** Current smoothed RTT in ms (window auto-tuning). */
   readonly smoothedRtt: number
+  /** Reserves window growth beyond the initial window (the connection's memory account). */
+  reserveWindow?(bytes: number): boolean
+  releaseWindow?(bytes: number): void
 }
 
 export interface StreamWindows {
@@ -104,6 +107,8 @@ export class QuicStream extends AbstractStream implements Stream {
   #stopSendingPending = false
   #stopSendingSent = false
   #released = false
+  /** Window grown past the initial one, reserved from the host (given back with the stream). */
+  #reservedWindow = 0
 
   readonly kind: QuicStreamKind
 
@@ -156,7 +161,12 @@ export class QuicStream extends AbstractStream implements Stream {
     if (this.#advertised - this.#consumed < this.#window / 2) {
       const now = nowMs()
       if (now - this.#lastWindowUpdate < 2 * this.#host.smoothedRtt && this.#window < this.#maxWindow) {
-        this.#window = Math.min(this.#window * 2, this.#maxWindow)
+        const grown = Math.min(this.#window * 2, this.#maxWindow)
+        // refused: the window stays where it is (slower, never unbounded)
+        if (this.#host.reserveWindow?.(grown - this.#window) ?? true) {
+          this.#reservedWindow += grown - this.#window
+          this.#window = grown
+        }
       }
       this.#lastWindowUpdate = now
       this.#advertised = this.#consumed + this.#window
@@ -436,7 +446,14 @@ export class QuicStream extends AbstractStream implements Stream {
   /** The connection died: fail the stream with `err`. */
   connectionClosed (err: Error): void {
     this.#released = true
+    this.#giveBackWindow()
     this.pushReset(err)
+  }
+
+  #giveBackWindow (): void {
+    if (this.#reservedWindow === 0) return
+    this.#host.releaseWindow?.(this.#reservedWindow)
+    this.#reservedWindow = 0
   }
 
   #maybeRelease (): void {
@@ -445,6 +462,7 @@ export class QuicStream extends AbstractStream implements Stream {
     if (!sendDone || !this.#recvDone) return
     if (this.status === 'open' || this.status === 'closing') return
     this.#released = true
+    this.#giveBackWindow()
     this.#host.releaseStream(this)
   }
 }
