@@ -23,6 +23,7 @@ export function varintLength (value: number): number {
 
 /** Writes `value` at `offset`, returns the offset after it. The caller sized `buf`. */
 export function writeVarint (buf: Uint8Array, offset: number, value: number): number {
+  // The common one- and two-byte cases stay inline; the rest share writeVarintFixed.
   if (value < 64) {
     buf[offset] = value
     return offset + 1
@@ -32,25 +33,9 @@ export function writeVarint (buf: Uint8Array, offset: number, value: number): nu
     buf[offset + 1] = value & 0xff
     return offset + 2
   }
-  if (value < 1073741824) {
-    buf[offset] = 0x80 | (value >>> 24)
-    buf[offset + 1] = (value >>> 16) & 0xff
-    buf[offset + 2] = (value >>> 8) & 0xff
-    buf[offset + 3] = value & 0xff
-    return offset + 4
-  }
+  if (value < 1073741824) return writeVarintFixed(buf, offset, value, 4)
   if (!(value <= Number.MAX_SAFE_INTEGER) || value < 0) throw new RangeError(`varint out of range: ${value}`)
-  const hi = Math.floor(value / TWO_32)
-  const lo = value >>> 0
-  buf[offset] = 0xc0 | (hi >>> 24)
-  buf[offset + 1] = (hi >>> 16) & 0xff
-  buf[offset + 2] = (hi >>> 8) & 0xff
-  buf[offset + 3] = hi & 0xff
-  buf[offset + 4] = lo >>> 24
-  buf[offset + 5] = (lo >>> 16) & 0xff
-  buf[offset + 6] = (lo >>> 8) & 0xff
-  buf[offset + 7] = lo & 0xff
-  return offset + 8
+  return writeVarintFixed(buf, offset, value, 8)
 }
 
 /** Writes `value` as exactly `length` bytes (1, 2, 4 or 8), for lengths patched in afterwards. */
