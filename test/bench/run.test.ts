@@ -109,7 +109,11 @@ describe('bench config', () => {
     assert.equal(full.resourceManager, true)
     assert.equal(parseConfig(['--resource-manager', 'off'], {}).resourceManager, false)
     assert.equal(parseConfig([], { BENCH_RESOURCE_MANAGER: 'off' }).resourceManager, false)
-    assert.throws(() => parseConfig(['--resource-manager', 'no'], {}), /on or off/)
+    assert.throws(() => parseConfig(['--resource-manager', 'no'], {}), /on, off or both/)
+    assert.deepEqual(full.sides, ['ts', 'js', 'raw'], 'our peers without the resource manager only on request')
+    const both = parseConfig(['--resource-manager', 'both'], {})
+    assert.equal(both.resourceManager, true)
+    assert.deepEqual(both.sides, ['ts', 'ts-off', 'js', 'raw'])
   })
 
   it('summarizes samples', () => {
