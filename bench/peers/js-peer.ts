@@ -9,6 +9,7 @@
 import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { quic } from '@chainsafe/libp2p-quic'
+import { webRTCDirect } from '@libp2p/webrtc'
 import { noise } from '@chainsafe/libp2p-noise'
 import { tls } from '@libp2p/tls'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -40,6 +41,8 @@ function stack (): { connectionEncrypters: any[], streamMuxers: any[] } {
     case 'plaintext+yamux': return { connectionEncrypters: [plaintext()], streamMuxers: [yamux()] }
     // QUIC brings its own TLS and streams (bench/quic/run.ts); the encrypter/muxer lists are unused
     case 'quic': return { connectionEncrypters: [noise()], streamMuxers: [yamux()] }
+    // WebRTC Direct (@libp2p/webrtc): Noise on data channel 0, data channels as streams
+    case 'webrtc-direct': return { connectionEncrypters: [noise()], streamMuxers: [yamux()] }
     default: throw new Error(`unknown stack ${stackName}`)
   }
 }
@@ -50,8 +53,8 @@ let serverAddr: Multiaddr | undefined
 
 async function start (): Promise<Json> {
   node = (await createLibp2p({
-    addresses: { listen: role === 'server' ? [stackName === 'quic' ? '/ip4/127.0.0.1/udp/0/quic-v1' : '/ip4/127.0.0.1/tcp/0'] : [] },
-    transports: [stackName === 'quic' ? quic() : tcp()],
+    addresses: { listen: role === 'server' ? [stackName === 'quic' ? '/ip4/127.0.0.1/udp/0/quic-v1' : stackName === 'webrtc-direct' ? '/ip4/127.0.0.1/udp/0/webrtc-direct' : '/ip4/127.0.0.1/tcp/0'] : [] },
+    transports: [stackName === 'quic' ? quic() : stackName === 'webrtc-direct' ? webRTCDirect() : tcp()],
     ...stack(),
     services: (withIdentify ? { ping: ping(), identify: identify() } : { ping: ping() }) as { ping: any },
     connectionManager: {

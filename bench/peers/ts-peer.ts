@@ -23,6 +23,7 @@ import { ping } from '../../src/protocols/ping/index.ts'
 import type { PingService } from '../../src/protocols/ping/index.ts'
 import { tcp } from '../../src/transport/tcp/index.ts'
 import { quic } from '../../src/transport/quic/index.ts'
+import { webRTCDirect } from '../../src/transport/webrtc/webrtc-direct.ts'
 import { intField, log, parseFlags, requireFlag, runPeer } from './peer-loop.ts'
 import type { Command, Json } from './peer-loop.ts'
 import { ECHO_PROTOCOL, elapsedMs, encodeHeader, TransferReceiver, MAX_STREAMS, payloadBlock, TRANSFER_PROTOCOL } from './wire.ts'
@@ -46,9 +47,12 @@ const stacks: Record<string, Pick<Libp2pOptions, 'connectionEncrypters' | 'strea
   'noise+mplex': { connectionEncrypters: [noise()], streamMuxers: [mplex()] },
   'plaintext+yamux': { connectionEncrypters: [plaintext()], streamMuxers: [yamux()] },
   // QUIC brings its own TLS and streams (bench/quic/run.ts)
-  quic: {}
+  quic: {},
+  // WebRTC Direct: Noise on data channel 0, one data channel per stream (bench/webrtc/run.ts)
+  'webrtc-direct': { connectionEncrypters: [noise()] }
 }
 const isQuic = stackName === 'quic'
+const isWebRTCDirect = stackName === 'webrtc-direct'
 
 type Node = Libp2p<Record<string, unknown>>
 let node: Node
@@ -60,8 +64,8 @@ async function start (): Promise<Json> {
   if (stack === undefined) throw new Error(`unknown stack ${stackName}`)
   const services: ServiceFactories = withIdentify ? { ping: ping(), identify: identify() } : { ping: ping() }
   node = await createLibp2p({
-    addresses: { listen: role === 'server' ? [isQuic ? '/ip4/127.0.0.1/udp/0/quic-v1' : '/ip4/127.0.0.1/tcp/0'] : [] },
-    transports: [isQuic ? quic({ congestionControl, ...(maxDatagram === undefined ? {} : { maxUdpPayloadSize: maxDatagram }) }) : tcp()],
+    addresses: { listen: role === 'server' ? [isQuic ? '/ip4/127.0.0.1/udp/0/quic-v1' : isWebRTCDirect ? '/ip4/127.0.0.1/udp/0/webrtc-direct' : '/ip4/127.0.0.1/tcp/0'] : [] },
+    transports: [isQuic ? quic({ congestionControl, ...(maxDatagram === undefined ? {} : { maxUdpPayloadSize: maxDatagram }) }) : isWebRTCDirect ? webRTCDirect() : tcp()],
     ...stack,
     services,
     connectionManager: {
