@@ -11,13 +11,13 @@ import { HandshakeBase, aeadOfSuite, concat } from './handshake-base.node.ts'
 import type { RemoteCertificate } from './handshake-base.node.ts'
 import { SUPPORTED_GROUPS, generateKeyShare } from './key-exchange.node.ts'
 import type { KeyShare } from './key-exchange.node.ts'
-import { HASH_LENGTH, deriveApplicationSecrets, deriveHandshakeSecrets, finishedVerifyData } from './key-schedule.node.ts'
+import { deriveApplicationSecrets, deriveHandshakeSecrets, finishedVerifyData } from './key-schedule.node.ts'
 import type { HandshakeSecrets } from './key-schedule.node.ts'
 import {
   CipherSuite, ExtensionType, HandshakeType, SignatureScheme, TLS_1_3, decodeAlpn, decodeCertificateRequest,
   decodeEncryptedExtensions, decodeHelloRetryKeyShare, decodeSelectedVersion, decodeServerHello,
   decodeServerKeyShare, decodeUint16ListExtension, encodeAlpn, encodeCertificate, encodeCertificateVerify, encodeClientHello,
-  encodeFinished, encodeKeyShareEntry, encodeUint16ListExtension, equalBytes
+  encodeFinished, encodeKeyShareEntry, encodeUint16ListExtension
 } from './tls-messages.ts'
 import type { HandshakeMessage } from './tls-messages.ts'
 import { TlsWriter } from './tls-reader.ts'
@@ -195,9 +195,7 @@ export class ClientHandshake extends HandshakeBase {
 
   private async onFinished (message: HandshakeMessage): Promise<void> {
     const secrets = this.secrets!
-    const expected = finishedVerifyData(secrets.serverHandshakeTrafficSecret, this.transcriptHash())
-    if (message.body.length !== HASH_LENGTH || !equalBytes(message.body, expected)) throw new QuicTlsError('the server Finished does not verify', TlsAlert.decryptError)
-    this.addToTranscript(message.raw)
+    this.checkPeerFinished(message, secrets.serverHandshakeTrafficSecret, 'server')
     const application = deriveApplicationSecrets(secrets.handshakeSecret, this.transcriptHash())
     this.expecting = 'nothing'
 

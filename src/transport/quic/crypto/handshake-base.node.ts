@@ -13,7 +13,8 @@ import { Libp2pError } from '../../../util/errors.ts'
 import { QuicTlsError, TlsAlert } from './errors.ts'
 import { SUPPORTED_GROUPS } from './key-exchange.node.ts'
 import { TrafficKeys } from './packet-protection.node.ts'
-import { HandshakeFramer, HandshakeType, decodeCertificate, decodeCertificateVerify } from './tls-messages.ts'
+import { HandshakeFramer, HandshakeType, decodeCertificate, decodeCertificateVerify, equalBytes } from './tls-messages.ts'
+import { HASH_LENGTH, finishedVerifyData } from './key-schedule.node.ts'
 import { certificateVerifyContent, verifyCertificateVerify } from './certificate-verify.node.ts'
 import type { HandshakeMessage } from './tls-messages.ts'
 import type { EncryptionLevel, PacketProtectorPair, QuicAeadName, QuicCertificate, QuicHandshake, QuicHandshakeOptions } from './types.ts'
@@ -197,6 +198,16 @@ export abstract class HandshakeBase implements QuicHandshake {
   // ---- checks shared by both roles ----
 
   /** Messages of the handshake proper arrive only at the level the protocol puts them on. */
+  /**
+   * The peer's Finished (RFC 8446 4.4.4): its verify data must match the HMAC of the transcript
+   * so far under the peer's handshake traffic secret; then it joins the transcript.
+   */
+  protected checkPeerFinished (message: HandshakeMessage, peerTrafficSecret: Uint8Array, peer: 'client' | 'server'): void {
+    const expected = finishedVerifyData(peerTrafficSecret, this.transcriptHash())
+    if (message.body.length !== HASH_LENGTH || !equalBytes(message.body, expected)) throw new QuicTlsError(`the ${peer} Finished does not verify`, TlsAlert.decryptError)
+    this.addToTranscript(message.raw)
+  }
+
   protected expectLevel (level: EncryptionLevel, expected: EncryptionLevel, message: HandshakeMessage): void {
     if (message.type === HandshakeType.keyUpdate) throw new QuicTlsError('TLS KeyUpdate is forbidden in QUIC', TlsAlert.unexpectedMessage)
     if (level !== expected) throw new QuicTlsError(`handshake message ${message.type} at the ${level} level, expected ${expected}`, TlsAlert.unexpectedMessage)

@@ -12,13 +12,13 @@ import { ACCEPTED_SIGNATURE_SCHEMES, certificateVerifyContent, signCertificateVe
 import { HandshakeBase, aeadOfSuite, concat } from './handshake-base.node.ts'
 import type { RemoteCertificate } from './handshake-base.node.ts'
 import { generateKeyShare } from './key-exchange.node.ts'
-import { HASH_LENGTH, deriveApplicationSecrets, deriveHandshakeSecrets, finishedVerifyData } from './key-schedule.node.ts'
+import { deriveApplicationSecrets, deriveHandshakeSecrets, finishedVerifyData } from './key-schedule.node.ts'
 import type { ApplicationSecrets, HandshakeSecrets } from './key-schedule.node.ts'
 import {
   CipherSuite, ExtensionType, HELLO_RETRY_REQUEST_RANDOM, HandshakeType, SignatureScheme, TLS_1_3, decodeAlpn,
   decodeClientHello, decodeClientKeyShares, decodeUint16ListExtension, encodeAlpn, encodeCertificate,
   encodeCertificateRequest, encodeCertificateVerify, encodeEncryptedExtensions, encodeFinished, encodeKeyShareEntry,
-  encodeServerHello, encodeUint16ListExtension, equalBytes
+  encodeServerHello, encodeUint16ListExtension
 } from './tls-messages.ts'
 import type { ClientHello, HandshakeMessage } from './tls-messages.ts'
 import { TlsWriter } from './tls-reader.ts'
@@ -192,9 +192,7 @@ export class ServerHandshake extends HandshakeBase {
   }
 
   private onFinished (message: HandshakeMessage): void {
-    const expected = finishedVerifyData(this.secrets!.clientHandshakeTrafficSecret, this.transcriptHash())
-    if (message.body.length !== HASH_LENGTH || !equalBytes(message.body, expected)) throw new QuicTlsError('the client Finished does not verify', TlsAlert.decryptError)
-    this.addToTranscript(message.raw)
+    this.checkPeerFinished(message, this.secrets!.clientHandshakeTrafficSecret, 'client')
     this.expecting = 'nothing'
     const application = this.application!
     this.installKeys('application', aeadOfSuite(this.suite), application.clientApplicationTrafficSecret, application.serverApplicationTrafficSecret)
