@@ -29,7 +29,7 @@ import type { WebTransportOptions } from './options.ts'
 
 export type { WebTransportOptions } from './options.ts'
 export { parseWebTransportAddress, toWebTransportMultiaddr } from './address.ts'
-export { encodeCerthash, decodeCerthash, certhashesOf } from './certhash.ts'
+export { encodeCerthash, decodeCerthash, certhashesOf } from '../certhash.ts'
 export { Http3Error, Http3ErrorCode, WebTransportSessionError, CertificateHashMismatchError } from './errors.ts'
 
 const DEFAULT_DIAL_TIMEOUT = 10_000

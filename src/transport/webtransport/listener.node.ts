@@ -32,7 +32,7 @@ import { checkConnectRequest, connectResponseFields } from './session-headers.ts
 import type { HeaderField } from './qpack.ts'
 import { WebTransportSessionConnection } from './session-connection.node.ts'
 import { parseWebTransportAddress, toWebTransportMultiaddr } from './address.ts'
-import { SHA2_256 } from './certhash.ts'
+import { SHA2_256 } from '../certhash.ts'
 import { Http3ErrorCode } from './errors.ts'
 import type { WebTransportNodeOptions } from './options.ts'
 import { h3QuicConfig } from './options.ts'

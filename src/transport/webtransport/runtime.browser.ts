@@ -21,7 +21,7 @@ import { noiseOf, secureWithCerthashes } from './noise.ts'
 import { BrowserWebTransportStream } from './browser-stream.ts'
 import { sessionUrl, toWebTransportMultiaddr } from './address.ts'
 import type { WebTransportTarget } from './address.ts'
-import { bytesEqual, SHA2_256 } from './certhash.ts'
+import { bytesEqual, SHA2_256 } from '../certhash.ts'
 import { CertificateHashMismatchError } from './errors.ts'
 import type { WebTransportOptions } from './options.ts'
 
