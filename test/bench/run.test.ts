@@ -52,7 +52,8 @@ describe('bench harness', () => {
   it('has every figure, from the right sides, with positive numbers', () => {
     const ids = result.rows.map(r => r.id).sort()
     const expected = [
-      ...['noise+yamux', 'tls+yamux', 'noise+mplex', 'plaintext+yamux'].flatMap(s => [`throughput/${s}/upload`, `throughput/${s}/download`, `cpu/${s}`]),
+      ...['noise+yamux', 'tls+yamux', 'noise+mplex', 'plaintext+yamux', 'quic'].flatMap(s => [`throughput/${s}/upload`, `throughput/${s}/download`, `cpu/${s}`]),
+      'setup/quic/dial', 'setup/quic/dial-ping',
       'concurrent/upload', 'streams/open-echo',
       'setup/plain/dial', 'setup/plain/dial-ping', 'setup/identify/dial', 'setup/identify/dial-ping', 'setup/identify/identified',
       'memory/server/rss', 'memory/client/rss', 'memory/server/heap', 'memory/client/heap',
@@ -62,7 +63,7 @@ describe('bench harness', () => {
     for (const row of result.rows) {
       assert.equal(row.failures, undefined, `${row.id}: ${JSON.stringify(row.failures)}`)
       const sides = Object.keys(row.results).sort()
-      const want = row.section === 'cipher' ? ['raw'] : row.id.startsWith('setup/identify') ? ['js', 'ts'] : ['js', 'raw', 'ts']
+      const want = row.section === 'cipher' ? ['raw'] : row.id.startsWith('setup/identify') || row.id.startsWith('setup/quic') ? ['js', 'ts'] : ['js', 'raw', 'ts']
       assert.deepEqual(sides, want, row.id)
       for (const [side, r] of Object.entries(row.results)) {
         const where = `${row.id} ${side}`
