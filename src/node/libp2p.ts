@@ -168,6 +168,7 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
       ...cmOptions,
       // a test or lab that limits loopback addresses as remote ones means it for handshakes too
       limitLoopback: cmOptions.limitLoopback ?? (options.resourceManager === false ? undefined : options.resourceManager?.limitLoopback),
+      limitPrivateSubnets: cmOptions.limitPrivateSubnets ?? (options.resourceManager === false ? undefined : options.resourceManager?.limitPrivateSubnets),
       peerId: this.peerId,
       events: this,
       peerStore: this.peerStore,

@@ -8,8 +8,10 @@
  * keep the table honest:
  *
  * - per host: at most `inboundConnectionThreshold` new sockets a second;
- * - per address (IPv4 /32, IPv6 /64) and per subnet (/24, /48): at most a few handshakes
- *   pending at once, so one address or range cannot fill the table;
+ * - per address (IPv4 /32, IPv6 /64) and, for public addresses, per subnet (/24, /48): at
+ *   most a few handshakes pending at once, so one address or range cannot fill the table
+ *   (private and link-local ranges are counted per address only, as the resource manager
+ *   does: a LAN puts many honest peers in one subnet);
  * - when the table is full, the oldest pending handshake is evicted for the newcomer once it
  *   has been pending longer than an honest handshake takes (`pendingEvictionAge`, 500 ms:
  *   a Noise handshake and the muxer round are about two round trips). While the oldest is
@@ -24,7 +26,7 @@
 import type { RawConnection } from '../interface/transport.ts'
 import { ConnectionDeniedError } from '../util/errors.ts'
 import { isLoopbackBytes, parseIp, prefixKey } from '../util/ip.ts'
-import { ipOf, isRelayed } from '../util/multiaddr.ts'
+import { ipOf, isLanIpBytes, isRelayed } from '../util/multiaddr.ts'
 import { unrefTimeout } from '../util/timers.ts'
 
 export const DEFAULT_MAX_INCOMING_PENDING_CONNECTIONS = 32
@@ -48,6 +50,8 @@ export interface InboundAdmissionOptions {
   allow?: string[]
   /** Apply the per-address rules to loopback addresses too (default false). */
   limitLoopback?: boolean
+  /** Apply the per-subnet rule to private and link-local addresses too (default false). */
+  limitPrivateSubnets?: boolean
 }
 
 /** One handshake in the table; `signal` aborts when it is evicted or the node stops. */
@@ -116,11 +120,11 @@ export class InboundAdmission {
     let subnet: string | undefined
     if (ip !== undefined && (this.#options.limitLoopback === true || !isLoopbackBytes(ip))) {
       address = prefixKey(ip, ip.length === 4 ? 32 : 64)
-      subnet = prefixKey(ip, ip.length === 4 ? 24 : 48)
+      if (this.#options.limitPrivateSubnets === true || !isLanIpBytes(ip)) subnet = prefixKey(ip, ip.length === 4 ? 24 : 48)
       const perAddress = this.#options.maxPendingPerAddress ?? DEFAULT_MAX_PENDING_PER_ADDRESS
       if ((this.#perKey.get(address) ?? 0) >= perAddress) return `${perAddress} handshakes already pending from ${host}`
       const perSubnet = this.#options.maxPendingPerSubnet ?? DEFAULT_MAX_PENDING_PER_SUBNET
-      if ((this.#perKey.get(subnet) ?? 0) >= perSubnet) return `${perSubnet} handshakes already pending from ${host}'s subnet`
+      if (subnet !== undefined && (this.#perKey.get(subnet) ?? 0) >= perSubnet) return `${perSubnet} handshakes already pending from ${host}'s subnet`
     }
     if (this.#waiting.size === 0 && this.#makeRoom(now)) {
       this.#count(address, subnet, 1)

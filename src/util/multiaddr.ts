@@ -85,6 +85,17 @@ export function classifyIpBytes (b: Uint8Array, publicRanges?: PublicRanges): Re
   return isGlobalIPv6(b) ? 'public' : 'unroutable'
 }
 
+/**
+ * True for a LAN or cluster address (private or link-local by classifyIpBytes): the switch
+ * limits these per address but not per /24 or /48, since one LAN, container bridge or
+ * Kubernetes pod network puts many honest peers in one subnet, and a flood from inside it
+ * comes from hosts the attacker already holds.
+ */
+export function isLanIpBytes (b: Uint8Array): boolean {
+  const reachability = classifyIpBytes(b)
+  return reachability === 'private' || reachability === 'link-local'
+}
+
 function isUnroutableIPv4 (b: Uint8Array): boolean {
   const [a, c, d] = [b[0], b[1], b[2]]
   return a >= 224 || // multicast 224/4, reserved 240/4 and 255.255.255.255

@@ -21,6 +21,11 @@ test('--allow, --conns-per-ip and --conns-per-subnet become the allowlist and th
   })
 })
 
+test('--limit-loopback and --limit-private-subnets turn the per-address limits on for those ranges', () => {
+  assert.deepEqual(parseLimitOptions({ 'limit-loopback': true, 'limit-private-subnets': true }), { limitLoopback: true, limitPrivateSubnets: true })
+  assert.throws(() => parseLimitOptions({ 'no-limits': true, 'limit-private-subnets': true }), UsageError)
+})
+
 test('bad values and contradictory flags are usage errors', () => {
   assert.throws(() => parseLimitOptions({ 'conns-per-ip': '0' }), UsageError)
   assert.throws(() => parseLimitOptions({ 'conns-per-subnet': 'many' }), UsageError)

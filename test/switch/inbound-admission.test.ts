@@ -42,6 +42,16 @@ describe('inbound admission', () => {
     assert.equal(table.pending, 7)
   })
 
+  it('counts private ranges per address only (a LAN), unless limitPrivateSubnets', () => {
+    const lan = new InboundAdmission({ maxPendingPerAddress: 2, maxPendingPerSubnet: 3, maxIncomingPendingConnections: 64, inboundConnectionThreshold: 100 })
+    for (let i = 1; i <= 20; i++) admitted(tryAdmit(lan, rawFrom(`10.1.2.${i}`)))
+    admitted(tryAdmit(lan, rawFrom('10.1.2.1')))
+    assert.match(tryAdmit(lan, rawFrom('10.1.2.1')) as string, /2 handshakes already pending from 10\.1\.2\.1/)
+    const strict = new InboundAdmission({ maxPendingPerAddress: 2, maxPendingPerSubnet: 3, inboundConnectionThreshold: 100, limitPrivateSubnets: true })
+    for (let i = 1; i <= 3; i++) admitted(tryAdmit(strict, rawFrom(`10.1.2.${i}`)))
+    assert.match(tryAdmit(strict, rawFrom('10.1.2.4')) as string, /subnet/)
+  })
+
   it('a finished handshake frees its place, once', () => {
     const table = new InboundAdmission({ maxPendingPerAddress: 1, inboundConnectionThreshold: 100 })
     const first = admitted(tryAdmit(table, rawFrom('203.0.113.1')))

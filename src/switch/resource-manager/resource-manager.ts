@@ -2,9 +2,9 @@
  * The resource manager: go-libp2p's scope model. Every connection and stream reserves from a
  * chain of scopes and releases exactly what it took when it ends:
  *
- * - a new connection: system + transient (+ its IP's /32 or /64 and /24 or /48 scopes, or the
- *   allowlist scope when its address is allowlisted); once the peer is known it moves from
- *   transient to that peer's scope;
+ * - a new connection: system + transient (+ its IP's /32 or /64 scope and, for a public IP,
+ *   its /24 or /48 scope; or the allowlist scope when its address is allowlisted); once the
+ *   peer is known it moves from transient to that peer's scope;
  * - a new stream: system + transient + peer; once its protocol is negotiated it moves from
  *   transient to the protocol's scope.
  *
@@ -17,7 +17,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import type { PeerId } from '../../interface/peer-id.ts'
 import type { MemoryAccount } from '../../interface/muxer.ts'
 import { cidrContains, isLoopbackBytes, parseCidr, parseIp, prefixKey, type Cidr } from '../../util/ip.ts'
-import { ipOf } from '../../util/multiaddr.ts'
+import { ipOf, isLanIpBytes } from '../../util/multiaddr.ts'
 import { logger } from '../../util/logger.ts'
 import { machineFacts } from '#machine-facts'
 import { ResourceLimitError } from './errors.ts'
@@ -39,6 +39,10 @@ export interface ResourceManagerOptions {
    * local process shares 127.0.0.1, and a machine's own processes are not an attack surface
    * the way the network is; tests of these limits on loopback turn it on). */
   limitLoopback?: boolean
+  /** Apply the per-subnet limit to private and link-local addresses too (default false: a LAN,
+   * container bridge or pod network puts many honest peers in one /24, so those are limited
+   * per address only; go-libp2p likewise limits IPv4 per address by default). */
+  limitPrivateSubnets?: boolean
   /** Called for every refusal (a metrics counter attaches here). */
   onRefusal?(err: ResourceLimitError): void
 }
@@ -68,6 +72,7 @@ export class ResourceManager {
   readonly #allowlist: Cidr[]
   readonly #onRefusal?: (err: ResourceLimitError) => void
   readonly #limitLoopback: boolean
+  readonly #limitPrivateSubnets: boolean
 
   constructor (options: ResourceManagerOptions = {}) {
     const machine = options.machine ?? machineFacts()
@@ -78,6 +83,7 @@ export class ResourceManager {
     this.#allowlist = (options.allowlist ?? []).map(entry => parseCidr(typeof entry === 'string' ? cidrText(entry) : cidrText(entry.toString())))
     this.#onRefusal = options.onRefusal
     this.#limitLoopback = options.limitLoopback ?? false
+    this.#limitPrivateSubnets = options.limitPrivateSubnets ?? false
   }
 
   /** Scopes currently held for peers, protocols and addresses (bounded by what is open). */
@@ -168,11 +174,12 @@ export class ResourceManager {
   #addressScopes (ip: Uint8Array): ResourceScope[] {
     const v4 = ip.length === 4
     const ipKey = prefixKey(ip, v4 ? 32 : 64)
-    const subnetKey = prefixKey(ip, v4 ? 24 : 48)
-    return [
-      this.#hold(this.#addresses, `ip:${ipKey}`, `ip:${ipKey}`, this.limits.ip),
-      this.#hold(this.#addresses, `subnet:${subnetKey}`, `subnet:${subnetKey}`, this.limits.subnet)
-    ]
+    const scopes = [this.#hold(this.#addresses, `ip:${ipKey}`, `ip:${ipKey}`, this.limits.ip)]
+    if (this.#limitPrivateSubnets || !isLanIpBytes(ip)) {
+      const subnetKey = prefixKey(ip, v4 ? 24 : 48)
+      scopes.push(this.#hold(this.#addresses, `subnet:${subnetKey}`, `subnet:${subnetKey}`, this.limits.subnet))
+    }
+    return scopes
   }
 
   /** The scope under `key`, made if needed, with one more holder (dropped by #drop). */

@@ -27,7 +27,7 @@ describe('resource manager', () => {
   })
 
   it('per-IP (/32, /64) and per-subnet (/24, /48) limits, and the allowlist escapes them', () => {
-    const rm = new ResourceManager({ limits: { ip: { conns: 2 }, subnet: { conns: 3 } }, allowlist: ['/ip4/10.9.0.0/ipcidr/16', '192.168.7.7'] })
+    const rm = new ResourceManager({ limits: { ip: { conns: 2 }, subnet: { conns: 3 } }, allowlist: ['/ip4/10.9.0.0/ipcidr/16', '192.168.7.7'], limitPrivateSubnets: true })
     rm.openConnection('inbound', addr('10.0.0.1'))
     rm.openConnection('inbound', addr('10.0.0.1'))
     assert.throws(() => rm.openConnection('inbound', addr('10.0.0.1')), refusedBy(/^ip:4\/32:0a000001$/, 'conns'))
@@ -44,6 +44,24 @@ describe('resource manager', () => {
     assert.throws(() => rm.openConnection('inbound', addr('2001:db8:1:2::3')), refusedBy(/^ip:6\/64:/, 'conns'))
     rm.openConnection('inbound', addr('2001:db8:1:3::1'))
     assert.throws(() => rm.openConnection('inbound', addr('2001:db8:1:4::1')), refusedBy(/^subnet:6\/48:/, 'conns'))
+  })
+
+  it('private and link-local ranges are limited per address but not per subnet, unless limitPrivateSubnets', () => {
+    const rm = new ResourceManager({ limits: { ip: { conns: 2 }, subnet: { conns: 3 } } })
+    // a LAN of 40 peers in one /24 (RFC 1918, CGNAT, IPv6 ULA and link-local) all connect
+    for (let i = 1; i <= 40; i++) rm.openConnection('inbound', addr(`192.168.1.${i}`))
+    for (let i = 1; i <= 10; i++) rm.openConnection('inbound', addr(`100.64.0.${i}`))
+    for (let i = 1; i <= 10; i++) rm.openConnection('inbound', addr(`fd00:1:2:${i}::1`))
+    for (let i = 1; i <= 10; i++) rm.openConnection('inbound', addr(`169.254.0.${i}`))
+    // ... each still one address's worth
+    rm.openConnection('inbound', addr('192.168.1.1'))
+    assert.throws(() => rm.openConnection('inbound', addr('192.168.1.1')), refusedBy(/^ip:4\/32:c0a80101$/, 'conns'))
+    // a public /24 is still capped
+    for (let i = 1; i <= 3; i++) rm.openConnection('inbound', addr(`11.0.0.${i}`))
+    assert.throws(() => rm.openConnection('inbound', addr('11.0.0.4')), refusedBy(/^subnet:4\/24:0b0000$/, 'conns'))
+    const strict = new ResourceManager({ limits: { ip: { conns: 2 }, subnet: { conns: 3 } }, limitPrivateSubnets: true })
+    for (let i = 1; i <= 3; i++) strict.openConnection('inbound', addr(`192.168.1.${i}`))
+    assert.throws(() => strict.openConnection('inbound', addr('192.168.1.4')), refusedBy(/^subnet:4\/24:c0a801$/, 'conns'))
   })
 
   it('transient, peer and protocol scopes limit streams; a stream moves from transient to its protocol', async () => {
