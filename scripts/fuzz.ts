@@ -1,6 +1,6 @@
 /**
  * `npm run fuzz -- --minutes N [--target NAME] [--seed S]`: the long coverage-guided run
- * (test/fuzz/engine.ts, in a watched worker: test/fuzz/runner.ts). Every target (or the one
+ * (test/fuzz/engine.ts, in a watched child process: test/fuzz/runner.ts). Every target (or the one
  * named) gets an equal share of N minutes (default 1). It starts from the committed seeds and
  * the corpus earlier long runs grew (.cache/fuzz/corpus/, not committed), adds what this run
  * discovered there, prints executions, corpus size and blocks per target, and for a failure

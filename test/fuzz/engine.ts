@@ -7,7 +7,7 @@
  * A crash is what a decoder must never do on bad input: throw anything but a typed error, run
  * longer than `slowMs`, or allocate more than `allocationLimit` bytes (V8 heap plus array
  * buffers) for one input. Hangs that never return cannot be caught here: runner.ts runs this
- * loop in a worker thread and watches it (see there).
+ * loop in a child process and watches it (see there).
  *
  * Speed: a take costs 0.5-1.5 ms (it walks every compiled function), far more than most
  * decoders. While the corpus grows, every input is checked on its own; after 64 inputs with

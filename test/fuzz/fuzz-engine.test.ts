@@ -35,7 +35,19 @@ test('an input that allocates far beyond its size is a failure (array buffers an
   assert.equal(heap.failure.input[0], 0x77)
 })
 
-test('the runner reports a hang and a timer\'s exception, and goes on with the next target in a fresh worker', async () => {
+test('an input that allocates until V8\'s heap limit ends the fuzz process is an allocation failure with its input; the next target still runs', async () => {
+  const results = await runFuzzTargets(['heap-exhausting', 'magic-nibbles'], {
+    module: PLANTED, corpusDirs: [], maxExecutions: 20_000, seed: 5, heapLimitMb: 96, coverageDirectories: [FIXTURES]
+  })
+  const byName = new Map(results.map(r => [r.target, r]))
+  const heap = byName.get('heap-exhausting')?.failure
+  assert.equal(heap?.kind, 'allocation', `got ${heap?.kind}: ${heap?.error}`)
+  assert.equal(heap.input[0], 0x66)
+  assert.match(heap.error, /heap limit \(96 MiB\)/)
+  assert.equal(byName.get('magic-nibbles')?.failure?.kind, 'crash', 'a fresh process fuzzes the next target')
+})
+
+test('the runner reports a hang and a timer\'s exception, and goes on with the next target in a fresh process', async () => {
   const results = await runFuzzTargets(['endless-loop', 'timer-throws', 'magic-nibbles'], {
     module: PLANTED, corpusDirs: [], maxExecutions: 20_000, seed: 5, hangMs: 1500, coverageDirectories: [FIXTURES]
   })

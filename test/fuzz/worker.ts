@@ -1,9 +1,9 @@
 /**
- * The worker side of runner.ts: fuzzes the named targets of a module one after the other and
- * posts each result. Before every execution the input goes into shared memory with a counter,
- * so the parent can name the input when this thread hangs or runs out of heap.
+ * The child side of runner.ts: fuzzes the named targets of a module one after the other and
+ * sends each result. Before every execution the input and a counter go into the record file,
+ * so the parent can name the input when this process hangs, runs out of heap or dies.
  */
-import { parentPort, workerData } from 'node:worker_threads'
+import { openSync, writeSync } from 'node:fs'
 import { fuzz, loadCorpus, type FuzzOptions } from './engine.ts'
 import type { FuzzTarget } from './target.ts'
 
@@ -14,29 +14,39 @@ export interface WorkerJob {
   options: Omit<FuzzOptions, 'beforeExecution'>
   /** Directories (paths ending in /) with <name>.json corpus files. */
   corpusDirs: string[]
-  /** [0]: executions, [1]: length of the current input, then its bytes from byte 8. */
-  shared: SharedArrayBuffer
+  /** The record file: executions (int32 LE), input length (int32 LE), then the input. */
+  recordFile: string
+  /** Longest input recorded (and generated). */
+  maxInput: number
 }
 
 export type WorkerMessage = { type: 'start', name: string } | { type: 'result', result: Awaited<ReturnType<typeof fuzz>> }
 
-const job = workerData as WorkerJob
-const { targets } = await import(job.module) as { targets: FuzzTarget[] }
-const header = new Int32Array(job.shared, 0, 2)
-const bytes = new Uint8Array(job.shared, 8)
+function send (message: WorkerMessage): Promise<void> {
+  return new Promise((resolve, reject) => { process.send!(message, undefined, {}, (err) => { if (err === null) resolve(); else reject(err) }) })
+}
 
-function record (input: Uint8Array): void {
-  const length = Math.min(input.length, bytes.length)
-  bytes.set(input.subarray(0, length), 0)
-  Atomics.store(header, 1, length)
-  Atomics.add(header, 0, 1)
+const job = await new Promise<WorkerJob>(resolve => { process.once('message', message => { resolve(message as WorkerJob) }) })
+const { targets } = await import(job.module) as { targets: FuzzTarget[] }
+const fd = openSync(job.recordFile, 'r+')
+const record = Buffer.alloc(8 + job.maxInput)
+let executions = 0
+
+function recordInput (input: Uint8Array): void {
+  const length = Math.min(input.length, job.maxInput)
+  record.set(input.subarray(0, length), 8)
+  record.writeInt32LE(++executions, 0)
+  record.writeInt32LE(length, 4)
+  writeSync(fd, record, 0, 8 + length, 0)
 }
 
 for (const name of job.names) {
   const target = targets.find(t => t.name === name)
   if (target === undefined) throw new Error(`no fuzz target ${name} in ${job.module}`)
-  parentPort!.postMessage({ type: 'start', name } satisfies WorkerMessage)
+  executions = 0
+  await send({ type: 'start', name })
   const seeds = job.corpusDirs.flatMap(dir => loadCorpus(name, dir))
-  const result = await fuzz(target, seeds, { ...job.options, maxLength: bytes.length, beforeExecution: record })
-  parentPort!.postMessage({ type: 'result', result } satisfies WorkerMessage)
+  const result = await fuzz(target, seeds, { ...job.options, maxLength: job.maxInput, beforeExecution: recordInput })
+  await send({ type: 'result', result })
 }
+process.disconnect()
