@@ -36,6 +36,7 @@ import { duplexPair } from '../../src/util/duplex-pair.ts'
 import { concatBytes, utf8Encode } from '../../src/util/bytes.ts'
 import { mplexFrame, yamuxFrame } from '../muxer/raw-peer.ts'
 import { discoverySeeds, discoveryTargets } from './discovery-targets.ts'
+import { httpSeeds, httpTargets } from './http-targets.ts'
 
 /**
  * A muxer parses what the remote sends as a side effect of reading it: the target feeds the
@@ -86,7 +87,8 @@ export const targets: FuzzTarget[] = [
   muxerTarget('yamux', yamux({ keepAliveInterval: 0 })()),
   muxerTarget('mplex', mplex()()),
   ...discoveryTargets,
-  ...quicNatTargets
+  ...quicNatTargets,
+  ...httpTargets
 ]
 
 /** Valid encodings to start from, per target name (deterministic: keys come from fixed seeds). */
@@ -121,6 +123,7 @@ export async function seeds (): Promise<Record<string, Uint8Array[]>> {
     yamux: [concatBytes([yamuxFrame(1, 1, 1, 0), yamuxFrame(0, 0, 1, 5, utf8Encode('hello')), yamuxFrame(2, 1, 0, 7), yamuxFrame(1, 4, 1, 0), yamuxFrame(3, 0, 0, 0)])],
     mplex: [concatBytes([mplexFrame(0, 0, utf8Encode('s')), mplexFrame(0, 2, utf8Encode('hello')), mplexFrame(0, 4), mplexFrame(0, 6)])],
     ...discoverySeeds(peerId.toString(), envelope, pubKey),
-    ...quicNatSeeds()
+    ...quicNatSeeds(),
+    ...httpSeeds()
   }
 }
