@@ -3,6 +3,10 @@
 // node_modules, so an installed package runs the compiled build (dist/, from `npm run build`);
 // a source checkout runs src/ directly (Node >= 22.18 / 24 strips the types), never a stale dist/.
 import { existsSync } from 'node:fs'
+import module from 'node:module'
+
+// V8's on-disk compile cache, before the entry loads: see src/cli/compile-cache.ts.
+module.enableCompileCache?.()
 
 const source = new URL('../src/cli/main.ts', import.meta.url)
 const built = new URL('../dist/cli/main.js', import.meta.url)

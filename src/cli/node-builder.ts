@@ -1,10 +1,8 @@
 /**
- * The nodes the CLI runs: a long-lived one for `start` (persistent identity and peer store,
- * identify + ping, optional echo, bootstrap, relay service) and a throwaway one for
- * `ping`/`identify` (fresh key, memory store, no listener). Both run TCP, WebSockets and the
- * circuit relay transport, so a `/p2p-circuit` address can be pinged and listened on.
+ * The long-lived node the CLI runs for `start` (persistent identity and peer store, identify +
+ * ping, optional echo, bootstrap, relay service), with every transport of cliTransports().
+ * The throwaway node of `ping`/`identify` is ephemeral-node.ts, which loads far less.
  */
-import { join } from 'node:path'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Datastore, PrivateKey, ServiceFactories } from '../index.ts'
 import { createLibp2p } from '../index.ts'
@@ -18,12 +16,10 @@ import { dnsResolver } from '../dns/index.ts'
 import { mdns } from '../discovery/mdns/index.ts'
 import { randomWalk } from '../discovery/random-walk.ts'
 import { rendezvous, rendezvousServer } from '../discovery/rendezvous/index.ts'
-import { MemoryDatastore } from '../store/index.ts'
 import { kadDHT } from '../dht/index.ts'
 import { autoNAT } from '../protocols/autonat/index.ts'
-import { circuitRelayServer, circuitRelayTransport } from '../relay/index.ts'
-import { tcp } from '../transport/tcp/index.ts'
-import { webSockets } from '../transport/websockets/index.ts'
+import { circuitRelayServer } from '../relay/index.ts'
+import { cliTransports } from './transports.ts'
 import { pubsubService, type PubSubRouterName } from './commands/pubsub.ts'
 import type { SecurityConfig } from './security-options.ts'
 import type { ResourceManagerOptions } from '../switch/resource-manager/index.ts'
@@ -68,20 +64,6 @@ export interface CliNodeInit {
   relayServer?: boolean
 }
 
-/**
- * The CLI's transports: the Node defaults, QUIC, WebTransport and circuit relay, so circuit
- * addresses dial and listen. No QUIC (nor WebTransport over it) in a private network, which
- * cannot protect it. QUIC (and its TLS) loads only when a node is made, so `--help` and usage
- * errors do not pay for it. With a data directory, WebTransport's certificates live in it.
- */
-async function cliTransports (security?: SecurityConfig, dataDir?: string) {
-  if (security?.connectionProtector !== undefined) return [tcp(), webSockets(), circuitRelayTransport()]
-  const { quic } = await import('../transport/quic/index.ts')
-  const { webTransport } = await import('../transport/webtransport/index.ts')
-  const certificateFile = dataDir === undefined ? undefined : join(dataDir, 'webtransport-certificates.json')
-  return [tcp(), webSockets(), quic(), webTransport({ certificateFile }), circuitRelayTransport()]
-}
-
 /** Not started: the caller starts it once its signal handlers are in place. */
 export async function createCliNode (init: CliNodeInit) {
   const services: ServiceFactories = { identify: identify(), ping: ping() }
@@ -112,25 +94,6 @@ export async function createCliNode (init: CliNodeInit) {
     services,
     ...(init.minConnections !== undefined && init.minConnections > 0 ? { connectionManager: { minConnections: init.minConnections } } : {}),
     ...(init.dnsServers !== undefined && init.dnsServers.length > 0 ? { dns: dnsResolver({ servers: init.dnsServers }) } : {}),
-    start: false
-  })
-}
-
-/** A node that only dials: for one-shot commands against a remote peer. */
-export async function createEphemeralNode (options: { timeout: number, security?: SecurityConfig, holePunch?: boolean }) {
-  const holePunch = options.holePunch === true
-  return await createLibp2p({
-    ...options.security,
-    datastore: new MemoryDatastore(),
-    addresses: { listen: [] },
-    transports: await cliTransports(options.security),
-    services: {
-      // identified explicitly by the `identify` command, not on every connection; except when
-      // a relayed connection may be upgraded: DCUtR needs the addresses identify reports
-      identify: identify({ runOnConnectionOpen: holePunch, timeout: options.timeout }),
-      ping: ping({ timeout: options.timeout }),
-      ...(holePunch ? { dcutr: dcutr() } : {})
-    },
     start: false
   })
 }

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util'
 import type { Command } from '../cli.ts'
 import { parseMultiaddr, parsePositiveInt, UsageError } from '../args.ts'
-import { createEphemeralNode } from '../node-builder.ts'
+import { createEphemeralNode } from '../ephemeral-node.ts'
 import { parseSecurityOptions, SECURITY_HELP, SECURITY_OPTIONS } from '../security-options.ts'
 import { withDeadline } from '../../util/deadline.ts'
 
@@ -21,7 +21,7 @@ ${SECURITY_HELP}
     if (positionals.length !== 1) throw new UsageError('identify needs exactly one multiaddr')
     const target = parseMultiaddr(positionals[0])
     const timeout = parsePositiveInt(values.timeout, 'timeout', 10_000)
-    const node = await createEphemeralNode({ timeout, security: parseSecurityOptions(values) })
+    const node = await createEphemeralNode({ target, timeout, security: await parseSecurityOptions(values) })
     try {
       await node.start()
       const result = await withDeadline(timeout, undefined, `identify timed out after ${timeout} ms`, async (signal) => {

@@ -17,7 +17,10 @@ import type { Command } from '../cli.ts'
 import { parsePositiveInt, UsageError } from '../args.ts'
 import { stopOnSignal } from '../stop-on-signal.ts'
 import { createLibp2p, generateKeyPairFromSeed, peerIdFromPrivateKey, type PrivateKey } from '../../index.ts'
-import { MemoryDatastore } from '../../store/index.ts'
+import { MemoryDatastore } from '../../store/memory.ts'
+import { tcp } from '../../transport/tcp/index.ts'
+import { noise } from '../../security/noise/index.ts'
+import { yamux } from '../../muxer/yamux/index.ts'
 import { identify } from '../../protocols/identify/index.ts'
 import { ping } from '../../protocols/ping/index.ts'
 import { perf } from '../../protocols/perf/index.ts'
@@ -112,7 +115,12 @@ async function runServer (address: Multiaddr): Promise<number> {
 async function runClient (address: Multiaddr, uploadBytes: number, downloadBytes: number): Promise<number> {
   const serverId = peerIdFromPrivateKey(perfServerKey())
   const target = address.encapsulate(`/p2p/${serverId.toString()}`)
+  // Exactly what the measurement needs (the contract's client is a fresh process, and its time
+  // includes starting up): TCP, Noise, Yamux, no runtime defaults to load.
   const node = await createLibp2p({
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
     datastore: new MemoryDatastore(),
     addresses: { listen: [] },
     services: { perf: perf() },

@@ -2,11 +2,10 @@
 import { parseArgs } from 'node:util'
 import type { Command } from '../cli.ts'
 import { parseMultiaddr, parsePositiveInt, UsageError } from '../args.ts'
-import { createEphemeralNode } from '../node-builder.ts'
+import { createEphemeralNode } from '../ephemeral-node.ts'
 import { parseSecurityOptions, SECURITY_HELP, SECURITY_OPTIONS } from '../security-options.ts'
 import { withDeadline } from '../../util/deadline.ts'
 import { delay } from '../../util/timers.ts'
-import { isRelayed } from '../../util/multiaddr.ts'
 
 export const pingCommand: Command = {
   help: `Usage: ts-libp2p ping MA [--count N] [--interval MS] [--timeout MS] [--security noise,tls] [--psk FILE]
@@ -35,8 +34,7 @@ ${SECURITY_HELP}
     const count = parsePositiveInt(values.count, 'count', 1)
     const interval = parsePositiveInt(values.interval, 'interval', 1000, true)
     const timeout = parsePositiveInt(values.timeout, 'timeout', 10_000)
-    // Through a relay, the peer may upgrade the connection to a direct one (DCUtR) meanwhile.
-    const node = await createEphemeralNode({ timeout, security: parseSecurityOptions(values), holePunch: isRelayed(target) })
+    const node = await createEphemeralNode({ target, timeout, security: await parseSecurityOptions(values) })
     try {
       await node.start()
       const connection = await withDeadline(timeout, undefined, `dialing timed out after ${timeout} ms`, async signal => await node.dial(target, { signal }))

@@ -141,7 +141,7 @@ ${NAT_HELP}
     const topics = values.subscribe ?? []
     const router = parseRouter(values.pubsub) ?? (topics.length > 0 ? 'gossipsub' : undefined)
 
-    const security = parseSecurityOptions(values)
+    const security = await parseSecurityOptions(values)
     const resourceManager = parseLimitOptions(values)
     const nat = parseNatOptions(values)
     const privateKey = await loadOrCreateIdentity(dataDir)
