@@ -5,6 +5,9 @@
  * and go-libp2p (interop/go-peer with --default-limits), each with default settings, one after
  * the other in one run. Attackers connect from 127.1.x.y; after each attack (and while idle
  * connections are held) a fresh honest peer on 127.0.0.1 dials and pings with a 1 s budget.
+ * The ten attacks of test/switch/attack.test.ts: idle connections, random bytes, slow
+ * handshakes, absurd length prefixes, garbage handshakes, unknown-protocol negotiations, rapid
+ * reset, ping floods, identify-push floods, streams that never read.
  * Prints, per implementation and attack, whether the honest ping was served and in how long,
  * and the victim's RSS at start and at its peak (sampled every 100 ms from /proc). Linux only.
  * The lead runs it at full size on a quiet machine; defaults are the issue's figures.
@@ -25,7 +28,13 @@ import { yamux } from '../../src/muxer/yamux/index.ts'
 import { ping, type PingService } from '../../src/protocols/ping/index.ts'
 import { identify } from '../../src/protocols/identify/index.ts'
 import { withDeadline } from '../../src/util/deadline.ts'
-import { attackerAddress, idleConnection, rawSocket } from '../../test/support/attacker.ts'
+import { attackerAddress, idleConnection, rawSocket, securedYamuxChannel, trickle } from '../../test/support/attacker.ts'
+import { yamuxFrame } from '../../test/muxer/raw-peer.ts'
+import { Flag, FrameType } from '../../src/muxer/yamux/frame.ts'
+import { encodeIdentify } from '../../src/protocols/identify/message.ts'
+import { HEADER_BYTES, encodeMessage } from '../../src/mss/codec.ts'
+import { encodeLP } from '../../src/util/stream-reader.ts'
+import { concatBytes } from '../../src/util/bytes.ts'
 import { buildGoPeer } from '../../test/interop/harness.ts'
 
 const { values } = parseArgs({
@@ -128,6 +137,60 @@ const attacks: Array<[string, Attack]> = [
     const conns: Connection[] = await settledAll(Array.from({ length: 10 }, async (_, i) => await idleConnection(v.port, attackerAddress(3000 + i))))
     await settledAll(conns.map(async (c) => {
       for (let i = 0; i < NEGOTIATIONS / 10 && c.status === 'open'; i++) await c.newStream(`/attack/unknown/${i}`).catch(() => {})
+    }))
+    return () => { for (const c of conns) c.abort(new Error('attack over')) }
+  }],
+  [`${SOCKETS / 2} absurd length prefixes (multistream 4 GiB; endless Noise frames, one byte per 200 ms)`, async (v) => {
+    const mss = await settledAll(Array.from({ length: SOCKETS / 4 }, async (_, i) => await rawSocket(v.port, attackerAddress(5000 + i))))
+    for (const s of mss) s.write(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x0f, 0x61, 0x62))
+    const frames = await settledAll(Array.from({ length: SOCKETS / 4 }, async (_, i) => await rawSocket(v.port, attackerAddress(6000 + i))))
+    for (const s of frames) s.write(concatBytes([HEADER_BYTES, encodeMessage('/noise'), Uint8Array.of(0xff, 0xff), new Uint8Array(100)]))
+    const endless = trickle(frames, new Uint8Array(1), 200)
+    await endless.ticks(4)
+    return () => { endless.stop(); for (const s of [...mss, ...frames]) s.destroy() }
+  }],
+  [`${SOCKETS / 4} garbage handshakes (a Noise first message, then junk)`, async (v) => {
+    const sockets = await settledAll(Array.from({ length: SOCKETS / 4 }, async (_, i) => await rawSocket(v.port, attackerAddress(7000 + i))))
+    for (const s of sockets) {
+      s.write(concatBytes([HEADER_BYTES, encodeMessage('/noise'), Uint8Array.of(0, 32), crypto.getRandomValues(new Uint8Array(32))]))
+      s.write(concatBytes([Uint8Array.of(0, 200), crypto.getRandomValues(new Uint8Array(200))]))
+    }
+    return () => { for (const s of sockets) s.destroy() }
+  }],
+  [`rapid reset (4 connections x ${STREAMS * 2} streams opened and reset)`, async (v) => {
+    const channels = await settledAll(Array.from({ length: 4 }, async (_, i) => await securedYamuxChannel(v.port, attackerAddress(8000 + i))))
+    const flood = concatBytes(Array.from({ length: STREAMS * 2 }, (_, i) => yamuxFrame(FrameType.WindowUpdate, Flag.SYN | Flag.RST, 1 + 2 * i, 0)))
+    for (const ch of channels) ch.send(flood)
+    return () => { for (const ch of channels) ch.abort(new Error('attack over')) }
+  }],
+  ['ping floods (8 streams written as fast as the socket takes, replies never read)', async (v) => {
+    const conns: Connection[] = await settledAll(Array.from({ length: 4 }, async (_, i) => await idleConnection(v.port, attackerAddress(9000 + i))))
+    const burst = new Uint8Array(32 * 1024)
+    let stop = false
+    for (const c of conns) {
+      for (let k = 0; k < 2; k++) {
+        void (async () => {
+          const s = await c.newStream('/ipfs/ping/1.0.0')
+          for (let sent = 0; !stop && sent < 256 * 1024 * 1024; sent += burst.length) await s.write(crypto.getRandomValues(burst))
+        })().catch(() => {})
+      }
+    }
+    return () => { stop = true; for (const c of conns) c.abort(new Error('attack over')) }
+  }],
+  ['identify-push floods (4 connections x 200 pushes)', async (v) => {
+    const conns: Connection[] = await settledAll(Array.from({ length: 4 }, async (_, i) => await idleConnection(v.port, attackerAddress(9100 + i))))
+    const push = encodeLP(encodeIdentify({ agentVersion: 'flood', listenAddrs: [], protocols: ['/a', '/b'] }))
+    await settledAll(conns.map(async (c) => {
+      for (let i = 0; i < 200 && c.status === 'open'; i++) {
+        try {
+          const s = await c.newStream('/ipfs/id/push/1.0.0')
+          s.send(push)
+          await s.closeWrite()
+          for await (const _ of s) { /* nothing comes back */ }
+        } catch {
+          // reset past the victim's push budget
+        }
+      }
     }))
     return () => { for (const c of conns) c.abort(new Error('attack over')) }
   }],

@@ -76,3 +76,23 @@ export async function securedYamuxChannel (port: number, localAddress: string): 
 export function attackerAddress (i: number): string {
   return `127.${1 + Math.floor(i / 2560)}.${Math.floor(i / 10) % 256}.${2 + (i % 10)}`
 }
+
+/**
+ * Writes the next byte of `bytes` to every socket every `everyMs` (a peer that sends one byte
+ * at a time, never finishing). `ticks(n)` resolves after the n-th round, so a test acts while
+ * the trickle is under way instead of after a fixed sleep.
+ */
+export function trickle (sockets: Socket[], bytes: Uint8Array, everyMs: number): { ticks(n: number): Promise<void>, stop(): void } {
+  let round = 0
+  const waiters: Array<{ n: number, resolve(): void }> = []
+  const timer = setInterval(() => {
+    const b = bytes.subarray(round % bytes.length, round % bytes.length + 1)
+    for (const s of sockets) if (!s.destroyed) s.write(b)
+    round++
+    for (const w of waiters.filter(w => w.n <= round)) { waiters.splice(waiters.indexOf(w), 1); w.resolve() }
+  }, everyMs)
+  return {
+    ticks: async (n) => { if (round < n) await new Promise<void>(resolve => { waiters.push({ n, resolve }) }) },
+    stop: () => { clearInterval(timer) }
+  }
+}

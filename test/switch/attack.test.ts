@@ -27,7 +27,7 @@ import { HEADER_BYTES, encodeMessage } from '../../src/mss/codec.ts'
 import { encodeLP } from '../../src/util/stream-reader.ts'
 import { concatBytes } from '../../src/util/bytes.ts'
 import { startCli, type RunningCli } from '../cli/run-cli.ts'
-import { attackerAddress, idleConnection, rawSocket, securedYamuxChannel, socketClosed } from '../support/attacker.ts'
+import { attackerAddress, idleConnection, rawSocket, securedYamuxChannel, socketClosed, trickle } from '../support/attacker.ts'
 import { yamuxFrame } from '../muxer/raw-peer.ts'
 
 /** Memory the node may keep above its start-up RSS once every attack is over. */
@@ -112,25 +112,6 @@ async function until (condition: () => boolean, what: string, timeoutMs = 60_000
   }
 }
 
-/**
- * Writes the next byte of `bytes` to every socket every `everyMs` (a peer that sends one byte
- * at a time, never finishing). `ticks(n)` resolves after the n-th round, so a test acts while
- * the trickle is under way instead of after a fixed sleep.
- */
-function trickle (sockets: Socket[], bytes: Uint8Array, everyMs: number): { ticks(n: number): Promise<void>, stop(): void } {
-  let round = 0
-  const waiters: Array<{ n: number, resolve(): void }> = []
-  const timer = setInterval(() => {
-    const b = bytes.subarray(round % bytes.length, round % bytes.length + 1)
-    for (const s of sockets) if (!s.destroyed) s.write(b)
-    round++
-    for (const w of waiters.filter(w => w.n <= round)) { waiters.splice(waiters.indexOf(w), 1); w.resolve() }
-  }, everyMs)
-  return {
-    ticks: async (n) => { if (round < n) await new Promise<void>(resolve => { waiters.push({ n, resolve }) }) },
-    stop: () => { clearInterval(timer) }
-  }
-}
 
 describe('attack test: a node under attack keeps serving honest peers', { timeout: 240_000 }, () => {
   before(async () => {
