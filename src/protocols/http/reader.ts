@@ -6,7 +6,8 @@
  */
 import type { ByteStream } from '../../interface/stream.ts'
 import { ChunkedDecoder } from './chunked.ts'
-import { HttpBodyTooLargeError, HttpHeadersTooLargeError, HttpIncompleteMessageError } from './errors.ts'
+import { Deadline } from '../../util/deadline.ts'
+import { HttpBodyTooLargeError, HttpHeadersTooLargeError, HttpIncompleteMessageError, HttpTimeoutError } from './errors.ts'
 import {
   DEFAULT_HTTP_LIMITS, findHeadEnd, parseRequestHead, parseResponseHead,
   type BodyFraming, type HttpLimits, type RequestHead, type ResponseHead
@@ -79,9 +80,13 @@ export class HttpStreamReader {
     return parseResponseHead(head, this.limits)
   }
 
-  /** A reader of the body that follows the head just read. */
-  bodyReader (framing: BodyFraming): BodyReader {
-    return new BodyReader(this, framing)
+  /**
+   * A reader of the body that follows the head just read. `exact`: the message must be the
+   * last on the stream, so bytes already received past its end are an error (a response
+   * longer than its Content-Length), not the next message.
+   */
+  bodyReader (framing: BodyFraming, options: { exact?: boolean } = {}): BodyReader {
+    return new BodyReader(this, framing, options.exact === true)
   }
 
   /** Up to `max` buffered bytes (a view), or undefined when none are buffered. */
@@ -117,9 +122,11 @@ export class BodyReader {
   #received = 0
   readonly #decoder: ChunkedDecoder | undefined
   #done: boolean
+  readonly #exact: boolean
 
-  constructor (reader: HttpStreamReader, framing: BodyFraming) {
+  constructor (reader: HttpStreamReader, framing: BodyFraming, exact: boolean) {
     this.#reader = reader
+    this.#exact = exact
     this.#framing = framing
     this.#remaining = framing.kind === 'length' ? framing.length : 0
     this.#decoder = framing.kind === 'chunked' ? new ChunkedDecoder(reader.limits) : undefined
@@ -133,7 +140,10 @@ export class BodyReader {
   get received (): number { return this.#received }
 
   async next (signal?: AbortSignal): Promise<Uint8Array | null> {
-    if (this.#done) return null
+    if (this.#done) {
+      if (this.#exact && this.#reader.buffered > 0) throw new HttpBodyTooLargeError(`${this.#reader.buffered} bytes after the end of the body`)
+      return null
+    }
     const reader = this.#reader
     switch (this.#framing.kind) {
       case 'length': {
@@ -191,13 +201,16 @@ export class BodyReader {
 
   /**
    * The body as a pull-based ReadableStream: nothing is read from the libp2p stream until
-   * the consumer asks. `onError` sees framing errors; `onCancel` a consumer that gave up.
+   * the consumer asks. A pull that waits more than `idleTimeout` ms for the remote fails with
+   * HttpTimeoutError (the time the consumer takes between pulls does not count). `onError`
+   * sees framing errors, `onCancel` a consumer that gave up.
    */
-  toReadableStream (hooks: { signal?: AbortSignal, onError?: (err: Error) => void, onCancel?: (reason: unknown) => void, onEnd?: () => void } = {}): ReadableStream<Uint8Array> {
+  toReadableStream (hooks: { idleTimeout?: number, onError?: (err: Error) => void, onCancel?: (reason: unknown) => void, onEnd?: () => void } = {}): ReadableStream<Uint8Array> {
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
+        const deadline = new Deadline(hooks.idleTimeout)
         try {
-          const data = await this.next(hooks.signal)
+          const data = await this.next(deadline.signal)
           if (data === null) {
             controller.close()
             hooks.onEnd?.()
@@ -205,8 +218,11 @@ export class BodyReader {
             controller.enqueue(data)
           }
         } catch (err) {
-          hooks.onError?.(err as Error)
-          controller.error(err)
+          const reason = deadline.signal.aborted ? new HttpTimeoutError(`body idle for ${hooks.idleTimeout} ms`) : err as Error
+          hooks.onError?.(reason)
+          controller.error(reason)
+        } finally {
+          deadline.clear()
         }
       },
       cancel: (reason) => { hooks.onCancel?.(reason) }

@@ -1,0 +1,12 @@
+/**
+ * HTTP over libp2p (`/http/1.1`) with fetch-style handlers and client, the well-known
+ * protocols document, and the `libp2p-PeerID` HTTP authentication scheme:
+ * `import { http } from 'ts-libp2p/http'`, then `services: { http: http() }`.
+ */
+export { http, HttpService, parseHttpTarget, HTTP_PROTOCOL, type HttpServiceOptions, type HttpFetchInit, type HttpComponents } from './http.ts'
+export { HttpRouter, parseProtocolMap, WELL_KNOWN_PROTOCOLS_PATH, type ProtocolMap, type ProtocolDescriptor, type RouteOptions } from './router.ts'
+export { serveHttpStream, writeResponse, errorResponse, type FetchHandler, type RequestContext, type ServeOptions } from './server.ts'
+export { requestOverStream, type StreamRequestOptions } from './client.ts'
+export { HttpStreamReader, BodyReader } from './reader.ts'
+export { DEFAULT_HTTP_LIMITS, type HttpLimits, type HeaderList, type RequestHead, type ResponseHead, type BodyFraming } from './head.ts'
+export * from './errors.ts'
