@@ -20,6 +20,7 @@ import type { BenchConfig, Side } from './lib/config.ts'
 import { spawnPeer } from './lib/child.ts'
 import type { Json, PeerProcess } from './lib/child.ts'
 import { summarize } from './lib/stats.ts'
+import { measureStartup } from './startup/measure.ts'
 import { gitCommit, loadAverage, machineInfo, renderMarkdown, formatBytes } from './lib/report.ts'
 import type { BenchResult, Row, SideResult } from './lib/report.ts'
 
@@ -308,6 +309,16 @@ async function memorySection (stack: string): Promise<void> {
   addRow({ id: 'memory/client/heap', section: 'memory', label: `JS heap per idle connection, dialer ${ref}`, unit: 'KiB', better: 'lower' }, pick('clientHeap'))
 }
 
+/** Cold starts, fresh processes: the perf contract's client, the CLI's ping, createLibp2p + dial (bench/startup/). */
+async function startupSection (): Promise<void> {
+  const programs = peerBuild === undefined
+    ? { tsCli: join(REPO_ROOT, 'src', 'cli', 'main.ts'), tsCold: join(REPO_ROOT, 'bench', 'startup', 'ts-cold.ts'), jsCold: join(REPO_ROOT, 'bench', 'startup', 'js-cold.ts') }
+    : { tsCli: join(peerBuild.root, 'src', 'cli', 'main.js'), tsCold: join(peerBuild.root, 'bench', 'startup', 'ts-cold.js'), jsCold: join(peerBuild.root, 'bench', 'startup', 'js-cold.js') }
+  for (const row of await measureStartup(programs, config.startupRuns, progress)) {
+    addRow({ id: row.id, section: 'startup', label: row.label, unit: 'ms', better: 'lower', showP99: true }, row.samples, {}, row.failures)
+  }
+}
+
 // ---------------------------------------------------------------------------- main --
 
 async function main (config: BenchConfig): Promise<void> {
@@ -346,10 +357,11 @@ async function main (config: BenchConfig): Promise<void> {
 
   if (has('setup')) await setupSection(mainStack)
   if (has('setup') && config.stacks.includes('quic')) await quicSetupSection()
+  if (has('startup')) await startupSection()
   if (has('memory')) await memorySection(mainStack)
 
   const { outDir, debug, cpuProfDir, ...shown } = config
-  const order = ['throughput', 'cpu', 'concurrent', 'setup', 'streams', 'memory', 'cipher']
+  const order = ['throughput', 'cpu', 'concurrent', 'setup', 'startup', 'streams', 'memory', 'cipher']
   rows.sort((a, b) => order.indexOf(a.section) - order.indexOf(b.section))
   const result: BenchResult = {
     date: new Date().toISOString(),

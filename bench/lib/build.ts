@@ -25,6 +25,8 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export interface PeerBuild {
   /** The directory holding the compiled peer scripts (js-peer.js, ts-peer.js, raw-peer.js). */
   peersDir: string
+  /** The compiled tree's root: src/, bench/peers/ and bench/startup/ below it. */
+  root: string
   remove(): void
 }
 
@@ -35,7 +37,7 @@ export function buildPeers (): PeerBuild {
   writeFileSync(tsconfig, JSON.stringify({
     extends: fromBuild('tsconfig.json'),
     compilerOptions: { noEmit: false, declaration: false, sourceMap: false, outDir: '.', rootDir: fromBuild('.'), types: ['node'], typeRoots: [fromBuild('node_modules/@types')] },
-    include: [fromBuild('src'), fromBuild('bench/peers')]
+    include: [fromBuild('src'), fromBuild('bench/peers'), fromBuild('bench/startup')]
   }, null, 2))
   try {
     execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', tsconfig], { stdio: 'inherit' })
@@ -55,6 +57,7 @@ export function buildPeers (): PeerBuild {
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir')
   return {
     peersDir: join(dir, 'bench', 'peers'),
+    root: dir,
     remove: () => { rmSync(dir, { recursive: true, force: true }) }
   }
 }

@@ -18,7 +18,9 @@
  *   --stacks a,b                 BENCH_STACKS        noise+yamux,tls+yamux,noise+mplex,plaintext+yamux,quic
  *                                                    (quic: QUIC v1 over UDP beside the TCP stacks; more
  *                                                    QUIC figures in npm run bench:quic)
- *   --only s1,s2                 BENCH_ONLY          sections: cipher,throughput,streams,concurrent,setup,memory
+ *   --startup-runs N             BENCH_STARTUP_RUNS  fresh client processes per side per cold-start
+ *                                                    figure (15; section startup, bench/startup/)
+ *   --only s1,s2                 BENCH_ONLY          sections: cipher,throughput,streams,concurrent,setup,startup,memory
  *   --out DIR                    BENCH_OUT           where latest.json/latest.md go (bench/results)
  *   --debug                      BENCH_DEBUG=1       copy the peers' stderr to ours
  *   --cpu-prof DIR               BENCH_CPU_PROF      run the peers with --cpu-prof into DIR
@@ -37,7 +39,7 @@ import { fileURLToPath } from 'node:url'
 export const SIDES = ['ts', 'ts-off', 'js', 'raw'] as const
 export type Side = typeof SIDES[number]
 export const STACKS = ['noise+yamux', 'tls+yamux', 'noise+mplex', 'plaintext+yamux', 'quic'] as const
-export const SECTIONS = ['cipher', 'throughput', 'streams', 'concurrent', 'setup', 'memory'] as const
+export const SECTIONS = ['cipher', 'throughput', 'streams', 'concurrent', 'setup', 'startup', 'memory'] as const
 export type Section = typeof SECTIONS[number]
 
 export interface BenchConfig {
@@ -46,6 +48,8 @@ export interface BenchConfig {
   transferBytes: number
   warmupBytes: number
   setupCount: number
+  /** Fresh client processes per side for each cold-start figure. */
+  startupRuns: number
   streamCount: number
   concurrentStreams: number
   concurrentBytes: number
@@ -102,7 +106,7 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): BenchConfi
     if (value === undefined) throw new Error(`${arg} needs a value`)
     flags.set(name, value)
   }
-  const known = new Set(['quick', 'debug', 'repeat', 'bytes', 'warmup', 'setup', 'streams', 'concurrent-streams', 'concurrent-bytes', 'idle', 'memory-repeat', 'cipher-bytes', 'chunk', 'sides', 'stacks', 'only', 'out', 'cpu-prof', 'from-source', 'resource-manager'])
+  const known = new Set(['quick', 'debug', 'repeat', 'bytes', 'warmup', 'setup', 'startup-runs', 'streams', 'concurrent-streams', 'concurrent-bytes', 'idle', 'memory-repeat', 'cipher-bytes', 'chunk', 'sides', 'stacks', 'only', 'out', 'cpu-prof', 'from-source', 'resource-manager'])
   for (const name of flags.keys()) if (!known.has(name)) throw new Error(`unknown flag --${name}`)
   const get = (flag: string): string | undefined => flags.get(flag) ?? env[`BENCH_${flag.toUpperCase().replaceAll('-', '_')}`]
 
@@ -128,6 +132,7 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): BenchConfi
     transferBytes: size('bytes', GiB, MiB),
     warmupBytes: size('warmup', 64 * MiB, 256 * KiB),
     setupCount: count('setup', 200, 5),
+    startupRuns: count('startup-runs', 15, 1),
     streamCount: count('streams', 1000, 10),
     concurrentStreams: count('concurrent-streams', 100, 10),
     concurrentBytes: size('concurrent-bytes', 10 * MiB, 64 * KiB),

@@ -32,7 +32,7 @@ describe('bench harness', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ts-libp2p-bench-'))
-    await runBench(['--quick', '--out', dir, '--setup', '3', '--streams', '5'], 180_000)
+    await runBench(['--quick', '--out', dir, '--setup', '3', '--streams', '5'], 240_000)
     result = JSON.parse(await readFile(join(dir, 'latest.json'), 'utf8')) as BenchResult
     markdown = await readFile(join(dir, 'latest.md'), 'utf8')
   })
@@ -56,6 +56,7 @@ describe('bench harness', () => {
       'setup/quic/dial', 'setup/quic/dial-ping',
       'concurrent/upload', 'streams/open-echo',
       'setup/plain/dial', 'setup/plain/dial-ping', 'setup/identify/dial', 'setup/identify/dial-ping', 'setup/identify/identified',
+      'startup/perf-contract', 'startup/perf-contract-wall', 'startup/perf-contract-no-cache', 'startup/cli-ping', 'startup/create-dial',
       'memory/server/rss', 'memory/client/rss', 'memory/server/heap', 'memory/client/heap',
       'cipher/bulkSealGbps', 'cipher/bulkOpenGbps', 'cipher/frameSealGbps', 'cipher/frameOpenGbps'
     ].sort()
@@ -63,7 +64,7 @@ describe('bench harness', () => {
     for (const row of result.rows) {
       assert.equal(row.failures, undefined, `${row.id}: ${JSON.stringify(row.failures)}`)
       const sides = Object.keys(row.results).sort()
-      const want = row.section === 'cipher' ? ['raw'] : row.id.startsWith('setup/identify') || row.id.startsWith('setup/quic') ? ['js', 'ts'] : ['js', 'raw', 'ts']
+      const want = row.section === 'cipher' ? ['raw'] : row.id.startsWith('setup/identify') || row.id.startsWith('setup/quic') || row.section === 'startup' ? ['js', 'ts'] : ['js', 'raw', 'ts']
       assert.deepEqual(sides, want, row.id)
       for (const [side, r] of Object.entries(row.results)) {
         const where = `${row.id} ${side}`
