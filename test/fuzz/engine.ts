@@ -86,15 +86,29 @@ function describe (err: unknown): string {
   return err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err)
 }
 
-/** Runs one input: undefined when the decoder behaved, the failure otherwise. */
-function execute (target: FuzzTarget, input: Uint8Array, options: Required<Pick<FuzzOptions, 'slowMs' | 'allocationLimit'>>): Omit<FuzzFailure, 'input'> | undefined {
+/**
+ * Runs one input: undefined when the decoder behaved, the failure otherwise. An async target
+ * (one whose run returns a promise, e.g. a certificate check that verifies signatures) is
+ * awaited; a sync one costs no promise.
+ */
+function execute (target: FuzzTarget, input: Uint8Array, options: Required<Pick<FuzzOptions, 'slowMs' | 'allocationLimit'>>): Omit<FuzzFailure, 'input'> | undefined | Promise<Omit<FuzzFailure, 'input'> | undefined> {
   const before = allocated()
   const started = performance.now()
+  let pending: Promise<void> | undefined
   try {
-    target.run(input)
+    const returned = target.run(input)
+    if (returned instanceof Promise) pending = returned
   } catch (err) {
     if (!isTypedError(err, target)) return { kind: 'crash', error: describe(err) }
   }
+  if (pending !== undefined) {
+    return pending.then(() => settle(before, started, options), (err: unknown) => isTypedError(err, target) ? settle(before, started, options) : { kind: 'crash', error: describe(err) })
+  }
+  return settle(before, started, options)
+}
+
+/** The slow and allocation checks after an input returned or threw a typed error. */
+function settle (before: number, started: number, options: Required<Pick<FuzzOptions, 'slowMs' | 'allocationLimit'>>): Omit<FuzzFailure, 'input'> | undefined {
   const elapsed = performance.now() - started
   if (elapsed > options.slowMs) return { kind: 'slow', error: `took ${elapsed.toFixed(0)} ms (limit ${options.slowMs} ms)` }
   const grown = allocated() - before
@@ -103,7 +117,7 @@ function execute (target: FuzzTarget, input: Uint8Array, options: Required<Pick<
 }
 
 /** Shrinks a crashing input by deleting slices while it still fails the same way. */
-function minimize (target: FuzzTarget, input: Uint8Array, failure: Omit<FuzzFailure, 'input'>, limits: Required<Pick<FuzzOptions, 'slowMs' | 'allocationLimit'>>): Uint8Array {
+async function minimize (target: FuzzTarget, input: Uint8Array, failure: Omit<FuzzFailure, 'input'>, limits: Required<Pick<FuzzOptions, 'slowMs' | 'allocationLimit'>>): Promise<Uint8Array> {
   if (failure.kind !== 'crash') return input
   const firstLine = failure.error.split('\n')[0]
   let best = input
@@ -114,7 +128,7 @@ function minimize (target: FuzzTarget, input: Uint8Array, failure: Omit<FuzzFail
       const candidate = new Uint8Array(best.length - size)
       candidate.set(best.subarray(0, at), 0)
       candidate.set(best.subarray(at + size), at)
-      const again = execute(target, candidate, limits)
+      const again = await execute(target, candidate, limits)
       if (again?.kind === 'crash' && again.error.split('\n')[0] === firstLine) best = candidate
       else at += size
     }
@@ -138,18 +152,19 @@ export async function fuzz (target: FuzzTarget, seeds: Uint8Array[], options: Fu
   let lastYield = 0
 
   const result = (failure?: FuzzFailure): FuzzResult => ({ target: target.name, executions, corpusSize: corpus.length, blocks: coverage.blocks, discovered, failure })
-  const run = (input: Uint8Array): FuzzFailure | undefined => {
+  const run = async (input: Uint8Array): Promise<FuzzFailure | undefined> => {
     options.beforeExecution?.(input)
     executions++
-    const failure = execute(target, input, limits)
-    return failure === undefined ? undefined : { ...failure, input: minimize(target, input, failure, limits) }
+    const executed = execute(target, input, limits)
+    const failure = executed instanceof Promise ? await executed : executed
+    return failure === undefined ? undefined : { ...failure, input: await minimize(target, input, failure, limits) }
   }
 
   // Each take resets V8's counters, and between two executions only the fuzzer's own code runs
   // (not counted): a take after an execution covers exactly that execution.
   coverage.reset()
   for (const seed of seeds.length > 0 ? seeds : [new Uint8Array(0)]) {
-    const failure = run(seed)
+    const failure = await run(seed)
     if (failure !== undefined) return result(failure)
     coverage.collect()
     corpus.push(seed)
@@ -167,7 +182,7 @@ export async function fuzz (target: FuzzTarget, seeds: Uint8Array[], options: Fu
     for (let i = 0; i < size && executions < maxExecutions; i++) {
       const input = mutate(pickParent(), context)
       batch.push(input)
-      const failure = run(input)
+      const failure = await run(input)
       if (failure !== undefined) return result(failure)
     }
     if (guided && coverage.collect(size > 1) > 0) {
@@ -176,7 +191,8 @@ export async function fuzz (target: FuzzTarget, seeds: Uint8Array[], options: Fu
         discovered.push(batch[0])
       } else {
         for (const input of batch) {
-          execute(target, input, limits)
+          const replayed = execute(target, input, limits)
+          if (replayed instanceof Promise) await replayed
           if (coverage.collect() > 0) { corpus.push(input); discovered.push(input) }
         }
         coverage.acceptBatch()

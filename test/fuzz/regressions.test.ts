@@ -21,11 +21,11 @@ test('every saved crash names a target', () => {
 for (const file of files) {
   const target = targets.find(t => file.startsWith(`${t.name}-`))
   if (target === undefined) continue
-  test(`fuzz regression ${file}`, () => {
+  test(`fuzz regression ${file}`, async () => {
     const input = fromHex(readFileSync(CRASH_DIR + file, 'utf8').trim())
     const started = performance.now()
     try {
-      target.run(input)
+      await target.run(input)
     } catch (err) {
       assert.ok(isTypedError(err, target), `untyped: ${(err as Error)?.stack ?? String(err)}`)
     }

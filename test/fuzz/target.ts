@@ -8,8 +8,8 @@ import { Libp2pError } from '../../src/util/errors.ts'
 
 export interface FuzzTarget {
   name: string
-  /** Decodes `input`; throws only what the decoder threw. */
-  run(input: Uint8Array): void
+  /** Decodes `input`; throws (or rejects with) only what the decoder threw. */
+  run(input: Uint8Array): void | Promise<void>
   /** Errors of other libraries that the decoder lets through on purpose (e.g. the multiaddr package's). */
   foreignErrors?: boolean
   /** File URLs of directories besides src/ whose coverage guides this target (a library's decoder). */

@@ -37,6 +37,7 @@ import { concatBytes, utf8Encode } from '../../src/util/bytes.ts'
 import { mplexFrame, yamuxFrame } from '../muxer/raw-peer.ts'
 import { discoverySeeds, discoveryTargets } from './discovery-targets.ts'
 import { httpSeeds, httpTargets } from './http-targets.ts'
+import { webTransportTlsSeeds, webTransportTlsTargets } from './targets-webtransport-tls.ts'
 
 /**
  * A muxer parses what the remote sends as a side effect of reading it: the target feeds the
@@ -88,7 +89,8 @@ export const targets: FuzzTarget[] = [
   muxerTarget('mplex', mplex()()),
   ...discoveryTargets,
   ...quicNatTargets,
-  ...httpTargets
+  ...httpTargets,
+  ...webTransportTlsTargets
 ]
 
 /** Valid encodings to start from, per target name (deterministic: keys come from fixed seeds). */
@@ -124,6 +126,7 @@ export async function seeds (): Promise<Record<string, Uint8Array[]>> {
     mplex: [concatBytes([mplexFrame(0, 0, utf8Encode('s')), mplexFrame(0, 2, utf8Encode('hello')), mplexFrame(0, 4), mplexFrame(0, 6)])],
     ...discoverySeeds(peerId.toString(), envelope, pubKey),
     ...quicNatSeeds(),
-    ...httpSeeds()
+    ...httpSeeds(),
+    ...await webTransportTlsSeeds()
   }
 }
