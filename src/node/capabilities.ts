@@ -16,6 +16,7 @@ export const CAPABILITY_PROVIDERS: Readonly<Record<string, string>> = {
   '@libp2p/echo': "echo() from 'ts-libp2p/echo'",
   '@libp2p/perf': "perf() from 'ts-libp2p/perf'",
   '@libp2p/http': "http() from 'ts-libp2p/http'",
+  '@libp2p/fetch': "fetch() from 'ts-libp2p/fetch'",
   '@libp2p/kad-dht': "kadDHT() from 'ts-libp2p/kad-dht'",
   '@libp2p/peer-routing': "kadDHT() from 'ts-libp2p/kad-dht'",
   '@libp2p/content-routing': "kadDHT() from 'ts-libp2p/kad-dht'",
