@@ -105,4 +105,9 @@ export interface TransportNodeContext {
   addressesChanged(): void
   /** The node's peer routing (its DHT, ...), for finding peers the peer store does not know (auto-relay). */
   peerRouting?: PeerRouting
+  /**
+   * A listener of another of the node's transports for `addr`, for a transport whose addresses
+   * wrap another's (WebRTC listens on `<relay>/p2p-circuit/webrtc` through the relay's).
+   */
+  createListener?(addr: Multiaddr, init: ListenerInit): Listener
 }

@@ -33,7 +33,7 @@ import type { Debounced } from '../util/timers.ts'
 import { DefaultRegistrar } from '../switch/registrar.ts'
 import { TransportManager } from '../switch/transport-manager.ts'
 import { Upgrader } from '../switch/upgrader.ts'
-import { InvalidParametersError, NotStartedError, PrivateNetworkRequiredError } from '../util/errors.ts'
+import { InvalidMultiaddrError, InvalidParametersError, NotStartedError, PrivateNetworkRequiredError } from '../util/errors.ts'
 import { logger } from '../util/logger.ts'
 import type { Logger } from '../interface/logger.ts'
 import { TypedEventEmitter } from '../util/events.ts'
@@ -194,6 +194,11 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
         components: this.components,
         acceptIncoming: raw => { connectionManager.acceptIncoming(raw) },
         addressesChanged: () => { this.#selfUpdate() },
+        createListener: (addr, init) => {
+          const other = this.transportManager.transports.find(t => t !== transport && t.listenFilter([addr]).length > 0)
+          if (other === undefined) throw new InvalidMultiaddrError(`no transport can listen on ${addr.toString()}`)
+          return other.createListener(init)
+        },
         // (the routers are services, built below: resolved at call time)
         peerRouting: {
           findPeer: async (peerId, options) => await this.peerRouting.findPeer(peerId, options),

@@ -30,6 +30,7 @@ import { decodeV2Message } from '../../src/protocols/autonat/v2-messages.ts'
 import { decodeHolePunch, encodeHolePunch } from '../../src/protocols/dcutr/message.ts'
 import { decodeRequest, decodeResponse } from '../../src/daemon/messages.ts'
 import { decodeStoredPeer } from '../../src/peer-store/stored-peer.ts'
+import { decodeSignalingMessage, encodeSignalingMessage, parseCandidate, SignalingType } from '../../src/transport/webrtc/signaling-message.ts'
 import { yamux } from '../../src/muxer/yamux/index.ts'
 import { mplex } from '../../src/muxer/mplex/index.ts'
 import { duplexPair } from '../../src/util/duplex-pair.ts'
@@ -85,6 +86,13 @@ export const targets: FuzzTarget[] = [
   { name: 'daemon-request', run: (b) => { decodeRequest(b) } },
   { name: 'daemon-response', run: (b) => { decodeResponse(b) } },
   { name: 'stored-peer', run: (b) => { decodeStoredPeer(b) } },
+  {
+    name: 'webrtc-signaling',
+    run: (b) => {
+      const message = decodeSignalingMessage(b)
+      if (message.type === SignalingType.ICE_CANDIDATE) parseCandidate(message.data)
+    }
+  },
   muxerTarget('yamux', yamux({ keepAliveInterval: 0 })()),
   muxerTarget('mplex', mplex()()),
   ...discoveryTargets,
@@ -120,6 +128,10 @@ export async function seeds (): Promise<Record<string, Uint8Array[]>> {
     'dht-message': [encodeDht({ type: 4, key: new Uint8Array(32).fill(9), closerPeers: [dhtPeer], providerPeers: [dhtPeer] })],
     'pubsub-rpc': [encodeRpc({ subscriptions: [{ subscribe: true, topic: 'fuzz' }], messages: [{ from: peerId.bytes, data: utf8Encode('hello'), seqno: new Uint8Array(8), topic: 'fuzz' }] } as never)],
     'relay-hop': [encodeHopMessage({ type: 1, peer: { id: peerId.bytes, addrs: addrs.map(a => a.bytes) } } as never)],
+    'webrtc-signaling': [
+      encodeSignalingMessage({ type: SignalingType.SDP_OFFER, data: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuv\r\n' }),
+      encodeSignalingMessage({ type: SignalingType.ICE_CANDIDATE, data: JSON.stringify({ candidate: 'candidate:1 1 udp 2122260223 10.0.0.1 40000 typ host', sdpMid: '0', sdpMLineIndex: 0, usernameFragment: 'abcd' }) })
+    ],
     'relay-stop': [encodeStopMessage({ type: 0, peer: { id: peerId.bytes, addrs: [] } } as never)],
     dcutr: [encodeHolePunch({ type: 100, observedAddrs: addrs.map(a => a.bytes) } as never)],
     yamux: [concatBytes([yamuxFrame(1, 1, 1, 0), yamuxFrame(0, 0, 1, 5, utf8Encode('hello')), yamuxFrame(2, 1, 0, 7), yamuxFrame(1, 4, 1, 0), yamuxFrame(3, 0, 0, 0)])],

@@ -68,12 +68,20 @@ export function fromRTCPeerConnection (pc: RTCPeerConnection): PeerConnectionLik
   }
   pc.addEventListener('connectionstatechange', () => {
     const s = pc.connectionState
-    if (s === 'failed') fireClosed(new Error('peer connection failed'))
-    else if (s === 'closed' || s === 'disconnected') fireClosed()
+    if (s !== 'failed' && s !== 'closed' && s !== 'disconnected') return
+    fireClosed(s === 'failed' ? new Error('peer connection failed') : undefined)
+    // node-datachannel's polyfill frees its native peer connection only on close()
+    if (s !== 'closed') pc.close()
   })
   return {
     createDataChannel: () => fromRTCDataChannel(pc.createDataChannel('')),
-    onDataChannel (cb) { pc.ondatachannel = (ev) => { cb(fromRTCDataChannel(ev.channel)) } },
+    onDataChannel (cb) {
+      pc.ondatachannel = (ev) => {
+        // /webrtc's initiator opens `init` only to make ICE gather (signaling.ts): not a stream
+        if (ev.channel.label === 'init') return
+        cb(fromRTCDataChannel(ev.channel))
+      }
+    },
     onClosed (cb) { closedCb = cb },
     close () { pc.close(); fireClosed() }
   }

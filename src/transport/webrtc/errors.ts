@@ -43,3 +43,11 @@ export class InvalidUfragError extends Libp2pError {
     this.name = 'InvalidUfragError'
   }
 }
+
+/** A `/webrtc-signaling` message that is malformed, of an unexpected type, or out of order. */
+export class WebRTCSignalingError extends Libp2pError {
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, 'ERR_WEBRTC_SIGNALING', options)
+    this.name = 'WebRTCSignalingError'
+  }
+}

@@ -44,7 +44,8 @@ export interface WebRTCConnectionInit {
 }
 
 export class WebRTCConnection extends AbstractStream implements RawConnection, StreamMuxer, StreamMuxerFactory {
-  readonly remoteAddr: Multiaddr
+  /** Set once by /webrtc after ICE chose a path (the connection exists before that). */
+  remoteAddr: Multiaddr
   readonly localAddr?: Multiaddr
   readonly direction: Direction
   readonly native: NativeUpgrade

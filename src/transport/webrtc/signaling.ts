@@ -1,0 +1,196 @@
+/**
+ * Both sides of `/webrtc-signaling/0.0.1` (specs webrtc/webrtc.md "Connection Establishment")
+ * on a W3C RTCPeerConnection, over a stream of an authenticated (usually relayed) connection:
+ *
+ * - the initiator (the side that opened the stream, the dialer) creates the offer, sends
+ *   SDP_OFFER, reads SDP_ANSWER;
+ * - the responder reads SDP_OFFER and sends SDP_ANSWER;
+ * - both trickle their ICE candidates (ICE_CANDIDATE, the JSON of `RTCIceCandidate.toJSON()`) as
+ *   they are gathered and add the other's until the peer connection is `connected`, then close
+ *   the stream (on failure they reset it).
+ *
+ * There is no Noise handshake afterwards: the SDP carries each side's DTLS certificate
+ * fingerprint, the stream it travelled on was authenticated, and DTLS checks the fingerprint.
+ *
+ * The initiator also opens a data channel labelled `init` before its offer (an offer needs an
+ * application m-line for ICE to gather anything) and closes it once connected, as js-libp2p
+ * does; the muxer never takes a channel labelled `init` as a stream.
+ */
+import type { Stream } from '../../interface/stream.ts'
+import { raceSignal } from '../../util/abort.ts'
+import { StreamReader, writeLP } from '../../util/stream-reader.ts'
+import { unrefTimeout } from '../../util/timers.ts'
+import { WebRTCConnectionError, WebRTCSignalingError } from './errors.ts'
+import { decodeSignalingMessage, encodeSignalingMessage, MAX_SIGNALING_MESSAGE_LENGTH, parseCandidate, SignalingType } from './signaling-message.ts'
+import type { SignalingMessage } from './signaling-message.ts'
+
+/** The label of the initiator's first channel, which only exists to make ICE gather. */
+export const INIT_CHANNEL_LABEL = 'init'
+/** Remote candidates we add at most (a peer has a few per interface and STUN server). */
+const MAX_REMOTE_CANDIDATES = 64
+/** How long the initiator waits for its `init` channel to open and close after connecting. */
+const INIT_CHANNEL_TIMEOUT = 5_000
+
+/** The signaling stream: LP-framed messages, writes kept in order. */
+class SignalingStream {
+  readonly #stream: Stream
+  readonly #reader: StreamReader
+  #writes: Promise<void> = Promise.resolve()
+  #writeError: Error | undefined
+
+  constructor (stream: Stream) {
+    this.#stream = stream
+    this.#reader = new StreamReader(stream)
+  }
+
+  /** Queues a message (candidates are sent from event callbacks, which cannot wait). */
+  send (message: SignalingMessage, signal: AbortSignal): void {
+    this.#writes = this.#writes.then(async () => {
+      if (this.#writeError === undefined) await writeLP(this.#stream, encodeSignalingMessage(message), { signal })
+    }).catch((err: Error) => { this.#writeError ??= err })
+  }
+
+  /** Waits for the queued messages; throws the first write error. */
+  async flush (): Promise<void> {
+    await this.#writes
+    if (this.#writeError !== undefined) throw this.#writeError
+  }
+
+  /** The next message, or null when the remote closed its side. */
+  async read (signal: AbortSignal): Promise<SignalingMessage | null> {
+    const frame = await this.#reader.readLP({ maxLength: MAX_SIGNALING_MESSAGE_LENGTH, signal })
+    return frame === null ? null : decodeSignalingMessage(frame)
+  }
+}
+
+/** Resolves when `pc` is connected; rejects when it fails or closes first. */
+export async function peerConnectionConnected (pc: RTCPeerConnection, signal: AbortSignal): Promise<void> {
+  let onChange: (() => void) | undefined
+  try {
+    await raceSignal(new Promise<void>((resolve, reject) => {
+      onChange = () => {
+        const state = pc.connectionState
+        if (state === 'connected') resolve()
+        else if (state === 'failed' || state === 'closed') reject(new WebRTCConnectionError(`the peer connection ${state} before it connected`))
+      }
+      pc.addEventListener('connectionstatechange', onChange)
+      onChange()
+    }), signal)
+  } finally {
+    if (onChange !== undefined) pc.removeEventListener('connectionstatechange', onChange)
+  }
+}
+
+/** Sends our candidates as they are gathered (until connected). */
+function trickleLocalCandidates (pc: RTCPeerConnection, channel: SignalingStream, signal: AbortSignal): () => void {
+  const onCandidate = (event: RTCPeerConnectionIceEvent): void => {
+    const candidate = event.candidate
+    // null / '' mark the end of gathering: the remote needs nothing for it
+    if (candidate === null || candidate.candidate === '' || pc.connectionState === 'connected') return
+    channel.send({ type: SignalingType.ICE_CANDIDATE, data: JSON.stringify(candidate.toJSON()) }, signal)
+  }
+  pc.addEventListener('icecandidate', onCandidate)
+  return () => { pc.removeEventListener('icecandidate', onCandidate) }
+}
+
+/**
+ * Adds the remote's candidates until `pc` is connected. The remote may close its side once it
+ * sees the connection up, before we do: then we only wait for our own state.
+ */
+async function addRemoteCandidatesUntilConnected (pc: RTCPeerConnection, channel: SignalingStream, signal: AbortSignal): Promise<void> {
+  const connected = peerConnectionConnected(pc, signal)
+  // (the race below may leave it unobserved when a read fails first)
+  connected.catch(() => {})
+  const reads = new AbortController()
+  const readSignal = AbortSignal.any([signal, reads.signal])
+  let added = 0
+  try {
+    while (true) {
+      const read = channel.read(readSignal)
+      // (dropped unread when the connection wins the race)
+      read.catch(() => {})
+      const next = await Promise.race([connected.then(() => 'connected' as const), read])
+      if (next === 'connected') return
+      if (next === null) {
+        await connected
+        return
+      }
+      if (next.type !== SignalingType.ICE_CANDIDATE) throw new WebRTCSignalingError(`signaling message of type ${next.type} where ICE candidates were expected`)
+      const candidate = parseCandidate(next.data)
+      if (candidate === null) continue
+      if (++added > MAX_REMOTE_CANDIDATES) throw new WebRTCSignalingError(`more than ${MAX_REMOTE_CANDIDATES} ICE candidates`)
+      try {
+        await pc.addIceCandidate(candidate)
+      } catch {
+        // A candidate this side cannot use (another address family, an unresolvable mDNS
+        // name) is not an error of the exchange: ICE goes on with the others.
+      }
+    }
+  } finally {
+    // a read still pending on the stream is dropped with it
+    reads.abort()
+  }
+}
+
+export interface InitiateResult {
+  /** The `init` channel, closed once the connection is up (see closeInitChannel). */
+  initChannel: RTCDataChannel
+}
+
+/** The initiator's side: offer, answer, candidates, until `pc` is connected. */
+export async function initiateSignaling (pc: RTCPeerConnection, stream: Stream, signal: AbortSignal): Promise<InitiateResult> {
+  const channel = new SignalingStream(stream)
+  const initChannel = pc.createDataChannel(INIT_CHANNEL_LABEL)
+  const stopTrickle = trickleLocalCandidates(pc, channel, signal)
+  try {
+    const offer = await pc.createOffer()
+    await pc.setLocalDescription(offer)
+    channel.send({ type: SignalingType.SDP_OFFER, data: offer.sdp ?? '' }, signal)
+    await channel.flush()
+    const answer = await channel.read(signal)
+    if (answer === null) throw new WebRTCSignalingError('the signaling stream ended before the SDP answer')
+    if (answer.type !== SignalingType.SDP_ANSWER) throw new WebRTCSignalingError(`signaling message of type ${answer.type} where the SDP answer was expected`)
+    await pc.setRemoteDescription({ type: 'answer', sdp: answer.data })
+    await addRemoteCandidatesUntilConnected(pc, channel, signal)
+    return { initChannel }
+  } catch (err) {
+    initChannel.close()
+    throw err
+  } finally {
+    stopTrickle()
+  }
+}
+
+/** The responder's side: the offer, our answer, candidates, until `pc` is connected. */
+export async function answerSignaling (pc: RTCPeerConnection, stream: Stream, signal: AbortSignal): Promise<void> {
+  const channel = new SignalingStream(stream)
+  const stopTrickle = trickleLocalCandidates(pc, channel, signal)
+  try {
+    const offer = await channel.read(signal)
+    if (offer === null) throw new WebRTCSignalingError('the signaling stream ended before the SDP offer')
+    if (offer.type !== SignalingType.SDP_OFFER) throw new WebRTCSignalingError(`signaling message of type ${offer.type} where the SDP offer was expected`)
+    await pc.setRemoteDescription({ type: 'offer', sdp: offer.data })
+    const answer = await pc.createAnswer()
+    await pc.setLocalDescription(answer)
+    channel.send({ type: SignalingType.SDP_ANSWER, data: answer.sdp ?? '' }, signal)
+    await channel.flush()
+    await addRemoteCandidatesUntilConnected(pc, channel, signal)
+  } finally {
+    stopTrickle()
+  }
+}
+
+/**
+ * Closes the initiator's `init` channel once it is open, and waits (bounded) until it is closed,
+ * so its SCTP stream id is free before the first real stream may reuse it.
+ */
+export async function closeInitChannel (channel: RTCDataChannel): Promise<void> {
+  await new Promise<void>(resolve => {
+    const timer = unrefTimeout(() => { resolve() }, INIT_CHANNEL_TIMEOUT)
+    const done = (): void => { clearTimeout(timer); resolve() }
+    channel.addEventListener('close', done)
+    if (channel.readyState === 'closed') done()
+    else if (channel.readyState === 'open') channel.close()
+    else channel.addEventListener('open', () => { channel.close() })
+  })
+}
