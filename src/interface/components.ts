@@ -13,6 +13,7 @@ import type { Logger } from './logger.ts'
 import type { PeerId } from './peer-id.ts'
 import type { PeerStore } from './peer-store.ts'
 import type { Registrar } from './registrar.ts'
+import type { ContentRouting } from './routing.ts'
 
 export interface NodeInfo {
   name: string
@@ -32,6 +33,12 @@ export interface NodeComponents {
   peerStore: PeerStore
   addressManager: AddressManager
   datastore: Datastore
+  /**
+   * The node's content routing (every router of its services, e.g. the DHT), resolved when
+   * called: a service that looks up or announces content (Bitswap) uses it without importing
+   * a router. Absent in components built without a node.
+   */
+  contentRouting?: ContentRouting
   logger(name: string): Logger
 }
 

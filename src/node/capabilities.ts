@@ -23,7 +23,8 @@ export const CAPABILITY_PROVIDERS: Readonly<Record<string, string>> = {
   '@libp2p/pubsub': "gossipsub() from 'ts-libp2p/gossipsub' or floodsub() from 'ts-libp2p/floodsub'",
   '@libp2p/peer-discovery': "bootstrap() from 'ts-libp2p/bootstrap'",
   '@libp2p/circuit-relay-v2-server': "circuitRelayServer() from 'ts-libp2p/circuit-relay-v2'",
-  '@libp2p/nat': "uPnPNAT() from 'ts-libp2p/upnp-nat'"
+  '@libp2p/nat': "uPnPNAT() from 'ts-libp2p/upnp-nat'",
+  '@libp2p/bitswap': "bitswap() from 'ts-libp2p/bitswap'"
 }
 
 export interface ServiceEntryLike {

@@ -187,6 +187,14 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
       connectionManager,
       peerStore: this.peerStore,
       addressManager: this.addressManager,
+      // (the routers are services, built below: resolved at call time)
+      contentRouting: {
+        provide: async (content, options) => { await this.contentRouting.provide(content, options) },
+        cancelReprovide: async (content, options) => { await this.contentRouting.cancelReprovide(content, options) },
+        findProviders: (content, options) => this.contentRouting.findProviders(content, options),
+        put: async (key, value, options) => { await this.contentRouting.put(key, value, options) },
+        get: async (key, options) => await this.contentRouting.get(key, options)
+      },
       services: {}
     }
     for (const transport of this.transportManager.transports) {

@@ -11,6 +11,7 @@ import type { KadDHT } from '../../src/dht/index.ts'
 import { gossipsub } from '../../src/pubsub/gossipsub/index.ts'
 import { floodsub } from '../../src/pubsub/floodsub/index.ts'
 import { bootstrap } from '../../src/discovery/bootstrap.ts'
+import { bitswap } from '../../src/exchange/bitswap/index.ts'
 import { CAPABILITY_PROVIDERS, declarationsOf } from '../../src/node/capabilities.ts'
 import { MissingServiceDependencyError } from '../../src/util/errors.ts'
 
@@ -52,7 +53,8 @@ test('every built-in service declares its capabilities, and every capability and
       perf: perf(),
       dht: kadDHT(),
       pubsub: gossipsub(),
-      bootstrap: bootstrap({ list: ['/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'] })
+      bootstrap: bootstrap({ list: ['/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'] }),
+      bitswap: bitswap()
     }
   })
   const expected: Record<string, { provides: string[], needs: string[] }> = {
@@ -62,7 +64,8 @@ test('every built-in service declares its capabilities, and every capability and
     perf: { provides: ['@libp2p/perf'], needs: [] },
     dht: { provides: ['@libp2p/kad-dht', '@libp2p/content-routing', '@libp2p/peer-routing'], needs: ['@libp2p/identify'] },
     pubsub: { provides: ['@libp2p/pubsub'], needs: ['@libp2p/identify'] },
-    bootstrap: { provides: ['@libp2p/peer-discovery'], needs: [] }
+    bootstrap: { provides: ['@libp2p/peer-discovery'], needs: [] },
+    bitswap: { provides: ['@libp2p/bitswap'], needs: ['@libp2p/identify'] }
   }
   for (const [name, want] of Object.entries(expected)) {
     const declared = declarationsOf((node.services as Record<string, unknown>)[name])
