@@ -18,6 +18,7 @@ ethtool ethtool
 python3 python3
 dnsmasq dnsmasq-base
 chromium chromium
+redis-server redis-server
 "
 missing=()
 while read -r command package; do
