@@ -55,7 +55,7 @@ test('perf usage errors exit 2 with one line; --help documents both modes', asyn
   const cases: Array<[string[], string]> = [
     [['perf'], '--server-address'],
     [['perf', '--server-address', 'nowhere'], '--server-address'],
-    [['perf', '--server-address', '127.0.0.1:1', '--transport', 'quic-v1'], "unsupported --transport 'quic-v1'"],
+    [['perf', '--server-address', '127.0.0.1:1', '--transport', 'webrtc'], "unsupported --transport 'webrtc'"],
     [['perf', '--server-address', '127.0.0.1:1', '--upload-bytes', '-5'], '--upload-bytes'],
     [['perf', '--server-address', '127.0.0.1:1', '--download-bytes', 'lots'], '--download-bytes'],
     [['perf', '--run-server', '--server-address', '127.0.0.1:1', '--upload-bytes', '1'], 'client options'],

@@ -2,11 +2,12 @@
  * `ts-libp2p perf`: the executable contract of the libp2p perf benchmarks (test-plans perf),
  * so this implementation can stand in for go-libp2p's or js-libp2p's `perf` binary.
  *
- * - Server: `perf --run-server --server-address HOST:PORT` listens on /ip4/HOST/tcp/PORT with
+ * - Server: `perf --run-server --server-address HOST:PORT` listens on /ip4/HOST/tcp/PORT and
+ *   /ip4/HOST/udp/PORT/quic-v1 with
  *   the fixed zero-seed Ed25519 identity every perf server uses (clients cannot learn the peer
  *   id otherwise), prints one JSON line `{"peerId":...,"addrs":[...]}` on stdout once
  *   listening, and serves /perf/1.0.0 until SIGINT/SIGTERM.
- * - Client: `perf --server-address HOST:PORT --transport tcp --upload-bytes N --download-bytes N`
+ * - Client: `perf --server-address HOST:PORT --transport tcp|quic-v1 --upload-bytes N --download-bytes N`
  *   dials that server and prints one JSON line per second (`intermediary`, per-interval
  *   deltas) and a `final` line with the totals, the time including connection setup.
  */
@@ -49,7 +50,7 @@ export const perfCommand: Command = {
 
 The libp2p perf benchmark (/perf/1.0.0), compatible with the test-plans perf runner.
 
-Server (--run-server): listens on HOST:PORT with the fixed perf server identity
+Server (--run-server): listens on HOST:PORT (TCP and UDP/QUIC v1) with the fixed perf server identity
 12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN (Ed25519 from 32 zero bytes), prints
 {"peerId":"12D3KooW...","addrs":[...]} on stdout once listening, and serves until SIGINT or
 SIGTERM. Port 0 picks a free port (see addrs).
@@ -63,7 +64,8 @@ The final time includes connection setup. Exits 0, or 1 with a one-line reason o
 Options:
   --run-server          run the server instead of the client
   --server-address A    HOST:PORT, an IPv4 address or [IPv6]:PORT (required)
-  --transport T         tcp (the only transport so far; default tcp)
+  --transport T         tcp or quic-v1 (default tcp); the server listens on both, at
+                        /ip4/HOST/tcp/PORT and /ip4/HOST/udp/PORT/quic-v1
   --upload-bytes N      bytes to upload (client; default 0)
   --download-bytes N    bytes to download (client; default 0)
   -h, --help            show this help`,
@@ -82,22 +84,33 @@ Options:
     })
     if (values['server-address'] === undefined) throw new UsageError('perf needs --server-address HOST:PORT')
     const address = serverAddress(values['server-address'])
-    if (values.transport !== 'tcp') throw new UsageError(`unsupported --transport '${values.transport}' (supported: tcp)`)
+    if (values.transport !== 'tcp' && values.transport !== 'quic-v1') throw new UsageError(`unsupported --transport '${values.transport}' (supported: tcp, quic-v1)`)
     if (values['run-server']) {
       if (values['upload-bytes'] !== undefined || values['download-bytes'] !== undefined) throw new UsageError('--upload-bytes and --download-bytes are client options')
       return await runServer(address)
     }
     const uploadBytes = parsePositiveInt(values['upload-bytes'], 'upload-bytes', 0, true)
     const downloadBytes = parsePositiveInt(values['download-bytes'], 'download-bytes', 0, true)
-    return await runClient(address, uploadBytes, downloadBytes)
+    return await runClient(values.transport === 'quic-v1' ? quicAddress(address) : address, uploadBytes, downloadBytes)
   }
 }
 
+/** /ip4/HOST/tcp/PORT as /ip4/HOST/udp/PORT/quic-v1: go's and rust's perf servers listen on both. */
+function quicAddress (address: Multiaddr): Multiaddr {
+  const [, family, host, , port] = address.toString().split('/')
+  return multiaddr(`/${family}/${host}/udp/${port}/quic-v1`)
+}
+
 async function runServer (address: Multiaddr): Promise<number> {
+  // QUIC is loaded only here and for a quic-v1 client: the TCP client's cold start stays lean.
+  const { quic } = await import('../../transport/quic/index.ts')
   const node = await createLibp2p({
     privateKey: perfServerKey(),
     datastore: new MemoryDatastore(),
-    addresses: { listen: [address.toString()] },
+    transports: [tcp(), quic()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    addresses: { listen: [address.toString(), quicAddress(address).toString()] },
     services: { identify: identify(), ping: ping(), perf: perf() },
     start: false
   })
@@ -116,9 +129,11 @@ async function runClient (address: Multiaddr, uploadBytes: number, downloadBytes
   const serverId = peerIdFromPrivateKey(perfServerKey())
   const target = address.encapsulate(`/p2p/${serverId.toString()}`)
   // Exactly what the measurement needs (the contract's client is a fresh process, and its time
-  // includes starting up): TCP, Noise, Yamux, no runtime defaults to load.
+  // includes starting up): TCP, Noise, Yamux, no runtime defaults to load; or QUIC alone.
+  const overQuic = address.toString().includes('/quic-v1')
+  const transports = overQuic ? [(await import('../../transport/quic/index.ts')).quic()] : [tcp()]
   const node = await createLibp2p({
-    transports: [tcp()],
+    transports,
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     datastore: new MemoryDatastore(),

@@ -1,0 +1,26 @@
+/**
+ * The test-plans perf contract matrix (interop/test-plans/perf-matrix.ts) in small: ts-libp2p's
+ * `perf` client and server against go-libp2p and js-libp2p (their peers behind perf-peer.ts),
+ * over TCP and QUIC v1, each benchmark a fresh client process with exact byte counts. The
+ * figures are not asserted (bench/ and `npm run interop:perf` measure); only that every run
+ * moved exactly what it was asked to and reported a time.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { goAvailable } from './harness.ts'
+import { runPerfMatrix } from '../../interop/test-plans/perf-matrix.ts'
+
+const hasGo = await goAvailable()
+
+test('perf contract: ts client and server against go and js, tcp and quic-v1, upload, download, 1-byte round trip', { timeout: 300_000 }, async () => {
+  const filters = ['ts x js (quic-v1)', 'js x ts (tcp)', ...(hasGo ? ['ts x go (tcp)', 'go x ts (quic-v1)'] : [])]
+  const rows = await runPerfMatrix({ bytes: 256 * 1024, iterations: 1, latencyIterations: 1, filters, clientTimeoutMs: 120_000 })
+  assert.deepEqual(rows.map(r => r.name).sort(), [...filters].sort())
+  for (const row of rows) {
+    assert.equal(row.status, 'pass', `${row.name}: ${row.reason}`)
+    for (const values of [row.upload, row.download, row.latency]) {
+      assert.equal(values?.length, 1, row.name)
+      assert.ok(Number.isFinite(values[0]) && values[0] > 0, `${row.name}: ${String(values[0])}`)
+    }
+  }
+})
