@@ -9,7 +9,7 @@ import type { PrivateKey } from '../../interface/keys.ts'
 import type { PeerId } from '../../interface/peer-id.ts'
 import { raceSignal } from '../../util/abort.ts'
 import type { ConnectionEncrypter } from '../../interface/security.ts'
-import { secureWithCerthashes } from './noise.ts'
+import { endHandshakeStream, secureWithCerthashes } from './noise.ts'
 import type { QuicEndpoint } from '../quic/endpoint.ts'
 import type { QuicConnection } from '../quic/connection.ts'
 import { encodeVarints, WEBTRANSPORT_BIDI_SIGNAL } from './http3-frames.ts'
@@ -77,7 +77,7 @@ export async function dialWebTransport (context: DialContext, target: WebTranspo
     const listed = secured.remoteExtensions?.webtransportCerthashes ?? []
     const used = sha256Multihash(usedHash!)
     if (!listed.some(h => bytesEqual(h, used))) throw new CertificateHashMismatchError('the server\'s Noise handshake does not list the certificate it used')
-    void noiseStream.close().catch(() => {})
+    void endHandshakeStream(secured.conn)
     const local = context.endpoint.address()
     session = new WebTransportSessionConnection(connection, connectStream, secured.remotePeer,
       toWebTransportMultiaddr(target.host, target.port, target.family, target.certhashes),

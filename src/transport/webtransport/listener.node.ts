@@ -19,7 +19,7 @@ import { unrefLongTimeout, unrefTimeout } from '../../util/timers.ts'
 import type { LongTimeout } from '../../util/timers.ts'
 import { logger } from '../../util/logger.ts'
 import type { ConnectionEncrypter } from '../../interface/security.ts'
-import { secureWithCerthashes } from './noise.ts'
+import { endHandshakeStream, secureWithCerthashes } from './noise.ts'
 import { interfaceAddrs } from '../interface-addrs.node.ts'
 import { QuicEndpoint } from '../quic/endpoint.ts'
 import type { HandshakeSettings, RemoteAddress } from '../quic/endpoint.ts'
@@ -230,8 +230,8 @@ export class WebTransportListener implements Listener {
     const extensions = { webtransportCerthashes: this.certhashes.map(sha256Multihash), streamMuxers: [] }
     const secured = await withDeadline(SESSION_TIMEOUT, undefined, 'the Noise handshake on the WebTransport session timed out',
       async signal => await secureWithCerthashes(this.#noise(), stream, false, { signal, extensions }))
-    // The first stream only carried the handshake.
-    void stream.close().catch(() => {})
+    // The first stream only carried the handshake: end it without STOP_SENDING (noise.ts).
+    void endHandshakeStream(secured.conn)
     const endpoint = this.#endpoint
     const remote: RemoteAddress | undefined = endpoint?.remoteOf(connection)
     if (endpoint === undefined || remote === undefined || connection.isClosed) throw new Error('the connection went away during the handshake')

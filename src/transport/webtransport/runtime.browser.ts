@@ -17,7 +17,7 @@ import { AbstractStream } from '../../util/abstract-stream.ts'
 import { ConnectionFailedError, InvalidParametersError, LimitExceededError, StreamClosedError, UnsupportedProtocolError } from '../../util/errors.ts'
 import { raceSignal } from '../../util/abort.ts'
 import type { ConnectionEncrypter } from '../../interface/security.ts'
-import { noiseOf, secureWithCerthashes } from './noise.ts'
+import { endHandshakeStream, noiseOf, secureWithCerthashes } from './noise.ts'
 import { BrowserWebTransportStream } from './browser-stream.ts'
 import { sessionUrl, toWebTransportMultiaddr } from './address.ts'
 import type { WebTransportTarget } from './address.ts'
@@ -58,7 +58,7 @@ export class WebTransportRuntime {
         const multihash = Uint8Array.of(SHA2_256, hash.length, ...hash)
         if (!listed.some(h => bytesEqual(h, multihash))) throw new CertificateHashMismatchError('the server\'s Noise handshake does not list every certhash of the address')
       }
-      void noiseStream.close().catch(() => {})
+      void endHandshakeStream(secured.conn)
       const session = new BrowserSessionConnection(wt, secured.remotePeer, toWebTransportMultiaddr(target.host, target.port, target.family, target.certhashes))
       this.#sessions.add(session)
       void session.closed.then(() => { this.#sessions.delete(session) })

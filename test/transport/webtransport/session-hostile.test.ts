@@ -4,7 +4,9 @@
  * connection lives on; a control stream without SETTINGS, a second control stream, a request
  * starting with DATA, an oversized HEADERS frame and undecodable QPACK close the connection with
  * the RFC 9114/9204 error code; WebTransport streams for a session that never comes are held
- * within a bound and then refused.
+ * within a bound and then refused. After Noise on the first stream the listener ends that stream
+ * with a FIN and waits for the client's, never STOP_SENDING (a browser client still closing its
+ * writer would have that close fail).
  */
 import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
@@ -22,6 +24,7 @@ import { headersFrame, localSettings, readResponseHeaders } from '../../../src/t
 import { connectRequestFields, responseStatus } from '../../../src/transport/webtransport/session-headers.ts'
 import { Http3ErrorCode } from '../../../src/transport/webtransport/errors.ts'
 import type { WebTransportTarget } from '../../../src/transport/webtransport/address.ts'
+import { noise } from '../../../src/security/noise/index.ts'
 import { makeNode, stopAll } from '../../node/helpers.ts'
 import type { TestNode } from '../../node/helpers.ts'
 
@@ -141,5 +144,27 @@ test('WebTransport streams for a session that never comes: 32 held, the rest res
   }))
   assert.equal(outcomes.filter(o => o === 'StreamResetError').length, 8)
   assert.equal(connection.isClosed, false)
+  connection.close(0)
+})
+
+test('after Noise the listener ends the handshake stream with a FIN and no STOP_SENDING while the client has not closed its side', async () => {
+  const connection = await rawH3()
+  const { stream: connectStream, status } = await request(connection, connect())
+  assert.equal(status, '200')
+  const handshakeStream = await connection.streams.openStream()
+  let stopSendings = 0
+  const receiveStopSending = handshakeStream.receiveStopSending.bind(handshakeStream)
+  handshakeStream.receiveStopSending = (code: number): void => { stopSendings++; receiveStopSending(code) }
+  handshakeStream.send(encodeVarints(WEBTRANSPORT_BIDI_SIGNAL, connectStream.quicId))
+  const secured = await noise()({ privateKey: await generateKeyPair() }).secureOutbound(handshakeStream, { remotePeer: listener.peerId })
+  assert.ok(secured.remotePeer.equals(listener.peerId))
+  // As js-libp2p in a browser: the listener's end arrives while our write side is still open
+  // (a STOP_SENDING would have been queued with that FIN, ahead of it).
+  assert.equal(await secured.conn.read({ signal: AbortSignal.timeout(5000) }), null)
+  assert.equal(stopSendings, 0)
+  await secured.conn.closeWrite({ signal: AbortSignal.timeout(5000) })
+  await handshakeStream.closed
+  assert.equal(handshakeStream.status, 'closed')
+  assert.equal(stopSendings, 0)
   connection.close(0)
 })
