@@ -5,9 +5,10 @@
  * RSA-PSS/SHA-256 (the certificate keys other libp2p implementations may use) with node:crypto
  * over the certificate's SubjectPublicKeyInfo.
  */
-import { createPrivateKey, createPublicKey, sign as signWith, verify as verifySignature, constants } from 'node:crypto'
+import { createPrivateKey, sign as signWith, verify as verifySignature, constants } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
 import type { PrivateKey } from '../../../interface/keys.ts'
+import { publicKeyFromSpki } from '../../../crypto/key-object.node.ts'
 import { QuicTlsError, TlsAlert } from './errors.ts'
 import { SignatureScheme } from './tls-messages.ts'
 
@@ -48,7 +49,7 @@ export async function signCertificateVerify (key: PrivateKey, content: Uint8Arra
     keyObject = createPrivateKey({ key: Buffer.from(key.raw), format: 'der', type: 'sec1' })
     signingKeys.set(key, keyObject)
   }
-  return { scheme, signature: new Uint8Array(signWith('sha256', content, { key: keyObject, dsaEncoding: 'der' })) }
+  return { scheme, signature: new Uint8Array(signWith('sha256', content, keyObject)) }
 }
 
 /**
@@ -60,7 +61,7 @@ export function verifyCertificateVerify (spki: Uint8Array, scheme: number, signa
   if (!(ACCEPTED_SIGNATURE_SCHEMES as number[]).includes(scheme)) throw new QuicTlsError(`signature scheme 0x${scheme.toString(16)} was not offered`, TlsAlert.illegalParameter)
   let key: KeyObject
   try {
-    key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' })
+    key = publicKeyFromSpki(spki)
   } catch (err) {
     throw new QuicTlsError('the certificate key cannot be loaded', TlsAlert.badCertificate, { cause: err })
   }
@@ -68,7 +69,8 @@ export function verifyCertificateVerify (spki: Uint8Array, scheme: number, signa
   let ok: boolean
   try {
     if (scheme === SignatureScheme.ecdsaSecp256r1Sha256 && key.asymmetricKeyType === 'ec' && details?.namedCurve === 'prime256v1') {
-      ok = verifySignature('sha256', content, { key, dsaEncoding: 'der' }, signature)
+      // The KeyObject itself: DER signatures are the default (key-object.node.ts says why).
+      ok = verifySignature('sha256', content, key, signature)
     } else if (scheme === SignatureScheme.ed25519 && key.asymmetricKeyType === 'ed25519') {
       ok = verifySignature(null, content, key, signature)
     } else if (scheme === SignatureScheme.rsaPssRsaeSha256 && key.asymmetricKeyType === 'rsa') {

@@ -3,8 +3,9 @@
  * secp256r1 (offered in supported_groups, used after a HelloRetryRequest asks for it).
  * node:crypto does both; a peer's malformed or low-order share is an illegal_parameter alert.
  */
-import { createECDH, createPublicKey, diffieHellman, generateKeyPairSync } from 'node:crypto'
+import { createECDH, diffieHellman, generateKeyPairSync } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
+import { publicKeyFromSpki } from '../../../crypto/key-object.node.ts'
 import { QuicTlsError, TlsAlert } from './errors.ts'
 import { NamedGroup } from './tls-messages.ts'
 
@@ -36,7 +37,7 @@ function x25519Share (): KeyShare {
       let peerKey: KeyObject
       let secret: Uint8Array
       try {
-        peerKey = createPublicKey({ key: Buffer.from(spkiBytes), format: 'der', type: 'spki' })
+        peerKey = publicKeyFromSpki(spkiBytes)
         secret = new Uint8Array(diffieHellman({ privateKey, publicKey: peerKey }))
       } catch (err) {
         throw new QuicTlsError('unusable X25519 key share', TlsAlert.illegalParameter, { cause: err })

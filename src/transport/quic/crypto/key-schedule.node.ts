@@ -4,10 +4,11 @@
  * yields the traffic secrets of each direction. Both cipher suites we offer hash with SHA-256,
  * so the hash is fixed here (32-byte secrets).
  *
- * Node only (node:crypto HMAC); the handshake calls it a handful of times per connection, so it
- * favours clarity over reuse of HMAC objects.
+ * Node only (node:crypto hashes; HMAC in hmac.node.ts, which skips createHmac's per-call key
+ * import: a handshake side runs a few dozen HMACs here).
  */
-import { createHash, createHmac } from 'node:crypto'
+import { createHash } from 'node:crypto'
+import { HmacSha256Key, hmacSha256 } from './hmac.node.ts'
 
 export const HASH_LENGTH = 32
 const HASH = 'sha256'
@@ -16,16 +17,17 @@ const ZEROS = new Uint8Array(HASH_LENGTH)
 
 /** HKDF-Extract (RFC 5869 2.2): HMAC-Hash(salt, ikm). */
 export function hkdfExtract (salt: Uint8Array, ikm: Uint8Array): Uint8Array {
-  return new Uint8Array(createHmac(HASH, salt).update(ikm).digest())
+  return hmacSha256(salt, ikm)
 }
 
 /** HKDF-Expand (RFC 5869 2.3) for at most 255 * 32 bytes. */
 export function hkdfExpand (prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
   if (length > 255 * HASH_LENGTH) throw new RangeError(`HKDF-Expand of ${length} bytes exceeds 255 blocks`)
+  const key = new HmacSha256Key(prk)
   const out = new Uint8Array(length)
-  let previous = new Uint8Array(0)
+  let previous: Uint8Array = new Uint8Array(0)
   for (let offset = 0, counter = 1; offset < length; counter++) {
-    previous = new Uint8Array(createHmac(HASH, prk).update(previous).update(info).update(Uint8Array.of(counter)).digest())
+    previous = key.mac(previous, info, Uint8Array.of(counter))
     out.set(previous.subarray(0, Math.min(HASH_LENGTH, length - offset)), offset)
     offset += HASH_LENGTH
   }
@@ -62,6 +64,8 @@ export function sha256 (...parts: Uint8Array[]): Uint8Array {
 }
 
 const EMPTY_HASH = sha256()
+/** Derive-Secret(early secret, "derived", ""): without a PSK the same for every handshake. */
+let derivedFromEarlySecret: Uint8Array | undefined
 
 /** The secrets of one handshake, derived step by step as the transcript grows. */
 export interface HandshakeSecrets {
@@ -81,8 +85,8 @@ export interface ApplicationSecrets {
  * the two handshake traffic secrets over Hash(ClientHello..ServerHello).
  */
 export function deriveHandshakeSecrets (sharedSecret: Uint8Array, helloHash: Uint8Array): HandshakeSecrets {
-  const earlySecret = hkdfExtract(ZEROS, ZEROS)
-  const handshakeSecret = hkdfExtract(deriveSecret(earlySecret, 'derived', EMPTY_HASH), sharedSecret)
+  derivedFromEarlySecret ??= deriveSecret(hkdfExtract(ZEROS, ZEROS), 'derived', EMPTY_HASH)
+  const handshakeSecret = hkdfExtract(derivedFromEarlySecret, sharedSecret)
   return {
     handshakeSecret,
     clientHandshakeTrafficSecret: deriveSecret(handshakeSecret, 'c hs traffic', helloHash),
@@ -102,7 +106,7 @@ export function deriveApplicationSecrets (handshakeSecret: Uint8Array, serverFin
 /** The Finished verify_data (RFC 8446 4.4.4): HMAC(finished_key, transcript hash). */
 export function finishedVerifyData (baseTrafficSecret: Uint8Array, transcriptHash: Uint8Array): Uint8Array {
   const finishedKey = hkdfExpandLabel(baseTrafficSecret, 'finished', new Uint8Array(0), HASH_LENGTH)
-  return new Uint8Array(createHmac(HASH, finishedKey).update(transcriptHash).digest())
+  return hmacSha256(finishedKey, transcriptHash)
 }
 
 /** RFC 9001 6.1: the next generation's traffic secret for a key update. */

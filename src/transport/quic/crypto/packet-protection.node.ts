@@ -40,7 +40,8 @@ const AEADS: Record<QuicAeadName, AeadParameters> = {
 type HeaderProtection = (sample: Uint8Array) => Uint8Array
 
 function aesHeaderProtection (hpKey: Uint8Array): HeaderProtection {
-  const ecb: Cipheriv = createCipheriv('aes-128-ecb', hpKey, null).setAutoPadding(false)
+  // A KeyObject first (createSecretKey takes bytes without node:crypto's thrown brand checks).
+  const ecb: Cipheriv = createCipheriv('aes-128-ecb', createSecretKey(hpKey), null).setAutoPadding(false)
   return (sample) => {
     if (sample.length !== SAMPLE_LENGTH) throw new RangeError(`header protection sample must be ${SAMPLE_LENGTH} bytes`)
     return ecb.update(sample).subarray(0, MASK_LENGTH)
