@@ -19,7 +19,7 @@ import { createInterface } from 'node:readline'
 import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
-import { webRTCDirect } from '@libp2p/webrtc'
+import { webRTC, webRTCDirect } from '@libp2p/webrtc'
 import { quic } from '@chainsafe/libp2p-quic'
 import { noise } from '@chainsafe/libp2p-noise'
 import { tls } from '@libp2p/tls'
@@ -310,7 +310,9 @@ async function createNode (cfg: Config): Promise<Node> {
     // circuitRelayTransport: dial and listen on /p2p-circuit addresses (--relay)
     // quic: /udp/N/quic-v1 (its Rust addon; not with a private network, which cannot protect it)
     // webRTCDirect: /udp/N/webrtc-direct (node-datachannel; likewise not with a private network)
-    transports: [tcp(), webSockets(), circuitRelayTransport(), ...(cfg.psk != null ? [] : [quic(), webRTCDirect()])],
+    // webRTC: /webrtc, signaled over a relay; only with --listen /webrtc (and --relay), since it
+    // adds /webrtc-signaling/0.0.1 to the protocols identify reports
+    transports: [tcp(), webSockets(), circuitRelayTransport(), ...(cfg.psk != null ? [] : [quic(), webRTCDirect(), ...(cfg.listen.includes('/webrtc') ? [webRTC()] : [])])],
     connectionEncrypters: [cfg.security === 'tls' ? tls() : noise()],
     ...(cfg.psk != null ? { connectionProtector: preSharedKey({ psk: cfg.psk }) } : {}),
     // js mplex aborts the whole connection when the remote opens more than
@@ -504,7 +506,7 @@ registerCommand('dial', 30_000, async (req, { node, signal }) => {
   const ma = multiaddr(req.addr)
   if (ma.getComponents().findLast(c => c.name === 'p2p') == null) throw new Error('multiaddr must end with /p2p/<peer id>')
   const conn = await node.dial(ma, { signal })
-  return { peerId: conn.remotePeer.toString() }
+  return { peerId: conn.remotePeer.toString(), remoteAddr: conn.remoteAddr.toString(), limited: conn.limits != null }
 })
 
 registerCommand('ping', 30_000, async (req, { node, signal }) => {
@@ -534,7 +536,10 @@ registerCommand('identify', 10_000, async (req, { signal }) => {
 })
 
 registerCommand('connections', 5_000, async (_req, { node }) => {
-  return { peers: node.getPeers().map(p => p.toString()) }
+  return {
+    peers: node.getPeers().map(p => p.toString()),
+    conns: node.getConnections().map(c => ({ peer: c.remotePeer.toString(), addr: c.remoteAddr.toString(), limited: c.limits != null }))
+  }
 })
 
 registerCommand('hangup', 10_000, async (req, { node, signal }) => {
