@@ -27,7 +27,7 @@ import type { BenchResult, Row, SideResult } from './lib/report.ts'
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url))
 const GiB = 2 ** 30
 const KiB = 1024
-const STACK_LABELS: Record<string, string> = { 'noise+yamux': 'Noise + Yamux', 'tls+yamux': 'TLS 1.3 + Yamux (muxer through ALPN)', 'noise+mplex': 'Noise + mplex', 'plaintext+yamux': 'plaintext + Yamux', quic: 'QUIC v1 (its own TLS 1.3 and streams, over UDP)' }
+const STACK_LABELS: Record<string, string> = { 'noise+yamux': 'Noise + Yamux', 'tls+yamux': 'TLS 1.3 + Yamux (muxer through ALPN)', 'noise+mplex': 'Noise + mplex', 'plaintext+yamux': 'plaintext + Yamux', websockets: 'Noise + Yamux over WebSockets (ws://)', quic: 'QUIC v1 (its own TLS 1.3 and streams, over UDP)' }
 
 interface Pair { side: Side, server: PeerProcess, client: PeerProcess }
 

@@ -15,7 +15,8 @@
  *   --cipher-bytes SIZE          BENCH_CIPHER_BYTES  ChaCha20-Poly1305 volume per mode (1GiB)
  *   --chunk SIZE                 BENCH_CHUNK         application write size (64KiB)
  *   --sides ts,js,raw            BENCH_SIDES
- *   --stacks a,b                 BENCH_STACKS        noise+yamux,tls+yamux,noise+mplex,plaintext+yamux,quic
+ *   --stacks a,b                 BENCH_STACKS        noise+yamux,tls+yamux,noise+mplex,plaintext+yamux,websockets,quic
+ *                                                    (websockets: Noise + Yamux over ws:// instead of TCP)
  *                                                    (quic: QUIC v1 over UDP beside the TCP stacks; more
  *                                                    QUIC figures in npm run bench:quic)
  *   --startup-runs N             BENCH_STARTUP_RUNS  fresh client processes per side per cold-start
@@ -38,7 +39,7 @@ import { fileURLToPath } from 'node:url'
 /** 'ts-off': our peers with the resource manager off, beside 'ts' in the same run (--resource-manager both). */
 export const SIDES = ['ts', 'ts-off', 'js', 'raw'] as const
 export type Side = typeof SIDES[number]
-export const STACKS = ['noise+yamux', 'tls+yamux', 'noise+mplex', 'plaintext+yamux', 'quic'] as const
+export const STACKS = ['noise+yamux', 'tls+yamux', 'noise+mplex', 'plaintext+yamux', 'websockets', 'quic'] as const
 export const SECTIONS = ['cipher', 'throughput', 'streams', 'concurrent', 'setup', 'startup', 'memory'] as const
 export type Section = typeof SECTIONS[number]
 

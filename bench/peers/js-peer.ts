@@ -8,6 +8,7 @@
  */
 import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
+import { webSockets } from '@libp2p/websockets'
 import { quic } from '@chainsafe/libp2p-quic'
 import { webRTCDirect } from '@libp2p/webrtc'
 import { noise } from '@chainsafe/libp2p-noise'
@@ -39,6 +40,8 @@ function stack (): { connectionEncrypters: any[], streamMuxers: any[] } {
     case 'tls+yamux': return { connectionEncrypters: [tls()], streamMuxers: [yamux()] }
     case 'noise+mplex': return { connectionEncrypters: [noise()], streamMuxers: [mplex({ disconnectThreshold: 1_000_000, maxUnprocessedMessageQueueSize: 256 * 2 ** 20 })] }
     case 'plaintext+yamux': return { connectionEncrypters: [plaintext()], streamMuxers: [yamux()] }
+    // Noise + Yamux over WebSockets (ws://) instead of bare TCP
+    case 'websockets': return { connectionEncrypters: [noise()], streamMuxers: [yamux()] }
     // QUIC brings its own TLS and streams (bench/quic/run.ts); the encrypter/muxer lists are unused
     case 'quic': return { connectionEncrypters: [noise()], streamMuxers: [yamux()] }
     // WebRTC Direct (@libp2p/webrtc): Noise on data channel 0, data channels as streams
@@ -53,8 +56,8 @@ let serverAddr: Multiaddr | undefined
 
 async function start (): Promise<Json> {
   node = (await createLibp2p({
-    addresses: { listen: role === 'server' ? [stackName === 'quic' ? '/ip4/127.0.0.1/udp/0/quic-v1' : stackName === 'webrtc-direct' ? '/ip4/127.0.0.1/udp/0/webrtc-direct' : '/ip4/127.0.0.1/tcp/0'] : [] },
-    transports: [stackName === 'quic' ? quic() : stackName === 'webrtc-direct' ? webRTCDirect() : tcp()],
+    addresses: { listen: role === 'server' ? [stackName === 'quic' ? '/ip4/127.0.0.1/udp/0/quic-v1' : stackName === 'webrtc-direct' ? '/ip4/127.0.0.1/udp/0/webrtc-direct' : stackName === 'websockets' ? '/ip4/127.0.0.1/tcp/0/ws' : '/ip4/127.0.0.1/tcp/0'] : [] },
+    transports: [stackName === 'quic' ? quic() : stackName === 'webrtc-direct' ? webRTCDirect() : stackName === 'websockets' ? webSockets() : tcp()],
     ...stack(),
     services: (withIdentify ? { ping: ping(), identify: identify() } : { ping: ping() }) as { ping: any },
     connectionManager: {

@@ -22,6 +22,7 @@ import { identify } from '../../src/protocols/identify/index.ts'
 import { ping } from '../../src/protocols/ping/index.ts'
 import type { PingService } from '../../src/protocols/ping/index.ts'
 import { tcp } from '../../src/transport/tcp/index.ts'
+import { webSockets } from '../../src/transport/websockets/index.ts'
 import { quic } from '../../src/transport/quic/index.ts'
 import { webRTCDirect } from '../../src/transport/webrtc/webrtc-direct.ts'
 import { intField, log, parseFlags, requireFlag, runPeer } from './peer-loop.ts'
@@ -46,6 +47,8 @@ const stacks: Record<string, Pick<Libp2pOptions, 'connectionEncrypters' | 'strea
   'tls+yamux': { connectionEncrypters: [tls()], streamMuxers: [yamux()] },
   'noise+mplex': { connectionEncrypters: [noise()], streamMuxers: [mplex()] },
   'plaintext+yamux': { connectionEncrypters: [plaintext()], streamMuxers: [yamux()] },
+  // Noise + Yamux over WebSockets (ws://) instead of bare TCP
+  websockets: { connectionEncrypters: [noise()], streamMuxers: [yamux()] },
   // QUIC brings its own TLS and streams (bench/quic/run.ts)
   quic: {},
   // WebRTC Direct: Noise on data channel 0, one data channel per stream (bench/webrtc/run.ts)
@@ -53,6 +56,7 @@ const stacks: Record<string, Pick<Libp2pOptions, 'connectionEncrypters' | 'strea
 }
 const isQuic = stackName === 'quic'
 const isWebRTCDirect = stackName === 'webrtc-direct'
+const isWebSockets = stackName === 'websockets'
 
 type Node = Libp2p<Record<string, unknown>>
 let node: Node
@@ -64,8 +68,8 @@ async function start (): Promise<Json> {
   if (stack === undefined) throw new Error(`unknown stack ${stackName}`)
   const services: ServiceFactories = withIdentify ? { ping: ping(), identify: identify() } : { ping: ping() }
   node = await createLibp2p({
-    addresses: { listen: role === 'server' ? [isQuic ? '/ip4/127.0.0.1/udp/0/quic-v1' : isWebRTCDirect ? '/ip4/127.0.0.1/udp/0/webrtc-direct' : '/ip4/127.0.0.1/tcp/0'] : [] },
-    transports: [isQuic ? quic({ congestionControl, ...(maxDatagram === undefined ? {} : { maxUdpPayloadSize: maxDatagram }) }) : isWebRTCDirect ? webRTCDirect() : tcp()],
+    addresses: { listen: role === 'server' ? [isQuic ? '/ip4/127.0.0.1/udp/0/quic-v1' : isWebRTCDirect ? '/ip4/127.0.0.1/udp/0/webrtc-direct' : isWebSockets ? '/ip4/127.0.0.1/tcp/0/ws' : '/ip4/127.0.0.1/tcp/0'] : [] },
+    transports: [isQuic ? quic({ congestionControl, ...(maxDatagram === undefined ? {} : { maxUdpPayloadSize: maxDatagram }) }) : isWebRTCDirect ? webRTCDirect() : isWebSockets ? webSockets() : tcp()],
     ...stack,
     services,
     connectionManager: {

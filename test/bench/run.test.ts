@@ -52,7 +52,7 @@ describe('bench harness', () => {
   it('has every figure, from the right sides, with positive numbers', () => {
     const ids = result.rows.map(r => r.id).sort()
     const expected = [
-      ...['noise+yamux', 'tls+yamux', 'noise+mplex', 'plaintext+yamux', 'quic'].flatMap(s => [`throughput/${s}/upload`, `throughput/${s}/download`, `cpu/${s}`]),
+      ...['noise+yamux', 'tls+yamux', 'noise+mplex', 'plaintext+yamux', 'websockets', 'quic'].flatMap(s => [`throughput/${s}/upload`, `throughput/${s}/download`, `cpu/${s}`]),
       'setup/quic/dial', 'setup/quic/dial-ping',
       'concurrent/upload', 'streams/open-echo',
       'setup/plain/dial', 'setup/plain/dial-ping', 'setup/identify/dial', 'setup/identify/dial-ping', 'setup/identify/identified',

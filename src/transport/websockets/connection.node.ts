@@ -11,10 +11,11 @@
  *   bytes are free; beyond them the buffer is reserved (in chunks) from the connection's memory
  *   account once the switch gives it one (useMemory), and a refused reservation pauses the
  *   socket at what it holds: backpressure, nothing dropped. Released when the stream ends.
- * - send -> ws.send on a corked socket: everything sent while one batch of I/O events is
- *   handled (a Noise frame's length prefix, ciphertext and tag) leaves in one writev;
- *   backpressure is `ws.bufferedAmount` above `writeHighWaterMark`, relieved by the socket's
- *   'drain'.
+ * - send -> our own binary frames (frame-writer.node.ts), not ws.send: everything sent while
+ *   one batch of I/O events is handled (a Noise frame's length prefix, ciphertext and tag) is
+ *   one message, masked by us when we are the client, and leaves in one writev of the corked
+ *   socket; backpressure is `ws.bufferedAmount` (the socket's buffer) plus what waits for the
+ *   next message above `writeHighWaterMark`, relieved by the socket's 'drain'.
  * - closeWrite -> a Close frame (1000). WebSockets have no half-close: a peer that receives
  *   Close answers with its own and stops sending (ws, browsers, gorilla all do), so closeWrite
  *   ends the connection after everything queued before it. What the remote sent before its
@@ -36,6 +37,7 @@ import { AbstractStream } from '../../util/abstract-stream.ts'
 import { InvalidMessageError, MessageTooLargeError, StreamClosedError, StreamResetError } from '../../util/errors.ts'
 import type { Logger } from '../../interface/logger.ts'
 import { runAtBatchEnd } from '../../util/timers.ts'
+import { FrameWriter } from './frame-writer.node.ts'
 
 export const DEFAULT_READ_HIGH_WATER_MARK = 256 * 1024
 export const DEFAULT_WRITE_HIGH_WATER_MARK = 256 * 1024
@@ -43,12 +45,11 @@ export const DEFAULT_WRITE_HIGH_WATER_MARK = 256 * 1024
 export const FREE_READ_BUFFER = 64 * 1024
 const RESERVATION_CHUNK = 64 * 1024
 /**
- * Once this much waits corked, the next send flushes it first, so the receiver works on one
- * frame while we produce the next (the pieces of one Noise frame still leave together).
+ * Once this much waits for the next message, the next send flushes it first, so the receiver
+ * works on one message while we produce the next (the pieces of one Noise frame still leave
+ * together, in one message).
  */
 const FLUSH_CORKED_BYTES = 64 * 1024
-/** A larger send is cut into messages of this size, well under any peer's message limit. */
-export const MAX_OUTGOING_MESSAGE = 256 * 1024
 
 /** Close codes (RFC 6455 §7.4.1). */
 export const CloseCode = {
@@ -89,8 +90,8 @@ export class NodeWebSocketConnection extends AbstractStream implements RawConnec
   #memory: MemoryAccount | undefined
   /** Read buffer reserved beyond FREE_READ_BUFFER. */
   #reserved = 0
+  readonly #frames: FrameWriter
   #corked = false
-  #corkedBytes = 0
   #flushScheduled = false
   /** The close code to send when we fail the connection ourselves. */
   #failCode: number = CloseCode.normal
@@ -106,6 +107,8 @@ export class NodeWebSocketConnection extends AbstractStream implements RawConnec
     this.#writeHighWaterMark = init.writeHighWaterMark ?? DEFAULT_WRITE_HIGH_WATER_MARK
     this.#log = init.log
     this.#onFinishedCallback = init.onFinished
+    // RFC 6455 §5.1: a client masks every frame it sends, a server none
+    this.#frames = new FrameWriter(socket, direction === 'outbound')
     ws.on('message', this.#onMessage)
     ws.on('close', this.#onClose)
     ws.on('error', this.#onError)
@@ -169,7 +172,7 @@ export class NodeWebSocketConnection extends AbstractStream implements RawConnec
   }
 
   readonly #onDrain = (): void => {
-    if (this.#ws.bufferedAmount < this.#writeHighWaterMark) this.notifyDrain()
+    if (this.#ws.bufferedAmount + this.#frames.pendingBytes < this.#writeHighWaterMark) this.notifyDrain()
   }
 
   readonly #flushCorked = (): void => {
@@ -180,7 +183,7 @@ export class NodeWebSocketConnection extends AbstractStream implements RawConnec
   #uncork (): void {
     if (!this.#corked) return
     this.#corked = false
-    this.#corkedBytes = 0
+    this.#frames.flush()
     this.#socket.uncork()
   }
 
@@ -202,7 +205,7 @@ export class NodeWebSocketConnection extends AbstractStream implements RawConnec
       this.markWriteClosed()
       throw new StreamClosedError('the remote closed the websocket')
     }
-    if (this.#corkedBytes >= FLUSH_CORKED_BYTES) this.#uncork()
+    if (this.#frames.pendingBytes >= FLUSH_CORKED_BYTES) this.#uncork()
     if (!this.#corked) {
       this.#corked = true
       this.#socket.cork()
@@ -211,15 +214,8 @@ export class NodeWebSocketConnection extends AbstractStream implements RawConnec
         runAtBatchEnd(this.#flushCorked)
       }
     }
-    this.#corkedBytes += chunk.length
-    if (chunk.length <= MAX_OUTGOING_MESSAGE) {
-      ws.send(chunk)
-    } else {
-      for (let offset = 0; offset < chunk.length; offset += MAX_OUTGOING_MESSAGE) {
-        ws.send(chunk.subarray(offset, offset + MAX_OUTGOING_MESSAGE))
-      }
-    }
-    return ws.bufferedAmount < this.#writeHighWaterMark
+    this.#frames.push(chunk)
+    return ws.bufferedAmount + this.#frames.pendingBytes < this.#writeHighWaterMark
   }
 
   protected sendCloseWrite (): void {
@@ -230,6 +226,7 @@ export class NodeWebSocketConnection extends AbstractStream implements RawConnec
 
   protected sendReset (_err: Error): void {
     this.#corked = false
+    this.#frames.discard()
     const socket = this.#socket
     if (socket.destroyed) return
     try {

@@ -16,6 +16,8 @@ import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node
 import { createServer as createHttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
 import type { Multiaddr } from '@multiformats/multiaddr'
+// before ws, which picks its masking functions when it loads
+import './fast-unmask.node.ts'
 import { WebSocketServer } from 'ws'
 import type { WebSocket } from 'ws'
 import type { Listener, ListenerInit } from '../../interface/transport.ts'

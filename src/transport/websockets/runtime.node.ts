@@ -10,6 +10,8 @@
  */
 import type { Socket } from 'node:net'
 import type { IncomingMessage } from 'node:http'
+// before ws, which picks its masking functions when it loads
+import './fast-unmask.node.ts'
 import { WebSocket } from 'ws'
 import type { ClientOptions } from 'ws'
 import type { Listener, ListenerInit, RawConnection } from '../../interface/transport.ts'

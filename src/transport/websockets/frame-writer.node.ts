@@ -1,0 +1,148 @@
+/**
+ * Binary data frames written by us instead of `ws.send` (RFC 6455 §5.2), for the data path of
+ * NodeWebSocketConnection. Why not ws: it frames every send as a message of its own (a Noise
+ * frame's length prefix, ciphertext and tag became three messages), and a client's frames it
+ * masks byte by byte into a fresh buffer per message: in profiles of a WebSocket upload that
+ * masking was the sender's largest cost, above the cipher.
+ *
+ * Here everything sent while one batch of I/O events is handled becomes one message (up to
+ * MAX_MESSAGE_BYTES). A client's message is masked while it is copied into a slab (one 256 KiB
+ * buffer carved message by message, replaced when full; the socket holds on to what it has
+ * not written yet, so nothing written is ever touched again), 32 bits at a time. Its masking
+ * key is fresh for every message and comes from a pool filled by the system's CSPRNG, as
+ * §5.3 asks. A server's message is a header from the slab followed by the chunks by reference.
+ * Control frames (ping, pong, close) stay with ws, which writes each whole and at once, so they
+ * fall between our messages, never inside one.
+ */
+import { randomFillSync } from 'node:crypto'
+import type { Socket } from 'node:net'
+
+/** One message carries at most this much (well under any peer's message limit). */
+export const MAX_MESSAGE_BYTES = 256 * 1024
+const SLAB_BYTES = 256 * 1024
+const MASK_POOL_BYTES = 4096
+const OPCODE_BINARY_FIN = 0x82
+const MASK_BIT = 0x80
+const MAX_HEADER_BYTES = 14
+
+export class FrameWriter {
+  readonly #socket: Socket
+  readonly #mask: boolean
+  #slab = new Uint8Array(0)
+  #slabWords = new Uint32Array(0)
+  #slabOffset = 0
+  readonly #maskPool = new Uint8Array(MASK_POOL_BYTES)
+  #maskPoolOffset = MASK_POOL_BYTES
+  readonly #pending: Uint8Array[] = []
+  #pendingBytes = 0
+
+  /** `mask`: this side is the client, whose frames must be masked. */
+  constructor (socket: Socket, mask: boolean) {
+    this.#socket = socket
+    this.#mask = mask
+  }
+
+  /** Bytes waiting for the next flush(). */
+  get pendingBytes (): number {
+    return this.#pendingBytes
+  }
+
+  /** Queues `chunk` for the next message; the caller must not change it afterwards. */
+  push (chunk: Uint8Array): void {
+    if (chunk.length === 0) return
+    for (let offset = 0; offset < chunk.length;) {
+      if (this.#pendingBytes === MAX_MESSAGE_BYTES) this.flush()
+      const take = Math.min(chunk.length - offset, MAX_MESSAGE_BYTES - this.#pendingBytes)
+      this.#pending.push(take === chunk.length ? chunk : chunk.subarray(offset, offset + take))
+      this.#pendingBytes += take
+      offset += take
+    }
+  }
+
+  /** Writes what is queued as one binary message. */
+  flush (): void {
+    const length = this.#pendingBytes
+    if (length === 0) return
+    const pending = this.#pending
+    const headerLength = (length < 126 ? 2 : length < 65536 ? 4 : 10) + (this.#mask ? 4 : 0)
+    const frameLength = this.#mask ? headerLength + length : headerLength
+    // the payload starts on a 4-byte boundary of the slab, so it is masked a word at a time
+    let start = this.#alignedStart(this.#slabOffset, headerLength)
+    if (start + frameLength > this.#slab.length) {
+      this.#slab = new Uint8Array(Math.max(SLAB_BYTES, frameLength + 4))
+      this.#slabWords = new Uint32Array(this.#slab.buffer, 0, this.#slab.length >>> 2)
+      start = this.#alignedStart(0, headerLength)
+    }
+    const slab = this.#slab
+    slab[start] = OPCODE_BINARY_FIN
+    let at = start + 2
+    if (length < 126) {
+      slab[start + 1] = length
+    } else if (length < 65536) {
+      slab[start + 1] = 126
+      slab[at++] = length >>> 8
+      slab[at++] = length & 0xff
+    } else {
+      slab[start + 1] = 127
+      // 64-bit big-endian length; ours stays below 2^32
+      slab[at++] = 0; slab[at++] = 0; slab[at++] = 0; slab[at++] = 0
+      slab[at++] = length >>> 24; slab[at++] = (length >>> 16) & 0xff; slab[at++] = (length >>> 8) & 0xff; slab[at++] = length & 0xff
+    }
+    if (this.#mask) {
+      slab[start + 1] |= MASK_BIT
+      this.#writeMaskKey(at)
+      at += 4
+      let payloadAt = at
+      for (let i = 0; i < pending.length; i++) {
+        slab.set(pending[i], payloadAt)
+        payloadAt += pending[i].length
+      }
+      this.#maskInPlace(at, length)
+    }
+    this.#slabOffset = start + frameLength
+    const socket = this.#socket
+    socket.write(slab.subarray(start, start + frameLength))
+    if (!this.#mask) {
+      for (let i = 0; i < pending.length; i++) socket.write(pending[i])
+    }
+    pending.length = 0
+    this.#pendingBytes = 0
+  }
+
+  /** Drops what is queued (the connection is being reset). */
+  discard (): void {
+    this.#pending.length = 0
+    this.#pendingBytes = 0
+  }
+
+  #alignedStart (offset: number, headerLength: number): number {
+    return offset + ((4 - ((offset + headerLength) & 3)) & 3)
+  }
+
+  #writeMaskKey (at: number): void {
+    if (this.#maskPoolOffset === MASK_POOL_BYTES) {
+      randomFillSync(this.#maskPool)
+      this.#maskPoolOffset = 0
+    }
+    const pool = this.#maskPool
+    const slab = this.#slab
+    const from = this.#maskPoolOffset
+    slab[at] = pool[from]
+    slab[at + 1] = pool[from + 1]
+    slab[at + 2] = pool[from + 2]
+    slab[at + 3] = pool[from + 3]
+    this.#maskPoolOffset = from + 4
+  }
+
+  /** XORs `length` bytes at `at` (4-byte aligned, the key in the 4 bytes before it) with the key. */
+  #maskInPlace (at: number, length: number): void {
+    const words = this.#slabWords
+    // the key read as a word in the platform's byte order lines up with the payload's words
+    const key = words[(at >>> 2) - 1]
+    const first = at >>> 2
+    const end = first + (length >>> 2)
+    for (let i = first; i < end; i++) words[i] ^= key
+    const slab = this.#slab
+    for (let i = length & ~3; i < length; i++) slab[at + i] ^= slab[at - 4 + (i & 3)]
+  }
+}
