@@ -3,7 +3,12 @@
  * on loopback, Noise, Yamux, identify, @libp2p/gossipsub with default parameters and
  * StrictSign), the same transport and stack as the ts side.
  *
- *   node bench/pubsub/js-net.ts        (then JSON commands on stdin; see network.ts)
+ *   node bench/pubsub/js-net.ts --scoring on|off   (then JSON commands on stdin; see network.ts)
+ *
+ * --scoring on: @libp2p/gossipsub's peer scoring with its default parameters, IP colocation
+ * off (every node shares 127.0.0.1: with more than 10 neighbours the colocation penalty would
+ * keep a node out of every mesh), as on the ts side. off: js-libp2p cannot turn scoring off, so
+ * every weight is zero and the scores stay 0; its bookkeeping still runs.
  */
 import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
@@ -14,6 +19,13 @@ import { gossipsub } from '@libp2p/gossipsub'
 import { multiaddr } from '@multiformats/multiaddr'
 import { runPubSubNetwork, type NetNode } from './network.ts'
 
+const scoringFlag = process.argv.indexOf('--scoring')
+const scoring = scoringFlag === -1 ? 'on' : process.argv[scoringFlag + 1]
+if (scoring !== 'on' && scoring !== 'off') throw new Error('--scoring takes on or off')
+const scoreParams = scoring === 'on'
+  ? { IPColocationFactorWeight: 0 }
+  : { IPColocationFactorWeight: 0, appSpecificWeight: 0, behaviourPenaltyWeight: 0, topicScoreCap: 0 }
+
 async function createNode (): Promise<NetNode> {
   const node = await createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
@@ -21,10 +33,7 @@ async function createNode (): Promise<NetNode> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: { maxConnections: 10_000, maxIncomingPendingConnections: 1_000, inboundConnectionThreshold: 1_000_000, allow: ['/ip4/127.0.0.1'], maxParallelDials: 1_000 },
-    // js scores peers by default, and all of them share 127.0.0.1: with more than 10 neighbours
-    // the IP colocation penalty would keep a node out of every mesh. Off, as on the ts side
-    // (which scores only when asked to).
-    services: { identify: identify(), pubsub: gossipsub({ emitSelf: false, scoreParams: { IPColocationFactorWeight: 0 } }) }
+    services: { identify: identify(), pubsub: gossipsub({ emitSelf: false, scoreParams }) }
   })
   const ps = node.services.pubsub as any
   return {

@@ -37,9 +37,10 @@ export function renderPubSubMarkdown (result: PubSubBenchResult): string {
   lines.push(`- run: ${config.quick ? 'QUICK smoke run (tiny sizes, not meaningful)' : 'full'}, ${Math.round(result.durationSeconds)} s`)
   lines.push(`- network: ${config.nodes} nodes, each linked to its ring successor and ${config.links} random others (seed ${config.seed}, the same topology on both sides); ${config.transport}`)
   for (const [side, n] of Object.entries(result.networks)) {
+    if (n === undefined) continue
     lines.push(`  - ${side}: ${n.connections} connections, meshes ready ${Math.round(n.buildMs)} ms after the start (mesh size median ${n.meshMedian}, min ${n.meshMin})`)
   }
-  lines.push(`- GossipSub defaults on both sides (D 6, heartbeat 1 s, flood publishing, StrictSign: every node verifies every message); js peer scoring runs with IP colocation off (all nodes share 127.0.0.1), ts runs without scoring`)
+  lines.push(`- GossipSub defaults on both sides (D 6, heartbeat 1 s, flood publishing, StrictSign: every node verifies every message); peer scoring (GossipSub v1.1, default score parameters) on for both sides with IP colocation off (all nodes share 127.0.0.1), and a run with scoring off for both (js-libp2p always scores: its run without scoring zeroes every weight, so its scores stay 0 while its bookkeeping runs); runs: ${config.scoring.map(s => `scoring ${s}`).join(', ')}`)
   lines.push(`- throughput: ${config.messages} messages of ${config.size} B from random publishers, at most ${config.window} not yet delivered everywhere at a time, × ${config.repeat}; latency: ${config.latencyMessages} messages one at a time`, '')
   lines.push('| figure | unit | ts-libp2p (ours) | js-libp2p | ours/js |')
   lines.push('|---|---|---|---|---|')

@@ -9,10 +9,16 @@
  *   node bench/pubsub/run.ts                  # full run (100 nodes, a few minutes)
  *   node bench/pubsub/run.ts --quick          # smoke run (12 nodes, a handful of messages)
  *
+ * Peer scoring: `--scoring on` runs both sides with GossipSub v1.1 peer scoring (default score
+ * parameters, IP colocation off on both: every node shares 127.0.0.1), `--scoring off` both
+ * without it (js-libp2p cannot turn scoring off: its run zeroes every weight, so scores stay 0
+ * while its bookkeeping still runs), `--scoring both` (the default) one after the other. The
+ * rows of the run with scoring are `pubsub/...`, those without `pubsub/no-scoring/...`.
+ *
  * Flags: --nodes N (100), --links N random links per node besides the ring (4), --messages N
  * for throughput (300), --window N messages in flight (20), --latency-messages N (30),
  * --size BYTES payload (256), --repeat N throughput repetitions (3), --sides ts,js,
- * --seed N, --out DIR (bench/results), --debug (peers' stderr to ours).
+ * --scoring on|off|both (both), --seed N, --out DIR (bench/results), --debug (peers' stderr to ours).
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -36,6 +42,8 @@ export interface PubSubBenchConfig {
   repeat: number
   seed: number
   sides: PubSubSide[]
+  /** The runs, with and/or without peer scoring. */
+  scoring: Array<'on' | 'off'>
   transport: string
 }
 
@@ -45,8 +53,8 @@ export interface PubSubBenchResult {
   commit: { sha: string, dirty: boolean }
   durationSeconds: number
   config: PubSubBenchConfig
-  /** Per side: the network that was built. */
-  networks: Partial<Record<PubSubSide, { connections: number, buildMs: number, meshMedian: number, meshMin: number }>>
+  /** Per side ('ts', 'js'; 'ts/no-scoring', 'js/no-scoring' for the run without scoring): the network that was built. */
+  networks: Partial<Record<string, { connections: number, buildMs: number, meshMedian: number, meshMin: number }>>
   rows: Row[]
 }
 
@@ -62,7 +70,7 @@ function parseArgs (argv: string[], env: NodeJS.ProcessEnv): PubSubBenchConfig &
       flags.set(name.slice(2), value)
     }
   }
-  const known = ['quick', 'debug', 'nodes', 'links', 'messages', 'window', 'latency-messages', 'size', 'repeat', 'sides', 'seed', 'out']
+  const known = ['quick', 'debug', 'nodes', 'links', 'messages', 'window', 'latency-messages', 'size', 'repeat', 'sides', 'scoring', 'seed', 'out']
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown flag --${k}`)
   const quick = flags.has('quick') || env.BENCH_QUICK === '1'
   const int = (name: string, full: number, small: number): number => {
@@ -73,6 +81,8 @@ function parseArgs (argv: string[], env: NodeJS.ProcessEnv): PubSubBenchConfig &
   }
   const sides = (flags.get('sides') ?? 'ts,js').split(',') as PubSubSide[]
   for (const s of sides) if (s !== 'ts' && s !== 'js') throw new Error(`unknown side ${JSON.stringify(s)}`)
+  const scoring = flags.get('scoring') ?? 'both'
+  if (scoring !== 'on' && scoring !== 'off' && scoring !== 'both') throw new Error('--scoring takes on, off or both')
   return {
     quick,
     nodes: int('nodes', 100, 12),
@@ -84,6 +94,7 @@ function parseArgs (argv: string[], env: NodeJS.ProcessEnv): PubSubBenchConfig &
     repeat: int('repeat', 3, 1),
     seed: int('seed', 0x9055, 0x9055),
     sides,
+    scoring: scoring === 'both' ? ['on', 'off'] : [scoring],
     transport: 'TCP on loopback + Noise + Yamux, identify; all nodes of a side in one process',
     out: flags.get('out') ?? join(REPO_ROOT, 'bench', 'results'),
     debug: flags.has('debug') || env.BENCH_DEBUG === '1'
@@ -112,30 +123,35 @@ async function main (): Promise<void> {
     ;(bySide[side] ??= []).push(...values)
   }
   const networks: PubSubBenchResult['networks'] = {}
-  for (const side of config.sides) {
-    progress(`${side}: building ${config.nodes} nodes`)
-    const peer = await spawnPeer({ script: join(REPO_ROOT, 'bench', 'pubsub', `${side}-net.ts`), args: [], name: `${side} pubsub network`, inheritStderr: debug })
-    live.add(peer)
-    try {
-      const built = await peer.command('build', { nodes: config.nodes, links: config.links, seed: config.seed }, 300_000)
-      networks[side] = { connections: built.connections, buildMs: built.ms, meshMedian: built.meshMedian, meshMin: built.meshMin }
-      progress(`${side}: ${built.connections} connections, meshes ready in ${Math.round(built.ms)} ms (mesh median ${built.meshMedian}, min ${built.meshMin})`)
-      for (let rep = 0; rep < config.repeat; rep++) {
-        const r = await peer.command('throughput', { messages: config.messages, size: config.size, window: config.window, seed: config.seed + rep }, 600_000)
-        if (r.duplicates !== 0) throw new Error(`${side}: ${r.duplicates} duplicate deliveries`)
-        add('pubsub/throughput', side, [r.messagesPerSecond])
-        add('pubsub/deliveries', side, [r.deliveries / r.ms * 1000])
-        add('pubsub/cpu', side, [r.cpuMsPerMessage])
-        progress(`${side}: ${r.messagesPerSecond.toFixed(1)} messages/s, ${r.cpuMsPerMessage.toFixed(1)} ms CPU per message`)
+  for (const scoring of config.scoring) {
+    // ids and network names of the run without scoring carry its name
+    const prefix = scoring === 'on' ? 'pubsub/' : 'pubsub/no-scoring/'
+    const suffix = scoring === 'on' ? '' : '/no-scoring'
+    for (const side of config.sides) {
+      progress(`${side}: building ${config.nodes} nodes, peer scoring ${scoring}`)
+      const peer = await spawnPeer({ script: join(REPO_ROOT, 'bench', 'pubsub', `${side}-net.ts`), args: ['--scoring', scoring], name: `${side} pubsub network`, inheritStderr: debug })
+      live.add(peer)
+      try {
+        const built = await peer.command('build', { nodes: config.nodes, links: config.links, seed: config.seed }, 300_000)
+        networks[`${side}${suffix}`] = { connections: built.connections, buildMs: built.ms, meshMedian: built.meshMedian, meshMin: built.meshMin }
+        progress(`${side}: ${built.connections} connections, meshes ready in ${Math.round(built.ms)} ms (mesh median ${built.meshMedian}, min ${built.meshMin})`)
+        for (let rep = 0; rep < config.repeat; rep++) {
+          const r = await peer.command('throughput', { messages: config.messages, size: config.size, window: config.window, seed: config.seed + rep }, 600_000)
+          if (r.duplicates !== 0) throw new Error(`${side}: ${r.duplicates} duplicate deliveries`)
+          add(`${prefix}throughput`, side, [r.messagesPerSecond])
+          add(`${prefix}deliveries`, side, [r.deliveries / r.ms * 1000])
+          add(`${prefix}cpu`, side, [r.cpuMsPerMessage])
+          progress(`${side}: ${r.messagesPerSecond.toFixed(1)} messages/s, ${r.cpuMsPerMessage.toFixed(1)} ms CPU per message`)
+        }
+        const lat = await peer.command('latency', { messages: config.latencyMessages, size: config.size }, 600_000)
+        if (lat.duplicates !== 0) throw new Error(`${side}: ${lat.duplicates} duplicate deliveries`)
+        add(`${prefix}latency/delivery`, side, lat.deliveryMs)
+        add(`${prefix}latency/all`, side, lat.allMs)
+        progress(`${side}: latency median ${summarize(lat.deliveryMs).median.toFixed(1)} ms per delivery, ${summarize(lat.allMs).median.toFixed(1)} ms to reach all`)
+      } finally {
+        await peer.stop()
+        live.delete(peer)
       }
-      const lat = await peer.command('latency', { messages: config.latencyMessages, size: config.size }, 600_000)
-      if (lat.duplicates !== 0) throw new Error(`${side}: ${lat.duplicates} duplicate deliveries`)
-      add('pubsub/latency/delivery', side, lat.deliveryMs)
-      add('pubsub/latency/all', side, lat.allMs)
-      progress(`${side}: latency median ${summarize(lat.deliveryMs).median.toFixed(1)} ms per delivery, ${summarize(lat.allMs).median.toFixed(1)} ms to reach all`)
-    } finally {
-      await peer.stop()
-      live.delete(peer)
     }
   }
   const n = config.nodes
@@ -147,13 +163,17 @@ async function main (): Promise<void> {
     'pubsub/latency/all': { label: `publish until all ${n - 1} subscribers have it, idle network`, unit: 'ms', better: 'lower', showP99: true }
   }
   const rows: Row[] = []
-  for (const [id, meta] of Object.entries(labels)) {
-    const bySide = samples.get(id)
-    if (bySide === undefined) continue
-    const results: Row['results'] = {}
-    for (const side of config.sides) if (bySide[side] !== undefined) results[side] = sideResult(bySide[side])
-    const ratio = results.ts !== undefined && results.js !== undefined ? results.ts.median / results.js.median : undefined
-    rows.push({ id, section: 'pubsub', ...meta, results, ...(ratio !== undefined ? { ratio } : {}) })
+  for (const scoring of config.scoring) {
+    for (const [name, meta] of Object.entries(labels)) {
+      const id = scoring === 'on' ? name : name.replace('pubsub/', 'pubsub/no-scoring/')
+      const bySide = samples.get(id)
+      if (bySide === undefined) continue
+      const results: Row['results'] = {}
+      for (const side of config.sides) if (bySide[side] !== undefined) results[side] = sideResult(bySide[side])
+      const ratio = results.ts !== undefined && results.js !== undefined ? results.ts.median / results.js.median : undefined
+      const label = `${meta.label}, peer scoring ${scoring === 'on' ? 'on (IP colocation off)' : 'off'}`
+      rows.push({ id, section: 'pubsub', ...meta, label, results, ...(ratio !== undefined ? { ratio } : {}) })
+    }
   }
   const result: PubSubBenchResult = {
     date: new Date().toISOString(),

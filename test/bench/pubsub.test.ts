@@ -22,7 +22,7 @@ describe('pubsub bench', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ts-libp2p-bench-pubsub-'))
     await new Promise<void>((resolve, reject) => {
-      execFile(process.execPath, [join(REPO_ROOT, 'bench', 'pubsub', 'run.ts'), '--quick', '--out', dir], { cwd: REPO_ROOT, timeout: 60_000 }, (err, _stdout, stderr) => {
+      execFile(process.execPath, [join(REPO_ROOT, 'bench', 'pubsub', 'run.ts'), '--quick', '--out', dir], { cwd: REPO_ROOT, timeout: 150_000 }, (err, _stdout, stderr) => {
         if (err !== null) reject(new Error(`bench:pubsub failed: ${err.message}\n${stderr}`))
         else resolve()
       })
@@ -49,7 +49,11 @@ describe('pubsub bench', () => {
   })
 
   it('has every figure from both sides, with positive numbers', () => {
-    assert.deepEqual(result.rows.map(r => r.id), ['pubsub/throughput', 'pubsub/deliveries', 'pubsub/cpu', 'pubsub/latency/delivery', 'pubsub/latency/all'])
+    const figures = ['throughput', 'deliveries', 'cpu', 'latency/delivery', 'latency/all']
+    // scoring on for both sides, then off for both
+    assert.deepEqual(result.config.scoring, ['on', 'off'])
+    assert.deepEqual(result.rows.map(r => r.id), [...figures.map(f => `pubsub/${f}`), ...figures.map(f => `pubsub/no-scoring/${f}`)])
+    assert.ok(result.networks['ts/no-scoring'] !== undefined && result.networks['js/no-scoring'] !== undefined)
     for (const row of result.rows) {
       assert.deepEqual(Object.keys(row.results).sort(), ['js', 'ts'], row.id)
       for (const [side, r] of Object.entries(row.results)) {
