@@ -123,16 +123,17 @@ export async function measureStartup (programs: StartupPrograms, runs: number, p
     ]
     const rows: StartupRow[] = []
     for (const figure of figures) {
-      progress(`${figure.id}: ${runs} fresh processes per side, taking turns (+1 discarded)`)
+      // the first round fills the compile cache and the OS's file cache (not in a 1-run smoke run)
+      const discarded = runs > 1 ? 1 : 0
+      progress(`${figure.id}: ${runs} fresh processes per side, taking turns (+${discarded} discarded)`)
       const samples: Partial<Record<Side, number[]>> = {}
       const failures: Partial<Record<Side, string[]>> = {}
       const sides = Object.keys(figure.run) as Side[]
-      for (let round = 0; round <= runs; round++) {
+      for (let round = 0; round < runs + discarded; round++) {
         for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
           try {
             const value = await figure.run[side]!()
-            // the first round fills the compile cache and the OS's file cache
-            if (round > 0) (samples[side] ??= []).push(value)
+            if (round >= discarded) (samples[side] ??= []).push(value)
           } catch (err) {
             (failures[side] ??= []).push(err instanceof Error ? err.message : String(err))
           }
