@@ -46,8 +46,18 @@ export class ByteStreamDuplex extends Duplex {
     this.destroy(err)
   }
 
+  // send() throws once the raw connection is closed (a remote that hung up mid-handshake):
+  // that must reach node:tls as a write error, never escape as an uncaught exception from
+  // inside a stream callback, which would take the whole process down.
   override _write (chunk: Uint8Array, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
-    if (this.#raw.send(chunk)) {
+    let below: boolean
+    try {
+      below = this.#raw.send(chunk)
+    } catch (err) {
+      callback(err as Error)
+      return
+    }
+    if (below) {
       callback()
       return
     }
@@ -56,7 +66,12 @@ export class ByteStreamDuplex extends Duplex {
 
   override _writev (chunks: Array<{ chunk: Uint8Array }>, callback: (err?: Error | null) => void): void {
     let below = true
-    for (const { chunk } of chunks) below = this.#raw.send(chunk)
+    try {
+      for (const { chunk } of chunks) below = this.#raw.send(chunk)
+    } catch (err) {
+      callback(err as Error)
+      return
+    }
     if (below) {
       callback()
       return
