@@ -56,9 +56,9 @@ export async function requestOverStream (stream: ByteStream, request: Request, o
       const declared = request.headers.get('content-length')
       if (contentLength === undefined && declared !== null && /^[0-9]{1,15}$/.test(declared)) contentLength = Number(declared)
       headers.push(contentLength !== undefined ? ['Content-Length', String(contentLength)] : ['Transfer-Encoding', 'chunked'])
-    } else if (request.method === 'POST' || request.method === 'PUT' || request.method === 'PATCH') {
-      headers.push(['Content-Length', '0'])
     }
+    // (a request without a body carries neither field, which means no body (RFC 9112 6.3);
+    // `Content-Length: 0` would be the same, but js-libp2p's server waits for bytes after it)
     stream.send(serializeRequestHead(request.method, url.pathname + url.search, headers))
     const reader = new HttpStreamReader(stream, options.limits)
     // The response may come before the request body is sent (an early 401 or 413): read it
