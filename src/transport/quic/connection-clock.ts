@@ -3,7 +3,7 @@
  * timeout (RFC 9000 10.1), the handshake bound, keep-alives and the closing period (10.2), and
  * the one timer that wakes the connection at the earliest of its deadlines. The connection
  * decides what each deadline means; this only keeps the times and the single timer handle,
- * so re-arming for the same deadline costs nothing and `cancel()` leaves nothing behind.
+ * so re-arming for the same or a later deadline costs nothing and `cancel()` leaves nothing behind.
  */
 import { unrefTimeout } from '../../util/timers.ts'
 import type { TimerHandle } from '../../util/timers.ts'
@@ -47,9 +47,14 @@ export class ConnectionClock {
     this.closeDeadline = performance.now() + Math.min(3 * (smoothedRtt + 4 * rttVar + 25), MAX_CLOSING_PERIOD)
   }
 
-  /** Wakes the connection at `deadline` (a performance.now() time; Infinity: never). */
+  /**
+   * Wakes the connection at `deadline` (a performance.now() time; Infinity: never) or earlier.
+   * A timer already due before `deadline` is kept: the connection re-arms when it fires and
+   * finds nothing due. Deadlines mostly move later (every datagram pushes the idle and loss
+   * deadlines), and replacing the timer each send pass cost a clearTimeout and a new Timeout.
+   */
   arm (deadline: number): void {
-    if (deadline === this.#timerAt) return
+    if (deadline >= this.#timerAt) return
     if (this.#timer !== undefined) clearTimeout(this.#timer)
     this.#timerAt = deadline
     if (deadline === Infinity) { this.#timer = undefined; return }

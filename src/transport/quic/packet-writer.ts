@@ -4,10 +4,14 @@
  * padding datagrams with Initial packets to 1200 bytes (RFC 9000 14.1), ACKs piggybacked on
  * every packet of their space, congestion control, pacing and the 3x anti-amplification limit
  * (RFC 9000 8.1), PTO probes, and PMTU discovery (RFC 9000 14.3: probes of growing size; past
- * 1452 bytes only on loopback, where IP never fragments a datagram the interface carries).
+ * 1452 bytes only on loopback, where IP never fragments a datagram the interface carries). The
+ * probes wait until the connection first fills a datagram with 1-RTT data: larger datagrams
+ * only help bulk transfers, and a short connection (a dial and a ping) would otherwise seal,
+ * send, open and acknowledge ~26 KiB of probes on each side.
  *
- * Frames are written into one reused plaintext buffer; sealing gives a fresh ciphertext and the
- * header is a small fresh array, so the socket gets [header, ciphertext, ...] with no copy.
+ * Frames are written into one plaintext buffer shared by every connection (a send pass runs to
+ * its end synchronously); sealing gives a fresh ciphertext and the header is a small fresh
+ * array, so the socket gets [header, ciphertext, ...] with no copy.
  */
 import type { QuicConnection } from './connection.ts'
 import type { PacketSpace } from './packet-space.ts'
@@ -27,15 +31,23 @@ const ACK_DELAY_EXPONENT = 3
 const MAX_DATAGRAMS_PER_PASS = 64
 /** Smallest room worth starting a packet in. */
 const MIN_PACKET_ROOM = 48
+/**
+ * Plaintext of the packet being built. One for all connections: a packet is written and sealed
+ * (which copies it out) within one synchronous call, and a per-connection 64 KiB buffer cost a
+ * zero-filled allocation per connection.
+ */
+const PAYLOAD = new Uint8Array(65536)
 
 export class PacketWriter {
   readonly #conn: QuicConnection
-  readonly #payload = new Uint8Array(65536)
+  readonly #payload = PAYLOAD
   #handshakeDonePending = false
   readonly #probes = [0, 0, 0]
   #datagramSize = INITIAL_DATAGRAM_SIZE
   #pmtuLadder: number[] = []
   #pmtuProbeInFlight = 0
+  /** A datagram full of 1-RTT data went out: PMTU discovery may start. */
+  #bulkSeen = false
   #pacingAt = 0
 
   constructor (conn: QuicConnection) {
@@ -83,7 +95,7 @@ export class PacketWriter {
       count++
     }
     if (count === MAX_DATAGRAMS_PER_PASS) conn.scheduleSend()
-    else if (this.#pmtuLadder.length > 0 && this.#pmtuProbeInFlight === 0 && conn.handshakeConfirmed && conn.spaces[SPACE_APPLICATION].write !== undefined) {
+    else if (this.#bulkSeen && this.#pmtuLadder.length > 0 && this.#pmtuProbeInFlight === 0 && conn.handshakeConfirmed && conn.spaces[SPACE_APPLICATION].write !== undefined) {
       this.#writeProbeDatagram(now)
       count++
     }
@@ -142,6 +154,7 @@ export class PacketWriter {
       if (i === SPACE_HANDSHAKE) conn.onHandshakePacketSent()
     }
     if (parts.length === 0) return false
+    if (!hasInitial && size + MIN_PACKET_ROOM > this.#datagramSize && conn.handshakeConfirmed) this.#bulkSeen = true
     conn.sendDatagram(parts, size)
     return true
   }
