@@ -63,7 +63,9 @@ function toHeaders (list: HeaderList): Headers {
 function requestUrl (head: RequestHead, peer: PeerId): string {
   const hosts = headerValues(head.headers, 'host')
   if (hosts.length > 1) throw new HttpMalformedError('more than one Host field')
-  const host = hosts[0] ?? peer.toString()
+  // an empty Host is what a client sends for a target without an authority (RFC 9112 3.2):
+  // go-libp2p's client does so over streams
+  const host = hosts[0] !== undefined && hosts[0] !== '' ? hosts[0] : peer.toString()
   let url: URL
   try {
     if (head.target.startsWith('/')) url = new URL(head.target, `http://${host}`)

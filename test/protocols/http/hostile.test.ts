@@ -136,5 +136,7 @@ test('after all that the server still serves honest requests', async (t) => {
   await exchange(connection, 'POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\na')
   const res = await client.services.http.fetch(server.peerId, { method: 'POST', body: 'abc' })
   assert.equal(await res.text(), 'ok 3')
+  // an empty Host (a target without an authority, RFC 9112 3.2: go-libp2p's client) is fine
+  assert.match(await exchange(connection, 'GET / HTTP/1.1\r\nHost: \r\n\r\n'), /^HTTP\/1\.1 200 /)
   assert.equal(connection.status, 'open')
 })
