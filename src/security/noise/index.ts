@@ -12,7 +12,8 @@
  *
  * One static X25519 key is generated per encrypter (the spec allows reuse across sessions) and
  * its identity signature is computed once, so a handshake costs three DH-pairs and one
- * signature verification. The ephemeral key of the next handshake is generated while this one
+ * signature verification. The identity signature and the first handshake's ephemeral key are
+ * made with the encrypter; the ephemeral key of each next handshake is generated while this one
  * waits for the remote, which takes key generation off the connection's critical path. When `streamMuxers` are given (per call or in `extensions`) they are
  * offered through the handshake and the agreed muxer is returned as `streamMuxer`.
  */
@@ -94,6 +95,19 @@ export class Noise implements ConnectionEncrypter {
     this.#staticKeyPair = init.staticNoiseKey !== undefined
       ? this.#crypto.x25519KeyPairFromPrivateKey(init.staticNoiseKey)
       : this.#crypto.generateX25519KeyPair()
+    // Work the first handshake would otherwise wait for, done while the node is being made: a
+    // fresh process usually dials right away (the perf contract's cold first connection), and
+    // neither needs anything from the connection.
+    void this.#signStaticKey()
+    this.#spareEphemeral = this.#crypto.generateX25519KeyPair()
+  }
+
+  #signStaticKey (): Promise<Uint8Array> {
+    const signature = signStaticKey(this.#privateKey, this.#staticKeyPair.publicKey)
+    this.#identitySig = signature
+    // a failed signature is made again by the next handshake
+    signature.catch(() => { if (this.#identitySig === signature) this.#identitySig = undefined })
+    return signature
   }
 
   get staticPublicKey (): Uint8Array { return this.#staticKeyPair.publicKey }
@@ -107,10 +121,7 @@ export class Noise implements ConnectionEncrypter {
   }
 
   async #secure (conn: ByteStream, initiator: boolean, options: NoiseSecureOptions = {}): Promise<NoiseSecuredConnection> {
-    if (this.#identitySig === undefined) {
-      this.#identitySig = signStaticKey(this.#privateKey, this.#staticKeyPair.publicKey)
-      this.#identitySig.catch(() => { this.#identitySig = undefined })
-    }
+    const identitySig = this.#identitySig ?? this.#signStaticKey()
     const ephemeralKeyPair = this.#spareEphemeral
     this.#spareEphemeral = undefined
     const result = await performHandshake(conn, {
@@ -118,7 +129,7 @@ export class Noise implements ConnectionEncrypter {
       initiator,
       staticKeyPair: this.#staticKeyPair,
       identityKey: this.#privateKey,
-      identitySig: await this.#identitySig,
+      identitySig: await identitySig,
       prologue: options.prologue ?? this.#init.prologue,
       extensions: {
         webtransportCerthashes: options.extensions?.webtransportCerthashes ?? this.#init.extensions?.webtransportCerthashes ?? [],
