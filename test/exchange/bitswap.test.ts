@@ -11,6 +11,7 @@ import { addFile, catFile } from '../../src/exchange/unixfs/index.ts'
 import { cidOf, cidPrefix, CODEC_RAW } from '../../src/exchange/cid.ts'
 import { FrameReader } from '../../src/exchange/bitswap/frames.ts'
 import { createMemoryNode } from '../support/memory-node.ts'
+import { kadDHT } from '../../src/dht/index.ts'
 import { seededBytes } from '../support/random.ts'
 import type { CID } from 'multiformats/cid'
 
@@ -173,6 +174,31 @@ test('hostile peers: a wantlist flood is bounded per peer, an oversized or malfo
   } finally {
     await attacker.stop()
     await server.stop()
+  }
+})
+
+test('three nodes: the fetcher, connected only to a DHT router, finds the provider through the DHT', async () => {
+  const network = new MemoryNetwork()
+  const dht = () => kadDHT({ initialRefresh: false, refreshInterval: 0 })
+  const router = await createMemoryNode({ network, services: { bitswap: bitswap(), dht: dht() } })
+  const provider = await createMemoryNode({ network, services: { bitswap: bitswap(), dht: dht() } })
+  const fetcher = await createMemoryNode({ network, services: { bitswap: bitswap({ providerLookupDelay: 100 }), dht: dht() } })
+  try {
+    const bytes = seededBytes(2 * MIB, 90)
+    const { cid } = await addFile(bytes, provider.services.bitswap.blockstore, { cidVersion: 1 })
+    await provider.dial(router.getMultiaddrs()[0])
+    await waitFor(() => provider.services.dht.routingTable.size > 0)
+    await provider.contentRouting.provide(cid)
+    await fetcher.dial(router.getMultiaddrs()[0])
+    await waitFor(() => fetcher.services.dht.routingTable.size > 0)
+    assert.equal(fetcher.getConnections(provider.peerId).length, 0)
+    assert.deepEqual(await fetchFile(fetcher.services.bitswap, cid), bytes)
+    assert.ok((fetcher.services.bitswap.ledger(provider.peerId)?.bytesReceived ?? 0) >= bytes.length)
+    assert.equal(fetcher.services.bitswap.ledger(router.peerId)?.bytesReceived ?? 0, 0)
+  } finally {
+    await fetcher.stop()
+    await provider.stop()
+    await router.stop()
   }
 })
 

@@ -52,6 +52,8 @@ export interface SpawnOptions {
   env?: Record<string, string>
   /** copy the child's stderr to ours (default: INTEROP_DEBUG is set) */
   inheritStderr?: boolean
+  /** another peer program of the same kind (js/ts) speaking the contract, e.g. interop/js-peer/helia-peer.ts */
+  script?: string
 }
 
 export interface WaitEventOptions {
@@ -149,7 +151,7 @@ export async function spawnPeer (kind: PeerKind, args: string[] = [], opts: Spaw
     argv = args
   } else if (kind === 'js' || kind === 'ts') {
     cmd = process.execPath
-    argv = [kind === 'js' ? JS_PEER_SCRIPT : TS_PEER_SCRIPT, ...args]
+    argv = [opts.script ?? (kind === 'js' ? JS_PEER_SCRIPT : TS_PEER_SCRIPT), ...args]
   } else {
     throw new Error(`unknown peer kind ${String(kind)}`)
   }
