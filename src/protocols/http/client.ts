@@ -60,7 +60,9 @@ export async function requestOverStream (stream: ByteStream, request: Request, o
     // (a request without a body carries neither field, which means no body (RFC 9112 6.3);
     // `Content-Length: 0` would be the same, but js-libp2p's server waits for bytes after it)
     stream.send(serializeRequestHead(request.method, url.pathname + url.search, headers))
-    const reader = new HttpStreamReader(stream, options.limits)
+    // The caller pulls the response body at its own pace, so its size costs no memory here:
+    // unbounded unless the caller sets a limit (heads stay bounded).
+    const reader = new HttpStreamReader(stream, { maxBodyBytes: Infinity, ...options.limits })
     // The response may come before the request body is sent (an early 401 or 413): read it
     // alongside the upload so that neither side waits for the other.
     const writing = (async () => {

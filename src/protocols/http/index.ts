@@ -14,3 +14,4 @@ export { ServerPeerIdAuth, type ServerPeerIdAuthOptions, type ServerAuthResult }
 export { ClientPeerIdAuth, type ClientPeerIdAuthOptions, type PeerIdAuthFetchInit, type PeerIdAuthResult } from './peer-id-auth-client.ts'
 export { PEER_ID_AUTH_SCHEME, HTTP_PEER_ID_AUTH_PROTOCOL, PeerIdAuthError, parseAuthParams, formatAuthParams, dataToSign } from './auth-params.ts'
 export { toNodeListener, type NodeListener, type NodeRequestLike, type NodeResponseLike } from './node-listener.ts'
+export { fromNodeListener, type NodeStyleListener } from '#http-node-adapter'

@@ -6,7 +6,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createLibp2p } from '../../../src/index.ts'
-import { http, HttpService, type HttpServiceOptions } from '../../../src/protocols/http/index.ts'
+import { http, HttpService, fromNodeListener, type HttpServiceOptions } from '../../../src/protocols/http/index.ts'
 import { HttpStreamReader } from '../../../src/protocols/http/reader.ts'
 import { responseFraming } from '../../../src/protocols/http/head.ts'
 
@@ -142,4 +142,56 @@ test('the service is a plain class too: no node needed to route a Request', asyn
   const res = await service.onRequest(new Request('http://x/a/b'), { peer: {} as never })
   assert.equal(await res.text(), 'a')
   assert.deepEqual(service.getProtocolMap(), { '/a/1': { path: '/a' } })
+})
+
+test('Node http-style handlers on libp2p streams: req as a Readable, res as a Writable with backpressure', async (t) => {
+  const { server, client, addr, stop } = await pair()
+  t.after(stop)
+  server.services.http.handle('/node/echo', fromNodeListener((req, res) => {
+    res.setHeader('x-node-method', req.method)
+    res.setHeader('x-node-url', req.url)
+    res.setHeader('set-cookie', ['a=1', 'b=2'])
+    req.pipe(res)
+  }))
+  server.services.http.handle('/node/events', fromNodeListener((req, res) => {
+    let size = 0
+    req.on('data', (chunk: Buffer) => { size += chunk.length })
+    req.on('end', () => {
+      res.writeHead(201, 'Made', { 'content-type': 'text/plain' })
+      res.end(`got ${size} from ${req.socket.remoteAddress?.includes('/tcp/') === true ? 'a tcp peer' : '?'}`)
+    })
+  }))
+  let writes = 0
+  let refused = 0
+  server.services.http.handle('/node/big', fromNodeListener((_req, res) => {
+    const chunk = Buffer.alloc(64 * 1024)
+    const more = (): void => {
+      while (writes < 512) {
+        writes++
+        if (!res.write(chunk)) { refused++; res.once('drain', more); return }
+      }
+      res.end()
+    }
+    more()
+  }))
+  await client.dial(addr)
+  const echo = await client.services.http.fetch(server.peerId, { path: '/node/echo?q=1', method: 'POST', body: 'piped through' })
+  assert.equal(await echo.text(), 'piped through')
+  assert.equal(echo.headers.get('x-node-method'), 'POST')
+  assert.equal(echo.headers.get('x-node-url'), '/node/echo?q=1')
+  assert.deepEqual(echo.headers.getSetCookie(), ['a=1', 'b=2'])
+  const events = await client.services.http.fetch(server.peerId, { path: '/node/events', method: 'PUT', body: new Uint8Array(100_000) })
+  assert.equal(events.status, 201)
+  assert.equal(events.statusText, 'Made')
+  assert.equal(await events.text(), 'got 100000 from a tcp peer')
+  // the writer is held back until the client reads: after one chunk it has not written all
+  const big = await client.services.http.fetch(server.peerId, { path: '/node/big' })
+  const reader = big.body!.getReader()
+  await reader.read()
+  assert.ok(writes < 512, `${writes} writes before the client read more`)
+  let total = 0
+  for (let r = await reader.read(); !r.done; r = await reader.read()) total += r.value.length
+  assert.ok(total > 30 * 1024 * 1024)
+  assert.equal(writes, 512)
+  assert.ok(refused > 0, 'write() returned false at least once')
 })
