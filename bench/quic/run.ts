@@ -7,7 +7,9 @@
  *   16 KiB) and capped at 1452 bytes (what an Ethernet path carries; `ts-1452` in the table);
  *   js-libp2p's addon (quinn, whose PMTU discovery stops at 1452 bytes by default) has one row;
  * - 100 concurrent streams × `--concurrent-bytes` upload on one connection, MiB/s;
- * - dial + first ping on a fresh connection, ms (median and p99 of `--setup` dials).
+ * - dial + first ping on a fresh connection, ms (median and p99 of `--setup` dials);
+ * - ours without the resource manager (`ts-rm-off`, every row), beside `ts` which has it as
+ *   `createLibp2p()` does: what its scopes and the stream-window reservations cost.
  *
  *   node bench/quic/run.ts             # 256 MiB, 100 × 1 MiB, 100 dials, 3 repetitions
  *   node bench/quic/run.ts --quick     # 16 MiB, 100 × 64 KiB, 20 dials, 1 repetition
@@ -30,13 +32,14 @@ const concurrentBytes = Number(flag('concurrent-bytes') ?? (quick ? 0.0625 : 1))
 const streams = Number(flag('streams') ?? 100)
 const setupCount = Number(flag('setup') ?? (quick ? 20 : 100))
 const repeat = Number(flag('repeat') ?? (quick ? 1 : 3))
-const sides = (flag('sides') ?? 'ts,ts-1452,ts-cubic,js').split(',')
+const sides = (flag('sides') ?? 'ts,ts-rm-off,ts-1452,ts-cubic,js').split(',')
 const outDir = flag('out') ?? fileURLToPath(new URL('../results/', import.meta.url))
 const peerScript = (side: string): string => fileURLToPath(new URL(`../peers/${side}-peer.ts`, import.meta.url))
 
 /**
- * Sides: `ts`, `js`, `ts-1452` (ours with datagrams capped at 1452 bytes, one stream only) and
- * `ts-cubic` (ours with CUBIC instead of NewReno, one stream only).
+ * Sides: `ts`, `js`, `ts-rm-off` (ours without the resource manager), `ts-1452` (ours with
+ * datagrams capped at 1452 bytes, one stream only) and `ts-cubic` (ours with CUBIC instead of
+ * NewReno, one stream only).
  */
 interface Figures { upload: number[], download: number[], cpuPerGiB: number[], concurrent: number[], dialPing: number[], failures: string[] }
 
@@ -45,33 +48,32 @@ async function cpuSeconds (peer: PeerProcess): Promise<number> {
   return (usage.userUs + usage.systemUs) / 1e6
 }
 
-async function runSide (name: string): Promise<Figures> {
-  const f: Figures = { upload: [], download: [], cpuPerGiB: [], concurrent: [], dialPing: [], failures: [] }
+/** One repetition of side `name`, its figures appended to `f` (`withSetup`: the dials too). */
+async function runSide (name: string, f: Figures, withSetup: boolean): Promise<void> {
   const capped = name === 'ts-1452' || name === 'ts-cubic'
-  const side = capped ? 'ts' : name
-  const variant = name === 'ts-1452' ? ['--max-datagram', '1452'] : name === 'ts-cubic' ? ['--cc', 'cubic'] : []
+  const side = name.startsWith('ts') ? 'ts' : name
+  const variant = name === 'ts-1452' ? ['--max-datagram', '1452'] : name === 'ts-cubic' ? ['--cc', 'cubic'] : name === 'ts-rm-off' ? ['--resource-manager', 'off'] : []
   const common = ['--stack', 'quic', '--identify', '0', ...variant]
   const server = await spawnPeer({ script: peerScript(side), args: ['--role', 'server', ...common], name: `${name} quic server` })
   const client = await spawnPeer({ script: peerScript(side), args: ['--role', 'client', ...common, '--addr', String(server.ready.addrs[0])], name: `${name} quic client` })
   try {
     await client.command('throughput', { direction: 'upload', bytes: 4 * MiB }) // warm-up
-    for (let rep = 0; rep < repeat; rep++) {
-      for (const direction of ['upload', 'download'] as const) {
-        const before = await Promise.all([cpuSeconds(client), cpuSeconds(server)])
-        try {
-          const r = await client.command('throughput', { direction, bytes }, 600_000)
-          f[direction].push(bytes / MiB / (r.ms / 1000))
-          const after = await Promise.all([cpuSeconds(client), cpuSeconds(server)])
-          f.cpuPerGiB.push((after[0] - before[0] + after[1] - before[1]) / (bytes / 1024 / MiB))
-        } catch (err) { f.failures.push(`${direction}: ${(err as Error).message}`) }
-      }
-      if (capped) continue // a variant of ours: one stream's throughput and CPU only
+    for (const direction of ['upload', 'download'] as const) {
+      const before = await Promise.all([cpuSeconds(client), cpuSeconds(server)])
+      try {
+        const r = await client.command('throughput', { direction, bytes }, 600_000)
+        f[direction].push(bytes / MiB / (r.ms / 1000))
+        const after = await Promise.all([cpuSeconds(client), cpuSeconds(server)])
+        f.cpuPerGiB.push((after[0] - before[0] + after[1] - before[1]) / (bytes / 1024 / MiB))
+      } catch (err) { f.failures.push(`${direction}: ${(err as Error).message}`) }
+    }
+    if (!capped) { // the variants of ours measure one stream's throughput and CPU only
       try {
         const r = await client.command('concurrent', { streams, bytes: concurrentBytes }, 600_000)
         f.concurrent.push(streams * concurrentBytes / MiB / (r.ms / 1000))
       } catch (err) { f.failures.push(`concurrent: ${(err as Error).message}`) }
     }
-    if (!capped) {
+    if (!capped && withSetup) {
       const setup = await client.command('setup', { count: setupCount }, 600_000)
       f.dialPing.push(...setup.totalMs as number[])
     }
@@ -79,14 +81,17 @@ async function runSide (name: string): Promise<Figures> {
     await client.stop()
     await server.stop()
   }
-  return f
 }
 
 const fmt = (samples: number[], digits = 1): string => samples.length === 0 ? 'n/a' : summarize(samples).median.toFixed(digits)
 const results: Record<string, Figures> = {}
-for (const side of sides) {
-  process.stderr.write(`bench:quic: ${side} ...\n`)
-  results[side] = await runSide(side)
+for (const side of sides) results[side] = { upload: [], download: [], cpuPerGiB: [], concurrent: [], dialPing: [], failures: [] }
+// Repetitions take turns across the sides, so a change in the machine's load lands on all of them.
+for (let rep = 0; rep < repeat; rep++) {
+  for (const side of sides) {
+    process.stderr.write(`bench:quic: ${side} (${rep + 1}/${repeat}) ...\n`)
+    await runSide(side, results[side], rep === repeat - 1)
+  }
 }
 const lines = [
   `# QUIC v1 on loopback, ${new Date().toISOString()}`,
