@@ -12,36 +12,49 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const PYTHON_DIR = fileURLToPath(new URL('.', import.meta.url))
-const VENV = join(PYTHON_DIR, '.venv')
-export const VENV_PYTHON = join(VENV, 'bin', 'python')
-const MARKER = join(VENV, 'installed')
-const REQUIREMENTS = join(PYTHON_DIR, 'requirements.txt')
+export const VENV_PYTHON = join(PYTHON_DIR, '.venv', 'bin', 'python')
 const INSTALL_TIMEOUT_MS = 15 * 60_000
 
-let preparing: Promise<string> | undefined
+const preparing = new Map<string, Promise<string>>()
 
 /** Creates the venv once per process; resolves with its python. */
 export async function pythonClient (): Promise<string> {
-  preparing ??= prepare().catch((err) => { preparing = undefined; throw err })
-  return await preparing
+  return await ensureVenv(PYTHON_DIR)
 }
 
-async function prepare (): Promise<string> {
+/**
+ * A venv at DIR/.venv with DIR/requirements.txt installed, made once per process and reused
+ * across runs while requirements.txt is older than the venv's marker. Resolves with its python.
+ * Other Python programs of the project (interop/py-peer) keep their own venv the same way.
+ */
+export async function ensureVenv (dir: string): Promise<string> {
+  let ready = preparing.get(dir)
+  if (ready === undefined) {
+    ready = prepare(dir).catch((err) => { preparing.delete(dir); throw err })
+    preparing.set(dir, ready)
+  }
+  return await ready
+}
+
+async function prepare (dir: string): Promise<string> {
+  const venv = join(dir, '.venv')
+  const python = join(venv, 'bin', 'python')
+  const marker = join(venv, 'installed')
   try {
-    if ((await stat(MARKER)).mtimeMs >= (await stat(REQUIREMENTS)).mtimeMs) return VENV_PYTHON
+    if ((await stat(marker)).mtimeMs >= (await stat(join(dir, 'requirements.txt'))).mtimeMs) return python
   } catch {
     // not installed yet
   }
-  await rm(VENV, { recursive: true, force: true })
-  await run('python3', ['-m', 'venv', VENV])
-  await run(join(VENV, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '--no-input', '-r', REQUIREMENTS])
-  await writeFile(MARKER, new Date().toISOString())
-  return VENV_PYTHON
+  await rm(venv, { recursive: true, force: true })
+  await run('python3', ['-m', 'venv', venv], dir)
+  await run(join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '--no-input', '-r', 'requirements.txt'], dir)
+  await writeFile(marker, new Date().toISOString())
+  return python
 }
 
-async function run (command: string, args: string[]): Promise<void> {
+async function run (command: string, args: string[], cwd: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    execFile(command, args, { cwd: PYTHON_DIR, timeout: INSTALL_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (err, _stdout, stderr) => {
+    execFile(command, args, { cwd, timeout: INSTALL_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (err, _stdout, stderr) => {
       if (err != null) reject(new Error(`${command} ${args.join(' ')} failed: ${err.message}\n${stderr}`))
       else resolve()
     })

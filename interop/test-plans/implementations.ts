@@ -7,7 +7,8 @@
  * - go: interop/go-peer (go-libp2p v0.51): no mplex (go-libp2p dropped it).
  * - js: interop/js-peer (js-libp2p 3.x, @chainsafe/libp2p-quic, @libp2p/webrtc): no
  *   WebTransport listener in Node.
- * - py: interop/py-peer (py-libp2p 0.8): TCP only in this peer.
+ * - py: interop/py-peer (py-libp2p 0.8): TCP, WebSockets and QUIC v1 (py-libp2p picks its
+ *   transports from the listen addresses), Noise and TLS, Yamux and Mplex.
  * - rust: interop/rust-peer (rust-libp2p 0.57), when its binary exists.
  */
 import { existsSync } from 'node:fs'
@@ -53,8 +54,8 @@ export const IMPLEMENTATIONS: Implementation[] = [
   },
   {
     id: 'py',
-    transports: ['tcp'],
-    secureChannels: ['noise'],
+    transports: ['tcp', 'ws', 'quic-v1'],
+    secureChannels: ['noise', 'tls'],
     muxers: ['yamux', 'mplex'],
     command: lineApp('py'),
     unavailable: () => existsSync(`${REPO}interop/py-peer/peer.py`) ? undefined : 'interop/py-peer is not in this tree'

@@ -27,6 +27,7 @@ import { consumeSignedPeerRecord } from '../peer/peer-record.ts'
 import type { ConsumedPeerRecord } from '../peer/peer-record.ts'
 import { peerIdFromPublicKey, peerIdFromString } from '../peer/peer-id.ts'
 import { throwIfAborted } from '../util/abort.ts'
+import { peerIdStringOf, withoutPeerId } from '../util/multiaddr.ts'
 import { equalBytes } from '../util/bytes.ts'
 import { InvalidMessageError, InvalidParametersError, LimitExceededError, NotFoundError } from '../util/errors.ts'
 import { logger as defaultLogger } from '../util/logger.ts'
@@ -419,11 +420,27 @@ function mergeAddresses (existing: StoredAddress[], incoming: StoredAddress[], c
 /** Makes a verified, newer signed peer record the source of this peer's addresses. */
 function applyRecord (next: StoredPeer, record: ConsumedPeerRecord, rawEnvelope: Uint8Array): boolean {
   if (next.peerRecordSeq !== undefined && record.seq <= next.peerRecordSeq) return false
-  next.addresses = mergeAddresses([], record.multiaddrs.slice(0, MAX_ADDRESSES_PER_PEER).map(m => ({ multiaddr: m, isCertified: true })), false)
+  next.addresses = mergeAddresses([], recordAddresses(record).slice(0, MAX_ADDRESSES_PER_PEER).map(m => ({ multiaddr: m, isCertified: true })), false)
   next.peerRecordEnvelope = rawEnvelope
   next.peerRecordSeq = record.seq
   next.publicKey ??= record.envelope.publicKey
   return true
+}
+
+/**
+ * A record's addresses as dialable addresses of its peer: py-libp2p 0.8 signs them with
+ * `/p2p/<its own id>` appended, which is stripped (go's peerstore does the same); one naming
+ * another peer is not an address of this one and is dropped.
+ */
+function recordAddresses (record: ConsumedPeerRecord): Multiaddr[] {
+  const self = record.peerId.toString()
+  const out: Multiaddr[] = []
+  for (const addr of record.multiaddrs) {
+    const named = peerIdStringOf(addr)
+    if (named === undefined) out.push(addr)
+    else if (named === self) out.push(withoutPeerId(addr))
+  }
+  return out
 }
 
 function enforceLimits (next: StoredPeer): void {

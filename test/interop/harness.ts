@@ -20,6 +20,7 @@ import { constants as osConstants } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { mkdir, readdir, rename, stat, rm } from 'node:fs/promises'
+import { ensureVenv } from '../../interop/python/setup.ts'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const GO_PEER_DIR = join(REPO_ROOT, 'interop', 'go-peer')
@@ -28,7 +29,10 @@ export const JS_PEER_SCRIPT = join(REPO_ROOT, 'interop', 'js-peer', 'peer.ts')
 /** ts-libp2p itself behind the same contract; exits non-zero if its stopped node leaks. */
 export const TS_PEER_SCRIPT = join(REPO_ROOT, 'interop', 'ts-peer', 'peer.ts')
 
-export type PeerKind = 'go' | 'js' | 'ts'
+/** py-libp2p 0.8 behind the same contract (interop/py-peer/peer.py, its venv made on first use). */
+export const PY_PEER_DIR = join(REPO_ROOT, 'interop', 'py-peer')
+
+export type PeerKind = 'go' | 'js' | 'ts' | 'py'
 
 /** Any JSON object line printed by a peer on stdout. */
 export type PeerLine = Record<string, any>
@@ -152,6 +156,9 @@ export async function spawnPeer (kind: PeerKind, args: string[] = [], opts: Spaw
   } else if (kind === 'js' || kind === 'ts') {
     cmd = process.execPath
     argv = [opts.script ?? (kind === 'js' ? JS_PEER_SCRIPT : TS_PEER_SCRIPT), ...args]
+  } else if (kind === 'py') {
+    cmd = await ensureVenv(PY_PEER_DIR)
+    argv = [join(PY_PEER_DIR, 'peer.py'), ...args]
   } else {
     throw new Error(`unknown peer kind ${String(kind)}`)
   }

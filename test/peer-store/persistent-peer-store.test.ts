@@ -155,6 +155,21 @@ test('signed peer records: certified addresses replace others, older records are
   assert.deepEqual(peer.peerRecordEnvelope, record11)
 })
 
+test('signed peer record addresses ending in /p2p/<the peer> are stored without it; another peer\'s are dropped', async () => {
+  // py-libp2p 0.8 signs its addresses with its own /p2p suffix
+  const { store } = makeStore()
+  const { key, id } = await newPeer()
+  const other = (await newPeer()).id
+  const record = await createSignedPeerRecord(key, [
+    ma(`/ip4/1.1.1.1/tcp/1/p2p/${id.toString()}`),
+    ma('/ip4/2.2.2.2/tcp/2'),
+    ma(`/ip4/3.3.3.3/tcp/3/p2p/${other.toString()}`),
+    ma(`/ip4/4.4.4.4/tcp/4/p2p/${other.toString()}/p2p-circuit/p2p/${id.toString()}`)
+  ], { seq: 1n })
+  assert.equal(await store.consumePeerRecord(record, id), true)
+  assert.deepEqual(addrStrings(await store.get(id)), ['/ip4/1.1.1.1/tcp/1', '/ip4/2.2.2.2/tcp/2', `/ip4/4.4.4.4/tcp/4/p2p/${other.toString()}/p2p-circuit`])
+})
+
 test('the stored peer record again is accepted without a second signature check', async () => {
   const { store } = makeStore()
   const { key, id } = await newPeer()
