@@ -5,6 +5,8 @@
 // First, so they are in place before the commands load (and before anything loads node:sqlite).
 import './compile-cache.ts'
 import './quiet-sqlite-warning.ts'
-import { run } from './cli.ts'
 
+// Loaded after the compile cache is on: a static import would be compiled before it (the whole
+// static graph is, multiaddr's ~40 modules among it).
+const { run } = await import('./cli.ts')
 process.exitCode = await run(process.argv.slice(2))
