@@ -144,6 +144,9 @@ export async function serveHttpStream (stream: ByteStream, handler: FetchHandler
       let keepAlive = false
       let request: Request
       let body: ReturnType<HttpStreamReader['bodyReader']>
+      // a request body that breaks its framing, runs over the limit or stalls: the handler sees
+      // its body stream fail, the client gets this error's status
+      let bodyError: HttpError | undefined
       const deadline = new Deadline(headersTimeout)
       try {
         try {
@@ -161,7 +164,10 @@ export async function serveHttpStream (stream: ByteStream, handler: FetchHandler
         const init: RequestInit & { duplex?: 'half' } = { method: head.method, headers: toHeaders(head.headers) }
         if (framing.kind !== 'none') {
           if (head.method === 'GET' || head.method === 'HEAD') throw new HttpMalformedError(`a ${head.method} request with a body`)
-          init.body = body.toReadableStream({ idleTimeout: bodyIdleTimeout, onError: (err) => { stream.abort(err) } })
+          init.body = body.toReadableStream({
+            idleTimeout: bodyIdleTimeout,
+            onError: (err) => { bodyError = err instanceof HttpError ? err : new HttpMalformedError(`request body failed: ${err.message}`) }
+          })
           init.duplex = 'half'
         }
         try {
@@ -183,9 +189,16 @@ export async function serveHttpStream (stream: ByteStream, handler: FetchHandler
         response = await handler(request, context)
       } catch (err) {
         log?.('handler failed for %s %s: %s', head.method, head.target, (err as Error).message)
-        response = errorResponse(err instanceof HttpError ? err.status : 500, err instanceof HttpError ? err.message : 'internal error')
+        const failure = bodyError ?? (err instanceof HttpError ? err : undefined)
+        response = errorResponse(failure?.status ?? 500, failure?.message ?? 'internal error')
         keepAlive = false
       }
+      if (bodyError !== undefined && response.status < 400) {
+        // the handler answered as if the broken body were fine: the client hears what broke
+        await response.body?.cancel().catch(() => {})
+        response = errorResponse(bodyError.status, bodyError.message)
+      }
+      if (bodyError !== undefined) keepAlive = false
       // A body larger than its Content-Length leaves bytes behind it. On a stream that ends
       // after this exchange they can only be an attempt to slip a second request past us.
       if (!keepAlive && body.done && reader.buffered > 0) {

@@ -2,13 +2,18 @@
  * Hostile input to the `/http/1.1` server over a real libp2p stream: request smuggling
  * attempts, oversized heads, too many fields, a slow-loris head, a body larger than declared,
  * broken chunked bodies and oversized bodies. Each gets its typed status and a closed stream,
- * and none reaches the handler; the same node keeps serving honest requests afterwards.
+ * and none reaches the handler; the same node keeps serving honest requests afterwards. And
+ * our client against hostile responses.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createLibp2p } from '../../../src/index.ts'
 import { http, type HttpServiceOptions } from '../../../src/protocols/http/index.ts'
 import type { Connection } from '../../../src/interface/connection.ts'
+import { duplexPair } from '../../../src/util/duplex-pair.ts'
+import { HttpStreamReader } from '../../../src/protocols/http/reader.ts'
+import { requestOverStream } from '../../../src/protocols/http/client.ts'
+import { HttpAmbiguousLengthError, HttpHeadersTooLargeError, HttpMalformedError, HttpTimeoutError } from '../../../src/protocols/http/errors.ts'
 
 const enc = new TextEncoder()
 
@@ -90,9 +95,9 @@ test('oversized heads, too many fields and oversized bodies get 431 / 413', asyn
   const declared = await exchange(connection, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1001\r\n\r\n')
   assert.equal(statusOf(declared), 413, declared)
   assert.deepEqual(handled, [])
-  // a chunked body is counted as it arrives: the handler sees it fail, the stream is reset
+  // a chunked body is counted as it arrives: the handler sees its body fail, the client a 413
   const chunked = await exchange(connection, 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\n' + 'z'.repeat(1000) + '\r\n1\r\nz\r\n0\r\n\r\n')
-  assert.doesNotMatch(chunked, /^HTTP\/1\.1 200/, chunked)
+  assert.equal(statusOf(chunked), 413, chunked)
 })
 
 test('broken chunked bodies never reach the handler as data', async (t) => {
@@ -100,7 +105,7 @@ test('broken chunked bodies never reach the handler as data', async (t) => {
   t.after(stop)
   for (const body of ['5\r\nhello\r\nzz\r\n', '-5\r\nhello\r\n0\r\n\r\n', '5\r\nhelloXX\r\n0\r\n\r\n', '5 \r\nhello\r\n0\r\n\r\n', '5\nhello\r\n0\r\n\r\n', '5\r\nhel']) {
     const response = await exchange(connection, 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n' + body)
-    assert.doesNotMatch(response, /ok 5/, `${JSON.stringify(body)} -> ${response}`)
+    assert.equal(statusOf(response), 400, `${JSON.stringify(body)} -> ${response}`)
   }
 })
 
@@ -139,4 +144,33 @@ test('after all that the server still serves honest requests', async (t) => {
   // an empty Host (a target without an authority, RFC 9112 3.2: go-libp2p's client) is fine
   assert.match(await exchange(connection, 'GET / HTTP/1.1\r\nHost: \r\n\r\n'), /^HTTP\/1\.1 200 /)
   assert.equal(connection.status, 'open')
+})
+
+/** Our client against a server that answers `raw` (after reading the request head). */
+async function clientAgainst (raw: string | Uint8Array): Promise<Response> {
+  const [clientEnd, serverEnd] = duplexPair()
+  void (async () => {
+    const reader = new HttpStreamReader(serverEnd)
+    await reader.readRequestHead()
+    await serverEnd.write(typeof raw === 'string' ? enc.encode(raw) : raw)
+    await serverEnd.closeWrite()
+  })()
+  return await requestOverStream(clientEnd, new Request('http://peer/x'), { timeout: 2000 })
+}
+
+test('the client refuses hostile responses with typed errors', async () => {
+  const longer = await clientAgainst('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nabcdef')
+  await assert.rejects(longer.arrayBuffer(), (err: Error) => err.name === 'HttpBodyTooLargeError' || (err.cause as Error | undefined)?.name === 'HttpBodyTooLargeError')
+  const shorter = await clientAgainst('HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc')
+  await assert.rejects(shorter.arrayBuffer())
+  await assert.rejects(clientAgainst('HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n'), HttpAmbiguousLengthError)
+  await assert.rejects(clientAgainst('HTTP/1.1 200 OK\nX: y\r\n\r\n'), HttpMalformedError)
+  await assert.rejects(clientAgainst(`HTTP/1.1 200 OK\r\nX: ${'a'.repeat(20_000)}\r\n\r\n`), HttpHeadersTooLargeError)
+  await assert.rejects(clientAgainst('HTTP/1.1 100 Continue\r\n\r\n'.repeat(10) + 'HTTP/1.1 200 OK\r\n\r\n'), HttpMalformedError)
+  // informational responses before the real one are skipped
+  const afterContinue = await clientAgainst('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok')
+  assert.equal(await afterContinue.text(), 'ok')
+  // a server that never answers costs the client its timeout
+  const [silent] = duplexPair()
+  await assert.rejects(requestOverStream(silent, new Request('http://peer/x'), { timeout: 200 }), HttpTimeoutError)
 })
