@@ -14,7 +14,8 @@ import { createInterface } from 'node:readline'
 import { buildGoPeer, goAvailable } from '../../interop/harness.ts'
 import type { BrowserLab } from '../../support/browser/index.ts'
 import { NO_SDP_MUNGING_TRIAL, chromiumInNamespaceSkip, createBrowserLab, withBrowserPage } from '../../support/browser/index.ts'
-import type { DirectDialReport, StreamSemanticsReport } from './fixtures/browser-direct-page.ts'
+import type { CyclesReport, DirectDialReport, StreamSemanticsReport } from './fixtures/browser-direct-page.ts'
+import { processLines } from '../../support/lab/index.ts'
 
 const PAGE = new URL('./fixtures/browser-direct-page.ts', import.meta.url)
 const PEER = fileURLToPath(new URL('./fixtures/direct-listener-peer.ts', import.meta.url))
@@ -93,4 +94,52 @@ describe('Chromium dials WebRTC Direct listeners (ours and go-libp2p)', { skip: 
       lab.destroySync()
     }
   })
+
+  // Known open (todo: reported, not failing the suite): about one run in four, one handshake
+  // stalls after ICE and DTLS are up (Noise on channel 0 never starts) when the page's previous
+  // peer connection is torn down on the listener's shared ICE UDP mux while the next one
+  // connects. The other cause of the old intermittent failures was the default admission rate
+  // (5 new connections a second per host), which the test's listener raises.
+  it('50 connect/ping/close cycles from Chromium to our listener: no growth in peer connections, handles or memory', { timeout: 300_000, todo: 'a handshake stalls about one run in four (ICE UDP mux, see above)' }, async () => {
+    const lab = await createBrowserLab()
+    try {
+      const peer = processLines(lab.peerNamespace.spawn(process.execPath, ['--expose-gc', PEER, lab.peerAddress], { stdio: ['pipe', 'pipe', 'pipe'] }))
+      const addr = (await peer.nextLine(line => line.startsWith('listening '), 60_000)).split(' ')[1]
+      const stats = async (): Promise<ListenerStats> => {
+        peer.child.stdin?.write('stats\n')
+        return JSON.parse((await peer.nextLine(l => l.startsWith('stats '))).slice('stats '.length)) as ListenerStats
+      }
+      const settled = async (): Promise<ListenerStats> => {
+        // the listener learns of each close from SCTP/DTLS teardown, a moment after the page's
+        for (let i = 0; ; i++) {
+          const s = await stats()
+          if ((s.peerConnections === 0 && s.connections === 0) || i === 100) return s
+          await new Promise(resolve => setTimeout(resolve, 100))
+        }
+      }
+      await withBrowserPage(PAGE, async page => {
+        const warm = await page.call<CyclesReport>('connectCloseCycles', addr, 5, 0)
+        assert.equal(warm.openPeerConnections, 0)
+        const before = await settled()
+        assert.equal(before.peerConnections, 0)
+        const report = await page.call<CyclesReport>('connectCloseCycles', addr, 5, 50)
+        assert.equal(report.created, 55)
+        assert.equal(report.openPeerConnections, 0, 'the page closed every peer connection')
+        assert.equal(report.connectionsAfter, 0)
+        // the page's heap: 50 connections kept alive would hold megabytes of JS state
+        assert.ok(report.heapAfter - report.heapAfterWarmUp < 8 * 1024 * 1024, `page heap grew by ${report.heapAfter - report.heapAfterWarmUp} bytes`)
+        const after = await settled()
+        assert.equal(after.peerConnections, 0, 'the listener released every native peer connection')
+        assert.equal(after.pendingHandshakes, 0)
+        assert.equal(after.connections, 0)
+        assert.ok(after.handles <= before.handles, `handles ${before.handles} -> ${after.handles}`)
+        assert.ok(after.heapUsed - before.heapUsed < 16 * 1024 * 1024, `listener heap grew by ${after.heapUsed - before.heapUsed} bytes`)
+      }, { lab })
+      await peer.stop()
+    } finally {
+      lab.destroySync()
+    }
+  })
 })
+
+interface ListenerStats { peerConnections: number, pendingHandshakes: number, connections: number, handles: number, heapUsed: number, rss: number }
