@@ -23,7 +23,9 @@ const COMMANDS: Record<string, { summary: string, load: () => Promise<Command> }
   dht: { summary: 'query the Kademlia DHT (find-peer, closest-peers, provide, find-providers, put, get)', load: async () => (await import('./commands/dht.ts')).dhtCommand },
   perf: { summary: 'perf benchmark server or client (test-plans perf contract)', load: async () => (await import('./commands/perf.ts')).perfCommand },
   daemon: { summary: 'a go-libp2p-daemon (p2pd) compatible daemon: control socket, p2pd flags', load: async () => (await import('./commands/daemon.ts')).daemonCommand },
-  pubsub: { summary: 'publish a message on a pubsub topic (pubsub pub TOPIC DATA)', load: async () => (await import('./commands/pubsub.ts')).pubsubCommand }
+  pubsub: { summary: 'publish a message on a pubsub topic (pubsub pub TOPIC DATA)', load: async () => (await import('./commands/pubsub.ts')).pubsubCommand },
+  add: { summary: 'add a file to the data dir\'s block store (UnixFS, kubo\'s CIDs); prints the root CID', load: async () => (await import('./commands/add.ts')).addCommand },
+  get: { summary: 'fetch a UnixFS file by CID over Bitswap (get CID --bootstrap MA -o FILE)', load: async () => (await import('./commands/get.ts')).getCommand }
 }
 
 export function version (): string {

@@ -6,6 +6,7 @@
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Datastore, PrivateKey, ServiceFactories } from '../index.ts'
 import { createLibp2p } from '../index.ts'
+import { bitswap } from '../exchange/bitswap/index.ts'
 import { identify } from '../protocols/identify/index.ts'
 import { ping } from '../protocols/ping/index.ts'
 import { echo } from '../protocols/echo/index.ts'
@@ -62,6 +63,8 @@ export interface CliNodeInit {
   publicCidrs?: string[]
   /** Also serve the circuit relay v2 hop protocol (`services.relay`). */
   relayServer?: boolean
+  /** Serve (and fetch) blocks of the datastore's block store over Bitswap (`services.bitswap`). */
+  bitswap?: boolean
 }
 
 /** Not started: the caller starts it once its signal handlers are in place. */
@@ -84,6 +87,7 @@ export async function createCliNode (init: CliNodeInit) {
   if (init.rendezvous !== undefined && init.rendezvous.points.length > 0) services.rendezvous = rendezvous({ ...init.rendezvous, discoverInterval: 10_000 })
   if (init.pubsub !== undefined) services.pubsub = pubsubService(init.pubsub)
   if (init.relayServer === true) services.relay = circuitRelayServer()
+  if (init.bitswap === true) services.bitswap = bitswap()
   return await createLibp2p({
     transports: await cliTransports(init.security, init.dataDir),
     privateKey: init.privateKey,

@@ -14,6 +14,7 @@ import { stopOnSignal } from '../stop-on-signal.ts'
 import { printEvents, type EventSource } from '../event-lines.ts'
 import { NAT_HELP, NAT_OPTIONS, parseNatOptions } from '../nat-options.ts'
 import { createDatastore } from '../../store/index.ts'
+import { listRoots } from '../../exchange/roots.ts'
 import { provideOnceJoined, parseDhtMode } from './dht-start.ts'
 import { parseRouter, printMessages } from './pubsub.ts'
 import type { PubSubBase } from '../../pubsub/gossipsub/index.ts'
@@ -147,7 +148,7 @@ ${NAT_HELP}
     const privateKey = await loadOrCreateIdentity(dataDir)
     const datastore = createDatastore(dataDir)
     await datastore.open?.()
-    const node = await createCliNode({ privateKey, dataDir, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: dhtMode, dnsServers: values['dns-server'], mdns: mdnsMode, minConnections, rendezvousServer: values['rendezvous-server'], rendezvous: { points: rendezvousPoints, namespaces: values.namespace ?? ['ts-libp2p'], onRegistered: values.events ? printRegistered : undefined }, onBootstrapUnreachable: reportBootstrapUnreachable, pubsub: router, security, resourceManager, natTraversal: !values['no-nat-traversal'], ...nat, relayServer: values['relay-server'] })
+    const node = await createCliNode({ privateKey, dataDir, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: dhtMode, dnsServers: values['dns-server'], mdns: mdnsMode, minConnections, rendezvousServer: values['rendezvous-server'], rendezvous: { points: rendezvousPoints, namespaces: values.namespace ?? ['ts-libp2p'], onRegistered: values.events ? printRegistered : undefined }, onBootstrapUnreachable: reportBootstrapUnreachable, pubsub: router, security, resourceManager, natTraversal: !values['no-nat-traversal'], ...nat, relayServer: values['relay-server'], bitswap: true })
     const stopped = stopOnSignal(async () => {
       await node.stop()
       await datastore.close?.()
@@ -164,7 +165,8 @@ ${NAT_HELP}
     // the process's own clock (since it started), for checks that must not count spawn latency
     if (values.events) process.stdout.write(JSON.stringify({ event: 'started', ms: Math.round(performance.now()) }) + '\n')
     if (values.events) printEvents(node as unknown as EventSource)
-    provideOnceJoined(node.services.dht, values.provide ?? [])
+    // files added with `ts-libp2p add` are served by Bitswap and announced with the DHT on
+    provideOnceJoined(node.services.dht, [...(values.provide ?? []), ...(await listRoots(datastore)).map(r => r.cid.toString())])
     if (router !== undefined) printMessages(node.services.pubsub as PubSubBase, topics)
     return await stopped
   }
