@@ -8,6 +8,7 @@ import { createDatastore } from '../../store/index.ts'
 import { DatastoreBlockstore } from '../../exchange/blockstore.ts'
 import { addFile } from '../../exchange/unixfs/add.ts'
 import { recordRoot } from '../../exchange/roots.ts'
+import { interruptOnSignal } from '../interrupt.ts'
 
 export const addCommand: Command = {
   help: `Usage: ts-libp2p add FILE [--cid-version 0|1] [--raw-leaves] [--data-dir DIR]
@@ -44,17 +45,21 @@ Options:
     const datastore = createDatastore(dataDirFrom(values['data-dir']))
     await datastore.open?.()
     const progress = createProgress({ label: 'adding', total, unit: 'bytes', onLine: line => { process.stdout.write(JSON.stringify(line) + '\n') } })
+    // Ctrl-C stops between chunks; the blocks written so far stay (unreferenced), no root is recorded
+    const interrupt = interruptOnSignal()
     try {
       const result = await addFile(createReadStream(path, { highWaterMark: 1 << 20 }), new DatastoreBlockstore(datastore), {
         cidVersion,
         rawLeaves: values['raw-leaves'] ?? cidVersion === 1,
-        onProgress: bytes => { progress.update(bytes) }
+        onProgress: bytes => { progress.update(bytes) },
+        signal: interrupt.signal
       })
       await recordRoot(datastore, result.cid, result.size)
       progress.done()
       process.stdout.write(JSON.stringify({ cid: result.cid.toString(), size: result.size }) + '\n')
       return 0
     } finally {
+      interrupt.dispose()
       progress.done()
       await datastore.close?.()
     }

@@ -16,6 +16,7 @@ import { decodeUnixFSData } from '../../exchange/unixfs/unixfs-data.ts'
 import { CODEC_RAW, parseCid, type CID } from '../../exchange/cid.ts'
 import { createDatastore } from '../../store/index.ts'
 import { withDeadline } from '../../util/deadline.ts'
+import { interruptOnSignal } from '../interrupt.ts'
 
 export const getCommand: Command = {
   help: `Usage: ts-libp2p get CID --bootstrap MA... [-o FILE] [--timeout MS] [--data-dir DIR]
@@ -62,8 +63,10 @@ Options:
       unit: 'bytes',
       onLine: values.o !== undefined ? line => { process.stdout.write(JSON.stringify(line) + '\n') } : undefined
     })
+    // Ctrl-C aborts the fetch: the node stops and the command exits 130
+    const interrupt = interruptOnSignal()
     try {
-      const size = await withDeadline(timeout, undefined, `fetching ${cid.toString()} timed out after ${timeout} ms`, async signal => {
+      const size = await withDeadline(timeout, interrupt.signal, `fetching ${cid.toString()} timed out after ${timeout} ms`, async signal => {
         const dials = await Promise.allSettled(peers.map(async addr => await node.dial(addr, { signal })))
         if (dials.every(d => d.status === 'rejected')) throw new Error(`no bootstrap peer reachable: ${(dials[0] as PromiseRejectedResult).reason?.message as string}`)
         const session = node.services.bitswap.createSession()
@@ -85,6 +88,7 @@ Options:
       if (values.o !== undefined) process.stdout.write(JSON.stringify({ cid: cid.toString(), size, file: values.o }) + '\n')
       return 0
     } finally {
+      interrupt.dispose()
       progress.done()
       if (values.o !== undefined) out.destroy()
       await node.stop()
