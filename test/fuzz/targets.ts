@@ -38,6 +38,7 @@ import { concatBytes, utf8Encode } from '../../src/util/bytes.ts'
 import { mplexFrame, yamuxFrame } from '../muxer/raw-peer.ts'
 import { discoverySeeds, discoveryTargets } from './discovery-targets.ts'
 import { httpSeeds, httpTargets } from './http-targets.ts'
+import { exchangeSeeds, exchangeTargets } from './exchange-targets.ts'
 import { webTransportTlsSeeds, webTransportTlsTargets } from './targets-webtransport-tls.ts'
 
 /**
@@ -98,6 +99,7 @@ export const targets: FuzzTarget[] = [
   ...discoveryTargets,
   ...quicNatTargets,
   ...httpTargets,
+  ...exchangeTargets,
   ...webTransportTlsTargets
 ]
 
@@ -139,6 +141,7 @@ export async function seeds (): Promise<Record<string, Uint8Array[]>> {
     ...discoverySeeds(peerId.toString(), envelope, pubKey),
     ...quicNatSeeds(),
     ...httpSeeds(),
+    ...exchangeSeeds(),
     ...await webTransportTlsSeeds()
   }
 }
