@@ -3,7 +3,7 @@
  * security × muxer, each cell run as libp2p/test-plans transport-interop runs it (run-cell.ts),
  * one after the other (the cells share test-plans' single Redis key, as they do upstream).
  *
- *   npm run interop:matrix -- [--filter S]... [--ignore S]... [--reduced] [--timeout SECONDS]
+ *   npm run interop:matrix -- [--filter S]... [--ignore S]... [--reduced] [--timeout SECONDS] [--concurrency N]
  *                             [--ip 0.0.0.0] [--json FILE] [--readme] [--verbose]
  *
  * --filter / --ignore are test-plans' --name-filter / --name-ignore (substrings of the cell
@@ -17,6 +17,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { generateCells, reducedCells, selectCells } from './cells.ts'
 import { IMPLEMENTATIONS } from './implementations.ts'
 import { runCell, startRedis, type CellResult } from './run-cell.ts'
@@ -32,6 +33,11 @@ export interface MatrixOptions {
   reduced?: boolean
   timeoutSeconds?: number
   ip?: string
+  /**
+   * Cells at once (default 1, as test-plans runs them); above 1 each cell meets on its own
+   * Redis key (TEST_KEY, unified-testing's convention).
+   */
+  concurrency?: number
   onResult?: (result: CellResult) => void
   onStderr?: (role: 'dialer' | 'listener', text: string) => void
 }
@@ -44,12 +50,19 @@ export async function runMatrix (opts: MatrixOptions = {}): Promise<CellResult[]
   const impls = new Map(IMPLEMENTATIONS.map(i => [i.id, i]))
   const redis = await startRedis()
   const results: CellResult[] = []
+  const concurrency = opts.concurrency ?? 1
   try {
-    for (const cell of cells) {
-      const result = await runCell(cell, impls, { redis, timeoutSeconds: opts.timeoutSeconds ?? 60, ip: opts.ip ?? '0.0.0.0', onStderr: opts.onStderr })
-      results.push(result)
-      opts.onResult?.(result)
+    let next = 0
+    const worker = async (): Promise<void> => {
+      while (next < cells.length) {
+        const index = next++
+        const testKey = concurrency > 1 ? createHash('sha256').update(cells[index].name).digest('hex').slice(0, 8) : undefined
+        const result = await runCell(cells[index], impls, { redis, timeoutSeconds: opts.timeoutSeconds ?? 60, ip: opts.ip ?? '0.0.0.0', testKey, onStderr: opts.onStderr })
+        results[index] = result
+        opts.onResult?.(result)
+      }
     }
+    await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker))
   } finally {
     await redis.stop()
   }
@@ -81,6 +94,7 @@ async function main (): Promise<number> {
       filter: { type: 'string', multiple: true, default: [] },
       ignore: { type: 'string', multiple: true, default: [] },
       reduced: { type: 'boolean', default: false },
+      concurrency: { type: 'string', default: '1' },
       timeout: { type: 'string', default: '60' },
       ip: { type: 'string', default: '0.0.0.0' },
       json: { type: 'string', default: `${REPO}bench/results/interop-matrix.json` },
@@ -95,6 +109,7 @@ async function main (): Promise<number> {
     filters: values.filter,
     ignores: values.ignore,
     reduced: values.reduced,
+    concurrency: Number(values.concurrency),
     timeoutSeconds,
     ip: values.ip,
     onResult: (r) => {

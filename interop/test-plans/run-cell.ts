@@ -89,6 +89,11 @@ export interface RunCellOptions {
   timeoutSeconds: number
   /** `ip` for both roles (test-plans passes 0.0.0.0) */
   ip: string
+  /**
+   * Meet on `<testKey>_listener_multiaddr` (unified-testing's TEST_KEY convention, which both
+   * our apps accept) instead of test-plans' single `listenerAddr`, so cells can run at once.
+   */
+  testKey?: string
   /** copy the apps' stderr here (default: dropped, only the tail is kept for failures) */
   onStderr?: (role: 'dialer' | 'listener', text: string) => void
 }
@@ -100,7 +105,7 @@ export async function runCell (cell: Cell, impls: Map<string, Implementation>, o
     const why = impls.get(id)?.unavailable?.()
     if (why !== undefined) return { ...base, status: 'unavailable', reason: why }
   }
-  await opts.redis.client.command(['DEL', 'listenerAddr'], 5000)
+  await opts.redis.client.command(['DEL', opts.testKey === undefined ? 'listenerAddr' : `${opts.testKey}_listener_multiaddr`], 5000)
   const env = (version: string, isDialer: boolean): NodeJS.ProcessEnv => ({
     ...process.env,
     version,
@@ -109,6 +114,7 @@ export async function runCell (cell: Cell, impls: Map<string, Implementation>, o
     ip: opts.ip,
     redis_addr: opts.redis.addr,
     test_timeout_seconds: String(opts.timeoutSeconds),
+    ...(opts.testKey !== undefined ? { TEST_KEY: opts.testKey } : {}),
     ...(cell.muxer !== undefined ? { muxer: cell.muxer } : {}),
     ...(cell.security !== undefined ? { security: cell.security } : {})
   })
