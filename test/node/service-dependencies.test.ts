@@ -6,6 +6,8 @@ import { identify } from '../../src/protocols/identify/index.ts'
 import { ping } from '../../src/protocols/ping/index.ts'
 import { echo } from '../../src/protocols/echo/index.ts'
 import { perf } from '../../src/protocols/perf/index.ts'
+import { http } from '../../src/protocols/http/index.ts'
+import { fetch } from '../../src/protocols/fetch/index.ts'
 import { kadDHT } from '../../src/dht/index.ts'
 import type { KadDHT } from '../../src/dht/index.ts'
 import { gossipsub } from '../../src/pubsub/gossipsub/index.ts'
@@ -51,6 +53,8 @@ test('every built-in service declares its capabilities, and every capability and
       ping: ping(),
       echo: echo(),
       perf: perf(),
+      http: http(),
+      fetch: fetch(),
       dht: kadDHT(),
       pubsub: gossipsub(),
       bootstrap: bootstrap({ list: ['/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'] }),
@@ -62,6 +66,8 @@ test('every built-in service declares its capabilities, and every capability and
     ping: { provides: ['@libp2p/ping'], needs: [] },
     echo: { provides: ['@libp2p/echo'], needs: [] },
     perf: { provides: ['@libp2p/perf'], needs: [] },
+    http: { provides: ['@libp2p/http'], needs: [] },
+    fetch: { provides: ['@libp2p/fetch'], needs: [] },
     dht: { provides: ['@libp2p/kad-dht', '@libp2p/content-routing', '@libp2p/peer-routing'], needs: ['@libp2p/identify'] },
     pubsub: { provides: ['@libp2p/pubsub'], needs: ['@libp2p/identify'] },
     bootstrap: { provides: ['@libp2p/peer-discovery'], needs: [] },
