@@ -19,6 +19,7 @@ python3 python3
 dnsmasq dnsmasq-base
 chromium chromium
 redis-server redis-server
+prometheus prometheus
 "
 missing=()
 while read -r command package; do

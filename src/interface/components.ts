@@ -10,6 +10,7 @@ import type { Datastore } from './datastore.ts'
 import type { Libp2pEvents, TypedEvents } from './events.ts'
 import type { PrivateKey } from './keys.ts'
 import type { Logger } from './logger.ts'
+import type { Metrics } from './metrics.ts'
 import type { PeerId } from './peer-id.ts'
 import type { PeerStore } from './peer-store.ts'
 import type { Registrar } from './registrar.ts'
@@ -39,6 +40,8 @@ export interface NodeComponents {
    * a router. Absent in components built without a node.
    */
   contentRouting?: ContentRouting
+  /** Where components report metrics; undefined when metrics are off (then they do nothing). */
+  metrics?: Metrics
   logger(name: string): Logger
 }
 

@@ -64,6 +64,9 @@ export interface ByteStream extends AsyncIterable<Uint8Array> {
   readonly closed: Promise<void>
   /** Why the stream ended, when it was not a clean close. */
   readonly error?: Error
+  /** Bytes received from and sent to the layer below so far (metrics read them on scrape). */
+  readonly bytesReceived?: number
+  readonly bytesSent?: number
 }
 
 /** A multiplexed stream. `protocol` is set once multistream-select has agreed on one. */

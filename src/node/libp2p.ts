@@ -38,6 +38,9 @@ import { logger } from '../util/logger.ts'
 import type { Logger } from '../interface/logger.ts'
 import { TypedEventEmitter } from '../util/events.ts'
 import type { ComponentFactoryInput } from '../interface/components.ts'
+import type { Metrics } from '../interface/metrics.ts'
+import { MetricsRegistry } from '../metrics/registry.ts'
+import { trackNodeMetrics } from './node-metrics.ts'
 import type { ComponentFactory, Libp2pOptions, ServiceFactories, ServicesOf } from './options.ts'
 import type { Defaults } from './defaults.ts'
 import { collectRouters, CompositeContentRouting, CompositePeerRouting } from './routing.ts'
@@ -83,6 +86,9 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
   readonly transportManager: TransportManager
   /** Scoped limits on connections and streams (undefined when turned off). */
   readonly resourceManager: ResourceManager | undefined
+  /** The node's metrics registry; undefined when metrics are off. */
+  readonly metrics: Metrics | undefined
+  #untrackMetrics: (() => void) | undefined
   /** Peer routing through every service that routes (e.g. the DHT); see ./routing.ts. */
   readonly peerRouting: PeerRouting
   /** Content routing through every service that routes (e.g. the DHT); see ./routing.ts. */
@@ -103,6 +109,7 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
     }
     const datastore: Datastore = options.datastore ?? new MemoryDatastore()
     const connectionGater = options.connectionGater ?? {}
+    this.metrics = options.metrics === true ? new MetricsRegistry() : options.metrics === false ? undefined : options.metrics
     const base: ComponentFactoryInput = {
       peerId: this.peerId,
       privateKey,
@@ -110,6 +117,7 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
       events: this,
       datastore,
       connectionGater,
+      metrics: this.metrics,
       logger: (name: string) => logger(name)
     }
     this.#selfUpdate = debounce(() => {
@@ -258,6 +266,7 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
     try {
       this.registrar.start()
       this.connectionManager.start()
+      if (this.metrics !== undefined) this.#untrackMetrics ??= trackNodeMetrics(this.metrics, { events: this, connectionManager: this.connectionManager })
       for (const { instance } of this.#serviceOrder) await (instance as Startable).start?.()
       for (const transport of this.transportManager.transports) await transport.start?.()
       const listen = this.addressManager.getListenAddrs()
@@ -298,6 +307,8 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
     await this.transportManager.close()
     await this.connectionManager.stop()
     this.registrar.stop()
+    this.#untrackMetrics?.()
+    this.#untrackMetrics = undefined
     this.#selfUpdate.cancel()
     this.#status = 'stopped'
     this.safeDispatch('stop', undefined)

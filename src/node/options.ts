@@ -17,6 +17,7 @@ import type { ConnectionManagerOptions } from '../switch/connection-manager.ts'
 import type { ContentRouting, PeerRouting } from '../interface/routing.ts'
 import type { DnsResolver } from '../dns/index.ts'
 import type { ResourceManagerOptions } from '../switch/resource-manager/index.ts'
+import type { Metrics } from '../interface/metrics.ts'
 
 /** A transport, encrypter or peer store, or a function that builds one from the node's components. */
 export type ComponentFactory<T> = ((components: ComponentFactoryInput) => T) | T
@@ -60,6 +61,12 @@ export interface Libp2pOptions<F extends ServiceFactories = ServiceFactories> {
    * them off. */
   resourceManager?: ResourceManagerOptions | false
   nodeInfo?: Partial<NodeInfo>
+  /**
+   * Prometheus metrics (default off): `true` for a registry of the node's own (`node.metrics`),
+   * or a registry to share (`new MetricsRegistry()` from `ts-libp2p/metrics`). Render it with
+   * `node.metrics.expose()`, or serve it with `serveMetrics` from `ts-libp2p/metrics/server`.
+   */
+  metrics?: boolean | Metrics
   /**
    * Leave the public network alone: no public bootstrap list, DHT or mDNS among the default
    * services (default: the TS_LIBP2P_OFFLINE switch, on in tests; see util/offline.ts).

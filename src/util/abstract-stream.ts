@@ -48,6 +48,9 @@ export abstract class AbstractStream implements ByteStream {
   /** True while the layer below is above its high-water mark. */
   #writeBlocked = false
   readonly closed: Promise<void>
+  /** Bytes delivered by the layer below and bytes handed to it: one add per chunk, read by metrics. */
+  bytesReceived = 0
+  bytesSent = 0
 
   constructor () {
     this.closed = new Promise(resolve => { this.#resolveClosed = resolve })
@@ -83,6 +86,7 @@ export abstract class AbstractStream implements ByteStream {
   /** Delivers incoming bytes. Ignored after the read side is closed. */
   protected pushData (chunk: Uint8Array): void {
     if (chunk.length === 0) return
+    this.bytesReceived += chunk.length
     if (this.#readStatus !== 'open' || this.#remoteEnded) {
       // Discarded data still counts as consumed so flow control keeps the remote moving.
       if (this.#readStatus === 'closed' && this.#status === 'open') this.onConsumed(chunk.length)
@@ -251,6 +255,7 @@ export abstract class AbstractStream implements ByteStream {
   send (chunk: Uint8Array): boolean {
     if (this.#writeStatus !== 'open') throw this.#error ?? new StreamClosedError('the write side is closed')
     if (chunk.length === 0) return !this.#writeBlocked
+    this.bytesSent += chunk.length
     const ok = this.sendChunk(chunk)
     if (!ok) this.#writeBlocked = true
     return ok
