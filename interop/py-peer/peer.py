@@ -379,10 +379,12 @@ async def main(args: argparse.Namespace) -> int:
             from libp2p.pubsub.floodsub import FloodSub
             from libp2p.pubsub.gossipsub import GossipSub
             from libp2p.pubsub.pubsub import Pubsub
-            from libp2p.tools.async_service.trio_service import background_trio_service
+            from libp2p.tools.anyio_service.context import background_trio_service
             router = FloodSub(protocols=[TProtocol("/floodsub/1.0.0")]) if args.pubsub == "floodsub" else GossipSub(
                 protocols=[TProtocol("/meshsub/1.1.0"), TProtocol("/meshsub/1.0.0"), TProtocol("/floodsub/1.0.0")],
-                degree=6, degree_low=4, degree_high=12, heartbeat_interval=1)
+                degree=6, degree_low=4, degree_high=12, heartbeat_interval=1,
+                # every interop peer is on 127.0.0.1: an IP-diversity rule for the public network
+                eclipse_protection_enabled=False)
             pubsub = Pubsub(host, router)
             await nursery.start(_run_services, pubsub, router, background_trio_service)
         peer = Peer(host, pubsub)
