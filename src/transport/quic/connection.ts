@@ -3,7 +3,9 @@
  * the three packet-number spaces, the handshake driven by CRYPTO frames, acknowledgements,
  * loss recovery and congestion control (recovery.ts), flow control, streams (stream.ts), idle
  * timeout and CONNECTION_CLOSE. It knows nothing of sockets: the endpoint feeds it datagrams
- * (`receiveDatagram`) and gives it a `send` function.
+ * (`receiveDatagram`) and gives it a `send` function. Opening packets is packet-receiver.ts's
+ * job, building them packet-writer.ts's, its timers connection-clock.ts's; this file holds the
+ * state they share and decides what each frame means.
  *
  * The send path runs once per batch of I/O events (`runAtBatchEnd`), so many writes and many
  * received packets share one round of packet building and one ACK. Packets are built into a
@@ -15,14 +17,12 @@ import type { EncryptionLevel, PacketProtectorPair, QuicHandshake, QuicHandshake
 import { PacketSpace } from './packet-space.ts'
 import { Recovery, SPACE_APPLICATION, SPACE_HANDSHAKE, SPACE_INITIAL } from './recovery.ts'
 import type { SentFrame } from './sent-frame.ts'
-import { QuicReader } from './varint.ts'
-import { allowedInHandshakePackets, decodeFrame, isAckEliciting } from './frames.ts'
 import type { Frame } from './frames.ts'
-import { AEAD_TAG_LENGTH, checkReservedBits, parseHeader, QUIC_V1, removeHeaderProtection } from './packet.ts'
+import { AEAD_TAG_LENGTH, QUIC_V1 } from './packet.ts'
 import type { PacketHeader } from './packet.ts'
 import { checkConnectionIdParameters, decodeTransportParameters, encodeLocalParameters } from './transport-parameters.ts'
 import type { TransportParameters } from './transport-parameters.ts'
-import { COMMON_DATAGRAM_SIZE, DEFAULT_QUIC_CONFIG, INITIAL_DATAGRAM_SIZE } from './config.ts'
+import { DEFAULT_QUIC_CONFIG, INITIAL_DATAGRAM_SIZE } from './config.ts'
 import type { QuicConfig } from './config.ts'
 import { QuicStream } from './stream.ts'
 import type { StreamHost } from './stream.ts'
@@ -33,6 +33,8 @@ import type { Deferred } from './send-batch.ts'
 import type { ConnectionInit, ConnectionState as State } from './connection-init.ts'
 import { logger } from '../../util/logger.ts'
 import { PacketWriter } from './packet-writer.ts'
+import { PacketReceiver } from './packet-receiver.ts'
+import type { ReceiveHost } from './packet-receiver.ts'
 import { KeyPhase } from './key-phase.ts'
 import { StreamTable } from './stream-table.ts'
 import { bytesEqual, RemoteConnectionIds } from './remote-cids.ts'
@@ -43,9 +45,6 @@ const log = logger('quic:connection')
 
 const LEVELS: readonly EncryptionLevel[] = ['initial', 'handshake', 'application']
 const SPACE_OF: Record<EncryptionLevel, number> = { initial: SPACE_INITIAL, handshake: SPACE_HANDSHAKE, application: SPACE_APPLICATION }
-/** Undecryptable packets buffered per level while its keys are on their way. */
-const MAX_PENDING_PACKETS = 16
-
 
 export class QuicConnection implements StreamHost {
   readonly role: QuicRole
@@ -61,6 +60,7 @@ export class QuicConnection implements StreamHost {
   #result: QuicHandshakeResult | undefined
   #error: Error | undefined
   readonly #writer: PacketWriter
+  readonly #receiver: PacketReceiver
   #handshakeConfirmed = false
   readonly #keys = new KeyPhase()
   #originalDcid: Uint8Array
@@ -97,6 +97,7 @@ export class QuicConnection implements StreamHost {
     }, this.config.congestionControl)
     this.streams = new StreamTable(this, this.config, init.role, (stream) => { init.onIncomingStream(stream) })
     this.#writer = new PacketWriter(this)
+    this.#receiver = new PacketReceiver(this.#receiveHost())
     // The client's Initial keys come from its random destination id; the server's from the
     // destination id of the client's Initial (RFC 9001 5.2).
     const keyCid = init.role === 'client' ? init.remoteCid : init.initialKeyCid ?? init.originalDcid
@@ -168,119 +169,51 @@ export class QuicConnection implements StreamHost {
     for (const p of pending) this.receiveDatagram(p.datagram, true)
   }
 
-  // ---- receiving -------------------------------------------------------------------------
+  // ---- receiving (packet-receiver.ts) -----------------------------------------------------
 
   /** One UDP datagram from the remote. `replay`: a buffered packet coming back. */
   receiveDatagram (datagram: Uint8Array, replay = false): void {
-    if (this.#state === 'closed') return
-    if (!replay) this.bytesReceived += datagram.length
-    if (this.#state === 'draining') return
-    if (this.#state === 'closing') {
-      // Answer with our CONNECTION_CLOSE again, a few times at most (RFC 9000 10.2.1).
-      if (this.#closeSends < 4) this.scheduleSend()
-      return
-    }
-    let offset = 0
-    let firstDcid: Uint8Array | undefined
-    while (offset < datagram.length) {
-      let header: PacketHeader
-      try {
-        header = parseHeader(datagram, offset, this.localCid.length)
-      } catch (err) {
-        log('dropping the rest of a datagram: %s', err)
-        break
-      }
-      offset = header.end
-      // Coalesced packets must share the destination id (RFC 9000 12.2).
-      if (firstDcid === undefined) firstDcid = header.dcid
-      else if (!bytesEqual(firstDcid, header.dcid)) continue
-      try {
-        this.#receivePacket(datagram, header)
-      } catch (err) {
-        if (err instanceof QuicProtocolError || err instanceof QuicDecodeError) {
-          this.closeWithError(err, err.transportCode, false)
-          return
-        }
-        throw err
-      }
-      if (this.isClosed) return
-    }
-    this.#clock.lastActivity = performance.now()
-    this.scheduleSend()
+    this.#receiver.receiveDatagram(datagram, replay)
   }
 
-  #receivePacket (datagram: Uint8Array, header: PacketHeader): void {
-    switch (header.type) {
-      case 'version_negotiation': { this.#onVersionNegotiation(header); return }
-      case 'retry': { this.#onRetry(datagram, header); return }
-      case 'unknown_version': case 'zero_rtt': return
-      default: break
-    }
-    const spaceId = header.type === 'initial' ? SPACE_INITIAL : header.type === 'handshake' ? SPACE_HANDSHAKE : SPACE_APPLICATION
-    const space = this.spaces[spaceId]
-    if (space.discarded) return
-    if (space.read === undefined || (spaceId === SPACE_APPLICATION && this.#state === 'handshaking')) {
-      if (space.pending.length < MAX_PENDING_PACKETS) space.pending.push({ datagram: datagram.slice(header.start, header.end) })
-      return
-    }
-    let unprotected
-    let plaintext: Uint8Array
-    try {
-      unprotected = removeHeaderProtection(datagram, header, space.read, space.received.max)
-      const headerBytes = datagram.subarray(header.start, unprotected.payloadOffset)
-      const ciphertext = datagram.subarray(unprotected.payloadOffset, header.end)
-      if (spaceId === SPACE_APPLICATION && ((unprotected.firstByte & 0x04) !== 0) !== this.#keys.bit) {
-        // A late packet of the phase that ended, or the remote's next key update.
-        const previous = this.#keys.previousReadFor(unprotected.packetNumber)
-        plaintext = previous !== undefined ? previous.open(unprotected.packetNumber, headerBytes, ciphertext) : this.#openWithNextKeys(unprotected.packetNumber, headerBytes, ciphertext)
-      } else {
-        plaintext = space.read.open(unprotected.packetNumber, headerBytes, ciphertext)
-        if (spaceId === SPACE_APPLICATION) this.#keys.onCurrentPacket(unprotected.packetNumber)
-      }
-    } catch (err) {
-      if (err instanceof QuicDecodeError) return
-      if ((err as Error).name === 'PacketDecryptionError') {
-        if (header.type === 'short') this.#checkStatelessReset(datagram)
-        return
-      }
-      throw err
-    }
-    checkReservedBits(unprotected.firstByte, header.type !== 'short')
-    const pn = unprotected.packetNumber
-    // A duplicate, or older than anything still remembered: drop it (the sender resends what
-    // it carried if it needs to).
-    if (space.received.has(pn) || pn < space.received.min) return
-    if (this.role === 'client' && !this.#receivedAny && header.type === 'initial') {
-      // The server's first Initial tells us the id it chose.
-      this.remoteCid = header.scid.slice()
-      this.#serverInitialScid = this.remoteCid
-      this.#init.onRemoteCidChange?.(this)
-    }
-    this.#receivedAny = true
-    if (this.role === 'server' && spaceId === SPACE_HANDSHAKE) {
-      // A Handshake packet proves the client owns its address; Initial keys go (RFC 9001 4.9.1).
-      this.#addressValidated = true
-      this.#discardSpace(SPACE_INITIAL)
-    }
-    let ackEliciting = false
-    const r = new QuicReader(plaintext)
-    if (r.remaining === 0) throw new QuicProtocolError('packet without frames')
-    while (r.remaining > 0) {
-      const frame = decodeFrame(r)
-      if (spaceId !== SPACE_APPLICATION && !allowedInHandshakePackets(frame)) throw new QuicProtocolError(`${frame.type} frame in a ${header.type} packet`)
-      if (isAckEliciting(frame)) ackEliciting = true
-      this.#onFrame(frame, spaceId)
-      if (this.isClosed) return
-    }
-    const now = performance.now()
-    if (pn > space.received.max) space.largestReceivedTime = now
-    space.received.add(pn)
-    space.ackDirty = true
-    if (ackEliciting) {
-      space.ackElicitingSinceAck++
-      // Handshake packets are acknowledged at once; 1-RTT ones every second packet or after
-      // max_ack_delay (RFC 9000 13.2.1).
-      if (space.ackDeadline === 0) space.ackDeadline = spaceId === SPACE_APPLICATION ? now + DEFAULT_MAX_ACK_DELAY : now
+  /** The receive path's view of this connection: its state and the reactions it triggers. */
+  #receiveHost (): ReceiveHost {
+    const conn = this
+    return {
+      role: this.role,
+      localCid: this.localCid,
+      spaces: this.spaces,
+      keys: this.#keys,
+      get state () { return conn.#state },
+      get isClosed () { return conn.isClosed },
+      get receivedAny () { return conn.#receivedAny },
+      get closeSends () { return conn.#closeSends },
+      countReceived: bytes => { this.bytesReceived += bytes },
+      scheduleSend: () => { this.scheduleSend() },
+      onActivity: now => { this.#clock.lastActivity = now },
+      closeWithError: err => { this.closeWithError(err, err.transportCode, false) },
+      onVersionNegotiation: header => { this.#onVersionNegotiation(header) },
+      onRetry: (datagram, header) => { this.#onRetry(datagram, header) },
+      checkStatelessReset: datagram => { this.#checkStatelessReset(datagram) },
+      openOtherPhase: (pn, header, ciphertext) => {
+        const previous = this.#keys.previousReadFor(pn)
+        return previous !== undefined ? previous.open(pn, header, ciphertext) : this.#openWithNextKeys(pn, header, ciphertext)
+      },
+      onFirstPacket: header => {
+        if (this.role === 'client' && header.type === 'initial') {
+          // The server's first Initial tells us the id it chose.
+          this.remoteCid = header.scid.slice()
+          this.#serverInitialScid = this.remoteCid
+          this.#init.onRemoteCidChange?.(this)
+        }
+        this.#receivedAny = true
+      },
+      onHandshakePacket: () => {
+        // A Handshake packet proves the client owns its address; Initial keys go (RFC 9001 4.9.1).
+        this.#addressValidated = true
+        this.#discardSpace(SPACE_INITIAL)
+      },
+      onFrame: (frame, space) => { this.#onFrame(frame, space) }
     }
   }
 
@@ -644,4 +577,4 @@ export class QuicConnection implements StreamHost {
   onConsumed (bytes: number): void { if (this.streams.onConsumed(bytes)) this.scheduleSend() }
 }
 
-export const DEFAULT_MAX_ACK_DELAY = 25
+export { DEFAULT_MAX_ACK_DELAY } from './packet-receiver.ts'
