@@ -9,7 +9,7 @@
  * Commands (one JSON object per line on stdin, one reply each on stdout):
  *   {"cmd":"dial","addr":MA}
  *   {"cmd":"add","path":FILE,"cidVersion":0|1}     -> {"cid"}   (kubo's settings for that version)
- *   {"cmd":"get","cid":CID,"path":FILE}           -> {"bytes"} (writes the file)
+ *   {"cmd":"get","cid":CID,"path":FILE}           -> {"bytes","ms","cpuMs"} (writes the file)
  *   {"cmd":"provide","cid":CID}                   (announces it on the DHT)
  *   {"cmd":"stop"}
  */
@@ -82,6 +82,8 @@ async function run (cmd: Record<string, any>): Promise<Record<string, unknown>> 
     }
     case 'get': {
       const out = createWriteStream(cmd.path)
+      const started = performance.now()
+      const cpu = process.cpuUsage()
       let bytes = 0
       for await (const chunk of fs.cat(CID.parse(cmd.cid), { signal: AbortSignal.timeout(cmd.timeoutMs ?? 120_000) })) {
         bytes += chunk.length
@@ -89,7 +91,8 @@ async function run (cmd: Record<string, any>): Promise<Record<string, unknown>> 
       }
       out.end()
       await once(out, 'finish')
-      return { bytes }
+      const used = process.cpuUsage(cpu)
+      return { bytes, ms: performance.now() - started, cpuMs: (used.user + used.system) / 1000 }
     }
     case 'provide':
       await helia.routing.provide(CID.parse(cmd.cid), { signal: AbortSignal.timeout(60_000) })

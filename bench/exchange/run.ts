@@ -1,0 +1,85 @@
+/**
+ * The exchange benchmark, in one run (`npm run bench:exchange`, sizes: `--size-mib N`, default 100):
+ *
+ *  - get: a file of N MiB (CIDv1, raw leaves, kubo's chunking) fetched over Bitswap from 1 and
+ *    from 4 providers, each peer its own process on loopback (TCP, Noise, Yamux), ours
+ *    (bench/exchange/ts-peer.ts) beside helia (interop/js-peer/helia-peer.ts): throughput and
+ *    the fetcher's CPU per GiB. The go peer (boxo) has no Bitswap command yet: reported as such.
+ *  - add: UnixFS import throughput of the same file into a memory block store, ours (addFile)
+ *    beside helia's importer (ipfs-unixfs-importer with kubo's settings), in this process.
+ *
+ * The lead runs it on a quiet machine; `--size-mib 4 --providers 1` is a smoke run.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { importer } from 'ipfs-unixfs-importer'
+import { fixedSize } from 'ipfs-unixfs-importer/chunker'
+import { balanced } from 'ipfs-unixfs-importer/layout'
+import { MemoryBlockstore } from 'blockstore-core/memory'
+import { addFile } from '../../src/exchange/unixfs/index.ts'
+import { memoryBlockstore } from '../../src/exchange/blockstore.ts'
+import { REPO_ROOT, spawnPeer, stopAll, type PeerProcess } from '../../test/interop/harness.ts'
+import { seededBytes } from '../../test/support/random.ts'
+
+const { values } = parseArgs({ options: { 'size-mib': { type: 'string' }, providers: { type: 'string' }, rounds: { type: 'string' } } })
+const sizeMiB = Number(values['size-mib'] ?? 100)
+const providerCounts = (values.providers ?? '1,4').split(',').map(Number)
+const rounds = Number(values.rounds ?? 1)
+const SIZE = sizeMiB * 1024 * 1024
+const PEERS = { ts: join(REPO_ROOT, 'bench', 'exchange', 'ts-peer.ts'), helia: join(REPO_ROOT, 'interop', 'js-peer', 'helia-peer.ts') }
+const dir = mkdtempSync(join(tmpdir(), 'ts-libp2p-bench-exchange-'))
+const file = join(dir, 'input.bin')
+const bytes = seededBytes(SIZE, 99)
+writeFileSync(file, bytes)
+
+const mibps = (b: number, ms: number): number => Math.round(b / 1048576 / (ms / 1000) * 10) / 10
+const rows: Array<Record<string, unknown>> = []
+
+async function getRound (impl: 'ts' | 'helia', providers: number): Promise<void> {
+  const peers: PeerProcess[] = []
+  try {
+    for (let i = 0; i < providers; i++) peers.push(await spawnPeer('js', [], { script: PEERS[impl] }))
+    const fetcher = await spawnPeer('js', [], { script: PEERS[impl] })
+    peers.push(fetcher)
+    let cid = ''
+    for (const p of peers.slice(0, providers)) cid = String((await p.commandOk({ cmd: 'add', path: file, cidVersion: 1 }, 600_000)).cid)
+    for (const p of peers.slice(0, providers)) await fetcher.commandOk({ cmd: 'dial', addr: p.addrs[0] })
+    const r = await fetcher.commandOk({ cmd: 'get', cid, path: join(dir, `out-${impl}.bin`) }, 900_000)
+    if (r.bytes !== SIZE) throw new Error(`${impl} fetched ${String(r.bytes)} of ${SIZE} bytes`)
+    rows.push({ bench: 'get', impl, providers, MiB: sizeMiB, ms: Math.round(r.ms), 'MiB/s': mibps(SIZE, r.ms), 'cpu s/GiB': Math.round(r.cpuMs / (SIZE / 1073741824)) / 1000 })
+  } finally {
+    await Promise.all(peers.map(async p => await p.stop()))
+  }
+}
+
+async function addRound (): Promise<void> {
+  let t = performance.now()
+  let cpu = process.cpuUsage()
+  await addFile(bytes, memoryBlockstore(), { cidVersion: 1 })
+  let ms = performance.now() - t
+  let used = process.cpuUsage(cpu)
+  rows.push({ bench: 'add', impl: 'ts', MiB: sizeMiB, ms: Math.round(ms), 'MiB/s': mibps(SIZE, ms), 'cpu s/GiB': Math.round((used.user + used.system) / 1000 / (SIZE / 1073741824)) / 1000 })
+  t = performance.now()
+  cpu = process.cpuUsage()
+  for await (const _ of importer([{ content: [bytes] }], new MemoryBlockstore(), { cidVersion: 1, rawLeaves: true, chunker: fixedSize({ chunkSize: 262_144 }), layout: balanced({ maxChildrenPerNode: 174 }) })) { /* the root */ }
+  ms = performance.now() - t
+  used = process.cpuUsage(cpu)
+  rows.push({ bench: 'add', impl: 'helia importer', MiB: sizeMiB, ms: Math.round(ms), 'MiB/s': mibps(SIZE, ms), 'cpu s/GiB': Math.round((used.user + used.system) / 1000 / (SIZE / 1073741824)) / 1000 })
+}
+
+try {
+  for (let round = 0; round < rounds; round++) {
+    await addRound()
+    for (const providers of providerCounts) {
+      for (const impl of ['ts', 'helia'] as const) await getRound(impl, providers)
+    }
+  }
+  rows.push({ bench: 'get', impl: 'go (boxo)', note: 'not measured: the go peer has no Bitswap command yet' })
+  console.table(rows)
+  process.stdout.write(JSON.stringify({ bench: 'exchange', sizeMiB, rows }) + '\n')
+} finally {
+  await stopAll()
+  rmSync(dir, { recursive: true, force: true })
+}
