@@ -2,7 +2,8 @@
  * A js-libp2p node with @libp2p/http and @libp2p/fetch, plus a plain node:http server guarded
  * by @libp2p/http-peer-id-auth, for test/interop/http-js.test.ts. On start it serves:
  *   - over libp2p (`/http/1.1`): POST /echo (the body back; protocol `/interop/echo/1` in the
- *     well-known document) and GET /hello;
+ *     well-known document), GET /hello, and GET /auth behind libp2p-PeerID authentication
+ *     (authenticatedRoute; the body is the authenticated client's peer id);
  *   - fetch (`/libp2p/fetch/0.0.1`): keys under `/interop/` answer `js:<key>`, others NOT_FOUND;
  *   - plain HTTP on 127.0.0.1: any path, `libp2p-PeerID` authentication, the body is the
  *     client's peer id.
@@ -22,7 +23,7 @@ import { tcp } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
-import { http } from '@libp2p/http'
+import { http, authenticatedRoute } from '@libp2p/http'
 import { fetch as fetchService } from '@libp2p/fetch'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { ClientInitiatedHandshake, ServerInitiatedHandshake, createServerChallenge, serverResponds } from '@libp2p/http-peer-id-auth'
@@ -44,6 +45,8 @@ node.services.http.handle('/interop/echo/1', {
   handler: async (req: Request) => new Response(await req.arrayBuffer(), { headers: { 'x-js-method': req.method } })
 })
 node.services.http.handle('/interop/hello/1', { path: '/hello', handler: async () => new Response('hello from js') })
+// libp2p-PeerID over a libp2p stream too: the body names the client peer it authenticated
+node.services.http.handle('/interop/auth/1', authenticatedRoute({ path: '/auth', method: ['GET', 'OPTIONS'], handler: async (_req: Request, peer: { toString(): string }) => new Response(peer.toString()) }))
 node.services.fetch.registerLookupFunction('/interop/', async (key: Uint8Array) => new TextEncoder().encode(`js:${new TextDecoder().decode(key)}`))
 
 // plain HTTP with peer-id auth, server role (js's own server functions)

@@ -117,3 +117,18 @@ test('libp2p-PeerID over plain HTTP: js\'s client against our server, both hands
     }
   }
 })
+
+// (The other way round is not tested: js's peerIdAuth middleware signs the hostname
+// `<base36 peer id>:<port of the dialed multiaddr>` but sends `Host: <base36 peer id>`, so a
+// server that checks the signature against the Host field it received refuses it.)
+test('libp2p-PeerID over a libp2p stream: our client against js\'s authenticatedRoute', async () => {
+  const clientKey = await generateKeyPair('Ed25519')
+  const client = new ClientPeerIdAuth({ privateKey: clientKey })
+  // requests go over /http/1.1 to the js peer; the hostname both sign is its peer id (the Host we send)
+  const overStream = async (input: string | URL | Request, init?: RequestInit): Promise<Response> =>
+    await node.services.http.fetch(jsAddr, { ...init, signal: init?.signal ?? undefined, path: new URL(input instanceof Request ? input.url : input).pathname })
+  const { response, peer } = await client.fetch(`http://${jsPeer.toString()}/auth`, { fetch: overStream })
+  assert.equal(response.status, 200)
+  assert.equal(await response.text(), peerIdFromPrivateKey(clientKey).toString(), 'js authenticated us')
+  assert.ok(peer.equals(jsPeer), 'the js node proved its own peer id')
+})
