@@ -84,10 +84,13 @@ export interface SpawnPeerOptions {
   readyTimeoutMs?: number
   /** Extra node flags, e.g. --cpu-prof. */
   nodeArgs?: string[]
+  /** Run inside this network namespace (`ip netns exec`; the Chromium benches' labs). */
+  netns?: string
 }
 
 export async function spawnPeer (options: SpawnPeerOptions): Promise<PeerProcess> {
-  const child = spawn(process.execPath, ['--expose-gc', '--no-warnings', ...EXTRA_NODE_ARGS, ...(options.nodeArgs ?? []), options.script, ...options.args], {
+  const nodeArgv = ['--expose-gc', '--no-warnings', ...EXTRA_NODE_ARGS, ...(options.nodeArgs ?? []), options.script, ...options.args]
+  const child = spawn(options.netns === undefined ? process.execPath : 'ip', options.netns === undefined ? nodeArgv : ['netns', 'exec', options.netns, process.execPath, ...nodeArgv], {
     stdio: ['pipe', 'pipe', 'pipe']
   })
   let stderr = ''

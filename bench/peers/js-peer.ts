@@ -31,6 +31,8 @@ const flags = parseFlags(process.argv.slice(2))
 const role = requireFlag(flags, 'role')
 const stackName = requireFlag(flags, 'stack')
 const withIdentify = flags.get('identify') === '1'
+/** Where a WebRTC Direct server listens (default 127.0.0.1; the Chromium bench uses its lab's address). */
+const host = flags.get('host') ?? '127.0.0.1'
 const chunkSize = Number(flags.get('chunk') ?? 65536)
 
 function stack (): { connectionEncrypters: any[], streamMuxers: any[] } {
@@ -56,7 +58,7 @@ let serverAddr: Multiaddr | undefined
 
 async function start (): Promise<Json> {
   node = (await createLibp2p({
-    addresses: { listen: role === 'server' ? [stackName === 'quic' ? '/ip4/127.0.0.1/udp/0/quic-v1' : stackName === 'webrtc-direct' ? '/ip4/127.0.0.1/udp/0/webrtc-direct' : stackName === 'websockets' ? '/ip4/127.0.0.1/tcp/0/ws' : '/ip4/127.0.0.1/tcp/0'] : [] },
+    addresses: { listen: role === 'server' ? [stackName === 'quic' ? '/ip4/127.0.0.1/udp/0/quic-v1' : stackName === 'webrtc-direct' ? `/ip4/${host}/udp/0/webrtc-direct` : stackName === 'websockets' ? '/ip4/127.0.0.1/tcp/0/ws' : '/ip4/127.0.0.1/tcp/0'] : [] },
     transports: [stackName === 'quic' ? quic() : stackName === 'webrtc-direct' ? webRTCDirect() : stackName === 'websockets' ? webSockets() : tcp()],
     ...stack(),
     services: (withIdentify ? { ping: ping(), identify: identify() } : { ping: ping() }) as { ping: any },

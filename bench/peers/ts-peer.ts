@@ -34,6 +34,8 @@ const flags = parseFlags(process.argv.slice(2))
 const role = requireFlag(flags, 'role')
 const stackName = requireFlag(flags, 'stack')
 const withIdentify = flags.get('identify') === '1'
+/** Where a WebRTC Direct server listens (default 127.0.0.1; the Chromium bench uses its lab's address). */
+const host = flags.get('host') ?? '127.0.0.1'
 const chunkSize = Number(flags.get('chunk') ?? 65536)
 /** QUIC: the largest UDP payload this peer takes and sends (default: what the path allows). */
 const maxDatagram = flags.get('max-datagram') === undefined ? undefined : Number(flags.get('max-datagram'))
@@ -68,7 +70,7 @@ async function start (): Promise<Json> {
   if (stack === undefined) throw new Error(`unknown stack ${stackName}`)
   const services: ServiceFactories = withIdentify ? { ping: ping(), identify: identify() } : { ping: ping() }
   node = await createLibp2p({
-    addresses: { listen: role === 'server' ? [isQuic ? '/ip4/127.0.0.1/udp/0/quic-v1' : isWebRTCDirect ? '/ip4/127.0.0.1/udp/0/webrtc-direct' : isWebSockets ? '/ip4/127.0.0.1/tcp/0/ws' : '/ip4/127.0.0.1/tcp/0'] : [] },
+    addresses: { listen: role === 'server' ? [isQuic ? '/ip4/127.0.0.1/udp/0/quic-v1' : isWebRTCDirect ? `/ip4/${host}/udp/0/webrtc-direct` : isWebSockets ? '/ip4/127.0.0.1/tcp/0/ws' : '/ip4/127.0.0.1/tcp/0'] : [] },
     transports: [isQuic ? quic({ congestionControl, ...(maxDatagram === undefined ? {} : { maxUdpPayloadSize: maxDatagram }) }) : isWebRTCDirect ? webRTCDirect() : isWebSockets ? webSockets() : tcp()],
     ...stack,
     services,
@@ -82,7 +84,14 @@ async function start (): Promise<Json> {
     // The memory figure holds 1000 connections between the same two peers: lift the per-peer
     // limit (8 by default, as in go-libp2p), as the connection manager's limits are lifted above.
     resourceManager: withResourceManager
-      ? { limits: { peer: { conns: 100_000, connsInbound: 100_000, connsOutbound: 100_000, fds: 100_000 } } }
+      ? {
+          limits: {
+            peer: { conns: 100_000, connsInbound: 100_000, connsOutbound: 100_000, fds: 100_000 },
+            // the Chromium bench holds its connections from one lab address (not loopback)
+            ip: { conns: 100_000, connsInbound: 100_000, connsOutbound: 100_000 },
+            subnet: { conns: 100_000, connsInbound: 100_000, connsOutbound: 100_000 }
+          }
+        }
       : false
   })
   await node.handle(TRANSFER_PROTOCOL, serveTransfer, { maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS })

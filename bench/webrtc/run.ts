@@ -6,7 +6,8 @@
  *   per GiB moved;
  * - 100 concurrent streams × `--concurrent-bytes` upload on one connection, MiB/s;
  * - dial + first ping on a fresh connection, ms (median and p99 of `--setup` dials).
- * The dialer here is Node, not Chromium (the issue asks for a Chromium dialer: not written yet).
+ * The dialer here is Node; bench/webrtc/browser.ts (npm run bench:webrtc:browser) is the
+ * Chromium dialer's half, with memory per connection on the listener.
  *
  *   node bench/webrtc/run.ts             # 64 MiB, 100 × 256 KiB, 50 dials, 3 repetitions
  *   node bench/webrtc/run.ts --quick     # 4 MiB, 100 × 16 KiB, 10 dials, 1 repetition
