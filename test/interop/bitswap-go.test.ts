@@ -1,0 +1,89 @@
+/**
+ * Bitswap and UnixFS interop with go (boxo's bitswap, importer and DAG reader in
+ * interop/go-peer/bitswap.go), over TCP with Noise and Yamux, both directions: a 20 MiB file
+ * added on one side is fetched by the other, with the root CID both sides compute.
+ */
+import { describe, it, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createLibp2p, multiaddr, peerIdFromString } from '../../src/index.ts'
+import { identify } from '../../src/protocols/identify/index.ts'
+import { bitswap } from '../../src/exchange/bitswap/index.ts'
+import { addFile, catFile } from '../../src/exchange/unixfs/index.ts'
+import { memoryBlockstore } from '../../src/exchange/blockstore.ts'
+import { parseCid } from '../../src/exchange/cid.ts'
+import { buildGoPeer, spawnPeer, stopAll } from './harness.ts'
+import { seededBytes } from '../support/random.ts'
+
+const SIZE = 20 * 1024 * 1024
+const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
+
+async function ourNode () {
+  return await createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    connectionManager: { inboundConnectionThreshold: 100_000 },
+    services: { identify: identify(), bitswap: bitswap() }
+  })
+}
+
+describe('Bitswap interop with go (boxo)', { timeout: 600_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ts-libp2p-bitswap-go-'))
+  const file = join(dir, 'input.bin')
+  const bytes = seededBytes(SIZE, 2027)
+
+  before(async () => {
+    writeFileSync(file, bytes)
+    await buildGoPeer()
+  }, { timeout: 600_000 })
+
+  after(async () => {
+    await stopAll()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  for (const cidVersion of [0, 1] as const) {
+    it(`go adds 20 MiB (CIDv${cidVersion}${cidVersion === 1 ? ', raw leaves' : ', kubo defaults'}) and we fetch it: same root CID, same bytes`, async () => {
+      const go = await spawnPeer('go', ['--bitswap'])
+      const node = await ourNode()
+      try {
+        const { cid } = await go.commandOk({ cmd: 'bitswap.add', path: file, cidVersion })
+        assert.equal(cid, (await addFile(bytes, memoryBlockstore(), { cidVersion })).cid.toString())
+        await node.dial(multiaddr(go.addrs[0]))
+        const hash = createHash('sha256')
+        let got = 0
+        for await (const part of catFile(parseCid(cid), node.services.bitswap.createSession(), { signal: AbortSignal.timeout(120_000) })) {
+          hash.update(part)
+          got += part.length
+        }
+        assert.equal(got, SIZE)
+        assert.equal(hash.digest('hex'), sha256Hex(bytes))
+        assert.ok((node.services.bitswap.ledger(peerIdFromString(go.peerId))?.bytesReceived ?? 0) >= SIZE)
+      } finally {
+        await node.stop()
+        await go.stop()
+      }
+    })
+  }
+
+  it('we add 20 MiB (CIDv1, raw leaves) and go fetches it: same bytes, our ledger shows them sent', async () => {
+    const go = await spawnPeer('go', ['--bitswap'])
+    const node = await ourNode()
+    try {
+      const { cid } = await addFile(bytes, node.services.bitswap.blockstore, { cidVersion: 1 })
+      await go.commandOk({ cmd: 'dial', addr: node.getMultiaddrs()[0].toString() })
+      const out = join(dir, 'from-ts.bin')
+      const reply = await go.commandOk({ cmd: 'bitswap.get', cid: cid.toString(), path: out }, 180_000)
+      assert.equal(reply.bytes, SIZE)
+      assert.equal(sha256Hex(readFileSync(out)), sha256Hex(bytes))
+      assert.ok((node.services.bitswap.ledger(peerIdFromString(go.peerId))?.bytesSent ?? 0) >= SIZE)
+      const ledger = await go.commandOk({ cmd: 'bitswap.ledger', peer: node.peerId.toString() })
+      assert.ok(Number(ledger.received) >= SIZE, JSON.stringify(ledger))
+    } finally {
+      await node.stop()
+      await go.stop()
+    }
+  })
+})
