@@ -38,7 +38,7 @@ import type { DialAttemptFailure } from './errors.ts'
 import { DialError } from './errors.ts'
 import { Semaphore } from './semaphore.ts'
 import { DialBackoff, DialBackoffError, type DialBackoffOptions } from './dial-backoff.ts'
-import { dnsResolver, needsDnsResolution, resolveMultiaddr } from '../dns/index.ts'
+import { needsDnsResolution, resolveMultiaddr } from '../dns/resolve-multiaddr.ts'
 import type { DnsaddrLimits, DnsResolver } from '../dns/index.ts'
 
 const log = logger('dialer')
@@ -259,7 +259,9 @@ export class Dialer {
 
   /** Each host-named address replaced by the IP addresses it stands for; failures are recorded. */
   async #resolveHostNames (addrs: Multiaddr[], peerIdText: string | undefined, failures: DialAttemptFailure[], signal: AbortSignal): Promise<Multiaddr[]> {
-    const resolver = this.#dns ??= (this.#init.dns === undefined ? dnsResolver() : this.#init.dns as DnsResolver)
+    // The runtime's resolver (in browsers DNS-over-HTTPS and the DNS message codec) is loaded on
+    // the first host-named address: a node that only dials IP addresses never downloads it.
+    const resolver = this.#dns ??= (this.#init.dns === undefined ? (await import('../dns/index.ts')).dnsResolver() : this.#init.dns as DnsResolver)
     const resolved = await Promise.all(addrs.map(async addr => {
       // another peer's address is refused below without asking DNS about it
       if (!needsDnsResolution(addr) || (peerIdText !== undefined && (peerIdStringOf(addr) ?? peerIdText) !== peerIdText)) return [addr]
