@@ -41,10 +41,14 @@ var (
 	bsBlocks  blockstore.Blockstore
 )
 
-// noProviders is the provider finder without a DHT: connected peers only.
-type noProviders struct{}
+// dhtProviders finds providers through the DHT when it runs (looked up at call time: the DHT's
+// setup hook may run after this file's), and finds none otherwise (connected peers only).
+type dhtProviders struct{}
 
-func (noProviders) FindProvidersAsync(ctx context.Context, c cid.Cid, n int) <-chan peer.AddrInfo {
+func (dhtProviders) FindProvidersAsync(ctx context.Context, c cid.Cid, n int) <-chan peer.AddrInfo {
+	if kad != nil {
+		return kad.FindProvidersAsync(ctx, c, n)
+	}
 	ch := make(chan peer.AddrInfo)
 	close(ch)
 	return ch
@@ -59,10 +63,7 @@ func init() {
 			return nil
 		}
 		bsBlocks = blockstore.NewBlockstore(dssync.MutexWrap(ds.NewMapDatastore()))
-		var finder routing.ContentDiscovery = noProviders{}
-		if kad != nil {
-			finder = kad
-		}
+		var finder routing.ContentDiscovery = dhtProviders{}
 		bswap = bitswap.New(n.ctx, bsnet.NewFromIpfsHost(n.host), finder, bsBlocks)
 		return nil
 	})

@@ -1,7 +1,8 @@
 /**
  * Bitswap and UnixFS interop with go (boxo's bitswap, importer and DAG reader in
  * interop/go-peer/bitswap.go), over TCP with Noise and Yamux, both directions: a 20 MiB file
- * added on one side is fetched by the other, with the root CID both sides compute.
+ * added on one side is fetched by the other, with the root CID both sides compute; and three
+ * nodes where the fetcher (ours, then go) finds the provider (go, then ours) through the DHT.
  */
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
@@ -12,6 +13,7 @@ import { join } from 'node:path'
 import { createLibp2p, multiaddr, peerIdFromString } from '../../src/index.ts'
 import { identify } from '../../src/protocols/identify/index.ts'
 import { bitswap } from '../../src/exchange/bitswap/index.ts'
+import { kadDHT } from '../../src/dht/index.ts'
 import { addFile, catFile } from '../../src/exchange/unixfs/index.ts'
 import { memoryBlockstore } from '../../src/exchange/blockstore.ts'
 import { parseCid } from '../../src/exchange/cid.ts'
@@ -20,6 +22,15 @@ import { seededBytes } from '../support/random.ts'
 
 const SIZE = 20 * 1024 * 1024
 const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
+
+/** Polls a condition that has no event (a routing table filling after identify), up to 20 s. */
+async function waitUntil (condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 20_000
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met within 20 s')
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
 
 async function ourNode () {
   return await createLibp2p({
@@ -84,6 +95,68 @@ describe('Bitswap interop with go (boxo)', { timeout: 600_000 }, () => {
     } finally {
       await node.stop()
       await go.stop()
+    }
+  })
+
+  it('three nodes: our fetcher, connected only to our DHT router, finds the go provider through the DHT', async () => {
+    const router = await createLibp2p({
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+      connectionManager: { inboundConnectionThreshold: 100_000 },
+      services: { identify: identify(), bitswap: bitswap(), dht: kadDHT({ initialRefresh: false, refreshInterval: 0 }) }
+    })
+    const fetcher = await createLibp2p({
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+      services: { identify: identify(), bitswap: bitswap({ providerLookupDelay: 200 }), dht: kadDHT({ initialRefresh: false, refreshInterval: 0 }) }
+    })
+    const go = await spawnPeer('go', ['--bitswap', '--dht', 'server'])
+    try {
+      const small = join(dir, 'small.bin')
+      const smallBytes = seededBytes(3 * 1024 * 1024, 8)
+      writeFileSync(small, smallBytes)
+      const { cid } = await go.commandOk({ cmd: 'bitswap.add', path: small, cidVersion: 1 })
+      await go.commandOk({ cmd: 'dial', addr: router.getMultiaddrs()[0].toString() })
+      await waitUntil(() => router.services.dht.routingTable.size > 0)
+      await go.commandOk({ cmd: 'dht.provide', cid })
+      await fetcher.dial(router.getMultiaddrs()[0])
+      await waitUntil(() => fetcher.services.dht.routingTable.size > 0)
+      assert.equal(fetcher.getConnections(peerIdFromString(go.peerId)).length, 0, 'the fetcher does not know the provider yet')
+      const hash = createHash('sha256')
+      for await (const part of catFile(parseCid(cid), fetcher.services.bitswap.createSession(), { signal: AbortSignal.timeout(60_000) })) hash.update(part)
+      assert.equal(hash.digest('hex'), sha256Hex(smallBytes))
+      assert.ok((fetcher.services.bitswap.ledger(peerIdFromString(go.peerId))?.bytesReceived ?? 0) >= smallBytes.length)
+    } finally {
+      await fetcher.stop()
+      await router.stop()
+      await go.stop()
+    }
+  })
+
+  it('three nodes: the go fetcher, connected only to our DHT router, finds our provider through the DHT', async () => {
+    const dhtNode = async () => await createLibp2p({
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+      connectionManager: { inboundConnectionThreshold: 100_000 },
+      services: { identify: identify(), bitswap: bitswap(), dht: kadDHT({ initialRefresh: false, refreshInterval: 0 }) }
+    })
+    const router = await dhtNode()
+    const provider = await dhtNode()
+    const go = await spawnPeer('go', ['--bitswap', '--dht', 'server'])
+    try {
+      const smallBytes = seededBytes(3 * 1024 * 1024, 9)
+      const { cid } = await addFile(smallBytes, provider.services.bitswap.blockstore, { cidVersion: 1 })
+      await provider.dial(router.getMultiaddrs()[0])
+      await waitUntil(() => provider.services.dht.routingTable.size > 0)
+      await provider.contentRouting.provide(cid, { signal: AbortSignal.timeout(30_000) })
+      await go.commandOk({ cmd: 'dial', addr: router.getMultiaddrs()[0].toString() })
+      await waitUntil(() => router.services.dht.routingTable.size > 1)
+      const out = join(dir, 'go-via-dht.bin')
+      const reply = await go.commandOk({ cmd: 'bitswap.get', cid: cid.toString(), path: out }, 90_000)
+      assert.equal(reply.bytes, smallBytes.length)
+      assert.equal(sha256Hex(readFileSync(out)), sha256Hex(smallBytes))
+      assert.ok((provider.services.bitswap.ledger(peerIdFromString(go.peerId))?.bytesSent ?? 0) >= smallBytes.length)
+    } finally {
+      await go.stop()
+      await provider.stop()
+      await router.stop()
     }
   })
 })
