@@ -5,6 +5,8 @@
  * through `onLine` (the command prints them on stdout beside its results), so piped output
  * stays machine-readable. `done()` clears the line, so the results that follow start clean.
  */
+import { unrefInterval } from '../util/timers.ts'
+
 export interface ProgressOptions {
   /** What is going on ("fetching", "probing"); the start of the line. */
   label: string
@@ -71,8 +73,7 @@ export function createProgress (options: ProgressOptions): Progress {
     }
   }
   // a spinner moves even while nothing is counted (a dial in progress)
-  const ticker = tty ? setInterval(() => { if (!finished) emit(false) }, minGap) : undefined
-  ticker?.unref()
+  const ticker = tty ? unrefInterval(() => { if (!finished) emit(false) }, minGap) : undefined
   emit(true)
 
   return {
