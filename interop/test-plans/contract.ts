@@ -87,11 +87,17 @@ const LOOPBACK = /^\/ip4\/127\.|^\/ip6\/::1\//
 
 /**
  * The address to publish: one of `transport`'s, non-loopback first (what the go and js apps
- * do), else loopback. Undefined if none matches.
+ * do), else loopback. A wildcard (0.0.0.0) address that a transport reports as is (ours for
+ * webrtc-direct) stands for every local IPv4 address. Undefined if none matches.
  */
 export function pickPublishedAddr (addrs: string[], transport: ContractTransport): string | undefined {
-  const matching = addrs.filter(a => transportOf(a) === transport && !a.startsWith('/ip4/0.0.0.0') && !a.startsWith('/ip6/::/'))
+  const concrete = addrs.flatMap(a => a.startsWith('/ip4/0.0.0.0/') ? localIPv4s().map(ip => a.replace('/ip4/0.0.0.0/', `/ip4/${ip}/`)) : [a])
+  const matching = concrete.filter(a => transportOf(a) === transport && !a.startsWith('/ip6/::/'))
   return matching.find(a => !LOOPBACK.test(a)) ?? matching[0]
+}
+
+function localIPv4s (): string[] {
+  return Object.values(networkInterfaces()).flatMap(list => (list ?? []).filter(i => i.family === 'IPv4').map(i => i.address))
 }
 
 /** The contract transport an address uses, or undefined. */
@@ -103,11 +109,6 @@ export function transportOf (addr: string): ContractTransport | undefined {
   if (/\/tcp\/\d+\/(ws|wss|tls\/ws)(\/|$)/.test(addr)) return 'ws'
   if (/\/tcp\/\d+(\/p2p\/|$)/.test(addr)) return 'tcp'
   return undefined
-}
-
-/** True when this host has a non-loopback IPv4 interface (what `ip=0.0.0.0` would publish). */
-export function hasNonLoopbackIPv4 (): boolean {
-  return Object.values(networkInterfaces()).some(list => list?.some(i => i.family === 'IPv4' && !i.internal) ?? false)
 }
 
 /** The dialer's one stdout line, spelled as the harness reads it. */

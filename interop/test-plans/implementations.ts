@@ -9,7 +9,8 @@
  *   WebTransport listener in Node.
  * - py: interop/py-peer (py-libp2p 0.8): TCP, WebSockets and QUIC v1 (py-libp2p picks its
  *   transports from the listen addresses), Noise and TLS, Yamux and Mplex.
- * - rust: interop/rust-peer (rust-libp2p 0.57), when its binary exists.
+ * - rust: interop/rust-peer (rust-libp2p 0.57; TCP, WebSockets, QUIC v1, Noise and TLS, Yamux
+ *   and Mplex as its flags take them), once it is in the tree.
  */
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -62,9 +63,9 @@ export const IMPLEMENTATIONS: Implementation[] = [
   },
   {
     id: 'rust',
-    transports: ['tcp', 'quic-v1'],
-    secureChannels: ['noise'],
-    muxers: ['yamux'],
+    transports: ['tcp', 'ws', 'quic-v1'],
+    secureChannels: ['noise', 'tls'],
+    muxers: ['yamux', 'mplex'],
     command: lineApp('rust'),
     unavailable: () => existsSync(`${REPO}interop/rust-peer/Cargo.toml`) ? undefined : 'interop/rust-peer has not landed'
   }

@@ -48,6 +48,8 @@ function transportFor (env: ContractEnv): any {
 
 async function createNode (env: ContractEnv): Promise<PingNode> {
   const node = await createLibp2p({
+    // one peer to meet, nothing else: no public bootstrap list, DHT or mDNS
+    offline: true,
     addresses: { listen: env.isDialer ? [] : [listenAddrFor(env.transport, env.ip)] },
     transports: [transportFor(env)],
     ...(env.security !== undefined ? { connectionEncrypters: [env.security === 'tls' ? tls() : noise()] } : {}),

@@ -27,13 +27,15 @@ test('the contract environment: test-plans names, js-libp2p\'s timeout name, uni
   assert.throws(() => readContractEnv({ transport: 'quic-v1', is_dialer: 'yes' }), { code: 'ERR_CONTRACT_ENV' })
 })
 
-test('the published address: the transport\'s, non-loopback first, never a wildcard', () => {
+test('the published address: the transport\'s, non-loopback first, a wildcard made concrete', () => {
   const addrs = ['/ip4/127.0.0.1/tcp/1/p2p/X', '/ip4/127.0.0.1/tcp/2/ws/p2p/X', '/ip4/10.0.0.2/tcp/1/p2p/X', '/ip4/127.0.0.1/udp/3/quic-v1/webtransport/certhash/uE/p2p/X']
   assert.equal(pickPublishedAddr(addrs, 'tcp'), '/ip4/10.0.0.2/tcp/1/p2p/X')
   assert.equal(pickPublishedAddr(addrs, 'ws'), '/ip4/127.0.0.1/tcp/2/ws/p2p/X')
   assert.equal(pickPublishedAddr(addrs, 'webtransport'), addrs[3])
   assert.equal(pickPublishedAddr(addrs, 'quic-v1'), undefined)
-  assert.equal(pickPublishedAddr(['/ip4/0.0.0.0/tcp/1'], 'tcp'), undefined)
+  // a wildcard stands for the local addresses (loopback at least)
+  assert.match(pickPublishedAddr(['/ip4/0.0.0.0/tcp/1/p2p/X'], 'tcp')!, /^\/ip4\/(?!0\.0\.0\.0)[\d.]+\/tcp\/1\/p2p\/X$/)
+  assert.equal(pickPublishedAddr(['/ip6/::/tcp/1/p2p/X'], 'tcp'), undefined)
   assert.equal(transportOf('/ip4/1.2.3.4/udp/1/webrtc-direct/certhash/uE/p2p/X'), 'webrtc-direct')
   assert.equal(transportOf('/ip4/1.2.3.4/tcp/1/p2p/R/p2p-circuit/p2p/X'), undefined)
 })

@@ -8,6 +8,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import * as harness from './harness.ts'
 import { buildGoPeer, goAvailable, PY_PEER_DIR } from './harness.ts'
 import { ensureVenv } from '../../interop/python/setup.ts'
 import { runMatrix } from '../../interop/test-plans/matrix.ts'
@@ -22,6 +24,9 @@ test('reduced interop matrix: every implementation pair on every transport both 
   // builds and installs first (cached after the first run), so the cells' time limits are theirs
   await buildGoPeer()
   await ensureVenv(PY_PEER_DIR)
+  // the rust peer's cargo build (cached in .cache/rust-peer-target), once interop/rust-peer is in
+  const buildRust = (harness as Record<string, unknown>).buildRustPeer
+  if (typeof buildRust === 'function' && existsSync(new URL('../../interop/rust-peer/Cargo.toml', import.meta.url))) await buildRust()
   const results = await runMatrix({ reduced: true, timeoutSeconds: 45, ip: '127.0.0.1', concurrency: 2 })
   const ran = results.filter(r => r.status === 'pass' || r.status === 'fail')
   const failed = ran.filter(r => r.status === 'fail').map(r => `${r.name}: ${r.reason}`)
