@@ -6,11 +6,12 @@
  * masking was the sender's largest cost, above the cipher.
  *
  * Here everything sent while one batch of I/O events is handled becomes one message (up to
- * MAX_MESSAGE_BYTES). A client's message is masked while it is copied into a slab (one 256 KiB
- * buffer carved message by message, replaced when full; the socket holds on to what it has
- * not written yet, so nothing written is ever touched again), 32 bits at a time. Its masking
- * key is fresh for every message and comes from a pool filled by the system's CSPRNG, as
- * §5.3 asks. A server's message is a header from the slab followed by the chunks by reference.
+ * MAX_MESSAGE_BYTES). A client's message is masked while it is copied into a slab (a 256 KiB
+ * buffer shared by every connection of the process, carved message by message and replaced
+ * when full; the sockets hold on to what they have not written yet, and nothing carved is
+ * ever touched again), 32 bits at a time. Its masking key is fresh for every message and comes
+ * from a pool (also shared) filled by the system's CSPRNG, as §5.3 asks. Sharing keeps an idle
+ * connection's cost at nothing: a slab per connection would hold 256 KiB per WebSocket. A server's message is a header from the slab followed by the chunks by reference.
  * Control frames (ping, pong, close) stay with ws, which writes each whole and at once, so they
  * fall between our messages, never inside one.
  */
@@ -25,14 +26,16 @@ const OPCODE_BINARY_FIN = 0x82
 const MASK_BIT = 0x80
 const MAX_HEADER_BYTES = 14
 
+// Shared by every writer of the process (flush() runs to completion, so they never interleave).
+let slab = new Uint8Array(0)
+let slabWords = new Uint32Array(0)
+let slabOffset = 0
+let maskPool: Uint8Array | undefined
+let maskPoolOffset = MASK_POOL_BYTES
+
 export class FrameWriter {
   readonly #socket: Socket
   readonly #mask: boolean
-  #slab = new Uint8Array(0)
-  #slabWords = new Uint32Array(0)
-  #slabOffset = 0
-  readonly #maskPool = new Uint8Array(MASK_POOL_BYTES)
-  #maskPoolOffset = MASK_POOL_BYTES
   readonly #pending: Uint8Array[] = []
   #pendingBytes = 0
 
@@ -67,13 +70,12 @@ export class FrameWriter {
     const headerLength = (length < 126 ? 2 : length < 65536 ? 4 : 10) + (this.#mask ? 4 : 0)
     const frameLength = this.#mask ? headerLength + length : headerLength
     // the payload starts on a 4-byte boundary of the slab, so it is masked a word at a time
-    let start = this.#alignedStart(this.#slabOffset, headerLength)
-    if (start + frameLength > this.#slab.length) {
-      this.#slab = new Uint8Array(Math.max(SLAB_BYTES, frameLength + 4))
-      this.#slabWords = new Uint32Array(this.#slab.buffer, 0, this.#slab.length >>> 2)
-      start = this.#alignedStart(0, headerLength)
+    let start = alignedStart(slabOffset, headerLength)
+    if (start + frameLength > slab.length) {
+      slab = new Uint8Array(Math.max(SLAB_BYTES, frameLength + 4))
+      slabWords = new Uint32Array(slab.buffer, 0, slab.length >>> 2)
+      start = alignedStart(0, headerLength)
     }
-    const slab = this.#slab
     slab[start] = OPCODE_BINARY_FIN
     let at = start + 2
     if (length < 126) {
@@ -90,16 +92,16 @@ export class FrameWriter {
     }
     if (this.#mask) {
       slab[start + 1] |= MASK_BIT
-      this.#writeMaskKey(at)
+      writeMaskKey(at)
       at += 4
       let payloadAt = at
       for (let i = 0; i < pending.length; i++) {
         slab.set(pending[i], payloadAt)
         payloadAt += pending[i].length
       }
-      this.#maskInPlace(at, length)
+      maskInPlace(at, length)
     }
-    this.#slabOffset = start + frameLength
+    slabOffset = start + frameLength
     const socket = this.#socket
     socket.write(slab.subarray(start, start + frameLength))
     if (!this.#mask) {
@@ -114,35 +116,32 @@ export class FrameWriter {
     this.#pending.length = 0
     this.#pendingBytes = 0
   }
+}
 
-  #alignedStart (offset: number, headerLength: number): number {
-    return offset + ((4 - ((offset + headerLength) & 3)) & 3)
-  }
+function alignedStart (offset: number, headerLength: number): number {
+  return offset + ((4 - ((offset + headerLength) & 3)) & 3)
+}
 
-  #writeMaskKey (at: number): void {
-    if (this.#maskPoolOffset === MASK_POOL_BYTES) {
-      randomFillSync(this.#maskPool)
-      this.#maskPoolOffset = 0
-    }
-    const pool = this.#maskPool
-    const slab = this.#slab
-    const from = this.#maskPoolOffset
-    slab[at] = pool[from]
-    slab[at + 1] = pool[from + 1]
-    slab[at + 2] = pool[from + 2]
-    slab[at + 3] = pool[from + 3]
-    this.#maskPoolOffset = from + 4
+function writeMaskKey (at: number): void {
+  if (maskPool === undefined || maskPoolOffset === MASK_POOL_BYTES) {
+    maskPool ??= new Uint8Array(MASK_POOL_BYTES)
+    randomFillSync(maskPool)
+    maskPoolOffset = 0
   }
+  slab[at] = maskPool[maskPoolOffset]
+  slab[at + 1] = maskPool[maskPoolOffset + 1]
+  slab[at + 2] = maskPool[maskPoolOffset + 2]
+  slab[at + 3] = maskPool[maskPoolOffset + 3]
+  maskPoolOffset += 4
+}
 
-  /** XORs `length` bytes at `at` (4-byte aligned, the key in the 4 bytes before it) with the key. */
-  #maskInPlace (at: number, length: number): void {
-    const words = this.#slabWords
-    // the key read as a word in the platform's byte order lines up with the payload's words
-    const key = words[(at >>> 2) - 1]
-    const first = at >>> 2
-    const end = first + (length >>> 2)
-    for (let i = first; i < end; i++) words[i] ^= key
-    const slab = this.#slab
-    for (let i = length & ~3; i < length; i++) slab[at + i] ^= slab[at - 4 + (i & 3)]
-  }
+/** XORs `length` bytes of the slab at `at` (4-byte aligned, the key in the 4 bytes before it) with the key. */
+function maskInPlace (at: number, length: number): void {
+  const words = slabWords
+  // the key read as a word in the platform's byte order lines up with the payload's words
+  const key = words[(at >>> 2) - 1]
+  const first = at >>> 2
+  const end = first + (length >>> 2)
+  for (let i = first; i < end; i++) words[i] ^= key
+  for (let i = length & ~3; i < length; i++) slab[at + i] ^= slab[at - 4 + (i & 3)]
 }

@@ -99,6 +99,19 @@ describe('websocket frame writer', () => {
     }
   })
 
+  it('writers share one slab: a connection holds no frame buffer of its own', () => {
+    const buffers: ArrayBufferLike[] = []
+    const socket = { write: (chunk: Uint8Array) => { buffers.push(chunk.buffer); return true } } as unknown as Socket
+    const a = new FrameWriter(socket, true)
+    const b = new FrameWriter(socket, true)
+    a.push(randomBytes(1000))
+    a.flush()
+    b.push(randomBytes(1000))
+    b.flush()
+    assert.equal(buffers.length, 2)
+    assert.equal(buffers[0], buffers[1])
+  })
+
   it('discard drops what waits; flush with nothing waiting writes nothing', () => {
     const { socket, bytes } = recorder()
     const writer = new FrameWriter(socket, true)
