@@ -40,7 +40,7 @@ import { TypedEventEmitter } from '../util/events.ts'
 import type { ComponentFactoryInput } from '../interface/components.ts'
 import type { Metrics } from '../interface/metrics.ts'
 import { MetricsRegistry } from '../metrics/registry.ts'
-import { trackNodeMetrics } from './node-metrics.ts'
+import { countResourceRefusals, trackNodeMetrics } from './node-metrics.ts'
 import type { ComponentFactory, Libp2pOptions, ServiceFactories, ServicesOf } from './options.ts'
 import type { Defaults } from './defaults.ts'
 import { collectRouters, CompositeContentRouting, CompositePeerRouting } from './routing.ts'
@@ -135,7 +135,10 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
       })
 
     const cmOptions = options.connectionManager ?? {}
-    this.resourceManager = options.resourceManager === false ? undefined : new ResourceManager(options.resourceManager)
+    const resourceOptions = options.resourceManager === false ? undefined : options.resourceManager
+    this.resourceManager = options.resourceManager === false
+      ? undefined
+      : new ResourceManager(this.metrics === undefined ? resourceOptions : { ...resourceOptions, onRefusal: countResourceRefusals(this.metrics, resourceOptions?.onRefusal) })
     let connectionManager: DefaultConnectionManager | undefined
     this.registrar = new DefaultRegistrar({
       events: this,
@@ -170,6 +173,7 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
       streamNegotiationTimeout: cmOptions.protocolNegotiationTimeout,
       connectionCloseTimeout: cmOptions.connectionCloseTimeout,
       resourceManager: this.resourceManager,
+      metrics: this.metrics,
       onConnectionClose: connection => { connectionManager?.onConnectionClose(connection) }
     })
     connectionManager = new DefaultConnectionManager({
@@ -180,6 +184,7 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
       peerId: this.peerId,
       events: this,
       peerStore: this.peerStore,
+      metrics: this.metrics,
       upgrader,
       transports: this.transportManager,
       connectionGater,
@@ -266,7 +271,11 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
     try {
       this.registrar.start()
       this.connectionManager.start()
-      if (this.metrics !== undefined) this.#untrackMetrics ??= trackNodeMetrics(this.metrics, { events: this, connectionManager: this.connectionManager })
+      if (this.metrics !== undefined) this.#untrackMetrics ??= trackNodeMetrics(this.metrics, {
+        events: this,
+        connectionManager: this.connectionManager,
+        resourceScopes: this.resourceManager === undefined ? undefined : () => [this.resourceManager!.system, this.resourceManager!.transient]
+      })
       for (const { instance } of this.#serviceOrder) await (instance as Startable).start?.()
       for (const transport of this.transportManager.transports) await transport.start?.()
       const listen = this.addressManager.getListenAddrs()

@@ -4,13 +4,13 @@
  * memory. Live state (open connections and their streams) is read when Prometheus scrapes;
  * only connection opens/closes and identify results are counted as they happen, once each.
  */
-import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Connection } from '../interface/connection.ts'
 import type { ConnectionManager } from '../interface/connection-manager.ts'
 import type { Libp2pEvents, TypedEvents } from '../interface/events.ts'
 import type { Metrics } from '../interface/metrics.ts'
-import type { Stream } from '../interface/stream.ts'
-import { isRelayed } from '../util/multiaddr.ts'
+import type { ResourceScope } from '../switch/resource-manager/scope.ts'
+import { transportName } from '../metrics/labels.ts'
+import { streamBytesOf } from '../metrics/stream-bytes.ts'
 import { unrefInterval } from '../util/timers.ts'
 
 /** Peers listed by `libp2p_peer_bytes_total`: the busiest ones, to bound the series. */
@@ -22,16 +22,18 @@ const CONNECTION_DURATION_BUCKETS = [1, 10, 60, 300, 1800, 3600, 21600, 86400]
 export interface NodeMetricsSources {
   events: TypedEvents<Libp2pEvents>
   connectionManager: ConnectionManager
+  /** The system and transient scopes (absent when the resource manager is off). */
+  resourceScopes?: () => ResourceScope[]
 }
 
-/** The transport of a connection, named from its remote address (the way a user reads it). */
-export function transportName (addr: Multiaddr): string {
-  if (isRelayed(addr)) return 'circuit-relay'
-  const names = addr.getComponents().map(c => c.name)
-  for (const name of ['webrtc-direct', 'webrtc', 'webtransport', 'quic-v1', 'wss', 'ws', 'memory', 'tcp']) {
-    if (names.includes(name)) return name === 'ws' && names.includes('tls') ? 'wss' : name
+/** Wraps a resource manager's `onRefusal` so refusals are counted by scope kind and limit. */
+export function countResourceRefusals<E extends { scope: string, limit: string }> (metrics: Metrics, next?: (err: E) => void): (err: E) => void {
+  const refusals = metrics.counter({ name: 'libp2p_resource_refusals_total', help: 'Reservations the resource manager refused, by scope kind (system, transient, peer, protocol, ip...) and limit', labelNames: ['scope', 'limit'] })
+  return err => {
+    // 'peer:<id>' or 'protocol:/x' become 'peer' and 'protocol': a peer id per series would be unbounded
+    refusals.inc({ scope: err.scope.split(':')[0], limit: err.limit })
+    next?.(err)
   }
-  return names.at(-1) ?? 'unknown'
 }
 
 /** Registers the node's collectors and listeners; returns a function that removes them. */
@@ -41,25 +43,16 @@ export function trackNodeMetrics (metrics: Metrics, sources: NodeMetricsSources)
   const opened = metrics.counter({ name: 'libp2p_connections_opened_total', help: 'Connections opened', labelNames: ['transport', 'direction'] })
   const closed = metrics.counter({ name: 'libp2p_connections_closed_total', help: 'Connections closed', labelNames: ['transport', 'direction'] })
   const duration = metrics.histogram({ name: 'libp2p_connection_duration_seconds', help: 'How long connections stayed open', labelNames: ['transport'], buckets: CONNECTION_DURATION_BUCKETS })
-  const protocolBytes = metrics.counter({ name: 'libp2p_protocol_bytes_total', help: 'Stream bytes by protocol (open streams, and streams of closed connections)', labelNames: ['protocol', 'direction'] })
-  const peerBytes = metrics.gauge({ name: 'libp2p_peer_bytes', help: `Stream bytes of the ${TOP_PEERS} busiest connected peers`, labelNames: ['peer', 'direction'] })
+  const peerBytes = metrics.gauge({ name: 'libp2p_peer_bytes', help: `Stream bytes over the open connections of the ${TOP_PEERS} busiest connected peers`, labelNames: ['peer', 'direction'] })
   const identified = metrics.counter({ name: 'libp2p_identify_total', help: 'Identify results received', labelNames: ['agent'] })
   const lag = metrics.gauge({ name: 'libp2p_event_loop_lag_seconds', help: 'How late the last event loop lag probe fired' })
+  const resourceUsage = metrics.gauge({ name: 'libp2p_resource_usage', help: 'What the node-wide resource scopes hold (memory in bytes)', labelNames: ['scope', 'resource'] })
+  const resourceLimit = metrics.gauge({ name: 'libp2p_resource_limit', help: 'The limits of the node-wide resource scopes (memory in bytes)', labelNames: ['scope', 'resource'] })
+  const reservations = metrics.gauge({ name: 'libp2p_relay_reservations', help: 'Our circuit relay reservations that are held' })
+  const reservationEvents = metrics.counter({ name: 'libp2p_relay_reservation_events_total', help: 'Our circuit relay reservations made, refreshed or lost', labelNames: ['status'] })
   const memory = metrics.gauge({ name: 'libp2p_process_memory_bytes', help: 'Process memory', labelNames: ['kind'] })
 
-  // Bytes already counted per stream, so each scrape adds only what is new (a counter never
-  // goes down even when the stream is gone); streams drop out of this map with their connection.
-  const counted = new WeakMap<Stream, { received: number, sent: number }>()
-  const countStreamBytes = (stream: Stream): { received: number, sent: number } => {
-    const received = stream.bytesReceived ?? 0
-    const sent = stream.bytesSent ?? 0
-    const before = counted.get(stream) ?? { received: 0, sent: 0 }
-    const protocol = stream.protocol === '' ? 'unnegotiated' : stream.protocol
-    if (received > before.received) protocolBytes.inc({ protocol, direction: 'in' }, received - before.received)
-    if (sent > before.sent) protocolBytes.inc({ protocol, direction: 'out' }, sent - before.sent)
-    counted.set(stream, { received, sent })
-    return { received, sent }
-  }
+  const streamBytes = streamBytesOf(metrics)
 
   const onOpen = (evt: CustomEvent<Connection>): void => {
     opened.inc({ transport: transportName(evt.detail.remoteAddr), direction: evt.detail.direction })
@@ -69,12 +62,21 @@ export function trackNodeMetrics (metrics: Metrics, sources: NodeMetricsSources)
     const transport = transportName(connection.remoteAddr)
     closed.inc({ transport, direction: connection.direction })
     duration.observe(((connection.timeline.close ?? Date.now()) - connection.timeline.open) / 1000, { transport })
-    for (const stream of connection.streams) countStreamBytes(stream)
+    for (const stream of connection.streams) streamBytes.count(stream, connection)
   }
   const onIdentify = (evt: CustomEvent<Libp2pEvents['peer:identify']>): void => {
     // the agent's product name only: a full version string per peer would make unbounded series
     identified.inc({ agent: (evt.detail.agentVersion ?? 'unknown').split('/')[0].slice(0, 32) })
   }
+  const held = new Set<string>()
+  reservations.set(0)
+  const onReservation = (evt: CustomEvent<Libp2pEvents['relay:reservation']>): void => {
+    reservationEvents.inc({ status: evt.detail.status })
+    if (evt.detail.status === 'lost') held.delete(evt.detail.relay.toString())
+    else held.add(evt.detail.relay.toString())
+    reservations.set(held.size)
+  }
+  sources.events.addEventListener('relay:reservation', onReservation)
   sources.events.addEventListener('connection:open', onOpen)
   sources.events.addEventListener('connection:close', onClose)
   sources.events.addEventListener('peer:identify', onIdentify)
@@ -97,16 +99,23 @@ export function trackNodeMetrics (metrics: Metrics, sources: NodeMetricsSources)
       const totals = perPeer.get(peer) ?? { received: 0, sent: 0 }
       for (const stream of connection.streams) {
         streams.inc({ protocol: stream.protocol === '' ? 'unnegotiated' : stream.protocol, direction: stream.direction })
-        const { received, sent } = countStreamBytes(stream)
-        totals.received += received
-        totals.sent += sent
+        streamBytes.count(stream, connection)
       }
+      const moved = streamBytes.connectionTotals(connection)
+      totals.received += moved.received
+      totals.sent += moved.sent
       perPeer.set(peer, totals)
     }
     const busiest = [...perPeer].sort((a, b) => (b[1].received + b[1].sent) - (a[1].received + a[1].sent)).slice(0, TOP_PEERS)
     for (const [peer, { received, sent }] of busiest) {
       peerBytes.set(received, { peer, direction: 'in' })
       peerBytes.set(sent, { peer, direction: 'out' })
+    }
+    for (const scope of sources.resourceScopes?.() ?? []) {
+      for (const [resource, value] of Object.entries(scope.usage) as Array<[string, number]>) resourceUsage.set(value, { scope: scope.name, resource })
+      for (const [resource, value] of Object.entries(scope.limits) as Array<[string, number | undefined]>) {
+        if (value !== undefined && Number.isFinite(value)) resourceLimit.set(value, { scope: scope.name, resource })
+      }
     }
     const usage = (globalThis as unknown as { process?: { memoryUsage?: () => Record<string, number> } }).process?.memoryUsage?.()
     if (usage !== undefined) {
@@ -120,5 +129,6 @@ export function trackNodeMetrics (metrics: Metrics, sources: NodeMetricsSources)
     sources.events.removeEventListener('connection:open', onOpen)
     sources.events.removeEventListener('connection:close', onClose)
     sources.events.removeEventListener('peer:identify', onIdentify)
+    sources.events.removeEventListener('relay:reservation', onReservation)
   }
 }

@@ -7,6 +7,7 @@
  * Closing: `close()` is graceful (the muxer lets streams finish, bounded by `closeTimeout`, then
  * the connection is aborted), `abort(err)` is immediate. Either way `onClose` runs exactly once.
  */
+import type { StreamBytes } from '../metrics/stream-bytes.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { AbortOptions, Direction } from '../interface/common.ts'
 import type { Connection, ConnectionLimits, ConnectionStatus, ConnectionTimeline, NewStreamOptions } from '../interface/connection.ts'
@@ -61,6 +62,8 @@ export interface ConnectionInit {
   /** Budget of failed inbound negotiations before the connection is aborted (DEFAULT_FAILED_NEGOTIATIONS). */
   failedNegotiations?: { burst: number, perSecond: number }
   log?: Logger
+  /** Counts a stream's bytes by protocol when it closes (metrics on). */
+  streamBytes?: StreamBytes
 }
 
 /** What a connection needs of the resource manager. */
@@ -123,6 +126,7 @@ export class SwitchConnection implements Connection {
   #failedNegotiations: TokenBucket | undefined
   readonly #memory = new ConnectionMemory()
   readonly #failedNegotiationBudget: { burst: number, perSecond: number }
+  readonly #streamBytes: StreamBytes | undefined
 
   constructor (init: ConnectionInit) {
     this.id = `${idPrefix}-${(nextId++).toString(36)}`
@@ -141,6 +145,7 @@ export class SwitchConnection implements Connection {
     this.#closeTimeout = init.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT
     this.#onClose = init.onClose
     this.#failedNegotiationBudget = init.failedNegotiations ?? DEFAULT_FAILED_NEGOTIATIONS
+    this.#streamBytes = init.streamBytes
     // One logger for every connection, the id in each message: a child logger per connection
     // costs ~12 us to build, on the critical path of every connection.
     this.#log = init.log ?? connectionLog
@@ -205,6 +210,7 @@ export class SwitchConnection implements Connection {
   #track (counts: Map<string, number>, protocol: string, stream: Stream): void {
     counts.set(protocol, (counts.get(protocol) ?? 0) + 1)
     void stream.closed.then(() => {
+      this.#streamBytes?.count(stream, this)
       const n = (counts.get(protocol) ?? 1) - 1
       if (n <= 0) counts.delete(protocol)
       else counts.set(protocol, n)

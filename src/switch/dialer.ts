@@ -18,6 +18,8 @@
  *   (../dns/), keeping only the dialed peer's; a name that fails is one more failure listed.
  * - When nothing connects, DialError names every address and why it failed.
  */
+import type { Counter, Histogram, Metrics } from '../interface/metrics.ts'
+import { errorLabel, transportName } from '../metrics/labels.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { isMultiaddr } from '@multiformats/multiaddr'
 import type { AbortOptions } from '../interface/common.ts'
@@ -87,6 +89,8 @@ export interface DialerInit extends DialerOptions {
   connectionGater?: ConnectionGater
   /** Our own addresses (any form); never dialed. */
   getOwnAddrs(): Multiaddr[]
+  /** Dial outcomes and phase times (one observation per dial and per address attempt). */
+  metrics?: Metrics
 }
 
 interface DialJob {
@@ -146,9 +150,11 @@ export class Dialer {
   readonly #backoff: DialBackoff
   #dns: DnsResolver | undefined
   #stopController = new AbortController()
+  readonly #metrics: DialMetrics | undefined
 
   constructor (init: DialerInit) {
     this.#init = init
+    this.#metrics = init.metrics === undefined ? undefined : dialMetrics(init.metrics)
     this.#slots = new Semaphore(init.maxParallelDials ?? DEFAULT_MAX_PARALLEL_DIALS)
     this.#backoff = new DialBackoff(init)
   }
@@ -217,6 +223,22 @@ export class Dialer {
   }
 
   async #run (resolved: ResolvedTarget, signal: AbortSignal, role: HandshakeRole = 'initiator', separateSocket = false): Promise<Connection> {
+    const metrics = this.#metrics
+    if (metrics === undefined) return await this.#runDial(resolved, signal, role, separateSocket)
+    const startedAt = performance.now()
+    let outcome = 'success'
+    try {
+      return await this.#runDial(resolved, signal, role, separateSocket)
+    } catch (err) {
+      outcome = signal.aborted ? 'aborted' : 'error'
+      throw err
+    } finally {
+      metrics.dials.inc({ outcome })
+      metrics.duration.observe((performance.now() - startedAt) / 1000, { outcome })
+    }
+  }
+
+  async #runDial (resolved: ResolvedTarget, signal: AbortSignal, role: HandshakeRole, separateSocket: boolean): Promise<Connection> {
     const { peerId, addrs: explicit } = resolved
     // Only errors name the target; building the name costs a base58 encoding per dial.
     const targetName = (): string => peerId?.toString() ?? explicit!.map(String).join(', ')
@@ -227,7 +249,11 @@ export class Dialer {
     }
     const failures: DialAttemptFailure[] = []
     let addrs = explicit ?? await this.#knownAddrs(peerId!)
-    if (this.#init.dns !== false && addrs.some(needsDnsResolution)) addrs = await this.#resolveHostNames(addrs, peerIdText, failures, signal)
+    if (this.#init.dns !== false && addrs.some(needsDnsResolution)) {
+      const resolvingAt = performance.now()
+      addrs = await this.#resolveHostNames(addrs, peerIdText, failures, signal)
+      this.#metrics?.phase.observe((performance.now() - resolvingAt) / 1000, { phase: 'dns', transport: 'any' })
+    }
     const own = new Set(this.#init.getOwnAddrs().map(a => withoutPeerId(a).toString()))
     const candidates: Multiaddr[] = []
     const now = Date.now()
@@ -353,7 +379,9 @@ export class Dialer {
     try {
       await this.#slots.acquire(signal)
       try {
+        const connectingAt = this.#metrics === undefined ? 0 : performance.now()
         const raw = await this.#init.transports.dial(addr, separateSocket ? { signal, separateSocket } : { signal })
+        this.#metrics?.phase.observe((performance.now() - connectingAt) / 1000, { phase: 'connect', transport: transportName(addr) })
         return role === 'initiator'
           ? await this.#init.upgrader.upgradeOutbound(raw, { signal, remotePeer: peerId })
           : await this.#init.upgrader.upgradeInbound(raw, { signal, remotePeer: peerId })
@@ -361,7 +389,19 @@ export class Dialer {
         this.#slots.release()
       }
     } catch (err) {
+      this.#metrics?.failedAttempts.inc({ transport: transportName(addr), error: signal.aborted ? 'aborted' : errorLabel(err) })
       throw signal.aborted ? signal.reason as Error : err
     }
+  }
+}
+
+interface DialMetrics { dials: Counter, duration: Histogram, phase: Histogram, failedAttempts: Counter }
+
+function dialMetrics (metrics: Metrics): DialMetrics {
+  return {
+    dials: metrics.counter({ name: 'libp2p_dials_total', help: 'Dials (all addresses of one target) by outcome', labelNames: ['outcome'] }),
+    duration: metrics.histogram({ name: 'libp2p_dial_duration_seconds', help: 'Time of whole dials, all addresses included', labelNames: ['outcome'] }),
+    phase: metrics.histogram({ name: 'libp2p_dial_phase_seconds', help: 'Time of dial phases (dns: resolving host names; connect: the transport dial of one address)', labelNames: ['phase', 'transport'] }),
+    failedAttempts: metrics.counter({ name: 'libp2p_dial_attempt_failures_total', help: 'Failed dials of one address, by transport and error code', labelNames: ['transport', 'error'] })
   }
 }

@@ -11,6 +11,9 @@
  * A raw connection with `native` set (QUIC) is already secure and multiplexed: the protector,
  * security and muxer steps are skipped (a private network refuses it), the gater still runs.
  */
+import type { Histogram, Metrics } from '../interface/metrics.ts'
+import { transportName } from '../metrics/labels.ts'
+import { streamBytesOf } from '../metrics/stream-bytes.ts'
 import type { AbortOptions, Direction } from '../interface/common.ts'
 import type { ConnectionLimits } from '../interface/connection.ts'
 import type { ConnectionGater } from '../interface/connection-gater.ts'
@@ -52,6 +55,8 @@ export interface UpgraderInit {
   resourceManager?: StreamResourceManager
   /** Failed inbound stream negotiations a connection tolerates (see connection.ts). */
   failedNegotiations?: { burst: number, perSecond: number }
+  /** Upgrade outcomes and phase times, and the bytes of the connections' streams. */
+  metrics?: Metrics
 }
 
 export interface UpgradeOptions extends AbortOptions {
@@ -64,6 +69,7 @@ export class Upgrader {
   readonly #init: UpgraderInit
   readonly #encrypters: Map<string, ConnectionEncrypter>
   readonly #muxers: Map<string, StreamMuxerFactory>
+  readonly #metrics: UpgradeMetrics | undefined
 
   constructor (init: UpgraderInit) {
     if (init.connectionEncrypters.length === 0) throw new InvalidParametersError('at least one connection encrypter is required')
@@ -71,6 +77,7 @@ export class Upgrader {
     this.#init = init
     this.#encrypters = new Map(init.connectionEncrypters.map(e => [e.protocol, e]))
     this.#muxers = new Map(init.streamMuxers.map(m => [m.protocol, m]))
+    this.#metrics = init.metrics === undefined ? undefined : upgradeMetrics(init.metrics)
   }
 
   async upgradeInbound (raw: RawConnection, options: UpgradeOptions = {}): Promise<SwitchConnection> {
@@ -101,9 +108,11 @@ export class Upgrader {
       const native = raw.native
       // A QUIC connection arrives secured and multiplexed: only the gater checks remain.
       if (native !== undefined && protector !== undefined) throw new UnsupportedProtocolError(`a private network cannot protect a ${native.encryption} connection of ${raw.remoteAddr.toString()}`)
+      const securingAt = this.#metrics === undefined ? 0 : performance.now()
       const secured = native !== undefined
         ? { conn: raw, remotePeer: native.remotePeer, protocol: native.encryption }
         : await this.#secure(protector === undefined ? raw : await protector.protect(raw, { signal }), direction, options.remotePeer, signal)
+      const securedAt = this.#metrics === undefined ? 0 : performance.now()
       const remotePeer = secured.remotePeer
       if (options.remotePeer !== undefined && !remotePeer.equals(options.remotePeer)) {
         throw new UnexpectedPeerError(`dialed ${options.remotePeer.toString()} but authenticated ${remotePeer.toString()}`)
@@ -115,6 +124,11 @@ export class Upgrader {
 
       const muxerFactory = native !== undefined ? native.streamMuxer : await this.#negotiateMuxer(secured as SecuredConnection, direction, signal)
       if (signal.aborted) throw signal.reason
+      if (this.#metrics !== undefined && native === undefined) {
+        const transport = transportName(raw.remoteAddr)
+        this.#metrics.phase.observe((securedAt - securingAt) / 1000, { phase: 'security', transport, direction })
+        this.#metrics.phase.observe((performance.now() - securedAt) / 1000, { phase: 'muxer', transport, direction })
+      }
       const connection = new SwitchConnection({
         remotePeer,
         remoteAddr: raw.remoteAddr,
@@ -130,6 +144,7 @@ export class Upgrader {
         closeTimeout: this.#init.connectionCloseTimeout,
         resourceManager: this.#init.resourceManager,
         failedNegotiations: this.#init.failedNegotiations,
+        streamBytes: this.#init.metrics === undefined ? undefined : streamBytesOf(this.#init.metrics),
         onClose: this.#init.onConnectionClose
       })
       const deniedUpgraded = direction === 'inbound'
@@ -195,5 +210,13 @@ export class Upgrader {
     const factory = this.#muxers.get(protocol)
     if (factory === undefined) throw new UnsupportedProtocolError(`no muxer for ${protocol}`)
     return factory
+  }
+}
+
+interface UpgradeMetrics { phase: Histogram }
+
+function upgradeMetrics (metrics: Metrics): UpgradeMetrics {
+  return {
+    phase: metrics.histogram({ name: 'libp2p_upgrade_phase_seconds', help: 'Time of each connection upgrade phase (security handshake, muxer negotiation)', labelNames: ['phase', 'transport', 'direction'] })
   }
 }

@@ -7,6 +7,7 @@
  * pings on the same connection queue behind each other). Inbound, at most two streams per
  * connection, each closed after a period without pings.
  */
+import type { Histogram } from '../../interface/metrics.ts'
 import type { AbortOptions } from '../../interface/common.ts'
 import type { Connection } from '../../interface/connection.ts'
 import type { NodeComponents, Startable } from '../../interface/components.ts'
@@ -42,7 +43,7 @@ export interface PingOptions {
 
 export type PingTarget = ProtocolTarget
 
-export type PingComponents = Pick<NodeComponents, 'registrar' | 'connectionManager' | 'logger'>
+export type PingComponents = Pick<NodeComponents, 'registrar' | 'connectionManager' | 'logger'> & Partial<Pick<NodeComponents, 'metrics'>>
 
 interface OutboundPingStream {
   stream: Stream
@@ -67,9 +68,11 @@ export class PingService implements Startable {
   /** Per-connection tail of queued pings, so only one uses the stream at a time. */
   readonly #queues = new Map<string, Promise<unknown>>()
   readonly #inbound = new Set<Stream>()
+  readonly #rttMetric: Histogram | undefined
 
   constructor (components: PingComponents, options: PingOptions = {}) {
     this.#components = components
+    this.#rttMetric = components.metrics?.histogram({ name: 'libp2p_ping_rtt_seconds', help: 'Round-trip times of our pings' })
     this.#log = components.logger('ping')
     this.protocol = `/${options.protocolPrefix ?? 'ipfs'}/ping/1.0.0`
     this.#timeout = options.timeout ?? 10_000
@@ -132,7 +135,9 @@ export class PingService implements Startable {
       const tail = run.catch(() => {})
       this.#queues.set(key, tail)
       try {
-        return await run
+        const rtt = await run
+        this.#rttMetric?.observe(rtt / 1000)
+        return rtt
       } finally {
         if (this.#queues.get(key) === tail) this.#queues.delete(key)
       }

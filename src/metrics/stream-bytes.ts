@@ -1,0 +1,57 @@
+/**
+ * Stream bytes by protocol as a counter, without per-chunk work: streams keep plain byte
+ * counts (one add per chunk), and this adds what is new since the last look to
+ * `libp2p_protocol_bytes_total`, at a scrape (open streams) and once when a stream closes.
+ * One instance per registry, so the switch (closed streams) and the node (open ones) share it.
+ */
+import type { Counter, Metrics } from '../interface/metrics.ts'
+import type { ByteStream } from '../interface/stream.ts'
+
+export interface ByteTotals { received: number, sent: number }
+
+export interface StreamBytes {
+  /** Adds the bytes `stream` moved since the last call, to its protocol and to `connection`'s totals. */
+  count(stream: ByteStream & { protocol: string }, connection: object): void
+  /** The bytes of every stream counted so far on `connection`. */
+  connectionTotals(connection: object): ByteTotals
+}
+
+const perRegistry = new WeakMap<Metrics, StreamBytes>()
+
+export function streamBytesOf (metrics: Metrics): StreamBytes {
+  let found = perRegistry.get(metrics)
+  if (found === undefined) {
+    found = createStreamBytes(metrics.counter({ name: 'libp2p_protocol_bytes_total', help: 'Stream bytes by protocol (multistream-select included)', labelNames: ['protocol', 'direction'] }))
+    perRegistry.set(metrics, found)
+  }
+  return found
+}
+
+function createStreamBytes (counter: Counter): StreamBytes {
+  // Weak maps: a closed stream or connection takes its entry with it.
+  const counted = new WeakMap<object, ByteTotals>()
+  const perConnection = new WeakMap<object, ByteTotals>()
+  return {
+    count (stream, connection) {
+      const received = stream.bytesReceived ?? 0
+      const sent = stream.bytesSent ?? 0
+      const before = counted.get(stream) ?? { received: 0, sent: 0 }
+      const newIn = received - before.received
+      const newOut = sent - before.sent
+      if (newIn <= 0 && newOut <= 0) return
+      const protocol = stream.protocol === '' ? 'unnegotiated' : stream.protocol
+      if (newIn > 0) counter.inc({ protocol, direction: 'in' }, newIn)
+      if (newOut > 0) counter.inc({ protocol, direction: 'out' }, newOut)
+      counted.set(stream, { received, sent })
+      const totals = perConnection.get(connection)
+      if (totals === undefined) perConnection.set(connection, { received: Math.max(0, newIn), sent: Math.max(0, newOut) })
+      else {
+        totals.received += Math.max(0, newIn)
+        totals.sent += Math.max(0, newOut)
+      }
+    },
+    connectionTotals (connection) {
+      return perConnection.get(connection) ?? { received: 0, sent: 0 }
+    }
+  }
+}
