@@ -6,7 +6,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { MemoryNetwork } from '../../src/transport/memory/index.ts'
-import { bitswap, BITSWAP_120, encodeMessageLP, decodeMessage, type Bitswap } from '../../src/exchange/bitswap/index.ts'
+import { bitswap, BITSWAP_120, BITSWAP_110, BITSWAP_100, BITSWAP_LEGACY, encodeMessageLP, decodeMessage, type Bitswap } from '../../src/exchange/bitswap/index.ts'
 import { addFile, catFile } from '../../src/exchange/unixfs/index.ts'
 import { cidOf, cidPrefix, CODEC_RAW } from '../../src/exchange/cid.ts'
 import { FrameReader } from '../../src/exchange/bitswap/frames.ts'
@@ -66,6 +66,35 @@ test('a session spreads a file over four providers', async () => {
   } finally {
     await fetcher.stop()
     await Promise.all(providers.map(async p => { await p.stop() }))
+  }
+})
+
+test('fallbacks: a 1.1.0-only peer serves CIDv1 raw leaves, a 1.0.0-only peer serves a CIDv0 file, both ways', async () => {
+  const network = new MemoryNetwork()
+  const full = await bitswapNode(network)
+  const v11 = await bitswapNode(network, { protocols: [BITSWAP_110] })
+  const v10 = await bitswapNode(network, { protocols: [BITSWAP_100, BITSWAP_LEGACY] })
+  try {
+    const a = seededBytes(MIB + 5, 100)
+    const b = seededBytes(MIB + 6, 101)
+    const fromV11 = (await addFile(a, v11.services.bitswap.blockstore, { cidVersion: 1 })).cid
+    const fromV10 = (await addFile(b, v10.services.bitswap.blockstore, { cidVersion: 0 })).cid
+    await full.dial(v11.getMultiaddrs()[0])
+    await full.dial(v10.getMultiaddrs()[0])
+    assert.deepEqual(await fetchFile(full.services.bitswap, fromV11), a)
+    assert.deepEqual(await fetchFile(full.services.bitswap, fromV10), b)
+    const protocolsWith = (peer: typeof v10): string[] => full.getConnections(peer.peerId).flatMap(c => c.streams.map(st => st.protocol)).filter(p => p.startsWith('/ipfs/bitswap'))
+    assert.ok(protocolsWith(v11).length > 0 && protocolsWith(v11).every(p => p === BITSWAP_110), protocolsWith(v11).join())
+    assert.ok(protocolsWith(v10).length > 0 && protocolsWith(v10).every(p => p === BITSWAP_100), protocolsWith(v10).join())
+    // and the old peers fetch from the new one
+    const c = seededBytes(300_000, 102)
+    const onFull = (await addFile(c, full.services.bitswap.blockstore, { cidVersion: 0 })).cid
+    assert.deepEqual(await fetchFile(v10.services.bitswap, onFull), c)
+    assert.deepEqual(await fetchFile(v11.services.bitswap, onFull), c)
+  } finally {
+    await full.stop()
+    await v11.stop()
+    await v10.stop()
   }
 })
 

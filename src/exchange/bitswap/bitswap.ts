@@ -43,6 +43,11 @@ export interface BitswapOptions {
   providerLookupDelay?: number
   /** Providers dialed per lookup (default 5). */
   maxProviders?: number
+  /**
+   * The protocol ids served and proposed, in preference order (default 1.2.0, 1.1.0, 1.0.0 and
+   * `/ipfs/bitswap`); fewer to act as an older peer (tests of the fallbacks).
+   */
+  protocols?: string[]
 }
 
 export type BitswapComponents = Pick<NodeComponents, 'registrar' | 'connectionManager' | 'peerStore' | 'datastore' | 'logger' | 'peerId' | 'contentRouting'>
@@ -72,6 +77,7 @@ export class Bitswap implements Startable {
   readonly #server: BitswapServer
   #topologies: string[] = []
   #started = false
+  readonly #protocols: string[]
 
   constructor (components: BitswapComponents, options: BitswapOptions = {}) {
     this.#components = components
@@ -79,6 +85,7 @@ export class Bitswap implements Startable {
     this.blockstore = options.blockstore ?? new DatastoreBlockstore(components.datastore)
     this.#maxWantlistSize = options.maxWantlistSize ?? 4096
     this.#maxInboundStreams = options.maxInboundStreams ?? 8
+    this.#protocols = options.protocols ?? BITSWAP_PROTOCOLS
     const self = this
     this.#client = new BitswapClient({
       peers: () => [...this.#peers.values()].filter(p => p.trusted),
@@ -95,7 +102,7 @@ export class Bitswap implements Startable {
 
   start (): void {
     this.#started = true
-    for (const protocol of BITSWAP_PROTOCOLS) {
+    for (const protocol of this.#protocols) {
       this.#components.registrar.handle(protocol, (stream, connection) => { this.#handle(stream, connection) }, {
         maxInboundStreams: this.#maxInboundStreams,
         maxOutboundStreams: 4
@@ -109,7 +116,7 @@ export class Bitswap implements Startable {
 
   stop (): void {
     this.#started = false
-    for (const protocol of BITSWAP_PROTOCOLS) this.#components.registrar.unhandle(protocol)
+    for (const protocol of this.#protocols) this.#components.registrar.unhandle(protocol)
     for (const id of this.#topologies) this.#components.registrar.unregister(id)
     this.#topologies = []
     this.#client.stop(new ServiceStoppedError('bitswap stopped'))
@@ -174,7 +181,7 @@ export class Bitswap implements Startable {
     const key = peerId.toString()
     let peer = this.#peers.get(key)
     if (peer === undefined) {
-      peer = new BitswapPeer(peerId, this.#components.connectionManager, this.#log)
+      peer = new BitswapPeer(peerId, this.#components.connectionManager, this.#log, this.#protocols)
       // an untrusted peer stays untrusted when it reconnects
       if (this.#gone.get(key)?.trusted === false) peer.trusted = false
       this.#peers.set(key, peer)

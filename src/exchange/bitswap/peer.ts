@@ -55,7 +55,10 @@ export class BitswapPeer {
   #flushScheduled = false
   #closed = false
 
-  constructor (id: PeerId, connectionManager: ConnectionManager, log: Logger) {
+  readonly #protocols: string[]
+
+  constructor (id: PeerId, connectionManager: ConnectionManager, log: Logger, protocols: string[] = BITSWAP_PROTOCOLS) {
+    this.#protocols = protocols
     this.id = id
     this.key = id.toString()
     this.#connectionManager = connectionManager
@@ -98,7 +101,7 @@ export class BitswapPeer {
     this.#opening ??= (async () => {
       try {
         const connection = await this.#connection()
-        const stream = await connection.newStream(BITSWAP_PROTOCOLS, { negotiateFully: true })
+        const stream = await connection.newStream(this.#protocols, { negotiateFully: true })
         this.version = versionOf(stream.protocol)
         this.#stream = stream
         // our outbound stream carries nothing back; when the peer ends it, open a new one next time
