@@ -7,7 +7,7 @@
  * `node interop/python/setup.ts` creates it and prints the venv's python.
  */
 import { execFile } from 'node:child_process'
-import { rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -39,17 +39,42 @@ export async function ensureVenv (dir: string): Promise<string> {
 async function prepare (dir: string): Promise<string> {
   const venv = join(dir, '.venv')
   const python = join(venv, 'bin', 'python')
-  const marker = join(venv, 'installed')
-  try {
-    if ((await stat(marker)).mtimeMs >= (await stat(join(dir, 'requirements.txt'))).mtimeMs) return python
-  } catch {
-    // not installed yet
+  if (await isFresh(dir)) return python
+  // Test files run in parallel processes: one installs, the others wait for its marker.
+  const lock = join(dir, '.venv.lock')
+  const deadline = Date.now() + INSTALL_TIMEOUT_MS
+  for (;;) {
+    try {
+      await mkdir(lock)
+      break
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    }
+    if (await isFresh(dir)) return python
+    // a lock older than an install can take was left by a killed process
+    if (Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs > INSTALL_TIMEOUT_MS) await rm(lock, { recursive: true, force: true })
+    if (Date.now() > deadline) throw new Error(`another process has been installing ${venv} for too long`)
+    await new Promise(resolve => setTimeout(resolve, 500))
   }
-  await rm(venv, { recursive: true, force: true })
-  await run('python3', ['-m', 'venv', venv], dir)
-  await run(join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '--no-input', '-r', 'requirements.txt'], dir)
-  await writeFile(marker, new Date().toISOString())
-  return python
+  try {
+    if (await isFresh(dir)) return python
+    await rm(venv, { recursive: true, force: true })
+    await run('python3', ['-m', 'venv', venv], dir)
+    await run(join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '--no-input', '-r', 'requirements.txt'], dir)
+    await writeFile(join(venv, 'installed'), new Date().toISOString())
+    return python
+  } finally {
+    await rm(lock, { recursive: true, force: true })
+  }
+}
+
+/** The venv's marker is newer than requirements.txt. */
+async function isFresh (dir: string): Promise<boolean> {
+  try {
+    return (await stat(join(dir, '.venv', 'installed'))).mtimeMs >= (await stat(join(dir, 'requirements.txt'))).mtimeMs
+  } catch {
+    return false
+  }
 }
 
 async function run (command: string, args: string[], cwd: string): Promise<void> {
