@@ -65,6 +65,8 @@ export interface CliNodeInit {
   relayServer?: boolean
   /** Serve (and fetch) blocks of the datastore's block store over Bitswap (`services.bitswap`). */
   bitswap?: boolean
+  /** Keep a metrics registry (`node.metrics`) for `--metrics` (default off). */
+  metrics?: boolean
 }
 
 /** Not started: the caller starts it once its signal handlers are in place. */
@@ -96,6 +98,7 @@ export async function createCliNode (init: CliNodeInit) {
     ...init.security,
     ...(init.resourceManager !== undefined ? { resourceManager: init.resourceManager } : {}),
     services,
+    ...(init.metrics === true ? { metrics: true } : {}),
     ...(init.minConnections !== undefined && init.minConnections > 0 ? { connectionManager: { minConnections: init.minConnections } } : {}),
     ...(init.dnsServers !== undefined && init.dnsServers.length > 0 ? { dns: dnsResolver({ servers: init.dnsServers }) } : {}),
     start: false

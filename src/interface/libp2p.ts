@@ -4,6 +4,7 @@ import type { AbortOptions } from './common.ts'
 import type { Connection, NewStreamOptions } from './connection.ts'
 import type { DialOptions, DialTarget } from './connection-manager.ts'
 import type { Libp2pEvents, TypedEvents } from './events.ts'
+import type { Metrics } from './metrics.ts'
 import type { PeerId } from './peer-id.ts'
 import type { PeerStore } from './peer-store.ts'
 import type { StreamHandler, StreamHandlerOptions } from './registrar.ts'
@@ -14,6 +15,8 @@ export interface Libp2p<Services extends Record<string, unknown> = Record<string
   readonly peerId: PeerId
   readonly services: Services
   readonly peerStore: PeerStore
+  /** The metrics registry when the node was created with `metrics` (Prometheus text via `expose()`). */
+  readonly metrics?: Metrics
   readonly status: 'starting' | 'started' | 'stopping' | 'stopped'
   /** Finds peers through every service that routes peers (e.g. the DHT). */
   readonly peerRouting: PeerRouting

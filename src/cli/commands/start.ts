@@ -24,6 +24,7 @@ import { oneLine, UsageError } from '../args.ts'
 import { isOffline } from '../../util/offline.ts'
 import { PUBLIC_BOOTSTRAP_LIST } from '../../discovery/public-bootstrap.ts'
 import { isRelayed, peerIdStringOf } from '../../util/multiaddr.ts'
+import { parseBindAddress, startMetricsEndpoint } from '../metrics-options.ts'
 
 /** With discovery on, a node keeps this many connections by dialing the peers it finds. */
 const DEFAULT_MIN_CONNECTIONS = 8
@@ -41,7 +42,7 @@ export const startCommand: Command = {
                        [--relay-server] [--relay MA]...
                        [--security noise,tls] [--psk FILE]
                        [--allow ADDR]... [--conns-per-ip N] [--conns-per-subnet N] [--no-limits]
-                       [--events] [--no-nat-traversal]
+                       [--events] [--no-nat-traversal] [--metrics HOST:PORT]
                        [--public-cidr CIDR]...
 
 Starts a node. Without --bootstrap or --offline it joins the public libp2p network: it dials
@@ -86,6 +87,9 @@ Options:
                    (status), relay:reservation, holepunch (peer, success, ms, attempt, addr)
   --no-nat-traversal  do not run AutoNAT, DCUtR hole punching, auto-relay or port mapping on
                       the LAN's router (UPnP IGD / NAT-PMP; on by default)
+  --metrics HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics (the start line
+                   then has "metrics":URL); metrics name peers and addresses, so bind to
+                   loopback unless the network in between is yours
   --relay-server   also serve the circuit relay v2 hop protocol (be a relay for others)
   --relay MA       reserve a slot on the relay at MA (ends in /p2p/<relay>), repeatable; the
                    JSON line is printed once every reservation is made, and its addrs include
@@ -118,6 +122,7 @@ ${NAT_HELP}
         'no-nat-traversal': { type: 'boolean', default: false },
         'relay-server': { type: 'boolean', default: false },
         relay: { type: 'string', multiple: true },
+        metrics: { type: 'string' },
         ...SECURITY_OPTIONS,
         ...LIMIT_OPTIONS,
         ...NAT_OPTIONS
@@ -142,26 +147,31 @@ ${NAT_HELP}
     const topics = values.subscribe ?? []
     const router = parseRouter(values.pubsub) ?? (topics.length > 0 ? 'gossipsub' : undefined)
 
+    const metricsBind = values.metrics === undefined ? undefined : parseBindAddress(values.metrics, '--metrics')
     const security = await parseSecurityOptions(values)
     const resourceManager = parseLimitOptions(values)
     const nat = parseNatOptions(values)
     const privateKey = await loadOrCreateIdentity(dataDir)
     const datastore = createDatastore(dataDir)
     await datastore.open?.()
-    const node = await createCliNode({ privateKey, dataDir, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: dhtMode, dnsServers: values['dns-server'], mdns: mdnsMode, minConnections, rendezvousServer: values['rendezvous-server'], rendezvous: { points: rendezvousPoints, namespaces: values.namespace ?? ['ts-libp2p'], onRegistered: values.events ? printRegistered : undefined }, onBootstrapUnreachable: reportBootstrapUnreachable, pubsub: router, security, resourceManager, natTraversal: !values['no-nat-traversal'], ...nat, relayServer: values['relay-server'], bitswap: true })
+    const node = await createCliNode({ privateKey, dataDir, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: dhtMode, dnsServers: values['dns-server'], mdns: mdnsMode, minConnections, rendezvousServer: values['rendezvous-server'], rendezvous: { points: rendezvousPoints, namespaces: values.namespace ?? ['ts-libp2p'], onRegistered: values.events ? printRegistered : undefined }, onBootstrapUnreachable: reportBootstrapUnreachable, pubsub: router, security, resourceManager, natTraversal: !values['no-nat-traversal'], ...nat, relayServer: values['relay-server'], bitswap: true, metrics: metricsBind !== undefined })
+    let metricsEndpoint: { url: string, close: () => Promise<void> } | undefined
     const stopped = stopOnSignal(async () => {
+      await metricsEndpoint?.close()
       await node.stop()
       await datastore.close?.()
     }, 'node')
     try {
       await node.start()
+      if (metricsBind !== undefined) metricsEndpoint = await startMetricsEndpoint(node.metrics!, metricsBind)
     } catch (err) {
+      await metricsEndpoint?.close()
       await node.stop().catch(() => {})
       await datastore.close?.()
       throw err
     }
     if (relays.length > 0 && await untilReserved(node, relays, stopped) === 'stopped') return await stopped
-    process.stdout.write(JSON.stringify({ peerId: node.peerId.toString(), addrs: node.getMultiaddrs().map(a => a.toString()) }) + '\n')
+    process.stdout.write(JSON.stringify({ peerId: node.peerId.toString(), addrs: node.getMultiaddrs().map(a => a.toString()), ...(metricsEndpoint !== undefined ? { metrics: metricsEndpoint.url } : {}) }) + '\n')
     // the process's own clock (since it started), for checks that must not count spawn latency
     if (values.events) process.stdout.write(JSON.stringify({ event: 'started', ms: Math.round(performance.now()) }) + '\n')
     if (values.events) printEvents(node as unknown as EventSource)
