@@ -6,7 +6,6 @@
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Datastore, PrivateKey, ServiceFactories } from '../index.ts'
 import { createLibp2p } from '../index.ts'
-import { bitswap } from '../exchange/bitswap/index.ts'
 import { identify } from '../protocols/identify/index.ts'
 import { ping } from '../protocols/ping/index.ts'
 import { echo } from '../protocols/echo/index.ts'
@@ -89,7 +88,8 @@ export async function createCliNode (init: CliNodeInit) {
   if (init.rendezvous !== undefined && init.rendezvous.points.length > 0) services.rendezvous = rendezvous({ ...init.rendezvous, discoverInterval: 10_000 })
   if (init.pubsub !== undefined) services.pubsub = pubsubService(init.pubsub)
   if (init.relayServer === true) services.relay = circuitRelayServer()
-  if (init.bitswap === true) services.bitswap = bitswap()
+  // loaded only when used (one-shot commands that build a node should not pay for it)
+  if (init.bitswap === true) services.bitswap = (await import('../exchange/bitswap/index.ts')).bitswap()
   return await createLibp2p({
     transports: await cliTransports(init.security, init.dataDir),
     privateKey: init.privateKey,

@@ -14,7 +14,6 @@ import { stopOnSignal } from '../stop-on-signal.ts'
 import { printEvents, type EventSource } from '../event-lines.ts'
 import { NAT_HELP, NAT_OPTIONS, parseNatOptions } from '../nat-options.ts'
 import { createDatastore } from '../../store/index.ts'
-import { listRoots } from '../../exchange/roots.ts'
 import { provideOnceJoined, parseDhtMode } from './dht-start.ts'
 import { parseRouter, printMessages } from './pubsub.ts'
 import type { PubSubBase } from '../../pubsub/gossipsub/index.ts'
@@ -176,7 +175,7 @@ ${NAT_HELP}
     if (values.events) process.stdout.write(JSON.stringify({ event: 'started', ms: Math.round(performance.now()) }) + '\n')
     if (values.events) printEvents(node as unknown as EventSource)
     // files added with `ts-libp2p add` are served by Bitswap and announced with the DHT on
-    provideOnceJoined(node.services.dht, [...(values.provide ?? []), ...(await listRoots(datastore)).map(r => r.cid.toString())])
+    provideOnceJoined(node.services.dht, [...(values.provide ?? []), ...(await (await import('../../exchange/roots.ts')).listRoots(datastore)).map(r => r.cid.toString())])
     if (router !== undefined) printMessages(node.services.pubsub as PubSubBase, topics)
     return await stopped
   }
