@@ -118,9 +118,10 @@ async def read_to_end(stream: INetStream) -> bytes:
 
 
 class Peer:
-    def __init__(self, host: Any, pubsub: Any) -> None:
+    def __init__(self, host: Any, pubsub: Any, dht: Any = None) -> None:
         self.host = host
         self.pubsub = pubsub
+        self.dht = dht
         self.subscriptions: dict[str, Any] = {}
         self.stop_requested = trio.Event()
 
@@ -159,6 +160,9 @@ class Peer:
     async def cmd_dial(self, cmd: dict[str, Any]) -> dict[str, Any]:
         info = info_from_p2p_addr(multiaddr.Multiaddr(cmd["addr"]))
         await self.host.connect(info)
+        if self.dht is not None:
+            # py-libp2p's DHT learns peers it is told about; a server we dialed is one
+            await self.dht.add_peer(info.peer_id)
         return {"peerId": str(info.peer_id)}
 
     async def cmd_ping(self, cmd: dict[str, Any]) -> dict[str, Any]:
@@ -281,6 +285,37 @@ class Peer:
         peers = self.pubsub.peer_topics.get(topic, set())
         return {"peers": [str(p) for p in peers if self.host.get_network().get_connections(p)]}
 
+    # --------------------------------------------------------------- DHT --
+
+    def require_dht(self) -> Any:
+        if self.dht is None:
+            raise CommandError("the DHT is not enabled (--dht)")
+        return self.dht
+
+    async def cmd_dht_findPeer(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        info = await self.require_dht().find_peer(ID.from_base58(cmd["peer"]))
+        if info is None:
+            raise CommandError("peer not found")
+        return {"peerId": str(info.peer_id), "addrs": [str(a) for a in info.addrs]}
+
+    async def cmd_dht_provide(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        if not await self.require_dht().provide(str(cmd["cid"])):
+            raise CommandError("no peer took the provider record")
+        return {}
+
+    async def cmd_dht_findProviders(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        found = await self.require_dht().find_providers(str(cmd["cid"]), int(cmd.get("count", 20)))
+        return {"providers": [{"peerId": str(p.peer_id), "addrs": [str(a) for a in p.addrs]} for p in found]}
+
+    async def cmd_dht_bootstrap(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        dht = self.require_dht()
+        await dht.refresh_routing_table()
+        return {"size": dht.get_routing_table_size()}
+
+    async def cmd_dht_routingTable(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        dht = self.require_dht()
+        return {"peers": [str(p) for bucket in dht.routing_table.buckets for p in bucket.peer_ids()]}
+
     def require_pubsub(self, cmd: dict[str, Any]) -> str:
         if self.pubsub is None:
             raise CommandError("pubsub is not enabled (--pubsub)")
@@ -350,6 +385,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--key-seed")
     parser.add_argument("--agent")
     parser.add_argument("--pubsub", choices=["gossipsub", "floodsub"])
+    parser.add_argument("--dht", choices=["server", "client"])
     return parser.parse_args()
 
 
@@ -387,7 +423,13 @@ async def main(args: argparse.Namespace) -> int:
                 eclipse_protection_enabled=False)
             pubsub = Pubsub(host, router)
             await nursery.start(_run_services, pubsub, router, background_trio_service)
-        peer = Peer(host, pubsub)
+        dht = None
+        if args.dht is not None:
+            from libp2p.kad_dht.kad_dht import DHTMode, KadDHT
+            from libp2p.tools.anyio_service.context import background_trio_service as background
+            dht = KadDHT(host, DHTMode.SERVER if args.dht == "server" else DHTMode.CLIENT)
+            await nursery.start(_run_dht, dht, background)
+        peer = Peer(host, pubsub, dht)
         host.set_stream_handler(ECHO, peer.handle_echo)
         host.set_stream_handler(RESET, peer.handle_reset)
         me = str(host.get_id())
@@ -397,6 +439,12 @@ async def main(args: argparse.Namespace) -> int:
         await peer.stop_requested.wait()
         nursery.cancel_scope.cancel()
     return 0
+
+
+async def _run_dht(dht: Any, background: Any, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+    async with background(dht):
+        task_status.started()
+        await trio.sleep_forever()
 
 
 async def _run_services(pubsub: Any, router: Any, background: Any, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
