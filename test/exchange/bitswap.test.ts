@@ -9,6 +9,7 @@ import { MemoryNetwork } from '../../src/transport/memory/index.ts'
 import { bitswap, BITSWAP_120, BITSWAP_110, BITSWAP_100, BITSWAP_LEGACY, encodeMessageLP, decodeMessage, type Bitswap } from '../../src/exchange/bitswap/index.ts'
 import { addFile, catFile } from '../../src/exchange/unixfs/index.ts'
 import { cidOf, cidPrefix, CODEC_RAW } from '../../src/exchange/cid.ts'
+import { BlockHashMismatchError } from '../../src/exchange/errors.ts'
 import { FrameReader } from '../../src/exchange/bitswap/frames.ts'
 import { createMemoryNode } from '../support/memory-node.ts'
 import { kadDHT } from '../../src/dht/index.ts'
@@ -95,6 +96,18 @@ test('fallbacks: a 1.1.0-only peer serves CIDv1 raw leaves, a 1.0.0-only peer se
     await full.stop()
     await v11.stop()
     await v10.stop()
+  }
+})
+
+test('a corrupted block in the local store is not handed out: get verifies what the store returns', async () => {
+  const network = new MemoryNetwork()
+  const node = await bitswapNode(network)
+  try {
+    const cid = cidOf(seededBytes(100, 110), CODEC_RAW, 1)
+    await node.services.bitswap.blockstore.put(cid, seededBytes(100, 111))
+    await assert.rejects(node.services.bitswap.get(cid), BlockHashMismatchError)
+  } finally {
+    await node.stop()
   }
 })
 

@@ -60,7 +60,9 @@ export interface BitswapLedger extends LedgerStats {
 
 /** The wants of one file: they share the peers that answered earlier ones. */
 export interface BitswapSession {
+  /** Verified bytes of the block (see Bitswap.get). */
   get(cid: CID, options?: AbortOptions): Promise<Uint8Array>
+  readonly verifiesBlocks: true
 }
 
 export class Bitswap implements Startable {
@@ -126,7 +128,10 @@ export class Bitswap implements Startable {
     this.#peers.clear()
   }
 
-  /** The block of `cid`: from the store, or fetched from peers (verified, then stored). */
+  /** Blocks from `get` are verified (fetched ones on arrival, stored ones on read). */
+  readonly verifiesBlocks = true
+
+  /** The block of `cid`: from the store (verified), or fetched from peers (verified, then stored). */
   async get (cid: CID, options: AbortOptions & { session?: BitswapSession } = {}): Promise<Uint8Array> {
     const session = options.session instanceof SessionHandle ? options.session.session : new Session()
     return await this.#get(cid, session, options)
@@ -135,7 +140,11 @@ export class Bitswap implements Startable {
   async #get (cid: CID, session: Session, options: AbortOptions): Promise<Uint8Array> {
     checkSupported(cid)
     const local = await this.blockstore.get(cid, options)
-    if (local !== undefined) return local
+    if (local !== undefined) {
+      // the store is trusted no more than the network: what get returns is always verified
+      verifyBlock(cid, local)
+      return local
+    }
     if (!this.#started) throw new ServiceStoppedError('bitswap is not started')
     return await this.#client.want(cid, session, options)
   }
@@ -285,6 +294,7 @@ export class Bitswap implements Startable {
 
 class SessionHandle implements BitswapSession {
   readonly session: Session
+  readonly verifiesBlocks = true
   readonly #get: (cid: CID, session: Session, options: AbortOptions) => Promise<Uint8Array>
 
   constructor (session: Session, get: (cid: CID, session: Session, options: AbortOptions) => Promise<Uint8Array>) {

@@ -17,6 +17,11 @@ import { UNIXFS_FILE, UNIXFS_RAW, decodeUnixFSData } from './unixfs-data.ts'
 /** Where the walk gets blocks from; it rejects (BlockNotFoundError, ...) when it cannot. */
 export interface BlockSource {
   get(cid: CID, options?: AbortOptions): Promise<Uint8Array>
+  /**
+   * True when every block `get` returns was already checked against its CID (a Bitswap session:
+   * received blocks are hashed on arrival, stored ones on read), so the walk does not hash again.
+   */
+  readonly verifiesBlocks?: boolean
 }
 
 export interface CatOptions extends AbortOptions {
@@ -25,8 +30,8 @@ export interface CatOptions extends AbortOptions {
   /** Deepest DAG accepted (default 32: 174^32 chunks is more than any file). */
   maxDepth?: number
   /**
-   * Whether to hash each block against its CID (default true). A source that verified the blocks
-   * itself (Bitswap does, on receipt) may skip a second hash.
+   * Whether to hash each block against its CID (default: unless the source says it
+   * `verifiesBlocks`, so each block is hashed once).
    */
   verify?: boolean
 }
@@ -45,7 +50,7 @@ export async function * catFile (cid: CID, source: BlockSource, options: CatOpti
     source,
     prefetch: Math.max(1, options.prefetch ?? 32),
     maxDepth: options.maxDepth ?? 32,
-    verify: options.verify ?? true,
+    verify: options.verify ?? source.verifiesBlocks !== true,
     options: { signal: options.signal }
   }
   const root = await source.get(cid, walk.options)
