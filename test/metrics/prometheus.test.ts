@@ -5,6 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { serveMetrics } from '../../src/metrics/server.node.ts'
 import type { MetricsServer } from '../../src/metrics/server.node.ts'
 import { makeNode, nextEvent, stopAll } from '../node/helpers.ts'
@@ -68,5 +69,20 @@ describe('metrics scraped by a real Prometheus', { skip: prometheusSkip(), timeo
     const text = await (await fetch(server.url)).text()
     assert.match(text, /libp2p_identify_total\{agent="ts-libp2p"\} [1-9]/)
     assert.equal(promtoolCheckMetrics(text), '')
+  })
+
+  it('every query of the Grafana dashboard (grafana/ts-libp2p-node.json) is valid PromQL over metrics the node exports', async () => {
+    assert.ok(prometheus !== undefined)
+    const dashboard = JSON.parse(readFileSync(new URL('../../grafana/ts-libp2p-node.json', import.meta.url), 'utf8')) as { panels: Array<{ targets: Array<{ expr: string }> }> }
+    const exposition = await (await fetch(server.url)).text()
+    const exported = new Set(exposition.split('\n').filter(l => l.startsWith('# TYPE ')).map(l => l.split(' ')[2]))
+    const exprs = dashboard.panels.flatMap(p => p.targets.map(t => t.expr))
+    assert.ok(exprs.length >= 10)
+    for (const expr of exprs) {
+      for (const name of expr.match(/libp2p_[a-z_]+/g) ?? []) {
+        assert.ok(exported.has(name.replace(/_(bucket|sum|count)$/, '')), `${name} (in ${expr}) is exported`)
+      }
+      await prometheus.query(expr.replaceAll('$job', '.*').replaceAll('$instance', '.*'))
+    }
   })
 })
