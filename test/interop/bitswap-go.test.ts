@@ -116,6 +116,13 @@ describe('Bitswap interop with go (boxo)', { timeout: 600_000 }, () => {
       const { cid } = await go.commandOk({ cmd: 'bitswap.add', path: small, cidVersion: 1 })
       await go.commandOk({ cmd: 'dial', addr: router.getMultiaddrs()[0].toString() })
       await waitUntil(() => router.services.dht.routingTable.size > 0)
+      // go's own table fills after its identify of the router: provide only once it has it
+      for (let tries = 0; ; tries++) {
+        const { peers } = await go.commandOk({ cmd: 'dht.routingTable' })
+        if (Array.isArray(peers) && peers.length > 0) break
+        if (tries > 400) throw new Error('the go peer never added the router to its routing table')
+        await new Promise(resolve => setTimeout(resolve, 25))
+      }
       await go.commandOk({ cmd: 'dht.provide', cid })
       await fetcher.dial(router.getMultiaddrs()[0])
       await waitUntil(() => fetcher.services.dht.routingTable.size > 0)
