@@ -5,7 +5,8 @@
  * session remembers the peers that had its earlier blocks (they answered HAVE or sent a block)
  * and asks them first: each want goes as want-block to the session peer with the fewest
  * outstanding block wants (so a file spreads over all its providers), with want-have to two
- * more as a fallback. A session without peers broadcasts want-have (with send-dont-have) to
+ * more session peers as a fallback and to two connected peers outside the session (a HAVE adds
+ * them to it). A session without peers broadcasts want-have (with send-dont-have) to
  * every connected Bitswap peer (want-block to 1.0.0/1.1.0 peers, which know no have), and when
  * nobody has the block within `providerLookupDelay` (or nobody is connected), asks the content
  * routers (the DHT) for providers, dials them and asks them directly. A want-block that brings
@@ -136,6 +137,15 @@ export class BitswapClient {
       candidates.sort((a, b) => (this.#load.get(a.key) ?? 0) - (this.#load.get(b.key) ?? 0))
       this.#askBlock(want, candidates[0])
       for (const peer of candidates.slice(1, 3)) this.#askHave(want, peer)
+      // and a want-have to two connected peers outside the session: a HAVE adds them to it, so
+      // a session that started with one answering peer still spreads over every provider
+      let probes = 0
+      for (const peer of this.#host.peers()) {
+        if (probes >= 2) break
+        if (want.session.peers.has(peer.key) || want.exhausted.has(peer.key) || !peer.canCarry(want.cid)) continue
+        this.#askHave(want, peer)
+        probes++
+      }
       return
     }
     let asked = 0
