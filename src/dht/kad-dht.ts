@@ -31,6 +31,7 @@ import { DEFAULT_MESSAGE_LIMITS, MessageType, type DhtMessage, type DhtPeer, typ
 import { DhtNetwork, parseWireAddrs } from './network.ts'
 import { withoutPeerId } from '../util/multiaddr.ts'
 import { ProviderStore } from './provider-store.ts'
+import { DhtMetrics } from './metrics.ts'
 import { runQuery, type QueryCandidate, type QueryResult, type QueryStep } from './query.ts'
 import { RecordStore } from './record-store.ts'
 import { DhtContentRouter, DhtPeerRouter } from './routers.ts'
@@ -93,7 +94,7 @@ export interface KadDHTOptions {
   livenessCheckAge?: number
 }
 
-export type KadDHTComponents = Pick<NodeComponents, 'peerId' | 'registrar' | 'connectionManager' | 'peerStore' | 'addressManager' | 'datastore' | 'logger' | 'events'>
+export type KadDHTComponents = Pick<NodeComponents, 'peerId' | 'registrar' | 'connectionManager' | 'peerStore' | 'addressManager' | 'datastore' | 'logger' | 'events'> & Partial<Pick<NodeComponents, 'metrics'>>
 
 /** A CID (anything with `multihash.bytes`, e.g. multiformats' CID) or raw multihash bytes. */
 export type ContentKey = { multihash: { bytes: Uint8Array } } | Uint8Array
@@ -125,10 +126,12 @@ export class KadDHT implements Startable {
   #timers: Array<ReturnType<typeof setInterval>> = []
   #started = false
   #refreshing: Promise<void> | undefined
+  readonly #metrics: DhtMetrics | undefined
 
   constructor (components: KadDHTComponents, options: KadDHTOptions = {}) {
     this.#components = components
     this.#log = components.logger('kad-dht')
+    this.#metrics = components.metrics === undefined ? undefined : new DhtMetrics(components.metrics, () => this.routingTable.size)
     this.protocol = options.protocol ?? KAD_PROTOCOL
     this.#mode = options.mode ?? options.initialMode ?? 'server'
     this.#modeSwitch = options.mode !== undefined
@@ -175,6 +178,7 @@ export class KadDHT implements Startable {
     this.#started = true
     this.#shutdown = new AbortController()
     this.routingTable.start()
+    this.#metrics?.start()
     if (this.#mode === 'server') this.#serve()
     this.#modeSwitch?.start()
     this.#topologyId = this.#components.registrar.register(this.protocol, {
@@ -253,6 +257,7 @@ export class KadDHT implements Startable {
     this.#timers = []
     this.#shutdown.abort(new ServiceStoppedError('the DHT stopped'))
     this.routingTable.stop()
+    this.#metrics?.stop()
     this.network.closeIdleStreams()
     if (this.#topologyId !== undefined) this.#components.registrar.unregister(this.#topologyId)
     this.#topologyId = undefined
@@ -290,7 +295,20 @@ export class KadDHT implements Startable {
     // makes the miss much less likely to be a false one.
     const beta = searching ? this.#options.kBucketSize : this.#options.beta
     const emit = options.onProgress
-    const result = await runQuery({
+    const startedAt = performance.now()
+    let result: QueryResult | undefined
+    try {
+      result = await this.#runLookup(key, request, options, signal, beta, onReply)
+    } finally {
+      this.#metrics?.lookupDone(request.type, startedAt, result)
+    }
+    emit?.({ type: 'query-done', queried: result.queried, failed: result.failed, hops: result.hops, doneAtHop: result.doneAtHop, timedOut: result.timedOut })
+    return result
+  }
+
+  async #runLookup (key: Uint8Array, request: DhtMessage, options: ProgressOptions, signal: AbortSignal, beta: number, onReply?: (from: PeerId, reply: DhtMessage, hop: number) => Promise<boolean> | boolean): Promise<QueryResult> {
+    const emit = options.onProgress
+    return await runQuery({
       key,
       self: this.#components.peerId,
       seeds: this.#seeds(key),
@@ -318,8 +336,6 @@ export class KadDHT implements Startable {
         return { closer, done }
       }
     })
-    emit?.({ type: 'query-done', queried: result.queried, failed: result.failed, hops: result.hops, doneAtHop: result.doneAtHop, timedOut: result.timedOut })
-    return result
   }
 
   /** The k peers closest to `key` that answered a lookup, as progress events ending in `final-peer`s. */

@@ -21,7 +21,7 @@ import { buildMessage, checkMessageSignature, defaultMessageIdFn, seqnoToBigInt,
 import { TopicValidatorResult, type PubSubEvents, type PubSubMessage, type PubSubOptions, type PublishResult, type TopicValidator } from './types.ts'
 import { Deadline, withDeadline } from '../util/deadline.ts'
 
-export type PubSubComponents = Pick<NodeComponents, 'peerId' | 'privateKey' | 'registrar' | 'connectionManager' | 'peerStore' | 'logger'>
+export type PubSubComponents = Pick<NodeComponents, 'peerId' | 'privateKey' | 'registrar' | 'connectionManager' | 'peerStore' | 'logger'> & Partial<Pick<NodeComponents, 'metrics'>>
 
 /** Everything we know about one connected pubsub peer. */
 export class PubSubPeer {

@@ -12,6 +12,7 @@
 import type { PeerId } from '../../interface/peer-id.ts'
 import { ipOf } from '../../util/multiaddr.ts'
 import { FLOODSUB_PROTOCOL, floodToSubscribers } from '../floodsub/floodsub.ts'
+import { GossipsubMetrics } from './metrics.ts'
 import { PubSubBase, type PubSubComponents, type PubSubPeer, type RejectReason } from '../pubsub.ts'
 import { emptyControl, encodeRpcFrame, messageSize, type ControlIHave, type ControlMessage, type ControlPrune, type PubSubRpcMessage } from '../rpc.ts'
 import { messageIdFromKey, messageIdKey } from '../seen-cache.ts'
@@ -30,6 +31,7 @@ const RPC_OVERHEAD = 64
 export class GossipSub extends PubSubBase {
   readonly params: GossipSubParams
   readonly score: PeerScore | undefined
+  readonly #metrics: GossipsubMetrics | undefined
   readonly thresholds: PeerScoreThresholds
   readonly mcache: MessageCache
   /** Mesh peers per topic we subscribe to. */
@@ -65,6 +67,9 @@ export class GossipSub extends PubSubBase {
     }
     this.params = params
     this.mcache = new MessageCache(params.mcacheLength, params.mcacheGossip)
+    this.#metrics = components.metrics === undefined
+      ? undefined
+      : new GossipsubMetrics(components.metrics, { mesh: this.mesh, peerKeys: () => this.peers.keys(), score: options.scoreParams === undefined ? undefined : key => this.score?.score(key) ?? 0 })
     if (options.scoreParams !== undefined) {
       const sp = { ...DEFAULT_PEER_SCORE_PARAMS, ...options.scoreParams }
       validatePeerScoreParams(sp)
@@ -117,6 +122,7 @@ export class GossipSub extends PubSubBase {
   // ------------------------------------------------------------ lifecycle --
 
   protected override onStart (): void {
+    this.#metrics?.start()
     const tick = (): void => {
       try {
         this.heartbeat()
@@ -129,6 +135,7 @@ export class GossipSub extends PubSubBase {
   }
 
   protected override onStop (): void {
+    this.#metrics?.stop()
     clearTimeout(this.#heartbeatTimer)
     this.#heartbeatTimer = undefined
     this.mesh.clear()
@@ -260,6 +267,7 @@ export class GossipSub extends PubSubBase {
   // ------------------------------------------------------ message events --
 
   protected override onFirstSeen (peer: PubSubPeer, key: string, msg: PubSubRpcMessage): void {
+    this.#metrics?.message(msg.topic, 'delivered')
     this.score?.validating(peer.key, key)
     // a promise is kept as soon as the message arrives, whoever brings it
     this.#promises.settle(key)
@@ -276,10 +284,12 @@ export class GossipSub extends PubSubBase {
   }
 
   protected override onDuplicate (peer: PubSubPeer, key: string, msg: PubSubRpcMessage): void {
+    this.#metrics?.message(msg.topic, 'duplicate')
     this.score?.duplicateMessage(peer.key, key, msg.topic)
   }
 
   protected override onRejected (peer: PubSubPeer, key: string | undefined, msg: PubSubRpcMessage, reason: RejectReason): void {
+    this.#metrics?.message(msg.topic, 'rejected')
     if (key !== undefined) this.#promises.settle(key)
     // a message claiming to be ours, or with a bad signature, is the sender's fault
     this.score?.rejectMessage(peer.key, reason === 'self-origin' ? undefined : key, msg.topic)
