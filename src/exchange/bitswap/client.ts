@@ -65,6 +65,8 @@ class Want {
   /** Peers that said DONT_HAVE or timed out. */
   readonly exhausted = new Set<string>()
   blockTarget?: string
+  /** Earlier wants get higher priorities, so a provider sends a file's blocks in file order. */
+  priority = 1
   timer?: TimerHandle
   lookupTimer?: TimerHandle
 
@@ -87,6 +89,8 @@ export class BitswapClient {
   /** Outstanding want-blocks per peer key, to spread wants over a session's peers. */
   readonly #load = new Map<string, number>()
   #stopped = false
+  /** The next want's priority: counts down from the largest int32, as wants are made. */
+  #nextPriority = 0x7fffffff
 
   constructor (host: ClientHost, log: Logger, options: ClientOptions) {
     this.#host = host
@@ -109,6 +113,8 @@ export class BitswapClient {
     const fresh = want === undefined
     if (want === undefined) {
       want = new Want(cid, key, session)
+      want.priority = this.#nextPriority
+      this.#nextPriority = this.#nextPriority > 1 ? this.#nextPriority - 1 : 0x7fffffff
       this.#wants.set(key, want)
     }
     const w = want
@@ -188,7 +194,7 @@ export class BitswapClient {
   }
 
   #entry (want: Want, wantType: number, cancel: boolean): WantlistEntry {
-    return { cid: want.cid.bytes, priority: 1, cancel, wantType, sendDontHave: !cancel }
+    return { cid: want.cid.bytes, priority: want.priority, cancel, wantType, sendDontHave: !cancel }
   }
 
   #unload (peerKey: string): void {
