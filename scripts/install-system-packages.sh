@@ -18,6 +18,7 @@ ethtool ethtool
 python3 python3
 dnsmasq dnsmasq-base
 chromium chromium
+script bsdutils
 redis-server redis-server
 prometheus prometheus
 "

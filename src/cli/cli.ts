@@ -25,7 +25,8 @@ const COMMANDS: Record<string, { summary: string, load: () => Promise<Command> }
   daemon: { summary: 'a go-libp2p-daemon (p2pd) compatible daemon: control socket, p2pd flags', load: async () => (await import('./commands/daemon.ts')).daemonCommand },
   pubsub: { summary: 'publish a message on a pubsub topic (pubsub pub TOPIC DATA)', load: async () => (await import('./commands/pubsub.ts')).pubsubCommand },
   add: { summary: 'add a file to the data dir\'s block store (UnixFS, kubo\'s CIDs); prints the root CID', load: async () => (await import('./commands/add.ts')).addCommand },
-  get: { summary: 'fetch a UnixFS file by CID over Bitswap (get CID --bootstrap MA -o FILE)', load: async () => (await import('./commands/get.ts')).getCommand }
+  get: { summary: 'fetch a UnixFS file by CID over Bitswap (get CID --bootstrap MA -o FILE)', load: async () => (await import('./commands/get.ts')).getCommand },
+  doctor: { summary: 'probe a peer over every transport, security and muxer; report what works and what looks wrong', load: async () => (await import('./commands/doctor.ts')).doctorCommand }
 }
 
 export function version (): string {

@@ -60,7 +60,8 @@ export function createProgress (options: ProgressOptions): Progress {
       line = `${options.label} ${SPINNER[frame++ % SPINNER.length]} ${amount(done)}${rate}`
     }
     if (detail !== undefined) line += ` ${detail}`
-    const columns = stream.columns ?? 80
+    // a pty whose size was never set reports 0 columns
+    const columns = stream.columns !== undefined && stream.columns > 0 ? stream.columns : 80
     stream.write(`\r${line.slice(0, Math.max(10, columns - 1))}\u001b[K`)
   }
   const emit = (force: boolean): void => {

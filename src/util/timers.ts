@@ -31,12 +31,17 @@ export function unrefInterval (callback: () => void, ms: number): ReturnType<typ
   return timer
 }
 
-/** Resolves after `ms`, or rejects with the signal's reason; the timer goes with the abort. */
-export async function delay (ms: number, signal?: AbortSignal): Promise<void> {
+/**
+ * Resolves after `ms`, or rejects with the signal's reason; the timer goes with the abort. The
+ * timer does not keep the process alive unless `keepAlive` (a command pacing its own work,
+ * with nothing else open meanwhile).
+ */
+export async function delay (ms: number, signal?: AbortSignal, options: { keepAlive?: boolean } = {}): Promise<void> {
   if (signal?.aborted === true) throw signal.reason
   await new Promise<void>((resolve, reject) => {
     const onAbort = (): void => { clearTimeout(timer); reject(signal?.reason) }
-    const timer = unrefTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
+    const done = (): void => { signal?.removeEventListener('abort', onAbort); resolve() }
+    const timer = options.keepAlive === true ? setTimeout(done, ms) : unrefTimeout(done, ms)
     signal?.addEventListener('abort', onAbort, { once: true })
   })
 }

@@ -27,6 +27,8 @@ export interface RunningCli {
   child: ChildProcess
   /** Resolves with the first stdout line matching `match`. */
   nextLine(stream: 'stdout' | 'stderr', match?: (line: string) => boolean, timeoutMs?: number): Promise<string>
+  /** Skips every line received so far, so the next nextLine() sees only later ones. */
+  skipReceived(stream: 'stdout' | 'stderr'): void
   /** Sends `signal` and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>
   stderrText(): string
@@ -50,6 +52,7 @@ export function startCli (args: string[], options: { cwd?: string, env?: NodeJS.
   const consumed: Record<'stdout' | 'stderr', number> = { stdout: 0, stderr: 0 }
   return {
     child,
+    skipReceived (stream) { consumed[stream] = lines[stream].length },
     async nextLine (stream, match = () => true, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs
       for (;;) {
