@@ -32,7 +32,13 @@ export const TS_PEER_SCRIPT = join(REPO_ROOT, 'interop', 'ts-peer', 'peer.ts')
 /** py-libp2p 0.8 behind the same contract (interop/py-peer/peer.py, its venv made on first use). */
 export const PY_PEER_DIR = join(REPO_ROOT, 'interop', 'py-peer')
 
-export type PeerKind = 'go' | 'js' | 'ts' | 'py'
+/** rust-libp2p behind the same contract (interop/rust-peer, built with cargo on first use). */
+export const RUST_PEER_DIR = join(REPO_ROOT, 'interop', 'rust-peer')
+/** cargo's target directory: git-ignored, kept between runs so only changed sources rebuild. */
+export const RUST_PEER_TARGET = join(REPO_ROOT, '.cache', 'rust-peer-target')
+export const RUST_PEER_BIN = join(RUST_PEER_TARGET, 'release', 'rust-peer')
+
+export type PeerKind = 'go' | 'js' | 'ts' | 'py' | 'rust'
 
 /** Any JSON object line printed by a peer on stdout. */
 export type PeerLine = Record<string, any>
@@ -126,9 +132,68 @@ async function doBuildGoPeer (): Promise<string> {
   return GO_PEER_BIN
 }
 
-function run (cmd: string, args: string[], opts: { cwd: string, timeoutMs: number }): Promise<string> {
+// ---------------------------------------------------------- rust build --
+
+let rustBuild: Promise<string> | undefined
+
+/** True if a `cargo` toolchain is on PATH (for skipping rust tests outside CI). */
+export async function cargoAvailable (): Promise<boolean> {
+  try {
+    await run('cargo', ['--version'], { cwd: REPO_ROOT, timeoutMs: 30_000 })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Build interop/rust-peer once per process (`cargo build --release --locked`, target directory
+ * .cache/rust-peer-target) and return the binary path. Skipped when the binary is newer than
+ * every source, Cargo.toml and Cargo.lock. A cold build compiles rust-libp2p (minutes on two
+ * cores; it downloads crates on first use); concurrent test processes wait on cargo's own
+ * lock of the target directory.
+ */
+export function buildRustPeer (): Promise<string> {
+  rustBuild ??= doBuildRustPeer().catch((err) => {
+    rustBuild = undefined
+    throw err
+  })
+  return rustBuild
+}
+
+async function newestMtime (dir: string, keep: (name: string) => boolean): Promise<number> {
+  let newest = 0
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) newest = Math.max(newest, await newestMtime(path, keep))
+    else if (keep(entry.name)) newest = Math.max(newest, (await stat(path)).mtimeMs)
+  }
+  return newest
+}
+
+async function doBuildRustPeer (): Promise<string> {
+  const newestSource = Math.max(
+    await newestMtime(join(RUST_PEER_DIR, 'src'), name => name.endsWith('.rs')),
+    await newestMtime(RUST_PEER_DIR, name => name === 'Cargo.toml' || name === 'Cargo.lock').catch(() => 0)
+  )
+  try {
+    if ((await stat(RUST_PEER_BIN)).mtimeMs >= newestSource) return RUST_PEER_BIN
+  } catch {
+    // no binary yet
+  }
+  await mkdir(RUST_PEER_TARGET, { recursive: true })
+  // nice: other test files run beside the build on a two-core machine
+  await run('nice', ['-n', '10', 'cargo', 'build', '--release', '--locked', '--manifest-path', join(RUST_PEER_DIR, 'Cargo.toml')], {
+    cwd: RUST_PEER_DIR,
+    timeoutMs: 1_800_000,
+    env: { CARGO_TARGET_DIR: RUST_PEER_TARGET }
+  })
+  return RUST_PEER_BIN
+}
+
+function run (cmd: string, args: string[], opts: { cwd: string, timeoutMs: number, env?: Record<string, string> }): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { cwd: opts.cwd, timeout: opts.timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(cmd, args, { cwd: opts.cwd, timeout: opts.timeoutMs, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, ...opts.env } }, (err, stdout, stderr) => {
       if (err != null) {
         reject(new Error(`${cmd} ${args.join(' ')} failed: ${err.message}\n${stderr}`))
       } else {
@@ -152,6 +217,9 @@ export async function spawnPeer (kind: PeerKind, args: string[] = [], opts: Spaw
   let argv: string[]
   if (kind === 'go') {
     cmd = await buildGoPeer()
+    argv = args
+  } else if (kind === 'rust') {
+    cmd = await buildRustPeer()
     argv = args
   } else if (kind === 'js' || kind === 'ts') {
     cmd = process.execPath
