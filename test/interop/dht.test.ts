@@ -1,16 +1,18 @@
 /**
  * DHT interop on loopback: a mixed network of js-libp2p (@libp2p/kad-dht), go-libp2p
- * (go-libp2p-kad-dht) and ts-libp2p nodes, all servers on /ipfs/kad/1.0.0. Every node finds
- * every other by findPeer; a /pk/ value put by each kind is read by the other kinds; a
- * provider record added by each kind is found by the other kinds.
+ * (go-libp2p-kad-dht), rust-libp2p (libp2p-kad, when cargo is there) and ts-libp2p nodes, all
+ * servers on /ipfs/kad/1.0.0. Every node finds every other by findPeer; a /pk/ value put by
+ * each kind is read by the other kinds; a provider record added by each kind is found by the
+ * other kinds.
  *
- * DHT_INTEROP_SIZE sets how many nodes of each kind (default 5).
+ * DHT_INTEROP_SIZE sets how many nodes of each kind (default 5; rust: DHT_INTEROP_RUST_SIZE,
+ * default 3, which keeps npm test's time down).
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { CID } from 'multiformats/cid'
 import { sha256 as sha256Hasher } from 'multiformats/hashes/sha2'
-import { buildGoPeer, spawnPeer, stopAll, type PeerProcess } from './harness.ts'
+import { buildGoPeer, buildRustPeer, cargoAvailable, spawnPeer, stopAll, type PeerProcess } from './harness.ts'
 import { createLibp2p, multiaddr } from '../../src/index.ts'
 import { identify } from '../../src/protocols/identify/index.ts'
 import { ping } from '../../src/protocols/ping/index.ts'
@@ -21,12 +23,15 @@ import { utf8Encode } from '../../src/util/bytes.ts'
 import type { Libp2p } from '../../src/interface/libp2p.ts'
 
 const SIZE = Number(process.env.DHT_INTEROP_SIZE ?? 5)
+const RUST_SIZE = await cargoAvailable() ? Number(process.env.DHT_INTEROP_RUST_SIZE ?? 3) : 0
+type Kind = 'ts' | 'js' | 'go' | 'rust'
+const KINDS: Kind[] = RUST_SIZE > 0 ? ['ts', 'js', 'go', 'rust'] : ['ts', 'js', 'go']
 const TIMEOUT = 60_000
 
 type Ours = Libp2p<{ identify: unknown, ping: unknown, dht: KadDHT }>
 
 interface Member {
-  kind: 'ts' | 'js' | 'go'
+  kind: Kind
   peerId: string
   addrs: string[]
   findPeer(peer: string): Promise<string[]>
@@ -42,7 +47,7 @@ const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64')
 
 function remoteMember (p: PeerProcess): Member {
   return {
-    kind: p.kind as 'js' | 'go',
+    kind: p.kind as Kind,
     peerId: p.peerId,
     addrs: p.addrs,
     findPeer: async (peer) => (await p.commandOk({ cmd: 'dht.findPeer', peer }, TIMEOUT)).addrs as string[],
@@ -91,12 +96,13 @@ async function cidFor (text: string): Promise<string> {
   return CID.createV1(0x55, await sha256Hasher.digest(utf8Encode(text))).toString()
 }
 
-describe(`DHT interop: ${SIZE} ts + ${SIZE} js + ${SIZE} go nodes`, { timeout: 600_000 }, () => {
+describe(`DHT interop: ${SIZE} ts + ${SIZE} js + ${SIZE} go + ${RUST_SIZE} rust nodes`, { timeout: 600_000 }, () => {
   const ours: Ours[] = []
   const members: Member[] = []
 
   before(async () => {
     await buildGoPeer()
+    if (RUST_SIZE > 0) await buildRustPeer()
     for (let i = 0; i < SIZE; i++) {
       const node = await createLibp2p({
         addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
@@ -109,7 +115,8 @@ describe(`DHT interop: ${SIZE} ts + ${SIZE} js + ${SIZE} go nodes`, { timeout: 6
     }
     const remotes = await Promise.all([
       ...Array.from({ length: SIZE }, async () => await spawnPeer('js', ['--dht', 'server'])),
-      ...Array.from({ length: SIZE }, async () => await spawnPeer('go', ['--dht', 'server']))
+      ...Array.from({ length: SIZE }, async () => await spawnPeer('go', ['--dht', 'server'])),
+      ...Array.from({ length: RUST_SIZE }, async () => await spawnPeer('rust', ['--dht', 'server']))
     ])
     members.push(...remotes.map(remoteMember))
     // one ts node is everyone's bootstrap peer; each node then refreshes its table
@@ -144,7 +151,7 @@ describe(`DHT interop: ${SIZE} ts + ${SIZE} js + ${SIZE} go nodes`, { timeout: 6
     assert.deepEqual(failures, [])
   })
 
-  for (const writer of ['ts', 'js', 'go'] as const) {
+  for (const writer of KINDS) {
     it(`a /pk/ value put by ${writer} is read by the other kinds`, async () => {
       const { key, value } = await pkRecord()
       const w = members.find(m => m.kind === writer)!
@@ -155,10 +162,11 @@ describe(`DHT interop: ${SIZE} ts + ${SIZE} js + ${SIZE} go nodes`, { timeout: 6
     })
   }
 
-  for (const provider of ['ts', 'js', 'go'] as const) {
+  for (const provider of KINDS) {
     it(`a provider record added by ${provider} is found by the other kinds`, async () => {
       const cid = await cidFor(`provided by ${provider} ${Date.now()}`)
-      const p = members.filter(m => m.kind === provider)[1 % SIZE]
+      const ofKind = members.filter(m => m.kind === provider)
+      const p = ofKind[1 % ofKind.length]
       await p.provide(cid)
       for (const finder of members.filter(m => m.kind !== provider).filter((_, i) => i % 2 === 1)) {
         const found = await finder.findProviders(cid)

@@ -2,21 +2,28 @@
  * PubSub interop: one mixed network of ts-libp2p (in this process), js-libp2p (@libp2p/gossipsub,
  * @libp2p/floodsub) and go-libp2p-pubsub nodes (interop/js-peer, interop/go-peer). Every node
  * publishes; every subscriber must get every other node's message exactly once, with the right
- * author, seqno and data. Floodsub nodes of each implementation sit among the gossipsub nodes.
- * go is left out without a toolchain.
+ * author, seqno and data. Floodsub nodes of each implementation sit among the gossipsub nodes,
+ * and rust-libp2p gossipsub nodes (interop/rust-peer; rust speaks floodsub to floodsub peers,
+ * it has no floodsub router of its own in the peer). go and rust are left out without their
+ * toolchains.
  */
-import { test, after } from 'node:test'
+import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { multiaddr } from '@multiformats/multiaddr'
 import { gossipsub } from '../../src/pubsub/gossipsub/index.ts'
 import { floodsub } from '../../src/pubsub/floodsub/floodsub.ts'
-import { goAvailable, spawnPeer, stopAll, type PeerProcess } from './harness.ts'
+import { buildRustPeer, cargoAvailable, goAvailable, spawnPeer, stopAll, type PeerProcess } from './harness.ts'
 import { collect, createPubSubNode, until, type PubSubNode } from '../pubsub/helpers.ts'
 import type { PubSubMessageEvent } from '../../src/pubsub/types.ts'
 
 after(async () => { await stopAll() })
 
 const hasGo = await goAvailable()
+const hasRust = await cargoAvailable()
+/** rust gossipsub nodes in the network (fewer than the other kinds: npm test's time) */
+const RUST_NODES = 2
+// a cold build compiles rust-libp2p: outside the test's own time limit
+before(async () => { if (hasRust) await buildRustPeer() }, { timeout: 1_800_000 })
 const TOPIC = 'interop-topic'
 
 /** One node of the mixed network, whatever runs it. */
@@ -86,12 +93,15 @@ async function untilKnows (m: Member, neighbours: string[]): Promise<void> {
   }
 }
 
-test('pubsub interop: ts, js and go gossipsub with floodsub nodes in one network; every message reaches every subscriber exactly once', { timeout: 240_000 }, async (t) => {
+test('pubsub interop: ts, js, go and rust gossipsub with floodsub nodes in one network; every message reaches every subscriber exactly once', { timeout: 240_000 }, async (t) => {
   const PER_KIND = 4
   const members: Member[] = []
   const tsNodes: PubSubNode[] = []
   t.after(async () => { await Promise.all(tsNodes.map(async n => { await n.stop() })) })
   const spawns: Array<Promise<Member>> = []
+  for (let i = 0; hasRust && i < RUST_NODES; i++) {
+    spawns.push(spawnPeer('rust', ['--pubsub', 'gossipsub']).then(p => remoteMember(`rust${i}`, p)))
+  }
   for (let i = 0; i < PER_KIND; i++) {
     spawns.push(spawnPeer('js', ['--pubsub', 'gossipsub']).then(p => remoteMember(`js${i}`, p)))
     if (hasGo) spawns.push(spawnPeer('go', ['--pubsub', 'gossipsub'], { readyTimeoutMs: 300_000 }).then(p => remoteMember(`go${i}`, p)))
@@ -108,7 +118,7 @@ test('pubsub interop: ts, js and go gossipsub with floodsub nodes in one network
   tsNodes.push(tsFlood)
   members.push(tsMember('ts-flood', tsFlood))
   // interleave kinds so every link crosses implementations
-  const byKind = [members.slice(), remotes.filter(m => m.label.startsWith('js')), remotes.filter(m => m.label.startsWith('go'))]
+  const byKind = [members.slice(), ...['js', 'go', 'rust'].map(kind => remotes.filter(m => m.label.startsWith(kind)))]
   const all: Member[] = []
   for (let i = 0; all.length < members.length + remotes.length; i++) {
     for (const list of byKind) if (i < list.length) all.push(list[i])
