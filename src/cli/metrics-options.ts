@@ -1,8 +1,9 @@
 /**
- * `ts-libp2p start --metrics HOST:PORT`: the bind address parser and the endpoint's start.
- * The HTTP server module is imported only when the flag is given, so a node without metrics
- * loads nothing of it.
+ * `ts-libp2p start --metrics HOST:PORT` and `--dashboard HOST:PORT`: the bind address parser and
+ * the servers' start. Their modules are imported only when a flag is given, so a node without
+ * them loads nothing of either.
  */
+import type { Libp2p } from '../interface/libp2p.ts'
 import type { Metrics } from '../interface/metrics.ts'
 import { UsageError } from './args.ts'
 
@@ -20,4 +21,10 @@ export function parseBindAddress (text: string, flag: string): BindAddress {
 export async function startMetricsEndpoint (metrics: Metrics, bind: BindAddress): Promise<{ url: string, close: () => Promise<void> }> {
   const { serveMetrics } = await import('../metrics/server.node.ts')
   return await serveMetrics(metrics, bind)
+}
+
+/** Serves the live dashboard (page at `/`, server-sent events at `/events`); a non-loopback bind needs `token`. */
+export async function startDashboard (node: Libp2p, bind: BindAddress, token: string | undefined): Promise<{ url: string, close: () => Promise<void> }> {
+  const { serveDashboard } = await import('../metrics/dashboard/server.node.ts')
+  return await serveDashboard(node, { ...bind, token })
 }

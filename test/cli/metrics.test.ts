@@ -30,3 +30,20 @@ test('--metrics needs HOST:PORT', async () => {
   assert.equal(result.code, 2)
   assert.match(result.stderr, /--metrics needs HOST:PORT/)
 })
+
+test('start --dashboard 127.0.0.1:0 serves the page; a non-loopback --dashboard needs a token', async (ctx) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ts-libp2p-dashboard-cli-'))
+  ctx.after(() => { rmSync(dir, { recursive: true, force: true }) })
+  const refused = await runCli(['start', '--offline', '--dashboard', '0.0.0.0:0', '--data-dir', dir])
+  assert.equal(refused.code, 2)
+  assert.match(refused.stderr, /needs --dashboard-token/)
+
+  const node = startCli(['start', '--offline', '--no-nat-traversal', '--listen', '/ip4/127.0.0.1/tcp/0', '--dashboard', '127.0.0.1:0', '--data-dir', dir])
+  ctx.after(async () => { await node.stop() })
+  const line = JSON.parse(await node.nextLine('stdout', l => l.startsWith('{'), 60_000)) as { peerId: string, dashboard: string }
+  assert.match(line.dashboard, /^http:\/\/127\.0\.0\.1:\d+\/$/)
+  const page = await fetch(line.dashboard)
+  assert.equal(page.status, 200)
+  assert.match(await page.text(), /<canvas id="bandwidth"/)
+  assert.equal(await node.stop(), 0)
+})

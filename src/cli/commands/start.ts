@@ -22,8 +22,8 @@ import type { Libp2p } from '../../index.ts'
 import { oneLine, UsageError } from '../args.ts'
 import { isOffline } from '../../util/offline.ts'
 import { PUBLIC_BOOTSTRAP_LIST } from '../../discovery/public-bootstrap.ts'
-import { isRelayed, peerIdStringOf } from '../../util/multiaddr.ts'
-import { parseBindAddress, startMetricsEndpoint } from '../metrics-options.ts'
+import { isLoopbackIp, isRelayed, peerIdStringOf } from '../../util/multiaddr.ts'
+import { parseBindAddress, startDashboard, startMetricsEndpoint } from '../metrics-options.ts'
 
 /** With discovery on, a node keeps this many connections by dialing the peers it finds. */
 const DEFAULT_MIN_CONNECTIONS = 8
@@ -42,6 +42,7 @@ export const startCommand: Command = {
                        [--security noise,tls] [--psk FILE]
                        [--allow ADDR]... [--conns-per-ip N] [--conns-per-subnet N] [--no-limits]
                        [--events] [--no-nat-traversal] [--metrics HOST:PORT]
+                       [--dashboard HOST:PORT [--dashboard-token T]]
                        [--public-cidr CIDR]...
 
 Starts a node. Without --bootstrap or --offline it joins the public libp2p network: it dials
@@ -89,6 +90,9 @@ Options:
   --metrics HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics (the start line
                    then has "metrics":URL); metrics name peers and addresses, so bind to
                    loopback unless the network in between is yours
+  --dashboard HOST:PORT  serve a live web dashboard at http://HOST:PORT/ (the start line then
+                   has "dashboard":URL); any bind but loopback needs --dashboard-token T (or
+                   TS_LIBP2P_DASHBOARD_TOKEN), and every request must carry it (?token=T)
   --relay-server   also serve the circuit relay v2 hop protocol (be a relay for others)
   --relay MA       reserve a slot on the relay at MA (ends in /p2p/<relay>), repeatable; the
                    JSON line is printed once every reservation is made, and its addrs include
@@ -122,6 +126,8 @@ ${NAT_HELP}
         'relay-server': { type: 'boolean', default: false },
         relay: { type: 'string', multiple: true },
         metrics: { type: 'string' },
+        dashboard: { type: 'string' },
+        'dashboard-token': { type: 'string' },
         ...SECURITY_OPTIONS,
         ...LIMIT_OPTIONS,
         ...NAT_OPTIONS
@@ -147,15 +153,22 @@ ${NAT_HELP}
     const router = parseRouter(values.pubsub) ?? (topics.length > 0 ? 'gossipsub' : undefined)
 
     const metricsBind = values.metrics === undefined ? undefined : parseBindAddress(values.metrics, '--metrics')
+    const dashboardBind = values.dashboard === undefined ? undefined : parseBindAddress(values.dashboard, '--dashboard')
+    const dashboardToken = values['dashboard-token'] ?? process.env.TS_LIBP2P_DASHBOARD_TOKEN
+    if (dashboardBind !== undefined && (dashboardToken ?? '') === '' && !isLoopbackIp(dashboardBind.host) && dashboardBind.host !== 'localhost') {
+      throw new UsageError(`--dashboard ${values.dashboard} is not a loopback address: it needs --dashboard-token T`)
+    }
     const security = await parseSecurityOptions(values)
     const resourceManager = parseLimitOptions(values)
     const nat = parseNatOptions(values)
     const privateKey = await loadOrCreateIdentity(dataDir)
     const datastore = createDatastore(dataDir)
     await datastore.open?.()
-    const node = await createCliNode({ privateKey, dataDir, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: dhtMode, dnsServers: values['dns-server'], mdns: mdnsMode, minConnections, rendezvousServer: values['rendezvous-server'], rendezvous: { points: rendezvousPoints, namespaces: values.namespace ?? ['ts-libp2p'], onRegistered: values.events ? printRegistered : undefined }, onBootstrapUnreachable: reportBootstrapUnreachable, pubsub: router, security, resourceManager, natTraversal: !values['no-nat-traversal'], ...nat, relayServer: values['relay-server'], bitswap: true, metrics: metricsBind !== undefined })
+    const node = await createCliNode({ privateKey, dataDir, datastore, listen, bootstrap: bootstrapList, echo: values.echo, dht: dhtMode, dnsServers: values['dns-server'], mdns: mdnsMode, minConnections, rendezvousServer: values['rendezvous-server'], rendezvous: { points: rendezvousPoints, namespaces: values.namespace ?? ['ts-libp2p'], onRegistered: values.events ? printRegistered : undefined }, onBootstrapUnreachable: reportBootstrapUnreachable, pubsub: router, security, resourceManager, natTraversal: !values['no-nat-traversal'], ...nat, relayServer: values['relay-server'], bitswap: true, metrics: metricsBind !== undefined || dashboardBind !== undefined })
     let metricsEndpoint: { url: string, close: () => Promise<void> } | undefined
+    let dashboard: { url: string, close: () => Promise<void> } | undefined
     const stopped = stopOnSignal(async () => {
+      await dashboard?.close()
       await metricsEndpoint?.close()
       await node.stop()
       await datastore.close?.()
@@ -163,14 +176,16 @@ ${NAT_HELP}
     try {
       await node.start()
       if (metricsBind !== undefined) metricsEndpoint = await startMetricsEndpoint(node.metrics!, metricsBind)
+      if (dashboardBind !== undefined) dashboard = await startDashboard(node, dashboardBind, dashboardToken)
     } catch (err) {
+      await dashboard?.close()
       await metricsEndpoint?.close()
       await node.stop().catch(() => {})
       await datastore.close?.()
       throw err
     }
     if (relays.length > 0 && await untilReserved(node, relays, stopped) === 'stopped') return await stopped
-    process.stdout.write(JSON.stringify({ peerId: node.peerId.toString(), addrs: node.getMultiaddrs().map(a => a.toString()), ...(metricsEndpoint !== undefined ? { metrics: metricsEndpoint.url } : {}) }) + '\n')
+    process.stdout.write(JSON.stringify({ peerId: node.peerId.toString(), addrs: node.getMultiaddrs().map(a => a.toString()), ...(metricsEndpoint !== undefined ? { metrics: metricsEndpoint.url } : {}), ...(dashboard !== undefined ? { dashboard: dashboard.url } : {}) }) + '\n')
     // the process's own clock (since it started), for checks that must not count spawn latency
     if (values.events) process.stdout.write(JSON.stringify({ event: 'started', ms: Math.round(performance.now()) }) + '\n')
     if (values.events) printEvents(node as unknown as EventSource)
