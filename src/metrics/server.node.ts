@@ -1,5 +1,5 @@
 /**
- * `ts-libp2p/metrics/server` (Node only): serves a registry's exposition at `/metrics` for
+ * `ts-libp2p/metrics-server` (Node only): serves a registry's exposition at `/metrics` for
  * Prometheus to scrape. Any other path is 404, any method but GET/HEAD 405.
  */
 import { createServer } from 'node:http'

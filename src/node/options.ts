@@ -64,7 +64,7 @@ export interface Libp2pOptions<F extends ServiceFactories = ServiceFactories> {
   /**
    * Prometheus metrics (default off): `true` for a registry of the node's own (`node.metrics`),
    * or a registry to share (`new MetricsRegistry()` from `ts-libp2p/metrics`). Render it with
-   * `node.metrics.expose()`, or serve it with `serveMetrics` from `ts-libp2p/metrics/server`.
+   * `node.metrics.expose()`, or serve it with `serveMetrics` from `ts-libp2p/metrics-server`.
    */
   metrics?: boolean | Metrics
   /**
