@@ -28,9 +28,10 @@ async function main (): Promise<number> {
   if (kind === undefined || !KINDS.includes(kind)) throw new Error(`usage: line-peer.ts ${KINDS.join('|')}`)
   const env = readContractEnv()
   const args: string[] = []
-  // the dialer listens too (on loopback), so that peers which pick their transports from their
-  // listen addresses (py-libp2p) can dial the cell's transport
-  args.push('--listen', listenAddrFor(env.transport, env.isDialer ? '127.0.0.1' : env.ip))
+  // the dialer listens too, on the same ip, so that peers which pick their transports from
+  // their listen addresses (py-libp2p) can dial the cell's transport, and peers that dial from
+  // their listening socket (rust's QUIC) are not bound to loopback when the listener is not
+  args.push('--listen', listenAddrFor(env.transport, env.ip))
   if (env.security !== undefined) args.push('--security', env.security)
   if (env.muxer !== undefined) args.push('--muxer', env.muxer)
   const redis = await RedisClient.connect(env.redisAddr, env.timeoutSeconds * 1000)
