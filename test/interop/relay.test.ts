@@ -1,17 +1,18 @@
 /**
- * Circuit relay v2 interop with real js-libp2p (@libp2p/circuit-relay-v2) and go-libp2p peers
- * (interop/js-peer, interop/go-peer with `--relay-server` / `--relay MA`), each a separate
- * process, over TCP on loopback:
+ * Circuit relay v2 interop with real js-libp2p (@libp2p/circuit-relay-v2), go-libp2p and
+ * rust-libp2p (libp2p-relay, when cargo is there) peers (interop/js-peer, interop/go-peer,
+ * interop/rust-peer with `--relay-server` / `--relay MA`), each a separate process, over TCP on
+ * loopback:
  * - a ts relay serving js and go clients: the remote reserves on it, and connections go
  *   through it both ways (ts -> remote, remote -> ts) and between two remote peers;
  * - a js relay and a go relay serving ts clients: a ts node reserves there and is reached
  *   through it by another ts node and by the remote kind.
  * Every connection carries an echo exchange over the relayed (limited) connection.
  */
-import { test, after } from 'node:test'
+import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { multiaddr } from '@multiformats/multiaddr'
-import { spawnPeer, stopAll as stopPeers } from './harness.ts'
+import { buildRustPeer, cargoAvailable, spawnPeer, stopAll as stopPeers } from './harness.ts'
 import type { PeerKind, PeerProcess } from './harness.ts'
 import { circuitRelayServer } from '../../src/relay/server.ts'
 import { circuitRelayTransport } from '../../src/relay/transport.ts'
@@ -24,6 +25,10 @@ import { isRelayed } from '../../src/util/multiaddr.ts'
 import { seededBytes } from '../support/random.ts'
 
 after(async () => { await Promise.all([stopPeers(), stopNodes()]) })
+
+const hasRust = await cargoAvailable()
+// a cold build compiles rust-libp2p: outside the tests' own time limits
+before(async () => { if (hasRust) await buildRustPeer() }, { timeout: 1_800_000 })
 
 async function tsRelay (): Promise<TestNode> {
   return await makeNode({ services: { identify: identify(), ping: ping(), relay: circuitRelayServer() } })
@@ -72,7 +77,7 @@ async function remoteEchoThrough (peer: PeerProcess, circuit: string): Promise<v
   assert.equal(reply.bytes, 4096)
 }
 
-for (const kind of ['js', 'go'] as PeerKind[]) {
+for (const kind of ['js', 'go', ...hasRust ? ['rust'] : []] as PeerKind[]) {
   test(`a ts relay serves ${kind} clients: ${kind} reserves, ts <-> ${kind} and ${kind} -> ${kind} through it`, async () => {
     const relay = await tsRelay()
     const relayAddr = relay.getMultiaddrs().find(a => !isRelayed(a))!.toString()

@@ -261,7 +261,8 @@ pub async fn run(cfg: Config) -> i32 {
     // start-up: wait until every listener has an address and every reservation is accepted
     let startup = tokio::time::sleep(Duration::from_secs(30));
     tokio::pin!(startup);
-    while !state.unready_listeners.is_empty() || !state.unreserved_relays.is_empty() {
+    // (a reservation is accepted before its circuit address is reported: wait for both)
+    while !state.unready_listeners.is_empty() || !state.unreserved_relays.is_empty() || state.circuit_addrs.len() < cfg.relays.len() {
         tokio::select! {
             event = swarm.select_next_some() => {
                 if let SwarmEvent::ListenerClosed { listener_id, reason, .. } = &event {
