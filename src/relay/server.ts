@@ -70,7 +70,7 @@ export interface CircuitRelayServerOptions {
   announceAddrs?(): Multiaddr[]
 }
 
-export type CircuitRelayServerComponents = Pick<NodeComponents, 'peerId' | 'privateKey' | 'registrar' | 'connectionManager' | 'addressManager' | 'events' | 'logger'>
+export type CircuitRelayServerComponents = Pick<NodeComponents, 'peerId' | 'privateKey' | 'registrar' | 'connectionManager' | 'addressManager' | 'events' | 'logger'> & Partial<Pick<NodeComponents, 'metrics'>>
 
 export class CircuitRelayServer implements Startable {
   readonly serviceCapabilities: readonly string[] = ['@libp2p/circuit-relay-v2-server']
@@ -86,6 +86,7 @@ export class CircuitRelayServer implements Startable {
   /** Open circuits, and how many each peer takes part in. */
   readonly circuits = new Set<Circuit>()
   readonly #circuitsPerPeer = new Map<string, number>()
+  #removeCollector: (() => void) | undefined
   #sweep: ReturnType<typeof setInterval> | undefined
   #shutdown = new AbortController()
   readonly #onPeerDisconnect = (evt: CustomEvent<PeerId>): void => {
@@ -119,9 +120,21 @@ export class CircuitRelayServer implements Startable {
     })
     this.#components.events.addEventListener('peer:disconnect', this.#onPeerDisconnect)
     this.#sweep = unrefInterval(() => { this.reservations.sweep(Date.now()) }, SWEEP_INTERVAL)
+    const metrics = this.#components.metrics
+    if (metrics !== undefined) {
+      // read when Prometheus scrapes: the table and the circuit set already hold the counts
+      const held = metrics.gauge({ name: 'libp2p_relay_server_reservations', help: 'Reservations this relay holds for others' })
+      const circuits = metrics.gauge({ name: 'libp2p_relay_server_circuits', help: 'Circuits open through this relay' })
+      this.#removeCollector ??= metrics.addCollector(() => {
+        held.set(this.reservations.size)
+        circuits.set(this.circuits.size)
+      })
+    }
   }
 
   stop (): void {
+    this.#removeCollector?.()
+    this.#removeCollector = undefined
     this.#components.registrar.unhandle(HOP_PROTOCOL)
     this.#components.events.removeEventListener('peer:disconnect', this.#onPeerDisconnect)
     if (this.#sweep !== undefined) clearInterval(this.#sweep)
