@@ -13,6 +13,7 @@
  *   and Mplex as its flags take them), once it is in the tree.
  */
 import { existsSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { ContractTransport } from './contract.ts'
 
@@ -26,6 +27,9 @@ export interface Implementation {
   /** why it cannot run here, if it cannot (the matrix marks its cells unavailable) */
   unavailable?: () => string | undefined
 }
+
+let cargo: boolean | undefined
+const hasCargo = (): boolean => { cargo ??= spawnSync('cargo', ['--version']).status === 0; return cargo }
 
 const HERE = fileURLToPath(new URL('.', import.meta.url))
 const REPO = fileURLToPath(new URL('../../', import.meta.url))
@@ -67,6 +71,6 @@ export const IMPLEMENTATIONS: Implementation[] = [
     secureChannels: ['noise', 'tls'],
     muxers: ['yamux', 'mplex'],
     command: lineApp('rust'),
-    unavailable: () => existsSync(`${REPO}interop/rust-peer/Cargo.toml`) ? undefined : 'interop/rust-peer has not landed'
+    unavailable: () => !existsSync(`${REPO}interop/rust-peer/Cargo.toml`) ? 'interop/rust-peer is not in this tree' : hasCargo() ? undefined : 'no cargo toolchain to build interop/rust-peer'
   }
 ]
