@@ -58,9 +58,13 @@ function errorClassesOf (module: Record<string, unknown>): Map<string, ErrorClas
   return found
 }
 
-/** Arguments each error class accepts: a message (DialError: a target and no attempts; the base class: a code). */
+/**
+ * Arguments each error class accepts: a message (DialError: a target and no attempts; the base
+ * classes that take their code from a subclass, Libp2pError and HttpError: a code, and
+ * HttpError's status).
+ */
 function probeArgs (name: string): unknown[] {
-  return name === 'Libp2pError' ? ['probe', 'ERR_PROBE'] : ['probe', []]
+  return name === 'Libp2pError' || name === 'HttpError' ? ['probe', 'ERR_PROBE', 500] : ['probe', []]
 }
 
 test('every error class of every subpath export keeps its name and code in a minified bundle', async () => {
