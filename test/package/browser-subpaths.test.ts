@@ -14,7 +14,7 @@ import { build } from 'esbuild'
 import { rejectNodeBuiltins } from '../support/browser/index.ts'
 import { repoRoot } from '../support/import-graph.ts'
 
-const NODE_ONLY_SUBPATHS = ['./tcp', './quic', './daemon-client', './upnp-nat', './mdns']
+const NODE_ONLY_SUBPATHS = ['./tcp', './quic', './daemon-client', './upnp-nat', './mdns', './metrics-server', './dashboard']
 
 const exportsMap = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { exports: Record<string, { import: string }> }).exports
 
