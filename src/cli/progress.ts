@@ -84,7 +84,12 @@ export function createProgress (options: ProgressOptions): Progress {
       if (what !== undefined) detail = what
       emit(false)
     },
-    setTotal (n) { total = n },
+    setTotal (n) {
+      if (n === total) return
+      total = n
+      // the spinner becomes a bar (or the JSON lines gain a total) now, not at the next tick
+      if (!finished) emit(true)
+    },
     done () {
       if (finished) return
       finished = true

@@ -5,7 +5,7 @@ import { once } from 'node:events'
 import type { Writable } from 'node:stream'
 import type { Command } from '../cli.ts'
 import { parseMultiaddr, parsePositiveInt, UsageError } from '../args.ts'
-import { createProgress } from '../progress.ts'
+import { createProgress, type Progress } from '../progress.ts'
 import { createLibp2p } from '../../index.ts'
 import { identify } from '../../protocols/identify/index.ts'
 import { kadDHT } from '../../dht/index.ts'
@@ -23,20 +23,23 @@ export const getCommand: Command = {
 
 Connects to the --bootstrap peers with a throwaway identity, fetches the UnixFS file CID over
 Bitswap (from them, or from providers found through the DHT), verifies every block against its
-CID and writes the file to FILE (or stdout). With -o it prints one JSON line
-{"cid":...,"size":N,"file":FILE}; progress is a bar on a terminal's stderr, or JSON lines
-{"type":"progress",...} on stdout when stdout is not a terminal and -o is given.
+CID and writes the file to FILE, or to stdout (which then carries the file's bytes and nothing
+else, as with curl or ipfs cat). Progress is a bar on stderr when stderr is a terminal. When it
+is not: with -o, JSON lines {"type":"progress",...} then {"cid":...,"size":N,"file":FILE} on
+stdout; without -o, the same JSON lines on stderr, the last {"cid":...,"size":N}. Writing the
+file to a terminal shows no bar (it would garble both); --quiet shows no progress at all.
 
 Options:
   --bootstrap MA  a peer to connect to first (repeatable, at least one)
   -o FILE         write the file here (default: stdout)
   --timeout MS    budget of the whole fetch (default 600000)
   --data-dir DIR  keep the fetched blocks in this data dir's store (default: in memory)
+  -q, --quiet     no progress (the -o result line is still printed)
   -h, --help      show this help`,
   async run (argv) {
     const { values, positionals } = parseArgs({
       args: argv,
-      options: { bootstrap: { type: 'string', multiple: true }, o: { type: 'string', short: 'o' }, timeout: { type: 'string' }, 'data-dir': { type: 'string' } },
+      options: { bootstrap: { type: 'string', multiple: true }, o: { type: 'string', short: 'o' }, timeout: { type: 'string' }, 'data-dir': { type: 'string' }, quiet: { type: 'boolean', short: 'q' } },
       strict: true,
       allowPositionals: true
     })
@@ -57,12 +60,15 @@ Options:
       ...(datastore !== undefined ? { datastore } : {}),
       services: { identify: identify(), bitswap: bitswap(), dht: kadDHT({ mode: 'client', initialRefresh: false }) }
     })
-    const out: Writable = values.o !== undefined ? createWriteStream(values.o) : process.stdout
-    const progress = createProgress({
-      label: 'fetching',
-      unit: 'bytes',
-      onLine: values.o !== undefined ? line => { process.stdout.write(JSON.stringify(line) + '\n') } : undefined
-    })
+    const toStdout = values.o === undefined
+    const out: Writable = toStdout ? process.stdout : createWriteStream(values.o!)
+    // stdout carries the result lines with -o and the file without: then progress takes stderr
+    const reportTo = toStdout ? process.stderr : process.stdout
+    const report = (line: object): void => { reportTo.write(JSON.stringify(line) + '\n') }
+    const quiet = values.quiet === true || (toStdout && process.stdout.isTTY === true)
+    const progress: Progress = quiet
+      ? { update () {}, setTotal () {}, done () {} }
+      : createProgress({ label: 'fetching', unit: 'bytes', onLine: report })
     // Ctrl-C aborts the fetch: the node stops and the command exits 130
     const interrupt = interruptOnSignal()
     try {
@@ -80,17 +86,18 @@ Options:
         }
         return written
       })
-      if (values.o !== undefined) {
+      if (!toStdout) {
         out.end()
         await once(out, 'finish')
       }
       progress.done()
-      if (values.o !== undefined) process.stdout.write(JSON.stringify({ cid: cid.toString(), size, file: values.o }) + '\n')
+      if (!toStdout) report({ cid: cid.toString(), size, file: values.o })
+      else if (!quiet && process.stderr.isTTY !== true) report({ cid: cid.toString(), size })
       return 0
     } finally {
       interrupt.dispose()
       progress.done()
-      if (values.o !== undefined) out.destroy()
+      if (!toStdout) out.destroy()
       await node.stop()
       await datastore?.close?.()
     }
