@@ -41,10 +41,27 @@ const jsAddr = multiaddr(js.ready.addrs[0])
 const jsPeer = peerIdFromString(js.ready.peerId)
 const ourAddr = node.getMultiaddrs()[0].toString()
 
-// Requests with a body are not sent to js's server: @libp2p/http 2.0.6 loses body bytes that
-// reach it in the same read as the head (its header reader takes one 'message' event and the
-// next one fires before its body reader listens), which our client's head-then-body writes
-// often do. js -> ts requests with bodies are tested below.
+// Request bodies sent to js's server arrive short or empty: @libp2p/http(-utils) 2.0.6 bugs,
+// written up for upstream in docs/upstream/js-libp2p-http-request-body.md. This test asserts
+// that known behaviour, so that it fails (and is turned into a plain echo check) once a fixed
+// release is installed. js -> ts requests with bodies are tested below and arrive whole.
+test('ts POSTs bodies to js\'s server: js 2.0.6 drops the bytes read with the head and every chunked body', async () => {
+  // Content-Length framing, the body written right behind the head: js's header parser goes on
+  // parsing the body bytes it was handed with the head and discards them, then the handler's
+  // body ends short when we close our write side (this one is lost whole)
+  const sized = new TextEncoder().encode('ten bytes!')
+  const echo = await node.services.http.fetch(jsAddr, { path: '/echo', method: 'POST', body: sized, signal: AbortSignal.timeout(20_000) })
+  assert.equal(echo.status, 200)
+  const echoed = new Uint8Array(await echo.arrayBuffer())
+  assert.ok(echoed.length < sized.length, `js echoed ${echoed.length} of ${sized.length} bytes: the upstream bug is fixed, assert the whole echo here`)
+  // chunked framing (a streamed body of unknown length): js's body reader ends at once when
+  // there is no Content-Length, whenever the bytes arrive
+  const chunked = new Blob(['streamed ', 'body']).stream()
+  const streamed = await node.services.http.fetch(jsAddr, { path: '/echo', method: 'POST', body: chunked, signal: AbortSignal.timeout(20_000) })
+  assert.equal(streamed.status, 200)
+  assert.equal((await streamed.arrayBuffer()).byteLength, 0, 'js now reads chunked request bodies: the upstream bug is fixed, assert the echo here')
+})
+
 test('ts fetches from js over /http/1.1: by path and by protocol id through the well-known document', async () => {
   const hello = await node.services.http.fetch(jsAddr, { path: '/hello' })
   assert.equal(hello.status, 200)
