@@ -7,7 +7,7 @@
  * - stream latency: 1-byte ping-pong through the same path (both daemons' /echo/1.0.0), µs;
  * - control round trip: IDENTIFY on a fresh control connection, µs;
  * - daemon RSS: idle (after one connection to its pair), then with `--conns` more connections
- *   from in-process ts-libp2p nodes.
+ *   from in-process ts-libp2p nodes, and the growth per held connection.
  * Our daemon runs as installed (compiled, interop/daemon/installed.ts) unless `--build src`.
  * Then the local-transport measurement for ours (docs/daemon/local-transport.md): the same
  * throughput between two in-process nodes on the libp2p stream API directly, no daemon, no
@@ -229,6 +229,7 @@ try {
     row('control round trip (IDENTIFY, new connection), µs (median / p99)', r => `${r.controlRoundTripUs.median.toFixed(0)} / ${r.controlRoundTripUs.p99.toFixed(0)}`),
     row('daemon RSS idle, MiB', r => (r.rssIdleKiB / 1024).toFixed(1)),
     row(`daemon RSS with more connections (of ${o.conns} dialed, held), MiB`, r => `${(r.rssWithConnsKiB / 1024).toFixed(1)} (${r.conns})`),
+    row('daemon RSS per held connection ((with - idle) / held), KiB', r => r.conns > 0 ? ((r.rssWithConnsKiB - r.rssIdleKiB) / r.conns).toFixed(1) : '-'),
     '', `In-process (two ts-libp2p nodes, the stream API, no daemon): ${direct.median.toFixed(1)} MiB/s (median).`,
     `An empty Node ${process.version} process (the floor under our RSS): ${(emptyNodeKiB / 1024).toFixed(1)} MiB.`, ''
   ].join('\n')
