@@ -141,13 +141,14 @@ async function main (): Promise<void> {
           add(`${prefix}throughput`, side, [r.messagesPerSecond])
           add(`${prefix}deliveries`, side, [r.deliveries / r.ms * 1000])
           add(`${prefix}cpu`, side, [r.cpuMsPerMessage])
-          progress(`${side}: ${r.messagesPerSecond.toFixed(1)} messages/s, ${r.cpuMsPerMessage.toFixed(1)} ms CPU per message`)
+          add(`${prefix}lost`, side, [r.lost / config.messages * 100])
+          progress(`${side}: ${r.messagesPerSecond.toFixed(1)} messages/s, ${r.cpuMsPerMessage.toFixed(1)} ms CPU per message${r.lost > 0 ? `, ${r.lost} of ${config.messages} messages never reached every node` : ''}`)
         }
         const lat = await peer.command('latency', { messages: config.latencyMessages, size: config.size }, 600_000)
         if (lat.duplicates !== 0) throw new Error(`${side}: ${lat.duplicates} duplicate deliveries`)
         add(`${prefix}latency/delivery`, side, lat.deliveryMs)
         add(`${prefix}latency/all`, side, lat.allMs)
-        progress(`${side}: latency median ${summarize(lat.deliveryMs).median.toFixed(1)} ms per delivery, ${summarize(lat.allMs).median.toFixed(1)} ms to reach all`)
+        progress(`${side}: latency median ${summarize(lat.deliveryMs).median.toFixed(1)} ms per delivery, ${summarize(lat.allMs).median.toFixed(1)} ms to reach all${lat.lost > 0 ? ` (${lat.lost} of ${config.latencyMessages} never did)` : ''}`)
       } finally {
         await peer.stop()
         live.delete(peer)
@@ -158,6 +159,7 @@ async function main (): Promise<void> {
   const labels: Record<string, Omit<Row, 'id' | 'results' | 'section'>> = {
     'pubsub/throughput': { label: `messages per second through ${n} nodes, each to all ${n - 1} subscribers (${config.size} B, ${config.window} in flight)`, unit: 'msg/s', better: 'higher' },
     'pubsub/deliveries': { label: 'deliveries per second (messages × subscribers reached)', unit: 'deliveries/s', better: 'higher' },
+    'pubsub/lost': { label: 'messages that had not reached every subscriber 30 s after publishing (counted lost; throughput counts the others)', unit: '%', better: 'lower' },
     'pubsub/cpu': { label: `CPU per message published, whole ${n}-node network`, unit: 'ms', better: 'lower' },
     'pubsub/latency/delivery': { label: 'publish-to-delivery latency, per delivery, idle network', unit: 'ms', better: 'lower', showP99: true },
     'pubsub/latency/all': { label: `publish until all ${n - 1} subscribers have it, idle network`, unit: 'ms', better: 'lower', showP99: true }
@@ -170,7 +172,7 @@ async function main (): Promise<void> {
       if (bySide === undefined) continue
       const results: Row['results'] = {}
       for (const side of config.sides) if (bySide[side] !== undefined) results[side] = sideResult(bySide[side])
-      const ratio = results.ts !== undefined && results.js !== undefined ? results.ts.median / results.js.median : undefined
+      const ratio = results.ts !== undefined && results.js !== undefined && name !== 'pubsub/lost' ? results.ts.median / results.js.median : undefined
       const label = `${meta.label}, peer scoring ${scoring === 'on' ? 'on (IP colocation off)' : 'off'}`
       rows.push({ id, section: 'pubsub', ...meta, label, results, ...(ratio !== undefined ? { ratio } : {}) })
     }
