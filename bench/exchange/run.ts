@@ -5,10 +5,12 @@
  *    from 4 providers, each peer its own process on loopback (TCP, Noise, Yamux), ours
  *    (bench/exchange/ts-peer.ts) beside helia (interop/js-peer/helia-peer.ts) and go (boxo, the
  *    go peer's --bitswap): throughput and the fetcher's CPU per GiB (not reported by go).
- *  - add: UnixFS import throughput of the same file into a memory block store, ours (addFile)
- *    beside helia's importer (ipfs-unixfs-importer with kubo's settings), in this process.
+ *  - add: UnixFS import throughput of the same file held in memory, ours (addFile) beside
+ *    helia's importer (ipfs-unixfs-importer with kubo's settings), in this process: both into
+ *    blockstore-core's memory store, and ours into its own memory store (which copies blocks).
  *
- * The lead runs it on a quiet machine; `--size-mib 4 --providers 1` is a smoke run.
+ * The lead runs it on a quiet machine; `--size-mib 4 --providers 1` is a smoke run, and
+ * `--only add` / `--only get` run one half.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -19,11 +21,13 @@ import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import { balanced } from 'ipfs-unixfs-importer/layout'
 import { MemoryBlockstore } from 'blockstore-core/memory'
 import { addFile } from '../../src/exchange/unixfs/index.ts'
-import { memoryBlockstore } from '../../src/exchange/blockstore.ts'
+import { memoryBlockstore, type Blockstore } from '../../src/exchange/blockstore.ts'
 import { REPO_ROOT, buildGoPeer, spawnPeer, stopAll, type PeerProcess } from '../../test/interop/harness.ts'
 import { seededBytes } from '../../test/support/random.ts'
 
-const { values } = parseArgs({ options: { 'size-mib': { type: 'string' }, providers: { type: 'string' }, rounds: { type: 'string' } } })
+const { values } = parseArgs({ options: { 'size-mib': { type: 'string' }, providers: { type: 'string' }, rounds: { type: 'string' }, only: { type: 'string' } } })
+// `--only add` or `--only get` runs one half (a quick check of the other's changes)
+const only = values.only
 const sizeMiB = Number(values['size-mib'] ?? 100)
 const providerCounts = (values.providers ?? '1,4').split(',').map(Number)
 const rounds = Number(values.rounds ?? 1)
@@ -62,30 +66,38 @@ async function getRound (impl: Impl, providers: number): Promise<void> {
   }
 }
 
+/** Times one import of `bytes` and adds its row. */
+async function timeAdd (impl: string, store: string, run: () => Promise<unknown>): Promise<void> {
+  const t = performance.now()
+  const cpu = process.cpuUsage()
+  await run()
+  const ms = performance.now() - t
+  const used = process.cpuUsage(cpu)
+  rows.push({ bench: 'add', impl, store, MiB: sizeMiB, ms: Math.round(ms), 'MiB/s': mibps(SIZE, ms), 'cpu s/GiB': Math.round((used.user + used.system) / 1000 / (SIZE / 1073741824)) / 1000 })
+}
+
+const heliaImport = async (content: Uint8Array): Promise<void> => {
+  for await (const _ of importer([{ content: [content] }], new MemoryBlockstore(), { cidVersion: 1, rawLeaves: true, chunker: fixedSize({ chunkSize: 262_144 }), layout: balanced({ maxChildrenPerNode: 174 }) })) { /* the root */ }
+}
+
 async function addRound (): Promise<void> {
   // warm both paths (JIT, hash bindings) on 4 MiB first, so the first measured is not the cold one
   const warm = bytes.subarray(0, Math.min(bytes.length, 4 * 1024 * 1024))
   await addFile(warm, memoryBlockstore(), { cidVersion: 1 })
-  for await (const _ of importer([{ content: [warm] }], new MemoryBlockstore(), { cidVersion: 1, rawLeaves: true })) { /* the root */ }
-  let t = performance.now()
-  let cpu = process.cpuUsage()
-  await addFile(bytes, memoryBlockstore(), { cidVersion: 1 })
-  let ms = performance.now() - t
-  let used = process.cpuUsage(cpu)
-  rows.push({ bench: 'add', impl: 'ts', MiB: sizeMiB, ms: Math.round(ms), 'MiB/s': mibps(SIZE, ms), 'cpu s/GiB': Math.round((used.user + used.system) / 1000 / (SIZE / 1073741824)) / 1000 })
-  t = performance.now()
-  cpu = process.cpuUsage()
-  for await (const _ of importer([{ content: [bytes] }], new MemoryBlockstore(), { cidVersion: 1, rawLeaves: true, chunker: fixedSize({ chunkSize: 262_144 }), layout: balanced({ maxChildrenPerNode: 174 }) })) { /* the root */ }
-  ms = performance.now() - t
-  used = process.cpuUsage(cpu)
-  rows.push({ bench: 'add', impl: 'helia importer', MiB: sizeMiB, ms: Math.round(ms), 'MiB/s': mibps(SIZE, ms), 'cpu s/GiB': Math.round((used.user + used.system) / 1000 / (SIZE / 1073741824)) / 1000 })
+  await heliaImport(warm)
+  // The importers on the same store (blockstore-core's, which keeps the caller's views), then
+  // ours on its own memory store, whose datastore copies each block once (so a caller may reuse
+  // its buffers): the difference between the two ts rows is that copy, not the importer.
+  await timeAdd('helia importer', 'blockstore-core memory', async () => { await heliaImport(bytes) })
+  await timeAdd('ts', 'blockstore-core memory', async () => await addFile(bytes, new MemoryBlockstore() as unknown as Blockstore, { cidVersion: 1 }))
+  await timeAdd('ts', 'ts memory (copies)', async () => await addFile(bytes, memoryBlockstore(), { cidVersion: 1 }))
 }
 
 try {
-  await buildGoPeer()
+  if (only !== 'add') await buildGoPeer()
   for (let round = 0; round < rounds; round++) {
-    await addRound()
-    for (const providers of providerCounts) {
+    if (only !== 'get') await addRound()
+    for (const providers of only === 'add' ? [] : providerCounts) {
       for (const impl of ['ts', 'helia', 'go'] as const) await getRound(impl, providers)
     }
   }
