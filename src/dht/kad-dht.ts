@@ -13,6 +13,8 @@
  * Needs the identify service (it is how peers learn who speaks the protocol).
  * Operations are in the public API below; each takes `{ signal, onProgress }`.
  */
+import type { DhtBucketFill, DhtDiagnostics, DhtQueryRecord } from '../interface/diagnostics.ts'
+import { RecentQueries } from './recent-queries.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { AbortOptions } from '../interface/common.ts'
 import type { NodeComponents, Startable } from '../interface/components.ts'
@@ -101,7 +103,7 @@ export type ContentKey = { multihash: { bytes: Uint8Array } } | Uint8Array
 
 const HOUR = 60 * 60 * 1000
 
-export class KadDHT implements Startable {
+export class KadDHT implements Startable, DhtDiagnostics {
   readonly protocol: string
   readonly routingTable: RoutingTable
   readonly network: DhtNetwork
@@ -127,6 +129,7 @@ export class KadDHT implements Startable {
   #started = false
   #refreshing: Promise<void> | undefined
   readonly #metrics: DhtMetrics | undefined
+  readonly #recentQueries = new RecentQueries()
 
   constructor (components: KadDHTComponents, options: KadDHTOptions = {}) {
     this.#components = components
@@ -271,6 +274,12 @@ export class KadDHT implements Startable {
   }
 
   /** Requests answered by our server side (diagnostics). */
+  /** Diagnostics: the routing table's non-empty buckets (DhtDiagnostics). */
+  routingBuckets (): DhtBucketFill[] { return this.routingTable.fill() }
+
+  /** Diagnostics: the latest lookups, newest first (DhtDiagnostics). */
+  recentQueries (): DhtQueryRecord[] { return this.#recentQueries.list() }
+
   get requestsHandled (): number { return this.#handler?.requestsHandled ?? 0 }
 
   // ------------------------------------------------------------ lookups --
@@ -301,6 +310,7 @@ export class KadDHT implements Startable {
       result = await this.#runLookup(key, request, options, signal, beta, onReply)
     } finally {
       this.#metrics?.lookupDone(request.type, startedAt, result)
+      this.#recentQueries.add(request.type, key, startedAt, result)
     }
     emit?.({ type: 'query-done', queried: result.queried, failed: result.failed, hops: result.hops, doneAtHop: result.doneAtHop, timedOut: result.timedOut })
     return result

@@ -14,6 +14,7 @@
  * Which peers may enter is decided by the caller (the DHT adds only peers that advertise the
  * DHT protocol); this file only does the bookkeeping.
  */
+import type { DhtBucketFill } from '../interface/diagnostics.ts'
 import type { PeerId } from '../interface/peer-id.ts'
 import { commonPrefixLength, compareDistance, KEYSPACE_BYTES, toKadId } from './distance.ts'
 
@@ -188,6 +189,15 @@ export class RoutingTable {
   /** When a lookup last targeted the bucket at `cpl` (0 = never). */
   lastLookup (cpl: number): number {
     return this.#buckets[Math.min(cpl, BUCKET_COUNT - 1)].lastLookup
+  }
+
+  /** The fill of every non-empty bucket, lowest common prefix first (diagnostics). */
+  fill (): DhtBucketFill[] {
+    const fills: DhtBucketFill[] = []
+    this.#buckets.forEach((b, cpl) => {
+      if (b.peers.length > 0 || b.replacements.length > 0) fills.push({ cpl, peers: b.peers.length, replacements: b.replacements.length, capacity: this.kBucketSize })
+    })
+    return fills
   }
 
   /** Peers of one bucket, least recently seen first (tests, diagnostics). */

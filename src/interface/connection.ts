@@ -43,6 +43,9 @@ export interface Connection {
   readonly status: ConnectionStatus
   readonly timeline: ConnectionTimeline
   readonly limits?: ConnectionLimits
+  /** The latest round-trip time measured on this connection, in ms: a ping protocol exchange
+   * sets it; until one does, the muxer's own ping (yamux) where it has one. Undefined before any. */
+  rtt?: number
   readonly streams: readonly Stream[]
   /** Opens a stream and negotiates one of `protocols` (in preference order). */
   newStream(protocols: string | string[], options?: NewStreamOptions): Promise<Stream>

@@ -27,6 +27,8 @@ export interface StreamMuxer {
   readonly protocol: string
   /** The open streams. */
   readonly streams: readonly Stream[]
+  /** The muxer's own round-trip time measurement in ms (yamux pings), 0 or absent before one. */
+  readonly rtt?: number
   newStream(options?: AbortOptions): Stream | Promise<Stream>
   /** Graceful: stops new streams (yamux GoAway), closes existing ones, then the connection. */
   close(options?: AbortOptions): Promise<void>

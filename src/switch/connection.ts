@@ -127,6 +127,15 @@ export class SwitchConnection implements Connection {
   readonly #memory = new ConnectionMemory()
   readonly #failedNegotiationBudget: { burst: number, perSecond: number }
   readonly #streamBytes: StreamBytes | undefined
+  #pingRtt: number | undefined
+
+  get rtt (): number | undefined {
+    if (this.#pingRtt !== undefined) return this.#pingRtt
+    const muxerRtt = this.#muxer?.rtt
+    return muxerRtt !== undefined && muxerRtt > 0 ? muxerRtt : undefined
+  }
+
+  set rtt (ms: number | undefined) { this.#pingRtt = ms }
 
   constructor (init: ConnectionInit) {
     this.id = `${idPrefix}-${(nextId++).toString(36)}`

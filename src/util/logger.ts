@@ -65,14 +65,33 @@ function format (value: unknown): string {
   return String(value)
 }
 
-function write (namespace: string, formatter: string, args: unknown[]): void {
+/** Receivers of log lines (the dashboard's log tail); usually none, then nothing is spent on them. */
+const taps = new Set<(line: string) => void>()
+
+/**
+ * Delivers every line the enabled loggers write, and every `log.error` line even when its
+ * namespace is not enabled (those are still not printed), to `tap` until the returned function
+ * is called. Without a tap a disabled logger still costs one property check.
+ */
+export function tapLog (tap: (line: string) => void): () => void {
+  taps.add(tap)
+  return () => { taps.delete(tap) }
+}
+
+function write (namespace: string, formatter: string, args: unknown[], print = true): void {
+  const line = formatLine(namespace, formatter, args)
+  if (print) console.error(line)
+  for (const tap of taps) tap(line)
+}
+
+function formatLine (namespace: string, formatter: string, args: unknown[]): string {
   let i = 0
   const text = formatter.replace(/%[sdoOjpbat%]/g, (m) => {
     if (m === '%%') return '%'
     return i < args.length ? format(args[i++]) : m
   })
   const rest = args.slice(i).map(format).join(' ')
-  console.error(`${new Date().toISOString()} ${namespace} ${text}${rest.length > 0 ? ' ' + rest : ''}`)
+  return `${new Date().toISOString()} ${namespace} ${text}${rest.length > 0 ? ' ' + rest : ''}`
 }
 
 /** Creates a logger for `ts-libp2p:<name>`. */
@@ -97,6 +116,7 @@ export function logger (name: string): Logger {
     Object.defineProperty(log, 'error', {
       value: (formatter: string, ...args: unknown[]) => {
         if (check(`${ns}:error`) || check(ns)) write(`${ns}:error`, formatter, args)
+        else if (taps.size > 0) write(`${ns}:error`, formatter, args, false)
       }
     })
     Object.defineProperty(log, 'trace', {

@@ -98,3 +98,16 @@ test('score: invalid parameters and thresholds are refused', () => {
   assert.throws(() => { validateThresholds({ ...DEFAULT_PEER_SCORE_THRESHOLDS, gossipThreshold: 1 }) }, InvalidParametersError)
   assert.throws(() => { validateThresholds({ ...DEFAULT_PEER_SCORE_THRESHOLDS, graylistThreshold: 0 }) }, InvalidParametersError)
 })
+
+test('score parts (dashboard): each part is its weighted term and they sum to the score', () => {
+  const { score, clock } = setup()
+  score.addPeer('a', peerA, [])
+  assert.equal(score.parts('unknown'), undefined)
+  score.graft('a', 't')
+  clock.now += 3000
+  score.refresh()
+  score.addPenalty('a', 4)
+  const parts = score.parts('a')
+  assert.deepEqual(parts, { topics: 3, app: 0, ipColocation: 0, behaviour: -160 })
+  assert.equal(score.score('a'), parts.topics + parts.app + parts.ipColocation + parts.behaviour)
+})

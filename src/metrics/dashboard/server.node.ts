@@ -13,6 +13,7 @@ import { Libp2pError } from '../../util/errors.ts'
 import { isLoopbackIp } from '../../util/multiaddr.ts'
 import { unrefInterval } from '../../util/timers.ts'
 import { DASHBOARD_PAGE } from './page.ts'
+import { LogTail } from './log-tail.ts'
 import { takeSnapshot } from './snapshot.ts'
 
 /** A dashboard bound beyond loopback without a token: anyone who reaches it would see the node. */
@@ -31,6 +32,8 @@ export interface DashboardOptions {
   token?: string
   /** How often snapshots are sent, in ms (default 1000). */
   intervalMs?: number
+  /** Log lines kept for the page's log tail (default 200). */
+  logLines?: number
 }
 
 export interface DashboardServer {
@@ -47,6 +50,7 @@ export async function serveDashboard (node: Libp2p, options: DashboardOptions = 
   const token = options.token
   if ((token === undefined || token === '') && !(isLoopbackIp(host) || host === 'localhost')) throw new DashboardTokenRequiredError(host)
   const clients = new Set<ServerResponse>()
+  const logTail = new LogTail(options.logLines)
   const authorized = (req: IncomingMessage, url: URL): boolean => {
     if (token === undefined || token === '') return true
     const given = url.searchParams.get('token') ?? /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? ''
@@ -73,7 +77,7 @@ export async function serveDashboard (node: Libp2p, options: DashboardOptions = 
       }
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' })
       clients.add(res)
-      res.write(`data: ${JSON.stringify(takeSnapshot(node))}\n\n`)
+      res.write(`data: ${JSON.stringify(takeSnapshot(node, logTail.lines()))}\n\n`)
       req.on('close', () => { clients.delete(res) })
     } else {
       res.writeHead(404).end()
@@ -81,7 +85,7 @@ export async function serveDashboard (node: Libp2p, options: DashboardOptions = 
   })
   const timer = unrefInterval(() => {
     if (clients.size === 0) return
-    const frame = `data: ${JSON.stringify(takeSnapshot(node))}\n\n`
+    const frame = `data: ${JSON.stringify(takeSnapshot(node, logTail.lines()))}\n\n`
     for (const res of clients) res.write(frame)
   }, options.intervalMs ?? 1000)
   try {
@@ -91,6 +95,7 @@ export async function serveDashboard (node: Libp2p, options: DashboardOptions = 
     })
   } catch (err) {
     clearInterval(timer)
+    logTail.stop()
     throw err
   }
   const { port } = server.address() as AddressInfo
@@ -100,6 +105,7 @@ export async function serveDashboard (node: Libp2p, options: DashboardOptions = 
     port,
     close: async () => {
       clearInterval(timer)
+      logTail.stop()
       for (const res of clients) res.end()
       clients.clear()
       server.closeAllConnections()

@@ -137,6 +137,8 @@ export class PingService implements Startable {
       try {
         const rtt = await run
         this.#rttMetric?.observe(rtt / 1000)
+        // the connection shows its latest RTT (the dashboard's RTT column)
+        connection.rtt = rtt
         return rtt
       } finally {
         if (this.#queues.get(key) === tail) this.#queues.delete(key)

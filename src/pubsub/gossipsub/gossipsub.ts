@@ -19,6 +19,8 @@ import { messageIdFromKey, messageIdKey } from '../seen-cache.ts'
 import { MessageCache } from './mcache.ts'
 import { DEFAULT_GOSSIPSUB_PARAMS, GOSSIPSUB_PROTOCOL_V10, GOSSIPSUB_PROTOCOL_V11, GOSSIPSUB_PROTOCOL_V12, type GossipSubOptions, type GossipSubParams } from './params.ts'
 import { PeerScore } from './score.ts'
+import { describePeers } from './diagnostics.ts'
+import type { PubSubPeerDiagnostics } from '../../interface/diagnostics.ts'
 import { Backoffs } from './backoff.ts'
 import { IWantPromises } from './iwant-promises.ts'
 import { PeerExchange } from './peer-exchange.ts'
@@ -92,6 +94,11 @@ export class GossipSub extends PubSubBase {
   /** The peer's score (0 without scoring). */
   getScore (peer: PeerId | string): number {
     return this.score?.score(typeof peer === 'string' ? peer : peer.toString()) ?? 0
+  }
+
+  /** Diagnostics (PubSubDiagnostics): every peer with its topics, meshes and score. */
+  peerDiagnostics (): PubSubPeerDiagnostics[] {
+    return describePeers(this.peers.values(), this.mesh, this.score)
   }
 
   getMeshPeers (topic: string): PeerId[] {

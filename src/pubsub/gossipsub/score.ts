@@ -62,6 +62,17 @@ export class PeerScore {
   score (key: string): number {
     const stats = this.#peers.get(key)
     if (stats === undefined) return 0
+    return this.#topicScore(stats) + this.#appScore(stats) + this.#ipColocationScore(stats) + this.#behaviourScore(stats)
+  }
+
+  /** The score's weighted parts (diagnostics): topics (P1-P4, capped), app (P5), ipColocation (P6), behaviour (P7). */
+  parts (key: string): { topics: number, app: number, ipColocation: number, behaviour: number } | undefined {
+    const stats = this.#peers.get(key)
+    if (stats === undefined) return undefined
+    return { topics: this.#topicScore(stats), app: this.#appScore(stats), ipColocation: this.#ipColocationScore(stats), behaviour: this.#behaviourScore(stats) }
+  }
+
+  #topicScore (stats: PeerStats): number {
     const p = this.params
     let topicScore = 0
     for (const [topic, ts] of stats.topics) {
@@ -79,18 +90,29 @@ export class PeerScore {
       topicScore += tp.topicWeight * s
     }
     if (p.topicScoreCap > 0 && topicScore > p.topicScoreCap) topicScore = p.topicScoreCap
-    let score = topicScore
-    score += p.appSpecificWeight * p.appSpecificScore(stats.id)
+    return topicScore
+  }
+
+  #appScore (stats: PeerStats): number {
+    return this.params.appSpecificWeight * this.params.appSpecificScore(stats.id)
+  }
+
+  #ipColocationScore (stats: PeerStats): number {
+    const p = this.params
+    let score = 0
     for (const ip of stats.ips) {
       if (p.IPColocationFactorWhitelist.has(ip)) continue
       const surplus = (this.#ipPeers.get(ip)?.size ?? 0) - p.IPColocationFactorThreshold
       if (surplus > 0) score += p.IPColocationFactorWeight * surplus * surplus
     }
-    if (stats.behaviourPenalty > p.behaviourPenaltyThreshold) {
-      const excess = stats.behaviourPenalty - p.behaviourPenaltyThreshold
-      score += p.behaviourPenaltyWeight * excess * excess
-    }
     return score
+  }
+
+  #behaviourScore (stats: PeerStats): number {
+    const p = this.params
+    if (stats.behaviourPenalty <= p.behaviourPenaltyThreshold) return 0
+    const excess = stats.behaviourPenalty - p.behaviourPenaltyThreshold
+    return p.behaviourPenaltyWeight * excess * excess
   }
 
   // ---------------------------------------------------------------- peers --
