@@ -142,7 +142,7 @@ async function main (): Promise<void> {
           add(`${prefix}deliveries`, side, [r.deliveries / r.ms * 1000])
           add(`${prefix}cpu`, side, [r.cpuMsPerMessage])
           add(`${prefix}lost`, side, [r.lost / config.messages * 100])
-          progress(`${side}: ${r.messagesPerSecond.toFixed(1)} messages/s, ${r.cpuMsPerMessage.toFixed(1)} ms CPU per message${r.lost > 0 ? `, ${r.lost} of ${config.messages} messages never reached every node` : ''}`)
+          progress(`${side}: ${r.messagesPerSecond.toFixed(1)} messages/s, ${r.cpuMsPerMessage.toFixed(1)} ms CPU per message${r.lost > 0 ? `, ${r.lost} of ${config.messages} messages never reached every node (${r.publishErrors} refused by publish)` : ''}`)
         }
         const lat = await peer.command('latency', { messages: config.latencyMessages, size: config.size }, 600_000)
         if (lat.duplicates !== 0) throw new Error(`${side}: ${lat.duplicates} duplicate deliveries`)
