@@ -11,6 +11,8 @@
  *   {"cmd":"add","path":FILE,"cidVersion":0|1}     -> {"cid"}   (kubo's settings for that version)
  *   {"cmd":"get","cid":CID,"path":FILE}           -> {"bytes","ms","cpuMs"} (writes the file)
  *   {"cmd":"provide","cid":CID}                   (announces it on the DHT)
+ *   {"cmd":"dht.routingTable"}                    -> {"peers":[peer id...]}
+ *   {"cmd":"findProviders","cid":CID}             -> {"providers":[{"id","addrs"}]} (helia's routing)
  *   {"cmd":"stop"}
  */
 import { createInterface } from 'node:readline'
@@ -30,6 +32,7 @@ import { balanced } from 'ipfs-unixfs-importer/layout'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
+import { peerIdFromCID } from '@libp2p/peer-id'
 
 
 const args = process.argv.slice(2)
@@ -97,6 +100,16 @@ async function run (cmd: Record<string, any>): Promise<Record<string, unknown>> 
     case 'provide':
       await helia.routing.provide(CID.parse(cmd.cid), { signal: AbortSignal.timeout(60_000) })
       return {}
+    case 'dht.routingTable':
+      return { peers: dht ? [...libp2p.services.dht.routingTable.kb.toIterable()].map((c: any) => c.peerId.toString()) : [] }
+    case 'findProviders': {
+      const providers: Array<Record<string, unknown>> = []
+      for await (const p of helia.routing.findProviders(CID.parse(cmd.cid), { signal: AbortSignal.timeout(cmd.timeoutMs ?? 30_000) })) {
+        providers.push({ id: peerIdFromCID(p.id).toString(), addrs: p.multiaddrs.map((a: any) => a.toString()) })
+        break
+      }
+      return { providers }
+    }
     case 'stop':
       await helia.stop()
       setImmediate(() => process.exit(0))

@@ -2,8 +2,12 @@
  * Bitswap and UnixFS interop with helia (js-libp2p + @helia/bitswap + @helia/unixfs, in a
  * separate process: interop/js-peer/helia-peer.ts), over TCP with Noise and Yamux, both
  * directions: a 20 MiB file added on one side is fetched by the other with the same root CID;
- * the three-node DHT case runs between ts nodes (test/exchange/bitswap.test.ts): helia, fetching
- * with only a DHT router connected, did not find our provider within 60 s (not yet understood).
+ * and three nodes where the fetcher (helia, then ours), connected only to our DHT router, finds
+ * the provider (ours, then helia) through the DHT.
+ *
+ * js-libp2p's kad-dht pings a peer (/ipfs/ping/1.0.0) before it admits it to its routing table,
+ * so our DHT nodes here run ping, as `ts-libp2p start` does: without it helia's table stays
+ * empty and its provider lookups never leave the process (what the previous attempt ran into).
  */
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
@@ -13,6 +17,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLibp2p, multiaddr, peerIdFromString } from '../../src/index.ts'
 import { identify } from '../../src/protocols/identify/index.ts'
+import { ping } from '../../src/protocols/ping/index.ts'
+import { kadDHT } from '../../src/dht/index.ts'
 import { bitswap, type Bitswap } from '../../src/exchange/bitswap/index.ts'
 import { addFile, catFile } from '../../src/exchange/unixfs/index.ts'
 import { memoryBlockstore } from '../../src/exchange/blockstore.ts'
@@ -35,6 +41,24 @@ async function ourNode () {
       identify: identify(),
       bitswap: bitswap()
     }
+  })
+}
+
+/** Polls a condition that has no event (a routing table filling after identify), up to 20 s. */
+async function waitUntil (condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within 20 s`)
+    await new Promise(resolve => setTimeout(resolve, 25))
+  }
+}
+
+/** A ts node with Bitswap and a DHT server (and ping, which js's DHT needs to admit us). */
+async function ourDhtNode (bitswapOptions: Parameters<typeof bitswap>[0] = {}) {
+  return await createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    connectionManager: { inboundConnectionThreshold: 100_000 },
+    services: { identify: identify(), ping: ping(), bitswap: bitswap(bitswapOptions), dht: kadDHT({ initialRefresh: false, refreshInterval: 0 }) }
   })
 }
 
@@ -102,6 +126,60 @@ describe('Bitswap interop with helia', { timeout: 300_000 }, () => {
       await fetcher.stop()
     } finally {
       await node.stop()
+      await helia.stop()
+    }
+  })
+
+  it('three nodes: the helia fetcher, connected only to our DHT router, finds our provider through the DHT', async () => {
+    const router = await ourDhtNode()
+    const provider = await ourDhtNode()
+    const helia = await spawnPeer('js', ['--dht'], { script: HELIA_PEER })
+    try {
+      const small = seededBytes(3 * 1024 * 1024, 11)
+      const { cid } = await addFile(small, provider.services.bitswap.blockstore, { cidVersion: 1 })
+      await provider.dial(router.getMultiaddrs()[0])
+      await waitUntil(() => provider.services.dht.routingTable.size > 0, 'the provider\'s routing table')
+      await provider.contentRouting.provide(cid, { signal: AbortSignal.timeout(30_000) })
+      await helia.commandOk({ cmd: 'dial', addr: router.getMultiaddrs()[0].toString() })
+      await waitUntil(async () => ((await helia.commandOk({ cmd: 'dht.routingTable' })).peers as string[]).includes(router.peerId.toString()), 'helia admitting our router to its routing table')
+      assert.equal(provider.getConnections(peerIdFromString(helia.peerId)).length, 0, 'helia does not know the provider yet')
+      // helia's routing (its DHT through our router) names our provider with the record's address
+      const { providers } = await helia.commandOk({ cmd: 'findProviders', cid: cid.toString() }, 40_000) as unknown as { providers: Array<{ id: string, addrs: string[] }> }
+      assert.equal(providers[0]?.id, provider.peerId.toString(), JSON.stringify(providers))
+      assert.ok(providers[0].addrs.includes(provider.getMultiaddrs()[0].toString().replace(/\/p2p\/.*$/, '')), JSON.stringify(providers))
+      const out = join(dir, 'helia-via-dht.bin')
+      const reply = await helia.commandOk({ cmd: 'get', cid: cid.toString(), path: out, timeoutMs: 60_000 }, 90_000)
+      assert.equal(reply.bytes, small.length)
+      assert.equal(sha256Hex(readFileSync(out)), sha256Hex(small))
+      assert.ok((provider.services.bitswap.ledger(peerIdFromString(helia.peerId))?.bytesSent ?? 0) >= small.length, 'the blocks came from our provider')
+    } finally {
+      await helia.stop()
+      await provider.stop()
+      await router.stop()
+    }
+  })
+
+  it('three nodes: our fetcher, connected only to our DHT router, finds the helia provider through the DHT', async () => {
+    const router = await ourDhtNode()
+    const fetcher = await ourDhtNode({ providerLookupDelay: 200 })
+    const helia = await spawnPeer('js', ['--dht'], { script: HELIA_PEER })
+    try {
+      const small = join(dir, 'helia-provides.bin')
+      const smallBytes = seededBytes(3 * 1024 * 1024, 12)
+      writeFileSync(small, smallBytes)
+      const { cid } = await helia.commandOk({ cmd: 'add', path: small, cidVersion: 1 })
+      await helia.commandOk({ cmd: 'dial', addr: router.getMultiaddrs()[0].toString() })
+      await waitUntil(async () => ((await helia.commandOk({ cmd: 'dht.routingTable' })).peers as string[]).includes(router.peerId.toString()), 'helia admitting our router to its routing table')
+      await helia.commandOk({ cmd: 'provide', cid }, 70_000)
+      await fetcher.dial(router.getMultiaddrs()[0])
+      await waitUntil(() => fetcher.services.dht.routingTable.size > 0, 'the fetcher\'s routing table')
+      assert.equal(fetcher.getConnections(peerIdFromString(helia.peerId)).length, 0, 'the fetcher does not know helia yet')
+      const got = await fetchHash(fetcher.services.bitswap, parseCid(String(cid)))
+      assert.deepEqual(got, { sha256: sha256Hex(smallBytes), bytes: smallBytes.length })
+      assert.ok((fetcher.services.bitswap.ledger(peerIdFromString(helia.peerId))?.bytesReceived ?? 0) >= smallBytes.length, 'the blocks came from helia')
+    } finally {
+      await fetcher.stop()
+      await router.stop()
       await helia.stop()
     }
   })
