@@ -12,9 +12,11 @@
 //!   streams.rs   /echo/1.0.0, /test/reset/1.0.0, /perf/1.0.0 and the ping command
 //!   dht.rs       Kademlia commands;  pubsub.rs  gossipsub commands
 //!   rendezvous.rs rendezvous client commands (the server is a flag)
+//!   autonat.rs   AutoNAT v1 probe events (client and server)
 
 #[macro_use]
 mod output;
+mod autonat;
 mod commands;
 mod dht;
 mod inbound;
@@ -58,6 +60,9 @@ pub struct Config {
     pub relays: Vec<Multiaddr>,
     pub rendezvous_server: bool,
     pub autonat: bool,
+    /// AutoNAT v1 client: the first probe after this delay, then again at this interval until
+    /// sure (the crate's 15 s / 90 s are too slow for tests)
+    pub autonat_interval: Option<std::time::Duration>,
 }
 
 /// Accepts `--flag value` and `--flag=value` (and one dash), like Go's flag package, so the
@@ -76,6 +81,7 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
         relays: Vec::new(),
         rendezvous_server: false,
         autonat: false,
+        autonat_interval: None,
     };
     let mut i = 0;
     while i < args.len() {
@@ -136,6 +142,13 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
             "relay" => cfg.relays.push(addr(value(&mut i)?)?),
             "rendezvous-server" => cfg.rendezvous_server = true,
             "autonat" => cfg.autonat = true,
+            "autonat-interval-ms" => {
+                let v = value(&mut i)?;
+                let ms: u64 = v.parse().map_err(|e| format!("--autonat-interval-ms {v:?}: {e}"))?;
+                cfg.autonat_interval = Some(std::time::Duration::from_millis(ms.max(1)));
+            }
+            // DCUtR is always on (the go peer needs the flag; the harness may pass it to all)
+            "holepunch" => {}
             _ => return Err(format!("unknown flag --{name}")),
         }
     }

@@ -3,7 +3,7 @@
 //! task); what they wait for (a connection, an identify, a query result) is parked in `State`
 //! and answered from the swarm's events.
 
-use crate::{commands, dht, inbound, pubsub, rendezvous, streams, Config, DhtMode, Muxer, Security};
+use crate::{autonat, commands, dht, inbound, pubsub, rendezvous, streams, Config, DhtMode, Muxer, Security};
 use crate::output::emit_event;
 use futures::future::Either;
 use futures::StreamExt;
@@ -168,10 +168,18 @@ fn build_behaviour(
         .rendezvous_server
         .then(|| libp2p::rendezvous::server::Behaviour::new(libp2p::rendezvous::server::Config::default()));
     let autonat = cfg.autonat.then(|| {
+        let defaults = libp2p::autonat::v1::Config::default();
         libp2p::autonat::v1::Behaviour::new(
             peer_id,
             // loopback test networks: let the server dial private addresses
-            libp2p::autonat::v1::Config { only_global_ips: false, ..Default::default() },
+            libp2p::autonat::v1::Config {
+                only_global_ips: false,
+                boot_delay: cfg.autonat_interval.unwrap_or(defaults.boot_delay),
+                retry_interval: cfg.autonat_interval.unwrap_or(defaults.retry_interval),
+                // one ts server answers every probe of a test
+                throttle_server_period: cfg.autonat_interval.map_or(defaults.throttle_server_period, |_| Duration::ZERO),
+                ..defaults
+            },
         )
     });
     Ok(Behaviour {
@@ -401,6 +409,7 @@ fn handle_behaviour_event(swarm: &mut Swarm<Behaviour>, state: &mut State, event
         BehaviourEvent::Kad(event) => dht::on_event(swarm, state, event),
         BehaviourEvent::Gossipsub(event) => pubsub::on_event(event),
         BehaviourEvent::RendezvousClient(event) => rendezvous::on_client_event(state, event),
+        BehaviourEvent::Autonat(event) => autonat::on_event(event),
         _ => {}
     }
 }
