@@ -34,9 +34,40 @@ export interface PeerConnectionLike {
   close(): void
 }
 
-/** Adapts a W3C RTCDataChannel (browsers, and any RTCPeerConnection implementation). */
+/** Messages kept for a channel whose stream is not wired yet; a remote sending more is hostile. */
+const MAX_EARLY_MESSAGES = 64
+
+/**
+ * Adapts a W3C RTCDataChannel (browsers, and any RTCPeerConnection implementation).
+ *
+ * The handlers go on the channel now, not in `setEvents`: a browser dispatches `message` as a
+ * task and drops it when no handler is set then. WebRTC Direct's server sends Noise's first
+ * message the moment channel 0 opens, which can be before the dialer has seen its peer
+ * connection reach 'connected' and wired the stream; a lost first message stalls the
+ * handshake until the dial times out. Messages (bounded) and a close that arrive before
+ * `setEvents` are replayed to it.
+ */
 export function fromRTCDataChannel (channel: RTCDataChannel): DataChannelLike {
   channel.binaryType = 'arraybuffer'
+  let events: DataChannelEvents | undefined
+  let early: Uint8Array[] | undefined = []
+  let closedEarly = false
+  const deliver = (bytes: Uint8Array): void => {
+    if (events !== undefined) events.onMessage(bytes)
+    else if (early !== undefined && early.length < MAX_EARLY_MESSAGES) early.push(bytes)
+    else channel.close()
+  }
+  channel.onopen = () => { events?.onOpen() }
+  channel.onmessage = (ev: MessageEvent) => {
+    const data: unknown = ev.data
+    if (data instanceof ArrayBuffer) deliver(new Uint8Array(data))
+    else if (typeof data === 'string') deliver(new TextEncoder().encode(data))
+  }
+  channel.onbufferedamountlow = () => { events?.onBufferedAmountLow() }
+  channel.onclose = () => {
+    if (events !== undefined) events.onClose()
+    else closedEarly = true
+  }
   return {
     get id () { return channel.id ?? -1 },
     get isOpen () { return channel.readyState === 'open' },
@@ -44,15 +75,12 @@ export function fromRTCDataChannel (channel: RTCDataChannel): DataChannelLike {
     setBufferedAmountLowThreshold (bytes: number) { channel.bufferedAmountLowThreshold = bytes },
     send (data: Uint8Array) { channel.send(data as Uint8Array<ArrayBuffer>) },
     close () { channel.close() },
-    setEvents (events: DataChannelEvents) {
-      channel.onopen = () => { events.onOpen() }
-      channel.onmessage = (ev: MessageEvent) => {
-        const data: unknown = ev.data
-        if (data instanceof ArrayBuffer) events.onMessage(new Uint8Array(data))
-        else if (typeof data === 'string') events.onMessage(new TextEncoder().encode(data))
-      }
-      channel.onbufferedamountlow = () => { events.onBufferedAmountLow() }
-      channel.onclose = () => { events.onClose() }
+    setEvents (e: DataChannelEvents) {
+      events = e
+      const queued = early ?? []
+      early = undefined
+      for (const m of queued) e.onMessage(m)
+      if (closedEarly) e.onClose()
     }
   }
 }

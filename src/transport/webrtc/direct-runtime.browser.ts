@@ -41,7 +41,9 @@ function sdpLine (sdp: string, name: string): string | undefined {
 export async function dialWebRTCDirect (target: WebRTCDirectTarget, noise: ConnectionEncrypter, remotePeer: PeerId | undefined, options: WebRTCDirectRuntimeOptions, signal: AbortSignal): Promise<RawConnection> {
   const pc = new RTCPeerConnection()
   try {
-    const handshakeChannel = pc.createDataChannel('', { negotiated: true, id: 0 })
+    // adapted now so the server's first Noise message is kept even if it arrives before
+    // we see 'connected' (fromRTCDataChannel)
+    const handshakeChannel = fromRTCDataChannel(pc.createDataChannel('', { negotiated: true, id: 0 }))
     const offer = await pc.createOffer()
     let serverCredentials: { ufrag: string, pwd: string } | undefined
     if (options.ufragVersion !== 2) {
@@ -78,7 +80,7 @@ export async function dialWebRTCDirect (target: WebRTCDirectTarget, noise: Conne
     return await upgradeDirect({
       role: 'client',
       pc: fromRTCPeerConnection(pc),
-      handshakeChannel: fromRTCDataChannel(handshakeChannel),
+      handshakeChannel,
       noise,
       clientFingerprint,
       serverFingerprint,
