@@ -142,8 +142,9 @@ describe('Bitswap interop with helia', { timeout: 300_000 }, () => {
       await provider.contentRouting.provide(cid, { signal: AbortSignal.timeout(30_000) })
       await helia.commandOk({ cmd: 'dial', addr: router.getMultiaddrs()[0].toString() })
       await waitUntil(async () => ((await helia.commandOk({ cmd: 'dht.routingTable' })).peers as string[]).includes(router.peerId.toString()), 'helia admitting our router to its routing table')
-      assert.equal(provider.getConnections(peerIdFromString(helia.peerId)).length, 0, 'helia does not know the provider yet')
       // helia's routing (its DHT through our router) names our provider with the record's address
+      // (helia's own DHT self-query may meet the provider as a closer peer too, so whether they
+      // are connected yet is not asserted: the provider lookup is)
       const { providers } = await helia.commandOk({ cmd: 'findProviders', cid: cid.toString() }, 40_000) as unknown as { providers: Array<{ id: string, addrs: string[] }> }
       assert.equal(providers[0]?.id, provider.peerId.toString(), JSON.stringify(providers))
       assert.ok(providers[0].addrs.includes(provider.getMultiaddrs()[0].toString().replace(/\/p2p\/.*$/, '')), JSON.stringify(providers))
