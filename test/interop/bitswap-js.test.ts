@@ -174,7 +174,11 @@ describe('Bitswap interop with helia', { timeout: 300_000 }, () => {
       await helia.commandOk({ cmd: 'provide', cid }, 70_000)
       await fetcher.dial(router.getMultiaddrs()[0])
       await waitUntil(() => fetcher.services.dht.routingTable.size > 0, 'the fetcher\'s routing table')
-      assert.equal(fetcher.getConnections(peerIdFromString(helia.peerId)).length, 0, 'the fetcher does not know helia yet')
+      // our content routing (the DHT through our router) names helia, with an address to dial
+      let found: { id: { toString(): string }, multiaddrs: unknown[] } | undefined
+      for await (const p of fetcher.contentRouting.findProviders(parseCid(String(cid)), { signal: AbortSignal.timeout(30_000) })) { found = p; break }
+      assert.equal(found?.id.toString(), helia.peerId)
+      assert.ok((found?.multiaddrs.length ?? 0) > 0, 'the provider record carries helia\'s addresses')
       const got = await fetchHash(fetcher.services.bitswap, parseCid(String(cid)))
       assert.deepEqual(got, { sha256: sha256Hex(smallBytes), bytes: smallBytes.length })
       assert.ok((fetcher.services.bitswap.ledger(peerIdFromString(helia.peerId))?.bytesReceived ?? 0) >= smallBytes.length, 'the blocks came from helia')
