@@ -24,6 +24,8 @@ import { ListenError } from '../../util/errors.ts'
 import { TokenBucket } from '../../util/token-bucket.ts'
 import { withDeadline } from '../../util/deadline.ts'
 import { logger } from '../../util/logger.ts'
+import { isWildcardIp } from '../../util/multiaddr.ts'
+import { interfaceAddrs } from '../interface-addrs.node.ts'
 import { closePeerConnection, loadNodeDatachannel, fromNdcDataChannel, fromNdcPeerConnection, onPeerConnectionState } from './native.node.ts'
 import type { NdcPeerConnection } from './native.node.ts'
 import { loadOrCreateDirectCertificate } from './certificate.node.ts'
@@ -78,7 +80,9 @@ export class WebRTCDirectListener implements Listener {
   readonly #live = new Set<NdcPeerConnection>()
   #mux: { stop(): void } | undefined
   #certificate: DirectCertificate | undefined
-  #addrs: Multiaddr[] = []
+  /** The bound address (its host may be a wildcard; getAddrs expands it). */
+  #bound: { host: string, port: number, family: 4 | 6 } | undefined
+  #listenAddr: Multiaddr | undefined
   #closed = false
   readonly stats: WebRTCDirectListenerStats = { peerConnections: 0, pendingHandshakes: 0, rejectedUfrags: 0, rateLimited: 0 }
 
@@ -113,11 +117,21 @@ export class WebRTCDirectListener implements Listener {
     mux.onUnhandledStunRequest((req) => {
       this.#onStunRequest(ndc, req, host, port, family)
     })
-    this.#addrs = [toWebRTCDirectMultiaddr(host, port, family, [this.#certificate.fingerprint])]
-    log('listening on %s', this.#addrs[0].toString())
+    this.#bound = { host, port, family }
+    this.#listenAddr = toWebRTCDirectMultiaddr(host, port, family, [this.#certificate.fingerprint])
+    log('listening on %s', this.#listenAddr.toString())
   }
 
-  getAddrs (): Multiaddr[] { return this.#addrs }
+  /** The listen address; a wildcard host (0.0.0.0, ::) becomes this machine's interface addresses. */
+  getAddrs (): Multiaddr[] {
+    const bound = this.#bound
+    const certificate = this.#certificate
+    if (bound === undefined || certificate === undefined || this.#closed) return []
+    const hosts = isWildcardIp(bound.host)
+      ? interfaceAddrs(bound.family, bound.port).map(a => a.getComponents()[0].value ?? '')
+      : [bound.host]
+    return hosts.map(h => toWebRTCDirectMultiaddr(h, bound.port, bound.family, [certificate.fingerprint]))
+  }
 
   async close (): Promise<void> {
     if (this.#closed) return
@@ -183,7 +197,7 @@ export class WebRTCDirectListener implements Listener {
           clientFingerprint,
           serverFingerprint: this.#certificate!.fingerprint,
           remoteAddr,
-          localAddr: this.#addrs[0],
+          localAddr: this.#listenAddr,
           signal,
           options: this.#options.connection
         })

@@ -43,6 +43,27 @@ test('the listen address is /ip4/127.0.0.1/udp/P/webrtc-direct/certhash/<sha2-25
   await b.stop()
 })
 
+test('a listener on /ip4/0.0.0.0 reports each interface address (with its port and certhash) and is dialable on them', async () => {
+  const b = await makeNode({ addresses: { listen: ['/ip4/0.0.0.0/udp/0/webrtc-direct'] }, transports: [webRTCDirect()] })
+  const addrs = b.getMultiaddrs().map(a => a.toString())
+  assert.ok(addrs.every(a => !a.startsWith('/ip4/0.0.0.0/')), addrs.join(' '))
+  const loopback = addrs.find(a => a.startsWith('/ip4/127.0.0.1/'))
+  assert.ok(loopback !== undefined, addrs.join(' '))
+  const port = /\/udp\/(\d+)\//.exec(loopback)?.[1]
+  const certhash = /\/certhash\/([^/]+)\//.exec(loopback)?.[1]
+  assert.ok(port !== undefined && port !== '0' && certhash !== undefined)
+  for (const a of addrs) {
+    assert.match(a, /^\/ip4\/[\d.]+\/udp\/\d+\/webrtc-direct\/certhash\/[\w-]+\/p2p\/12D3KooW/)
+    assert.ok(a.includes(`/udp/${port}/webrtc-direct/certhash/${certhash}/`), a)
+  }
+  const a = await directNode({}, false)
+  const connection = await a.dial(multiaddr(loopback))
+  assert.ok(connection.remotePeer.equals(b.peerId))
+  assert.ok(await (a.services as any).ping.ping(b.peerId) >= 0)
+  await a.stop()
+  await b.stop()
+})
+
 for (const ufragVersion of [1, 2] as const) {
   test(`Node dialer (ufrag v${ufragVersion}) to our listener: identify, ping, 16 MiB echo; Noise over data channels`, async () => {
     const a = await directNode({ ufragVersion }, false)
