@@ -27,6 +27,8 @@ export interface Progress {
   update(done: number, detail?: string): void
   /** The total, once learned (a DAG's size after its root arrives). */
   setTotal(total: number): void
+  /** Clears the bar's line for other output on the same terminal; the next update redraws it. */
+  clearLine?(): void
   /** Clears the bar (TTY) or sends a last line (JSON); idempotent. */
   done(): void
 }
@@ -89,6 +91,11 @@ export function createProgress (options: ProgressOptions): Progress {
       total = n
       // the spinner becomes a bar (or the JSON lines gain a total) now, not at the next tick
       if (!finished) emit(true)
+    },
+    clearLine () {
+      if (finished || !tty) return
+      stream.write('\r\u001b[K')
+      lastDraw = 0
     },
     done () {
       if (finished) return

@@ -5,29 +5,12 @@
  */
 import { describe, it, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, execFileSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { BIN, runCli, startCli, type RunningCli } from './run-cli.ts'
-
-function hasScript (): boolean {
-  try {
-    execFileSync('script', ['--version'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
-
-/** Runs `args` under `script`, so stdout and stderr are a terminal; resolves with what the terminal showed. */
-function runOnTerminal (args: string[]): Promise<{ code: number | null, screen: string }> {
-  const command = [process.execPath, BIN, ...args].map(a => `'${a.replace(/'/g, "'\\''")}'`).join(' ')
-  const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { env: { ...process.env, DEBUG: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let screen = ''
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { screen += d })
-  return new Promise(resolve => { child.on('exit', code => { resolve({ code, screen }) }) })
-}
+import { hasScript, runOnTerminal } from './terminal.ts'
 
 describe('progress on a terminal and in a pipe', { timeout: 300_000, skip: hasScript() ? false : 'util-linux script is missing (it provides the pseudo-terminal)' }, () => {
   let cli: RunningCli | undefined

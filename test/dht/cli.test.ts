@@ -81,7 +81,17 @@ describe('ts-libp2p start --dht and ts-libp2p dht', { timeout: 120_000 }, () => 
     const missing = await runCli(['dht', 'get', `/pk/${peerIdFromPrivateKey(key).toString()}`, '--bootstrap', started[0].addrs[0]])
     assert.equal(missing.code, 1)
     assert.equal(missing.stdout, '')
-    assert.match(missing.stderr, /^ts-libp2p: .+\n$/)
+    // piped, progress goes to stderr as JSON lines (requests sent so far), then the one-line reason
+    const errLines = missing.stderr.trimEnd().split('\n')
+    assert.match(errLines.at(-1) ?? '', /^ts-libp2p: .+$/)
+    const progress = errLines.slice(0, -1).map(l => JSON.parse(l) as { type: string, label: string, done: number, detail?: string })
+    assert.ok(progress.length >= 2, missing.stderr)
+    for (const p of progress) assert.deepEqual([p.type, p.label], ['progress', 'dht get'])
+    assert.ok((progress.at(-1)?.done ?? 0) >= 1, 'the last line counts the requests the lookup sent')
+    assert.match(progress.at(-1)?.detail ?? '', /^sent, \d+ answered, \d+ failed, hop \d+$/)
+    const quiet = await runCli(['dht', 'get', `/pk/${peerIdFromPrivateKey(key).toString()}`, '--bootstrap', started[0].addrs[0], '--quiet'])
+    assert.equal(quiet.code, 1)
+    assert.match(quiet.stderr, /^ts-libp2p: .+\n$/, '--quiet: only the reason')
     for (const args of [['dht'], ['dht', 'find-peer', 'nope', '--bootstrap', started[0].addrs[0]], ['dht', 'get', '/pk/x'], ['start', '--provide', CID], ['start', '--dht', 'maybe']]) {
       const r = await runCli(args)
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)

@@ -17,6 +17,9 @@ import { kadDHT, type KadDHT } from '../../dht/index.ts'
 import { MemoryDatastore } from '../../store/index.ts'
 import { utf8Encode } from '../../util/bytes.ts'
 import { Deadline } from '../../util/deadline.ts'
+import type { DhtEvent } from '../../dht/events.ts'
+import { createProgress, type Progress } from '../progress.ts'
+import { INTERRUPTED_EXIT_CODE, interruptOnSignal } from '../interrupt.ts'
 
 const SUBCOMMANDS = ['find-peer', 'closest-peers', 'provide', 'find-providers', 'put', 'get'] as const
 type Subcommand = typeof SUBCOMMANDS[number]
@@ -35,13 +38,18 @@ runs one query and prints JSON lines:
   dht put KEY VALUE            {"key":"...","accepted":N}   (VALUE in base64)
 
 KEY is text; /pk/<peer id> stands for "/pk/" + that peer id's multihash bytes. Exits 0 on
-success, 1 with a one-line reason on stderr when the query fails or finds nothing.
+success, 1 with a one-line reason on stderr when the query fails or finds nothing, 130 on Ctrl-C.
+
+Progress goes to stderr, stdout keeps only the results: on a terminal a spinner with the
+requests sent, answered and failed; otherwise a JSON line {"type":"progress","label":"dht get",
+"done":N,"detail":"..."} at most once a second and one at the end (--quiet: none).
 
 Options:
   --bootstrap MA   DHT server to join through (ends in /p2p/<id>), repeatable, required
   --listen MA      listen address while running (default /ip4/0.0.0.0/tcp/0 for provide, none otherwise)
   --count N        find-providers: stop after N providers (default 20)
   --timeout MS     budget for the whole command (default 60000)
+  -q, --quiet      no progress on stderr
   -h, --help       show this help`,
   async run (argv) {
     const { values, positionals } = parseArgs({
@@ -50,7 +58,8 @@ Options:
         bootstrap: { type: 'string', multiple: true },
         listen: { type: 'string', multiple: true },
         count: { type: 'string' },
-        timeout: { type: 'string' }
+        timeout: { type: 'string' },
+        quiet: { type: 'boolean', short: 'q', default: false }
       },
       strict: true,
       allowPositionals: true
@@ -67,8 +76,20 @@ Options:
     // parse arguments before any network work, so usage errors exit 2 at once
     const query = prepare(sub as Subcommand, args)
 
-    const deadline = new Deadline(timeout, undefined, `the DHT query timed out after ${timeout} ms`)
+    // Ctrl-C aborts the query: the node stops and the command exits 130
+    const interrupt = interruptOnSignal()
+    const deadline = new Deadline(timeout, interrupt.signal, `the DHT query timed out after ${timeout} ms`)
     const signal = deadline.signal
+    const progress = values.quiet === true
+      ? undefined
+      : createProgress({ label: `dht ${sub}`, onLine: line => { process.stderr.write(JSON.stringify(line) + '\n') } })
+    const tally = new QueryTally(progress)
+    // a result on the terminal that shows the spinner starts on a clean line; the spinner redraws after it
+    const print = (obj: unknown): void => {
+      if (process.stdout.isTTY === true) progress?.clearLine?.()
+      line(obj)
+      tally.redraw()
+    }
     const node = await createLibp2p({
       datastore: new MemoryDatastore(),
       addresses: { listen: listen.map(String) },
@@ -77,24 +98,66 @@ Options:
     })
     try {
       await node.start()
+      progress?.update(0, 'joining')
       await joinDht(node.services.dht, (target) => node.dial(target, { signal }), bootstrapList, signal)
-      await query(node.services.dht, { signal, count })
+      await query(node.services.dht, { signal, count, onProgress: tally.onProgress, print })
+      progress?.done()
       return 0
+    } catch (err) {
+      progress?.done()
+      if (interrupt.signal.aborted) {
+        process.stderr.write(`ts-libp2p: dht ${sub} interrupted\n`)
+        return INTERRUPTED_EXIT_CODE
+      }
+      throw err
     } finally {
+      interrupt.dispose()
       deadline.clear()
       await node.stop()
     }
   }
 }
 
-type Query = (dht: KadDHT, options: { signal: AbortSignal, count: number }) => Promise<void>
+type Query = (dht: KadDHT, options: { signal: AbortSignal, count: number, onProgress: (event: DhtEvent) => void, print: (obj: unknown) => void }) => Promise<void>
+
+/** Counts a query's requests for the progress line: sent, answered, failed, deepest hop. */
+class QueryTally {
+  readonly #progress: Progress | undefined
+  #sent = 0
+  #answered = 0
+  #failed = 0
+  #hop = 0
+
+  constructor (progress: Progress | undefined) {
+    this.#progress = progress
+  }
+
+  readonly onProgress = (event: DhtEvent): void => {
+    if (this.#progress === undefined) return
+    if (event.type === 'send-query') {
+      this.#sent++
+      if (event.hop > this.#hop) this.#hop = event.hop
+    } else if (event.type === 'peer-response') {
+      this.#answered++
+    } else if (event.type === 'query-error') {
+      this.#failed++
+    } else {
+      return
+    }
+    this.redraw()
+  }
+
+  redraw (): void {
+    this.#progress?.update(this.#sent, `sent, ${this.#answered} answered, ${this.#failed} failed, hop ${this.#hop}`)
+  }
+}
 
 function line (obj: unknown): void {
   process.stdout.write(JSON.stringify(obj) + '\n')
 }
 
-function peerLine (peer: PeerInfo): void {
-  line({ peerId: peer.id.toString(), addrs: peer.multiaddrs.map(String) })
+function peerLine (peer: PeerInfo): object {
+  return { peerId: peer.id.toString(), addrs: peer.multiaddrs.map(String) }
 }
 
 function parsePeer (text: string): ReturnType<typeof peerIdFromString> {
@@ -135,7 +198,7 @@ function prepare (sub: Subcommand, args: string[]): Query {
   switch (sub) {
     case 'find-peer': {
       const peer = parsePeer(args[0])
-      return async (dht, { signal }) => { peerLine(await dht.findPeer(peer, { signal, useLocal: false })) }
+      return async (dht, { signal, onProgress, print }) => { print(peerLine(await dht.findPeer(peer, { signal, onProgress, useLocal: false }))) }
     }
     case 'closest-peers': {
       let key: Uint8Array
@@ -144,22 +207,22 @@ function prepare (sub: Subcommand, args: string[]): Query {
       } catch {
         key = utf8Encode(args[0])
       }
-      return async (dht, { signal }) => {
+      return async (dht, { signal, onProgress, print }) => {
         let found = 0
-        for await (const event of dht.getClosestPeers(key, { signal })) {
+        for await (const event of dht.getClosestPeers(key, { signal, onProgress })) {
           if (event.type !== 'final-peer') continue
           found++
-          peerLine(event.peer)
+          print(peerLine(event.peer))
         }
         if (found === 0) throw new Error('no DHT peers answered')
       }
     }
     case 'find-providers': {
       const cid = parseCid(args[0])
-      return async (dht, { signal, count }) => {
+      return async (dht, { signal, count, onProgress, print }) => {
         let found = 0
-        for await (const provider of dht.findProviders(cid, { signal, count })) {
-          peerLine(provider)
+        for await (const provider of dht.findProviders(cid, { signal, count, onProgress })) {
+          print(peerLine(provider))
           found++
         }
         if (found === 0) throw new Error(`no providers found for ${args[0]}`)
@@ -167,16 +230,16 @@ function prepare (sub: Subcommand, args: string[]): Query {
     }
     case 'provide': {
       const cid = parseCid(args[0])
-      return async (dht, { signal }) => { line({ cid: args[0], accepted: await dht.provide(cid, { signal }) }) }
+      return async (dht, { signal, onProgress, print }) => { print({ cid: args[0], accepted: await dht.provide(cid, { signal, onProgress }) }) }
     }
     case 'get': {
       const key = parseKey(args[0])
-      return async (dht, { signal }) => { line({ key: args[0], value: Buffer.from(await dht.get(key, { signal })).toString('base64') }) }
+      return async (dht, { signal, onProgress, print }) => { print({ key: args[0], value: Buffer.from(await dht.get(key, { signal, onProgress })).toString('base64') }) }
     }
     case 'put': {
       const key = parseKey(args[0])
       const value = parseBase64(args[1])
-      return async (dht, { signal }) => { line({ key: args[0], accepted: await dht.put(key, value, { signal }) }) }
+      return async (dht, { signal, onProgress, print }) => { print({ key: args[0], accepted: await dht.put(key, value, { signal, onProgress }) }) }
     }
   }
 }

@@ -25,6 +25,8 @@ import { yamux } from '../../muxer/yamux/index.ts'
 import { identify } from '../../protocols/identify/index.ts'
 import { ping } from '../../protocols/ping/index.ts'
 import { perf } from '../../protocols/perf/index.ts'
+import { createProgress } from '../progress.ts'
+import { INTERRUPTED_EXIT_CODE, interruptOnSignal } from '../interrupt.ts'
 
 /** After this long a stop that hangs is abandoned (exit code 1). */
 
@@ -59,7 +61,9 @@ Client: connects to the perf server at HOST:PORT, uploads N bytes and downloads 
 printing one JSON line per second and a final one on stdout:
   {"type":"intermediary","timeSeconds":1.0,"uploadBytes":N,"downloadBytes":N}  (per second)
   {"type":"final","timeSeconds":2.3,"uploadBytes":N,"downloadBytes":N}         (totals)
-The final time includes connection setup. Exits 0, or 1 with a one-line reason on stderr.
+The final time includes connection setup. Exits 0, or 1 with a one-line reason on stderr,
+or 130 on Ctrl-C. When stderr is a terminal, a bar there shows the bytes moved (updated with
+each report); piped, the JSON lines above are the progress and nothing else is added.
 
 Options:
   --run-server          run the server instead of the client
@@ -141,14 +145,33 @@ async function runClient (address: Multiaddr, uploadBytes: number, downloadBytes
     services: { perf: perf() },
     start: false
   })
+  // Ctrl-C aborts the transfer: the node stops and the command exits 130
+  const interrupt = interruptOnSignal()
+  // a bar on a terminal only: piped, the contract's own JSON lines are the progress
+  const bar = process.stderr.isTTY === true ? createProgress({ label: 'perf', unit: 'bytes', total: uploadBytes + downloadBytes }) : undefined
   try {
     await node.start()
     process.stderr.write(`perf: ${target.toString()}, upload ${uploadBytes} bytes, download ${downloadBytes} bytes\n`)
-    for await (const output of node.services.perf.measurePerformance(target, uploadBytes, downloadBytes)) {
+    let moved = 0
+    for await (const output of node.services.perf.measurePerformance(target, uploadBytes, downloadBytes, { signal: interrupt.signal })) {
+      if (output.type === 'intermediary') moved += output.uploadBytes + output.downloadBytes
+      else bar?.done()
+      // a report on the same terminal as the bar starts on a clean line; the bar redraws after it
+      if (bar !== undefined && process.stdout.isTTY === true) bar.clearLine?.()
       process.stdout.write(JSON.stringify(output) + '\n')
+      bar?.update(moved)
     }
     return 0
+  } catch (err) {
+    bar?.done()
+    if (interrupt.signal.aborted) {
+      process.stderr.write('ts-libp2p: perf interrupted\n')
+      return INTERRUPTED_EXIT_CODE
+    }
+    throw err
   } finally {
+    bar?.done()
+    interrupt.dispose()
     await node.stop()
   }
 }
