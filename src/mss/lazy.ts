@@ -6,8 +6,8 @@
  * application data; a refusal (`na`) makes reads and writes fail with
  * UnsupportedProtocolError.
  *
- * How: the stream's own `send`/`write`/`closeWrite`/`close`/`read` are shadowed by hooks on the
- * instance, and each hook puts the original method back as soon as its job is done. After
+ * How: the stream's own `send`/`write`/`closeWrite`/`close`/`read`/`tryRead` are shadowed by
+ * hooks on the instance, and each hook puts the original method back as soon as its job is done. After
  * negotiation the stream is the very same object calling its own methods, so the data path
  * pays nothing per chunk, the object keeps its identity (`id`, `protocol`, `metadata`), and it
  * works on any ByteStream whose methods are writable properties.
@@ -31,6 +31,7 @@ export function lazySelect<S extends ByteStream> (stream: S, protocol: string): 
   const closeWrite = stream.closeWrite
   const close = stream.close
   const read = stream.read
+  const tryRead = stream.tryRead
   let proposalSent = false
   let negotiation: Promise<void> | undefined
 
@@ -64,6 +65,7 @@ export function lazySelect<S extends ByteStream> (stream: S, protocol: string): 
       reader.release()
     }
     stream.read = read
+    if (tryRead !== undefined) stream.tryRead = tryRead
   }
 
   stream.send = (chunk: Uint8Array): boolean => proposalSent ? send.call(stream, chunk) : sendProposal(chunk)
@@ -92,5 +94,10 @@ export function lazySelect<S extends ByteStream> (stream: S, protocol: string): 
     await raceSignal(negotiation, options?.signal)
     return await read.call(stream, options)
   }
+  // Until the answers are consumed, whatever is queued is the listener's header and echo (a
+  // go-libp2p listener sends its header as soon as it accepts), never application data: a
+  // reader that drains synchronously first (node:tls over ByteStreamDuplex) must fall through
+  // to read(), which runs the negotiation.
+  if (tryRead !== undefined) stream.tryRead = (): undefined => undefined
   return stream
 }

@@ -104,6 +104,22 @@ test('lazy select: answers split across chunks are consumed before application d
   assert.deepEqual(await listener.read(), encodeMessages(HEADER_BYTES, encodeMessage('/p')))
 })
 
+test('lazy select: answers queued before the first read never come out of tryRead', async () => {
+  const [dialer, listener] = duplexPair()
+  const stream = lazySelect(dialer, '/tls/1.0.0')
+  stream.send(utf8Encode('client hello'))
+  // A go-libp2p listener sends its header at once, before it saw the proposal: by the time
+  // a synchronous reader (node:tls's ByteStreamDuplex) looks, it is already queued.
+  await listener.write(HEADER_BYTES)
+  await listener.write(encodeMessages(encodeMessage('/tls/1.0.0'), utf8Encode('server hello')))
+  assert.ok(dialer.readableLength > 0, 'the answers are queued on the dialer')
+  assert.equal(stream.tryRead!(), undefined, 'tryRead must not hand out the answers as data')
+  assert.equal(utf8Decode((await stream.read())!), 'server hello')
+  assert.equal(stream.tryRead, Object.getPrototypeOf(stream).tryRead, 'tryRead is restored after negotiation')
+  await listener.write(utf8Encode('more'))
+  assert.equal(utf8Decode((await stream.read())!), 'more')
+})
+
 test('lazy select: a refusal fails reads and later writes with UnsupportedProtocolError', async () => {
   const [dialer, listener] = duplexPair()
   const stream = lazySelect(dialer, '/missing/1.0.0')
