@@ -262,8 +262,10 @@ export class TcpConnection extends AbstractStream implements RawConnection, Borr
     const socket = this.#socket
     if (socket.destroyed) return
     try {
-      // RST instead of FIN: the remote must see a failure, not a clean end-of-stream.
-      if (!socket.connecting) socket.resetAndDestroy()
+      // RST instead of FIN: the remote must see a failure, not a clean end-of-stream. Not
+      // after end(): libuv refuses an RST while a FIN is pending (uv_tcp_close_reset: EINVAL)
+      // and Node then drops the handle unclosed, leaking the descriptor.
+      if (!socket.connecting && !socket.writableEnded) socket.resetAndDestroy()
       else socket.destroy()
     } catch {
       socket.destroy()

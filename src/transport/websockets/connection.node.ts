@@ -230,8 +230,12 @@ export class NodeWebSocketConnection extends AbstractStream implements RawConnec
     const socket = this.#socket
     if (socket.destroyed) return
     try {
-      // RST rather than FIN: the remote must see a failure, not a clean end.
-      socket.resetAndDestroy()
+      // RST rather than FIN: the remote must see a failure, not a clean end. Not once the
+      // socket was ended (ws ends it when a Close is exchanged): libuv refuses an RST while a
+      // FIN is pending (uv_tcp_close_reset: EINVAL) and Node then drops the handle without
+      // closing it, so the descriptor leaked and kept the process alive.
+      if (socket.writableEnded) socket.destroy()
+      else socket.resetAndDestroy()
     } catch {
       // TLS sockets have no TCP handle of their own to reset.
       this.#ws.terminate()
