@@ -214,11 +214,17 @@ async function concurrentSection (pairs: Pair[]): Promise<void> {
   const samples: Partial<Record<Side, number[]>> = {}
   const total = config.concurrentStreams * config.concurrentBytes
   const failures: Partial<Record<Side, string[]>> = {}
+  // CPU seconds of client and server per GiB: on two cores shared by both processes this is
+  // what bounds the rate, and unlike the rate it hardly moves with the machine's load
+  const cpuSamples: Partial<Record<Side, number[]>> = {}
   for (let rep = 0; rep < config.repeat; rep++) {
     for (const pair of pairs) {
       try {
+        const before = await Promise.all([cpuSeconds(pair.client), cpuSeconds(pair.server)])
         const r = await pair.client.command('concurrent', { streams: config.concurrentStreams, bytes: config.concurrentBytes }, transferTimeout(total))
+        const after = await Promise.all([cpuSeconds(pair.client), cpuSeconds(pair.server)])
         ;(samples[pair.side] ??= []).push(total * 8 / r.ms / 1e6)
+        ;(cpuSamples[pair.side] ??= []).push((after[0] - before[0] + after[1] - before[1]) / (total / GiB))
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err)
         ;(failures[pair.side] ??= []).push(message)
@@ -227,6 +233,7 @@ async function concurrentSection (pairs: Pair[]): Promise<void> {
     }
   }
   addRow({ id: 'concurrent/upload', section: 'concurrent', label: `${config.concurrentStreams} concurrent streams × ${formatBytes(config.concurrentBytes)} upload, one connection, Noise + Yamux (reference: as many TCP connections)`, unit: 'Gbit/s', better: 'higher' }, samples, {}, failures)
+  addRow({ id: 'concurrent/cpu', section: 'concurrent', label: `CPU per GiB moved, client + server, ${config.concurrentStreams} concurrent streams, Noise + Yamux (reference: as many TCP connections)`, unit: 's/GiB', better: 'lower' }, cpuSamples)
 }
 
 async function setupSection (stack: string): Promise<void> {

@@ -47,6 +47,12 @@ export interface ByteStream extends AsyncIterable<Uint8Array> {
   unshift(chunk: Uint8Array): void
   /** Queues `chunk`; false means the write buffer is above its high-water mark. */
   send(chunk: Uint8Array): boolean
+  /**
+   * Optional: `send` for a chunk the caller gives up for good (nothing else holds a view of
+   * its memory, e.g. a cipher's fresh output), so the stream may free that memory as soon as
+   * it is written instead of leaving it to the garbage collector.
+   */
+  sendOwned?(chunk: Uint8Array): boolean
   /** Resolves when the write buffer is below its high-water mark. */
   drain(options?: AbortOptions): Promise<void>
   /** `send` + `drain` when needed. */

@@ -348,8 +348,13 @@ export class NoiseConnection extends AbstractStream {
       parts.length = 0
     }
     const raw = this.#raw
-    let ok = true
-    for (let i = 0; i < wire.length; i++) ok = raw.send(wire[i])
+    // the prefix is a view of a shared slab; the sealed pieces are ours alone (Aead.sealParts)
+    let ok = raw.send(wire[0])
+    if (raw.sendOwned !== undefined) {
+      for (let i = 1; i < wire.length; i++) ok = raw.sendOwned(wire[i])
+    } else {
+      for (let i = 1; i < wire.length; i++) ok = raw.send(wire[i])
+    }
     wire.length = 0
     if (!ok) {
       this.#rawBlocked = true

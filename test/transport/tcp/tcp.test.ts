@@ -228,3 +228,37 @@ test('closeRead discards incoming bytes without stalling the remote writer', asy
     await listener.close()
   }
 })
+
+test('sendOwned delivers the bytes and frees each large owned chunk once written, and only those', async () => {
+  const transport = new TcpTransport()
+  const { listener, addr, accepted } = await listen(transport, '/ip4/127.0.0.1/tcp/0')
+  try {
+    const client = await transport.dial(addr)
+    const server = await accepted.next()
+    assert.equal(typeof client.sendOwned, 'function')
+    const owned = Array.from({ length: 32 }, (_, i) => new Uint8Array(64 * 1024).fill(i))
+    const small = new Uint8Array(100).fill(200)
+    const shared = new Uint8Array(128 * 1024).fill(201)
+    const view = shared.subarray(0, 64 * 1024)
+    const expected = Buffer.concat([...owned, small, view])
+    const received = readAll(server)
+    for (const chunk of owned) if (!client.sendOwned!(chunk)) await client.drain()
+    client.sendOwned!(small)
+    client.sendOwned!(view)
+    const notOwned = new Uint8Array(64 * 1024).fill(202)
+    client.send(notOwned)
+    await client.closeWrite()
+    assert.deepEqual(await received, Buffer.concat([expected, notOwned]))
+    // written and freed: every large owned chunk's memory is gone (detached) ...
+    for (const chunk of owned) assert.equal(chunk.byteLength, 0)
+    // ... but neither a small one (not worth it), nor a view of a larger buffer, nor a send()
+    assert.equal(small.byteLength, 100)
+    assert.equal(view.byteLength, 64 * 1024)
+    assert.equal(shared[100_000], 201)
+    assert.equal(notOwned.byteLength, 64 * 1024)
+    await server.closeWrite()
+    await Promise.all([client.closed, server.closed])
+  } finally {
+    await listener.close()
+  }
+})
