@@ -4,6 +4,9 @@
  * namespace's loopback. Everything that resolves against it runs in the same namespace.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
+import { createSocket } from 'node:dgram'
+import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { NetworkNamespace, processLines } from '../support/lab/index.ts'
@@ -38,8 +41,8 @@ export async function dnsLabSkip (): Promise<string | false> {
   return reason
 }
 
-function config (zone: Zone): string {
-  const lines = ['port=53', `listen-address=${DNS_SERVER}`, 'bind-interfaces', 'no-resolv', 'no-hosts', 'no-poll', 'log-queries']
+function config (zone: Zone, port = 53): string {
+  const lines = [`port=${port}`, `listen-address=${DNS_SERVER}`, 'bind-interfaces', 'no-resolv', 'no-hosts', 'no-poll', 'log-queries']
   // one line per address: a host-record keeps one address per family
   for (const [name, ips] of [...Object.entries(zone.a ?? {}), ...Object.entries(zone.aaaa ?? {})]) {
     for (const ip of ips) lines.push(`host-record=${name},${ip}`)
@@ -68,6 +71,47 @@ export async function startDnsServer (namespace: NetworkNamespace, zone: Zone): 
   } catch (err) {
     await stop()
     throw err
+  }
+}
+
+/**
+ * dnsmasq serving `zone` on this machine's loopback at a free high port (no namespace, so a
+ * process given `--dns-server 127.0.0.1:PORT` resolves against it); `stop()` ends it.
+ */
+export async function startLoopbackDnsServer (zone: Zone): Promise<{ port: number, server: ProcessLines, stop: () => Promise<void> }> {
+  const port = await freeTcpAndUdpPort()
+  const dir = await mkdtemp(join(tmpdir(), 'tsdns-'))
+  let server: ProcessLines | undefined
+  const stop = async (): Promise<void> => {
+    await server?.stop()
+    await rm(dir, { recursive: true, force: true })
+  }
+  try {
+    const file = join(dir, 'dnsmasq.conf')
+    await writeFile(file, config(zone, port))
+    server = processLines(spawn('sh', ['-c', `exec ${DNSMASQ} --keep-in-foreground --conf-file=${file} --log-facility=- --pid-file= 2>&1`], { stdio: ['ignore', 'pipe', 'pipe'] }))
+    await server.nextLine(line => line.includes('started'), 10_000)
+    return { port, server, stop }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+}
+
+/** A loopback port free for both TCP and UDP right now (dnsmasq binds both). */
+async function freeTcpAndUdpPort (): Promise<number> {
+  for (;;) {
+    const tcp = createServer()
+    await new Promise<void>(resolve => { tcp.listen(0, DNS_SERVER, resolve) })
+    const { port } = tcp.address() as AddressInfo
+    const udp = createSocket('udp4')
+    const free = await new Promise<boolean>(resolve => {
+      udp.once('error', () => { resolve(false) })
+      udp.bind(port, DNS_SERVER, () => { resolve(true) })
+    })
+    udp.close()
+    await new Promise<void>(resolve => { tcp.close(() => { resolve() }) })
+    if (free) return port
   }
 }
 

@@ -47,16 +47,18 @@ Options:
   --json        one JSON object instead of the table
   --timeout MS  budget of one probe (default 10000)
   --given-only  probe MA only, not the addresses the peer advertises
+  --dns-server IP  DNS server for a /dns* or /dnsaddr MA (IP or IP:PORT), repeatable
+                (default: the system's); a name that does not resolve is a dns-failed problem
   -h, --help    show this help`,
   async run (argv) {
-    const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false }, timeout: { type: 'string' }, 'given-only': { type: 'boolean', default: false } }, strict: true, allowPositionals: true })
+    const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false }, timeout: { type: 'string' }, 'given-only': { type: 'boolean', default: false }, 'dns-server': { type: 'string', multiple: true } }, strict: true, allowPositionals: true })
     if (positionals.length !== 1) throw new UsageError('doctor needs exactly one multiaddr')
     const target = parseMultiaddr(positionals[0])
     const timeout = parsePositiveInt(values.timeout, 'timeout', 10_000)
     const interrupt = interruptOnSignal()
     const progress = createProgress({ label: 'probing' })
     try {
-      const report = await diagnose(target, { timeout, givenOnly: values['given-only'] === true, signal: interrupt.signal, onProbe: (n, total, what) => { progress.setTotal(total); progress.update(n, what) } })
+      const report = await diagnose(target, { timeout, givenOnly: values['given-only'] === true, dnsServers: values['dns-server'], signal: interrupt.signal, onProbe: (n, total, what) => { progress.setTotal(total); progress.update(n, what) } })
       progress.done()
       const code = report.ok ? 0 : 1
       // Exit once the report is written: a failed WebSocket upgrade against some peers (js-libp2p
@@ -93,6 +95,8 @@ export interface DoctorReport {
 interface DiagnoseOptions {
   timeout: number
   givenOnly: boolean
+  /** DNS servers for a host-named MA (IP or IP:PORT); the system's when absent. */
+  dnsServers?: string[]
   signal: AbortSignal
   onProbe?: (done: number, total: number, what: string) => void
 }
@@ -108,19 +112,34 @@ function dialable (address: string, peerId: string | undefined): Multiaddr | und
   }
 }
 
-async function resolve (target: Multiaddr, signal: AbortSignal): Promise<{ addrs: Multiaddr[], ms?: number }> {
-  const { needsDnsResolution, resolveMultiaddr, dnsResolver } = await import('../../dns/index.ts')
+/**
+ * MA's addresses: itself, or what its name resolves to (timed). A name that does not resolve
+ * (or to nothing) is reported as a problem, with the time it took, rather than thrown.
+ */
+async function resolve (target: Multiaddr, signal: AbortSignal, servers: string[] | undefined): Promise<{ addrs: Multiaddr[], ms?: number, problem?: Problem }> {
+  const { needsDnsResolution, resolveMultiaddr, dnsResolver, DnsResolutionError } = await import('../../dns/index.ts')
   if (!needsDnsResolution(target)) return { addrs: [target] }
   const started = performance.now()
-  const addrs = await resolveMultiaddr(target, dnsResolver(), { signal })
-  return { addrs, ms: performance.now() - started }
+  try {
+    const addrs = await resolveMultiaddr(target, dnsResolver(servers !== undefined && servers.length > 0 ? { servers } : undefined), { signal })
+    const ms = performance.now() - started
+    if (addrs.length === 0) return { addrs, ms, problem: { kind: 'dns-failed', message: `${target.toString()} resolves to no address` } }
+    return { addrs, ms }
+  } catch (err) {
+    if (signal.aborted || !(err instanceof DnsResolutionError)) throw err
+    return { addrs: [], ms: performance.now() - started, problem: { kind: 'dns-failed', message: `${target.toString()} does not resolve: ${oneLine(err)}` } }
+  }
 }
 
 export async function diagnose (target: Multiaddr, options: DiagnoseOptions): Promise<DoctorReport> {
   const expectedPeerId = peerIdStringOf(target)
   const report: DoctorReport = { expectedPeerId, probes: [], addresses: [], problems: [], ok: false }
-  const { addrs: given, ms } = await resolve(target, options.signal)
+  const { addrs: given, ms, problem } = await resolve(target, options.signal, options.dnsServers)
   if (ms !== undefined) report.dnsMs = ms
+  if (problem !== undefined) {
+    report.problems.push(problem)
+    return report
+  }
   const queue: Array<{ addr: Multiaddr, advertised: boolean }> = given.map(addr => ({ addr, advertised: false }))
   const seen = new Set<string>()
   let probesDone = 0

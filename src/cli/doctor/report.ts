@@ -8,7 +8,7 @@ import { reachabilityOf, type Reachability } from '../../util/multiaddr.ts'
 import type { ProbeResult } from './probe.ts'
 
 export interface Problem {
-  kind: 'peer-id-mismatch' | 'private-address' | 'unroutable-address' | 'protocol-refused' | 'unreachable'
+  kind: 'dns-failed' | 'peer-id-mismatch' | 'private-address' | 'unroutable-address' | 'protocol-refused' | 'unreachable'
   message: string
 }
 
