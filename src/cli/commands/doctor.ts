@@ -61,10 +61,7 @@ Options:
       const report = await diagnose(target, { timeout, givenOnly: values['given-only'] === true, dnsServers: values['dns-server'], signal: interrupt.signal, onProbe: (n, total, what) => { progress.setTotal(total); progress.update(n, what) } })
       progress.done()
       const code = report.ok ? 0 : 1
-      // Exit once the report is written: a failed WebSocket upgrade against some peers (js-libp2p
-      // refusing our muxer) leaves its TCP socket open in the ws library, and a diagnostic tool
-      // must not hang on what it diagnosed (the leak is a known open bug of the transport).
-      process.stdout.write((values.json === true ? JSON.stringify(report) : renderTable(report)) + '\n', () => { process.exit(code) })
+      process.stdout.write((values.json === true ? JSON.stringify(report) : renderTable(report)) + '\n')
       return code
     } catch (err) {
       progress.done()
