@@ -1,7 +1,7 @@
 /**
  * The CLI's resource-manager flags for `start`: `--allow ADDR` (allowlist: a CIDR or a
  * multiaddr, repeatable), `--conns-per-ip N` and `--conns-per-subnet N` (IPv4 /32 and /24,
- * IPv6 /64 and /48), `--limit-loopback` (those limits, and the per-address handshake limits,
+ * IPv6 /64 and /48), `--limit-loopback` (those limits, the per-address handshake limits and the handshake rate
  * count 127.0.0.x and ::1 by address too: for labs and attack tests on one machine),
  * `--limit-private-subnets` (the per-subnet limits count private and link-local ranges too;
  * by default a LAN's peers are limited per address only),
@@ -14,7 +14,8 @@ import { parsePositiveInt, UsageError } from './args.ts'
 export const LIMIT_HELP = `  --allow ADDR     allowlist a CIDR (10.0.0.0/8) or multiaddr: its own, larger limits; repeatable
   --conns-per-ip N      connections one IPv4 address (IPv6 /64) may hold (default 8)
   --conns-per-subnet N  connections one IPv4 /24 (IPv6 /48) may hold (default 32)
-  --limit-loopback apply the per-address limits to loopback addresses too (labs, attack tests)
+  --limit-loopback apply the per-address limits and the per-host handshake rate to loopback
+                   addresses too (labs, attack tests)
   --limit-private-subnets  apply the per-subnet limits to private (LAN) ranges too
   --no-limits      run without the resource manager`
 

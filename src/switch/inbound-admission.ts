@@ -20,8 +20,10 @@
  *   evicted; only when the queue is full too is it refused. Evicting the oldest keeps a
  *   newcomer safe longest, so an honest handshake finishes even while a flood churns.
  *
- * Hosts on the allow list skip all three. Loopback addresses skip the per-address rules unless
- * `limitLoopback` (every local process shares 127.0.0.1).
+ * Hosts on the allow list skip all three. Loopback addresses skip the rate and the per-address
+ * rules unless `limitLoopback`: every local process shares 127.0.0.1, tests and local tools
+ * (doctor, benchmarks, a daemon's clients) dial it in bursts, and a flood from loopback comes
+ * from someone already on the machine. They still count against the table and its queue.
  */
 import type { RawConnection } from '../interface/transport.ts'
 import { ConnectionDeniedError } from '../util/errors.ts'
@@ -113,12 +115,13 @@ export class InboundAdmission {
       onAdmitted(this.#add(raw, now, undefined, undefined))
       return undefined
     }
-    const threshold = this.#options.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD
-    if (!this.#withinRate(host, now, threshold)) return `more than ${threshold} connections per second from ${host}`
     const ip = parseIp(host)
+    const perHostRules = ip === undefined || this.#options.limitLoopback === true || !isLoopbackBytes(ip)
+    const threshold = this.#options.inboundConnectionThreshold ?? DEFAULT_INBOUND_CONNECTION_THRESHOLD
+    if (perHostRules && !this.#withinRate(host, now, threshold)) return `more than ${threshold} connections per second from ${host}`
     let address: string | undefined
     let subnet: string | undefined
-    if (ip !== undefined && (this.#options.limitLoopback === true || !isLoopbackBytes(ip))) {
+    if (ip !== undefined && perHostRules) {
       address = prefixKey(ip, ip.length === 4 ? 32 : 64)
       if (this.#options.limitPrivateSubnets === true || !isLanIpBytes(ip)) subnet = prefixKey(ip, ip.length === 4 ? 24 : 48)
       const perAddress = this.#options.maxPendingPerAddress ?? DEFAULT_MAX_PENDING_PER_ADDRESS

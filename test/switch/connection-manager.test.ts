@@ -350,9 +350,9 @@ describe('connection manager and dialer', () => {
     assert.equal(hub.cm.getConnections(unreachable.peerId).length, 0)
   })
 
-  it('limits inbound connections per host per second', async () => {
+  it('limits inbound connections per host per second (loopback only with limitLoopback)', async () => {
     const net = new PipeNetwork()
-    const b = await makeSwitch(net, { inboundConnectionThreshold: 2 })
+    const b = await makeSwitch(net, { inboundConnectionThreshold: 2, limitLoopback: true })
     const dialers = await Promise.all(Array.from({ length: 3 }, async () => await makeSwitch(net, { listen: false })))
     await dialers[0].cm.openConnection(b.p2pAddr)
     await dialers[1].cm.openConnection(b.p2pAddr)

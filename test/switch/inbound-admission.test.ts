@@ -127,6 +127,20 @@ describe('inbound admission', () => {
     for (let i = 0; i < 5; i++) admitted(tryAdmit(allow, rawFrom('203.0.113.9')))
   })
 
+  it('exempts loopback from the rate too unless limitLoopback, as from the per-address caps', () => {
+    const t0 = 7_000_000
+    for (const host of ['127.0.0.1', '::1']) {
+      const open = new InboundAdmission({ inboundConnectionThreshold: 2 })
+      for (let i = 0; i < 10; i++) admitted(tryAdmit(open, rawFrom(host), t0 + i)).done()
+      const strict = new InboundAdmission({ inboundConnectionThreshold: 2, limitLoopback: true })
+      admitted(tryAdmit(strict, rawFrom(host), t0)).done()
+      admitted(tryAdmit(strict, rawFrom(host), t0 + 1)).done()
+      assert.match(tryAdmit(strict, rawFrom(host), t0 + 2) as string, /more than 2 connections per second/)
+      open.abortAll(new Error('stop'))
+      strict.abortAll(new Error('stop'))
+    }
+  })
+
   it('abortAll aborts every pending handshake and empties the table', () => {
     const table = new InboundAdmission({ inboundConnectionThreshold: 100 })
     const pending = [1, 2].map(i => admitted(tryAdmit(table, rawFrom(`192.0.2.${i}`))))
