@@ -9,14 +9,30 @@
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { PrivateKey } from '../interface/keys.ts'
 import type { PeerId } from '../interface/peer-id.ts'
-import { equalBytes } from '../util/bytes.ts'
-import { InvalidMessageError, InvalidParametersError, UnexpectedPeerError } from '../util/errors.ts'
+import { equalBytes, utf8Encode } from '../util/bytes.ts'
+import { InvalidMessageError, InvalidParametersError, Libp2pError, UnexpectedPeerError } from '../util/errors.ts'
 import { ProtobufReader, ProtobufWriter, pushBounded } from '../util/protobuf.ts'
-import { openAndVerify, seal, MAX_ENVELOPE_SIZE, type Envelope, type EnvelopeRecord } from './envelope.ts'
+import { decodeEnvelope, openAndVerify, seal, MAX_ENVELOPE_SIZE, type Envelope, type EnvelopeRecord } from './envelope.ts'
 import { peerIdFromMultihash, peerIdFromPrivateKey, peerIdFromPublicKey } from './peer-id.ts'
 
 export const PEER_RECORD_DOMAIN = 'libp2p-peer-record'
 export const PEER_RECORD_CODEC: Uint8Array = Uint8Array.of(0x03, 0x01)
+/**
+ * rust-libp2p's own pre-RFC names, which its identify and rendezvous still sign with (0.57.1,
+ * rust-libp2p issue 6204). Recognised only to say so in the error: never accepted.
+ */
+export const LEGACY_ROUTING_STATE_DOMAIN = 'libp2p-routing-state'
+export const LEGACY_ROUTING_STATE_TYPE: Uint8Array = utf8Encode('/libp2p/routing-state-record')
+
+/** An envelope in rust-libp2p's legacy routing-state form instead of a peer record. */
+export class LegacyPeerRecordError extends Libp2pError {
+  static readonly code = 'ERR_LEGACY_PEER_RECORD'
+  constructor (message: string) {
+    super(message, LegacyPeerRecordError.code)
+    this.name = 'LegacyPeerRecordError'
+  }
+}
+
 /** More addresses than any real host has; bounds hostile records. */
 export const MAX_PEER_RECORD_ADDRESSES = 1024
 /** A binary multiaddr longer than this is not an address anyone dials. */
@@ -127,7 +143,9 @@ export interface ConsumedPeerRecord extends PeerRecord {
  * InvalidMessageError, UnexpectedPeerError, InvalidKeyError, InvalidPeerIdError).
  */
 export async function consumeSignedPeerRecord (bytes: Uint8Array, options: { expectedPeer?: PeerId, maxSize?: number } = {}): Promise<ConsumedPeerRecord> {
-  const envelope = await openAndVerify(bytes, PEER_RECORD_DOMAIN, options.maxSize ?? MAX_ENVELOPE_SIZE)
+  const maxSize = options.maxSize ?? MAX_ENVELOPE_SIZE
+  if (equalBytes(decodeEnvelope(bytes, maxSize).payloadType, LEGACY_ROUTING_STATE_TYPE)) await refuseLegacyRecord(bytes, maxSize)
+  const envelope = await openAndVerify(bytes, PEER_RECORD_DOMAIN, maxSize)
   if (!equalBytes(envelope.payloadType, PEER_RECORD_CODEC)) throw new InvalidMessageError('envelope does not hold a peer record')
   const record = decodePeerRecord(envelope.payload)
   if (!peerIdFromPublicKey(envelope.publicKey).equals(record.peerId)) {
@@ -137,4 +155,15 @@ export async function consumeSignedPeerRecord (bytes: Uint8Array, options: { exp
     throw new UnexpectedPeerError(`peer record is for ${record.peerId.toString()}, expected ${options.expectedPeer.toString()}`)
   }
   return { ...record, envelope }
+}
+
+/**
+ * Names what a legacy routing-state envelope is signed for (checked, so the message is a fact
+ * and not a guess from the payload type) and refuses it: RFC 0003 records are signed for
+ * `libp2p-peer-record` with payload type 0x0301, and a signature for another domain is one the
+ * signer never meant as a peer record.
+ */
+async function refuseLegacyRecord (bytes: Uint8Array, maxSize: number): Promise<never> {
+  await openAndVerify(bytes, LEGACY_ROUTING_STATE_DOMAIN, maxSize)
+  throw new LegacyPeerRecordError(`the envelope is signed for domain "${LEGACY_ROUTING_STATE_DOMAIN}" with payload type "/libp2p/routing-state-record" (rust-libp2p's legacy form, rust-libp2p#6204), not for "${PEER_RECORD_DOMAIN}" with payload type 0x0301`)
 }

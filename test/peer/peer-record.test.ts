@@ -5,6 +5,7 @@ import { generateKeyPair, generateKeyPairFromSeed, randomBytes } from '../../src
 import { peerIdFromPrivateKey } from '../../src/peer/peer-id.ts'
 import { decodeEnvelope, encodeEnvelope, sealEnvelope } from '../../src/peer/envelope.ts'
 import {
+  LEGACY_ROUTING_STATE_DOMAIN, LEGACY_ROUTING_STATE_TYPE, LegacyPeerRecordError,
   PEER_RECORD_CODEC, PEER_RECORD_DOMAIN, consumeSignedPeerRecord, createPeerRecord, createSignedPeerRecord,
   decodePeerRecord, encodePeerRecord, nextPeerRecordSeq, peerRecordToEnvelopeRecord
 } from '../../src/peer/peer-record.ts'
@@ -74,6 +75,21 @@ describe('peer records', () => {
     const good = decodeEnvelope(await createSignedPeerRecord(key, addrs))
     const forged = encodeEnvelope({ ...good, signature: randomBytes(64) })
     await assert.rejects(consumeSignedPeerRecord(forged), InvalidSignatureError)
+  })
+
+  it('refuses rust-libp2p\'s legacy routing-state record with an error naming its domain', async () => {
+    const key = await generateKeyPair()
+    const payload = encodePeerRecord(createPeerRecord({ peerId: peerIdFromPrivateKey(key), multiaddrs: addrs }))
+    const legacy = await sealEnvelope(key, LEGACY_ROUTING_STATE_DOMAIN, LEGACY_ROUTING_STATE_TYPE, payload)
+    await assert.rejects(consumeSignedPeerRecord(legacy), (err: Error & { code?: string }) => {
+      assert.ok(err instanceof LegacyPeerRecordError)
+      assert.equal(err.name, 'LegacyPeerRecordError')
+      assert.equal(err.code, 'ERR_LEGACY_PEER_RECORD')
+      assert.match(err.message, /"libp2p-routing-state"/)
+      return true
+    })
+    // the legacy payload type with a signature for any other domain is only a bad signature
+    await assert.rejects(consumeSignedPeerRecord(await sealEnvelope(key, PEER_RECORD_DOMAIN, LEGACY_ROUTING_STATE_TYPE, payload)), InvalidSignatureError)
   })
 
   it('drops addresses it cannot parse but keeps the rest', () => {
