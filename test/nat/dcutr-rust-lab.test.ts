@@ -40,6 +40,8 @@ const TRANSPORTS = {
 describe('DCUtR between ts and rust in the NAT lab', { skip }, () => {
   let lab: NatLab
   let relay: LabNode
+  // a changed rust peer rebuilds here, before the lab exists: the one generous timeout
+  before(async () => { await buildRustPeer() }, { timeout: 1_800_000 })
   before(async () => {
     lab = await createNatLab({ natA: 'eim', natB: 'eim', delayMs: 25 })
     relay = await startLabNode(lab.relay, ['--listen', `/ip4/${RELAY_ADDRESS}/tcp/4001`, '--listen', `/ip4/${RELAY_ADDRESS}/udp/4001/quic-v1`, '--relay-server'])
