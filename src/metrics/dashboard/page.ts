@@ -1,8 +1,10 @@
 /**
  * The dashboard's page: one self-contained HTML document (inline style and script, no external
  * resource, so it works offline). It follows `/events` (server-sent events, one JSON snapshot
- * per second) and redraws; the bandwidth chart is a canvas of per-protocol rates computed from
- * successive cumulative byte counts.
+ * per second) and redraws: connections (with RTT), the bandwidth chart (a canvas of per-protocol
+ * rates computed from successive cumulative byte counts), the DHT's buckets and recent lookups,
+ * GossipSub peers and scores, the log tail and the other metric samples. Every row has a
+ * `data-key` (peer id, bucket, ...) for tests and scripts.
  */
 export const DASHBOARD_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ts-libp2p dashboard</title>
