@@ -1,7 +1,7 @@
 /**
  * AutoNAT v1 between ts and rust-libp2p 0.57.1 (interop/rust-peer --autonat: rust's one v1
  * behaviour is client and server, with private addresses allowed), both roles, over loopback
- * TCP. rust-libp2p's AutoNAT v2 is not in the rust peer; go covers v2 (autonat.test.ts).
+ * TCP. AutoNAT v2 with rust: autonat-v2-rust.test.ts.
  *
  * rust asks, ts serves: rust probes its connected peers on its own schedule
  * (--autonat-interval-ms shortens the crate's 15 s / 90 s), sending its listen address; our

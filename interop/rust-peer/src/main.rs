@@ -12,7 +12,7 @@
 //!   streams.rs   /echo/1.0.0, /test/reset/1.0.0, /perf/1.0.0 and the ping command
 //!   dht.rs       Kademlia commands;  pubsub.rs  gossipsub commands
 //!   rendezvous.rs rendezvous client commands (the server is a flag)
-//!   autonat.rs   AutoNAT v1 probe events (client and server)
+//!   autonat.rs   AutoNAT v1 and v2 probe events (client and server)
 
 #[macro_use]
 mod output;
@@ -60,6 +60,8 @@ pub struct Config {
     pub relays: Vec<Multiaddr>,
     pub rendezvous_server: bool,
     pub autonat: bool,
+    /// AutoNAT v2 client and server (rust-libp2p's defaults: a probe every 5 s)
+    pub autonat_v2: bool,
     /// AutoNAT v1 client: the first probe after this delay, then again at this interval until
     /// sure (the crate's 15 s / 90 s are too slow for tests)
     pub autonat_interval: Option<std::time::Duration>,
@@ -81,6 +83,7 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
         relays: Vec::new(),
         rendezvous_server: false,
         autonat: false,
+        autonat_v2: false,
         autonat_interval: None,
     };
     let mut i = 0;
@@ -142,6 +145,7 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
             "relay" => cfg.relays.push(addr(value(&mut i)?)?),
             "rendezvous-server" => cfg.rendezvous_server = true,
             "autonat" => cfg.autonat = true,
+            "autonat-v2" => cfg.autonat_v2 = true,
             "autonat-interval-ms" => {
                 let v = value(&mut i)?;
                 let ms: u64 = v.parse().map_err(|e| format!("--autonat-interval-ms {v:?}: {e}"))?;

@@ -42,6 +42,8 @@ pub struct Behaviour {
     pub rendezvous_client: libp2p::rendezvous::client::Behaviour,
     pub rendezvous_server: Toggle<libp2p::rendezvous::server::Behaviour>,
     pub autonat: Toggle<libp2p::autonat::v1::Behaviour>,
+    pub autonat_v2_client: Toggle<libp2p::autonat::v2::client::Behaviour>,
+    pub autonat_v2_server: Toggle<libp2p::autonat::v2::server::Behaviour>,
 }
 
 /// A closure run inside the swarm task with exclusive access to the swarm and its state.
@@ -69,6 +71,8 @@ pub struct State {
     pub listen_addrs: Vec<(usize, Multiaddr)>,
     pub circuit_addrs: Vec<String>,
     pub kad_protocol: Option<StreamProtocol>,
+    /// with AutoNAT v2 its client confirms external addresses itself: ours are left to it
+    pub autonat_v2_confirms: bool,
 }
 
 /// Everything a command needs: the way into the swarm task and a stream control.
@@ -194,6 +198,8 @@ fn build_behaviour(
         rendezvous_client: libp2p::rendezvous::client::Behaviour::new(key.clone()),
         rendezvous_server: rendezvous_server.into(),
         autonat: autonat.into(),
+        autonat_v2_client: cfg.autonat_v2.then(libp2p::autonat::v2::client::Behaviour::default).into(),
+        autonat_v2_server: cfg.autonat_v2.then(libp2p::autonat::v2::server::Behaviour::default).into(),
     })
 }
 
@@ -232,6 +238,7 @@ pub async fn run(cfg: Config) -> i32 {
 
     let mut state = State::default();
     state.kad_protocol = cfg.dht.map(|_| kad::PROTOCOL_NAME);
+    state.autonat_v2_confirms = cfg.autonat_v2;
     for (position, addr) in cfg.listen.iter().enumerate() {
         match swarm.listen_on(addr.clone()) {
             Ok(id) => {
@@ -339,8 +346,11 @@ fn handle_event(swarm: &mut Swarm<Behaviour>, state: &mut State, event: SwarmEve
                 }
             } else {
                 // every peer here is on this machine: our listen addresses are how they reach
-                // us (kad and relay reservations announce external addresses only)
-                swarm.add_external_address(address.clone());
+                // us (kad and relay reservations announce external addresses only). Not with
+                // AutoNAT v2: its client tests only candidates that are not confirmed yet.
+                if !state.autonat_v2_confirms {
+                    swarm.add_external_address(address.clone());
+                }
                 let position = state.listener_order.get(&listener_id).copied().unwrap_or(usize::MAX);
                 state.listen_addrs.push((position, address));
             }
@@ -410,6 +420,8 @@ fn handle_behaviour_event(swarm: &mut Swarm<Behaviour>, state: &mut State, event
         BehaviourEvent::Gossipsub(event) => pubsub::on_event(event),
         BehaviourEvent::RendezvousClient(event) => rendezvous::on_client_event(state, event),
         BehaviourEvent::Autonat(event) => autonat::on_event(event),
+        BehaviourEvent::AutonatV2Client(event) => autonat::on_v2_client_event(event),
+        BehaviourEvent::AutonatV2Server(event) => autonat::on_v2_server_event(event),
         _ => {}
     }
 }
