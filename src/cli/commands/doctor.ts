@@ -19,7 +19,8 @@ import { addressProblems, renderTable, type AddressReport, type Problem } from '
 const MAX_ADDRESSES = 32
 /**
  * Probes start at least this far apart: each is a new connection from our address, and nodes
- * rate-limit those per host (ours and go's admit 5 a second); a probe refused for coming too
+ * rate-limit those per host (go and ours admit 5 a second; ours not from loopback unless
+ * limitLoopback); a probe refused for coming too
  * fast would report a failure that is not the peer's.
  */
 const PROBE_SPACING_MS = 300
