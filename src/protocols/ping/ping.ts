@@ -183,7 +183,9 @@ export class PingService implements Startable {
   }
 
   async #open (connection: Connection, signal: AbortSignal): Promise<OutboundPingStream> {
-    const stream = await connection.newStream(this.protocol, { signal, runOnLimitedConnection: this.#runOnLimitedConnection })
+    // One protocol: propose it and send the first ping in the same flight (the listener's
+    // multistream answer arrives before the echo), one round trip instead of two.
+    const stream = await connection.newStream(this.protocol, { signal, runOnLimitedConnection: this.#runOnLimitedConnection, negotiateFully: false })
     const entry: OutboundPingStream = { stream, reader: new StreamReader(stream) }
     this.#outbound.set(connection.id, entry)
     return entry

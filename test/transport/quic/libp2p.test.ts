@@ -12,6 +12,7 @@ import type { TestNode } from '../../node/helpers.ts'
 import type { PeerId } from '../../../src/interface/peer-id.ts'
 import { seededBytes } from '../../support/random.ts'
 import { createLibp2p, multiaddr } from '../../../src/index.ts'
+import { identify } from '../../../src/protocols/identify/index.ts'
 import { generatePreSharedKey, preSharedKey } from '../../../src/security/pnet/index.ts'
 
 after(async () => { await stopAll() })
@@ -37,6 +38,17 @@ for (const [family, listen] of [['IPv4', '/ip4/127.0.0.1/udp/0/quic-v1'], ['IPv6
     await b.stop()
   })
 }
+
+test('ping to a peer without ping (the proposal and the first ping leave together): a typed error, not a hang, and the connection stays open', async () => {
+  const a = await quicNode('/ip4/127.0.0.1/udp/0/quic-v1')
+  const b = await makeNode({ addresses: { listen: ['/ip4/127.0.0.1/udp/0/quic-v1'] }, transports: [quic()], services: { identify: identify() } })
+  const connection = await a.dial(b.getMultiaddrs()[0])
+  await assert.rejects((a.services as any).ping.ping(connection), (err: Error) => err.name === 'UnsupportedProtocolError')
+  // the refused optimistic proposal resets one stream, not the connection
+  assert.equal(connection.status, 'open')
+  await a.stop()
+  await b.stop()
+})
 
 test('256 concurrent echo streams over one QUIC connection, then a clean close', async () => {
   const a = await quicNode('/ip4/127.0.0.1/udp/0/quic-v1')
