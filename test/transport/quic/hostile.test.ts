@@ -226,3 +226,66 @@ test('unit: flow-control and stream-count violations, oversized CRYPTO data and 
   const space = new PacketSpace()
   assert.throws(() => { space.receiveCrypto(100_000, new Uint8Array(10), () => {}) }, { name: 'QuicProtocolError', transportCode: 0x0d })
 })
+
+/**
+ * Timers created from now on that have neither fired nor been cleared (setTimeout is looked up
+ * on globalThis at each call, so util/timers' unrefTimeout goes through the wrapper).
+ */
+function trackPendingTimers (): { pending: Set<unknown>, restore: () => void } {
+  const originalSet = globalThis.setTimeout
+  const originalClear = globalThis.clearTimeout
+  const pending = new Set<unknown>()
+  globalThis.setTimeout = ((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+    const timer: unknown = originalSet((...a: unknown[]) => { pending.delete(timer); fn(...a) }, ms, ...args)
+    pending.add(timer)
+    return timer
+  }) as typeof setTimeout
+  globalThis.clearTimeout = ((timer: Parameters<typeof clearTimeout>[0]) => {
+    pending.delete(timer)
+    originalClear(timer)
+  }) as typeof clearTimeout
+  return { pending, restore: () => { globalThis.setTimeout = originalSet; globalThis.clearTimeout = originalClear } }
+}
+
+/** Resolves once `pending` is empty; rejects with what is left after `ms`. */
+async function drained (pending: Set<unknown>, ms: number): Promise<void> {
+  const deadline = performance.now() + ms
+  while (pending.size > 0) {
+    if (performance.now() > deadline) throw new Error(`${pending.size} QUIC timer(s) still armed ${ms} ms after the connections ended`)
+    await new Promise(resolve => { setImmediate(resolve) })
+  }
+}
+
+test('teardown: after a clean close and after a vanished peer, no timer of the connections stays armed', { timeout: 60_000 }, async () => {
+  const timers = trackPendingTimers()
+  try {
+    const { transport, listener: l, port, addr, inbound } = await listener({ maxIdleTimeout: 1500 })
+    const client = new QuicTransport({ maxIdleTimeout: 1500 }, { privateKey: await generateKeyPair('Ed25519') })
+    // a clean close: CONNECTION_CLOSE, then each side's closing/draining period
+    const clean = await client.dial(addr)
+    const muxer = clean.native!.streamMuxer.createStreamMuxer(clean, { direction: 'outbound', onIncomingStream: () => {} })
+    const s = await muxer.newStream()
+    await s.write(new Uint8Array([1]))
+    await s.read()
+    await clean.close()
+    await Promise.all(inbound.map(async c => { await c.closed }))
+    await drained(timers.pending, 5000)
+    // a peer that vanishes: the forwarder goes silent, the listener's side ends on its idle timeout
+    const forwarder = new LossyForwarder(port, { loss: 0, reorder: 0 })
+    const fport = await forwarder.start()
+    const gone = await client.dial(multiaddr(`/ip4/127.0.0.1/udp/${fport}/quic-v1`))
+    const goneStream = await gone.native!.streamMuxer.createStreamMuxer(gone, { direction: 'outbound', onIncomingStream: () => {} }).newStream()
+    await goneStream.write(new Uint8Array([2]))
+    await goneStream.read() // the listener has the connection now
+    forwarder.blackhole()
+    await Promise.all([gone.closed, ...inbound.map(async c => { await c.closed })])
+    assert.equal(inbound.length, 2)
+    await drained(timers.pending, 5000)
+    await forwarder.close()
+    await client.close()
+    await l.close()
+    await transport.close()
+  } finally {
+    timers.restore()
+  }
+})
