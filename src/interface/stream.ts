@@ -73,6 +73,9 @@ export interface ByteStream extends AsyncIterable<Uint8Array> {
   /** Bytes received from and sent to the layer below so far (metrics read them on scrape). */
   readonly bytesReceived?: number
   readonly bytesSent?: number
+  /** Optional, with the two above: the part of them metrics has counted, kept by metrics. */
+  countedReceived?: number
+  countedSent?: number
 }
 
 /** A multiplexed stream. `protocol` is set once multistream-select has agreed on one. */

@@ -39,7 +39,11 @@ abstract class Family<V> {
   }
 
   protected entry (labels: MetricLabels | undefined, initial: () => V): { labels: MetricLabels, value: V } | undefined {
-    const key = this.labelNames.length === 0 ? '' : this.labelNames.map(n => labels?.[n] ?? '').join('\u0000')
+    // built by concatenation, not map/join: components call this once per event (a stream's
+    // close among them), and the array and its join cost more than the rest of the update
+    const names = this.labelNames
+    let key = ''
+    for (let i = 0; i < names.length; i++) key = i === 0 ? (labels?.[names[0]] ?? '') : key + '\u0000' + (labels?.[names[i]] ?? '')
     let found = this.series.get(key)
     if (found === undefined) {
       if (this.series.size >= MAX_SERIES_PER_METRIC) return undefined

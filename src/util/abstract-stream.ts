@@ -51,6 +51,9 @@ export abstract class AbstractStream implements ByteStream {
   /** Bytes delivered by the layer below and bytes handed to it: one add per chunk, read by metrics. */
   bytesReceived = 0
   bytesSent = 0
+  /** How much of the two above metrics has already counted (src/metrics/stream-bytes.ts). */
+  countedReceived = 0
+  countedSent = 0
 
   constructor () {
     this.closed = new Promise(resolve => { this.#resolveClosed = resolve })
