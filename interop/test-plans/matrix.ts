@@ -104,6 +104,12 @@ async function main (): Promise<number> {
   })
   const timeoutSeconds = Number(values.timeout)
   if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 5) throw new Error('--timeout must be an integer >= 5 (seconds)')
+  // Builds first (cached after the first run), as test-plans builds its images before any
+  // cell runs: a cell's time limit is for the test, not for a cargo or go build (a changed
+  // rust peer once failed its first three cells waiting 60 s for a listener that was compiling).
+  const { buildGoPeer, buildRustPeer, cargoAvailable, goAvailable } = await import('../../test/interop/harness.ts')
+  if (await goAvailable()) await buildGoPeer()
+  if (await cargoAvailable()) await buildRustPeer()
   const started = new Date()
   const results = await runMatrix({
     filters: values.filter,
