@@ -106,6 +106,7 @@ export function trackNodeMetrics (metrics: Metrics, sources: NodeMetricsSources)
       totals.sent += moved.sent
       perPeer.set(peer, totals)
     }
+    streamBytes.flush() // this scrape's counts of open streams, not the next one's
     const busiest = [...perPeer].sort((a, b) => (b[1].received + b[1].sent) - (a[1].received + a[1].sent)).slice(0, TOP_PEERS)
     for (const [peer, { received, sent }] of busiest) {
       peerBytes.set(received, { peer, direction: 'in' })
