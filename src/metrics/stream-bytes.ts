@@ -1,7 +1,8 @@
 /**
  * Stream bytes by protocol as a counter, without per-chunk work: streams keep plain byte
- * counts (one add per chunk), and this adds what is new since the last look to
- * `libp2p_protocol_bytes_total`, at a scrape (open streams) and once when a stream closes.
+ * counts (one add per chunk); this gathers what is new since the last look per protocol, at a
+ * scrape (open streams) and once when a stream closes, and hands it to
+ * `libp2p_protocol_bytes_total` at the next scrape (a collector; `flush`).
  * One instance per registry, so the switch (closed streams) and the node (open ones) share it.
  */
 import type { Counter, Metrics } from '../interface/metrics.ts'
