@@ -280,7 +280,10 @@ type Node = Libp2p<Services>
 function buildServices (cfg: Config): Record<string, any> {
   const services: Record<string, any> = {
     identify: identify(),
-    ping: ping()
+    // js-libp2p counts a ping stream until the remote's FIN arrives, which over QUIC can come
+    // after the pong: with its default of one outbound ping stream, the `ping` command's next
+    // ping could race its own limit (TooManyOutboundProtocolStreamsError "2/1").
+    ping: ping({ maxOutboundStreams: 2 })
   }
   if (cfg.pubsub === 'gossipsub') {
     // go's message id (from || seqno) instead of js's default (public key || seqno), so

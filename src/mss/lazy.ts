@@ -3,7 +3,7 @@
  * (e.g. identify said so) and saves the round trip. Nothing is sent until the application
  * writes: the header and the proposal are prepended to that first write, so one packet
  * carries proposal + data. The listener's answers are consumed before the first read returns
- * application data; a refusal (`na`) makes reads and writes fail with
+ * application data; a refusal (`na`, or a reset before any answer) makes reads fail with
  * UnsupportedProtocolError.
  *
  * How: the stream's own `send`/`write`/`closeWrite`/`close`/`read`/`tryRead` are shadowed by
@@ -15,7 +15,7 @@
 import type { AbortOptions } from '../interface/common.ts'
 import type { ByteStream } from '../interface/stream.ts'
 import { raceSignal } from '../util/abort.ts'
-import { InvalidMessageError, UnsupportedProtocolError } from '../util/errors.ts'
+import { InvalidMessageError, StreamResetError, UnsupportedProtocolError } from '../util/errors.ts'
 import { StreamReader } from '../util/stream-reader.ts'
 import { encodeMessage, encodeMessages, HEADER_BYTES, NA, readMessage } from './codec.ts'
 import { expectHeader } from './select.ts'
@@ -59,8 +59,14 @@ export function lazySelect<S extends ByteStream> (stream: S, protocol: string): 
       if (answer === NA) throw new UnsupportedProtocolError(`the remote does not support ${protocol}`)
       if (answer !== protocol) throw new InvalidMessageError(`listener answered "${answer.slice(0, 64)}" to "${protocol}"`)
     } catch (err) {
-      stream.abort(err as Error)
-      throw err
+      // A listener that refuses answers `na` and then parses our data as its next proposal,
+      // which it resets the stream over (go-libp2p and we do); QUIC may deliver that reset
+      // before, or instead of, the `na` it follows. Either way the proposal was refused.
+      const failure = err instanceof StreamResetError
+        ? new UnsupportedProtocolError(`the remote reset the stream instead of accepting ${protocol}`, { cause: err })
+        : err as Error
+      stream.abort(failure)
+      throw failure
     } finally {
       reader.release()
     }

@@ -130,6 +130,14 @@ test('lazy select: a refusal fails reads and later writes with UnsupportedProtoc
   await assert.rejects(handling)
 })
 
+test('lazy select: a reset before the answer (a refusal whose `na` the transport dropped) is an UnsupportedProtocolError', async () => {
+  const [dialer, listener] = duplexPair()
+  const stream = lazySelect(dialer, '/missing/1.0.0')
+  await stream.write(utf8Encode('data'))
+  listener.abort(new Error('garbage after na'))
+  await assert.rejects(stream.read(), (err: Error) => err instanceof UnsupportedProtocolError && (err.cause as Error).name === 'StreamResetError')
+})
+
 test('lazy select: closeWrite without data still sends the proposal', async () => {
   const [dialer, listener] = duplexPair()
   const stream = lazySelect(dialer, '/sink')
