@@ -1,0 +1,78 @@
+/**
+ * The pairs bench:rm measures (run.ts) and counts instructions of (fixed-work.ts): two ts-libp2p
+ * nodes in one process, with or without the resource manager, and the two kinds of work.
+ */
+import { createLibp2p } from '../../src/index.ts'
+import type { Libp2p } from '../../src/index.ts'
+import type { Stream } from '../../src/interface/stream.ts'
+import type { Connection } from '../../src/interface/connection.ts'
+import { tcp } from '../../src/transport/tcp/index.ts'
+import { quic } from '../../src/transport/quic/index.ts'
+import { noise } from '../../src/security/noise/index.ts'
+import { yamux } from '../../src/muxer/yamux/index.ts'
+
+export const STACKS = ['noise+yamux', 'quic'] as const
+export type Stack = typeof STACKS[number]
+export type Side = 'on' | 'off'
+export const SINK = '/bench/rm-sink/1.0.0'
+export const OPEN = '/bench/rm-open/1.0.0'
+export const CHUNK = 64 * 1024
+
+export async function makeNode (stack: Stack, side: Side): Promise<Libp2p> {
+  const node = await createLibp2p({
+    addresses: { listen: [stack === 'quic' ? '/ip4/127.0.0.1/udp/0/quic-v1' : '/ip4/127.0.0.1/tcp/0'] },
+    transports: [stack === 'quic' ? quic() : tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: {},
+    ...(side === 'off' ? { resourceManager: false as const } : {})
+  })
+  await node.handle(SINK, async (stream: Stream) => {
+    for await (const chunk of stream) void chunk
+    await stream.write(Uint8Array.of(1))
+    await stream.close()
+  })
+  await node.handle(OPEN, async (stream: Stream) => { await stream.close() }, { maxInboundStreams: 10_000 })
+  return node
+}
+
+export interface Measure { cpuMicros: number, wallMicros: number }
+
+function cpuNow (): number {
+  const usage = process.cpuUsage()
+  return usage.user + usage.system
+}
+
+export async function transfer (connection: Connection, bytes: number): Promise<Measure> {
+  const chunk = new Uint8Array(CHUNK).fill(7)
+  const cpu = cpuNow()
+  const started = performance.now()
+  const stream = await connection.newStream(SINK)
+  for (let sent = 0; sent < bytes; sent += CHUNK) {
+    if (!stream.send(sent + CHUNK <= bytes ? chunk : chunk.subarray(0, bytes - sent))) await stream.drain()
+  }
+  await stream.closeWrite()
+  if ((await stream.read()) === null) throw new Error('the sink closed without its answer')
+  await stream.close()
+  return { cpuMicros: cpuNow() - cpu, wallMicros: (performance.now() - started) * 1000 }
+}
+
+export async function openStreams (connection: Connection, streams: number): Promise<Measure> {
+  const cpu = cpuNow()
+  const started = performance.now()
+  for (let i = 0; i < streams; i++) {
+    const stream = await connection.newStream(OPEN, { maxOutboundStreams: 10_000 })
+    await stream.close()
+  }
+  return { cpuMicros: cpuNow() - cpu, wallMicros: (performance.now() - started) * 1000 }
+}
+
+export interface Pair { client: Libp2p, server: Libp2p, connection: Connection }
+
+export async function makePair (stack: Stack, side: Side): Promise<Pair> {
+  const server = await makeNode(stack, side)
+  const client = await makeNode(stack, side)
+  const connection = await client.dial(server.getMultiaddrs()[0])
+  return { client, server, connection }
+}
+
