@@ -109,7 +109,7 @@ export class ResourceManager {
     return {
       setPeer: (peer) => {
         if (done || peerScope !== undefined || allowlisted) return
-        const scope = this.#hold(this.#peers, `peer:${peer.toString()}`, peer.toString(), this.limits.peer)
+        const scope = this.#hold(this.#peers, 'peer:', peer.toString(), this.limits.peer)
         const moving: Reservation = memory > 0 ? { ...reservation, memory } : reservation
         this.#reserve([scope], moving, [scope])
         release([this.transient], moving)
@@ -146,7 +146,7 @@ export class ResourceManager {
 
   /** Reserves a new stream with `peer`; throws ResourceLimitError when a scope is full. */
   openStream (peer: PeerId, direction: Direction): StreamResources {
-    const peerScope = this.#hold(this.#peers, `peer:${peer.toString()}`, peer.toString(), this.limits.peer)
+    const peerScope = this.#hold(this.#peers, 'peer:', peer.toString(), this.limits.peer)
     let chain = [this.system, this.transient, peerScope]
     const reservation: Reservation = { streams: direction }
     this.#reserve(chain, reservation, [peerScope])
@@ -155,7 +155,7 @@ export class ResourceManager {
     return {
       setProtocol: (protocol) => {
         if (done || protocolScope !== undefined) return
-        const scope = this.#hold(this.#protocols, `protocol:${protocol}`, protocol, this.limits.protocol)
+        const scope = this.#hold(this.#protocols, 'protocol:', protocol, this.limits.protocol)
         this.#reserve([scope], reservation, [scope])
         release([this.transient], reservation)
         chain = [this.system, peerScope, scope]
@@ -174,19 +174,22 @@ export class ResourceManager {
   #addressScopes (ip: Uint8Array): ResourceScope[] {
     const v4 = ip.length === 4
     const ipKey = prefixKey(ip, v4 ? 32 : 64)
-    const scopes = [this.#hold(this.#addresses, `ip:${ipKey}`, `ip:${ipKey}`, this.limits.ip)]
+    const scopes = [this.#hold(this.#addresses, '', `ip:${ipKey}`, this.limits.ip)]
     if (this.#limitPrivateSubnets || !isLanIpBytes(ip)) {
       const subnetKey = prefixKey(ip, v4 ? 24 : 48)
-      scopes.push(this.#hold(this.#addresses, `subnet:${subnetKey}`, `subnet:${subnetKey}`, this.limits.subnet))
+      scopes.push(this.#hold(this.#addresses, '', `subnet:${subnetKey}`, this.limits.subnet))
     }
     return scopes
   }
 
-  /** The scope under `key`, made if needed, with one more holder (dropped by #drop). */
-  #hold (map: Map<string, ResourceScope>, name: string, key: string, limits: ScopeLimits): ResourceScope {
+  /**
+   * The scope under `key`, made if needed (named `prefix` + `key`: the name is built only then,
+   * not on every stream), with one more holder (dropped by #drop).
+   */
+  #hold (map: Map<string, ResourceScope>, prefix: string, key: string, limits: ScopeLimits): ResourceScope {
     let scope = map.get(key)
     if (scope === undefined) {
-      scope = new ResourceScope(name, limits)
+      scope = new ResourceScope(prefix + key, limits, key)
       map.set(key, scope)
     }
     scope.holders++
@@ -195,11 +198,8 @@ export class ResourceManager {
 
   #drop (map: Map<string, ResourceScope>, scope: ResourceScope): void {
     scope.holders--
-    if (scope.holders <= 0 && scope.isEmpty()) {
-      for (const [key, value] of map) {
-        if (value === scope) { map.delete(key); break }
-      }
-    }
+    // by its key: a search of the map for the scope cost a walk of every peer per stream close
+    if (scope.holders <= 0 && scope.isEmpty() && map.get(scope.key) === scope) map.delete(scope.key)
   }
 
   /** reserve(), and on refusal: release the holds taken for it, log, report, rethrow. */

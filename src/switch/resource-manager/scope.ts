@@ -32,13 +32,16 @@ export interface Reservation {
 export class ResourceScope {
   readonly name: string
   readonly limits: ScopeLimits
+  /** Its key in the resource manager's map of peers, protocols or addresses ('' for the fixed scopes). */
+  readonly key: string
   readonly usage: Usage = emptyUsage()
   /** Set while anything holds it; a scope kept in a map is dropped when this reaches zero. */
   holders = 0
 
-  constructor (name: string, limits: ScopeLimits) {
+  constructor (name: string, limits: ScopeLimits, key = '') {
     this.name = name
     this.limits = limits
+    this.key = key
   }
 
   /** The first limit `add` would exceed here, or undefined. */
