@@ -17,6 +17,7 @@ export type Side = 'on' | 'off'
 export const SINK = '/bench/rm-sink/1.0.0'
 export const OPEN = '/bench/rm-open/1.0.0'
 export const CHUNK = 64 * 1024
+export const MiB = 1024 * 1024
 
 export async function makeNode (stack: Stack, side: Side): Promise<Libp2p> {
   const node = await createLibp2p({

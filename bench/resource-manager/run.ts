@@ -24,11 +24,13 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { summarize } from '../lib/stats.ts'
 import { gitCommit, loadAverage, machineInfo } from '../lib/report.ts'
-import { STACKS, makePair, transfer, openStreams } from './pair.ts'
+import { STACKS, MiB, makePair, transfer, openStreams } from './pair.ts'
+import { measureDirectCost } from './direct-cost.ts'
+import type { DirectCost } from './direct-cost.ts'
 import type { Stack, Side, Pair, Measure } from './pair.ts'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const MiB = 1024 * 1024
+
 
 interface Config { bytes: number, streams: number, repeat: number, stacks: Stack[], out: string, quick: boolean }
 
@@ -77,6 +79,10 @@ interface StackResult {
   wallPerMiB: RatioSummary
   wallPerOpen: RatioSummary
   medians: Record<Side, { cpuMicrosPerMiB: number, cpuMicrosPerOpen: number, wallMiBs: number, wallMicrosPerOpen: number }>
+  /** The resource manager's own work per MiB and per open, counted (direct-cost.ts). */
+  direct: DirectCost
+  /** direct / the CPU time of the same work with the resource manager off. */
+  directShare: { perMiB: number, perOpen: number }
 }
 
 async function measureStack (stack: Stack, config: Config): Promise<StackResult> {
@@ -106,6 +112,7 @@ async function measureStack (stack: Stack, config: Config): Promise<StackResult>
       await pair.server.stop()
     }
   }
+  const direct = await measureDirectCost(stack, config.bytes, config.streams)
   const mib = config.bytes / MiB
   const pick = (side: Side, figure: 'transfer' | 'open', key: keyof Measure): number[] => samples[side][figure].map(m => m[key])
   const median = (values: number[]): number => summarize(values).median
@@ -122,7 +129,9 @@ async function measureStack (stack: Stack, config: Config): Promise<StackResult>
     cpuPerOpen: ratioSummary(pick('on', 'open', 'cpuMicros'), pick('off', 'open', 'cpuMicros')),
     wallPerMiB: ratioSummary(pick('on', 'transfer', 'wallMicros'), pick('off', 'transfer', 'wallMicros')),
     wallPerOpen: ratioSummary(pick('on', 'open', 'wallMicros'), pick('off', 'open', 'wallMicros')),
-    medians: { on: medians('on'), off: medians('off') }
+    medians: { on: medians('on'), off: medians('off') },
+    direct,
+    directShare: { perMiB: direct.nsPerMiB / 1000 / medians('off').cpuMicrosPerMiB, perOpen: direct.nsPerOpen / 1000 / medians('off').cpuMicrosPerOpen }
   }
 }
 
@@ -152,6 +161,12 @@ function renderMarkdown (results: StackResult[], config: Config, loadAtStart: nu
     lines.push(`| ${label} | CPU per stream open, us | ${r.medians.off.cpuMicrosPerOpen.toFixed(1)} | ${r.medians.on.cpuMicrosPerOpen.toFixed(1)} | ${costCell(r.cpuPerOpen)} |`)
     lines.push(`| ${label} | wall clock: throughput MiB/s (cost: time per MiB) | ${r.medians.off.wallMiBs.toFixed(1)} | ${r.medians.on.wallMiBs.toFixed(1)} | ${costCell(r.wallPerMiB)} |`)
     lines.push(`| ${label} | wall clock: stream open, us | ${r.medians.off.wallMicrosPerOpen.toFixed(1)} | ${r.medians.on.wallMicrosPerOpen.toFixed(1)} | ${costCell(r.wallPerOpen)} |`)
+  }
+  lines.push('', 'Its own work, counted (calls into it, both peers, times the CPU cost of one call in a loop of a million), as a share of the CPU time the same work takes with it off:', '',
+    '| stack | per MiB moved | per stream open |', '|---|---|---|')
+  for (const r of results) {
+    const d = r.direct
+    lines.push(`| ${STACK_LABELS[r.stack]} | ${d.memoryCallsPerMiB.toFixed(2)} memory calls x ${d.nsPerMemoryCall.toFixed(0)} ns = ${d.nsPerMiB.toFixed(0)} ns: **${(r.directShare.perMiB * 100).toFixed(3)} %** | ${d.streamScopesPerOpen.toFixed(2)} stream scopes x ${d.nsPerStreamScope.toFixed(0)} ns = ${d.nsPerOpen.toFixed(0)} ns: **${(r.directShare.perOpen * 100).toFixed(3)} %** |`)
   }
   return lines.join('\n') + '\n'
 }

@@ -22,6 +22,8 @@ interface StackResult {
   cpuPerOpen: Ratios
   wallPerMiB: Ratios
   wallPerOpen: Ratios
+  direct: { memoryCallsPerMiB: number, streamScopesPerOpen: number, nsPerMemoryCall: number, nsPerStreamScope: number }
+  directShare: { perMiB: number, perOpen: number }
 }
 
 it('bench:rm measures CPU and wall time with the resource manager on and off, in pairs, for TCP and QUIC', { timeout: 110_000 }, async (t) => {
@@ -47,6 +49,13 @@ it('bench:rm measures CPU and wall time with the resource manager on and off, in
       assert.equal(ratios.ratios.length, result.config.repeat)
       assert.ok(ratios.min > 0 && ratios.min <= ratios.q1 && ratios.q1 <= ratios.median && ratios.median <= ratios.q3 && ratios.q3 <= ratios.max)
     }
+  }
+  for (const r of result.results) {
+    // each peer takes one stream scope per stream: the counted calls are the real ones
+    assert.equal(r.direct.streamScopesPerOpen, 2, r.stack)
+    assert.ok(Number.isFinite(r.direct.memoryCallsPerMiB) && r.direct.memoryCallsPerMiB >= 0, r.stack)
+    assert.ok(r.direct.nsPerMemoryCall > 0 && r.direct.nsPerStreamScope > 0, r.stack)
+    assert.ok(r.directShare.perOpen > 0 && r.directShare.perMiB >= 0, r.stack)
   }
   const markdown = await readFile(join(dir, 'resource-manager.md'), 'utf8')
   assert.match(markdown, /TCP \+ Noise \+ Yamux \| CPU per MiB moved/)
