@@ -4,13 +4,17 @@
  * (webtransport-go over quic-go; interop/go-peer), one after the other, same page, same figures:
  * - dial + first ping on a fresh browser node, ms (median, p99 of `--dials`);
  * - ping round trip on one connection, ms (median of `--pings`);
- * - echo of `--mib` MiB on one stream, MiB/s counted both ways.
+ * - echo of `--mib` MiB on one stream, MiB/s counted both ways, and the listener's CPU time
+ *   over that echo in seconds per GiB moved (in + out): our listener runs in this process
+ *   (`process.cpuUsage`, which also counts the small share of the Playwright driver), go's is a
+ *   child (utime + stime from /proc/PID/stat, in clock ticks of 10 ms).
  *
  *   node bench/webtransport/run.ts           # 20 dials, 50 pings, 64 MiB
  *   node bench/webtransport/run.ts --quick   # 3 dials, 10 pings, 4 MiB
  *
  * Results: bench/results/webtransport.json and webtransport.md (or --out DIR).
  */
+import { readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -36,17 +40,34 @@ const outDir = flag('out') ?? fileURLToPath(new URL('../results/', import.meta.u
 const PAGE = new URL('./page.ts', import.meta.url)
 const LISTEN = '/ip4/127.0.0.1/udp/0/quic-v1/webtransport'
 
-interface SideFigures { dialPing: Summary, ping: Summary, echoMiBps: number }
+interface SideFigures { dialPing: Summary, ping: Summary, echoMiBps: number, listenerCpuSecondsPerGiB: number }
 
-async function measure (addr: string): Promise<SideFigures> {
-  const f = await withBrowserPage(PAGE, async page => await page.call<PageFigures>('measure', addr, dials, pings, bytes), { loadTimeoutMs: 60_000 })
-  return { dialPing: summarize(f.dialPingMs), ping: summarize(f.pingMs), echoMiBps: f.echoMiBps }
+/** CPU time (ms) this process used so far. */
+function ownCpuMs (): number {
+  const used = process.cpuUsage()
+  return (used.user + used.system) / 1000
+}
+
+/** CPU time (ms) of process `pid` so far: utime + stime of /proc/PID/stat (USER_HZ is 100). */
+function childCpuMs (pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
+async function measure (addr: string, listenerCpuMs: () => number): Promise<SideFigures> {
+  return await withBrowserPage(PAGE, async page => {
+    const f = await page.call<PageFigures>('measure', addr, dials, pings)
+    const cpuBefore = listenerCpuMs()
+    const echoMiBps = await page.call<number>('echoRate', addr, bytes)
+    const cpuSeconds = (listenerCpuMs() - cpuBefore) / 1000
+    return { dialPing: summarize(f.dialPingMs), ping: summarize(f.pingMs), echoMiBps, listenerCpuSecondsPerGiB: cpuSeconds / (2 * bytes / 2 ** 30) }
+  }, { loadTimeoutMs: 60_000 })
 }
 
 async function ours (): Promise<SideFigures> {
   const node = await createLibp2p({ addresses: { listen: [LISTEN] }, transports: [webTransport()], services: { identify: identify(), ping: ping(), echo: echo() } })
   try {
-    return await measure(node.getMultiaddrs()[0].toString())
+    return await measure(node.getMultiaddrs()[0].toString(), ownCpuMs)
   } finally {
     await node.stop()
   }
@@ -58,7 +79,9 @@ async function go (): Promise<SideFigures> {
   try {
     const addr = peer.addrs.find(a => a.includes('/webtransport/certhash/'))
     if (addr === undefined) throw new Error(`go printed no WebTransport address: ${peer.addrs.join(', ')}`)
-    return await measure(addr)
+    const pid = peer.child.pid
+    if (pid === undefined) throw new Error('the go peer has no pid')
+    return await measure(addr, () => childCpuMs(pid))
   } finally {
     await peer.stop()
   }
@@ -77,9 +100,9 @@ const lines = [
   '',
   `${dials} dials, ${pings} pings, ${bytes / 1048576} MiB echo; Debian's Chromium on loopback; small runs are for checking that it works, not for figures.`,
   '',
-  '| listener | dial + first ping, median ms | p99 ms | ping, median ms | echo MiB/s (both ways) |',
-  '|---|---|---|---|---|',
-  ...Object.entries(results).map(([name, r]) => `| ${name} | ${fmt(r.dialPing.median)} | ${fmt(r.dialPing.p99)} | ${fmt(r.ping.median)} | ${fmt(r.echoMiBps)} |`)
+  '| listener | dial + first ping, median ms | p99 ms | ping, median ms | echo MiB/s (both ways) | listener CPU s/GiB (echo) |',
+  '|---|---|---|---|---|---|',
+  ...Object.entries(results).map(([name, r]) => `| ${name} | ${fmt(r.dialPing.median)} | ${fmt(r.dialPing.p99)} | ${fmt(r.ping.median)} | ${fmt(r.echoMiBps)} | ${fmt(r.listenerCpuSecondsPerGiB)} |`)
 ]
 await mkdir(outDir, { recursive: true })
 await writeFile(join(outDir, 'webtransport.json'), JSON.stringify({ machine: machineInfo(loadAtStart), dials, pings, bytes, results }, null, 2) + '\n')
