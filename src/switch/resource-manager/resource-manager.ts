@@ -25,6 +25,8 @@ import { mergeLimits, scaledLimits, type ResourceLimits, type ScopeLimits } from
 import { ResourceScope, release, reserve, type Direction, type Reservation } from './scope.ts'
 
 const log = logger('resource-manager')
+/** A stream's reservation, shared by every stream of its direction (never changed). */
+const STREAM_RESERVATION: Readonly<Record<Direction, Reservation>> = { inbound: Object.freeze({ streams: 'inbound' }), outbound: Object.freeze({ streams: 'outbound' }) }
 
 
 export interface ResourceManagerOptions {
@@ -144,31 +146,52 @@ export class ResourceManager {
     }
   }
 
-  /** Reserves a new stream with `peer`; throws ResourceLimitError when a scope is full. */
+  /**
+   * Reserves a new stream with `peer`; throws ResourceLimitError when a scope is full. Every
+   * stream comes here twice (once per side), so this path takes no arrays or reservation
+   * objects of its own: three named scopes, a shared constant reservation, two closures.
+   */
   openStream (peer: PeerId, direction: Direction): StreamResources {
     const peerScope = this.#hold(this.#peers, 'peer:', peer.toString(), this.limits.peer)
-    let chain = [this.system, this.transient, peerScope]
-    const reservation: Reservation = { streams: direction }
-    this.#reserve(chain, reservation, [peerScope])
+    const reservation = STREAM_RESERVATION[direction]
+    const system = this.system
+    const transient = this.transient
+    this.#check(system, reservation, this.#peers, peerScope)
+    this.#check(transient, reservation, this.#peers, peerScope)
+    this.#check(peerScope, reservation, this.#peers, peerScope)
+    system.apply(reservation, 1)
+    transient.apply(reservation, 1)
+    peerScope.apply(reservation, 1)
+    /** The transient scope until the protocol is known, then the protocol's. */
+    let middle = transient
     let done = false
-    let protocolScope: ResourceScope | undefined
     return {
       setProtocol: (protocol) => {
-        if (done || protocolScope !== undefined) return
+        if (done || middle !== transient) return
         const scope = this.#hold(this.#protocols, 'protocol:', protocol, this.limits.protocol)
-        this.#reserve([scope], reservation, [scope])
-        release([this.transient], reservation)
-        chain = [this.system, peerScope, scope]
-        protocolScope = scope
+        this.#check(scope, reservation, this.#protocols, scope)
+        scope.apply(reservation, 1)
+        transient.apply(reservation, -1)
+        middle = scope
       },
       done: () => {
         if (done) return
         done = true
-        release(chain, reservation)
+        system.apply(reservation, -1)
+        middle.apply(reservation, -1)
+        peerScope.apply(reservation, -1)
         this.#drop(this.#peers, peerScope)
-        if (protocolScope !== undefined) this.#drop(this.#protocols, protocolScope)
+        if (middle !== transient) this.#drop(this.#protocols, middle)
       }
     }
+  }
+
+  /** Throws (after giving back `held`'s hold) when `reservation` would exceed a limit of `scope`. */
+  #check (scope: ResourceScope, reservation: Reservation, heldIn: Map<string, ResourceScope>, held: ResourceScope): void {
+    const limit = scope.exceeded(reservation)
+    if (limit === undefined) return
+    this.#drop(heldIn, held)
+    this.#rethrow(new ResourceLimitError(scope.name, limit, scope.limits[limit] ?? 0))
   }
 
   #addressScopes (ip: Uint8Array): ResourceScope[] {
