@@ -4,7 +4,10 @@
  * what one call costs in a tight loop of a million (CPU time, taken on the same machine in the
  * same seconds). Divided by the CPU time the same work costs with the resource manager off, it
  * bounds its direct share of the cost: the extra garbage of its allocations is included (the
- * loop allocates the same), caches disturbed for the rest of the stack are not.
+ * loop allocates the same), caches disturbed for the rest of the stack are not. A tight loop
+ * runs with warm caches, so each stream call is also timed in place (hrtime around it, during
+ * the stream-open run; median per call kind, the timer's own cost taken off): in a real run a
+ * call costs several times what it costs in the loop.
  */
 import { multiaddr } from '../../src/index.ts'
 import type { Libp2p } from '../../src/index.ts'
@@ -26,9 +29,30 @@ export interface DirectCost {
   /** The two above, summed per MiB and per open. */
   nsPerMiB: number
   nsPerOpen: number
+  /** In place: median ns of openStream, setProtocol and done during the stream-open run. */
+  inPlace: { openStream: number, setProtocol: number, done: number }
+  /** In place, per stream opened (both peers). */
+  inPlaceNsPerOpen: number
 }
 
-interface Counts { memory: number, streams: number }
+interface Counts { memory: number, streams: number, timing: boolean, samples: [number[], number[], number[]] }
+
+const now = process.hrtime.bigint
+
+/** Median ns of one empty hrtime pair: taken off every in-place sample. */
+function timerCost (): number {
+  const samples: number[] = []
+  for (let i = 0; i < 100_000; i++) {
+    const started = now()
+    samples.push(Number(now() - started))
+  }
+  return median(samples)
+}
+
+function median (values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[sorted.length >> 1]
+}
 
 function resourceManagerOf (node: Libp2p): ResourceManager {
   const rm = (node as unknown as { resourceManager?: ResourceManager }).resourceManager
@@ -48,7 +72,26 @@ function countCalls (node: Libp2p, counts: Counts): void {
     resources.release = (bytes) => { counts.memory++; release(bytes) }
     return resources
   }
-  rm.openStream = (...args): StreamResources => { counts.streams++; return openStream(...args) }
+  rm.openStream = (...args): StreamResources => {
+    counts.streams++
+    if (!counts.timing) return openStream(...args)
+    let started = now()
+    const resources = openStream(...args)
+    counts.samples[0].push(Number(now() - started))
+    const { setProtocol, done } = resources
+    return {
+      setProtocol: (protocol) => {
+        started = now()
+        setProtocol(protocol)
+        counts.samples[1].push(Number(now() - started))
+      },
+      done: () => {
+        started = now()
+        done()
+        counts.samples[2].push(Number(now() - started))
+      }
+    }
+  }
 }
 
 function cpuNanos (): number {
@@ -81,7 +124,7 @@ function callCosts (peer: PeerId): { nsPerMemoryCall: number, nsPerStreamScope: 
 }
 
 export async function measureDirectCost (stack: Stack, bytes: number, streams: number): Promise<DirectCost> {
-  const counts: Counts = { memory: 0, streams: 0 }
+  const counts: Counts = { memory: 0, streams: 0, timing: false, samples: [[], [], []] }
   const server = await makeNode(stack, 'on')
   const client = await makeNode(stack, 'on')
   countCalls(server, counts)
@@ -94,13 +137,17 @@ export async function measureDirectCost (stack: Stack, bytes: number, streams: n
     await transfer(connection, bytes)
     const memoryCalls = counts.memory
     counts.streams = 0
+    counts.timing = true
     await openStreams(connection, streams)
+    counts.timing = false
     calls = { memory: memoryCalls, streams: counts.streams }
   } finally {
     await client.stop()
     await server.stop()
   }
   const cost = callCosts(client.peerId)
+  const timer = timerCost()
+  const [openStream, setProtocol, done] = counts.samples.map(samples => Math.max(0, median(samples) - timer))
   const memoryCallsPerMiB = calls.memory / (bytes / MiB)
   const streamScopesPerOpen = calls.streams / streams
   return {
@@ -108,6 +155,8 @@ export async function measureDirectCost (stack: Stack, bytes: number, streams: n
     streamScopesPerOpen,
     ...cost,
     nsPerMiB: memoryCallsPerMiB * cost.nsPerMemoryCall,
-    nsPerOpen: streamScopesPerOpen * cost.nsPerStreamScope
+    nsPerOpen: streamScopesPerOpen * cost.nsPerStreamScope,
+    inPlace: { openStream, setProtocol, done },
+    inPlaceNsPerOpen: streamScopesPerOpen * (openStream + setProtocol + done)
   }
 }

@@ -22,8 +22,8 @@ interface StackResult {
   cpuPerOpen: Ratios
   wallPerMiB: Ratios
   wallPerOpen: Ratios
-  direct: { memoryCallsPerMiB: number, streamScopesPerOpen: number, nsPerMemoryCall: number, nsPerStreamScope: number }
-  directShare: { perMiB: number, perOpen: number }
+  direct: { memoryCallsPerMiB: number, streamScopesPerOpen: number, nsPerMemoryCall: number, nsPerStreamScope: number, inPlaceNsPerOpen: number }
+  directShare: { perMiB: number, perOpen: number, inPlacePerOpen: number }
 }
 
 it('bench:rm measures CPU and wall time with the resource manager on and off, in pairs, for TCP and QUIC', { timeout: 110_000 }, async (t) => {
@@ -56,6 +56,7 @@ it('bench:rm measures CPU and wall time with the resource manager on and off, in
     assert.ok(Number.isFinite(r.direct.memoryCallsPerMiB) && r.direct.memoryCallsPerMiB >= 0, r.stack)
     assert.ok(r.direct.nsPerMemoryCall > 0 && r.direct.nsPerStreamScope > 0, r.stack)
     assert.ok(r.directShare.perOpen > 0 && r.directShare.perMiB >= 0, r.stack)
+    assert.ok(r.direct.inPlaceNsPerOpen > 0 && r.directShare.inPlacePerOpen > 0, r.stack)
   }
   const markdown = await readFile(join(dir, 'resource-manager.md'), 'utf8')
   assert.match(markdown, /TCP \+ Noise \+ Yamux \| CPU per MiB moved/)
