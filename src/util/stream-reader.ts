@@ -15,9 +15,11 @@ export interface ReadLPOptions extends AbortOptions {
   maxLength: number
 }
 
+const EMPTY = new Uint8Array(0)
+
 export class StreamReader {
   readonly stream: ByteStream
-  #buf: Uint8Array = new Uint8Array(0)
+  #buf: Uint8Array = EMPTY
   #offset = 0
 
   constructor (stream: ByteStream) {
@@ -45,11 +47,46 @@ export class StreamReader {
 
   /** Exactly `n` bytes (a view; copy it if you keep it past the next read). */
   async readExactly (n: number, options?: AbortOptions): Promise<Uint8Array> {
-    while (this.buffered < n) {
-      if (!(await this.#fill(options))) throw new UnexpectedEOFError(`stream ended after ${this.buffered} of ${n} bytes`)
+    // The common case: the bytes are in one chunk, returned as a view without a copy.
+    if (this.buffered === 0 && n > 0) {
+      if (!(await this.#fill(options))) throw new UnexpectedEOFError(`stream ended after 0 of ${n} bytes`)
     }
-    const out = this.#buf.subarray(this.#offset, this.#offset + n)
-    this.#offset += n
+    if (this.buffered >= n) {
+      const out = this.#buf.subarray(this.#offset, this.#offset + n)
+      this.#offset += n
+      return out
+    }
+    return await this.#gather(n, options)
+  }
+
+  /**
+   * `n` bytes spread over several chunks, into one buffer of that size: each byte is copied
+   * once, where joining chunk by chunk would copy a large message again for every chunk.
+   */
+  async #gather (n: number, options?: AbortOptions): Promise<Uint8Array> {
+    const out = new Uint8Array(n)
+    let filled = this.buffered
+    out.set(this.#buf.subarray(this.#offset), 0)
+    this.#buf = EMPTY
+    this.#offset = 0
+    try {
+      while (filled < n) {
+        const chunk = await this.stream.read(options)
+        if (chunk === null) throw new UnexpectedEOFError(`stream ended after ${filled} of ${n} bytes`)
+        const take = Math.min(chunk.length, n - filled)
+        out.set(take === chunk.length ? chunk : chunk.subarray(0, take), filled)
+        filled += take
+        if (take < chunk.length) {
+          this.#buf = chunk
+          this.#offset = take
+        }
+      }
+    } catch (err) {
+      // What arrived stays buffered, as if the read had never started (release() returns it).
+      this.#buf = out.subarray(0, filled)
+      this.#offset = 0
+      throw err
+    }
     return out
   }
 
@@ -89,7 +126,7 @@ export class StreamReader {
   /** Hands unread buffered bytes back to the stream and detaches. */
   release (): void {
     if (this.buffered > 0) this.stream.unshift(this.#buf.subarray(this.#offset))
-    this.#buf = new Uint8Array(0)
+    this.#buf = EMPTY
     this.#offset = 0
   }
 }

@@ -90,3 +90,53 @@ test('StreamReader enforces the length limit and reports truncation', async () =
   e.send(Uint8Array.of(0xff, 0xff, 0xff, 0xff))
   await assert.rejects(readLP(f, { maxLength: 1024 }), MessageTooLargeError)
 })
+
+/** A stream that hands out `chunks` one per read, then end-of-stream. */
+function chunkSource (chunks: Uint8Array[]): { read: () => Promise<Uint8Array | null>, unshift: (c: Uint8Array) => void } {
+  let i = 0
+  return {
+    read: async () => i < chunks.length ? chunks[i++] : null,
+    unshift: (c: Uint8Array) => { chunks.splice(i, 0, c) }
+  }
+}
+
+test('StreamReader copies each byte of a message spread over many chunks once (1 MiB in 1 KiB chunks)', async () => {
+  const size = 1024 * 1024
+  const message = encodeLP(Uint8Array.from({ length: size }, (_, i) => i * 7))
+  const chunks: Uint8Array[] = []
+  for (let at = 0; at < message.length; at += 1024) chunks.push(message.subarray(at, at + 1024))
+  chunks.push(Uint8Array.of(42))
+  const source = chunkSource(chunks)
+  const reader = new StreamReader(source as any)
+  // Count the bytes every Uint8Array#set copies while the message is read: joining chunk by
+  // chunk copied ~size * chunks / 2 (512 MiB here).
+  const set = Uint8Array.prototype.set
+  let copied = 0
+  Uint8Array.prototype.set = function (this: Uint8Array, array: ArrayLike<number>, offset?: number) {
+    copied += array.length
+    return set.call(this, array, offset)
+  } as typeof set
+  let got: Uint8Array | null
+  try {
+    got = await reader.readLP({ maxLength: size })
+  } finally {
+    Uint8Array.prototype.set = set
+  }
+  assert.ok(copied <= size + 1024, `copied ${copied} bytes for a ${size}-byte message`)
+  assert.deepEqual(got, message.subarray(message.length - size))
+  reader.release()
+  assert.deepEqual(await source.read(), Uint8Array.of(42))
+})
+
+test('StreamReader keeps the bytes of a message it was gathering when the read fails', async () => {
+  const [a, b] = duplexPair()
+  const reader = new StreamReader(b)
+  a.send(Uint8Array.of(1, 2))
+  await reader.readExactly(1)
+  const ac = new AbortController()
+  const pending = reader.readExactly(4, { signal: ac.signal })
+  ac.abort(new Error('gave up'))
+  await assert.rejects(pending, /gave up/)
+  a.send(Uint8Array.of(3, 4, 5))
+  assert.deepEqual(await reader.readExactly(4), Uint8Array.of(2, 3, 4, 5))
+})
