@@ -7,7 +7,9 @@
  *   16 KiB) and capped at 1452 bytes (what an Ethernet path carries; `ts-1452` in the table);
  *   js-libp2p's addon (quinn, whose PMTU discovery stops at 1452 bytes by default) has one row;
  * - 100 concurrent streams × `--concurrent-bytes` upload on one connection, MiB/s;
- * - dial + first ping on a fresh connection, ms (median and p99 of `--setup` dials);
+ * - dial + first ping on a fresh connection, ms (median and p99 of `--setup` dials, after as many
+ *   unmeasured warm-up dials: our handshake is JavaScript and needs 100-150 dials of a fresh
+ *   process to be compiled, js-libp2p's is Rust; the warm-up's median has a row of its own);
  * - ours without the resource manager (`ts-rm-off`, every row), beside `ts` which has it as
  *   `createLibp2p()` does: what its scopes and the stream-window reservations cost.
  *
@@ -41,7 +43,7 @@ const peerScript = (side: string): string => fileURLToPath(new URL(`../peers/${s
  * datagrams capped at 1452 bytes, one stream only) and `ts-cubic` (ours with CUBIC instead of
  * NewReno, one stream only).
  */
-interface Figures { upload: number[], download: number[], cpuPerGiB: number[], concurrent: number[], dialPing: number[], failures: string[] }
+interface Figures { upload: number[], download: number[], cpuPerGiB: number[], concurrent: number[], dialPing: number[], coldDialPing: number[], failures: string[] }
 
 async function cpuSeconds (peer: PeerProcess): Promise<number> {
   const usage = await peer.command('cpu')
@@ -74,6 +76,8 @@ async function runSide (name: string, f: Figures, withSetup: boolean): Promise<v
       } catch (err) { f.failures.push(`concurrent: ${(err as Error).message}`) }
     }
     if (!capped && withSetup) {
+      const cold = await client.command('setup', { count: setupCount }, 600_000)
+      f.coldDialPing.push(...cold.totalMs as number[])
       const setup = await client.command('setup', { count: setupCount }, 600_000)
       f.dialPing.push(...setup.totalMs as number[])
     }
@@ -85,7 +89,7 @@ async function runSide (name: string, f: Figures, withSetup: boolean): Promise<v
 
 const fmt = (samples: number[], digits = 1): string => samples.length === 0 ? 'n/a' : summarize(samples).median.toFixed(digits)
 const results: Record<string, Figures> = {}
-for (const side of sides) results[side] = { upload: [], download: [], cpuPerGiB: [], concurrent: [], dialPing: [], failures: [] }
+for (const side of sides) results[side] = { upload: [], download: [], cpuPerGiB: [], concurrent: [], dialPing: [], coldDialPing: [], failures: [] }
 // Repetitions take turns across the sides, so a change in the machine's load lands on all of them.
 for (let rep = 0; rep < repeat; rep++) {
   for (const side of sides) {
@@ -102,7 +106,8 @@ const lines = [
   `| 1 stream, ${bytes / MiB} MiB download (MiB/s, median) | ${sides.map(s => fmt(results[s].download)).join(' | ')} |`,
   `| CPU per GiB moved, client + server (s) | ${sides.map(s => fmt(results[s].cpuPerGiB, 2)).join(' | ')} |`,
   `| ${streams} streams × ${concurrentBytes / 1024} KiB upload, one connection (MiB/s) | ${sides.map(s => fmt(results[s].concurrent)).join(' | ')} |`,
-  `| dial + first ping, fresh connection (ms, median of ${setupCount}) | ${sides.map(s => fmt(results[s].dialPing, 2)).join(' | ')} |`,
+  `| dial + first ping, the peers' first ${setupCount} dials (ms, median; handshake code cold) | ${sides.map(s => fmt(results[s].coldDialPing, 2)).join(' | ')} |`,
+  `| dial + first ping, fresh connection (ms, median of ${setupCount} after those) | ${sides.map(s => fmt(results[s].dialPing, 2)).join(' | ')} |`,
   `| dial + first ping (ms, p99) | ${sides.map(s => results[s].dialPing.length === 0 ? 'n/a' : summarize(results[s].dialPing).p99.toFixed(2)).join(' | ')} |`,
   ...sides.flatMap(s => results[s].failures.map(m => `\nfailure (${s}): ${m}`))
 ]
