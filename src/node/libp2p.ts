@@ -46,6 +46,7 @@ import type { Defaults } from './defaults.ts'
 import { collectRouters, CompositeContentRouting, CompositePeerRouting } from './routing.ts'
 import { type ContentRouting, type PeerRouting } from '../interface/routing.ts'
 import { checkServiceDependencies, declarationsOf } from './capabilities.ts'
+import { impliedServices } from './implied-services.ts'
 import { VERSION } from '../util/version.ts'
 import { ResourceManager } from '../switch/resource-manager/index.ts'
 
@@ -234,7 +235,10 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
     this.contentRouting = new CompositeContentRouting(routers.content)
   }
 
-  /** Instantiates services in declaration order, then checks and orders their dependencies. */
+  /**
+   * Instantiates services in declaration order (then the ones they imply: implied-services.ts),
+   * then checks and orders their dependencies.
+   */
   #buildServices (factories: ServiceFactories): ServiceEntry[] {
     const entries: ServiceEntry[] = []
     for (const [name, factory] of Object.entries(factories)) {
@@ -242,6 +246,10 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
       const instance = factory(this.components)
       this.components.services[name] = instance
       entries.push({ name, instance })
+    }
+    for (const implied of impliedServices(entries, this.components, this.#log)) {
+      this.components.services[implied.name] = implied.instance
+      entries.push(implied)
     }
     const provided = checkServiceDependencies(entries)
     // Dependencies first (depth-first), declaration order otherwise; cycles keep declaration order.

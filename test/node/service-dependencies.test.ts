@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { createLibp2p } from '../../src/index.ts'
 import { tcp } from '../../src/transport/tcp/index.ts'
 import { identify } from '../../src/protocols/identify/index.ts'
-import { ping } from '../../src/protocols/ping/index.ts'
+import { ping, PingService } from '../../src/protocols/ping/index.ts'
 import { echo } from '../../src/protocols/echo/index.ts'
 import { perf } from '../../src/protocols/perf/index.ts'
 import { http } from '../../src/protocols/http/index.ts'
@@ -81,4 +81,30 @@ test('every built-in service declares its capabilities, and every capability and
   }
   const floodNode = await createLibp2p({ transports: [tcp()], start: false, services: { identify: identify(), pubsub: floodsub() } })
   assert.deepEqual([...(declarationsOf(floodNode.services.pubsub).serviceCapabilities ?? [])], ['@libp2p/pubsub'])
+})
+
+test('a DHT configured without ping gets one (js-libp2p peers ping a contact before admitting it), which other nodes can ping', async () => {
+  const dhtOnly = await createLibp2p({ transports: [tcp()], addresses: listen, services: { identify: identify(), dht: kadDHT({ initialRefresh: false }) } })
+  const pinger = await createLibp2p({ transports: [tcp()], services: { identify: identify(), ping: ping() } })
+  try {
+    const services = dhtOnly.services as Record<string, unknown>
+    assert.deepEqual(Object.keys(services), ['identify', 'dht', 'ping'])
+    assert.ok(services.ping instanceof PingService)
+    assert.ok(dhtOnly.getProtocols().includes('/ipfs/ping/1.0.0'), 'the node answers /ipfs/ping/1.0.0')
+    const rtt = await pinger.services.ping.ping(dhtOnly.getMultiaddrs()[0], { signal: AbortSignal.timeout(10_000) })
+    assert.ok(rtt >= 0)
+  } finally {
+    await Promise.all([dhtOnly.stop(), pinger.stop()])
+  }
+})
+
+test('no implied ping when a service already provides it, when there is no DHT, and another name when "ping" is taken', async () => {
+  const withPing = await createLibp2p({ transports: [tcp()], start: false, services: { identify: identify(), ping: ping(), dht: kadDHT() } })
+  assert.deepEqual(Object.keys(withPing.services), ['identify', 'ping', 'dht'])
+  const noDht = await createLibp2p({ transports: [tcp()], start: false, services: { identify: identify() } })
+  assert.deepEqual(Object.keys(noDht.services), ['identify'])
+  const pingNameTaken = await createLibp2p({ transports: [tcp()], start: false, services: { identify: identify(), ping: echo(), dht: kadDHT() } })
+  const services = pingNameTaken.services as Record<string, unknown>
+  assert.deepEqual(Object.keys(services), ['identify', 'ping', 'dht', 'dhtPing'])
+  assert.ok(services.dhtPing instanceof PingService)
 })
