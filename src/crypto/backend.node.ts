@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto'
 import type { CryptoBackend, Signer, Verifier } from './backend.ts'
-import { publicKeyFromSpki } from './key-object.node.ts'
+import { publicKeyFromSpki, recentPublicKeyFromSpki } from './key-object.node.ts'
 
 // Private keys are imported as JWK: OpenSSL 3 decodes it measurably faster than PKCS#8 DER.
 // Public keys as PEM text (key-object.node.ts says why).
@@ -26,7 +26,7 @@ function ed25519PublicKeyObject (publicKey: Uint8Array): crypto.KeyObject {
   const spki = new Uint8Array(ED25519_SPKI_PREFIX.length + 32)
   spki.set(ED25519_SPKI_PREFIX)
   spki.set(publicKey, ED25519_SPKI_PREFIX.length)
-  return publicKeyFromSpki(spki)
+  return recentPublicKeyFromSpki(spki)
 }
 
 /** A plain Uint8Array over a Buffer's bytes, so callers never see Buffer-only behaviour. */
@@ -93,7 +93,7 @@ export const backend: CryptoBackend = {
     let key: crypto.KeyObject | undefined
     return (data, signature) => {
       try {
-        key ??= publicKeyFromSpki(spki)
+        key ??= recentPublicKeyFromSpki(spki)
         // The KeyObject itself, not { key, dsaEncoding: 'der' }: DER is the default, and an
         // options object costs node:crypto two thrown brand checks per call.
         return crypto.verify('sha256', data, key, signature)

@@ -8,7 +8,7 @@
 import { createPrivateKey, sign as signWith, verify as verifySignature, constants } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
 import type { PrivateKey } from '../../../interface/keys.ts'
-import { publicKeyFromSpki } from '../../../crypto/key-object.node.ts'
+import { recentPublicKeyFromSpki } from '../../../crypto/key-object.node.ts'
 import { QuicTlsError, TlsAlert } from './errors.ts'
 import { SignatureScheme } from './tls-messages.ts'
 
@@ -61,7 +61,8 @@ export function verifyCertificateVerify (spki: Uint8Array, scheme: number, signa
   if (!(ACCEPTED_SIGNATURE_SCHEMES as number[]).includes(scheme)) throw new QuicTlsError(`signature scheme 0x${scheme.toString(16)} was not offered`, TlsAlert.illegalParameter)
   let key: KeyObject
   try {
-    key = publicKeyFromSpki(spki)
+    // The certificate check imported this key a moment ago (and a reconnection meets it again).
+    key = recentPublicKeyFromSpki(spki)
   } catch (err) {
     throw new QuicTlsError('the certificate key cannot be loaded', TlsAlert.badCertificate, { cause: err })
   }
