@@ -24,6 +24,7 @@ import type { PubSubPeerDiagnostics } from '../../interface/diagnostics.ts'
 import { Backoffs } from './backoff.ts'
 import { IWantPromises } from './iwant-promises.ts'
 import { PeerExchange } from './peer-exchange.ts'
+import { selectMeshSurvivors, shuffle } from './mesh-selection.ts'
 import { DEFAULT_PEER_SCORE_PARAMS, DEFAULT_PEER_SCORE_THRESHOLDS, validatePeerScoreParams, validateThresholds, type PeerScoreThresholds } from './score-params.ts'
 
 const ZERO_THRESHOLDS: PeerScoreThresholds = { gossipThreshold: 0, publishThreshold: 0, graylistThreshold: 0, acceptPXThreshold: 0, opportunisticGraftThreshold: 0 }
@@ -484,7 +485,8 @@ export class GossipSub extends PubSubBase {
       if (list === undefined) m.set(key, [topic])
       else list.push(topic)
     }
-    const { D, Dlo, Dhi, Dscore, Dout } = this.params
+    const { D, Dlo, Dhi, Dout } = this.params
+    const isOut = (k: string): boolean => this.peers.get(k)?.connection?.direction === 'outbound'
 
     for (const [topic, meshPeers] of this.mesh) {
       const graft = (peer: PubSubPeer): void => {
@@ -510,36 +512,10 @@ export class GossipSub extends PubSubBase {
         for (const peer of this.#candidates(topic, D - meshPeers.size, eligible)) graft(peer)
       }
       if (meshPeers.size > Dhi) {
-        const sorted = [...meshPeers]
-        shuffle(sorted)
-        sorted.sort((a, b) => this.#scoreOf(b) - this.#scoreOf(a))
-        const keep = sorted.slice(0, Dscore)
-        const rest = sorted.slice(Dscore)
-        shuffle(rest)
-        keep.push(...rest.slice(0, D - Dscore))
-        // keep at least Dout outbound peers
-        const isOut = (k: string): boolean => this.peers.get(k)?.connection?.direction === 'outbound'
-        let outCount = keep.filter(isOut).length
-        if (outCount < Dout) {
-          for (const k of sorted) {
-            if (outCount >= Dout) break
-            if (keep.includes(k) || !isOut(k)) continue
-            // replace the last inbound peer kept
-            for (let i = keep.length - 1; i >= 0; i--) {
-              if (!isOut(keep[i])) {
-                keep[i] = k
-                outCount++
-                break
-              }
-            }
-          }
-        }
-        const keepSet = new Set(keep)
-        for (const k of sorted) if (!keepSet.has(k)) prune(k)
+        for (const k of selectMeshSurvivors(meshPeers, this.params, k => this.#scoreOf(k), isOut).prune) prune(k)
       }
       if (meshPeers.size >= Dlo) {
-        let outCount = 0
-        for (const k of meshPeers) if (this.peers.get(k)?.connection?.direction === 'outbound') outCount++
+        const outCount = [...meshPeers].filter(isOut).length
         if (outCount < Dout) {
           for (const peer of this.#candidates(topic, Dout - outCount, (p) => eligible(p) && p.connection?.direction === 'outbound')) graft(peer)
         }
@@ -618,15 +594,6 @@ export class GossipSub extends PubSubBase {
       if (list === undefined) this.#pendingGossip.set(peer.key, [entry])
       else list.push(entry)
     }
-  }
-}
-
-function shuffle<T> (a: T[]): void {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1))
-    const t = a[i]
-    a[i] = a[j]
-    a[j] = t
   }
 }
 
