@@ -54,7 +54,7 @@ export interface PerfRow {
 export interface PerfOptions { bytes: number, iterations: number, latencyIterations: number, filters: string[], clientTimeoutMs?: number, onRow?: (row: PerfRow) => void }
 
 /** A port free for both TCP and UDP on 127.0.0.1 (the perf server listens on both). */
-async function freeTcpUdpPort (): Promise<number> {
+export async function freeTcpUdpPort (): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const port = await new Promise<number>((resolve, reject) => {
       const server = createServer()
@@ -71,9 +71,9 @@ async function freeTcpUdpPort (): Promise<number> {
   throw new Error('no port free for both TCP and UDP')
 }
 
-interface Server { stop: () => Promise<void> }
+export interface Server { stop: () => Promise<void> }
 
-async function startServer (impl: PerfImplementation, port: number): Promise<Server> {
+export async function startServer (impl: PerfImplementation, port: number): Promise<Server> {
   const child = spawn(impl.command[0], [...impl.command.slice(1), '--run-server', '--server-address', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (t: string) => { stderr = (stderr + t).slice(-2000) })
@@ -101,7 +101,7 @@ async function startServer (impl: PerfImplementation, port: number): Promise<Ser
 }
 
 /** Runs one client process; resolves with its final line's seconds. */
-async function runClient (impl: PerfImplementation, port: number, transport: string, upload: number, download: number, timeoutMs: number): Promise<number> {
+export async function runClient (impl: PerfImplementation, port: number, transport: string, upload: number, download: number, timeoutMs: number): Promise<number> {
   const child = spawn(impl.command[0], [...impl.command.slice(1), '--server-address', `127.0.0.1:${port}`, '--transport', transport, '--upload-bytes', String(upload), '--download-bytes', String(download)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   let stdout = ''
   let stderr = ''
@@ -162,7 +162,7 @@ export async function runPerfMatrix (opts: PerfOptions): Promise<PerfRow[]> {
   return rows
 }
 
-function median (values: number[] | undefined): number | undefined {
+export function median (values: number[] | undefined): number | undefined {
   if (values === undefined || values.length === 0) return undefined
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.floor(sorted.length / 2)]
