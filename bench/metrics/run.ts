@@ -26,6 +26,7 @@ import type { Connection } from '../../src/interface/connection.ts'
 import { tcp } from '../../src/transport/tcp/index.ts'
 import { noise } from '../../src/security/noise/index.ts'
 import { yamux } from '../../src/muxer/yamux/index.ts'
+import { parseBenchFlags } from '../lib/flags.ts'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const SINK = '/bench/metrics-sink/1.0.0'
@@ -36,20 +37,8 @@ type Side = 'on' | 'off'
 interface Config { bytes: number, streams: number, repeat: number, out: string, quick: boolean }
 
 function parseArgs (argv: string[]): Config {
-  const flags = new Map<string, string>()
-  for (let i = 0; i < argv.length; i++) {
-    const name = argv[i]
-    if (name === '--quick') { flags.set('quick', '1'); continue }
-    if (!name.startsWith('--') || argv[i + 1] === undefined) throw new Error(`bad argument ${JSON.stringify(name)}`)
-    flags.set(name.slice(2), argv[++i])
-  }
-  for (const k of flags.keys()) if (!['quick', 'bytes', 'streams', 'repeat', 'out'].includes(k)) throw new Error(`unknown flag --${k}`)
-  const quick = flags.has('quick') || process.env.BENCH_QUICK === '1'
-  const int = (name: string, full: number, small: number): number => {
-    const value = Number(flags.get(name) ?? (quick ? small : full))
-    if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`)
-    return value
-  }
+  const flags = parseBenchFlags(argv, ['bytes', 'streams', 'repeat', 'out'])
+  const { quick, int } = flags
   return { bytes: int('bytes', 256 * 1024 * 1024, 16 * 1024 * 1024), streams: int('streams', 2000, 200), repeat: int('repeat', 5, 2), out: flags.get('out') ?? join(REPO_ROOT, 'bench', 'results'), quick }
 }
 

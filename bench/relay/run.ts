@@ -34,6 +34,7 @@ import { noise } from '../../src/security/noise/index.ts'
 import { yamux } from '../../src/muxer/yamux/index.ts'
 import { circuitRelayTransport } from '../../src/relay/index.ts'
 import { isRelayed } from '../../src/util/multiaddr.ts'
+import { parseBenchFlags } from '../lib/flags.ts'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const SINK = '/bench/relay-sink/1.0.0'
@@ -41,20 +42,8 @@ const CHUNK = 64 * 1024
 type Side = 'ts' | 'js'
 
 function parseArgs (argv: string[]): { clients: number, bytes: number, repeat: number, sides: Side[], out: string, quick: boolean } {
-  const flags = new Map<string, string>()
-  for (let i = 0; i < argv.length; i++) {
-    const name = argv[i]
-    if (name === '--quick') { flags.set('quick', '1'); continue }
-    if (!name.startsWith('--') || argv[i + 1] === undefined) throw new Error(`bad argument ${JSON.stringify(name)}`)
-    flags.set(name.slice(2), argv[++i])
-  }
-  for (const k of flags.keys()) if (!['quick', 'clients', 'bytes', 'repeat', 'sides', 'out'].includes(k)) throw new Error(`unknown flag --${k}`)
-  const quick = flags.has('quick') || process.env.BENCH_QUICK === '1'
-  const int = (name: string, full: number, small: number): number => {
-    const value = Number(flags.get(name) ?? (quick ? small : full))
-    if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`)
-    return value
-  }
+  const flags = parseBenchFlags(argv, ['clients', 'bytes', 'repeat', 'sides', 'out'])
+  const { quick, int } = flags
   const sides = (flags.get('sides') ?? 'ts,js').split(',') as Side[]
   for (const s of sides) if (s !== 'ts' && s !== 'js') throw new Error(`unknown side ${s}`)
   return { clients: int('clients', 50, 5), bytes: int('bytes', 64 * 1024 * 1024, 4 * 1024 * 1024), repeat: int('repeat', 3, 1), sides, out: flags.get('out') ?? join(REPO_ROOT, 'bench', 'results'), quick }

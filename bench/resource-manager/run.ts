@@ -28,6 +28,7 @@ import { STACKS, MiB, makePair, transfer, openStreams } from './pair.ts'
 import { measureDirectCost } from './direct-cost.ts'
 import type { DirectCost } from './direct-cost.ts'
 import type { Stack, Side, Pair, Measure } from './pair.ts'
+import { parseBenchFlags } from '../lib/flags.ts'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -35,20 +36,8 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 interface Config { bytes: number, streams: number, repeat: number, stacks: Stack[], out: string, quick: boolean }
 
 function parseArgs (argv: string[]): Config {
-  const flags = new Map<string, string>()
-  for (let i = 0; i < argv.length; i++) {
-    const name = argv[i]
-    if (name === '--quick') { flags.set('quick', '1'); continue }
-    if (!name.startsWith('--') || argv[i + 1] === undefined) throw new Error(`bad argument ${JSON.stringify(name)}`)
-    flags.set(name.slice(2), argv[++i])
-  }
-  for (const k of flags.keys()) if (!['quick', 'bytes', 'streams', 'repeat', 'stacks', 'out'].includes(k)) throw new Error(`unknown flag --${k}`)
-  const quick = flags.has('quick') || process.env.BENCH_QUICK === '1'
-  const int = (name: string, full: number, small: number): number => {
-    const value = Number(flags.get(name) ?? (quick ? small : full))
-    if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`)
-    return value
-  }
+  const flags = parseBenchFlags(argv, ['bytes', 'streams', 'repeat', 'stacks', 'out'])
+  const { quick, int } = flags
   const stacks = (flags.get('stacks') ?? STACKS.join(',')).split(',')
   for (const stack of stacks) if (!(STACKS as readonly string[]).includes(stack)) throw new Error(`unknown stack ${stack} (${STACKS.join(', ')})`)
   const repeat = int('repeat', 12, 4)
