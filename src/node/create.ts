@@ -23,7 +23,9 @@ export interface DefaultServiceFactories extends ServiceFactories {
  */
 export async function createLibp2p<F extends ServiceFactories = DefaultServiceFactories> (options: Libp2pOptions<F> = {}): Promise<Libp2p<ServicesOf<F>>> {
   const privateKey = options.privateKey ?? await generateKeyPair('Ed25519')
-  const node = new Libp2pNode<ServicesOf<F>>(privateKey, options, await defaultsFor(options))
+  // ping only as a module loaded here, not by the root module: a DHT without ping gets one
+  const implied = { ping: (await import('../protocols/ping/index.ts')).ping }
+  const node = new Libp2pNode<ServicesOf<F>>(privateKey, options, await defaultsFor(options), implied)
   if (options.start !== false) await node.start()
   return node
 }

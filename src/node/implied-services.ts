@@ -9,10 +9,17 @@
  */
 import type { NodeComponents } from '../interface/components.ts'
 import type { Logger } from '../interface/logger.ts'
-import { ping } from '../protocols/ping/index.ts'
 import { declarationsOf } from './capabilities.ts'
 
 export interface ImpliedServiceEntry { name: string, instance: unknown }
+
+/**
+ * The factories of the services a node may add, handed in by createLibp2p, which loads them
+ * (a dynamic import) so that loading the package's root module loads no component.
+ */
+export interface ImpliedServiceFactories {
+  ping: () => (components: NodeComponents) => unknown
+}
 
 const DHT_CAPABILITY = '@libp2p/kad-dht'
 const PING_CAPABILITY = '@libp2p/ping'
@@ -27,13 +34,17 @@ function provides (entries: readonly ImpliedServiceEntry[], capability: string):
  * The services to add to `entries` (already built from the options): ping when a DHT is
  * configured without one. Each is built with `components` and named in `services`.
  */
-export function impliedServices (entries: readonly ImpliedServiceEntry[], components: NodeComponents, log: Logger): ImpliedServiceEntry[] {
+export function impliedServices (entries: readonly ImpliedServiceEntry[], components: NodeComponents, log: Logger, factories: ImpliedServiceFactories | undefined): ImpliedServiceEntry[] {
   if (!provides(entries, DHT_CAPABILITY) || provides(entries, PING_CAPABILITY)) return []
+  if (factories === undefined) {
+    log('a DHT runs without ping and no ping factory was given: js-libp2p peers will not admit this node to their routing tables')
+    return []
+  }
   const name = PING_NAMES.find(n => !entries.some(e => e.name === n))
   if (name === undefined) {
     log('a DHT runs without ping and the names %s are taken: js-libp2p peers will not admit this node to their routing tables', PING_NAMES.join(', '))
     return []
   }
   log('a DHT is configured without ping: adding ping() as services.%s (js-libp2p peers ping a new contact before admitting it to their routing tables)', name)
-  return [{ name, instance: ping()(components) }]
+  return [{ name, instance: factories.ping()(components) }]
 }

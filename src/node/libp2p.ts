@@ -47,6 +47,7 @@ import { collectRouters, CompositeContentRouting, CompositePeerRouting } from '.
 import { type ContentRouting, type PeerRouting } from '../interface/routing.ts'
 import { checkServiceDependencies, declarationsOf } from './capabilities.ts'
 import { impliedServices } from './implied-services.ts'
+import type { ImpliedServiceFactories } from './implied-services.ts'
 import { VERSION } from '../util/version.ts'
 import { ResourceManager } from '../switch/resource-manager/index.ts'
 
@@ -99,8 +100,11 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
   readonly #log: Logger
   #status: NodeStatus = 'stopped'
 
-  constructor (privateKey: PrivateKey, options: Libp2pOptions, defaults: Defaults) {
+  readonly #impliedFactories: ImpliedServiceFactories | undefined
+
+  constructor (privateKey: PrivateKey, options: Libp2pOptions, defaults: Defaults, impliedFactories?: ImpliedServiceFactories) {
     super()
+    this.#impliedFactories = impliedFactories
     this.peerId = peerIdFromPrivateKey(privateKey)
     this.#log = logger('libp2p')
     const nodeInfo: NodeInfo = {
@@ -247,7 +251,7 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
       this.components.services[name] = instance
       entries.push({ name, instance })
     }
-    for (const implied of impliedServices(entries, this.components, this.#log)) {
+    for (const implied of impliedServices(entries, this.components, this.#log, this.#impliedFactories)) {
       this.components.services[implied.name] = implied.instance
       entries.push(implied)
     }
