@@ -60,32 +60,39 @@ export class StreamReader {
   }
 
   /**
-   * `n` bytes spread over several chunks, into one buffer of that size: each byte is copied
-   * once, where joining chunk by chunk would copy a large message again for every chunk.
+   * `n` bytes spread over several chunks: the chunks are kept as they arrive and copied once,
+   * into one buffer of `n`, when the last one is in. Joining chunk by chunk would copy a large
+   * message again for every chunk; allocating `n` up front would let a peer that announces a
+   * large length and sends nothing hold that memory.
    */
   async #gather (n: number, options?: AbortOptions): Promise<Uint8Array> {
-    const out = new Uint8Array(n)
-    let filled = this.buffered
-    out.set(this.#buf.subarray(this.#offset), 0)
+    const parts: Uint8Array[] = []
+    let received = this.buffered
+    if (received > 0) parts.push(this.#buf.subarray(this.#offset))
     this.#buf = EMPTY
     this.#offset = 0
     try {
-      while (filled < n) {
+      while (received < n) {
         const chunk = await this.stream.read(options)
-        if (chunk === null) throw new UnexpectedEOFError(`stream ended after ${filled} of ${n} bytes`)
-        const take = Math.min(chunk.length, n - filled)
-        out.set(take === chunk.length ? chunk : chunk.subarray(0, take), filled)
-        filled += take
-        if (take < chunk.length) {
-          this.#buf = chunk
-          this.#offset = take
-        }
+        if (chunk === null) throw new UnexpectedEOFError(`stream ended after ${received} of ${n} bytes`)
+        parts.push(chunk)
+        received += chunk.length
       }
     } catch (err) {
       // What arrived stays buffered, as if the read had never started (release() returns it).
-      this.#buf = out.subarray(0, filled)
-      this.#offset = 0
+      this.#buf = joinParts(parts, received)
       throw err
+    }
+    const out = new Uint8Array(n)
+    let filled = 0
+    for (const part of parts) {
+      const take = Math.min(part.length, n - filled)
+      out.set(take === part.length ? part : part.subarray(0, take), filled)
+      filled += take
+      if (take < part.length) {
+        this.#buf = part
+        this.#offset = take
+      }
     }
     return out
   }
@@ -129,6 +136,17 @@ export class StreamReader {
     this.#buf = EMPTY
     this.#offset = 0
   }
+}
+
+function joinParts (parts: Uint8Array[], length: number): Uint8Array {
+  if (parts.length === 1) return parts[0]
+  const joined = new Uint8Array(length)
+  let at = 0
+  for (const part of parts) {
+    joined.set(part, at)
+    at += part.length
+  }
+  return joined
 }
 
 /** `uvarint(length) || data` in one buffer. */

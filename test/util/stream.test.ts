@@ -140,3 +140,18 @@ test('StreamReader keeps the bytes of a message it was gathering when the read f
   a.send(Uint8Array.of(3, 4, 5))
   assert.deepEqual(await reader.readExactly(4), Uint8Array.of(2, 3, 4, 5))
 })
+
+test('StreamReader holds no memory for an announced length before its bytes arrive', async () => {
+  const [a, b] = duplexPair()
+  const reader = new StreamReader(b)
+  const announced = 64 * 1024 * 1024
+  const before = process.memoryUsage().arrayBuffers
+  a.send(Uint8Array.of(0x80, 0x80, 0x80, 0x20, 1, 2, 3)) // varint 64 MiB, then 3 bytes
+  const ac = new AbortController()
+  const pending = reader.readLP({ maxLength: announced, signal: ac.signal })
+  await new Promise(resolve => setImmediate(resolve))
+  const held = process.memoryUsage().arrayBuffers - before
+  ac.abort(new Error('gave up'))
+  await assert.rejects(pending, /gave up/)
+  assert.ok(held < 1024 * 1024, `${held} bytes held for 3 bytes received`)
+})
