@@ -21,12 +21,12 @@ import { summarize, type Summary } from '../lib/stats.ts'
 import { gitCommit, loadAverage, machineInfo } from '../lib/report.ts'
 import { createLibp2p } from '../../src/index.ts'
 import type { Libp2p } from '../../src/index.ts'
-import type { Stream } from '../../src/interface/stream.ts'
 import type { Connection } from '../../src/interface/connection.ts'
 import { tcp } from '../../src/transport/tcp/index.ts'
 import { noise } from '../../src/security/noise/index.ts'
 import { yamux } from '../../src/muxer/yamux/index.ts'
 import { parseBenchFlags } from '../lib/flags.ts'
+import { handleSinkAndOpen } from '../lib/sink-open.ts'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const SINK = '/bench/metrics-sink/1.0.0'
@@ -51,12 +51,7 @@ async function makeNode (metrics: boolean): Promise<Libp2p> {
     services: {},
     metrics
   })
-  await node.handle(SINK, async (stream: Stream) => {
-    for await (const chunk of stream) void chunk
-    await stream.write(Uint8Array.of(1))
-    await stream.close()
-  })
-  await node.handle(OPEN, async (stream: Stream) => { await stream.close() }, { maxInboundStreams: 10_000 })
+  await handleSinkAndOpen(node, SINK, OPEN)
   return node
 }
 

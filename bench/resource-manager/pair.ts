@@ -4,12 +4,12 @@
  */
 import { createLibp2p } from '../../src/index.ts'
 import type { Libp2p } from '../../src/index.ts'
-import type { Stream } from '../../src/interface/stream.ts'
 import type { Connection } from '../../src/interface/connection.ts'
 import { tcp } from '../../src/transport/tcp/index.ts'
 import { quic } from '../../src/transport/quic/index.ts'
 import { noise } from '../../src/security/noise/index.ts'
 import { yamux } from '../../src/muxer/yamux/index.ts'
+import { handleSinkAndOpen } from '../lib/sink-open.ts'
 
 export const STACKS = ['noise+yamux', 'quic'] as const
 export type Stack = typeof STACKS[number]
@@ -28,12 +28,7 @@ export async function makeNode (stack: Stack, side: Side): Promise<Libp2p> {
     services: {},
     ...(side === 'off' ? { resourceManager: false as const } : {})
   })
-  await node.handle(SINK, async (stream: Stream) => {
-    for await (const chunk of stream) void chunk
-    await stream.write(Uint8Array.of(1))
-    await stream.close()
-  })
-  await node.handle(OPEN, async (stream: Stream) => { await stream.close() }, { maxInboundStreams: 10_000 })
+  await handleSinkAndOpen(node, SINK, OPEN)
   return node
 }
 
