@@ -8,6 +8,7 @@
  * components never downloads them). Also lists ts-libp2p's largest inputs.
  *
  *   node bench/browser/bundle-size.ts [--out bench/results]
+ *   node bench/browser/bundle-size.ts --analyze [--side ts|js] [--why <path part>]   (analyze.ts)
  *
  * Writes <out>/browser.json and browser.md. Deterministic: run it anywhere, no quiet machine needed.
  */
@@ -15,10 +16,9 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
-import { build } from 'esbuild'
-import type { Metafile, OutputFile, Plugin } from 'esbuild'
+import type { Metafile } from 'esbuild'
+import { bundle, entryFile } from './esbuild-bundle.ts'
 
-const HERE = fileURLToPath(new URL('.', import.meta.url))
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 export interface BundleSize {
@@ -30,14 +30,6 @@ export interface BundleSize {
   atStartMinifiedBytes: number
   atStartGzippedBytes: number
   largestInputs: Array<{ path: string, bytes: number }>
-}
-
-/** A browser bundle must not pull Node built-ins: the figure would be of a bundle that cannot run. */
-const refuseNodeBuiltins: Plugin = {
-  name: 'refuse-node-builtins',
-  setup (b) {
-    b.onResolve({ filter: /^node:/ }, args => ({ errors: [{ text: `Node built-in ${args.path} in a browser bundle (from ${args.importer})` }] }))
-  }
 }
 
 export async function measure (side: 'ts' | 'js'): Promise<BundleSize> {
@@ -74,28 +66,6 @@ export async function measure (side: 'ts' | 'js'): Promise<BundleSize> {
   }
 }
 
-function entryFile (side: 'ts' | 'js'): string {
-  return join(HERE, 'entries', side === 'ts' ? 'ts-libp2p.ts' : 'js-libp2p.ts')
-}
-
-async function bundle (side: 'ts' | 'js', splitting: boolean): Promise<{ outputFiles: OutputFile[], metafile: Metafile }> {
-  return await build({
-    entryPoints: [entryFile(side)],
-    ...(splitting ? { splitting: true, outdir: join(REPO_ROOT, '.cache', 'bench-browser', side) } : {}),
-    absWorkingDir: REPO_ROOT,
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    define: { 'process.env.NODE_ENV': '"production"' },
-    metafile: true,
-    write: false,
-    logLevel: 'silent',
-    plugins: [refuseNodeBuiltins]
-  })
-}
-
 function largestInputs (metafile: Metafile, count: number): Array<{ path: string, bytes: number }> {
   const output = Object.values(metafile.outputs)[0]
   return Object.entries(output.inputs)
@@ -128,7 +98,10 @@ function markdown (ts: BundleSize, js: BundleSize): string {
   ].join('\n')
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes('--analyze')) {
+  const { analyzeMain } = await import('./analyze.ts')
+  await analyzeMain(process.argv.slice(2))
+} else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const outIndex = process.argv.indexOf('--out')
   const out = outIndex > 0 ? process.argv[outIndex + 1] : join(REPO_ROOT, 'bench', 'results')
   const ts = await measure('ts')
