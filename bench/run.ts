@@ -326,8 +326,8 @@ async function memorySection (stack: string): Promise<void> {
 /** Cold starts, fresh processes: the perf contract's client, the CLI's ping, createLibp2p + dial (bench/startup/). */
 async function startupSection (): Promise<void> {
   const programs = peerBuild === undefined
-    ? { tsCli: join(REPO_ROOT, 'src', 'cli', 'main.ts'), tsCold: join(REPO_ROOT, 'bench', 'startup', 'ts-cold.ts'), jsCold: join(REPO_ROOT, 'bench', 'startup', 'js-cold.ts') }
-    : { tsCli: join(peerBuild.root, 'src', 'cli', 'main.js'), tsCold: join(peerBuild.root, 'bench', 'startup', 'ts-cold.js'), jsCold: join(peerBuild.root, 'bench', 'startup', 'js-cold.js') }
+    ? { tsCli: join(REPO_ROOT, 'src', 'cli', 'main.ts'), tsCold: join(REPO_ROOT, 'bench', 'startup', 'ts-cold.ts'), jsCold: join(REPO_ROOT, 'bench', 'startup', 'js-cold.ts'), jsPerf: join(REPO_ROOT, 'interop', 'test-plans', 'js-perf.ts') }
+    : { tsCli: join(peerBuild.root, 'src', 'cli', 'main.js'), tsCold: join(peerBuild.root, 'bench', 'startup', 'ts-cold.js'), jsCold: join(peerBuild.root, 'bench', 'startup', 'js-cold.js'), jsPerf: join(peerBuild.root, 'interop', 'test-plans', 'js-perf.js') }
   for (const row of await measureStartup(programs, config.startupRuns, progress)) {
     addRow({ id: row.id, section: 'startup', label: row.label, unit: 'ms', better: 'lower', showP99: true }, row.samples, {}, row.failures)
   }

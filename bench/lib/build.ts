@@ -37,7 +37,7 @@ export function buildPeers (): PeerBuild {
   writeFileSync(tsconfig, JSON.stringify({
     extends: fromBuild('tsconfig.json'),
     compilerOptions: { noEmit: false, declaration: false, sourceMap: false, outDir: '.', rootDir: fromBuild('.'), types: ['node'], typeRoots: [fromBuild('node_modules/@types')] },
-    include: [fromBuild('src'), fromBuild('bench/peers'), fromBuild('bench/startup')]
+    include: [fromBuild('src'), fromBuild('bench/peers'), fromBuild('bench/startup'), fromBuild('interop/test-plans/js-perf.ts')]
   }, null, 2))
   try {
     execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', tsconfig], { stdio: 'inherit' })

@@ -6,8 +6,9 @@
  * - The test-plans perf contract: the client process dials, uploads 1 byte and downloads 1
  *   byte; the figure is the time the client itself reports (from before the dial to the last
  *   byte), the number the public libp2p perf dashboard publishes. Ours is the CLI
- *   (`ts-libp2p perf`), js-libp2p's a client of the same shape (js-cold.ts). Also the whole
- *   process's wall time, start to exit.
+ *   (`ts-libp2p perf`) against our perf server, js-libp2p's the one-process perf executable
+ *   interop/test-plans/js-perf.ts (test-plans' js client and server) against its own server.
+ *   Also the whole process's wall time, start to exit.
  * - `ts-libp2p ping MA --count 1`, wall time from spawn to exit; js-libp2p has no command line,
  *   so its figure is a fresh process doing createLibp2p + dial + ping (js-cold.ts dial).
  * - createLibp2p() + dial in a fresh process (ts-cold.ts / js-cold.ts): from the process's
@@ -31,6 +32,8 @@ export interface StartupPrograms {
   /** bench/startup/ts-cold and js-cold, .ts or compiled. */
   tsCold: string
   jsCold: string
+  /** interop/test-plans/js-perf, .ts or compiled: js-libp2p's perf contract executable. */
+  jsPerf: string
 }
 
 export interface StartupRow {
@@ -105,14 +108,18 @@ export async function measureStartup (programs: StartupPrograms, runs: number, p
     servers.push(tsServer)
     const jsServer = await startServer(programs.jsCold, ['server'], shipped)
     servers.push(jsServer)
+    const jsPerfServer = await startServer(programs.jsPerf, ['--run-server', '--server-address', '127.0.0.1:0'], shipped)
+    servers.push(jsPerfServer)
+    const jsPerfAddr = jsPerfServer.addrs.find(a => a.startsWith('/ip4/127.0.0.1/tcp/'))
     const tsAddr = tsServer.addrs.find(a => a.startsWith('/ip4/127.0.0.1/tcp/'))
     const jsAddr = jsServer.addrs.find(a => a.startsWith('/ip4/127.0.0.1/tcp/'))
-    if (tsAddr === undefined || jsAddr === undefined) throw new Error(`servers without a loopback TCP address: ${tsServer.addrs.join(' ')} / ${jsServer.addrs.join(' ')}`)
+    if (tsAddr === undefined || jsAddr === undefined || jsPerfAddr === undefined) throw new Error(`servers without a loopback TCP address: ${tsServer.addrs.join(' ')} / ${jsServer.addrs.join(' ')} / ${jsPerfServer.addrs.join(' ')}`)
     const tsHostPort = `127.0.0.1:${tsAddr.split('/')[4]}`
+    const jsPerfArgs = ['--server-address', `127.0.0.1:${jsPerfAddr.split('/')[4]}`, '--upload-bytes', '1', '--download-bytes', '1']
     const tsPerf = (env: NodeJS.ProcessEnv) => async () => finalSeconds(await runOnce(programs.tsCli, ['perf', '--server-address', tsHostPort, '--upload-bytes', '1', '--download-bytes', '1'], env)) * 1000
     const tsPerfWall = (env: NodeJS.ProcessEnv) => async () => (await runOnce(programs.tsCli, ['perf', '--server-address', tsHostPort, '--upload-bytes', '1', '--download-bytes', '1'], env)).wallMs
-    const jsPerf = async () => finalSeconds(await runOnce(programs.jsCold, ['perf', jsAddr, '1', '1'], shipped)) * 1000
-    const jsPerfWall = async () => (await runOnce(programs.jsCold, ['perf', jsAddr, '1', '1'], shipped)).wallMs
+    const jsPerf = async () => finalSeconds(await runOnce(programs.jsPerf, jsPerfArgs, shipped)) * 1000
+    const jsPerfWall = async () => (await runOnce(programs.jsPerf, jsPerfArgs, shipped)).wallMs
     const jsDialWall = async () => (await runOnce(programs.jsCold, ['dial', jsAddr], shipped)).wallMs
     const figures: Figure[] = [
       { id: 'startup/perf-contract', label: 'perf contract, fresh client process: connection + 1-byte upload + 1-byte download, as the client reports it (ours: ts-libp2p perf)', run: { ts: tsPerf(cliCached), js: jsPerf } },

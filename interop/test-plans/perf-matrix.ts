@@ -37,6 +37,12 @@ export const PERF_IMPLEMENTATIONS: PerfImplementation[] = [
   { id: 'rust', transports: ['tcp', 'quic-v1'], command: [process.execPath, `${HERE}perf-peer.ts`, 'rust'], unavailable: () => existsSync(`${REPO}interop/rust-peer/Cargo.toml`) ? undefined : 'interop/rust-peer has not landed' }
 ]
 
+/**
+ * js-libp2p in one process (js-perf.ts), client and server: what interop:perf:compare and the
+ * cold-start benchmark time, with no line-contract peer between the clock and the connection.
+ */
+export const JS_ONE_PROCESS_PERF: PerfImplementation = { id: 'js', transports: ['tcp', 'quic-v1'], command: [process.execPath, `${HERE}js-perf.ts`] }
+
 export interface PerfRow {
   name: string
   client: string

@@ -8,7 +8,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { goAvailable } from './harness.ts'
-import { runPerfMatrix } from '../../interop/test-plans/perf-matrix.ts'
+import { runPerfMatrix, startServer, runClient, freeTcpUdpPort, PERF_IMPLEMENTATIONS, JS_ONE_PROCESS_PERF } from '../../interop/test-plans/perf-matrix.ts'
 
 const hasGo = await goAvailable()
 
@@ -22,6 +22,24 @@ test('perf contract matrix: ts client and server over quic-v1 against js and go,
     for (const values of [row.upload, row.download, row.latency]) {
       assert.equal(values?.length, 1, row.name)
       assert.ok(Number.isFinite(values[0]) && values[0] > 0, `${row.name}: ${String(values[0])}`)
+    }
+  }
+})
+
+test('the one-process js-libp2p perf executable (js-perf.ts) against our perf server and our client against it, tcp', { timeout: 180_000 }, async () => {
+  // interop:perf:compare and bench/startup time js-libp2p through it: it must speak the
+  // protocol both ways and report exact byte counts (runClient rejects anything else)
+  const ours = PERF_IMPLEMENTATIONS.find(i => i.id === 'ts')!
+  for (const [client, server] of [[JS_ONE_PROCESS_PERF, ours], [ours, JS_ONE_PROCESS_PERF]]) {
+    const port = await freeTcpUdpPort()
+    const running = await startServer(server, port)
+    try {
+      for (const [up, down] of [[256 * 1024, 0], [0, 256 * 1024], [1, 1]]) {
+        const seconds = await runClient(client, port, 'tcp', up, down, 60_000)
+        assert.ok(Number.isFinite(seconds) && seconds > 0, `${client.id} x ${server.id} ${up}/${down}: ${seconds}`)
+      }
+    } finally {
+      await running.stop()
     }
   }
 })
