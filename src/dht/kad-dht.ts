@@ -110,7 +110,8 @@ export class KadDHT implements Startable, DhtDiagnostics {
   readonly records: RecordStore
   readonly providers: ProviderStore
   readonly validation: RecordValidation
-  readonly serviceCapabilities: readonly string[] = ['@libp2p/kad-dht', '@libp2p/content-routing', '@libp2p/peer-routing']
+  /** Literal, so the node's `services` type can see a DHT and add the ping it implies (node/implied-services.ts). */
+  readonly serviceCapabilities = ['@libp2p/kad-dht', '@libp2p/content-routing', '@libp2p/peer-routing'] as const
   /** The routing table fills from identify (peers that list the DHT protocol): no identify, no table. */
   readonly serviceDependencies: readonly string[] = ['@libp2p/identify']
   /** What the node's `peerRouting` / `contentRouting` facades call. */

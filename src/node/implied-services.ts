@@ -6,9 +6,14 @@
  * admits the contact to its routing table, so a node with kadDHT() and no ping service answers
  * every DHT query yet never enters a js peer's table (go and rust do not ping first). A user
  * who configured the DHT expects to be found through it, so the node runs ping() as well.
+ *
+ * The implied ping is in the node's `services` type (ImpliedServicesOf), so
+ * `node.services.ping` is a typed PingService, and `services: { ping: false }` turns it off
+ * (a node that must not answer pings; js-libp2p DHT peers will then not admit it).
  */
 import type { NodeComponents } from '../interface/components.ts'
 import type { Logger } from '../interface/logger.ts'
+import type { PingService } from '../protocols/ping/index.ts'
 import { declarationsOf } from './capabilities.ts'
 
 export interface ImpliedServiceEntry { name: string, instance: unknown }
@@ -24,7 +29,41 @@ export interface ImpliedServiceFactories {
 const DHT_CAPABILITY = '@libp2p/kad-dht'
 const PING_CAPABILITY = '@libp2p/ping'
 /** The names an implied ping service takes: the usual one unless a service already has it. */
-const PING_NAMES = ['ping', 'dhtPing']
+const PING_NAMES = ['ping', 'dhtPing'] as const
+
+/** The capabilities a service type declares as literals; `string` when it declares a wide `string[]`. */
+type CapabilitiesOf<S> = S extends { readonly serviceCapabilities: infer C extends readonly string[] } ? C[number] : never
+
+/**
+ * The names in `F` whose service declares `Capability` (as a literal: a service typed with a
+ * wide `readonly string[]` is not counted, since its type cannot say what it provides).
+ */
+type NamesDeclaring<F, Capability extends string> = {
+  [K in keyof F]: Exclude<F[K], false> extends (...args: any[]) => infer S
+    ? string extends CapabilitiesOf<S> ? never : Capability extends CapabilitiesOf<S> ? K : never
+    : never
+}[keyof F]
+
+/** True when `F` sets one of the implied ping's names to `false`. */
+type PingOptedOut<F> = true extends { [K in keyof F & (typeof PING_NAMES)[number]]: F[K] extends false ? true : false }[keyof F & (typeof PING_NAMES)[number]] ? true : false
+
+/**
+ * The services the node adds to the `services` option `F`, as types: `{ ping: PingService }`
+ * (or `{ dhtPing: PingService }` when "ping" names another service) when a DHT is configured
+ * without ping, unless `ping: false` (or `dhtPing: false`) turns it off. Mirrors impliedServices.
+ */
+export type ImpliedServicesOf<F> =
+  [NamesDeclaring<F, typeof DHT_CAPABILITY>] extends [never] ? {}
+    : [NamesDeclaring<F, typeof PING_CAPABILITY>] extends [never]
+        ? PingOptedOut<F> extends true ? {}
+          : 'ping' extends keyof F ? ('dhtPing' extends keyof F ? {} : { dhtPing: PingService })
+            : { ping: PingService }
+        : {}
+
+/** True when the `services` option sets one of the implied ping's names to `false`. */
+export function pingOptedOut (services: Readonly<Record<string, unknown>>): boolean {
+  return PING_NAMES.some(name => services[name] === false)
+}
 
 function provides (entries: readonly ImpliedServiceEntry[], capability: string): boolean {
   return entries.some(e => declarationsOf(e.instance).serviceCapabilities?.includes(capability) === true)
@@ -32,10 +71,15 @@ function provides (entries: readonly ImpliedServiceEntry[], capability: string):
 
 /**
  * The services to add to `entries` (already built from the options): ping when a DHT is
- * configured without one. Each is built with `components` and named in `services`.
+ * configured without one and `optedOut` (the options set `ping: false`) is not. Each is built
+ * with `components` and named in `services`.
  */
-export function impliedServices (entries: readonly ImpliedServiceEntry[], components: NodeComponents, log: Logger, factories: ImpliedServiceFactories | undefined): ImpliedServiceEntry[] {
+export function impliedServices (entries: readonly ImpliedServiceEntry[], components: NodeComponents, log: Logger, factories: ImpliedServiceFactories | undefined, optedOut = false): ImpliedServiceEntry[] {
   if (!provides(entries, DHT_CAPABILITY) || provides(entries, PING_CAPABILITY)) return []
+  if (optedOut) {
+    log('a DHT runs without ping (services.ping is false): js-libp2p peers will not admit this node to their routing tables')
+    return []
+  }
   if (factories === undefined) {
     log('a DHT runs without ping and no ping factory was given: js-libp2p peers will not admit this node to their routing tables')
     return []

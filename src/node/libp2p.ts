@@ -46,7 +46,7 @@ import type { Defaults } from './defaults.ts'
 import { collectRouters, CompositeContentRouting, CompositePeerRouting } from './routing.ts'
 import { type ContentRouting, type PeerRouting } from '../interface/routing.ts'
 import { checkServiceDependencies, declarationsOf } from './capabilities.ts'
-import { impliedServices } from './implied-services.ts'
+import { impliedServices, pingOptedOut } from './implied-services.ts'
 import type { ImpliedServiceFactories } from './implied-services.ts'
 import { VERSION } from '../util/version.ts'
 import { ResourceManager } from '../switch/resource-manager/index.ts'
@@ -246,12 +246,13 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
   #buildServices (factories: ServiceFactories): ServiceEntry[] {
     const entries: ServiceEntry[] = []
     for (const [name, factory] of Object.entries(factories)) {
-      if (typeof factory !== 'function') throw new InvalidParametersError(`service "${name}" must be a factory function, e.g. ${name}()`)
+      if (factory === false) continue
+      if (typeof factory !== 'function') throw new InvalidParametersError(`service "${name}" must be a factory function (or false for none), e.g. ${name}()`)
       const instance = factory(this.components)
       this.components.services[name] = instance
       entries.push({ name, instance })
     }
-    for (const implied of impliedServices(entries, this.components, this.#log, this.#impliedFactories)) {
+    for (const implied of impliedServices(entries, this.components, this.#log, this.#impliedFactories, pingOptedOut(factories))) {
       this.components.services[implied.name] = implied.instance
       entries.push(implied)
     }

@@ -18,14 +18,25 @@ import type { ContentRouting, PeerRouting } from '../interface/routing.ts'
 import type { DnsResolver } from '../dns/index.ts'
 import type { ResourceManagerOptions } from '../switch/resource-manager/index.ts'
 import type { Metrics } from '../interface/metrics.ts'
+import type { ImpliedServicesOf } from './implied-services.ts'
 
 /** A transport, encrypter or peer store, or a function that builds one from the node's components. */
 export type ComponentFactory<T> = ((components: ComponentFactoryInput) => T) | T
 
-export type ServiceFactories = Record<string, ServiceFactory<unknown>>
+/**
+ * Named service factories. A name set to `false` runs no service: `ping: false` is how a node
+ * with a DHT turns off the ping the DHT implies (node/implied-services.ts).
+ */
+export type ServiceFactories = Record<string, ServiceFactory<unknown> | false>
 
-/** `{ identify: identify() }` -> `{ identify: IdentifyService }` */
-export type ServicesOf<F extends ServiceFactories> = { [K in keyof F]: ReturnType<F[K]> }
+/**
+ * `{ identify: identify() }` -> `{ identify: IdentifyService }`; names set to `false` are left
+ * out, and the services the node adds on its own are in (`kadDHT()` without ping adds
+ * `ping: PingService`).
+ */
+export type ServicesOf<F extends ServiceFactories> = {
+  [K in keyof F as F[K] extends false ? never : K]: Exclude<F[K], false> extends (...args: any[]) => infer S ? S : never
+} & ImpliedServicesOf<F>
 
 export interface Libp2pOptions<F extends ServiceFactories = ServiceFactories> {
   /** The node's identity (default: a new Ed25519 key). */
@@ -42,7 +53,8 @@ export interface Libp2pOptions<F extends ServiceFactories = ServiceFactories> {
   /**
    * Named services; without this option the node runs identify and ping and, in Node.js unless
    * offline, joins the public network: the public bootstrap list, the Amino DHT (a client
-   * until AutoNAT finds us public) and AutoNAT.
+   * until AutoNAT finds us public) and AutoNAT. A DHT given without ping brings ping as
+   * `services.ping`; `ping: false` turns that off.
    */
   services?: F
   /** Where the peer store persists (default: in memory). Open it before starting the node. */

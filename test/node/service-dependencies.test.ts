@@ -85,17 +85,42 @@ test('every built-in service declares its capabilities, and every capability and
 
 test('a DHT configured without ping gets one (js-libp2p peers ping a contact before admitting it), which other nodes can ping', async () => {
   const dhtOnly = await createLibp2p({ transports: [tcp()], addresses: listen, services: { identify: identify(), dht: kadDHT({ initialRefresh: false }) } })
-  const pinger = await createLibp2p({ transports: [tcp()], services: { identify: identify(), ping: ping() } })
+  const pinger = await createLibp2p({ transports: [tcp()], addresses: listen, services: { identify: identify(), ping: ping() } })
   try {
-    const services = dhtOnly.services as Record<string, unknown>
-    assert.deepEqual(Object.keys(services), ['identify', 'dht', 'ping'])
-    assert.ok(services.ping instanceof PingService)
+    assert.deepEqual(Object.keys(dhtOnly.services), ['identify', 'dht', 'ping'])
+    // typed without a cast: the implied ping is in the node's services type
+    const implied: PingService = dhtOnly.services.ping
+    assert.ok(implied instanceof PingService)
     assert.ok(dhtOnly.getProtocols().includes('/ipfs/ping/1.0.0'), 'the node answers /ipfs/ping/1.0.0')
     const rtt = await pinger.services.ping.ping(dhtOnly.getMultiaddrs()[0], { signal: AbortSignal.timeout(10_000) })
     assert.ok(rtt >= 0)
+    // and it pings out: the typed handle works both ways
+    assert.ok(await dhtOnly.services.ping.ping(pinger.getMultiaddrs()[0], { signal: AbortSignal.timeout(10_000) }) >= 0)
   } finally {
     await Promise.all([dhtOnly.stop(), pinger.stop()])
   }
+})
+
+test('services: { ping: false } turns the implied ping off: no service, no /ipfs/ping/1.0.0 handler, a peer\'s ping is refused', async () => {
+  const noPing = await createLibp2p({ transports: [tcp()], addresses: listen, services: { identify: identify(), dht: kadDHT({ initialRefresh: false }), ping: false } })
+  const pinger = await createLibp2p({ transports: [tcp()], services: { identify: identify(), ping: ping() } })
+  try {
+    assert.deepEqual(Object.keys(noPing.services), ['identify', 'dht'])
+    assert.ok(!noPing.getProtocols().includes('/ipfs/ping/1.0.0'))
+    await assert.rejects(pinger.services.ping.ping(noPing.getMultiaddrs()[0], { signal: AbortSignal.timeout(10_000) }), { name: 'UnsupportedProtocolError' })
+    // @ts-expect-error a name set to false is not in the services type
+    assert.equal(noPing.services.ping, undefined)
+  } finally {
+    await Promise.all([noPing.stop(), pinger.stop()])
+  }
+  // dhtPing: false turns it off as well (the name it would take when "ping" names another service)
+  const pingNameTaken = await createLibp2p({ transports: [tcp()], start: false, services: { identify: identify(), ping: echo(), dht: kadDHT(), dhtPing: false } })
+  assert.deepEqual(Object.keys(pingNameTaken.services), ['identify', 'ping', 'dht'])
+  // @ts-expect-error a name set to false is not in the services type
+  assert.equal(pingNameTaken.services.dhtPing, undefined)
+  // false for a name with no implied service just runs nothing under that name
+  const noEcho = await createLibp2p({ transports: [tcp()], start: false, services: { identify: identify(), echo: false } })
+  assert.deepEqual(Object.keys(noEcho.services), ['identify'])
 })
 
 test('no implied ping when a service already provides it, when there is no DHT, and another name when "ping" is taken', async () => {
@@ -104,7 +129,12 @@ test('no implied ping when a service already provides it, when there is no DHT, 
   const noDht = await createLibp2p({ transports: [tcp()], start: false, services: { identify: identify() } })
   assert.deepEqual(Object.keys(noDht.services), ['identify'])
   const pingNameTaken = await createLibp2p({ transports: [tcp()], start: false, services: { identify: identify(), ping: echo(), dht: kadDHT() } })
-  const services = pingNameTaken.services as Record<string, unknown>
-  assert.deepEqual(Object.keys(services), ['identify', 'ping', 'dht', 'dhtPing'])
-  assert.ok(services.dhtPing instanceof PingService)
+  assert.deepEqual(Object.keys(pingNameTaken.services), ['identify', 'ping', 'dht', 'dhtPing'])
+  const dhtPing: PingService = pingNameTaken.services.dhtPing
+  assert.ok(dhtPing instanceof PingService)
+  // the types say the same: no implied ping without a DHT or beside a configured one
+  // @ts-expect-error no DHT, no implied ping
+  assert.equal(noDht.services.ping, undefined)
+  // @ts-expect-error ping was configured: nothing is added under dhtPing
+  assert.equal(withPing.services.dhtPing, undefined)
 })

@@ -54,7 +54,8 @@ interface OutboundPingStream {
 }
 
 export class PingService implements Startable {
-  readonly serviceCapabilities: readonly string[] = ['@libp2p/ping']
+  /** Literal, so the node's `services` type sees a ping (node/implied-services.ts). */
+  readonly serviceCapabilities = ['@libp2p/ping'] as const
   readonly protocol: string
   readonly #components: PingComponents
   readonly #log: Logger
