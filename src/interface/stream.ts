@@ -68,6 +68,13 @@ export interface ByteStream extends AsyncIterable<Uint8Array> {
   readonly readableLength: number
   /** Resolves once both directions are finished; never rejects. */
   readonly closed: Promise<void>
+  /**
+   * Optional: runs `fn` synchronously when the stream reaches its final state (just before
+   * `closed` resolves), or at once when it already has. Per-stream bookkeeping (resource
+   * reservations, stream counts) uses it instead of `closed.then(fn)`, which costs a promise
+   * reaction and a derived promise per stream on the stream-open path.
+   */
+  onceClosed?(fn: () => void): void
   /** Why the stream ended, when it was not a clean close. */
   readonly error?: Error
   /** Bytes received from and sent to the layer below so far (metrics read them on scrape). */

@@ -45,6 +45,9 @@ export abstract class AbstractStream implements ByteStream {
   #error: Error | undefined
   #closeWritePromise: Promise<void> | undefined
   #resolveClosed!: () => void
+  /** What `onceClosed` registered: one slot (the common case), more in the array. */
+  #closeHook: (() => void) | undefined
+  #closeHooks: Array<() => void> | undefined
   /** True while the layer below is above its high-water mark. */
   #writeBlocked = false
   readonly closed: Promise<void>
@@ -362,6 +365,15 @@ export abstract class AbstractStream implements ByteStream {
     }
   }
 
+  onceClosed (fn: () => void): void {
+    if (this.#finishedCalled) {
+      runCloseHook(fn)
+      return
+    }
+    if (this.#closeHook === undefined) this.#closeHook = fn
+    else (this.#closeHooks ??= []).push(fn)
+  }
+
   #finishedCalled = false
   #finished (): void {
     if (this.#finishedCalled) return
@@ -369,7 +381,26 @@ export abstract class AbstractStream implements ByteStream {
     try {
       this.onFinished()
     } finally {
+      const hook = this.#closeHook
+      const hooks = this.#closeHooks
+      this.#closeHook = undefined
+      this.#closeHooks = undefined
+      if (hook !== undefined) runCloseHook(hook)
+      if (hooks !== undefined) for (const fn of hooks) runCloseHook(fn)
       this.#resolveClosed()
     }
+  }
+}
+
+/**
+ * A close hook runs inside whatever finished the stream (a read, a write, a remote frame): one
+ * that throws must not break that caller or the hooks after it, so its error is rethrown on
+ * its own, as an uncaught error, the way a throwing `closed.then` callback would surface.
+ */
+function runCloseHook (fn: () => void): void {
+  try {
+    fn()
+  } catch (err) {
+    queueMicrotask(() => { throw err })
   }
 }
