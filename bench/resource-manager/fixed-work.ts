@@ -19,7 +19,7 @@ const streams = Number(flags.get('streams'))
 if (!(STACKS as readonly string[]).includes(stack) || (side !== 'on' && side !== 'off') || !Number.isSafeInteger(bytes) || !Number.isSafeInteger(streams)) {
   throw new Error('usage: --stack noise+yamux|quic --side on|off --bytes N --streams N')
 }
-const pair = await makePair(stack, side)
+const pair = await makePair(stack, side, true)
 // the same warm-up for the set-up-only count and the work count, so it cancels out
 await transfer(pair.connection, 1024 * 1024)
 await openStreams(pair.connection, 20)

@@ -19,13 +19,21 @@ export const OPEN = '/bench/rm-open/1.0.0'
 export const CHUNK = 64 * 1024
 export const MiB = 1024 * 1024
 
-export async function makeNode (stack: Stack, side: Side): Promise<Libp2p> {
+/**
+ * Dial, upgrade and negotiation bounds for a run under valgrind (fixed-work.ts), which runs
+ * ~50x slower: the defaults (5 s per address dial) fail there on a loaded machine. A timer per
+ * dial and stream either way, so the count does not change with them.
+ */
+const PATIENT = { dialTimeout: 300_000, addressDialTimeout: 300_000, inboundUpgradeTimeout: 300_000, outboundUpgradeTimeout: 300_000, protocolNegotiationTimeout: 300_000 }
+
+export async function makeNode (stack: Stack, side: Side, patient = false): Promise<Libp2p> {
   const node = await createLibp2p({
     addresses: { listen: [stack === 'quic' ? '/ip4/127.0.0.1/udp/0/quic-v1' : '/ip4/127.0.0.1/tcp/0'] },
     transports: [stack === 'quic' ? quic() : tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     services: {},
+    ...(patient ? { connectionManager: PATIENT } : {}),
     ...(side === 'off' ? { resourceManager: false as const } : {})
   })
   await handleSinkAndOpen(node, SINK, OPEN)
@@ -65,9 +73,9 @@ export async function openStreams (connection: Connection, streams: number): Pro
 
 export interface Pair { client: Libp2p, server: Libp2p, connection: Connection }
 
-export async function makePair (stack: Stack, side: Side): Promise<Pair> {
-  const server = await makeNode(stack, side)
-  const client = await makeNode(stack, side)
+export async function makePair (stack: Stack, side: Side, patient = false): Promise<Pair> {
+  const server = await makeNode(stack, side, patient)
+  const client = await makeNode(stack, side, patient)
   const connection = await client.dial(server.getMultiaddrs()[0])
   return { client, server, connection }
 }

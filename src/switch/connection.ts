@@ -93,6 +93,57 @@ class ConnectionMemory implements MemoryAccount {
   }
 }
 
+/**
+ * What one stream holds on its connection until it closes: its resource reservation, and once
+ * its protocol is agreed, a place in that protocol's stream count. One object per stream, told
+ * by the stream's close hook, instead of a promise reaction (and a closure) per thing held.
+ */
+class HeldStream {
+  readonly #connection: SwitchConnection
+  readonly #stream: Stream
+  readonly #resources: StreamResources | undefined
+  readonly #counts: Map<string, number>
+  readonly #streamBytes: StreamBytes | undefined
+  #protocol: string | undefined
+  #ended = false
+
+  constructor (connection: SwitchConnection, stream: Stream, resources: StreamResources | undefined, counts: Map<string, number>, streamBytes: StreamBytes | undefined) {
+    this.#connection = connection
+    this.#stream = stream
+    this.#resources = resources
+    this.#counts = counts
+    this.#streamBytes = streamBytes
+  }
+
+  /** The protocol is agreed: the stream counts against its limit until it closes. */
+  count (protocol: string): void {
+    if (this.#ended) return
+    this.#protocol = protocol
+    this.#counts.set(protocol, (this.#counts.get(protocol) ?? 0) + 1)
+  }
+
+  ended (): void {
+    if (this.#ended) return
+    this.#ended = true
+    this.#resources?.done()
+    const protocol = this.#protocol
+    if (protocol === undefined) return
+    this.#streamBytes?.count(this.#stream, this.#connection)
+    const n = (this.#counts.get(protocol) ?? 1) - 1
+    if (n <= 0) this.#counts.delete(protocol)
+    else this.#counts.set(protocol, n)
+  }
+}
+
+/**
+ * Tells `held` once `stream` has finished: synchronously through the stream's close hook
+ * (every stream class of ours has one), else after `closed` resolves (streams of other origins).
+ */
+function whenClosed (stream: Stream, held: HeldStream): void {
+  if (stream.onceClosed !== undefined) stream.onceClosed(() => { held.ended() })
+  else void stream.closed.then(() => { held.ended() })
+}
+
 const connectionLog = logger('connection')
 let nextId = 0
 const idPrefix = Math.floor(Math.random() * 0xffffff).toString(36)
@@ -187,7 +238,8 @@ export class SwitchConnection implements Connection {
     let stream: Stream | undefined
     try {
       stream = await this.#muxer.newStream({ signal: deadline.signal })
-      if (resources !== undefined) void stream.closed.then(resources.done, resources.done)
+      const held = new HeldStream(this, stream, resources, this.#outboundCounts, this.#streamBytes)
+      whenClosed(stream, held)
       let protocol: string
       if (list.length === 1 && options.negotiateFully === false) {
         protocol = list[0]
@@ -198,7 +250,7 @@ export class SwitchConnection implements Connection {
       this.#checkOutboundLimit(protocol, options)
       resources?.setProtocol(protocol)
       stream.protocol = protocol
-      this.#track(this.#outboundCounts, protocol, stream)
+      held.count(protocol)
       return stream
     } catch (err) {
       if (stream !== undefined) stream.abort(err as Error)
@@ -214,16 +266,6 @@ export class SwitchConnection implements Connection {
     if ((this.#outboundCounts.get(protocol) ?? 0) >= limit) {
       throw new LimitExceededError(`too many outbound ${protocol} streams on connection ${this.id}: limit ${limit}`)
     }
-  }
-
-  #track (counts: Map<string, number>, protocol: string, stream: Stream): void {
-    counts.set(protocol, (counts.get(protocol) ?? 0) + 1)
-    void stream.closed.then(() => {
-      this.#streamBytes?.count(stream, this)
-      const n = (counts.get(protocol) ?? 1) - 1
-      if (n <= 0) counts.delete(protocol)
-      else counts.set(protocol, n)
-    })
   }
 
   #onIncomingStream (stream: Stream): void {
@@ -242,7 +284,8 @@ export class SwitchConnection implements Connection {
       stream.abort(err as Error)
       return
     }
-    if (resources !== undefined) void stream.closed.then(resources.done, resources.done)
+    const held = new HeldStream(this, stream, resources, this.#inboundCounts, this.#streamBytes)
+    whenClosed(stream, held)
     const deadline = new Deadline(this.#negotiationTimeout, undefined, `inbound stream negotiation timed out after ${this.#negotiationTimeout} ms`)
     let protocol: string
     try {
@@ -277,7 +320,7 @@ export class SwitchConnection implements Connection {
       return
     }
     stream.protocol = protocol
-    this.#track(this.#inboundCounts, protocol, stream)
+    held.count(protocol)
     try {
       await entry.handler(stream, this)
     } catch (err) {

@@ -56,7 +56,7 @@ export interface ConnectionResources extends MemoryAccount {
   done(): void
 }
 
-/** What a stream holds; `done()` releases it (idempotent). */
+/** What a stream holds; `done()` releases it (idempotent). Call both as methods (not detached). */
 export interface StreamResources {
   /** Moves the stream from the transient scope to `protocol`'s; throws ResourceLimitError. */
   setProtocol(protocol: string): void
@@ -149,41 +149,31 @@ export class ResourceManager {
   /**
    * Reserves a new stream with `peer`; throws ResourceLimitError when a scope is full. Every
    * stream comes here twice (once per side), so this path takes no arrays or reservation
-   * objects of its own: three named scopes, a shared constant reservation, two closures.
+   * objects of its own: three named scopes, a shared constant reservation, one small object.
    */
   openStream (peer: PeerId, direction: Direction): StreamResources {
     const peerScope = this.#hold(this.#peers, 'peer:', peer.toString(), this.limits.peer)
     const reservation = STREAM_RESERVATION[direction]
-    const system = this.system
-    const transient = this.transient
-    this.#check(system, reservation, this.#peers, peerScope)
-    this.#check(transient, reservation, this.#peers, peerScope)
+    this.#check(this.system, reservation, this.#peers, peerScope)
+    this.#check(this.transient, reservation, this.#peers, peerScope)
     this.#check(peerScope, reservation, this.#peers, peerScope)
-    system.apply(reservation, 1)
-    transient.apply(reservation, 1)
+    this.system.apply(reservation, 1)
+    this.transient.apply(reservation, 1)
     peerScope.apply(reservation, 1)
-    /** The transient scope until the protocol is known, then the protocol's. */
-    let middle = transient
-    let done = false
-    return {
-      setProtocol: (protocol) => {
-        if (done || middle !== transient) return
-        const scope = this.#hold(this.#protocols, 'protocol:', protocol, this.limits.protocol)
-        this.#check(scope, reservation, this.#protocols, scope)
-        scope.apply(reservation, 1)
-        transient.apply(reservation, -1)
-        middle = scope
-      },
-      done: () => {
-        if (done) return
-        done = true
-        system.apply(reservation, -1)
-        middle.apply(reservation, -1)
-        peerScope.apply(reservation, -1)
-        this.#drop(this.#peers, peerScope)
-        if (middle !== transient) this.#drop(this.#protocols, middle)
-      }
-    }
+    return new StreamReservation(this, peerScope, reservation)
+  }
+
+  /** StreamReservation.setProtocol: the protocol's scope, held and checked (throws ResourceLimitError). */
+  holdProtocol (protocol: string, reservation: Reservation): ResourceScope {
+    const scope = this.#hold(this.#protocols, 'protocol:', protocol, this.limits.protocol)
+    this.#check(scope, reservation, this.#protocols, scope)
+    return scope
+  }
+
+  /** StreamReservation.done: gives back the holds of a stream's peer and protocol scopes. */
+  dropStreamScopes (peerScope: ResourceScope, protocolScope: ResourceScope | undefined): void {
+    this.#drop(this.#peers, peerScope)
+    if (protocolScope !== undefined) this.#drop(this.#protocols, protocolScope)
   }
 
   /** Throws (after giving back `held`'s hold) when `reservation` would exceed a limit of `scope`. */
@@ -245,6 +235,46 @@ export class ResourceManager {
       this.#onRefusal?.(err)
     }
     throw err
+  }
+}
+
+/**
+ * What a stream holds: system + (transient until its protocol is known, then the protocol's
+ * scope) + peer. A class rather than closures: one object per stream and side, on the
+ * stream-open path.
+ */
+class StreamReservation implements StreamResources {
+  readonly #manager: ResourceManager
+  readonly #peerScope: ResourceScope
+  readonly #reservation: Reservation
+  /** The transient scope until the protocol is known, then the protocol's. */
+  #middle: ResourceScope
+  #done = false
+
+  constructor (manager: ResourceManager, peerScope: ResourceScope, reservation: Reservation) {
+    this.#manager = manager
+    this.#peerScope = peerScope
+    this.#reservation = reservation
+    this.#middle = manager.transient
+  }
+
+  setProtocol (protocol: string): void {
+    const transient = this.#manager.transient
+    if (this.#done || this.#middle !== transient) return
+    const scope = this.#manager.holdProtocol(protocol, this.#reservation)
+    scope.apply(this.#reservation, 1)
+    transient.apply(this.#reservation, -1)
+    this.#middle = scope
+  }
+
+  done (): void {
+    if (this.#done) return
+    this.#done = true
+    const manager = this.#manager
+    manager.system.apply(this.#reservation, -1)
+    this.#middle.apply(this.#reservation, -1)
+    this.#peerScope.apply(this.#reservation, -1)
+    manager.dropStreamScopes(this.#peerScope, this.#middle === manager.transient ? undefined : this.#middle)
   }
 }
 
