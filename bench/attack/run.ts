@@ -19,22 +19,13 @@ import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import type { Socket } from 'node:net'
-import { createLibp2p, multiaddr } from '../../src/index.ts'
-import type { Libp2p } from '../../src/index.ts'
 import type { Connection } from '../../src/interface/connection.ts'
-import { tcp } from '../../src/transport/tcp/index.ts'
-import { noise } from '../../src/security/noise/index.ts'
-import { yamux } from '../../src/muxer/yamux/index.ts'
-import { ping, type PingService } from '../../src/protocols/ping/index.ts'
-import { identify } from '../../src/protocols/identify/index.ts'
 import { withDeadline } from '../../src/util/deadline.ts'
-import { attackerAddress, idleConnection, rawSocket, securedYamuxChannel, trickle } from '../../test/support/attacker.ts'
-import { yamuxFrame } from '../../test/muxer/raw-peer.ts'
-import { Flag, FrameType } from '../../src/muxer/yamux/frame.ts'
-import { encodeIdentify } from '../../src/protocols/identify/message.ts'
-import { HEADER_BYTES, encodeMessage } from '../../src/mss/codec.ts'
-import { encodeLP } from '../../src/util/stream-reader.ts'
-import { concatBytes } from '../../src/util/bytes.ts'
+import { attackerAddress, idleConnection, rawSocket, securedYamuxChannel } from '../../test/support/attacker.ts'
+import {
+  honestPing as pingOnce, identifyPushFloods, negotiateUnknownProtocols, neverReadStreams, rapidReset,
+  sendAbsurdMultistreamLength, sendGarbageHandshakes, sendRandomBytes, startEndlessNoiseFrames, startPingFloods
+} from '../../test/support/attacks.ts'
 import { buildGoPeer } from '../../test/interop/harness.ts'
 
 const { values } = parseArgs({
@@ -98,16 +89,11 @@ async function honestPing (addr: string): Promise<number | undefined> {
   const wait = lastHonestDial + HONEST_SPACING_MS - performance.now()
   if (wait > 0) await new Promise(resolve => setTimeout(resolve, wait))
   lastHonestDial = performance.now()
-  const honest = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], services: { identify: identify(), ping: ping() } }) as unknown as Libp2p<{ ping: PingService }>
   try {
-    const started = performance.now()
-    await withDeadline(HONEST_BUDGET_MS, undefined, 'honest ping', async (signal) => await honest.services.ping.ping(multiaddr(addr), { signal }))
-    return performance.now() - started
+    return await withDeadline(HONEST_BUDGET_MS, undefined, 'honest ping', async (signal) => await pingOnce(addr, { signal }))
   } catch (err) {
     if (process.env.BENCH_DEBUG !== undefined) process.stderr.write(`honest ping: ${(err as Error).stack}\n`)
     return undefined
-  } finally {
-    await honest.stop()
   }
 }
 
@@ -125,7 +111,7 @@ const attacks: Array<[string, Attack]> = [
   }],
   [`${SOCKETS} connections of random bytes`, async (v) => {
     const sockets = await settledAll(Array.from({ length: SOCKETS }, async (_, i) => await rawSocket(v.port, attackerAddress(1000 + i))))
-    for (const s of sockets) s.write(crypto.getRandomValues(new Uint8Array(4096)))
+    sendRandomBytes(sockets, () => 4096)
     return () => { for (const s of sockets) s.destroy() }
   }],
   [`${SOCKETS} slow handshakes (one byte, then silence)`, async (v) => {
@@ -135,71 +121,40 @@ const attacks: Array<[string, Attack]> = [
   }],
   [`${NEGOTIATIONS} unknown-protocol negotiations`, async (v) => {
     const conns: Connection[] = await settledAll(Array.from({ length: 10 }, async (_, i) => await idleConnection(v.port, attackerAddress(3000 + i))))
-    await settledAll(conns.map(async (c) => {
-      for (let i = 0; i < NEGOTIATIONS / 10 && c.status === 'open'; i++) await c.newStream(`/attack/unknown/${i}`).catch(() => {})
-    }))
+    await negotiateUnknownProtocols(conns, NEGOTIATIONS / 10, 1)
     return () => { for (const c of conns) c.abort(new Error('attack over')) }
   }],
   [`${SOCKETS / 2} absurd length prefixes (multistream 4 GiB; endless Noise frames, one byte per 200 ms)`, async (v) => {
     const mss = await settledAll(Array.from({ length: SOCKETS / 4 }, async (_, i) => await rawSocket(v.port, attackerAddress(5000 + i))))
-    for (const s of mss) s.write(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x0f, 0x61, 0x62))
+    sendAbsurdMultistreamLength(mss)
     const frames = await settledAll(Array.from({ length: SOCKETS / 4 }, async (_, i) => await rawSocket(v.port, attackerAddress(6000 + i))))
-    for (const s of frames) s.write(concatBytes([HEADER_BYTES, encodeMessage('/noise'), Uint8Array.of(0xff, 0xff), new Uint8Array(100)]))
-    const endless = trickle(frames, new Uint8Array(1), 200)
+    const endless = startEndlessNoiseFrames(frames, 200)
     await endless.ticks(4)
     return () => { endless.stop(); for (const s of [...mss, ...frames]) s.destroy() }
   }],
   [`${SOCKETS / 4} garbage handshakes (a Noise first message, then junk)`, async (v) => {
     const sockets = await settledAll(Array.from({ length: SOCKETS / 4 }, async (_, i) => await rawSocket(v.port, attackerAddress(7000 + i))))
-    for (const s of sockets) {
-      s.write(concatBytes([HEADER_BYTES, encodeMessage('/noise'), Uint8Array.of(0, 32), crypto.getRandomValues(new Uint8Array(32))]))
-      s.write(concatBytes([Uint8Array.of(0, 200), crypto.getRandomValues(new Uint8Array(200))]))
-    }
+    sendGarbageHandshakes(sockets)
     return () => { for (const s of sockets) s.destroy() }
   }],
   [`rapid reset (4 connections x ${STREAMS * 2} streams opened and reset)`, async (v) => {
     const channels = await settledAll(Array.from({ length: 4 }, async (_, i) => await securedYamuxChannel(v.port, attackerAddress(8000 + i))))
-    const flood = concatBytes(Array.from({ length: STREAMS * 2 }, (_, i) => yamuxFrame(FrameType.WindowUpdate, Flag.SYN | Flag.RST, 1 + 2 * i, 0)))
-    for (const ch of channels) ch.send(flood)
+    rapidReset(channels, STREAMS * 2)
     return () => { for (const ch of channels) ch.abort(new Error('attack over')) }
   }],
   ['ping floods (8 streams written as fast as the socket takes, replies never read)', async (v) => {
     const conns: Connection[] = await settledAll(Array.from({ length: 4 }, async (_, i) => await idleConnection(v.port, attackerAddress(9000 + i))))
-    const burst = new Uint8Array(32 * 1024)
-    let stop = false
-    for (const c of conns) {
-      for (let k = 0; k < 2; k++) {
-        void (async () => {
-          const s = await c.newStream('/ipfs/ping/1.0.0')
-          for (let sent = 0; !stop && sent < 256 * 1024 * 1024; sent += burst.length) await s.write(crypto.getRandomValues(burst))
-        })().catch(() => {})
-      }
-    }
-    return () => { stop = true; for (const c of conns) c.abort(new Error('attack over')) }
+    const floods = startPingFloods(conns, 256 * 1024 * 1024)
+    return () => { floods.stop(); for (const c of conns) c.abort(new Error('attack over')) }
   }],
   ['identify-push floods (4 connections x 200 pushes)', async (v) => {
     const conns: Connection[] = await settledAll(Array.from({ length: 4 }, async (_, i) => await idleConnection(v.port, attackerAddress(9100 + i))))
-    const push = encodeLP(encodeIdentify({ agentVersion: 'flood', listenAddrs: [], protocols: ['/a', '/b'] }))
-    await settledAll(conns.map(async (c) => {
-      for (let i = 0; i < 200 && c.status === 'open'; i++) {
-        try {
-          const s = await c.newStream('/ipfs/id/push/1.0.0')
-          s.send(push)
-          await s.closeWrite()
-          for await (const _ of s) { /* nothing comes back */ }
-        } catch {
-          // reset past the victim's push budget
-        }
-      }
-    }))
+    await identifyPushFloods(conns, 200, 1)
     return () => { for (const c of conns) c.abort(new Error('attack over')) }
   }],
   [`${STREAMS} ping streams that never read`, async (v) => {
     const conns: Connection[] = await settledAll(Array.from({ length: 10 }, async (_, i) => await idleConnection(v.port, attackerAddress(4000 + i))))
-    await settledAll(conns.flatMap(c => Array.from({ length: STREAMS / 10 }, async () => {
-      const s = await c.newStream('/ipfs/ping/1.0.0')
-      void s.write(new Uint8Array(32 * 1024)).catch(() => {})
-    })))
+    await neverReadStreams(conns, STREAMS / 10, { protocol: '/ipfs/ping/1.0.0', payload: new Uint8Array(32 * 1024), concurrency: Infinity })
     return () => { for (const c of conns) c.abort(new Error('attack over')) }
   }]
 ]

@@ -12,23 +12,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Socket } from 'node:net'
-import { createLibp2p, multiaddr } from '../../src/index.ts'
-import type { Libp2p } from '../../src/index.ts'
-import type { Connection } from '../../src/interface/connection.ts'
 import type { ByteStream } from '../../src/interface/stream.ts'
-import { tcp } from '../../src/transport/tcp/index.ts'
-import { noise } from '../../src/security/noise/index.ts'
-import { yamux } from '../../src/muxer/yamux/index.ts'
-import { Flag, FrameType } from '../../src/muxer/yamux/frame.ts'
-import { ping, type PingService } from '../../src/protocols/ping/index.ts'
-import { identify } from '../../src/protocols/identify/index.ts'
-import { encodeIdentify } from '../../src/protocols/identify/message.ts'
-import { HEADER_BYTES, encodeMessage } from '../../src/mss/codec.ts'
-import { encodeLP } from '../../src/util/stream-reader.ts'
-import { concatBytes } from '../../src/util/bytes.ts'
+import { HEADER_BYTES } from '../../src/mss/codec.ts'
 import { startCli, type RunningCli } from '../cli/run-cli.ts'
 import { attackerAddress, idleConnection, rawSocket, securedYamuxChannel, socketClosed, trickle } from '../support/attacker.ts'
-import { yamuxFrame } from '../muxer/raw-peer.ts'
+import {
+  honestPing, identifyPushFloods, negotiateUnknownProtocols, neverReadStreams, pool, range, rapidReset,
+  sendAbsurdMultistreamLength, sendGarbageHandshakes, sendRandomBytes, startEndlessNoiseFrames, startPingFloods
+} from '../support/attacks.ts'
 
 /** Memory the node may keep above its start-up RSS once every attack is over. */
 const RSS_BOUND = 160 * 1024 * 1024
@@ -45,20 +36,8 @@ function victimRss (): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024
 }
 
-/** A new peer (new identity, new connection from 127.0.0.1) dials and pings; returns the ms it took. */
-async function honestPing (): Promise<number> {
-  const honest = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], services: { identify: identify(), ping: ping() } }) as unknown as Libp2p<{ ping: PingService }>
-  try {
-    const started = performance.now()
-    await honest.services.ping.ping(multiaddr(addr))
-    return performance.now() - started
-  } finally {
-    await honest.stop()
-  }
-}
-
 async function assertHonestPeerServed (what: string): Promise<void> {
-  const ms = await honestPing()
+  const ms = await honestPing(addr)
   assert.ok(ms < HONEST_PING_BUDGET_MS, `${what}: the honest peer connected and pinged in ${Math.round(ms)} ms`)
 }
 
@@ -75,23 +54,6 @@ async function attackSocket (localAddress: string): Promise<Socket | undefined> 
 async function attackSockets (n: number, firstAddress: number): Promise<Socket[]> {
   const sockets = await pool(range(n), 20, async (i) => await attackSocket(attackerAddress(firstAddress + i)))
   return sockets.filter(s => s !== undefined)
-}
-
-/** Runs `fn` over `items` with at most `limit` at once. */
-async function pool<T, R> (items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length)
-  let next = 0
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++
-      out[i] = await fn(items[i], i)
-    }
-  }))
-  return out
-}
-
-function range (n: number, from = 0): number[] {
-  return Array.from({ length: n }, (_, i) => from + i)
 }
 
 /** Resolves when `conn` has ended (read gives null or fails). */
@@ -121,7 +83,7 @@ describe('attack test: a node under attack keeps serving honest peers', { timeou
     addr = addrs[0]
     port = Number(addr.split('/')[4])
     // the first connection of each process pays for compiling the code paths; not timed
-    await honestPing()
+    await honestPing(addr)
     await assertHonestPeerServed('before any attack')
     baseRss = victimRss()
   })
@@ -133,20 +95,17 @@ describe('attack test: a node under attack keeps serving honest peers', { timeou
 
   it('connections of random bytes are closed; an honest peer pings', async () => {
     const sockets = await attackSockets(100, 0)
-    for (const [i, s] of sockets.entries()) s.write(crypto.getRandomValues(new Uint8Array(1024 + i)))
+    sendRandomBytes(sockets, i => 1024 + i)
     await Promise.all(sockets.map(socketClosed))
     await assertHonestPeerServed('after random bytes')
   })
 
   it('absurd length prefixes (multistream 2^32, a Noise frame that never ends) are cut; an honest peer pings meanwhile', async () => {
     const mss = await attackSockets(40, 100)
-    // a multistream message claiming 4 GiB
-    for (const s of mss) s.write(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x0f, 0x61, 0x62))
+    sendAbsurdMultistreamLength(mss)
     await Promise.all(mss.map(socketClosed))
-    // Noise agreed, then a 65535-byte handshake frame that arrives a byte at a time, for ever
     const noiseFrames = await attackSockets(40, 140)
-    for (const s of noiseFrames) s.write(concatBytes([HEADER_BYTES, encodeMessage('/noise'), Uint8Array.of(0xff, 0xff), new Uint8Array(100)]))
-    const endless = trickle(noiseFrames, new Uint8Array(1), 200)
+    const endless = startEndlessNoiseFrames(noiseFrames, 200)
     try {
       // the handshake table (32) is full of them; once they are older than an honest
       // handshake takes (500 ms) a newcomer evicts the oldest
@@ -160,11 +119,7 @@ describe('attack test: a node under attack keeps serving honest peers', { timeou
 
   it('garbage handshakes (a Noise first message, then junk for the third) are refused; an honest peer pings', async () => {
     const sockets = await attackSockets(50, 200)
-    for (const s of sockets) {
-      s.write(concatBytes([HEADER_BYTES, encodeMessage('/noise'), Uint8Array.of(0, 32), crypto.getRandomValues(new Uint8Array(32))]))
-      // the third message: a length and junk where the encrypted static key should be
-      s.write(concatBytes([Uint8Array.of(0, 200), crypto.getRandomValues(new Uint8Array(200))]))
-    }
+    sendGarbageHandshakes(sockets)
     await Promise.all(sockets.map(socketClosed))
     await assertHonestPeerServed('after garbage handshakes')
   })
@@ -185,19 +140,8 @@ describe('attack test: a node under attack keeps serving honest peers', { timeou
 
   it('thousands of streams that never read: an honest peer pings while they are held', async () => {
     const conns = await pool(range(8), 8, async (i) => await idleConnection(port, attackerAddress(600 + i)))
-    const payload = new Uint8Array(16 * 1024).fill(7)
-    let opened = 0
-    await Promise.all(conns.map(async (c) => {
-      await pool(range(300), 50, async () => {
-        try {
-          const s = await c.newStream('/echo/1.0.0', { maxOutboundStreams: 1000 })
-          s.send(payload)
-          opened++
-        } catch {
-          // past the victim's per-connection echo limit (256) the stream is refused
-        }
-      })
-    }))
+    // past the victim's per-connection echo limit (256) a stream is refused
+    const opened = await neverReadStreams(conns, 300, { protocol: '/echo/1.0.0', payload: new Uint8Array(16 * 1024).fill(7), concurrency: 50, maxOutboundStreams: 1000 })
     assert.ok(opened >= 2000, `${opened} never-read streams held open`)
     await assertHonestPeerServed('with thousands of never-read streams')
     for (const c of conns) c.abort(new Error('attack over'))
@@ -205,17 +149,7 @@ describe('attack test: a node under attack keeps serving honest peers', { timeou
 
   it('thousands of unknown-protocol negotiations: the connections that do it are cut; an honest peer pings', async () => {
     const conns = await pool(range(6), 6, async (i) => await idleConnection(port, attackerAddress(620 + i)))
-    let refused = 0
-    await Promise.all(conns.map(async (c, ci) => {
-      await pool(range(1000), 64, async (i) => {
-        if (c.status !== 'open') return
-        try {
-          await c.newStream(`/attack/unknown/${ci}/${i}`)
-        } catch {
-          refused++
-        }
-      })
-    }))
+    const refused = await negotiateUnknownProtocols(conns, 1000, 64)
     assert.ok(refused >= 1500, `${refused} negotiations refused`)
     await until(() => conns.every(c => c.status === 'closed'), 'the flooding connections cut')
     await assertHonestPeerServed('after unknown-protocol floods')
@@ -223,44 +157,23 @@ describe('attack test: a node under attack keeps serving honest peers', { timeou
 
   it('rapid reset (thousands of streams opened and reset at once) ends those connections; an honest peer pings', async () => {
     const channels = await pool(range(4), 4, async (i) => await securedYamuxChannel(port, attackerAddress(640 + i)))
-    const flood = concatBytes(range(5000).map(i => yamuxFrame(FrameType.WindowUpdate, Flag.SYN | Flag.RST, 1 + 2 * i, 0)))
-    for (const ch of channels) ch.send(flood)
+    rapidReset(channels, 5000)
     await Promise.all(channels.map(channelEnded))
     await assertHonestPeerServed('after rapid reset')
   })
 
   it('ping floods (pings written as fast as the socket takes them, replies never read): an honest peer pings meanwhile', async () => {
     const conns = await pool(range(4), 4, async (i) => await idleConnection(port, attackerAddress(660 + i)))
-    const burst = new Uint8Array(32 * 1024)
-    let stop = false
-    const floods = conns.flatMap(c => [0, 1].map(async () => {
-      const s = await c.newStream('/ipfs/ping/1.0.0')
-      for (let sent = 0; !stop && sent < 64 * 1024 * 1024; sent += burst.length) {
-        await s.write(crypto.getRandomValues(burst.subarray(0, 32 * 1024)))
-      }
-    }).map(p => p.catch(() => {})))
+    const floods = startPingFloods(conns, 64 * 1024 * 1024)
     await assertHonestPeerServed('during ping floods')
-    stop = true
+    floods.stop()
     for (const c of conns) c.abort(new Error('attack over'))
-    await Promise.all(floods)
+    await floods.done
   })
 
   it('identify-push floods are cut to the budget; an honest peer pings', async () => {
     const conns = await pool(range(4), 4, async (i) => await idleConnection(port, attackerAddress(680 + i)))
-    const push = encodeLP(encodeIdentify({ agentVersion: 'flood', listenAddrs: [], protocols: ['/a', '/b'] }))
-    let reset = 0
-    await Promise.all(conns.map(async (c) => {
-      await pool(range(200), 2, async () => {
-        try {
-          const s = await c.newStream('/ipfs/id/push/1.0.0')
-          s.send(push)
-          await s.closeWrite()
-          for await (const _ of s) { /* nothing comes back */ }
-        } catch {
-          reset++
-        }
-      })
-    }))
+    const reset = await identifyPushFloods(conns, 200, 2)
     assert.ok(reset >= 4 * (200 - 40), `${reset} pushes reset past the budget`)
     await assertHonestPeerServed('after identify-push floods')
     for (const c of conns) c.abort(new Error('attack over'))
