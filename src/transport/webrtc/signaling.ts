@@ -5,9 +5,10 @@
  * - the initiator (the side that opened the stream, the dialer) creates the offer, sends
  *   SDP_OFFER, reads SDP_ANSWER;
  * - the responder reads SDP_OFFER and sends SDP_ANSWER;
- * - both trickle their ICE candidates (ICE_CANDIDATE, the JSON of `RTCIceCandidate.toJSON()`) as
- *   they are gathered and add the other's until the peer connection is `connected`, then close
- *   the stream (on failure they reset it).
+ * - both trickle their ICE candidates (ICE_CANDIDATE, the JSON of `RTCIceCandidate.toJSON()`)
+ *   and add the other's until the peer connection is `connected`, then close the stream (on
+ *   failure they reset it); the initiator sends its candidates only after it applied the answer
+ *   (see trickleLocalCandidates).
  *
  * There is no Noise handshake afterwards: the SDP carries each side's DTLS certificate
  * fingerprint, the stream it travelled on was authenticated, and DTLS checks the fingerprint.
@@ -81,16 +82,49 @@ export async function peerConnectionConnected (pc: RTCPeerConnection, signal: Ab
   }
 }
 
-/** Sends our candidates as they are gathered (until connected). */
-function trickleLocalCandidates (pc: RTCPeerConnection, channel: SignalingStream, signal: AbortSignal): () => void {
+/** Local candidates held until their time comes (a few per interface and STUN server). */
+const MAX_HELD_CANDIDATES = 64
+
+interface LocalCandidates {
+  /** Sends the held candidates and every later one as it is gathered. */
+  release(): void
+  stop(): void
+}
+
+/**
+ * Sends our candidates as they are gathered (until connected), from `release()` on: the
+ * responder releases them once its answer is queued (a candidate must not overtake it), the
+ * initiator once it has applied the answer (specs webrtc/webrtc.md, steps 6 and 7). A remote
+ * that has our candidates starts ICE checks at once, over the direct path, while its answer still travels
+ * over the relay; libdatachannel (node-datachannel, also under js-libp2p) then sees ICE
+ * connected before it has the remote DTLS fingerprint, starts DTLS without it and the
+ * handshake fails: the peer connection goes 'closed' (or 'failed') right after the answer is
+ * applied. Measured: in the /webrtc Node-to-Node lab test, the answerer's ICE was connected
+ * before the initiator had read the answer, and the initiator's state was 'closed' 2 ms after
+ * it applied it (libdatachannel PR 1612 describes the same ordering fault). Holding our
+ * candidates keeps the answerer from sending checks before we can complete DTLS; our own
+ * checks start as soon as we have the answerer's candidates, which follow its answer.
+ */
+function trickleLocalCandidates (pc: RTCPeerConnection, channel: SignalingStream, signal: AbortSignal): LocalCandidates {
+  let held: string[] | undefined = []
+  const send = (data: string): void => { channel.send({ type: SignalingType.ICE_CANDIDATE, data }, signal) }
   const onCandidate = (event: RTCPeerConnectionIceEvent): void => {
     const candidate = event.candidate
     // null / '' mark the end of gathering: the remote needs nothing for it
     if (candidate === null || candidate.candidate === '' || pc.connectionState === 'connected') return
-    channel.send({ type: SignalingType.ICE_CANDIDATE, data: JSON.stringify(candidate.toJSON()) }, signal)
+    const data = JSON.stringify(candidate.toJSON())
+    if (held === undefined) send(data)
+    else if (held.length < MAX_HELD_CANDIDATES) held.push(data)
   }
   pc.addEventListener('icecandidate', onCandidate)
-  return () => { pc.removeEventListener('icecandidate', onCandidate) }
+  return {
+    release () {
+      const queued = held ?? []
+      held = undefined
+      for (const data of queued) send(data)
+    },
+    stop () { pc.removeEventListener('icecandidate', onCandidate) }
+  }
 }
 
 /**
@@ -141,7 +175,7 @@ export interface InitiateResult {
 export async function initiateSignaling (pc: RTCPeerConnection, stream: Stream, signal: AbortSignal): Promise<InitiateResult> {
   const channel = new SignalingStream(stream)
   const initChannel = pc.createDataChannel(INIT_CHANNEL_LABEL)
-  const stopTrickle = trickleLocalCandidates(pc, channel, signal)
+  const local = trickleLocalCandidates(pc, channel, signal)
   try {
     const offer = await pc.createOffer()
     await pc.setLocalDescription(offer)
@@ -151,20 +185,21 @@ export async function initiateSignaling (pc: RTCPeerConnection, stream: Stream, 
     if (answer === null) throw new WebRTCSignalingError('the signaling stream ended before the SDP answer')
     if (answer.type !== SignalingType.SDP_ANSWER) throw new WebRTCSignalingError(`signaling message of type ${answer.type} where the SDP answer was expected`)
     await pc.setRemoteDescription({ type: 'answer', sdp: answer.data })
+    local.release()
     await addRemoteCandidatesUntilConnected(pc, channel, signal)
     return { initChannel }
   } catch (err) {
     initChannel.close()
     throw err
   } finally {
-    stopTrickle()
+    local.stop()
   }
 }
 
 /** The responder's side: the offer, our answer, candidates, until `pc` is connected. */
 export async function answerSignaling (pc: RTCPeerConnection, stream: Stream, signal: AbortSignal): Promise<void> {
   const channel = new SignalingStream(stream)
-  const stopTrickle = trickleLocalCandidates(pc, channel, signal)
+  const local = trickleLocalCandidates(pc, channel, signal)
   try {
     const offer = await channel.read(signal)
     if (offer === null) throw new WebRTCSignalingError('the signaling stream ended before the SDP offer')
@@ -173,10 +208,11 @@ export async function answerSignaling (pc: RTCPeerConnection, stream: Stream, si
     const answer = await pc.createAnswer()
     await pc.setLocalDescription(answer)
     channel.send({ type: SignalingType.SDP_ANSWER, data: answer.sdp ?? '' }, signal)
+    local.release()
     await channel.flush()
     await addRemoteCandidatesUntilConnected(pc, channel, signal)
   } finally {
-    stopTrickle()
+    local.stop()
   }
 }
 
