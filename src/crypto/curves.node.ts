@@ -1,10 +1,10 @@
 /**
  * Node's `#noble-curves`: loads each @noble/curves module the first time a key needs it, with a
  * synchronous require of the ES module (Node >= 22.12), since key parsing and signing are
- * synchronous APIs. See curves.ts.
+ * synchronous APIs. Also Node's `#noble-curves-on-demand`. See curves.ts.
  */
 import { createRequire } from 'node:module'
-import type { Curves, NistCurve, Secp256k1Curve } from './curves.ts'
+import type { Curves, CurvesOnDemand, NistCurve, Secp256k1Curve } from './curves.ts'
 
 const require = createRequire(import.meta.url)
 
@@ -25,3 +25,6 @@ export const curves: Curves = {
   p384: (): NistCurve => nistModule().p384,
   p521: (): NistCurve => nistModule().p521
 }
+
+/** Node loads synchronously on first use either way: public keys verify through the same accessors. */
+export const curvesOnDemand: CurvesOnDemand = curves

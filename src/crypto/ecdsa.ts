@@ -2,11 +2,14 @@
  * ECDSA keys on the NIST curves P-256 (what go generates), P-384 and P-521, via @noble/curves.
  * Public keys travel as DER SPKI with an uncompressed point, private keys as DER SEC1 with the
  * curve OID and the public key (go's x509.MarshalECPrivateKey layout). Signatures are DER ECDSA
- * over SHA-256(message) for every curve, as go-libp2p and js-libp2p do.
+ * over SHA-256(message) for every curve, as go-libp2p and js-libp2p do. Public keys are checked
+ * without the curve code and load it on their first verification (see curves.ts).
  */
 import { backend } from '#crypto-backend'
 import { curves } from '#noble-curves'
-import type { NistCurve } from './curves.ts'
+import { curvesOnDemand } from '#noble-curves-on-demand'
+import { withCurve, type CurveOrLoading, type NistCurve } from './curves.ts'
+import { NIST_CURVES, isUncompressedPointOnCurve } from './curve-points.ts'
 import type { PrivateKey, PublicKey } from '../interface/keys.ts'
 import { equalBytes } from '../util/bytes.ts'
 import { InvalidKeyError, InvalidParametersError } from '../util/errors.ts'
@@ -20,15 +23,22 @@ interface Curve {
   oid: Uint8Array
   /** Bytes of a scalar (and of each point coordinate). */
   size: number
-  /** The curve arithmetic, loaded on first use. */
-  impl(): NistCurve
+}
+
+/** The curve arithmetic, synchronously (private keys) or on demand (public keys' verification). */
+function curveImpl (name: EcdsaCurveName): NistCurve {
+  return name === 'P-256' ? curves.p256() : name === 'P-384' ? curves.p384() : curves.p521()
+}
+
+function curveImplOnDemand (name: EcdsaCurveName): CurveOrLoading<NistCurve> {
+  return name === 'P-256' ? curvesOnDemand.p256() : name === 'P-384' ? curvesOnDemand.p384() : curvesOnDemand.p521()
 }
 
 const EC_PUBLIC_KEY_OID = Uint8Array.from([0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01])
 const CURVES: readonly Curve[] = [
-  { name: 'P-256', oid: Uint8Array.from([0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]), size: 32, impl: curves.p256 },
-  { name: 'P-384', oid: Uint8Array.from([0x2b, 0x81, 0x04, 0x00, 0x22]), size: 48, impl: curves.p384 },
-  { name: 'P-521', oid: Uint8Array.from([0x2b, 0x81, 0x04, 0x00, 0x23]), size: 66, impl: curves.p521 }
+  { name: 'P-256', oid: Uint8Array.from([0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]), size: 32 },
+  { name: 'P-384', oid: Uint8Array.from([0x2b, 0x81, 0x04, 0x00, 0x22]), size: 48 },
+  { name: 'P-521', oid: Uint8Array.from([0x2b, 0x81, 0x04, 0x00, 0x23]), size: 66 }
 ]
 
 function curveByOid (oid: Uint8Array): Curve {
@@ -56,26 +66,26 @@ export class EcdsaPublicKey implements PublicKey {
   /** DER SPKI. */
   readonly raw: Uint8Array
   readonly curve: EcdsaCurveName
-  readonly #impl: NistCurve
   readonly #point: Uint8Array
   /** The runtime's native verifier when it has one (Node: OpenSSL), else undefined. */
   readonly #nativeVerify?: (data: Uint8Array, signature: Uint8Array) => boolean
 
   constructor (curve: Curve, point: Uint8Array) {
     this.curve = curve.name
-    this.#impl = curve.impl()
     this.#point = point
     this.raw = encodeSpki(curve, point)
     this.#nativeVerify = backend.ecdsaVerifier?.(this.raw)
   }
 
-  verify (data: Uint8Array, signature: Uint8Array): boolean {
+  verify (data: Uint8Array, signature: Uint8Array): boolean | Promise<boolean> {
     if (this.#nativeVerify !== undefined) return this.#nativeVerify(data, signature)
-    try {
-      return this.#impl.verify(signature, backend.sha256(data), this.#point, { prehash: false, format: 'der', lowS: false })
-    } catch {
-      return false
-    }
+    return withCurve(curveImplOnDemand(this.curve), impl => {
+      try {
+        return impl.verify(signature, backend.sha256(data), this.#point, { prehash: false, format: 'der', lowS: false })
+      } catch {
+        return false
+      }
+    })
   }
 
   toProtobuf (): Uint8Array {
@@ -96,7 +106,7 @@ export class EcdsaPrivateKey implements PrivateKey {
   readonly #scalar: Uint8Array
 
   constructor (curve: Curve, scalar: Uint8Array, point: Uint8Array) {
-    this.#impl = curve.impl()
+    this.#impl = curveImpl(curve.name)
     this.#scalar = scalar
     this.publicKey = new EcdsaPublicKey(curve, point)
     this.raw = encodeSec1(curve, scalar, point)
@@ -118,11 +128,7 @@ export class EcdsaPrivateKey implements PrivateKey {
 function validPoint (curve: Curve, point: Uint8Array): Uint8Array {
   // Uncompressed only: go's x509 rejects compressed points in SPKI.
   if (point.length !== 1 + 2 * curve.size || point[0] !== 0x04) throw new InvalidKeyError('ECDSA public key must be an uncompressed point')
-  try {
-    curve.impl().Point.fromBytes(point).assertValidity()
-  } catch (err) {
-    throw new InvalidKeyError('ECDSA public key is not a point on the curve', { cause: err })
-  }
+  if (!isUncompressedPointOnCurve(NIST_CURVES[curve.name], point)) throw new InvalidKeyError('ECDSA public key is not a point on the curve')
   return point.slice()
 }
 
@@ -165,7 +171,7 @@ export function ecdsaPrivateKeyFromRaw (sec1: Uint8Array): EcdsaPrivateKey {
   scalar.set(given, curve.size - given.length)
   let point: Uint8Array
   try {
-    point = curve.impl().getPublicKey(scalar, false)
+    point = curveImpl(curve.name).getPublicKey(scalar, false)
   } catch (err) {
     throw new InvalidKeyError('ECDSA private key is out of range', { cause: err })
   }
@@ -176,6 +182,7 @@ export function ecdsaPrivateKeyFromRaw (sec1: Uint8Array): EcdsaPrivateKey {
 export function generateEcdsaPrivateKey (curveName: EcdsaCurveName = 'P-256'): EcdsaPrivateKey {
   const curve = CURVES.find(c => c.name === curveName)
   if (curve === undefined) throw new InvalidParametersError(`unsupported ECDSA curve ${curveName}`)
-  const scalar = curve.impl().utils.randomSecretKey()
-  return new EcdsaPrivateKey(curve, scalar, curve.impl().getPublicKey(scalar, false))
+  const impl = curveImpl(curve.name)
+  const scalar = impl.utils.randomSecretKey()
+  return new EcdsaPrivateKey(curve, scalar, impl.getPublicKey(scalar, false))
 }

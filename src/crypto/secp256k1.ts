@@ -2,10 +2,14 @@
  * secp256k1 keys (@noble/curves in every runtime). Public keys travel as the 33-byte compressed
  * point (uncompressed 65-byte input is accepted and normalised, as go does); private keys as the
  * 32-byte scalar. Signatures are DER-encoded ECDSA over SHA-256(message), low-S when we sign,
- * either S accepted when we verify (go's verifier does not insist on low-S).
+ * either S accepted when we verify (go's verifier does not insist on low-S). Public keys load
+ * the curve code on their first verification (in a browser that first result is a promise).
  */
 import { curves } from '#noble-curves'
+import { curvesOnDemand } from '#noble-curves-on-demand'
 import { backend } from '#crypto-backend'
+import { withCurve } from './curves.ts'
+import { compressedSecp256k1Point } from './curve-points.ts'
 import type { PrivateKey, PublicKey } from '../interface/keys.ts'
 import { equalBytes } from '../util/bytes.ts'
 import { InvalidKeyError } from '../util/errors.ts'
@@ -20,12 +24,14 @@ export class Secp256k1PublicKey implements PublicKey {
     this.raw = compressed
   }
 
-  verify (data: Uint8Array, signature: Uint8Array): boolean {
-    try {
-      return curves.secp256k1().verify(signature, backend.sha256(data), this.raw, { prehash: false, format: 'der', lowS: false })
-    } catch {
-      return false
-    }
+  verify (data: Uint8Array, signature: Uint8Array): boolean | Promise<boolean> {
+    return withCurve(curvesOnDemand.secp256k1(), curve => {
+      try {
+        return curve.verify(signature, backend.sha256(data), this.raw, { prehash: false, format: 'der', lowS: false })
+      } catch {
+        return false
+      }
+    })
   }
 
   toProtobuf (): Uint8Array {
@@ -62,11 +68,9 @@ export class Secp256k1PrivateKey implements PrivateKey {
 
 export function secp256k1PublicKeyFromRaw (raw: Uint8Array): Secp256k1PublicKey {
   if (raw.length !== 33 && raw.length !== 65) throw new InvalidKeyError(`secp256k1 public key must be 33 or 65 bytes, got ${raw.length}`)
-  try {
-    return new Secp256k1PublicKey(curves.secp256k1().Point.fromBytes(raw).toBytes(true))
-  } catch (err) {
-    throw new InvalidKeyError('secp256k1 public key is not a point on the curve', { cause: err })
-  }
+  const compressed = compressedSecp256k1Point(raw)
+  if (compressed === undefined) throw new InvalidKeyError('secp256k1 public key is not a point on the curve')
+  return new Secp256k1PublicKey(compressed)
 }
 
 export function secp256k1PrivateKeyFromRaw (raw: Uint8Array): Secp256k1PrivateKey {

@@ -1,5 +1,5 @@
 /** `createLibp2p(options)`: the one call that builds (and by default starts) a node. */
-import { generateKeyPair } from '../crypto/index.ts'
+import { generateEd25519PrivateKey } from '../crypto/ed25519.ts'
 import { Libp2pNode } from './libp2p.ts'
 import type { Defaults } from './defaults.ts'
 import type { Libp2p } from '../interface/libp2p.ts'
@@ -22,10 +22,13 @@ export interface DefaultServiceFactories extends ServiceFactories {
  * are missing (MissingServiceDependencyError).
  */
 export async function createLibp2p<F extends ServiceFactories = DefaultServiceFactories> (options: Libp2pOptions<F> = {}): Promise<Libp2p<ServicesOf<F>>> {
-  const privateKey = options.privateKey ?? await generateKeyPair('Ed25519')
+  // the Ed25519 generator itself: generateKeyPair's other key types would pull their curve code into every bundle
+  const privateKey = options.privateKey ?? generateEd25519PrivateKey()
   // ping only as a module loaded here, not by the root module: a DHT without ping gets one
   const implied = { ping: (await import('../protocols/ping/index.ts')).ping }
-  const node = new Libp2pNode<ServicesOf<F>>(privateKey, options, await defaultsFor(options), implied)
+  // the metrics registry and the node's collectors only for a node with metrics on
+  const nodeMetrics = options.metrics === undefined || options.metrics === false ? undefined : await import('./node-metrics.ts')
+  const node = new Libp2pNode<ServicesOf<F>>(privateKey, options, await defaultsFor(options), implied, nodeMetrics)
   if (options.start !== false) await node.start()
   return node
 }
