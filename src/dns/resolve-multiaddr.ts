@@ -19,7 +19,7 @@ import { CODE_DNS, CODE_DNS4, CODE_DNS6, CODE_DNSADDR, CODE_IP4, CODE_IP6, CODE_
 import type { Component, Multiaddr } from '@multiformats/multiaddr'
 import type { AbortOptions } from '../interface/common.ts'
 import { Deadline } from '../util/deadline.ts'
-import { peerIdStringOf } from '../util/multiaddr.ts'
+import { needsDnsResolution, peerIdStringOf } from '../util/multiaddr.ts'
 import { DnsaddrLimitError, DnsaddrLoopError, DnsResolutionError } from './errors.ts'
 import type { DnsResolver } from './resolver.ts'
 
@@ -42,11 +42,7 @@ export const DEFAULT_DNSADDR_MAX_ADDRESSES = 64
 export const DEFAULT_DNS_RESOLVE_TIMEOUT = 10_000
 const DNSADDR_PREFIX = 'dnsaddr='
 
-/** True when the address starts with a host name that must be resolved before dialing. */
-export function needsDnsResolution (addr: Multiaddr): boolean {
-  const code = addr.getComponents()[0]?.code
-  return code === CODE_DNS || code === CODE_DNS4 || code === CODE_DNS6 || code === CODE_DNSADDR
-}
+export { needsDnsResolution }
 
 interface Walk {
   resolver: DnsResolver

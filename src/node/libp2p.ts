@@ -39,8 +39,8 @@ import type { Logger } from '../interface/logger.ts'
 import { TypedEventEmitter } from '../util/events.ts'
 import type { ComponentFactoryInput } from '../interface/components.ts'
 import type { Metrics } from '../interface/metrics.ts'
-import { MetricsRegistry } from '../metrics/registry.ts'
-import { countResourceRefusals, trackNodeMetrics } from './node-metrics.ts'
+/** node-metrics.ts, which createLibp2p loads only when metrics are on (a browser page without them never downloads it). */
+export type NodeMetricsModule = typeof import('./node-metrics.ts')
 import type { ComponentFactory, Libp2pOptions, ServiceFactories, ServicesOf } from './options.ts'
 import type { Defaults } from './defaults.ts'
 import { collectRouters, CompositeContentRouting, CompositePeerRouting } from './routing.ts'
@@ -101,10 +101,13 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
   #status: NodeStatus = 'stopped'
 
   readonly #impliedFactories: ImpliedServiceFactories | undefined
+  readonly #nodeMetrics: NodeMetricsModule | undefined
 
-  constructor (privateKey: PrivateKey, options: Libp2pOptions, defaults: Defaults, impliedFactories?: ImpliedServiceFactories) {
+  constructor (privateKey: PrivateKey, options: Libp2pOptions, defaults: Defaults, impliedFactories?: ImpliedServiceFactories, nodeMetrics?: NodeMetricsModule) {
     super()
     this.#impliedFactories = impliedFactories
+    if (options.metrics !== undefined && options.metrics !== false && nodeMetrics === undefined) throw new InvalidParametersError('metrics need the node-metrics module: build the node with createLibp2p')
+    this.#nodeMetrics = nodeMetrics
     this.peerId = peerIdFromPrivateKey(privateKey)
     this.#log = logger('libp2p')
     const nodeInfo: NodeInfo = {
@@ -114,7 +117,7 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
     }
     const datastore: Datastore = options.datastore ?? new MemoryDatastore()
     const connectionGater = options.connectionGater ?? {}
-    this.metrics = options.metrics === true ? new MetricsRegistry() : options.metrics === false ? undefined : options.metrics
+    this.metrics = options.metrics === true ? nodeMetrics?.createMetricsRegistry() : options.metrics === false ? undefined : options.metrics
     const base: ComponentFactoryInput = {
       peerId: this.peerId,
       privateKey,
@@ -143,7 +146,7 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
     const resourceOptions = options.resourceManager === false ? undefined : options.resourceManager
     this.resourceManager = options.resourceManager === false
       ? undefined
-      : new ResourceManager(this.metrics === undefined ? resourceOptions : { ...resourceOptions, onRefusal: countResourceRefusals(this.metrics, resourceOptions?.onRefusal) })
+      : new ResourceManager(this.metrics === undefined ? resourceOptions : { ...resourceOptions, onRefusal: nodeMetrics!.countResourceRefusals(this.metrics, resourceOptions?.onRefusal) })
     let connectionManager: DefaultConnectionManager | undefined
     this.registrar = new DefaultRegistrar({
       events: this,
@@ -284,7 +287,7 @@ export class Libp2pNode<Services extends Record<string, unknown> = Record<string
     try {
       this.registrar.start()
       this.connectionManager.start()
-      if (this.metrics !== undefined) this.#untrackMetrics ??= trackNodeMetrics(this.metrics, {
+      if (this.metrics !== undefined) this.#untrackMetrics ??= this.#nodeMetrics!.trackNodeMetrics(this.metrics, {
         events: this,
         connectionManager: this.connectionManager,
         resourceScopes: this.resourceManager === undefined ? undefined : () => [this.resourceManager!.system, this.resourceManager!.transient]

@@ -3,12 +3,14 @@
  * and bytes by protocol; bytes of the busiest peers; identify outcomes; event loop lag and
  * memory. Live state (open connections and their streams) is read when Prometheus scrapes;
  * only connection opens/closes and identify results are counted as they happen, once each.
+ * createLibp2p loads this module (and the registry) only for a node with metrics on.
  */
 import type { Connection } from '../interface/connection.ts'
 import type { ConnectionManager } from '../interface/connection-manager.ts'
 import type { Libp2pEvents, TypedEvents } from '../interface/events.ts'
 import type { Metrics } from '../interface/metrics.ts'
 import type { ResourceScope } from '../switch/resource-manager/scope.ts'
+import { MetricsRegistry } from '../metrics/registry.ts'
 import { transportName } from '../metrics/labels.ts'
 import { streamBytesOf } from '../metrics/stream-bytes.ts'
 import { unrefInterval } from '../util/timers.ts'
@@ -24,6 +26,11 @@ export interface NodeMetricsSources {
   connectionManager: ConnectionManager
   /** The system and transient scopes (absent when the resource manager is off). */
   resourceScopes?: () => ResourceScope[]
+}
+
+/** The node's own registry, what `metrics: true` asks for. */
+export function createMetricsRegistry (): Metrics {
+  return new MetricsRegistry()
 }
 
 /** Wraps a resource manager's `onRefusal` so refusals are counted by scope kind and limit. */

@@ -33,14 +33,13 @@ import { peerIdFromString } from '../peer/peer-id.ts'
 import { raceSignal } from '../util/abort.ts'
 import { AbortError, ConnectionDeniedError, InvalidMultiaddrError, InvalidParametersError, NotStartedError, UnexpectedPeerError } from '../util/errors.ts'
 import { logger } from '../util/logger.ts'
-import { isRelayed, peerIdStringOf, withoutPeerId } from '../util/multiaddr.ts'
+import { isRelayed, needsDnsResolution, peerIdStringOf, withoutPeerId } from '../util/multiaddr.ts'
 import { rankAddresses } from './address-ranking.ts'
 import { Deadline } from '../util/deadline.ts'
 import type { DialAttemptFailure } from './errors.ts'
 import { DialError } from './errors.ts'
 import { Semaphore } from './semaphore.ts'
 import { DialBackoff, DialBackoffError, type DialBackoffOptions } from './dial-backoff.ts'
-import { needsDnsResolution, resolveMultiaddr } from '../dns/resolve-multiaddr.ts'
 import type { DnsaddrLimits, DnsResolver } from '../dns/index.ts'
 
 const log = logger('dialer')
@@ -285,9 +284,11 @@ export class Dialer {
 
   /** Each host-named address replaced by the IP addresses it stands for; failures are recorded. */
   async #resolveHostNames (addrs: Multiaddr[], peerIdText: string | undefined, failures: DialAttemptFailure[], signal: AbortSignal): Promise<Multiaddr[]> {
-    // The runtime's resolver (in browsers DNS-over-HTTPS and the DNS message codec) is loaded on
-    // the first host-named address: a node that only dials IP addresses never downloads it.
-    const resolver = this.#dns ??= (this.#init.dns === undefined ? (await import('../dns/index.ts')).dnsResolver() : this.#init.dns as DnsResolver)
+    // The runtime's resolver (in browsers DNS-over-HTTPS and the DNS message codec) and the
+    // multiaddr resolution are loaded on the first host-named address: a node that only dials
+    // IP addresses never downloads them.
+    const { dnsResolver, resolveMultiaddr } = await import('../dns/index.ts')
+    const resolver = this.#dns ??= (this.#init.dns === undefined ? dnsResolver() : this.#init.dns as DnsResolver)
     const resolved = await Promise.all(addrs.map(async addr => {
       // another peer's address is refused below without asking DNS about it
       if (!needsDnsResolution(addr) || (peerIdText !== undefined && (peerIdStringOf(addr) ?? peerIdText) !== peerIdText)) return [addr]

@@ -4,7 +4,7 @@
  * (loopback, private, link-local, public; wildcard, IPv4-mapped IPv6) and the IP of its host.
  * Protocol codes come from the multiaddr package; IP literals are parsed by util/ip.ts. Browser-safe.
  */
-import { CODE_DNS, CODE_DNS4, CODE_DNS6, CODE_IP4, CODE_IP6, CODE_IP6ZONE, CODE_P2P, CODE_P2P_CIRCUIT } from '@multiformats/multiaddr'
+import { CODE_DNS, CODE_DNS4, CODE_DNS6, CODE_DNSADDR, CODE_IP4, CODE_IP6, CODE_IP6ZONE, CODE_P2P, CODE_P2P_CIRCUIT } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { cidrContains, parseCidr, parseIp } from './ip.ts'
 import type { Cidr } from './ip.ts'
@@ -23,6 +23,15 @@ export function peerIdStringOf (addr: Multiaddr): string | undefined {
 export function withoutPeerId (addr: Multiaddr): Multiaddr {
   const components = addr.getComponents()
   return components[components.length - 1]?.code === CODE_P2P ? addr.decapsulateCode(CODE_P2P) : addr
+}
+
+/**
+ * True when the address starts with a host name that must be resolved before dialing. Here, not
+ * in dns/, so a dialer can ask without loading the resolution code (dns/resolve-multiaddr.ts).
+ */
+export function needsDnsResolution (addr: Multiaddr): boolean {
+  const code = addr.getComponents()[0]?.code
+  return code === CODE_DNS || code === CODE_DNS4 || code === CODE_DNS6 || code === CODE_DNSADDR
 }
 
 /** True when the address goes through a relay (`/p2p-circuit`). */
