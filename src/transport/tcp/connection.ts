@@ -45,7 +45,7 @@ export const DEFAULT_READ_HIGH_WATER_MARK = 256 * 1024
  * the receiving side of the kernel's TCP) costs the sender about as much as the cipher, and
  * halving their number took ~10 % off the CPU per GiB of a bulk transfer.
  */
-const FLUSH_CORKED_BYTES = 128 * 1024
+const FLUSH_CORKED_BYTES = 256 * 1024
 /**
  * Default bytes waiting in Node's write buffer before send() reports backpressure: several
  * writevs' worth, so a writer keeps producing while the kernel drains the previous ones.
