@@ -358,6 +358,10 @@ export class QuicConnection implements StreamHost {
       this.#confirmHandshake()
     }
     this.#writer.startPmtuDiscovery(params.maxUdpPayloadSize)
+    // Client: the Finished leaves now, before the dial's continuations run (the switch's
+    // bookkeeping, the first stream's write): the server's check of our certificate, on the
+    // path of every first request, then overlaps them instead of waiting for the batch end.
+    if (this.role === 'client') this.flush()
     this.#established.resolve(result)
     this.#init.onEstablished?.(this)
     this.#replayPending(SPACE_APPLICATION)
