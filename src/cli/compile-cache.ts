@@ -8,7 +8,18 @@
  * first by main.ts: the modules of the entry's static graph are compiled before any code
  * runs, so the cache covers what loads after, which is everything (main.ts loads cli.ts, and
  * cli.ts each command, dynamically); bin/ts-libp2p.js turns it on before the entry loads at all.
+ *
+ * With the cache on, every module loaded after this one is also compiled eagerly (V8's
+ * `--no-lazy`). By default V8 compiles a function's body only on its first call, and the cache
+ * holds only what was compiled when the module was: so each run compiled again, on first use,
+ * every function of the dial, the handshake, the muxer and the protocol, inside the time a
+ * command measures (half of the perf contract's connection + 1-byte window in profiles,
+ * README: Cold start). Compiled eagerly they are in the cache, and a run only reads them.
+ * Without a cache eager compilation would only cost, so it stays off then.
  */
 import module from 'node:module'
+import { setFlagsFromString } from 'node:v8'
 
-module.enableCompileCache?.()
+const cache = module.enableCompileCache?.()
+const { ENABLED, ALREADY_ENABLED } = module.constants?.compileCacheStatus ?? {}
+if (cache !== undefined && (cache.status === ENABLED || cache.status === ALREADY_ENABLED)) setFlagsFromString('--no-lazy')
