@@ -203,10 +203,31 @@ async function throughputSection (stack: string, pairs: Pair[], rawPair: Pair | 
 }
 
 async function streamsSection (pairs: Pair[]): Promise<void> {
-  progress(`stream open + negotiation + 1-byte echo × ${config.streamCount}`)
+  // The opens run in rounds, the sides taking turns (the order reversed every other round) so
+  // a swing of the machine's load falls on every side alike. Besides the latency each round
+  // gives the CPU time both processes spent per open: unlike the latency it hardly moves with
+  // the load, and the rounds pair up, so "ours" vs "ours, resource manager off" is the median
+  // of per-round ratios (the resource manager's cost per open, issue 13: < 5 %), not a ratio
+  // of two wall-clock medians that swing ±10 % between runs.
+  const rounds = Math.min(config.repeat * 2, config.streamCount)
+  progress(`stream open + negotiation + 1-byte echo × ${config.streamCount}, in ${rounds} rounds`)
   const samples: Partial<Record<Side, number[]>> = {}
-  for (const pair of pairs) samples[pair.side] = (await pair.client.command('streams', { count: config.streamCount })).ms
+  const cpuPerOpen: Partial<Record<Side, number[]>> = {}
+  for (let round = 0; round < rounds; round++) {
+    const count = Math.floor(config.streamCount * (round + 1) / rounds) - Math.floor(config.streamCount * round / rounds)
+    for (const pair of round % 2 === 0 ? pairs : [...pairs].reverse()) {
+      const before = await Promise.all([cpuSeconds(pair.client), cpuSeconds(pair.server)])
+      const { ms } = await pair.client.command('streams', { count })
+      const after = await Promise.all([cpuSeconds(pair.client), cpuSeconds(pair.server)])
+      ;(samples[pair.side] ??= []).push(...(ms as number[]))
+      ;(cpuPerOpen[pair.side] ??= []).push((after[0] - before[0] + after[1] - before[1]) / count * 1e6)
+    }
+  }
   addRow({ id: 'streams/open-echo', section: 'streams', label: 'new stream + protocol negotiation + 1-byte echo, open connection (reference: 1-byte TCP round trip)', unit: 'ms', better: 'lower', showP99: true }, samples)
+  addRow({ id: 'streams/open-cpu', section: 'streams', label: `CPU per stream open as above, client + server, median of ${rounds} rounds (the resource manager cost: median of the per-round ratios)`, unit: 'µs', better: 'lower' }, cpuPerOpen)
+  const on = cpuPerOpen.ts
+  const off = cpuPerOpen['ts-off']
+  if (on !== undefined && off !== undefined) rows[rows.length - 1].pairedCost = summarize(on.map((value, i) => value / off[i])).median - 1
 }
 
 async function concurrentSection (pairs: Pair[]): Promise<void> {

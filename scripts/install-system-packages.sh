@@ -21,6 +21,7 @@ chromium chromium
 script bsdutils
 redis-server redis-server
 prometheus prometheus
+valgrind valgrind
 "
 missing=()
 while read -r command package; do

@@ -27,6 +27,8 @@ export interface Row {
   ratio?: number
   /** Error messages of failed repetitions, per side (the figure uses the others). */
   failures?: Partial<Record<Side, string[]>>
+  /** The resource manager's cost as the median of paired per-round ratios ts / ts-off - 1, where the rows pair up. */
+  pairedCost?: number
 }
 
 export interface Machine {
@@ -104,6 +106,7 @@ function ratioCell (row: Row): string {
 
 /** How much worse ours is with the resource manager than without, in percent of the latter. */
 function costCell (row: Row): string {
+  if (row.pairedCost !== undefined) return `${row.pairedCost >= 0 ? '+' : ''}${(row.pairedCost * 100).toFixed(1)} % (paired)`
   const on = row.results.ts?.median
   const off = row.results['ts-off']?.median
   if (on === undefined || off === undefined || off === 0) return '—'
@@ -155,6 +158,7 @@ export function renderMarkdown (result: BenchResult): string {
   lines.push('- CPU: user + system seconds of client and server processes together (process.cpuUsage()), per GiB moved, over the single-stream transfers of that stack, both directions.')
   lines.push('- Setup: dial (TCP + Noise XX + Yamux negotiation) and the first ping (new stream, multistream-select, 32-byte echo), each on a fresh connection, closed before the next. "identify done": from the dial until the client received the server\'s identify. Reference: TCP connect and a 32-byte echo.')
   lines.push('- Stream open: new stream + full multistream-select negotiation (both libraries\' default) + 1-byte echo + close, on one open connection. Reference: a 1-byte echo round trip on an open socket.')
+  lines.push('- CPU per stream open: user + system CPU of client and server over each round of the opens above (the sides take turns, round by round), per open. With --resource-manager both, its "resource manager cost" is the median of the per-round ratios ours / ours without it (paired), the figure to read for issue 13\'s "< 5 % of stream-open latency": the latency medians swing ±10 % between runs on a shared machine. An instruction count of the same cost, which does not depend on the load at all: `npm run bench:rm:instructions`.')
   lines.push('- Memory: growth of RSS and V8 heapUsed after forced GC while N more idle connections open (one connection is opened before the baseline, so one-time costs such as lazy compilation stay out), divided by N; Noise + Yamux, ping service, no identify; in the dialing (client) and the listening (server) process. Reference: idle node:net sockets.')
   lines.push('- ChaCha20-Poly1305 (node:crypto, one core): "bulk" streams the whole volume through one cipher object; "per frame" does what a Noise transport must do for every 65 519-byte frame: a new cipher object, nonce and output buffer, then final() and the tag.')
   lines.push('')

@@ -3,9 +3,10 @@
  * --callgrind runs this under valgrind): one pair (pair.ts), a warm-up, then `--bytes` moved and
  * `--streams` opened, and exit. With `--bytes 0 --streams 0` it counts what the set-up alone
  * costs, which the caller subtracts. Run with node's --single-threaded so V8 compiles on the main
- * thread and the count does not depend on how the machine schedules its threads.
+ * thread and the count does not depend on how the machine schedules its threads, and with
+ * --predictable-gc-schedule so GCs follow allocation, not timers (instructions.ts says why).
  *
- *   node --single-threaded bench/resource-manager/fixed-work.ts --stack noise+yamux --side on --bytes 4194304 --streams 200
+ *   node --single-threaded --predictable-gc-schedule bench/resource-manager/fixed-work.ts --stack noise+yamux --side on --bytes 4194304 --streams 200
  */
 import { STACKS, makePair, transfer, openStreams } from './pair.ts'
 import type { Stack, Side } from './pair.ts'

@@ -56,7 +56,7 @@ describe('bench harness', () => {
     const expected = [
       ...['noise+yamux', 'tls+yamux', 'noise+mplex', 'plaintext+yamux', 'websockets', 'quic'].flatMap(s => [`throughput/${s}/upload`, `throughput/${s}/download`, `cpu/${s}`]),
       'setup/quic/dial', 'setup/quic/dial-ping',
-      'concurrent/upload', 'concurrent/cpu', 'streams/open-echo',
+      'concurrent/upload', 'concurrent/cpu', 'streams/open-echo', 'streams/open-cpu',
       'setup/plain/dial', 'setup/plain/dial-ping', 'setup/identify/dial', 'setup/identify/dial-ping', 'setup/identify/identified',
       'startup/perf-contract', 'startup/perf-contract-wall', 'startup/perf-contract-no-cache', 'startup/cli-ping', 'startup/create-dial',
       'memory/server/rss', 'memory/client/rss', 'memory/server/heap', 'memory/client/heap',
