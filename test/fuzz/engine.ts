@@ -110,9 +110,11 @@ function execute (target: FuzzTarget, input: Uint8Array, options: Required<Pick<
 /** The slow and allocation checks after an input returned or threw a typed error. */
 function settle (before: number, started: number, options: Required<Pick<FuzzOptions, 'slowMs' | 'allocationLimit'>>): Omit<FuzzFailure, 'input'> | undefined {
   const elapsed = performance.now() - started
-  if (elapsed > options.slowMs) return { kind: 'slow', error: `took ${elapsed.toFixed(0)} ms (limit ${options.slowMs} ms)` }
+  // Allocation first: an input that allocates far beyond its size is also slow to run (more so
+  // on a loaded machine), and the allocation is the finding, not the time it took.
   const grown = allocated() - before
-  if (grown > options.allocationLimit) return { kind: 'allocation', error: `allocated ${grown} bytes (limit ${options.allocationLimit})` }
+  if (grown > options.allocationLimit) return { kind: 'allocation', error: `allocated ${grown} bytes (limit ${options.allocationLimit}) in ${elapsed.toFixed(0)} ms` }
+  if (elapsed > options.slowMs) return { kind: 'slow', error: `took ${elapsed.toFixed(0)} ms (limit ${options.slowMs} ms)` }
   return undefined
 }
 
