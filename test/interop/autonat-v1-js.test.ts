@@ -12,37 +12,18 @@
  */
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p } from '../../src/index.ts'
-import { tcp } from '../../src/transport/tcp/index.ts'
-import { identify } from '../../src/protocols/identify/index.ts'
-import { autoNAT, AutoNATService } from '../../src/protocols/autonat/index.ts'
-import type { IdentifyResult } from '../../src/interface/events.ts'
-import { peerIdFromString } from '../../src/peer/peer-id.ts'
+import { dialIdentified, firstV1Answer, loopbackAutoNATNode, NEVER } from '../support/autonat.ts'
+import { unusedTcpPort } from '../support/ports.ts'
 import { spawnPeer, stopAll } from './harness.ts'
 
 after(async () => { await stopAll() })
 
-/** A free TCP port on 127.0.0.1 (bound, then closed). */
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  await new Promise<void>(resolve => server.close(() => { resolve() }))
-  return port
-}
-
 test('AutoNAT v1: js asks, ts serves and dials js back on the IP it sees', { timeout: 120_000 }, async (t) => {
-  let served: (answer: { peer: string, status: number, addr?: string }) => void = () => {}
-  const answered = new Promise<{ peer: string, status: number, addr?: string }>(resolve => { served = resolve })
-  const node = await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'], publicCidrs: ['127.0.0.0/8'] },
-    transports: [tcp()],
-    services: { identify: identify(), autonat: autoNAT({ client: false, v1Server: { onServed: (peer, status, addr) => { served({ peer, status, addr: addr?.toString() }) } } }) }
-  })
+  const { onServed, answered } = firstV1Answer()
+  const node = await loopbackAutoNATNode({ client: false, v1Server: { onServed } })
   t.after(async () => { await node.stop() })
-  const port = await freePort()
+  const port = await unusedTcpPort()
   const js = await spawnPeer('js', ['--autonat', '--listen', `/ip4/127.0.0.1/tcp/${port}`])
   await js.commandOk({ cmd: 'observe', addr: `/ip4/11.0.0.1/tcp/${port}` })
   // js verifies its addresses with every AutoNAT server that connects
@@ -54,20 +35,12 @@ test('AutoNAT v1: js asks, ts serves and dials js back on the IP it sees', { tim
 })
 
 test('AutoNAT v1: ts asks, js answers (a refusal on loopback, decoded as a typed error)', { timeout: 120_000 }, async (t) => {
-  const node = await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'], publicCidrs: ['127.0.0.0/8'] },
-    transports: [tcp()],
-    services: { identify: identify(), autonat: autoNAT({ server: false, v2: false, bootDelay: 24 * 3600_000 }) }
-  })
+  const node = await loopbackAutoNATNode({ server: false, v2: false, bootDelay: NEVER })
   t.after(async () => { await node.stop() })
   const js = await spawnPeer('js', ['--autonat'])
-  const jsId = peerIdFromString(js.peerId)
-  const identified = new Promise<IdentifyResult>(resolve => {
-    node.addEventListener('peer:identify', (evt) => { if (evt.detail.peerId.equals(jsId)) resolve(evt.detail) })
-  })
-  const connection = await node.dial(multiaddr(js.addrs[0]))
-  assert.ok((await identified).protocols.includes('/libp2p/autonat/1.0.0'))
-  const autonat = node.services.autonat as AutoNATService
+  const { connection, protocols } = await dialIdentified(node, js.addrs[0], js.peerId)
+  assert.ok(protocols.includes('/libp2p/autonat/1.0.0'))
+  const autonat = node.services.autonat
   await assert.rejects(autonat.v1Client.check(connection, [multiaddr(node.getMultiaddrs()[0].toString()).decapsulateCode(421)]), (err: Error & { status?: number }) => {
     assert.equal(err.name, 'AutoNATResponseError')
     assert.equal(err.status, 101, 'E_DIAL_REFUSED')

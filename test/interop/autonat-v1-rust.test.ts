@@ -11,15 +11,10 @@
  */
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p } from '../../src/index.ts'
-import { tcp } from '../../src/transport/tcp/index.ts'
-import { identify } from '../../src/protocols/identify/index.ts'
-import { autoNAT, AutoNATService } from '../../src/protocols/autonat/index.ts'
-import type { IdentifyResult } from '../../src/interface/events.ts'
-import { peerIdFromString } from '../../src/peer/peer-id.ts'
 import { withoutPeerId } from '../../src/util/multiaddr.ts'
+import { dialIdentified, firstV1Answer, loopbackAutoNATNode, NEVER } from '../support/autonat.ts'
+import { unusedTcpPort } from '../support/ports.ts'
 import { cargoAvailable, spawnPeer, stopAll } from './harness.ts'
 
 after(async () => { await stopAll() })
@@ -27,23 +22,9 @@ after(async () => { await stopAll() })
 const skip = await cargoAvailable() ? false : 'no cargo toolchain (the rust peer is built with cargo)'
 const BUILD_MS = 1_800_000
 
-/** A TCP port nothing listens on (bound, then closed). */
-async function closedPort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  await new Promise<void>(resolve => server.close(() => { resolve() }))
-  return port
-}
-
 test('AutoNAT v1: rust asks, ts serves and dials rust back', { skip, timeout: BUILD_MS }, async (t) => {
-  let served: (answer: { peer: string, status: number, addr?: string }) => void = () => {}
-  const answered = new Promise<{ peer: string, status: number, addr?: string }>(resolve => { served = resolve })
-  const node = await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'], publicCidrs: ['127.0.0.0/8'] },
-    transports: [tcp()],
-    services: { identify: identify(), autonat: autoNAT({ client: false, v1Server: { onServed: (peer, status, addr) => { served({ peer, status, addr: addr?.toString() }) } } }) }
-  })
+  const { onServed, answered } = firstV1Answer()
+  const node = await loopbackAutoNATNode({ client: false, v1Server: { onServed } })
   t.after(async () => { await node.stop() })
   const rust = await spawnPeer('rust', ['--autonat', '--autonat-interval-ms', '500'], { readyTimeoutMs: BUILD_MS })
   const rustAddr = withoutPeerId(multiaddr(rust.addrs[0])).toString()
@@ -63,20 +44,12 @@ test('AutoNAT v1: rust asks, ts serves and dials rust back', { skip, timeout: BU
 })
 
 test('AutoNAT v1: ts asks, rust serves (dial-back, then an unreachable address)', { skip, timeout: BUILD_MS }, async (t) => {
-  const node = await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'], publicCidrs: ['127.0.0.0/8'] },
-    transports: [tcp()],
-    services: { identify: identify(), autonat: autoNAT({ server: false, v2: false, bootDelay: 24 * 3600_000 }) }
-  })
+  const node = await loopbackAutoNATNode({ server: false, v2: false, bootDelay: NEVER })
   t.after(async () => { await node.stop() })
   const rust = await spawnPeer('rust', ['--autonat'], { readyTimeoutMs: BUILD_MS })
-  const rustId = peerIdFromString(rust.peerId)
-  const identified = new Promise<IdentifyResult>(resolve => {
-    node.addEventListener('peer:identify', (evt) => { if (evt.detail.peerId.equals(rustId)) resolve(evt.detail) })
-  })
-  const connection = await node.dial(multiaddr(rust.addrs[0]))
-  assert.ok((await identified).protocols.includes('/libp2p/autonat/1.0.0'))
-  const autonat = node.services.autonat as AutoNATService
+  const { connection, protocols } = await dialIdentified(node, rust.addrs[0], rust.peerId)
+  assert.ok(protocols.includes('/libp2p/autonat/1.0.0'))
+  const autonat = node.services.autonat
   const ours = withoutPeerId(node.getMultiaddrs()[0])
 
   const reached = await autonat.v1Client.check(connection, [ours])
@@ -89,7 +62,7 @@ test('AutoNAT v1: ts asks, rust serves (dial-back, then an unreachable address)'
   assert.equal(onRust.peer, node.peerId.toString())
   assert.equal(onRust.addr, dialed)
 
-  const closed = multiaddr(`/ip4/127.0.0.1/tcp/${await closedPort()}`)
+  const closed = multiaddr(`/ip4/127.0.0.1/tcp/${await unusedTcpPort()}`)
   const unreachable = await autonat.v1Client.check(connection, [closed])
   assert.equal(unreachable.reachability, 'private')
 })

@@ -12,38 +12,19 @@
  */
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p } from '../../src/index.ts'
-import { tcp } from '../../src/transport/tcp/index.ts'
-import { identify } from '../../src/protocols/identify/index.ts'
-import { autoNAT, AutoNATService } from '../../src/protocols/autonat/index.ts'
-import type { IdentifyResult } from '../../src/interface/events.ts'
-import { peerIdFromString } from '../../src/peer/peer-id.ts'
 import { withoutPeerId } from '../../src/util/multiaddr.ts'
+import { dialIdentified, loopbackAutoNATNode, NEVER } from '../support/autonat.ts'
+import { unusedTcpPort } from '../support/ports.ts'
 import { cargoAvailable, spawnPeer, stopAll } from './harness.ts'
 
 after(async () => { await stopAll() })
 
 const skip = await cargoAvailable() ? false : 'no cargo toolchain (the rust peer is built with cargo)'
 const BUILD_MS = 1_800_000
-const NEVER = 24 * 3600_000
-
-/** A TCP port nothing listens on (bound, then closed). */
-async function closedPort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  await new Promise<void>(resolve => server.close(() => { resolve() }))
-  return port
-}
 
 test('AutoNAT v2: rust asks, ts serves and dials rust back', { skip, timeout: BUILD_MS }, async (t) => {
-  const node = await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'], publicCidrs: ['127.0.0.0/8'] },
-    transports: [tcp()],
-    services: { identify: identify(), autonat: autoNAT({ client: false }) }
-  })
+  const node = await loopbackAutoNATNode({ client: false })
   t.after(async () => { await node.stop() })
   const rust = await spawnPeer('rust', ['--autonat-v2'], { readyTimeoutMs: BUILD_MS })
   const rustAddr = withoutPeerId(multiaddr(rust.addrs[0])).toString()
@@ -54,25 +35,17 @@ test('AutoNAT v2: rust asks, ts serves and dials rust back', { skip, timeout: BU
   assert.equal(tested.server, node.peerId.toString())
   assert.equal(tested.addr, rustAddr)
   assert.equal(tested.bytesSent, 0, 'same IP as observed: no dial data')
-  const served = (node.services.autonat as AutoNATService).v2Server.stats
+  const served = node.services.autonat.v2Server.stats
   assert.ok(served.dialBacks >= 1, JSON.stringify(served))
 })
 
 test('AutoNAT v2: ts asks, rust serves (dial-back, dial data, unreachable address)', { skip, timeout: BUILD_MS }, async (t) => {
-  const node = await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.2/tcp/0'], publicCidrs: ['127.0.0.0/8'] },
-    transports: [tcp()],
-    services: { identify: identify(), autonat: autoNAT({ server: false, v1: false, bootDelay: NEVER }) }
-  })
+  const node = await loopbackAutoNATNode({ server: false, v1: false, bootDelay: NEVER }, ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.2/tcp/0'])
   t.after(async () => { await node.stop() })
   const rust = await spawnPeer('rust', ['--autonat-v2'], { readyTimeoutMs: BUILD_MS })
-  const rustId = peerIdFromString(rust.peerId)
-  const identified = new Promise<IdentifyResult>(resolve => {
-    node.addEventListener('peer:identify', (evt) => { if (evt.detail.peerId.equals(rustId)) resolve(evt.detail) })
-  })
-  const connection = await node.dial(multiaddr(rust.addrs[0]))
-  assert.ok((await identified).protocols.includes('/libp2p/autonat/2/dial-request'))
-  const autonat = node.services.autonat as AutoNATService
+  const { connection, protocols } = await dialIdentified(node, rust.addrs[0], rust.peerId)
+  assert.ok(protocols.includes('/libp2p/autonat/2/dial-request'))
+  const autonat = node.services.autonat
   const [onLoopback, onOther] = ['/ip4/127.0.0.1/', '/ip4/127.0.0.2/'].map(prefix => node.getMultiaddrs().map(withoutPeerId).find(a => a.toString().startsWith(prefix))!)
 
   const plain = await autonat.v2Client.check(connection, [onLoopback])
@@ -90,7 +63,7 @@ test('AutoNAT v2: ts asks, rust serves (dial-back, dial data, unreachable addres
   const paidBytes = autonat.v2Client.stats.dialDataBytesSent - paidBefore
   assert.ok(paidBytes >= 30_000 && paidBytes < 100_000 + 4096, `paid ${paidBytes} bytes`)
 
-  const closed = multiaddr(`/ip4/127.0.0.1/tcp/${await closedPort()}`)
+  const closed = multiaddr(`/ip4/127.0.0.1/tcp/${await unusedTcpPort()}`)
   const unreachable = await autonat.v2Client.check(connection, [closed])
   assert.equal(unreachable.reachability, 'private')
 })

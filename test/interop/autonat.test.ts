@@ -6,39 +6,20 @@
  */
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p } from '../../src/index.ts'
-import { tcp } from '../../src/transport/tcp/index.ts'
-import { identify } from '../../src/protocols/identify/index.ts'
-import { autoNAT, AutoNATService } from '../../src/protocols/autonat/index.ts'
-import type { IdentifyResult } from '../../src/interface/events.ts'
-import { peerIdFromString } from '../../src/peer/peer-id.ts'
 import { withoutPeerId } from '../../src/util/multiaddr.ts'
+import { dialIdentified, loopbackAutoNATNode, NEVER } from '../support/autonat.ts'
+import { unusedTcpPort } from '../support/ports.ts'
 import { goAvailable, spawnPeer, stopAll } from './harness.ts'
 
 after(async () => { await stopAll() })
 
 const hasGo = await goAvailable()
-const NEVER = 24 * 3600_000
-
-/** A TCP port nothing listens on (bound, then closed). */
-async function closedPort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  await new Promise<void>(resolve => server.close(() => { resolve() }))
-  return port
-}
 
 test('AutoNAT v2: go asks, ts serves (dial-back, dial data, unreachable address)', { skip: hasGo ? false : 'no go toolchain', timeout: 180_000 }, async (t) => {
   // go asks each server once per throttle period (minutes), so each of its three checks
   // goes to another of three ts servers
-  const servers = await Promise.all([1, 2, 3].map(async () => await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'], publicCidrs: ['127.0.0.0/8'] },
-    transports: [tcp()],
-    services: { identify: identify(), autonat: autoNAT({ client: false }) }
-  })))
+  const servers = await Promise.all([1, 2, 3].map(async () => await loopbackAutoNATNode({ client: false })))
   t.after(async () => { await Promise.all(servers.map(async s => { await s.stop() })) })
   // go listens on every loopback address, so 127.0.0.2:<its port> reaches it too
   const go = await spawnPeer('go', ['--autonat-v2', '--listen', '/ip4/0.0.0.0/tcp/0'], { readyTimeoutMs: 120_000 })
@@ -57,35 +38,27 @@ test('AutoNAT v2: go asks, ts serves (dial-back, dial data, unreachable address)
   const paid = await go.commandOk({ cmd: 'autonat.check', addrs: [otherIp], dialData: true })
   assert.equal(paid.reachability, 'public', JSON.stringify(paid))
   assert.equal(paid.addr, otherIp)
-  const served = servers.map(s => (s.services.autonat as AutoNATService).v2Server.stats)
+  const served = servers.map(s => s.services.autonat.v2Server.stats)
   assert.equal(served.reduce((n, s) => n + s.dialDataRequests, 0), 1, 'one server asked go for dial data')
 
-  const closed = `/ip4/127.0.0.1/tcp/${await closedPort()}`
+  const closed = `/ip4/127.0.0.1/tcp/${await unusedTcpPort()}`
   const unreachable = await go.commandOk({ cmd: 'autonat.check', addrs: [closed] })
   assert.equal(unreachable.reachability, 'private', JSON.stringify(unreachable))
 })
 
 test('AutoNAT v2: ts asks, go serves (dial-back from go\'s own dialer host, dial data, unreachable address)', { skip: hasGo ? false : 'no go toolchain', timeout: 180_000 }, async (t) => {
-  const node = await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.2/tcp/0'], publicCidrs: ['127.0.0.0/8'] },
-    transports: [tcp()],
-    services: { identify: identify(), autonat: autoNAT({ server: false, v1: false, bootDelay: NEVER }) }
-  })
+  const node = await loopbackAutoNATNode({ server: false, v1: false, bootDelay: NEVER }, ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.2/tcp/0'])
   t.after(async () => { await node.stop() })
   const go = await spawnPeer('go', ['--autonat-v2'], { readyTimeoutMs: 120_000 })
-  const goId = peerIdFromString(go.peerId)
-  const identified = new Promise<IdentifyResult>(resolve => {
-    node.addEventListener('peer:identify', (evt) => { if (evt.detail.peerId.equals(goId)) resolve(evt.detail) })
-  })
-  const connection = await node.dial(multiaddr(go.addrs[0]))
-  assert.ok((await identified).protocols.includes('/libp2p/autonat/2/dial-request'))
-  const autonat = node.services.autonat as AutoNATService
+  const { connection, protocols } = await dialIdentified(node, go.addrs[0], go.peerId)
+  assert.ok(protocols.includes('/libp2p/autonat/2/dial-request'))
+  const autonat = node.services.autonat
   const [onLoopback, onOther] = ['/ip4/127.0.0.1/', '/ip4/127.0.0.2/'].map(prefix => node.getMultiaddrs().map(withoutPeerId).find(a => a.toString().startsWith(prefix))!)
 
   // The unreachable address first: go's dial-back host connects with every address its peer
   // store holds for us, and identify on an earlier dial-back can put our real listen addresses
   // back after go cleared them, so a later dial-back to a closed port could reach us anyway.
-  const closed = multiaddr(`/ip4/127.0.0.1/tcp/${await closedPort()}`)
+  const closed = multiaddr(`/ip4/127.0.0.1/tcp/${await unusedTcpPort()}`)
   const unreachable = await autonat.v2Client.check(connection, [closed])
   assert.equal(unreachable.reachability, 'private')
 

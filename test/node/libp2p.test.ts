@@ -9,6 +9,7 @@ import { tcp } from '../../src/transport/tcp/index.ts'
 import { identify } from '../../src/protocols/identify/index.ts'
 import { utf8Encode } from '../../src/util/bytes.ts'
 import { makeNode, nextEvent, readAll, stacks, stopAll } from './helpers.ts'
+import { unusedTcpPort } from '../support/ports.ts'
 
 afterEach(stopAll)
 
@@ -70,7 +71,7 @@ describe('two nodes over TCP', () => {
     const a = await makeNode()
     const b = await makeNode()
     // ports that were just free: nothing listens there
-    const closed = await Promise.all([0, 1].map(async () => await freePort()))
+    const closed = await Promise.all([0, 1].map(async () => await unusedTcpPort()))
     const addrs = closed.map(port => multiaddr(`/ip4/127.0.0.1/tcp/${port}/p2p/${b.peerId}`))
     await a.peerStore.merge(b.peerId, { multiaddrs: addrs })
     const err = await a.dial(b.peerId).then(() => undefined, (e: unknown) => e)
@@ -229,14 +230,6 @@ describe('two nodes over TCP', () => {
     }
   })
 })
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as AddressInfo).port
-  await new Promise<void>(resolve => server.close(() => { resolve() }))
-  return port
-}
 
 /** A TCP server that accepts connections and never says a word. */
 async function blackhole (): Promise<{ port: number, sockets: Socket[], close(): Promise<void> }> {

@@ -8,12 +8,11 @@
 import { execFileSync, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { delay } from '../../src/util/timers.ts'
+import { unusedTcpPort } from './ports.ts'
 
 export const PROMETHEUS_PATH = process.env.PROMETHEUS_PATH ?? '/usr/bin/prometheus'
 export const PROMTOOL_PATH = process.env.PROMTOOL_PATH ?? '/usr/bin/promtool'
@@ -59,13 +58,6 @@ export interface PrometheusInstance {
 }
 
 /** A free loopback TCP port (Prometheus refuses port 0): bound, read and released. */
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', resolve) })
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>(resolve => { server.close(() => { resolve() }) })
-  return port
-}
 
 /** Starts Prometheus scraping `targets` (host:port, path /metrics) every second. */
 export async function startPrometheus (targets: string[], timeoutMs = 30_000): Promise<PrometheusInstance> {
@@ -81,7 +73,7 @@ export async function startPrometheus (targets: string[], timeoutMs = 30_000): P
     ''
   ].join('\n')
   writeFileSync(join(dir, 'prometheus.yml'), config)
-  const port = await freePort()
+  const port = await unusedTcpPort()
   const url = `http://127.0.0.1:${port}`
   const child: ChildProcess = spawn(PROMETHEUS_PATH, [
     `--config.file=${join(dir, 'prometheus.yml')}`,

@@ -13,6 +13,7 @@ import { autoNAT, AutoNATService } from '../../../src/protocols/autonat/index.ts
 import type { AutoNATOptions } from '../../../src/protocols/autonat/index.ts'
 import type { ReachabilityUpdate } from '../../../src/interface/events.ts'
 import { withDeadline } from '../../../src/util/deadline.ts'
+import { unusedTcpPort } from '../../support/ports.ts'
 
 const NEVER = 24 * 60 * 60_000
 
@@ -47,15 +48,6 @@ async function connectAll (client: TestNode, servers: TestNode[]): Promise<void>
   }))
 }
 
-/** A TCP port nothing listens on (bound, then closed). */
-async function closedPort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  await new Promise<void>(resolve => server.close(() => { resolve() }))
-  return port
-}
-
 describe('AutoNAT between ts nodes on loopback', () => {
   after(stopAll)
 
@@ -83,7 +75,7 @@ describe('AutoNAT between ts nodes on loopback', () => {
     // only 127.0.0.3 counts as public for the client, so its loopback listen address is no candidate
     const client = await autonatNode({ v1: false }, ['127.0.0.3/32'])
     await connectAll(client, servers)
-    const unreachable = multiaddr(`/ip4/127.0.0.3/tcp/${await closedPort()}`)
+    const unreachable = multiaddr(`/ip4/127.0.0.3/tcp/${await unusedTcpPort()}`)
     client.addressManager.addCandidate(unreachable, 'upnp')
     const reachability = new Promise<ReachabilityUpdate>(resolve => {
       client.addEventListener('reachability', (evt) => { resolve(evt.detail) }, { once: true })
@@ -133,7 +125,7 @@ describe('AutoNAT between ts nodes on loopback', () => {
 
     // a client that announces a port nothing listens on (as behind a NAT without a mapping)
     const hidden = await makeNode({
-      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'], announce: [`/ip4/127.0.0.1/tcp/${await closedPort()}`] },
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'], announce: [`/ip4/127.0.0.1/tcp/${await unusedTcpPort()}`] },
       services: { identify: identify(), autonat: autoNAT({ bootDelay: NEVER, v2: false }) }
     })
     await connectAll(hidden, [server])
