@@ -20,6 +20,7 @@ function load<C> (pick: (m: CurvesModule) => C): CurveOrLoading<C> {
 
 export const curvesOnDemand: CurvesOnDemand = {
   secp256k1: () => load(m => m.secp256k1),
+  secp256k1Now: () => loaded?.secp256k1,
   p256: () => load(m => m.p256),
   p384: () => load(m => m.p384),
   p521: () => load(m => m.p521)

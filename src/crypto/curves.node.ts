@@ -27,4 +27,4 @@ export const curves: Curves = {
 }
 
 /** Node loads synchronously on first use either way: public keys verify through the same accessors. */
-export const curvesOnDemand: CurvesOnDemand = curves
+export const curvesOnDemand: CurvesOnDemand = { ...curves, secp256k1Now: curves.secp256k1 }

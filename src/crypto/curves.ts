@@ -29,6 +29,8 @@ export type CurveOrLoading<C> = C | Promise<C>
 
 export interface CurvesOnDemand {
   secp256k1(): CurveOrLoading<Secp256k1Curve>
+  /** The curve if this runtime has it synchronously now (Node: always; a browser: once loaded), without starting a load. */
+  secp256k1Now(): Secp256k1Curve | undefined
   p256(): CurveOrLoading<NistCurve>
   p384(): CurveOrLoading<NistCurve>
   p521(): CurveOrLoading<NistCurve>

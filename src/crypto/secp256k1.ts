@@ -68,6 +68,17 @@ export class Secp256k1PrivateKey implements PrivateKey {
 
 export function secp256k1PublicKeyFromRaw (raw: Uint8Array): Secp256k1PublicKey {
   if (raw.length !== 33 && raw.length !== 65) throw new InvalidKeyError(`secp256k1 public key must be 33 or 65 bytes, got ${raw.length}`)
+  // @noble's check where the curve is at hand (Node, or a page that has loaded it): about twice
+  // as fast as curve-points.ts's plain square root, which spares a page that never verifies
+  // such a key the curve's download
+  const curve = curvesOnDemand.secp256k1Now()
+  if (curve !== undefined) {
+    try {
+      return new Secp256k1PublicKey(curve.Point.fromBytes(raw).toBytes(true))
+    } catch (err) {
+      throw new InvalidKeyError('secp256k1 public key is not a point on the curve', { cause: err })
+    }
+  }
   const compressed = compressedSecp256k1Point(raw)
   if (compressed === undefined) throw new InvalidKeyError('secp256k1 public key is not a point on the curve')
   return new Secp256k1PublicKey(compressed)

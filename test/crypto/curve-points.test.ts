@@ -68,11 +68,13 @@ test('secp256k1: compressed and uncompressed points normalise to noble\'s compre
 })
 
 test('the browser\'s curves on demand: a promise on first use, the curve synchronously after', async () => {
+  assert.equal(curvesOnDemand.secp256k1Now(), undefined, 'not loaded, and asking does not load it')
   const first = curvesOnDemand.p256()
   assert.ok(first instanceof Promise)
   assert.equal(await first, p256)
   assert.equal(curvesOnDemand.p256(), p256)
   assert.equal(curvesOnDemand.secp256k1(), secp256k1, 'one module holds every curve')
+  assert.equal(curvesOnDemand.secp256k1Now(), secp256k1)
   assert.equal(withCurve(curvesOnDemand.secp256k1(), c => c === secp256k1), true, 'withCurve runs synchronously once loaded')
   assert.ok(withCurve(Promise.resolve(p384), c => c === p384) instanceof Promise, 'and returns a promise while loading')
 })
