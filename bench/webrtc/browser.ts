@@ -6,7 +6,8 @@
  * - dial + first ping on a fresh connection, ms (median and p99 of `--setup` dials);
  * - one stream, `--bytes` uploaded and downloaded, MiB/s;
  * - memory per WebRTC connection on the listener: the server's heap and RSS (after GC) with
- *   `--hold` connections from the page open, minus before, divided by `--hold`.
+ *   `--hold` connections from the page open, minus before, divided by `--hold`; measured
+ *   first, after one warm-up connection, before the transfers raise RSS's high-water mark.
  * The dialer is the same for both sides (ours), so the figures compare the listeners. Needs root
  * and `ip netns` (as the WebRTC Chromium tests).
  *
@@ -19,6 +20,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { spawnPeer } from '../lib/child.ts'
+import type { PeerProcess } from '../lib/child.ts'
 import { summarize } from '../lib/stats.ts'
 import { chromiumInNamespaceSkip, createBrowserLab, withBrowserPage } from '../../test/support/browser/index.ts'
 import type { PageFigures } from './browser-page.ts'
@@ -44,6 +46,15 @@ interface SideFigures {
   rssPerConnectionKiB: number
 }
 
+/** Waits (bounded) until the server has closed every connection the page closed. */
+async function serverIdle (server: PeerProcess): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (Number((await server.command('waitConnections', { count: 0 })).connections) === 0) return
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  throw new Error('the server still holds connections 10 s after the page closed them')
+}
+
 const skip = await chromiumInNamespaceSkip()
 if (skip !== false) {
   console.error(`bench:webrtc:browser cannot run here: ${String(skip)}`)
@@ -59,12 +70,20 @@ for (const side of sides) {
     try {
       const addr = String((server.ready.addrs as string[])[0])
       await withBrowserPage(PAGE, async page => {
-        const figures = await page.call<PageFigures>('run', addr, bytes, setup)
+        // Memory first, on a server that served one warm-up connection only: measured after
+        // the transfers, the RSS high-water mark they left absorbed the held connections'
+        // native memory (freed pages are reused, RSS rarely shrinks): 38 KiB RSS per
+        // connection, less than its JS heap alone.
+        await page.call('hold', addr, 1)
+        await page.call('release')
+        await serverIdle(server)
         const before = await server.command('mem')
         await page.call('hold', addr, holdCount)
         await server.command('waitConnections', { count: holdCount })
         const after = await server.command('mem')
         await page.call('release')
+        await serverIdle(server)
+        const figures = await page.call<PageFigures>('run', addr, bytes, setup)
         results.push({
           side,
           dialPingMs: summarize(figures.dialPingMs),
