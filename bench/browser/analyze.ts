@@ -18,7 +18,7 @@ import { bundle, entryFile } from './esbuild-bundle.ts'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
-interface ModuleSize { path: string, bytes: number, gzipEstimate: number }
+export interface ModuleSize { path: string, bytes: number, gzipEstimate: number }
 
 /** `node_modules/@scope/name/...` -> `@scope/name`; `src/a/b/c.ts` -> `src/a/b` (a folder of ours). */
 export function packageOf (path: string): string {
@@ -38,7 +38,7 @@ function shortPath (path: string): string {
 }
 
 /** The output chunks a page loads at start: the entry and what it imports statically. */
-function chunksAtStart (metafile: Metafile, entry: string): Set<string> {
+export function chunksAtStart (metafile: Metafile, entry: string): Set<string> {
   const outputs = metafile.outputs
   const seen = new Set<string>()
   const pending = Object.keys(outputs).filter(name => outputs[name].entryPoint === entry)
@@ -51,7 +51,7 @@ function chunksAtStart (metafile: Metafile, entry: string): Set<string> {
   return seen
 }
 
-function modulesOf (metafile: Metafile, chunks: Iterable<string>, gzipRatio: number): ModuleSize[] {
+export function modulesOf (metafile: Metafile, chunks: Iterable<string>, gzipRatio: number): ModuleSize[] {
   const modules: ModuleSize[] = []
   for (const name of chunks) {
     for (const [path, { bytesInOutput }] of Object.entries(metafile.outputs[name].inputs)) {
@@ -61,7 +61,7 @@ function modulesOf (metafile: Metafile, chunks: Iterable<string>, gzipRatio: num
   return modules.sort((a, b) => b.bytes - a.bytes)
 }
 
-function byPackage (modules: ModuleSize[]): ModuleSize[] {
+export function byPackage (modules: ModuleSize[]): ModuleSize[] {
   const sums = new Map<string, ModuleSize>()
   for (const m of modules) {
     const key = packageOf(m.path)

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import type { Metafile } from 'esbuild'
 import { bundle, entryFile } from './esbuild-bundle.ts'
+import { analyzeMain, byPackage, chunksAtStart, modulesOf } from './analyze.ts'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -30,23 +31,15 @@ export interface BundleSize {
   atStartMinifiedBytes: number
   atStartGzippedBytes: number
   largestInputs: Array<{ path: string, bytes: number }>
+  /** What the page loads at start, minified bytes by package (ours: by folder of src/). */
+  packagesAtStart: Array<{ package: string, bytes: number }>
 }
 
 export async function measure (side: 'ts' | 'js'): Promise<BundleSize> {
   const single = await bundle(side, false)
   const split = await bundle(side, true)
-  const outputs = split.metafile.outputs
-  // from the entry chunk, follow static imports only: that is what the page loads at start
-  const atStart = new Set<string>()
-  // (esbuild marks the target of a dynamic import as an entry point too: match ours by name)
-  const entry = relative(REPO_ROOT, entryFile(side))
-  const pending = Object.keys(outputs).filter(name => outputs[name].entryPoint === entry)
-  while (pending.length > 0) {
-    const name = pending.pop() as string
-    if (atStart.has(name)) continue
-    atStart.add(name)
-    for (const imported of outputs[name].imports) if (imported.kind === 'import-statement') pending.push(imported.path)
-  }
+  // from the entry chunk, static imports only: what the page loads at start
+  const atStart = chunksAtStart(split.metafile, relative(REPO_ROOT, entryFile(side)))
   let atStartMinifiedBytes = 0
   let atStartGzippedBytes = 0
   for (const file of split.outputFiles) {
@@ -62,7 +55,8 @@ export async function measure (side: 'ts' | 'js'): Promise<BundleSize> {
     gzippedBytes: gzipSync(code, { level: 9 }).length,
     atStartMinifiedBytes,
     atStartGzippedBytes,
-    largestInputs: largestInputs(single.metafile, 12)
+    largestInputs: largestInputs(single.metafile, 12),
+    packagesAtStart: byPackage(modulesOf(split.metafile, atStart, 1)).map(p => ({ package: p.path, bytes: p.bytes }))
   }
 }
 
@@ -94,12 +88,21 @@ function markdown (ts: BundleSize, js: BundleSize): string {
     'ts-libp2p\'s largest inputs (minified bytes in the bundle):',
     '',
     ...ts.largestInputs.map(i => `- ${i.path}: ${kib(i.bytes)}`),
+    '',
+    'Loaded at start, minified, by package (ours by folder of src/; `npm run bench:browser -- --analyze` for modules and import chains):',
+    '',
+    '| ts-libp2p | | js-libp2p | |',
+    '|---|---|---|---|',
+    ...Array.from({ length: 15 }, (_, i) => {
+      const a = ts.packagesAtStart[i]
+      const b = js.packagesAtStart[i]
+      return `| ${a?.package ?? ''} | ${a === undefined ? '' : kib(a.bytes)} | ${b?.package ?? ''} | ${b === undefined ? '' : kib(b.bytes)} |`
+    }),
     ''
   ].join('\n')
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes('--analyze')) {
-  const { analyzeMain } = await import('./analyze.ts')
   await analyzeMain(process.argv.slice(2))
 } else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const outIndex = process.argv.indexOf('--out')
