@@ -2,7 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { PeerScore } from '../../src/pubsub/gossipsub/score.ts'
-import { DEFAULT_PEER_SCORE_PARAMS, DEFAULT_PEER_SCORE_THRESHOLDS, DEFAULT_TOPIC_SCORE_PARAMS, validatePeerScoreParams, validateThresholds, type PeerScoreParams } from '../../src/pubsub/gossipsub/score-params.ts'
+import { DEFAULT_PEER_SCORE_PARAMS, DEFAULT_PEER_SCORE_THRESHOLDS, DEFAULT_TOPIC_SCORE_PARAMS, peerScoring, validatePeerScoreParams, validateThresholds, type PeerScoreParams } from '../../src/pubsub/gossipsub/score-params.ts'
 import { generateKeyPair } from '../../src/crypto/index.ts'
 import { peerIdFromPrivateKey } from '../../src/peer/peer-id.ts'
 import { InvalidParametersError } from '../../src/util/errors.ts'
@@ -97,6 +97,17 @@ test('score: invalid parameters and thresholds are refused', () => {
   assert.throws(() => { validatePeerScoreParams({ ...DEFAULT_PEER_SCORE_PARAMS, topics: { t: { ...DEFAULT_TOPIC_SCORE_PARAMS, invalidMessageDeliveriesDecay: 1 } } }) }, InvalidParametersError)
   assert.throws(() => { validateThresholds({ ...DEFAULT_PEER_SCORE_THRESHOLDS, gossipThreshold: 1 }) }, InvalidParametersError)
   assert.throws(() => { validateThresholds({ ...DEFAULT_PEER_SCORE_THRESHOLDS, graylistThreshold: 0 }) }, InvalidParametersError)
+})
+
+test('peerScoring: no scoring means zero thresholds (nobody excluded); with scoring, defaults under the options, validated', () => {
+  const off = peerScoring({ scoreThresholds: { acceptPXThreshold: 5 } })
+  assert.equal(off.params, undefined)
+  assert.deepEqual(off.thresholds, { gossipThreshold: 0, publishThreshold: 0, graylistThreshold: 0, acceptPXThreshold: 5, opportunisticGraftThreshold: 0 })
+  const on = peerScoring({ scoreParams: { topicScoreCap: 7 }, scoreThresholds: { gossipThreshold: -1 } })
+  assert.equal(on.params?.topicScoreCap, 7)
+  assert.equal(on.params?.decayInterval, DEFAULT_PEER_SCORE_PARAMS.decayInterval)
+  assert.deepEqual(on.thresholds, { ...DEFAULT_PEER_SCORE_THRESHOLDS, gossipThreshold: -1 })
+  assert.throws(() => peerScoring({ scoreParams: {}, scoreThresholds: { gossipThreshold: 1 } }), InvalidParametersError)
 })
 
 test('score parts (dashboard): each part is its weighted term and they sum to the score', () => {

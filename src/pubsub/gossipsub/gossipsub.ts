@@ -17,7 +17,7 @@ import { PubSubBase, type PubSubComponents, type PubSubPeer, type RejectReason }
 import { emptyControl, encodeRpcFrame, messageSize, type ControlIHave, type ControlMessage, type ControlPrune, type PubSubRpcMessage } from '../rpc.ts'
 import { messageIdFromKey, messageIdKey } from '../seen-cache.ts'
 import { MessageCache } from './mcache.ts'
-import { DEFAULT_GOSSIPSUB_PARAMS, GOSSIPSUB_PROTOCOL_V10, GOSSIPSUB_PROTOCOL_V11, GOSSIPSUB_PROTOCOL_V12, type GossipSubOptions, type GossipSubParams } from './params.ts'
+import { gossipSubParams, GOSSIPSUB_PROTOCOL_V10, GOSSIPSUB_PROTOCOL_V11, GOSSIPSUB_PROTOCOL_V12, type GossipSubOptions, type GossipSubParams } from './params.ts'
 import { PeerScore } from './score.ts'
 import { describePeers } from './diagnostics.ts'
 import type { PubSubPeerDiagnostics } from '../../interface/diagnostics.ts'
@@ -25,9 +25,8 @@ import { Backoffs } from './backoff.ts'
 import { IWantPromises } from './iwant-promises.ts'
 import { PeerExchange } from './peer-exchange.ts'
 import { selectMeshSurvivors, shuffle } from './mesh-selection.ts'
-import { DEFAULT_PEER_SCORE_PARAMS, DEFAULT_PEER_SCORE_THRESHOLDS, validatePeerScoreParams, validateThresholds, type PeerScoreThresholds } from './score-params.ts'
+import { peerScoring, type PeerScoreThresholds } from './score-params.ts'
 
-const ZERO_THRESHOLDS: PeerScoreThresholds = { gossipThreshold: 0, publishThreshold: 0, graylistThreshold: 0, acceptPXThreshold: 0, opportunisticGraftThreshold: 0 }
 /** Room for the RPC framing around the messages of one IWANT answer. */
 const RPC_OVERHEAD = 64
 
@@ -58,30 +57,19 @@ export class GossipSub extends PubSubBase {
   #heartbeatTicks = 0
   readonly #px: PeerExchange
 
-
   constructor (components: PubSubComponents, options: GossipSubOptions = {}) {
     const protocols = [GOSSIPSUB_PROTOCOL_V12, GOSSIPSUB_PROTOCOL_V11, GOSSIPSUB_PROTOCOL_V10]
     if (options.floodsubFallback !== false) protocols.push(FLOODSUB_PROTOCOL)
     super(components, protocols, options, 'gossipsub')
     this.#options = options
-    const params: GossipSubParams = { ...DEFAULT_GOSSIPSUB_PARAMS }
-    for (const k of Object.keys(DEFAULT_GOSSIPSUB_PARAMS) as Array<keyof GossipSubParams>) {
-      if (options[k] !== undefined) (params as any)[k] = options[k]
-    }
-    this.params = params
-    this.mcache = new MessageCache(params.mcacheLength, params.mcacheGossip)
+    this.params = gossipSubParams(options)
+    this.mcache = new MessageCache(this.params.mcacheLength, this.params.mcacheGossip)
     this.#metrics = components.metrics === undefined
       ? undefined
       : new GossipsubMetrics(components.metrics, { mesh: this.mesh, peerKeys: () => this.peers.keys(), score: options.scoreParams === undefined ? undefined : key => this.score?.score(key) ?? 0 })
-    if (options.scoreParams !== undefined) {
-      const sp = { ...DEFAULT_PEER_SCORE_PARAMS, ...options.scoreParams }
-      validatePeerScoreParams(sp)
-      this.score = new PeerScore(sp)
-      this.thresholds = { ...DEFAULT_PEER_SCORE_THRESHOLDS, ...options.scoreThresholds }
-      validateThresholds(this.thresholds)
-    } else {
-      this.thresholds = { ...ZERO_THRESHOLDS, ...options.scoreThresholds }
-    }
+    const scoring = peerScoring(options)
+    this.score = scoring.params === undefined ? undefined : new PeerScore(scoring.params)
+    this.thresholds = scoring.thresholds
     this.#px = new PeerExchange({
       params: this.params,
       components: this.components,

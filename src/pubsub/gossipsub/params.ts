@@ -95,6 +95,15 @@ export const DEFAULT_GOSSIPSUB_PARAMS: Readonly<GossipSubParams> = Object.freeze
   graftFloodThreshold: 10_000
 })
 
+/** The defaults with every parameter `options` sets (an undefined one keeps its default). */
+export function gossipSubParams (options: Partial<GossipSubParams>): GossipSubParams {
+  const params: GossipSubParams = { ...DEFAULT_GOSSIPSUB_PARAMS }
+  for (const k of Object.keys(DEFAULT_GOSSIPSUB_PARAMS) as Array<keyof GossipSubParams>) {
+    if (options[k] !== undefined) (params as any)[k] = options[k]
+  }
+  return params
+}
+
 export interface GossipSubOptions extends PubSubOptions, Partial<GossipSubParams> {
   /** Also speak `/floodsub/1.0.0` with peers that have nothing newer (default true). */
   floodsubFallback?: boolean

@@ -112,6 +112,23 @@ export const DEFAULT_PEER_SCORE_THRESHOLDS: Readonly<PeerScoreThresholds> = Obje
   opportunisticGraftThreshold: 20
 })
 
+/** Without scoring every score is 0, so no threshold may exclude anyone by default. */
+const ZERO_THRESHOLDS: Readonly<PeerScoreThresholds> = Object.freeze({ gossipThreshold: 0, publishThreshold: 0, graylistThreshold: 0, acceptPXThreshold: 0, opportunisticGraftThreshold: 0 })
+
+/**
+ * The scoring a router runs with: with `scoreParams`, them over the defaults and the default
+ * thresholds under `scoreThresholds`, both validated (InvalidParametersError); without, no
+ * scoring and zero thresholds under `scoreThresholds`.
+ */
+export function peerScoring (options: { scoreParams?: Partial<PeerScoreParams>, scoreThresholds?: Partial<PeerScoreThresholds> }): { params: PeerScoreParams | undefined, thresholds: PeerScoreThresholds } {
+  if (options.scoreParams === undefined) return { params: undefined, thresholds: { ...ZERO_THRESHOLDS, ...options.scoreThresholds } }
+  const params = { ...DEFAULT_PEER_SCORE_PARAMS, ...options.scoreParams }
+  validatePeerScoreParams(params)
+  const thresholds = { ...DEFAULT_PEER_SCORE_THRESHOLDS, ...options.scoreThresholds }
+  validateThresholds(thresholds)
+  return { params, thresholds }
+}
+
 function check (ok: boolean, what: string): void {
   if (!ok) throw new InvalidParametersError(`invalid peer score parameter: ${what}`)
 }
