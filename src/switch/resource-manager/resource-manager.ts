@@ -27,6 +27,14 @@ import { ResourceScope, release, reserve, type Direction, type Reservation } fro
 const log = logger('resource-manager')
 /** A stream's reservation, shared by every stream of its direction (never changed). */
 const STREAM_RESERVATION: Readonly<Record<Direction, Reservation>> = { inbound: Object.freeze({ streams: 'inbound' }), outbound: Object.freeze({ streams: 'outbound' }) }
+/**
+ * Empty protocol scopes kept for the next stream of their protocol, up to this many protocol
+ * scopes in all: a protocol used one stream at a time (a ping, a request and its answer) would
+ * otherwise make and drop its scope (an object, its usage, its name, a map entry) with every
+ * stream. Protocol ids come from our own handlers and our own dials, never from a remote alone,
+ * and the bound holds either way.
+ */
+const KEPT_PROTOCOL_SCOPES = 64
 
 
 export interface ResourceManagerOptions {
@@ -89,7 +97,12 @@ export class ResourceManager {
   }
 
   /** Scopes currently held for peers, protocols and addresses (bounded by what is open). */
-  get scopeCount (): number { return this.#peers.size + this.#protocols.size + this.#addresses.size }
+  /** Scopes held for peers, protocols and addresses (an empty protocol scope kept for reuse is not held). */
+  get scopeCount (): number {
+    let protocols = 0
+    for (const scope of this.#protocols.values()) if (scope.holders > 0 || !scope.isEmpty()) protocols++
+    return this.#peers.size + protocols + this.#addresses.size
+  }
 
   peerScope (peer: PeerId): ResourceScope | undefined { return this.#peers.get(peer.toString()) }
   protocolScope (protocol: string): ResourceScope | undefined { return this.#protocols.get(protocol) }
@@ -173,7 +186,9 @@ export class ResourceManager {
   /** StreamReservation.done: gives back the holds of a stream's peer and protocol scopes. */
   dropStreamScopes (peerScope: ResourceScope, protocolScope: ResourceScope | undefined): void {
     this.#drop(this.#peers, peerScope)
-    if (protocolScope !== undefined) this.#drop(this.#protocols, protocolScope)
+    if (protocolScope === undefined) return
+    if (this.#protocols.size <= KEPT_PROTOCOL_SCOPES) protocolScope.holders--
+    else this.#drop(this.#protocols, protocolScope)
   }
 
   /** Throws (after giving back `held`'s hold) when `reservation` would exceed a limit of `scope`. */

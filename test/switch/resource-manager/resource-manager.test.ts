@@ -122,6 +122,36 @@ describe('resource manager', () => {
     assert.equal(rm.scopeCount, 0)
   })
 
+  it('an emptied protocol scope is kept for the next stream of its protocol, at most 64 protocol scopes in all', async () => {
+    const rm = new ResourceManager({ limits: { protocol: { streams: 2 } } })
+    const peer = await newPeer()
+    const first = rm.openStream(peer, 'outbound')
+    first.setProtocol('/ping/1.0.0')
+    const scope = rm.protocolScope('/ping/1.0.0')
+    first.done()
+    assert.equal(rm.scopeCount, 0, 'an empty kept scope is not held')
+    // the next stream of the protocol reuses it, with its limit intact
+    const a = rm.openStream(peer, 'outbound')
+    a.setProtocol('/ping/1.0.0')
+    const b = rm.openStream(peer, 'outbound')
+    b.setProtocol('/ping/1.0.0')
+    assert.equal(rm.protocolScope('/ping/1.0.0'), scope)
+    const c = rm.openStream(peer, 'outbound')
+    assert.throws(() => { c.setProtocol('/ping/1.0.0') }, refusedBy(/^protocol:\/ping\/1\.0\.0$/, 'streams'))
+    for (const s of [a, b, c]) s.done()
+    // a hundred protocols, one stream each: only 64 scopes stay
+    for (let i = 0; i < 100; i++) {
+      const s = rm.openStream(peer, 'inbound')
+      s.setProtocol(`/p/${i}`)
+      s.done()
+    }
+    let kept = 0
+    for (let i = 0; i < 100; i++) if (rm.protocolScope(`/p/${i}`) !== undefined) kept++
+    assert.ok(kept + (rm.protocolScope('/ping/1.0.0') !== undefined ? 1 : 0) <= 64, `${kept} kept`)
+    assert.equal(rm.scopeCount, 0)
+    assert.ok(rm.system.isEmpty() && rm.transient.isEmpty())
+  })
+
   it('reports every refusal through onRefusal; defaults scale with the machine', () => {
     const refusals: ResourceLimitError[] = []
     const rm = new ResourceManager({ limits: { ip: { conns: 1 } }, onRefusal: (err) => { refusals.push(err) } })
