@@ -122,9 +122,9 @@ export async function measureStartup (programs: StartupPrograms, runs: number, p
     const jsPerfWall = async () => (await runOnce(programs.jsPerf, jsPerfArgs, shipped)).wallMs
     const jsDialWall = async () => (await runOnce(programs.jsCold, ['dial', jsAddr], shipped)).wallMs
     const figures: Figure[] = [
-      { id: 'startup/perf-contract', label: 'perf contract, fresh client process: connection + 1-byte upload + 1-byte download, as the client reports it (ours: ts-libp2p perf)', run: { ts: tsPerf(cliCached), js: jsPerf } },
+      { id: 'startup/perf-contract', label: 'perf contract, fresh client process: connection + 1-byte upload + 1-byte download, as the client reports it (ours: ts-libp2p perf, which compiles eagerly from its cache, warms node:crypto and collects garbage before its clock starts; js-libp2p: js-perf.ts, as test-plans runs it, none of these)', run: { ts: tsPerf(cliCached), js: jsPerf } },
       { id: 'startup/perf-contract-wall', label: 'the same perf client run, process start to exit', run: { ts: tsPerfWall(cliCached), js: jsPerfWall } },
-      { id: 'startup/perf-contract-no-cache', label: 'perf contract as above, ours with its compile cache off (a first run after installing)', run: { ts: tsPerf(cliUncached), js: jsPerf } },
+      { id: 'startup/perf-contract-no-cache', label: 'perf contract as above, ours with its compile cache off (a first run after installing: no eager compilation; the node:crypto warm-up and the collection still run before the clock)', run: { ts: tsPerf(cliUncached), js: jsPerf } },
       { id: 'startup/cli-ping', label: '`ts-libp2p ping MA --count 1`, process start to exit (js-libp2p: a script doing createLibp2p + dial + ping)', run: { ts: async () => (await runOnce(programs.tsCli, ['ping', tsAddr, '--count', '1'], cliCached)).wallMs, js: jsDialWall } },
       { id: 'startup/create-dial', label: 'createLibp2p() + dial in a fresh process (TCP + Noise + Yamux), process start to open connection', run: { ts: async () => connectedMs(await runOnce(programs.tsCold, ['dial', tsAddr], shipped)), js: async () => connectedMs(await runOnce(programs.jsCold, ['dial', jsAddr], shipped)) } }
     ]
