@@ -6,14 +6,13 @@ import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { connect, createServer } from 'node:net'
 import { makeNode, stopAll, type TestNode } from '../../node/helpers.ts'
 import { identify } from '../../../src/protocols/identify/index.ts'
 import { autoNAT, AutoNATService } from '../../../src/protocols/autonat/index.ts'
 import type { AutoNATOptions } from '../../../src/protocols/autonat/index.ts'
 import type { ReachabilityUpdate } from '../../../src/interface/events.ts'
 import { withDeadline } from '../../../src/util/deadline.ts'
-import { unusedTcpPort } from '../../support/ports.ts'
+import { forwardTcpPort, unusedTcpPort } from '../../support/ports.ts'
 
 const NEVER = 24 * 60 * 60_000
 
@@ -93,16 +92,9 @@ describe('AutoNAT between ts nodes on loopback', () => {
     // only 127.0.0.2 counts as public for the client; a TCP forwarder on 127.0.0.2 plays the
     // router's port mapping to the client's real listener on 127.0.0.1
     const client = await autonatNode({ v1: false }, ['127.0.0.2/32'])
-    const listener = client.transportManager.getAddrs()[0]
-    const forwarder = createServer(socket => {
-      const inner = connect(Number(listener.getComponents()[1].value), '127.0.0.1')
-      socket.pipe(inner).pipe(socket)
-      socket.on('error', () => { inner.destroy() })
-      inner.on('error', () => { socket.destroy() })
-    })
-    await new Promise<void>(resolve => forwarder.listen(0, '127.0.0.2', resolve))
+    const forwarder = await forwardTcpPort('127.0.0.2', Number(client.transportManager.getAddrs()[0].getComponents()[1].value))
     after(() => { forwarder.close() })
-    const mapped = multiaddr(`/ip4/127.0.0.2/tcp/${(forwarder.address() as { port: number }).port}`)
+    const mapped = multiaddr(`/ip4/127.0.0.2/tcp/${forwarder.port}`)
     await connectAll(client, servers)
     client.addressManager.addCandidate(mapped, 'upnp')
     assert.ok(!client.getMultiaddrs().some(a => a.toString().startsWith(mapped.toString())), 'not announced before it is confirmed')
@@ -177,16 +169,9 @@ describe('AutoNAT between ts nodes on loopback', () => {
       addresses: { listen: ['/ip4/127.0.0.1/tcp/0'], publicCidrs: ['127.0.0.2/32'], observed: { minObservers: 1 } },
       services: { identify: identify(), autonat: autoNAT({ bootDelay: NEVER, v1: false, server: false }) }
     })
-    const listener = client.transportManager.getAddrs()[0]
-    const forwarder = createServer(socket => {
-      const inner = connect(Number(listener.getComponents()[1].value), '127.0.0.1')
-      socket.pipe(inner).pipe(socket)
-      socket.on('error', () => { inner.destroy() })
-      inner.on('error', () => { socket.destroy() })
-    })
-    await new Promise<void>(resolve => forwarder.listen(0, '127.0.0.2', resolve))
+    const forwarder = await forwardTcpPort('127.0.0.2', Number(client.transportManager.getAddrs()[0].getComponents()[1].value))
     after(() => { forwarder.close() })
-    const mapped = `/ip4/127.0.0.2/tcp/${(forwarder.address() as { port: number }).port}`
+    const mapped = `/ip4/127.0.0.2/tcp/${forwarder.port}`
     const servers = await Promise.all([1, 2].map(async () => await autonatNode({ client: false })))
     // both servers identified (the client knows they serve AutoNAT, and both observed it)
     const observed = new Promise<void>(resolve => {
