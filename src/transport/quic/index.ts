@@ -18,6 +18,7 @@ import type { Listener, ListenerInit, RawConnection, Transport, TransportDialOpt
 import { InvalidMultiaddrError, InvalidParametersError } from '../../util/errors.ts'
 import { peerIdStringOf, isWildcardIp } from '../../util/multiaddr.ts'
 import { peerIdFromString } from '../../peer/peer-id.ts'
+import type { PeerId } from '../../interface/peer-id.ts'
 import { parseHost } from '../multiaddr-utils.ts'
 import { interfaceAddrs } from '../interface-addrs.node.ts'
 import { raceSignal } from '../../util/abort.ts'
@@ -119,11 +120,19 @@ export class QuicTransport implements Transport {
     return wrapper
   }
 
+  /** The last dialed peer id, parsed: redials of one peer skip its base58/CID decoding. */
+  #lastExpected: { text: string, peerId: PeerId } | undefined
+
+  #expectedPeer (text: string): PeerId {
+    if (this.#lastExpected?.text !== text) this.#lastExpected = { text, peerId: peerIdFromString(text) }
+    return this.#lastExpected.peerId
+  }
+
   async dial (addr: Multiaddr, options: TransportDialOptions = {}): Promise<RawConnection> {
     const target = parseQuicAddress(addr, true)
     if (target === undefined) throw new InvalidMultiaddrError(`cannot dial ${addr.toString()} with quic`)
     const peerIdText = target.peerId ?? peerIdStringOf(addr)
-    const expected = peerIdText === undefined ? undefined : peerIdFromString(peerIdText)
+    const expected = peerIdText === undefined ? undefined : this.#expectedPeer(peerIdText)
     const endpoint = options.separateSocket === true ? await this.#separateEndpoint(target.family) : await this.#endpointFor(target.family)
     options.signal?.throwIfAborted()
     let wrapper: QuicNativeConnection | undefined

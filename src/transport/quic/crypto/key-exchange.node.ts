@@ -23,12 +23,18 @@ export interface KeyShare {
 // The DER SubjectPublicKeyInfo prefix of an X25519 key: what node:crypto wants around the 32 raw bytes.
 const X25519_SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00])
 
+/*
+ * Our public value leaves as a JWK's `x` (base64url): node:crypto exports it that way in ~1.5 us
+ * against ~27 us for DER (a dial + first ping spent ~2 % of its CPU exporting). The peer's comes
+ * in as DER through PEM text (publicKeyFromSpki: ~13 us, against ~30 us as a JWK).
+ */
 function x25519Share (): KeyShare {
   const { publicKey, privateKey } = generateKeyPairSync('x25519')
-  const spki = publicKey.export({ format: 'der', type: 'spki' })
+  const jwk = publicKey.export({ format: 'jwk' })
+  if (typeof jwk.x !== 'string') throw new QuicTlsError('X25519 key export without x', TlsAlert.internalError)
   return {
     group: NamedGroup.x25519,
-    publicKey: new Uint8Array(spki.subarray(spki.length - 32)),
+    publicKey: new Uint8Array(Buffer.from(jwk.x, 'base64url')),
     deriveSharedSecret (peer) {
       if (peer.length !== 32) throw new QuicTlsError(`X25519 key share of ${peer.length} bytes`, TlsAlert.illegalParameter)
       const spkiBytes = new Uint8Array(X25519_SPKI_PREFIX.length + 32)

@@ -34,12 +34,21 @@ export function hkdfExpand (prk: Uint8Array, info: Uint8Array, length: number): 
   return out
 }
 
+/** "tls13 " + label, UTF-8, by label. */
+const encodedLabels = new Map<string, Uint8Array>()
+
 /**
  * HKDF-Expand-Label (RFC 8446 7.1): the info is `uint16 length || opaque label<7..255>
  * ("tls13 " + label) || opaque context<0..255>`.
  */
 export function hkdfExpandLabel (secret: Uint8Array, label: string, context: Uint8Array, length: number): Uint8Array {
-  const fullLabel = new TextEncoder().encode(LABEL_PREFIX + label)
+  let fullLabel = encodedLabels.get(label)
+  if (fullLabel === undefined) {
+    fullLabel = new TextEncoder().encode(LABEL_PREFIX + label)
+    // Labels are the constants of RFC 8446 and 9001 (a dozen): kept, as each handshake side
+    // expands ~20 of them; an odd caller's label is encoded each time instead.
+    if (encodedLabels.size < 64) encodedLabels.set(label, fullLabel)
+  }
   if (fullLabel.length > 255 || context.length > 255) throw new RangeError('HKDF label or context longer than 255 bytes')
   const info = new Uint8Array(2 + 1 + fullLabel.length + 1 + context.length)
   info[0] = length >>> 8
