@@ -196,8 +196,21 @@ export async function initiateSignaling (pc: RTCPeerConnection, stream: Stream, 
   }
 }
 
-/** The responder's side: the offer, our answer, candidates, until `pc` is connected. */
-export async function answerSignaling (pc: RTCPeerConnection, stream: Stream, signal: AbortSignal): Promise<void> {
+/**
+ * The responder's side: the offer, our answer, candidates, until `pc` is connected.
+ *
+ * `answerDelivered`, when given, is called once our answer is written and resolves when the
+ * initiator has most likely applied it (a round trip on the connection that carried it, see
+ * webrtc.ts); only then do we add its candidates, unless the peer connection is connected
+ * first. An initiator that trickles candidates before it has our answer (js-libp2p's does,
+ * though webrtc.md's step 7 comes after step 6) would otherwise get our ICE checks, over the
+ * direct path, before the answer, over the relay: on libdatachannel (js-libp2p in Node) ICE
+ * then connects before the remote DTLS fingerprint is set and the handshake fails (the js
+ * initiator's dial then times out waiting for 'connected'). Our own initiator sends nothing
+ * early, so the gate costs it nothing but the wait; the initiator's checks, which start once it
+ * has our candidates, connect us in the meantime.
+ */
+export async function answerSignaling (pc: RTCPeerConnection, stream: Stream, signal: AbortSignal, answerDelivered?: () => Promise<void>): Promise<void> {
   const channel = new SignalingStream(stream)
   const local = trickleLocalCandidates(pc, channel, signal)
   try {
@@ -210,6 +223,12 @@ export async function answerSignaling (pc: RTCPeerConnection, stream: Stream, si
     channel.send({ type: SignalingType.SDP_ANSWER, data: answer.sdp ?? '' }, signal)
     local.release()
     await channel.flush()
+    if (answerDelivered !== undefined) {
+      const connected = peerConnectionConnected(pc, signal)
+      // (either may lose the race and settle unobserved; a failure shows in the loop below)
+      connected.catch(() => {})
+      await Promise.race([answerDelivered().catch(() => {}), connected.catch(() => {})])
+    }
     await addRemoteCandidatesUntilConnected(pc, channel, signal)
   } finally {
     local.stop()

@@ -28,6 +28,7 @@ import { peerIdFromString } from '../../peer/peer-id.ts'
 import { closeOrAbort, Deadline, withDeadline } from '../../util/deadline.ts'
 import { InvalidMultiaddrError, LimitExceededError, NotStartedError } from '../../util/errors.ts'
 import { parseIp } from '../../util/ip.ts'
+import { StreamReader } from '../../util/stream-reader.ts'
 import { loadRTCPeerConnection } from '#webrtc-runtime'
 import { fromRTCPeerConnection } from './data-channel.ts'
 import { WebRTCConnection } from './muxer.ts'
@@ -52,6 +53,33 @@ export interface WebRTCOptions {
 
 /** How long the signaling stream may take to close after the connection is up. */
 const SIGNALING_CLOSE_TIMEOUT = 5_000
+/** Bound on the responder's wait for its answer to reach the initiator (see relayRoundTrip). */
+const ANSWER_DELIVERY_TIMEOUT = 2_000
+/** The ping protocol (specs ping/ping.md): every libp2p node serves it, relayed or not. */
+const PING_PROTOCOL = '/ipfs/ping/1.0.0'
+const PING_LENGTH = 32
+
+/**
+ * One ping round trip on `carrier` (the relayed connection our answer just went over): when
+ * the pong is back, the answer, written before the ping on the same connection, has reached
+ * the initiator. Bounded; any failure (a peer without ping) just ends the wait.
+ */
+async function relayRoundTrip (carrier: Connection, signal: AbortSignal): Promise<void> {
+  await withDeadline(ANSWER_DELIVERY_TIMEOUT, [signal], 'the ping round trip over the relay timed out', async bounded => {
+    const stream = await carrier.newStream(PING_PROTOCOL, { signal: bounded, runOnLimitedConnection: true })
+    try {
+      const payload = new Uint8Array(PING_LENGTH)
+      globalThis.crypto.getRandomValues(payload)
+      await stream.write(payload, { signal: bounded })
+      const reader = new StreamReader(stream)
+      await reader.readExactly(PING_LENGTH, { signal: bounded })
+      await stream.close({ signal: bounded })
+    } catch (err) {
+      stream.abort(err as Error)
+      throw err
+    }
+  })
+}
 
 /** `<relay>/p2p-circuit/webrtc/p2p/<peer>` -> the circuit address to signal over and the peer. */
 export function parseWebRTCAddr (addr: Multiaddr): { circuitAddr: Multiaddr, peer: string } | undefined {
@@ -172,7 +200,7 @@ export class WebRTCTransport implements Transport {
       const RTC = await loadRTCPeerConnection()
       const pc = new RTC(this.#options.rtcConfiguration ?? {})
       connection = this.#connectionOf(pc, carrier.remotePeer, 'inbound')
-      await answerSignaling(pc, stream, deadline.signal)
+      await answerSignaling(pc, stream, deadline.signal, async () => { await relayRoundTrip(carrier, deadline.signal) })
       void closeOrAbort(stream, SIGNALING_CLOSE_TIMEOUT)
       connection.remoteAddr = await remoteAddressOf(pc, carrier.remotePeer)
       this.#log?.('direct connection from %s at %s (signaled over %s)', carrier.remotePeer, connection.remoteAddr, carrier.remoteAddr)

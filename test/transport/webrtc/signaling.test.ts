@@ -134,4 +134,29 @@ describe('/webrtc signaling order', () => {
     await done
     assert.deepEqual(log, ['remote offer', 'local answer', 'far end got answer', 'far end got candidate', 'remote candidate'])
   })
+
+  it('the responder adds candidates an initiator trickled early only once its answer was delivered', async () => {
+    const log: string[] = []
+    const pc = new ScriptedPeerConnection(log)
+    const [near, far] = signalingPair()
+    const remote = farEnd(far, log)
+    let deliver!: () => void
+    const delivered = new Promise<void>(resolve => { deliver = resolve })
+    const done = answerSignaling(pc as unknown as RTCPeerConnection, near, AbortSignal.timeout(10_000), async () => {
+      log.push('answer delivery started')
+      await delivered
+    })
+
+    // as js-libp2p's initiator does: a candidate right behind the offer
+    await remote.write({ type: SignalingType.SDP_OFFER, data: 'offer-sdp' })
+    await remote.write({ type: SignalingType.ICE_CANDIDATE, data: JSON.stringify({ candidate: REMOTE_CANDIDATE, sdpMid: '0' }) })
+    assert.equal((await remote.read()).type, SignalingType.SDP_ANSWER)
+    assert.equal((await remote.read()).type, SignalingType.ICE_CANDIDATE)
+    await settle()
+    assert.ok(!log.includes('remote candidate'), 'the early candidate was added before the answer was delivered')
+    log.push('answer delivered')
+    deliver()
+    await done
+    assert.deepEqual(log, ['remote offer', 'local answer', 'far end got answer', 'far end got candidate', 'answer delivery started', 'answer delivered', 'remote candidate'])
+  })
 })
