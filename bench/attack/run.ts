@@ -43,6 +43,8 @@ const ADDRESSES = Number(values.addresses)
 const SOCKETS = Number(values.sockets)
 const NEGOTIATIONS = Number(values.negotiations)
 const STREAMS = Number(values.streams)
+/** The absurd-length and garbage-handshake attacks use a quarter of --sockets per kind (whole sockets, so the labels say what ran). */
+const QUARTER = Math.floor(SOCKETS / 4)
 const HONEST_BUDGET_MS = 1000
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -124,16 +126,16 @@ const attacks: Array<[string, Attack]> = [
     await negotiateUnknownProtocols(conns, NEGOTIATIONS / 10, 1)
     return () => { for (const c of conns) c.abort(new Error('attack over')) }
   }],
-  [`${SOCKETS / 2} absurd length prefixes (multistream 4 GiB; endless Noise frames, one byte per 200 ms)`, async (v) => {
-    const mss = await settledAll(Array.from({ length: SOCKETS / 4 }, async (_, i) => await rawSocket(v.port, attackerAddress(5000 + i))))
+  [`${2 * QUARTER} absurd length prefixes (multistream 4 GiB; endless Noise frames, one byte per 200 ms)`, async (v) => {
+    const mss = await settledAll(Array.from({ length: QUARTER }, async (_, i) => await rawSocket(v.port, attackerAddress(5000 + i))))
     sendAbsurdMultistreamLength(mss)
-    const frames = await settledAll(Array.from({ length: SOCKETS / 4 }, async (_, i) => await rawSocket(v.port, attackerAddress(6000 + i))))
+    const frames = await settledAll(Array.from({ length: QUARTER }, async (_, i) => await rawSocket(v.port, attackerAddress(6000 + i))))
     const endless = startEndlessNoiseFrames(frames, 200)
     await endless.ticks(4)
     return () => { endless.stop(); for (const s of [...mss, ...frames]) s.destroy() }
   }],
-  [`${SOCKETS / 4} garbage handshakes (a Noise first message, then junk)`, async (v) => {
-    const sockets = await settledAll(Array.from({ length: SOCKETS / 4 }, async (_, i) => await rawSocket(v.port, attackerAddress(7000 + i))))
+  [`${QUARTER} garbage handshakes (a Noise first message, then junk)`, async (v) => {
+    const sockets = await settledAll(Array.from({ length: QUARTER }, async (_, i) => await rawSocket(v.port, attackerAddress(7000 + i))))
     sendGarbageHandshakes(sockets)
     return () => { for (const s of sockets) s.destroy() }
   }],
