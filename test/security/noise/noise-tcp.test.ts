@@ -5,15 +5,13 @@
  */
 import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { multiaddr } from '@multiformats/multiaddr'
 import { runEncrypterConformance } from '../conformance.ts'
+import { loopbackTcpPair } from '../../support/tcp-pair.ts'
 import { noise } from '../../../src/security/noise/index.ts'
 import type { NoiseConnection } from '../../../src/security/noise/noise-connection.ts'
-import { TcpTransport } from '../../../src/transport/tcp/index.ts'
 import { generateKeyPair } from '../../../src/crypto/index.ts'
 import { peerIdFromPrivateKey } from '../../../src/peer/peer-id.ts'
 import type { ByteStream } from '../../../src/interface/stream.ts'
-import type { RawConnection } from '../../../src/interface/transport.ts'
 import type { SecuredConnection } from '../../../src/interface/security.ts'
 import { InvalidSignatureError } from '../../../src/util/errors.ts'
 
@@ -24,19 +22,9 @@ after(() => {
 })
 
 async function tcpPair (): Promise<[ByteStream, ByteStream]> {
-  const transport = new TcpTransport()
-  let onInbound!: (conn: RawConnection) => void
-  const inbound = new Promise<RawConnection>((resolve) => { onInbound = resolve })
-  const listener = transport.createListener({ onConnection: (conn) => { onInbound(conn) } })
-  await listener.listen(multiaddr('/ip4/127.0.0.1/tcp/0'))
-  try {
-    const dialed = await transport.dial(listener.getAddrs()[0])
-    const accepted = await inbound
-    opened.push(dialed, accepted)
-    return [dialed, accepted]
-  } finally {
-    await listener.close()
-  }
+  const pair = await loopbackTcpPair()
+  opened.push(...pair)
+  return pair
 }
 
 runEncrypterConformance('noise (TCP, borrowed reads)', noise(), { authenticates: true, invalidSignatureError: InvalidSignatureError, pair: tcpPair })

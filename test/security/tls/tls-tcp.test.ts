@@ -5,11 +5,11 @@
  */
 import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { multiaddr } from '@multiformats/multiaddr'
 import { runEncrypterConformance } from '../conformance.ts'
+import { loopbackTcpPair } from '../../support/tcp-pair.ts'
 import { tls, TLS_PROTOCOL } from '../../../src/security/tls/index.ts'
 import { InvalidCertificateError } from '../../../src/security/tls/errors.ts'
-import { TcpTransport, tcp } from '../../../src/transport/tcp/index.ts'
+import { tcp } from '../../../src/transport/tcp/index.ts'
 import { generateKeyPair } from '../../../src/crypto/index.ts'
 import { peerIdFromPrivateKey } from '../../../src/peer/peer-id.ts'
 import { createLibp2p } from '../../../src/index.ts'
@@ -18,7 +18,6 @@ import { mplex } from '../../../src/muxer/mplex/index.ts'
 import { noise } from '../../../src/security/noise/index.ts'
 import type { ByteStream } from '../../../src/interface/stream.ts'
 import type { PrivateKey } from '../../../src/interface/keys.ts'
-import type { RawConnection } from '../../../src/interface/transport.ts'
 
 const YAMUX = '/yamux/1.0.0'
 const MPLEX = '/mplex/6.7.0'
@@ -29,19 +28,9 @@ after(() => {
 })
 
 async function tcpPair (): Promise<[ByteStream, ByteStream]> {
-  const transport = new TcpTransport()
-  let onInbound!: (conn: RawConnection) => void
-  const inbound = new Promise<RawConnection>((resolve) => { onInbound = resolve })
-  const listener = transport.createListener({ onConnection: (conn) => { onInbound(conn) } })
-  await listener.listen(multiaddr('/ip4/127.0.0.1/tcp/0'))
-  try {
-    const dialed = await transport.dial(listener.getAddrs()[0])
-    const accepted = await inbound
-    opened.push(dialed, accepted)
-    return [dialed, accepted]
-  } finally {
-    await listener.close()
-  }
+  const pair = await loopbackTcpPair()
+  opened.push(...pair)
+  return pair
 }
 
 runEncrypterConformance('tls (TCP)', tls(), { authenticates: true, invalidSignatureError: InvalidCertificateError, pair: tcpPair })
