@@ -2,16 +2,14 @@
  * The echo protocol (`/echo/1.0.0`, as go-libp2p-daemon's EnableEcho): every byte received
  * is written back, and the write side closes when the remote half-closes. Off by default; it
  * exists for tests, the daemon and the CLI.
- *
- * The copy loop hands each received chunk straight to `send()` (no copy, no per-chunk
- * promise unless the writer is above its high-water mark, then it waits for `drain()`).
+ * The copy loop is util/echo-stream.ts (ping's server runs it too).
  */
 import type { AbortOptions } from '../../interface/common.ts'
 import type { NodeComponents, Startable } from '../../interface/components.ts'
 import type { Stream } from '../../interface/stream.ts'
 import type { Logger } from '../../interface/logger.ts'
-import { InvalidMessageError, TimeoutError } from '../../util/errors.ts'
-import { idleWatchdog } from '../../util/timers.ts'
+import { InvalidMessageError } from '../../util/errors.ts'
+import { echoUntilHalfClosed } from '../../util/echo-stream.ts'
 import { resolveConnection, type ProtocolTarget } from '../connection-target.ts'
 import { withDeadline } from '../../util/deadline.ts'
 
@@ -36,21 +34,7 @@ export type EchoComponents = Pick<NodeComponents, 'registrar' | 'connectionManag
  * Aborts the stream (and rejects) on error or after `idleTimeout` ms without data.
  */
 export async function serveEcho (stream: Stream, idleTimeout: number = 60_000): Promise<void> {
-  const watchdog = idleWatchdog(idleTimeout, () => { stream.abort(new TimeoutError('echo stream idle')) })
-  try {
-    for (;;) {
-      const chunk = await stream.read()
-      if (chunk === null) break
-      watchdog.touch()
-      if (!stream.send(chunk)) await stream.drain()
-    }
-    await stream.closeWrite()
-  } catch (err) {
-    stream.abort(err as Error)
-    throw err
-  } finally {
-    watchdog.clear()
-  }
+  await echoUntilHalfClosed(stream, idleTimeout, 'echo stream idle')
 }
 
 /**

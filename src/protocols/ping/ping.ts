@@ -15,9 +15,9 @@ import type { Stream } from '../../interface/stream.ts'
 import type { Logger } from '../../interface/logger.ts'
 import { Deadline, closeOrAbort } from '../../util/deadline.ts'
 import { equalBytes } from '../../util/bytes.ts'
-import { AbortError, InvalidMessageError, ServiceStoppedError, StreamResetError, TimeoutError } from '../../util/errors.ts'
+import { AbortError, InvalidMessageError, ServiceStoppedError, StreamResetError } from '../../util/errors.ts'
 import { StreamReader } from '../../util/stream-reader.ts'
-import { idleWatchdog } from '../../util/timers.ts'
+import { echoUntilHalfClosed } from '../../util/echo-stream.ts'
 import { resolveConnection, type ProtocolTarget } from '../connection-target.ts'
 import { unrefTimeout } from '../../util/timers.ts'
 
@@ -102,22 +102,12 @@ export class PingService implements Startable {
   /** Echoes every byte back until the dialer half-closes or goes quiet. */
   async #handle (stream: Stream, connection: Connection): Promise<void> {
     this.#inbound.add(stream)
-    const watchdog = idleWatchdog(this.#inboundIdleTimeout, () => {
-      stream.abort(new TimeoutError('ping stream idle'))
-    })
     try {
-      for (;;) {
-        const chunk = await stream.read()
-        if (chunk === null) break
-        watchdog.touch()
-        if (!stream.send(chunk)) await stream.drain()
-      }
-      await stream.closeWrite()
+      await echoUntilHalfClosed(stream, this.#inboundIdleTimeout, 'ping stream idle')
     } catch (err) {
+      // the stream is aborted already
       this.#log('inbound ping from %s ended: %s', connection.remotePeer, (err as Error).message)
-      stream.abort(err as Error)
     } finally {
-      watchdog.clear()
       this.#inbound.delete(stream)
     }
   }
