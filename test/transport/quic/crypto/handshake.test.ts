@@ -15,6 +15,8 @@ import { CipherSuite, NamedGroup } from '../../../../src/transport/quic/crypto/t
 import { QuicTlsError, TlsAlert } from '../../../../src/transport/quic/crypto/errors.ts'
 import type { EncryptionLevel, PacketProtectorPair, QuicHandshake, QuicHandshakeOptions, QuicHandshakeResult } from '../../../../src/transport/quic/crypto/types.ts'
 import type { PrivateKey } from '../../../../src/interface/keys.ts'
+import { generateKeyShare } from '../../../../src/transport/quic/crypto/key-exchange.node.ts'
+import { nextTurn } from '../../../../src/util/timers.ts'
 
 interface Side {
   handshake: QuicHandshake
@@ -181,4 +183,29 @@ test('destroy stops a handshake: no callback afterwards', async () => {
   await new Promise(resolve => setImmediate(resolve))
   assert.deepEqual(calls, [])
   assert.throws(() => handshake.updateApplicationKeys(), QuicTlsError)
+})
+
+test('X25519 key shares: the pair made ahead serves one handshake; shares taken before, after and while it is refilled never repeat, and two shares agree on one secret', async () => {
+  const seen = new Set<string>()
+  const take = (): ReturnType<typeof generateKeyShare> => {
+    const share = generateKeyShare(NamedGroup.x25519)
+    const hex = Buffer.from(share.publicKey).toString('hex')
+    assert.equal(share.publicKey.length, 32)
+    assert.ok(!seen.has(hex), 'a public value came back')
+    seen.add(hex)
+    return share
+  }
+  const first = take()
+  const second = take() // before the spare is made
+  await nextTurn()
+  await nextTurn() // the spare is made now
+  const third = take()
+  const fourth = take()
+  await nextTurn()
+  await nextTurn()
+  take()
+  assert.equal(seen.size, 5)
+  for (const [a, b] of [[first, second], [third, fourth], [second, third]]) {
+    assert.deepEqual(a.deriveSharedSecret(b.publicKey), b.deriveSharedSecret(a.publicKey))
+  }
 })
