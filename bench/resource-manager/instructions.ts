@@ -33,7 +33,7 @@ import type { Side, Stack } from './pair.ts'
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const FIXED_WORK = join(REPO_ROOT, 'bench', 'resource-manager', 'fixed-work.ts')
 
-interface Config { small: number, large: number, repeat: number, stacks: Stack[], out: string }
+interface Config { small: number, large: number, repeat: number, stacks: Stack[], out: string, quick: boolean }
 
 function parseArgs (argv: string[]): Config {
   const flags = parseBenchFlags(argv, ['small', 'large', 'repeat', 'stacks', 'out'])
@@ -42,7 +42,7 @@ function parseArgs (argv: string[]): Config {
   const small = flags.int('small', 400, 100)
   const large = flags.int('large', 4000, 400)
   if (large <= small) throw new Error('--large must be above --small')
-  return { small, large, repeat: flags.int('repeat', 1, 1), stacks: stacks as Stack[], out: flags.get('out') ?? join(REPO_ROOT, 'bench', 'results') }
+  return { small, large, repeat: flags.int('repeat', 1, 1), stacks: stacks as Stack[], out: flags.get('out') ?? join(REPO_ROOT, 'bench', 'results'), quick: flags.quick }
 }
 
 function ensureValgrind (): void {
@@ -101,6 +101,7 @@ const LABELS: Record<Stack, string> = { 'noise+yamux': 'TCP + Noise + Yamux', qu
 function renderMarkdown (results: StackResult[], config: Config, commit: { sha: string, dirty: boolean }, load: { start: number, end: number }): string {
   const k = (n: number): string => `${(n / 1000).toFixed(1)} K`
   const lines = ['# Resource manager on vs off: instructions per stream open (valgrind)', '',
+    ...(config.quick ? ['QUICK run: at these few opens compilation and warm-up still differ between the two counts; the figure only shows the tool works.', ''] : []),
     `- commit: ${commit.sha}${commit.dirty ? ' (with uncommitted changes)' : ''}; load average at start / end ${load.start} / ${load.end} (instruction counts do not depend on it)`,
     `- \`valgrind --tool=cachegrind --cache-sim=no node --single-threaded --predictable-gc-schedule bench/resource-manager/fixed-work.ts --bytes 0 --streams N\`, N = ${config.small} and ${config.large}, ${config.repeat} run(s) each, in turns; per open = (median count at ${config.large} - median count at ${config.small}) / ${config.large - config.small}: whole processes, both peers, GC and compilation included.`, '',
     '| stack | per open, off | per open, on | cost |', '|---|---|---|---|']
