@@ -13,7 +13,7 @@
 import { relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
-import type { Metafile } from 'esbuild'
+import type { Metafile, OutputFile } from 'esbuild'
 import { bundle, entryFile } from './esbuild-bundle.ts'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -49,6 +49,18 @@ export function chunksAtStart (metafile: Metafile, entry: string): Set<string> {
     for (const imported of outputs[name].imports) if (imported.kind === 'import-statement') pending.push(imported.path)
   }
   return seen
+}
+
+/** Minified and gzipped bytes of the output files among `chunks` (gzipped chunk by chunk, as a page fetches them). */
+export function sizeOfChunks (outputFiles: OutputFile[], chunks: Set<string>): { minified: number, gzipped: number } {
+  let minified = 0
+  let gzipped = 0
+  for (const file of outputFiles) {
+    if (!chunks.has(relative(REPO_ROOT, file.path))) continue
+    minified += file.contents.length
+    gzipped += gzipSync(file.contents, { level: 9 }).length
+  }
+  return { minified, gzipped }
 }
 
 export function modulesOf (metafile: Metafile, chunks: Iterable<string>, gzipRatio: number): ModuleSize[] {
@@ -112,13 +124,7 @@ export async function analyzeMain (args: string[]): Promise<void> {
 
   const split = await bundle(side, true)
   const atStart = chunksAtStart(split.metafile, entry)
-  let startMin = 0
-  let startGz = 0
-  for (const file of split.outputFiles) {
-    if (!atStart.has(relative(REPO_ROOT, file.path))) continue
-    startMin += file.contents.length
-    startGz += gzipSync(file.contents, { level: 9 }).length
-  }
+  const { minified: startMin, gzipped: startGz } = sizeOfChunks(split.outputFiles, atStart)
   const startModules = modulesOf(split.metafile, atStart, startGz / startMin)
   out.push('', `## Loaded at start (code split): ${kib(startMin).trim()} KiB minified, ${kib(startGz).trim()} KiB gzipped (per chunk)`, '')
   out.push(table('By package (node_modules) or folder (ours):', byPackage(startModules), startMin, top), '')

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import type { Metafile } from 'esbuild'
 import { bundle, entryFile } from './esbuild-bundle.ts'
-import { analyzeMain, byPackage, chunksAtStart, modulesOf } from './analyze.ts'
+import { analyzeMain, byPackage, chunksAtStart, modulesOf, sizeOfChunks } from './analyze.ts'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -40,13 +40,7 @@ export async function measure (side: 'ts' | 'js'): Promise<BundleSize> {
   const split = await bundle(side, true)
   // from the entry chunk, static imports only: what the page loads at start
   const atStart = chunksAtStart(split.metafile, relative(REPO_ROOT, entryFile(side)))
-  let atStartMinifiedBytes = 0
-  let atStartGzippedBytes = 0
-  for (const file of split.outputFiles) {
-    if (!atStart.has(relative(REPO_ROOT, file.path))) continue
-    atStartMinifiedBytes += file.contents.length
-    atStartGzippedBytes += gzipSync(file.contents, { level: 9 }).length
-  }
+  const { minified: atStartMinifiedBytes, gzipped: atStartGzippedBytes } = sizeOfChunks(split.outputFiles, atStart)
   if (atStart.size === 0 || atStartMinifiedBytes === 0) throw new Error(`no entry chunk found for ${side}`)
   const code = single.outputFiles[0].contents
   return {

@@ -19,7 +19,6 @@
  * /perf/1.0.0 (libp2p specs perf/perf.md) is written here on js-libp2p's stream API because
  * the @libp2p/perf package is not in the registry this project installs from.
  */
-import { parseArgs } from 'node:util'
 import { performance } from 'node:perf_hooks'
 import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
@@ -28,6 +27,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Stream, StreamMessageEvent, StreamCloseEvent } from '@libp2p/interface'
+import { parsePerfArgs } from './perf-args.ts'
 
 const PERF_PROTOCOL = '/perf/1.0.0'
 /** What @libp2p/perf writes per send by default (its writeBlockSize). */
@@ -35,13 +35,6 @@ const BLOCK_SIZE = 64 * 1024
 /** Every wait on a stream ends after this long without the stream finishing. */
 const STREAM_TIMEOUT_MS = 600_000
 const REPORT_INTERVAL_MS = 1000
-
-/** `HOST:PORT` or `[HOST]:PORT`. */
-function hostPort (text: string): { family: 'ip4' | 'ip6', host: string, port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text)
-  if (match === null || Number(match[3]) > 65535) throw new Error(`--server-address must be HOST:PORT, got '${text}'`)
-  return { family: match[1] !== undefined ? 'ip6' : 'ip4', host: match[1] ?? match[2], port: Number(match[3]) }
-}
 
 /** The 8-byte big-endian request: how many bytes the client wants back. */
 function encodeRequest (bytes: number): Uint8Array {
@@ -159,24 +152,9 @@ async function runClient (family: string, host: string, port: number, transport:
 }
 
 async function main (): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      'run-server': { type: 'boolean', default: false },
-      'server-address': { type: 'string' },
-      transport: { type: 'string', default: 'tcp' },
-      'upload-bytes': { type: 'string', default: '0' },
-      'download-bytes': { type: 'string', default: '0' }
-    }
-  })
-  if (values['server-address'] === undefined) throw new Error('--server-address HOST:PORT is required')
-  const { family, host, port } = hostPort(values['server-address'])
-  if (values['run-server']) return await runServer(family, host, port)
-  const transport = values.transport
-  if (transport !== 'tcp' && transport !== 'quic-v1') throw new Error(`--transport must be tcp or quic-v1, got '${transport}'`)
-  const upload = Number(values['upload-bytes'])
-  const download = Number(values['download-bytes'])
-  if (!Number.isSafeInteger(upload) || upload < 0 || !Number.isSafeInteger(download) || download < 0) throw new Error('--upload-bytes and --download-bytes must be integers >= 0')
-  await runClient(family, host, port, transport, upload, download)
+  const { family, host, port, client } = parsePerfArgs(process.argv.slice(2))
+  if (client === undefined) return await runServer(family, host, port)
+  await runClient(family, host, port, client.transport, client.uploadBytes, client.downloadBytes)
 }
 
 main().then(() => { process.exit(0) }, (err) => {

@@ -13,37 +13,20 @@
  * `final` line, the time including the dial as the contract asks (not the peer's start-up).
  * No `intermediary` lines: the line contract reports only the end.
  */
-import { parseArgs } from 'node:util'
 import { performance } from 'node:perf_hooks'
 import { spawnPeer, stopAll, type PeerKind } from '../../test/interop/harness.ts'
+import { parsePerfArgs } from './perf-args.ts'
 
 export const PERF_SERVER_ID = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
 const ZERO_SEED = '00'.repeat(32)
 const KINDS = ['go', 'js', 'rust', 'py', 'ts']
 const TIMEOUT_MS = 600_000
 
-function hostPort (text: string): { family: 'ip4' | 'ip6', host: string, port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text)
-  if (match === null) throw new Error(`--server-address must be HOST:PORT, got '${text}'`)
-  return { family: match[1] !== undefined ? 'ip6' : 'ip4', host: match[1] ?? match[2], port: Number(match[3]) }
-}
-
 async function main (): Promise<number> {
   const kind = process.argv[2]
   if (kind === undefined || !KINDS.includes(kind)) throw new Error(`usage: perf-peer.ts ${KINDS.join('|')} [perf options]`)
-  const { values } = parseArgs({
-    args: process.argv.slice(3),
-    options: {
-      'run-server': { type: 'boolean', default: false },
-      'server-address': { type: 'string' },
-      transport: { type: 'string', default: 'tcp' },
-      'upload-bytes': { type: 'string', default: '0' },
-      'download-bytes': { type: 'string', default: '0' }
-    }
-  })
-  if (values['server-address'] === undefined) throw new Error('--server-address HOST:PORT is required')
-  const { family, host, port } = hostPort(values['server-address'])
-  if (values['run-server']) {
+  const { family, host, port, client } = parsePerfArgs(process.argv.slice(3))
+  if (client === undefined) {
     const listen = ['--listen', `/${family}/${host}/tcp/${port}`, '--listen', `/${family}/${host}/udp/${port}/quic-v1`]
     const peer = await spawnPeer(kind as PeerKind, ['--perf', '--key-seed', ZERO_SEED, ...listen], { readyTimeoutMs: TIMEOUT_MS, inheritStderr: true })
     process.stdout.write(`${JSON.stringify({ peerId: peer.peerId, addrs: peer.addrs })}\n`)
@@ -54,11 +37,7 @@ async function main (): Promise<number> {
     })
     return 0
   }
-  const transport = values.transport
-  if (transport !== 'tcp' && transport !== 'quic-v1') throw new Error(`--transport must be tcp or quic-v1, got '${transport}'`)
-  const upload = Number(values['upload-bytes'])
-  const download = Number(values['download-bytes'])
-  if (!Number.isSafeInteger(upload) || upload < 0 || !Number.isSafeInteger(download) || download < 0) throw new Error('--upload-bytes and --download-bytes must be integers >= 0')
+  const { transport, uploadBytes: upload, downloadBytes: download } = client
   const target = transport === 'tcp' ? `/${family}/${host}/tcp/${port}/p2p/${PERF_SERVER_ID}` : `/${family}/${host}/udp/${port}/quic-v1/p2p/${PERF_SERVER_ID}`
   const peer = await spawnPeer(kind as PeerKind, [], { readyTimeoutMs: TIMEOUT_MS, inheritStderr: true })
   const start = performance.now()
