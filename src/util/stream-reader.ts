@@ -7,6 +7,7 @@
  */
 import type { AbortOptions } from '../interface/common.ts'
 import type { ByteStream } from '../interface/stream.ts'
+import { concatBytes } from './bytes.ts'
 import { InvalidMessageError, MessageTooLargeError, UnexpectedEOFError } from './errors.ts'
 import { decodeVarint, encodeVarintInto, varintLength } from './varint.ts'
 
@@ -80,7 +81,7 @@ export class StreamReader {
       }
     } catch (err) {
       // What arrived stays buffered, as if the read had never started (release() returns it).
-      this.#buf = joinParts(parts, received)
+      this.#buf = concatBytes(parts, received)
       throw err
     }
     const out = new Uint8Array(n)
@@ -136,17 +137,6 @@ export class StreamReader {
     this.#buf = EMPTY
     this.#offset = 0
   }
-}
-
-function joinParts (parts: Uint8Array[], length: number): Uint8Array {
-  if (parts.length === 1) return parts[0]
-  const joined = new Uint8Array(length)
-  let at = 0
-  for (const part of parts) {
-    joined.set(part, at)
-    at += part.length
-  }
-  return joined
 }
 
 /** `uvarint(length) || data` in one buffer. */
