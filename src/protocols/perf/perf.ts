@@ -128,10 +128,9 @@ export class PerfService implements Startable {
       const stream = await withDeadline(setupTimeout, signal, `perf connection setup timed out after ${setupTimeout} ms`, async (setupSignal) => {
         const connection = await this.#connect(target, options, setupSignal, (c) => { ownConnection = c })
         // Negotiated fully (one round trip), not lazily like ping: a small perf exchange sends
-        // proposal, request, upload and FIN back to back, and a js-libp2p server (3.x) resets
-        // the stream when that FIN is in before its multistream-select handler finishes (it
-        // cannot put the bytes after the proposal back on a half-closed stream). go and rust
-        // servers take the lazy form. test/interop/perf-lazy-js.test.ts shows it.
+        // proposal, request, upload and FIN back to back, and a js-libp2p server (3.x) resets or
+        // stalls the stream when that FIN arrives while its multistream-select handler is still
+        // negotiating. go and rust servers take the lazy form. test/interop/perf-lazy-js.test.ts.
         return await connection.newStream(this.protocol, { signal: setupSignal, runOnLimitedConnection: this.#options.runOnLimitedConnection })
       })
       await perfOverStream(stream, uploadBytes, downloadBytes, counters, { signal })
