@@ -42,11 +42,10 @@ import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { CID } from 'multiformats/cid'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { autoNAT } from '@libp2p/autonat'
+import { PERF_PROTOCOL, decodePerfRequest, encodePerfRequest, sendZeros } from './perf-wire.ts'
 
 const ECHO_PROTOCOL = '/echo/1.0.0'
 const RESET_PROTOCOL = '/test/reset/1.0.0'
-const PERF_PROTOCOL = '/perf/1.0.0'
-const PERF_BLOCK_SIZE = 64 * 1024
 const MAX_STREAMS_PER_PROTOCOL = 1024
 const INBOUND_STREAM_TIMEOUT_MS = 120_000
 const STOP_TIMEOUT_MS = 5_000
@@ -410,28 +409,7 @@ async function setupHandlers (node: Node, cfg: Config): Promise<void> {
 }
 
 // ------------------------------------------------------------------ perf --
-// /perf/1.0.0 (libp2p specs perf/perf.md) with plain stream handling: the
-// @libp2p/perf package is not available from the registry used here.
-
-/** The 8-byte big-endian request: how many bytes the client wants back. */
-function perfRequest (bytes: number): Uint8Array {
-  const out = new Uint8Array(8)
-  new DataView(out.buffer).setBigUint64(0, BigInt(bytes))
-  return out
-}
-
-/** Send `bytes` bytes of one reused zero block, honouring back-pressure. */
-async function sendPerfBytes (stream: Stream, bytes: number, signal: AbortSignal): Promise<number> {
-  const block = new Uint8Array(PERF_BLOCK_SIZE)
-  let sent = 0
-  while (sent < bytes) {
-    const n = Math.min(PERF_BLOCK_SIZE, bytes - sent)
-    const accepted = stream.send(n === PERF_BLOCK_SIZE ? block : block.subarray(0, n))
-    sent += n
-    if (!accepted) await stream.onDrain({ signal })
-  }
-  return sent
-}
+// /perf/1.0.0's request and send loop: perf-wire.ts (shared with test-plans/js-perf.ts).
 
 /**
  * Server: read the request, the upload until EOF, only then send the bytes
@@ -452,9 +430,7 @@ async function servePerf (stream: Stream, remote: string): Promise<void> {
       received += chunk.byteLength - take
     }
     if (requestLength < 8) throw new Error(`stream ended after ${requestLength} of 8 request bytes`)
-    const wanted = new DataView(request.buffer).getBigUint64(0)
-    const bytes = wanted > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(wanted)
-    sent = await sendPerfBytes(stream, bytes, signal)
+    sent = await sendZeros(stream, decodePerfRequest(request), signal)
     await stream.close({ signal })
     emitEvent('perf:done', { peerId: remote, received, sent })
   } catch (err) {
@@ -651,8 +627,8 @@ registerCommand('perf', 120_000, async (req, { node, signal }) => {
       return total
     })()
     const writing = (async () => {
-      stream.send(perfRequest(download))
-      const sent = await sendPerfBytes(stream, upload, signal)
+      stream.send(encodePerfRequest(download))
+      const sent = await sendZeros(stream, upload, signal)
       await stream.close({ signal })
       return sent
     })()

@@ -16,8 +16,9 @@
  * as @libp2p/perf's measurePerformance (which test-plans' js client calls) counts it: from
  * before the dial of a new connection to the last byte downloaded; start-up is outside it.
  *
- * /perf/1.0.0 (libp2p specs perf/perf.md) is written here on js-libp2p's stream API because
- * the @libp2p/perf package is not in the registry this project installs from.
+ * /perf/1.0.0 (libp2p specs perf/perf.md) is written on js-libp2p's stream API
+ * (interop/js-peer/perf-wire.ts) because the @libp2p/perf package is not in the registry this
+ * project installs from.
  */
 import { performance } from 'node:perf_hooks'
 import { createLibp2p } from 'libp2p'
@@ -28,20 +29,11 @@ import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Stream, StreamMessageEvent, StreamCloseEvent } from '@libp2p/interface'
 import { parsePerfArgs } from './perf-args.ts'
+import { PERF_PROTOCOL, decodePerfRequest, encodePerfRequest, sendZeros } from '../js-peer/perf-wire.ts'
 
-const PERF_PROTOCOL = '/perf/1.0.0'
-/** What @libp2p/perf writes per send by default (its writeBlockSize). */
-const BLOCK_SIZE = 64 * 1024
 /** Every wait on a stream ends after this long without the stream finishing. */
 const STREAM_TIMEOUT_MS = 600_000
 const REPORT_INTERVAL_MS = 1000
-
-/** The 8-byte big-endian request: how many bytes the client wants back. */
-function encodeRequest (bytes: number): Uint8Array {
-  const out = new Uint8Array(8)
-  new DataView(out.buffer).setBigUint64(0, BigInt(bytes))
-  return out
-}
 
 /**
  * Feeds every received chunk to `onChunk`; resolves once the remote closed its side, rejects
@@ -63,19 +55,6 @@ async function receive (stream: Stream, onChunk: (chunk: Uint8Array) => void, si
   })
 }
 
-/** Sends `bytes` bytes of one reused zero block, waiting for the stream to drain when it asks. */
-async function sendZeros (stream: Stream, bytes: number, signal: AbortSignal, onSent?: (n: number) => void): Promise<void> {
-  const block = new Uint8Array(BLOCK_SIZE)
-  let sent = 0
-  while (sent < bytes) {
-    const n = Math.min(BLOCK_SIZE, bytes - sent)
-    const accepted = stream.send(n === BLOCK_SIZE ? block : block.subarray(0, n))
-    sent += n
-    onSent?.(n)
-    if (!accepted) await stream.onDrain({ signal })
-  }
-}
-
 /** The server's side: the request, the upload to its end, then the bytes asked for, then close. */
 async function serve (stream: Stream): Promise<void> {
   const signal = AbortSignal.timeout(STREAM_TIMEOUT_MS)
@@ -88,8 +67,7 @@ async function serve (stream: Stream): Promise<void> {
       requestLength += take
     }, signal)
     if (requestLength < 8) throw new Error(`the stream ended after ${requestLength} of 8 request bytes`)
-    const wanted = new DataView(request.buffer).getBigUint64(0)
-    await sendZeros(stream, wanted > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(wanted), signal)
+    await sendZeros(stream, decodePerfRequest(request), signal)
     await stream.close({ signal })
   } catch (err) {
     stream.abort(err instanceof Error ? err : new Error(String(err)))
@@ -137,7 +115,7 @@ async function runClient (family: string, host: string, port: number, transport:
     const connection = await node.dial(target, { signal })
     const stream = await connection.newStream(PERF_PROTOCOL, { signal })
     const receiving = receive(stream, (chunk) => { counters.down += chunk.byteLength }, signal)
-    stream.send(encodeRequest(download))
+    stream.send(encodePerfRequest(download))
     await sendZeros(stream, upload, signal, (n) => { counters.up += n })
     await stream.close({ signal })
     await receiving
