@@ -33,7 +33,7 @@ import { ConnectionDeniedError, InvalidMultiaddrError, NotStartedError } from '.
 import { isRelayed } from '../util/multiaddr.ts'
 import { logger } from '../util/logger.ts'
 import { Deadline } from '../util/deadline.ts'
-import { unrefTimeout } from '../util/timers.ts'
+import { runAfterBatch, unrefTimeout } from '../util/timers.ts'
 import { Dialer, resolveDialTarget } from './dialer.ts'
 import { SwitchConnection } from './connection.ts'
 import type { DialerInit, DialerOptions } from './dialer.ts'
@@ -299,14 +299,18 @@ export class DefaultConnectionManager implements ConnectionManager {
       raw.abort(err as Error)
       return
     }
+    // One reaction for both outcomes (no .finally(): a promise and a hop more per connection).
     this.#init.upgrader.upgradeInbound(raw, { signal: handshake.signal }).then(connection => {
-      if (resources !== undefined && !this.#claim(connection, resources)) return
-      this.addConnection(connection)
+      try {
+        if (resources !== undefined && !this.#claim(connection, resources)) return
+        this.addConnection(connection)
+      } finally {
+        handshake.done()
+      }
     }, err => {
+      handshake.done()
       resources?.done()
       log('inbound upgrade from %s failed: %s', raw.remoteAddr, err)
-    }).finally(() => {
-      handshake.done()
     })
   }
 
@@ -334,8 +338,12 @@ export class DefaultConnectionManager implements ConnectionManager {
     }
     list.push(connection)
     if (connection.direction === 'outbound') {
-      // Remember where the peer was reachable so a later dial by peer id finds it.
-      this.#init.peerStore.merge(connection.remotePeer, { multiaddrs: [connection.remoteAddr] }).catch(err => { log('could not save %s: %s', connection.remoteAddr, err) })
+      // Remember where the peer was reachable so a later dial by peer id finds it. Nobody
+      // waits for it, and a merge (load, compare, encode, write) costs more than the rest of
+      // the connection's set-up: it runs once the first stream's bytes have left.
+      runAfterBatch(() => {
+        this.#init.peerStore.merge(connection.remotePeer, { multiaddrs: [connection.remoteAddr] }).catch(err => { log('could not save %s: %s', connection.remoteAddr, err) })
+      })
     }
     if (list.length === 1) this.#init.events.safeDispatch('peer:connect', connection.remotePeer)
     this.#init.events.safeDispatch('connection:open', connection)

@@ -234,7 +234,8 @@ export class SwitchConnection implements Connection {
     // With one candidate the limit is known up front: fail before opening anything.
     if (list.length === 1) this.#checkOutboundLimit(list[0], options)
     const resources = this.#resources?.openStream(this.remotePeer, 'outbound')
-    const deadline = new Deadline(this.#negotiationTimeout, options.signal, `negotiating ${list.join(', ')} timed out after ${this.#negotiationTimeout} ms`)
+    const timeoutMs = this.#negotiationTimeout
+    const deadline = new Deadline(timeoutMs, options.signal, () => `negotiating ${list.join(', ')} timed out after ${timeoutMs} ms`)
     let stream: Stream | undefined
     try {
       stream = await this.#muxer.newStream({ signal: deadline.signal })

@@ -342,7 +342,8 @@ export class Dialer {
         }
         if (active >= perPeer) return
         const addr = addrs[next++]
-        const attempt = new Deadline(this.#init.addressDialTimeout ?? DEFAULT_ADDRESS_DIAL_TIMEOUT, signal, `dialing ${addr.toString()} timed out after ${this.#init.addressDialTimeout ?? DEFAULT_ADDRESS_DIAL_TIMEOUT} ms`)
+        const timeoutMs = this.#init.addressDialTimeout ?? DEFAULT_ADDRESS_DIAL_TIMEOUT
+        const attempt = new Deadline(timeoutMs, signal, () => `dialing ${addr.toString()} timed out after ${timeoutMs} ms`)
         attempts.add(attempt)
         active++
         this.#attempt(addr, peerId, attempt.signal, role, separateSocket).then(connection => {

@@ -14,6 +14,7 @@
 import type { Histogram, Metrics } from '../interface/metrics.ts'
 import { transportName } from '../metrics/labels.ts'
 import { streamBytesOf } from '../metrics/stream-bytes.ts'
+import type { StreamBytes } from '../metrics/stream-bytes.ts'
 import type { AbortOptions, Direction } from '../interface/common.ts'
 import type { ConnectionLimits } from '../interface/connection.ts'
 import type { ConnectionGater } from '../interface/connection-gater.ts'
@@ -70,6 +71,8 @@ export class Upgrader {
   readonly #encrypters: Map<string, ConnectionEncrypter>
   readonly #muxers: Map<string, StreamMuxerFactory>
   readonly #metrics: UpgradeMetrics | undefined
+  /** Made with the first connection (it registers a metric). */
+  #streamBytes: StreamBytes | undefined
 
   constructor (init: UpgraderInit) {
     if (init.connectionEncrypters.length === 0) throw new InvalidParametersError('at least one connection encrypter is required')
@@ -89,8 +92,9 @@ export class Upgrader {
   }
 
   async #upgrade (raw: RawConnection, direction: Direction, options: UpgradeOptions, timeoutMs: number): Promise<SwitchConnection> {
+    if (raw.native !== undefined && this.#init.connectionProtector === undefined && !this.#gaterWatches(direction)) return this.#upgradeNative(raw, direction, options)
     const openedAt = Date.now()
-    const deadline = new Deadline(timeoutMs, options.signal, `${direction} upgrade of ${raw.remoteAddr.toString()} timed out after ${timeoutMs} ms`)
+    const deadline = new Deadline(timeoutMs, options.signal, () => `${direction} upgrade of ${raw.remoteAddr.toString()} timed out after ${timeoutMs} ms`)
     const signal = deadline.signal
     // Aborting the raw connection fails whatever read or write a step is blocked in.
     const onAbort = (): void => { raw.abort(signal.reason) }
@@ -129,24 +133,7 @@ export class Upgrader {
         this.#metrics.phase.observe((securedAt - securingAt) / 1000, { phase: 'security', transport, direction })
         this.#metrics.phase.observe((performance.now() - securedAt) / 1000, { phase: 'muxer', transport, direction })
       }
-      const connection = new SwitchConnection({
-        remotePeer,
-        remoteAddr: raw.remoteAddr,
-        direction,
-        encryption: secured.protocol,
-        rawConnection: raw,
-        securedConnection: secured.conn,
-        muxerFactory,
-        registrar: this.#init.registrar,
-        limits: options.limits ?? raw.limits,
-        openedAt,
-        negotiationTimeout: this.#init.streamNegotiationTimeout,
-        closeTimeout: this.#init.connectionCloseTimeout,
-        resourceManager: this.#init.resourceManager,
-        failedNegotiations: this.#init.failedNegotiations,
-        streamBytes: this.#init.metrics === undefined ? undefined : streamBytesOf(this.#init.metrics),
-        onClose: this.#init.onConnectionClose
-      })
+      const connection = this.#connection(raw, remotePeer, direction, secured.protocol, secured.conn, muxerFactory, options, openedAt)
       const deniedUpgraded = direction === 'inbound'
         ? await gater?.denyInboundUpgradedConnection?.(remotePeer, connection)
         : await gater?.denyOutboundUpgradedConnection?.(remotePeer, connection)
@@ -171,6 +158,60 @@ export class Upgrader {
       signal.removeEventListener('abort', onAbort)
       deadline.clear()
     }
+  }
+
+  /** True when the gater has a say on an upgraded connection of this direction (it may answer asynchronously). */
+  #gaterWatches (direction: Direction): boolean {
+    const gater = this.#init.connectionGater
+    if (gater === undefined) return false
+    return direction === 'inbound'
+      ? gater.denyInboundConnection !== undefined || gater.denyInboundEncryptedConnection !== undefined || gater.denyInboundUpgradedConnection !== undefined
+      : gater.denyOutboundConnection !== undefined || gater.denyOutboundEncryptedConnection !== undefined || gater.denyOutboundUpgradedConnection !== undefined
+  }
+
+  /**
+   * A QUIC connection with no gater check to run: it arrived secure and multiplexed, so nothing
+   * is left to wait for and the Connection is built at once, without a deadline (its timer and
+   * signal) or a promise hop per step. On the server this runs when the client's Finished
+   * arrives, right in front of the first stream it serves.
+   */
+  #upgradeNative (raw: RawConnection, direction: Direction, options: UpgradeOptions): SwitchConnection {
+    const native = raw.native!
+    try {
+      if (options.signal?.aborted === true) throw options.signal.reason
+      const remotePeer = native.remotePeer
+      if (options.remotePeer !== undefined && !remotePeer.equals(options.remotePeer)) {
+        throw new UnexpectedPeerError(`dialed ${options.remotePeer.toString()} but authenticated ${remotePeer.toString()}`)
+      }
+      const connection = this.#connection(raw, remotePeer, direction, native.encryption, raw, native.streamMuxer, options, Date.now())
+      log('%s connection to %s upgraded (%s, %s)', direction, remotePeer, native.encryption, native.streamMuxer.protocol)
+      return connection
+    } catch (err) {
+      log('%s upgrade of %s failed: %s', direction, raw.remoteAddr, err)
+      raw.abort(err as Error)
+      throw err
+    }
+  }
+
+  #connection (raw: RawConnection, remotePeer: PeerId, direction: Direction, encryption: string, secured: ByteStream, muxerFactory: StreamMuxerFactory, options: UpgradeOptions, openedAt: number): SwitchConnection {
+    return new SwitchConnection({
+      remotePeer,
+      remoteAddr: raw.remoteAddr,
+      direction,
+      encryption,
+      rawConnection: raw,
+      securedConnection: secured,
+      muxerFactory,
+      registrar: this.#init.registrar,
+      limits: options.limits ?? raw.limits,
+      openedAt,
+      negotiationTimeout: this.#init.streamNegotiationTimeout,
+      closeTimeout: this.#init.connectionCloseTimeout,
+      resourceManager: this.#init.resourceManager,
+      failedNegotiations: this.#init.failedNegotiations,
+      streamBytes: this.#init.metrics === undefined ? undefined : (this.#streamBytes ??= streamBytesOf(this.#init.metrics)),
+      onClose: this.#init.onConnectionClose
+    })
   }
 
   async #secure (raw: ByteStream, direction: Direction, remotePeer: PeerId | undefined, signal: AbortSignal): Promise<SecuredConnection & { protocol: string }> {

@@ -104,8 +104,10 @@ export class Deadline {
   /**
    * `timeoutMs` undefined or non-finite means no time limit. `parent` is one signal or several
    * (a caller's and a component's shutdown signal, say): one listener each, removed by clear().
+   * `timeoutMessage` may be a function, called only if the time limit passes: a message naming
+   * an address costs a multiaddr-to-string per operation otherwise.
    */
-  constructor (timeoutMs: number | undefined, parent?: ParentSignals, timeoutMessage?: string) {
+  constructor (timeoutMs: number | undefined, parent?: ParentSignals, timeoutMessage?: string | (() => string)) {
     const parents = parent === undefined ? undefined : (Array.isArray(parent) ? (parent as Array<AbortSignal | undefined>).filter((s): s is AbortSignal => s !== undefined) : [parent as AbortSignal])
     const aborted = parents?.find(p => p.aborted)
     if (aborted !== undefined) {
@@ -121,7 +123,7 @@ export class Deadline {
       const queue = queueFor(Math.max(0, timeoutMs))
       const entry = queue.add(() => {
         this.#timer = undefined
-        this.#abort(new TimeoutError(timeoutMessage ?? `timed out after ${timeoutMs} ms`))
+        this.#abort(new TimeoutError(typeof timeoutMessage === 'function' ? timeoutMessage() : timeoutMessage ?? `timed out after ${timeoutMs} ms`))
       })
       this.#timer = { queue, entry }
     }

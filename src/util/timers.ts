@@ -65,6 +65,33 @@ export const runAtBatchEnd: (task: () => void) => void = nodeSetImmediate !== un
   ? nodeSetImmediate as (task: () => void) => void // called directly: it is on the write path
   : queueMicrotask
 
+const afterBatch: Array<() => void> = []
+
+/**
+ * Runs `task` after the current batch of I/O events and the batch-end work it queued (a QUIC
+ * connection's send pass: `runAtBatchEnd`) are done, i.e. once what the batch answers has
+ * left: for bookkeeping nobody waits for (Node: the check phase of the next loop turn;
+ * browsers: a zero timeout). Tasks of one batch share one hop and run in order; one that
+ * throws does not stop the others.
+ */
+export function runAfterBatch (task: () => void): void {
+  afterBatch.push(task)
+  if (afterBatch.length > 1) return
+  // Queued from the check phase, an immediate waits for the next turn's.
+  runOnNextTurn(() => { runAtBatchEnd(runAfterBatchTasks) })
+}
+
+function runAfterBatchTasks (): void {
+  const tasks = afterBatch.splice(0)
+  for (const task of tasks) {
+    try {
+      task()
+    } catch (err) {
+      queueMicrotask(() => { throw err })
+    }
+  }
+}
+
 /** True where `runAtBatchEnd` really waits for the end of an I/O batch (Node). */
 export const HAS_BATCH_END = nodeSetImmediate !== undefined
 

@@ -8,6 +8,7 @@ import type { ConnectionGater } from '../../src/interface/connection-gater.ts'
 import type { PeerStore } from '../../src/interface/peer-store.ts'
 import { fakeEncrypter, frameMuxer, makePeer, waitFor } from './doubles.ts'
 import { rawPair } from '../support/pipe-network.ts'
+import type { PipeRawConnection } from '../support/pipe-network.ts'
 import type { PeerId } from '../../src/interface/peer-id.ts'
 
 function registrar (): DefaultRegistrar {
@@ -23,6 +24,17 @@ function upgrader (self: PeerId, opts: { gater?: ConnectionGater, muxers?: strin
     inboundUpgradeTimeout: opts.timeout,
     outboundUpgradeTimeout: opts.timeout
   })
+}
+
+/** Counts the setTimeout calls armed for between `lowMs` and `highMs`, until `restore()`. */
+function watchTimersAbove (lowMs: number, highMs: number): { readonly count: number, restore(): void } {
+  const original = globalThis.setTimeout
+  let count = 0
+  globalThis.setTimeout = ((fn: () => void, ms?: number, ...args: unknown[]) => {
+    if (ms !== undefined && ms > lowMs && ms <= highMs) count++
+    return original(fn, ms, ...args)
+  }) as typeof setTimeout
+  return { get count () { return count }, restore: () => { globalThis.setTimeout = original } }
 }
 
 describe('Upgrader', () => {
@@ -187,5 +199,76 @@ describe('Upgrader', () => {
         assert.equal(rb.status, 'aborted')
       })
     }
+  })
+
+  describe('a native connection (secure and multiplexed by its transport, as QUIC)', () => {
+    /** A raw pair whose transport "authenticated" the peers and brings its own muxer. */
+    function nativePair (dialer: PeerId, listener: PeerId): [PipeRawConnection, PipeRawConnection] {
+      const [ra, rb] = rawPair()
+      Object.defineProperty(ra, 'native', { value: { remotePeer: listener, encryption: '/native-tls', streamMuxer: frameMuxer() } })
+      Object.defineProperty(rb, 'native', { value: { remotePeer: dialer, encryption: '/native-tls', streamMuxer: frameMuxer() } })
+      return [ra, rb]
+    }
+
+    it('is built without a deadline when no gater hook watches it, and carries streams', async () => {
+      const a = await makePeer()
+      const b = await makePeer()
+      const [ra, rb] = nativePair(a.peerId, b.peerId)
+      const listenerRegistrar = registrar()
+      listenerRegistrar.handle('/echo', (stream) => { void (async () => { for await (const chunk of stream) stream.send(chunk); await stream.closeWrite() })() })
+      // A duration no other test uses: the upgrade deadline's timer is the only one armed with it.
+      const timeout = 4321
+      const listener = new Upgrader({ connectionEncrypters: [fakeEncrypter(b.peerId)], streamMuxers: [frameMuxer()], registrar: listenerRegistrar, connectionGater: { denyDialPeer: () => true }, inboundUpgradeTimeout: timeout })
+      const timers = watchTimersAbove(timeout - 100, timeout)
+      let ca, cb
+      try {
+        ;[ca, cb] = await Promise.all([upgrader(a.peerId, { timeout }).upgradeOutbound(ra, { remotePeer: b.peerId }), listener.upgradeInbound(rb)])
+        // nothing to wait for, so no deadline (timer, signal)
+        assert.equal(timers.count, 0)
+        // the same upgrade watched by a gater hook runs under its deadline (the check above can fail)
+        const [, rc] = nativePair(a.peerId, b.peerId)
+        const watched = await upgrader(b.peerId, { timeout, gater: { denyInboundUpgradedConnection: async () => false } }).upgradeInbound(rc)
+        assert.equal(timers.count, 1)
+        watched.abort(new Error('done'))
+      } finally {
+        timers.restore()
+      }
+      assert.ok(ca.remotePeer.equals(b.peerId))
+      assert.ok(cb.remotePeer.equals(a.peerId))
+      assert.equal(ca.encryption, '/native-tls')
+      assert.equal(cb.multiplexer, '/frame/1.0.0')
+      assert.equal(cb.direction, 'inbound')
+      const stream = await ca.newStream('/echo')
+      stream.send(Uint8Array.of(1, 2, 3))
+      await stream.closeWrite()
+      const echoed: number[] = []
+      for await (const chunk of stream) echoed.push(...chunk.subarray())
+      assert.deepEqual(echoed, [1, 2, 3])
+      ca.abort(new Error('done'))
+      cb.abort(new Error('done'))
+    })
+
+    it('rejects an unexpected peer and a caller that gave up, aborting the raw connection', async () => {
+      const a = await makePeer()
+      const b = await makePeer()
+      const c = await makePeer()
+      const [ra] = nativePair(a.peerId, b.peerId)
+      await assert.rejects(upgrader(a.peerId).upgradeOutbound(ra, { remotePeer: c.peerId }), { code: 'ERR_UNEXPECTED_PEER' })
+      assert.equal(ra.status, 'aborted')
+      const [, rb] = nativePair(a.peerId, b.peerId)
+      await assert.rejects(upgrader(b.peerId).upgradeInbound(rb, { signal: AbortSignal.abort(new Error('caller gave up')) }), /caller gave up/)
+      assert.equal(rb.status, 'aborted')
+    })
+
+    it('still asks a gater hook of its direction, which may answer asynchronously', async () => {
+      const a = await makePeer()
+      const b = await makePeer()
+      const [, rb] = nativePair(a.peerId, b.peerId)
+      const seen: string[] = []
+      const gater: ConnectionGater = { denyInboundEncryptedConnection: async (peer) => { seen.push(peer.toString()); return true } }
+      await assert.rejects(upgrader(b.peerId, { gater }).upgradeInbound(rb), { code: 'ERR_CONNECTION_DENIED' })
+      assert.deepEqual(seen, [a.peerId.toString()])
+      assert.equal(rb.status, 'aborted')
+    })
   })
 })

@@ -11,6 +11,17 @@ describe('Deadline', () => {
     assert.equal((d.signal.reason as Error).message, 'too slow')
   })
 
+  it('builds a message given as a function only when the time limit passes', async () => {
+    let built = 0
+    const message = (): string => { built++; return 'too slow for 10.0.0.1' }
+    new Deadline(20, undefined, message).clear()
+    const d = new Deadline(20, undefined, message)
+    assert.equal(built, 0)
+    await new Promise(resolve => { d.signal.addEventListener('abort', resolve) })
+    assert.equal(built, 1)
+    assert.equal((d.signal.reason as Error).message, 'too slow for 10.0.0.1')
+  })
+
   it('follows its parent and detaches on clear', () => {
     const parent = new AbortController()
     const d = new Deadline(undefined, parent.signal)

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { debounce, delay, idleWatchdog, nextTurn, runAtBatchEnd, unrefInterval, unrefTimeout } from '../../src/util/timers.ts'
+import { debounce, delay, idleWatchdog, nextTurn, runAfterBatch, runAtBatchEnd, unrefInterval, unrefTimeout } from '../../src/util/timers.ts'
 
 describe('debounce', () => {
   it('coalesces bursts and can be cancelled', (t) => {
@@ -52,6 +52,17 @@ describe('timers', () => {
     await idle
     assert.equal(fired, 1)
     watchdog.clear()
+  })
+
+  it('runAfterBatch runs after the batch-end work queued in the same batch, even later, in order', async () => {
+    const order: string[] = []
+    runAfterBatch(() => { order.push('after 1') })
+    // queued after the first runAfterBatch, as a send pass scheduled by the write that follows a dial
+    runAtBatchEnd(() => { order.push('batch end') })
+    runAfterBatch(() => { order.push('after 2') })
+    void Promise.resolve().then(() => { order.push('microtask') })
+    await new Promise<void>(resolve => { runAfterBatch(resolve) })
+    assert.deepEqual(order, ['microtask', 'batch end', 'after 1', 'after 2'])
   })
 
   it('runAtBatchEnd runs after the current microtasks; nextTurn after pending timers of 0 ms', async () => {
