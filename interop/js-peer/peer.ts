@@ -24,7 +24,6 @@ import { quic } from '@chainsafe/libp2p-quic'
 import { noise } from '@chainsafe/libp2p-noise'
 import { tls } from '@libp2p/tls'
 import { preSharedKey } from '@libp2p/pnet'
-import { readFileSync } from 'node:fs'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { mplex } from '@libp2p/mplex'
 import { identify } from '@libp2p/identify'
@@ -43,6 +42,7 @@ import { CID } from 'multiformats/cid'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { autoNAT } from '@libp2p/autonat'
 import { PERF_PROTOCOL, decodePerfRequest, encodePerfRequest, sendZeros } from './perf-wire.ts'
+import { Commands, echoMismatch, emitEvent, errorMessage, parsePeerFlags, patternBytes, stderrLog, type Json, type PeerFlags, type Request } from '../line-contract.ts'
 
 const ECHO_PROTOCOL = '/echo/1.0.0'
 const RESET_PROTOCOL = '/test/reset/1.0.0'
@@ -50,41 +50,11 @@ const MAX_STREAMS_PER_PROTOCOL = 1024
 const INBOUND_STREAM_TIMEOUT_MS = 120_000
 const STOP_TIMEOUT_MS = 5_000
 
-// ---------------------------------------------------------------- output --
-
-type Json = Record<string, unknown>
-
-function writeLine (obj: Json): void {
-  process.stdout.write(JSON.stringify(obj) + '\n')
-}
-
-function emitEvent (event: string, fields: Json = {}): void {
-  writeLine({ event, ...fields })
-}
-
-function log (...args: unknown[]): void {
-  const parts = args.map(a => a instanceof Error ? (a.stack ?? a.message) : typeof a === 'string' ? a : JSON.stringify(a))
-  process.stderr.write(`[js-peer] ${new Date().toISOString()} ${parts.join(' ')}\n`)
-}
-
-function errorMessage (err: unknown): string {
-  if (err instanceof Error) {
-    return err.name !== 'Error' && !err.message.includes(err.name) ? `${err.name}: ${err.message}` : err.message
-  }
-  return String(err)
-}
+const log = stderrLog('js-peer')
 
 // ----------------------------------------------------------------- flags --
 
-interface Config {
-  listen: string[]
-  muxer: 'yamux' | 'mplex'
-  /** the connection encrypter (--security noise|tls) */
-  security: 'noise' | 'tls'
-  /** a private network key file (--psk FILE, pnet/Private-Networks-PSK-V1.md) */
-  psk?: Uint8Array
-  keySeed?: Uint8Array
-  agent?: string
+interface Config extends PeerFlags {
   /** serve /perf/1.0.0 (off by default, as the perf spec asks) */
   perf: boolean
   /** run the Kademlia DHT (/ipfs/kad/1.0.0) in this mode (off by default) */
@@ -100,83 +70,34 @@ interface Config {
 }
 
 function parseArgs (argv: string[]): Config {
-  const cfg: Config = { listen: [], muxer: 'yamux', security: 'noise', perf: false, relayServer: false, relays: [], autonat: false }
-  for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i]
-    let value: string | undefined
-    const eq = arg.indexOf('=')
-    if (arg.startsWith('--') && eq !== -1) {
-      value = arg.slice(eq + 1)
-      arg = arg.slice(0, eq)
-    }
-    const next = (): string => {
-      if (value !== undefined) return value
-      const v = argv[++i]
-      if (v === undefined) throw new Error(`${arg} needs a value`)
-      return v
-    }
-    switch (arg) {
-      case '--listen': cfg.listen.push(next()); break
-      case '--muxer': {
-        const m = next()
-        if (m !== 'yamux' && m !== 'mplex') throw new Error(`unknown muxer ${JSON.stringify(m)}`)
-        cfg.muxer = m
-        break
-      }
-      case '--security': {
-        const v = next()
-        if (v !== 'noise' && v !== 'tls') throw new Error(`--security must be noise or tls, got ${JSON.stringify(v)}`)
-        cfg.security = v
-        break
-      }
-      case '--psk': cfg.psk = readFileSync(next()); break
-      case '--key-seed': {
-        const hex = next().replace(/^0x/, '')
-        if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new Error('--key-seed must be 32 bytes of hex')
-        cfg.keySeed = Uint8Array.from(Buffer.from(hex, 'hex'))
-        break
-      }
-      case '--agent': cfg.agent = next(); break
-      case '--perf': cfg.perf = true; break
+  const own = { perf: false, relayServer: false, relays: [] as string[], autonat: false, dht: undefined as Config['dht'], pubsub: undefined as Config['pubsub'] }
+  const flags = parsePeerFlags(argv, (flag, value) => {
+    switch (flag) {
+      case '--perf': own.perf = true; break
       case '--dht': {
-        const m = next()
+        const m = value()
         if (m !== 'server' && m !== 'client') throw new Error(`--dht must be server or client, got ${JSON.stringify(m)}`)
-        cfg.dht = m
+        own.dht = m
         break
       }
       case '--pubsub': {
-        const r = next()
+        const r = value()
         if (r !== 'gossipsub' && r !== 'floodsub') throw new Error(`--pubsub must be gossipsub or floodsub, got ${JSON.stringify(r)}`)
-        cfg.pubsub = r
+        own.pubsub = r
         break
       }
-      case '--relay-server': cfg.relayServer = true; break
-      case '--relay': cfg.relays.push(next()); break
-      case '--autonat': cfg.autonat = true; break
-      default: throw new Error(`unknown argument ${JSON.stringify(arg)}`)
+      case '--relay-server': own.relayServer = true; break
+      case '--relay': own.relays.push(value()); break
+      case '--autonat': own.autonat = true; break
+      default: return false
     }
-  }
-  if (cfg.listen.length === 0) cfg.listen.push('/ip4/127.0.0.1/tcp/0')
-  for (const relay of cfg.relays) cfg.listen.push(`${relay}/p2p-circuit`)
-  return cfg
+    return true
+  })
+  for (const relay of own.relays) flags.listen.push(`${relay}/p2p-circuit`)
+  return { ...flags, ...own }
 }
 
 // --------------------------------------------------------------- helpers --
-
-/** Deterministic echo payload; identical to patternBytes in the go peer. */
-function patternBytes (n: number, index: number): Uint8Array {
-  const buf = new Uint8Array(n + 3)
-  const view = new DataView(buf.buffer)
-  let x = Math.imul(index + 1, 0x9E3779B9) | 0
-  if (x === 0) x = 1
-  for (let i = 0; i < n; i += 4) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    view.setUint32(i, x >>> 0, true)
-  }
-  return buf.subarray(0, n)
-}
 
 function toBytes (chunk: Uint8Array | Uint8ArrayList): Uint8Array {
   return chunk instanceof Uint8Array ? chunk : chunk.subarray()
@@ -190,19 +111,6 @@ function concat (chunks: Uint8Array[], total: number): Uint8Array {
     off += c.byteLength
   }
   return out
-}
-
-function compare (got: Uint8Array, want: Uint8Array): string | undefined {
-  const n = Math.min(got.byteLength, want.byteLength)
-  for (let i = 0; i < n; i++) {
-    if (got[i] !== want[i]) {
-      return `echo mismatch: got ${got.byteLength} bytes, want ${want.byteLength}; first difference at offset ${i} (got 0x${got[i].toString(16)}, want 0x${want[i].toString(16)})`
-    }
-  }
-  if (got.byteLength !== want.byteLength) {
-    return `echo mismatch: got ${got.byteLength} bytes, want ${want.byteLength} (common prefix equal)`
-  }
-  return undefined
 }
 
 /**
@@ -442,27 +350,8 @@ async function servePerf (stream: Stream, remote: string): Promise<void> {
 
 // -------------------------------------------------------------- commands --
 
-interface Request extends Json {
-  id?: unknown
-  cmd?: string
-  timeoutMs?: number
-}
-
-interface CommandContext {
-  node: Node
-  signal: AbortSignal
-  /** set to run something after the reply line has been written */
-  afterReply?: () => void
-}
-
-type CommandFn = (req: Request, ctx: CommandContext) => Promise<Json>
-
-const commands = new Map<string, { fn: CommandFn, timeoutMs: number }>()
-
-function registerCommand (name: string, timeoutMs: number, fn: CommandFn): void {
-  if (commands.has(name)) throw new Error(`duplicate command ${name}`)
-  commands.set(name, { fn, timeoutMs })
-}
+const stopController = new AbortController()
+const commands = new Commands<Node>(log, stopController.signal)
 
 function peerArg (req: Request): PeerId {
   if (typeof req.peer !== 'string' || req.peer === '') throw new Error('missing "peer"')
@@ -474,13 +363,13 @@ function peerArg (req: Request): PeerId {
 }
 
 // what identify would report: js then asks AutoNAT servers (--autonat) to verify the address
-registerCommand('observe', 5_000, async (req, { node }) => {
+commands.register('observe', 5_000, async (req, { node }) => {
   const internals = node as unknown as { components: { addressManager: { addObservedAddr(addr: ReturnType<typeof multiaddr>): void } } }
   internals.components.addressManager.addObservedAddr(multiaddr(String(req.addr)))
   return {}
 })
 
-registerCommand('dial', 30_000, async (req, { node, signal }) => {
+commands.register('dial', 30_000, async (req, { node, signal }) => {
   if (typeof req.addr !== 'string') throw new Error('missing "addr"')
   const ma = multiaddr(req.addr)
   if (ma.getComponents().findLast(c => c.name === 'p2p') == null) throw new Error('multiaddr must end with /p2p/<peer id>')
@@ -488,7 +377,7 @@ registerCommand('dial', 30_000, async (req, { node, signal }) => {
   return { peerId: conn.remotePeer.toString(), remoteAddr: conn.remoteAddr.toString(), limited: conn.limits != null }
 })
 
-registerCommand('ping', 30_000, async (req, { node, signal }) => {
+commands.register('ping', 30_000, async (req, { node, signal }) => {
   const peer = peerArg(req)
   const count = typeof req.count === 'number' && req.count > 0 ? req.count : 1
   const rtts: number[] = []
@@ -502,7 +391,7 @@ registerCommand('ping', 30_000, async (req, { node, signal }) => {
   return { rtts }
 })
 
-registerCommand('identify', 10_000, async (req, { signal }) => {
+commands.register('identify', 10_000, async (req, { signal }) => {
   const r = await waitIdentify(peerArg(req), signal)
   const out: Json = {
     protocols: r.protocols,
@@ -514,14 +403,14 @@ registerCommand('identify', 10_000, async (req, { signal }) => {
   return out
 })
 
-registerCommand('connections', 5_000, async (_req, { node }) => {
+commands.register('connections', 5_000, async (_req, { node }) => {
   return {
     peers: node.getPeers().map(p => p.toString()),
     conns: node.getConnections().map(c => ({ peer: c.remotePeer.toString(), addr: c.remoteAddr.toString(), limited: c.limits != null }))
   }
 })
 
-registerCommand('hangup', 10_000, async (req, { node, signal }) => {
+commands.register('hangup', 10_000, async (req, { node, signal }) => {
   const peer = peerArg(req)
   await node.hangUp(peer, { signal })
   while (node.getConnections(peer).length > 0) {
@@ -530,12 +419,12 @@ registerCommand('hangup', 10_000, async (req, { node, signal }) => {
   return {}
 })
 
-registerCommand('stop', 5_000, async (_req, ctx) => {
+commands.register('stop', 5_000, async (_req, ctx) => {
   ctx.afterReply = () => { void shutdown('stop command') }
   return {}
 })
 
-registerCommand('echo', 120_000, async (req, { node, signal }) => {
+commands.register('echo', 120_000, async (req, { node, signal }) => {
   const peer = peerArg(req)
   const size = typeof req.bytes === 'number' ? req.bytes : 1024
   if (!Number.isInteger(size) || size < 0) throw new Error('"bytes" must be an integer >= 0')
@@ -572,7 +461,7 @@ async function echoOnce (node: Node, peer: PeerId, size: number, index: number, 
       await stream.close({ signal })
     })()
     const [got] = await Promise.all([reading, writing])
-    const mismatch = compare(got, want)
+    const mismatch = echoMismatch(got, want)
     if (mismatch != null) throw new Error(mismatch)
   } catch (err) {
     stream.abort(err instanceof Error ? err : new Error(String(err)))
@@ -582,7 +471,7 @@ async function echoOnce (node: Node, peer: PeerId, size: number, index: number, 
   }
 }
 
-registerCommand('reset', 10_000, async (req, { node, signal }) => {
+commands.register('reset', 10_000, async (req, { node, signal }) => {
   const peer = peerArg(req)
   const stream = await node.dialProtocol(peer, RESET_PROTOCOL, { signal })
   let timedOut = false
@@ -609,7 +498,7 @@ registerCommand('reset', 10_000, async (req, { node, signal }) => {
   }
 })
 
-registerCommand('perf', 120_000, async (req, { node, signal }) => {
+commands.register('perf', 120_000, async (req, { node, signal }) => {
   const peer = peerArg(req)
   const upload = typeof req.upload === 'number' ? req.upload : 0
   const download = typeof req.download === 'number' ? req.download : 0
@@ -689,24 +578,24 @@ function topicArg (req: Request): string {
   return req.topic
 }
 
-registerCommand('pubsub.subscribe', 10_000, async (req, { node }) => {
+commands.register('pubsub.subscribe', 10_000, async (req, { node }) => {
   pubsubOf(node).subscribe(topicArg(req))
   return {}
 })
 
-registerCommand('pubsub.unsubscribe', 10_000, async (req, { node }) => {
+commands.register('pubsub.unsubscribe', 10_000, async (req, { node }) => {
   pubsubOf(node).unsubscribe(topicArg(req))
   return {}
 })
 
-registerCommand('pubsub.publish', 30_000, async (req, { node }) => {
+commands.register('pubsub.publish', 30_000, async (req, { node }) => {
   const topic = topicArg(req)
   if (typeof req.data !== 'string') throw new Error('missing "data" (base64)')
   const res = await pubsubOf(node).publish(topic, Uint8Array.from(Buffer.from(req.data, 'base64')))
   return { recipients: res.recipients.length }
 })
 
-registerCommand('pubsub.peers', 5_000, async (req, { node }) => {
+commands.register('pubsub.peers', 5_000, async (req, { node }) => {
   return { peers: pubsubOf(node).getSubscribers(topicArg(req)).map(p => p.toString()) }
 })
 
@@ -734,7 +623,7 @@ function peerInfoJson (p: { id: PeerId, multiaddrs: Array<{ toString(): string }
   return { peerId: p.id.toString(), addrs: p.multiaddrs.map(a => a.toString()) }
 }
 
-registerCommand('dht.findPeer', 60_000, async (req, { node, signal }) => {
+commands.register('dht.findPeer', 60_000, async (req, { node, signal }) => {
   const target = peerArg(req)
   for await (const evt of dhtOf(node).findPeer(target, { signal })) {
     if (evt.name === 'FINAL_PEER' && evt.peer.id.equals(target)) return peerInfoJson(evt.peer)
@@ -742,7 +631,7 @@ registerCommand('dht.findPeer', 60_000, async (req, { node, signal }) => {
   throw new Error(`peer ${target.toString()} not found`)
 })
 
-registerCommand('dht.getClosestPeers', 60_000, async (req, { node, signal }) => {
+commands.register('dht.getClosestPeers', 60_000, async (req, { node, signal }) => {
   const peers: string[] = []
   for await (const evt of dhtOf(node).getClosestPeers(b64Arg(req, 'key'), { signal })) {
     if (evt.name === 'FINAL_PEER') peers.push(evt.peer.id.toString())
@@ -750,24 +639,24 @@ registerCommand('dht.getClosestPeers', 60_000, async (req, { node, signal }) => 
   return { peers }
 })
 
-registerCommand('dht.put', 60_000, async (req, { node, signal }) => {
+commands.register('dht.put', 60_000, async (req, { node, signal }) => {
   for await (const _ of dhtOf(node).put(b64Arg(req, 'key'), b64Arg(req, 'value'), { signal })) { /* drain */ }
   return {}
 })
 
-registerCommand('dht.get', 60_000, async (req, { node, signal }) => {
+commands.register('dht.get', 60_000, async (req, { node, signal }) => {
   for await (const evt of dhtOf(node).get(b64Arg(req, 'key'), { signal })) {
     if (evt.name === 'VALUE') return { value: Buffer.from(evt.value).toString('base64') }
   }
   throw new Error('no value found')
 })
 
-registerCommand('dht.provide', 60_000, async (req, { node, signal }) => {
+commands.register('dht.provide', 60_000, async (req, { node, signal }) => {
   for await (const _ of dhtOf(node).provide(cidArg(req), { signal })) { /* drain */ }
   return {}
 })
 
-registerCommand('dht.findProviders', 60_000, async (req, { node, signal }) => {
+commands.register('dht.findProviders', 60_000, async (req, { node, signal }) => {
   const count = typeof req.count === 'number' && req.count > 0 ? req.count : 20
   const seen = new Map<string, Json>()
   for await (const evt of dhtOf(node).findProviders(cidArg(req), { signal })) {
@@ -778,51 +667,20 @@ registerCommand('dht.findProviders', 60_000, async (req, { node, signal }) => {
   return { providers: [...seen.values()] }
 })
 
-registerCommand('dht.bootstrap', 60_000, async (_req, { node, signal }) => {
+commands.register('dht.bootstrap', 60_000, async (_req, { node, signal }) => {
   const dht = dhtOf(node)
   await dht.refreshRoutingTable({ signal })
   return { size: dht.routingTable.size }
 })
 
-registerCommand('dht.routingTable', 5_000, async (_req, { node }) => {
+commands.register('dht.routingTable', 5_000, async (_req, { node }) => {
   const peers: string[] = []
   for (const bucket of dhtOf(node).routingTable.kb?.toIterable?.() ?? []) peers.push(bucket.peerId.toString())
   return { peers }
 })
 
-async function dispatch (node: Node, line: string): Promise<void> {
-  let req: Request
-  try {
-    const parsed: unknown = JSON.parse(line)
-    if (parsed == null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('command must be a JSON object')
-    req = parsed as Request
-  } catch (err) {
-    log('bad command line', line, err)
-    writeLine({ id: null, ok: false, error: `invalid JSON: ${errorMessage(err)}` })
-    return
-  }
-  const id = req.id ?? null
-  const spec = typeof req.cmd === 'string' ? commands.get(req.cmd) : undefined
-  if (spec == null) {
-    writeLine({ id, ok: false, error: `unknown command ${JSON.stringify(req.cmd)}` })
-    return
-  }
-  const timeoutMs = typeof req.timeoutMs === 'number' && req.timeoutMs > 0 ? req.timeoutMs : spec.timeoutMs
-  const ctx: CommandContext = { node, signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), stopController.signal]) }
-  const start = Date.now()
-  try {
-    const res = await spec.fn(req, ctx)
-    writeLine({ ...res, id, ok: true })
-  } catch (err) {
-    log(`command ${String(req.cmd)} (id ${JSON.stringify(id)}) failed after ${Date.now() - start} ms:`, err)
-    writeLine({ id, ok: false, error: errorMessage(err) })
-  }
-  ctx.afterReply?.()
-}
-
 // ------------------------------------------------------------- lifecycle --
 
-const stopController = new AbortController()
 let nodeRef: Node | undefined
 let stopping: Promise<void> | undefined
 
@@ -887,7 +745,7 @@ async function main (): Promise<void> {
   const rl = createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false })
   rl.on('line', (line) => {
     if (line.trim() === '') return
-    void dispatch(node, line)
+    void commands.dispatch(node, line)
   })
   rl.on('close', () => { void shutdown('stdin closed') })
 }

@@ -19,13 +19,13 @@ import { mplex } from '../../src/muxer/mplex/index.ts'
 import { noise } from '../../src/security/noise/index.ts'
 import { tls } from '../../src/security/tls/index.ts'
 import { preSharedKey } from '../../src/security/pnet/index.ts'
-import { readFileSync } from 'node:fs'
 import { ping } from '../../src/protocols/ping/index.ts'
 import { yamux } from '../../src/muxer/yamux/index.ts'
 import type { IdentifyResult, Libp2p, PeerId, Stream } from '../../src/index.ts'
 import type { IdentifyService } from '../../src/protocols/identify/index.ts'
 import type { PingService } from '../../src/protocols/ping/index.ts'
 import { tcp } from '../../src/transport/tcp/index.ts'
+import { Commands, echoMismatch, emitEvent, errorMessage, parsePeerFlags, patternBytes, stderrLog, type Json, type PeerFlags, type Request } from '../line-contract.ts'
 
 const ECHO_PROTOCOL = '/echo/1.0.0'
 const RESET_PROTOCOL = '/test/reset/1.0.0'
@@ -36,109 +36,11 @@ const STOP_TIMEOUT_MS = 5_000
 const LEAK_GRACE_MS = 3_000
 const WRITE_CHUNK = 64 * 1024
 
-type Json = Record<string, unknown>
 type Node = Libp2p<{ identify: IdentifyService, ping: PingService }>
 
-function writeLine (obj: Json): void {
-  process.stdout.write(JSON.stringify(obj) + '\n')
-}
+const log = stderrLog('ts-peer')
 
-function emitEvent (event: string, fields: Json = {}): void {
-  writeLine({ event, ...fields })
-}
-
-function log (...args: unknown[]): void {
-  const parts = args.map(a => a instanceof Error ? (a.stack ?? a.message) : typeof a === 'string' ? a : JSON.stringify(a))
-  process.stderr.write(`[ts-peer] ${new Date().toISOString()} ${parts.join(' ')}\n`)
-}
-
-function errorMessage (err: unknown): string {
-  if (err instanceof Error) return err.name !== 'Error' && !err.message.includes(err.name) ? `${err.name}: ${err.message}` : err.message
-  return String(err)
-}
-
-// ----------------------------------------------------------------- flags --
-
-interface Config {
-  listen: string[]
-  muxer: 'yamux' | 'mplex'
-  /** --security noise|tls */
-  security: 'noise' | 'tls'
-  /** --psk FILE: a private network key file */
-  psk?: Uint8Array
-  keySeed?: Uint8Array
-  agent?: string
-}
-
-function parseArgs (argv: string[]): Config {
-  const cfg: Config = { listen: [], muxer: 'yamux', security: 'noise' }
-  for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i]
-    let value: string | undefined
-    const eq = arg.indexOf('=')
-    if (arg.startsWith('--') && eq !== -1) {
-      value = arg.slice(eq + 1)
-      arg = arg.slice(0, eq)
-    }
-    const next = (): string => {
-      if (value !== undefined) return value
-      const v = argv[++i]
-      if (v === undefined) throw new Error(`${arg} needs a value`)
-      return v
-    }
-    switch (arg) {
-      case '--listen': cfg.listen.push(next()); break
-      case '--muxer': {
-        const m = next()
-        if (m !== 'yamux' && m !== 'mplex') throw new Error(`unknown muxer ${JSON.stringify(m)}`)
-        cfg.muxer = m
-        break
-      }
-      case '--key-seed': {
-        const hex = next().replace(/^0x/, '')
-        if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new Error('--key-seed must be 32 bytes of hex')
-        cfg.keySeed = Uint8Array.from(Buffer.from(hex, 'hex'))
-        break
-      }
-      case '--agent': cfg.agent = next(); break
-      case '--security': {
-        const v = next()
-        if (v !== 'noise' && v !== 'tls') throw new Error(`--security must be noise or tls, got ${JSON.stringify(v)}`)
-        cfg.security = v
-        break
-      }
-      case '--psk': cfg.psk = readFileSync(next()); break
-      default: throw new Error(`unknown argument ${JSON.stringify(arg)}`)
-    }
-  }
-  if (cfg.listen.length === 0) cfg.listen.push('/ip4/127.0.0.1/tcp/0')
-  return cfg
-}
-
-// --------------------------------------------------------------- payload --
-
-/** The echo payload of interop/README.md (xorshift32, little-endian words, truncated). */
-function patternBytes (length: number, index: number): Uint8Array {
-  const out = new Uint8Array(length + 3)
-  const view = new DataView(out.buffer)
-  let x = Math.imul(index + 1, 0x9E3779B9) >>> 0
-  if (x === 0) x = 1
-  for (let i = 0; i < length; i += 4) {
-    x ^= x << 13; x >>>= 0
-    x ^= x >>> 17
-    x ^= x << 5; x >>>= 0
-    view.setUint32(i, x, true)
-  }
-  return out.subarray(0, length)
-}
-
-function mismatch (got: Uint8Array, want: Uint8Array): string | undefined {
-  const n = Math.min(got.length, want.length)
-  for (let i = 0; i < n; i++) {
-    if (got[i] !== want[i]) return `echo mismatch: got ${got.length} bytes, want ${want.length}; first difference at offset ${i}`
-  }
-  return got.length !== want.length ? `echo mismatch: got ${got.length} bytes, want ${want.length} (common prefix equal)` : undefined
-}
+type Config = PeerFlags
 
 // -------------------------------------------------------------- handlers --
 
@@ -174,11 +76,8 @@ async function serveReset (stream: Stream): Promise<void> {
 
 // -------------------------------------------------------------- commands --
 
-interface Request extends Json { id?: unknown, cmd?: string, timeoutMs?: number }
-interface Context { node: Node, signal: AbortSignal, afterReply?: () => void }
-type Command = (req: Request, ctx: Context) => Promise<Json>
-
-const commands = new Map<string, { fn: Command, timeoutMs: number }>()
+const stopController = new AbortController()
+const commands = new Commands<Node>(log, stopController.signal)
 const identified = new Map<string, IdentifyResult>()
 const identifyWaiters = new Set<() => void>()
 
@@ -209,87 +108,66 @@ async function waitFor<T> (waiters: Set<() => void>, check: () => T | undefined,
 
 const disconnectWaiters = new Set<() => void>()
 
-commands.set('dial', {
-  timeoutMs: 30_000,
-  fn: async (req, { node, signal }) => {
-    if (typeof req.addr !== 'string') throw new Error('missing "addr"')
-    const addr = multiaddr(req.addr)
-    if (addr.getComponents().findLast(c => c.name === 'p2p') === undefined) throw new Error('multiaddr must end with /p2p/<peer id>')
-    const connection = await node.dial(addr, { signal })
-    return { peerId: connection.remotePeer.toString() }
-  }
+commands.register('dial', 30_000, async (req, { node, signal }) => {
+  if (typeof req.addr !== 'string') throw new Error('missing "addr"')
+  const addr = multiaddr(req.addr)
+  if (addr.getComponents().findLast(c => c.name === 'p2p') === undefined) throw new Error('multiaddr must end with /p2p/<peer id>')
+  const connection = await node.dial(addr, { signal })
+  return { peerId: connection.remotePeer.toString() }
 })
 
-commands.set('ping', {
-  timeoutMs: 30_000,
-  fn: async (req, { node, signal }) => {
-    const peer = peerArg(req)
-    const count = typeof req.count === 'number' && req.count > 0 ? req.count : 1
-    const rtts: number[] = []
-    for (let i = 0; i < count; i++) {
-      try {
-        rtts.push(await node.services.ping.ping(peer, { signal }))
-      } catch (err) {
-        throw new Error(`ping failed after ${rtts.length} pings: ${errorMessage(err)}`)
-      }
+commands.register('ping', 30_000, async (req, { node, signal }) => {
+  const peer = peerArg(req)
+  const count = typeof req.count === 'number' && req.count > 0 ? req.count : 1
+  const rtts: number[] = []
+  for (let i = 0; i < count; i++) {
+    try {
+      rtts.push(await node.services.ping.ping(peer, { signal }))
+    } catch (err) {
+      throw new Error(`ping failed after ${rtts.length} pings: ${errorMessage(err)}`)
     }
-    return { rtts }
   }
+  return { rtts }
 })
 
-commands.set('identify', {
-  timeoutMs: 10_000,
-  fn: async (req, { signal }) => {
-    const key = peerArg(req).toString()
-    const r = await waitFor(identifyWaiters, () => identified.get(key), signal, `identify with ${key} did not complete`)
-    const out: Json = {
-      protocols: r.protocols,
-      listenAddrs: r.listenAddrs.map(String),
-      agentVersion: r.agentVersion ?? '',
-      protocolVersion: r.protocolVersion ?? ''
-    }
-    if (r.observedAddr !== undefined) out.observedAddr = r.observedAddr.toString()
-    return out
+commands.register('identify', 10_000, async (req, { signal }) => {
+  const key = peerArg(req).toString()
+  const r = await waitFor(identifyWaiters, () => identified.get(key), signal, `identify with ${key} did not complete`)
+  const out: Json = {
+    protocols: r.protocols,
+    listenAddrs: r.listenAddrs.map(String),
+    agentVersion: r.agentVersion ?? '',
+    protocolVersion: r.protocolVersion ?? ''
   }
+  if (r.observedAddr !== undefined) out.observedAddr = r.observedAddr.toString()
+  return out
 })
 
-commands.set('connections', {
-  timeoutMs: 5_000,
-  fn: async (_req, { node }) => ({ peers: node.getPeers().map(String) })
+commands.register('connections', 5_000, async (_req, { node }) => ({ peers: node.getPeers().map(String) }))
+
+commands.register('hangup', 10_000, async (req, { node, signal }) => {
+  const peer = peerArg(req)
+  await node.hangUp(peer, { signal })
+  // hangUp aborts the connections when the signal fires: that is not a graceful hang-up
+  if (signal.aborted) throw new Error(`hang-up did not finish gracefully in time: ${errorMessage(signal.reason)}`)
+  await waitFor(disconnectWaiters, () => node.getConnections(peer).length === 0 ? true : undefined, signal, 'connections did not close')
+  return {}
 })
 
-commands.set('hangup', {
-  timeoutMs: 10_000,
-  fn: async (req, { node, signal }) => {
-    const peer = peerArg(req)
-    await node.hangUp(peer, { signal })
-    // hangUp aborts the connections when the signal fires: that is not a graceful hang-up
-    if (signal.aborted) throw new Error(`hang-up did not finish gracefully in time: ${errorMessage(signal.reason)}`)
-    await waitFor(disconnectWaiters, () => node.getConnections(peer).length === 0 ? true : undefined, signal, 'connections did not close')
-    return {}
-  }
+commands.register('stop', 5_000, async (_req, ctx) => {
+  ctx.afterReply = () => { void shutdown('stop command') }
+  return {}
 })
 
-commands.set('stop', {
-  timeoutMs: 5_000,
-  fn: async (_req, ctx) => {
-    ctx.afterReply = () => { void shutdown('stop command') }
-    return {}
-  }
-})
-
-commands.set('echo', {
-  timeoutMs: 120_000,
-  fn: async (req, { node, signal }) => {
-    const peer = peerArg(req)
-    const size = typeof req.bytes === 'number' ? req.bytes : 1024
-    if (!Number.isInteger(size) || size < 0) throw new Error('"bytes" must be an integer >= 0')
-    const streams = typeof req.streams === 'number' && req.streams > 0 ? req.streams : 1
-    const results = await Promise.allSettled(Array.from({ length: streams }, async (_, i) => { await echoOnce(node, peer, size, i, signal) }))
-    const failures = results.flatMap((r, i) => r.status === 'rejected' ? [`stream ${i}: ${errorMessage(r.reason)}`] : [])
-    if (failures.length > 0) throw new Error(`${failures.length} of ${streams} echo streams failed; first: ${failures[0]}`)
-    return { streams, bytes: size }
-  }
+commands.register('echo', 120_000, async (req, { node, signal }) => {
+  const peer = peerArg(req)
+  const size = typeof req.bytes === 'number' ? req.bytes : 1024
+  if (!Number.isInteger(size) || size < 0) throw new Error('"bytes" must be an integer >= 0')
+  const streams = typeof req.streams === 'number' && req.streams > 0 ? req.streams : 1
+  const results = await Promise.allSettled(Array.from({ length: streams }, async (_, i) => { await echoOnce(node, peer, size, i, signal) }))
+  const failures = results.flatMap((r, i) => r.status === 'rejected' ? [`stream ${i}: ${errorMessage(r.reason)}`] : [])
+  if (failures.length > 0) throw new Error(`${failures.length} of ${streams} echo streams failed; first: ${failures[0]}`)
+  return { streams, bytes: size }
 })
 
 async function echoOnce (node: Node, peer: PeerId, size: number, index: number, signal: AbortSignal): Promise<void> {
@@ -317,63 +195,32 @@ async function echoOnce (node: Node, peer: PeerId, size: number, index: number, 
     await reading.catch(() => {})
     throw err
   }
-  const problem = mismatch(got.subarray(0, received), want)
+  const problem = echoMismatch(got.subarray(0, received), want)
   if (problem !== undefined) throw new Error(problem)
 }
 
-commands.set('reset', {
-  timeoutMs: 10_000,
-  fn: async (req, { node, signal }) => {
-    const stream = await node.dialProtocol(peerArg(req), RESET_PROTOCOL, { signal })
+commands.register('reset', 10_000, async (req, { node, signal }) => {
+  const stream = await node.dialProtocol(peerArg(req), RESET_PROTOCOL, { signal })
+  try {
     try {
-      try {
-        stream.send(new TextEncoder().encode('reset me'))
-      } catch (err) {
-        return { error: `write: ${errorMessage(err)}` }
-      }
-      try {
-        while (await stream.read({ signal }) !== null) { /* discard */ }
-      } catch (err) {
-        if (signal.aborted) throw new Error('no reset observed before timeout')
-        return { error: errorMessage(err) }
-      }
-      throw new Error(`stream ended cleanly (status ${stream.status}) instead of being reset`)
-    } finally {
-      if (stream.status === 'open') stream.abort(new Error('reset command done'))
+      stream.send(new TextEncoder().encode('reset me'))
+    } catch (err) {
+      return { error: `write: ${errorMessage(err)}` }
     }
+    try {
+      while (await stream.read({ signal }) !== null) { /* discard */ }
+    } catch (err) {
+      if (signal.aborted) throw new Error('no reset observed before timeout')
+      return { error: errorMessage(err) }
+    }
+    throw new Error(`stream ended cleanly (status ${stream.status}) instead of being reset`)
+  } finally {
+    if (stream.status === 'open') stream.abort(new Error('reset command done'))
   }
 })
 
-async function dispatch (node: Node, line: string): Promise<void> {
-  let req: Request
-  try {
-    const parsed: unknown = JSON.parse(line)
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('command must be a JSON object')
-    req = parsed as Request
-  } catch (err) {
-    writeLine({ id: null, ok: false, error: `invalid JSON: ${errorMessage(err)}` })
-    return
-  }
-  const id = req.id ?? null
-  const spec = typeof req.cmd === 'string' ? commands.get(req.cmd) : undefined
-  if (spec === undefined) {
-    writeLine({ id, ok: false, error: `unknown command ${JSON.stringify(req.cmd)}` })
-    return
-  }
-  const timeoutMs = typeof req.timeoutMs === 'number' && req.timeoutMs > 0 ? req.timeoutMs : spec.timeoutMs
-  const ctx: Context = { node, signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), stopController.signal]) }
-  try {
-    writeLine({ ...await spec.fn(req, ctx), id, ok: true })
-  } catch (err) {
-    log(`command ${String(req.cmd)} (id ${JSON.stringify(id)}) failed:`, err)
-    writeLine({ id, ok: false, error: errorMessage(err) })
-  }
-  ctx.afterReply?.()
-}
-
 // ------------------------------------------------------------- lifecycle --
 
-const stopController = new AbortController()
 let nodeRef: Node | undefined
 let lineReader: Interface | undefined
 let stopping: Promise<void> | undefined
@@ -403,7 +250,7 @@ function shutdown (why: string): Promise<void> {
 async function main (): Promise<void> {
   let cfg: Config
   try {
-    cfg = parseArgs(process.argv.slice(2))
+    cfg = parsePeerFlags(process.argv.slice(2))
   } catch (err) {
     log(`error: ${errorMessage(err)}`)
     process.exit(2)
@@ -442,7 +289,7 @@ async function main (): Promise<void> {
 
   lineReader = createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false })
   lineReader.on('line', (line) => {
-    if (line.trim() !== '') void dispatch(node, line)
+    if (line.trim() !== '') void commands.dispatch(node, line)
   })
   lineReader.on('close', () => { void shutdown('stdin closed') })
 }
