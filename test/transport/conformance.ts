@@ -313,6 +313,36 @@ export function transportConformance (opts: TransportConformanceOptions): void {
       await listener.close()
     })
 
+    test('listening on an address in use fails with ListenError', async () => {
+      const transport = opts.createTransport()
+      const { listener, addr } = await listen(transport, opts.listenAddr)
+      try {
+        const second = transport.createListener({ onConnection () {} })
+        await assert.rejects(second.listen(addr), { code: 'ERR_LISTEN_FAILED' })
+      } finally {
+        await listener.close()
+      }
+    })
+
+    test('an onConnection handler that throws costs the connection, not the listener', async () => {
+      const transport = opts.createTransport()
+      let calls = 0
+      const listener = transport.createListener({ onConnection: () => { calls++; throw new Error('handler bug') } })
+      await listener.listen(multiaddr(opts.listenAddr))
+      try {
+        for (let i = 0; i < 2; i++) {
+          // The reset may even beat the client's connect event on loopback.
+          const outcome = await transport.dial(listener.getAddrs()[0]).then(
+            async conn => await conn.read().then(() => 'readable', (err: Error & { code?: string }) => err.code),
+            (err: Error & { code?: string }) => err.code)
+          assert.ok(outcome === 'ERR_STREAM_RESET' || outcome === 'ERR_CONNECTION_FAILED', String(outcome))
+        }
+        assert.equal(calls, 2)
+      } finally {
+        await listener.close()
+      }
+    })
+
     test('a dial can be aborted through its signal', async () => {
       const transport = opts.createTransport()
       const { listener, addr } = await listen(transport, opts.listenAddr)
