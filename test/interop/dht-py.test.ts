@@ -11,31 +11,17 @@ import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { PY_PEER_DIR, spawnPeer, stopAll, type PeerProcess } from './harness.ts'
 import { ensureVenv } from '../../interop/python/setup.ts'
-import { createLibp2p, multiaddr } from '../../src/index.ts'
+import { createLibp2p } from '../../src/index.ts'
 import { identify } from '../../src/protocols/identify/index.ts'
 import { ping } from '../../src/protocols/ping/index.ts'
-import { kadDHT, type KadDHT } from '../../src/dht/index.ts'
-import { peerIdFromString } from '../../src/peer/peer-id.ts'
+import { kadDHT } from '../../src/dht/index.ts'
 import { utf8Encode } from '../../src/util/bytes.ts'
-import type { Libp2p } from '../../src/interface/libp2p.ts'
+import { DHT_TIMEOUT, findEveryPeer, ourDhtMember, untilRoutingTableHolds, type DhtMember, type OurDhtNode } from './dht-mesh.ts'
 
 const SIZE = 3
-const TIMEOUT = 60_000
+const TIMEOUT = DHT_TIMEOUT
 
-type Ours = Libp2p<{ identify: unknown, ping: unknown, dht: KadDHT }>
-
-interface Member {
-  kind: 'ts' | 'py'
-  peerId: string
-  addrs: string[]
-  findPeer(peer: string): Promise<string[]>
-  provide(cid: string): Promise<void>
-  findProviders(cid: string): Promise<string[]>
-  dial(addr: string): Promise<void>
-  bootstrap(): Promise<void>
-}
-
-function pyMember (p: PeerProcess): Member {
+function pyMember (p: PeerProcess): DhtMember {
   return {
     kind: 'py',
     peerId: p.peerId,
@@ -48,27 +34,9 @@ function pyMember (p: PeerProcess): Member {
   }
 }
 
-function ourMember (node: Ours): Member {
-  const dht = node.services.dht
-  return {
-    kind: 'ts',
-    peerId: node.peerId.toString(),
-    addrs: node.getMultiaddrs().map(String),
-    findPeer: async (peer) => (await dht.findPeer(peerIdFromString(peer), { useLocal: false, signal: AbortSignal.timeout(TIMEOUT) })).multiaddrs.map(String),
-    provide: async (cid) => { await dht.provide(CID.parse(cid), { signal: AbortSignal.timeout(TIMEOUT) }) },
-    findProviders: async (cid) => {
-      const out: string[] = []
-      for await (const p of dht.findProviders(CID.parse(cid), { count: 20, signal: AbortSignal.timeout(TIMEOUT) })) out.push(p.id.toString())
-      return out
-    },
-    dial: async (addr) => { await node.dial(multiaddr(addr)) },
-    bootstrap: async () => { await dht.refreshRoutingTable() }
-  }
-}
-
 describe(`DHT interop: ${SIZE} ts + ${SIZE} py nodes`, { timeout: 600_000 }, () => {
-  const ours: Ours[] = []
-  const members: Member[] = []
+  const ours: OurDhtNode[] = []
+  const members: DhtMember[] = []
 
   before(async () => {
     await ensureVenv(PY_PEER_DIR)
@@ -77,9 +45,9 @@ describe(`DHT interop: ${SIZE} ts + ${SIZE} py nodes`, { timeout: 600_000 }, () 
         addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
         connectionManager: { inboundConnectionThreshold: 100_000 },
         services: { identify: identify(), ping: ping(), dht: kadDHT({ initialRefresh: false, refreshInterval: 0 }) }
-      }) as unknown as Ours
+      }) as unknown as OurDhtNode
       ours.push(node)
-      members.push(ourMember(node))
+      members.push(ourDhtMember(node))
     }
     const py = await Promise.all(Array.from({ length: SIZE }, async () => await spawnPeer('py', ['--dht', 'server'], { readyTimeoutMs: 120_000 })))
     members.push(...py.map(pyMember))
@@ -88,9 +56,7 @@ describe(`DHT interop: ${SIZE} ts + ${SIZE} py nodes`, { timeout: 600_000 }, () 
     const bootstrap = ours[0].getMultiaddrs()[0].toString()
     await Promise.all(members.slice(1).map(async m => { await m.dial(bootstrap) }))
     for (const m of members.filter(m => m.kind === 'py')) for (const node of ours.slice(1)) await m.dial(node.getMultiaddrs()[0].toString())
-    const deadline = Date.now() + 20_000
-    while (ours[0].services.dht.routingTable.size < members.length - 1 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
-    assert.equal(ours[0].services.dht.routingTable.size, members.length - 1, 'the bootstrap node should have every server in its table')
+    await untilRoutingTableHolds(ours[0], members.length - 1)
     for (const m of members) await m.bootstrap()
   }, { timeout: 900_000 })
 
@@ -100,19 +66,7 @@ describe(`DHT interop: ${SIZE} ts + ${SIZE} py nodes`, { timeout: 600_000 }, () 
   })
 
   it('every node finds every other one by findPeer', async () => {
-    const failures: string[] = []
-    await Promise.all(members.map(async (from) => {
-      for (const to of members) {
-        if (to === from) continue
-        try {
-          const addrs = await from.findPeer(to.peerId)
-          const wanted = to.addrs.map(a => a.replace(/\/p2p\/.*$/, ''))
-          if (!addrs.some(a => wanted.includes(a.replace(/\/p2p\/.*$/, '')))) failures.push(`${from.kind}->${to.kind}: got ${addrs.join(',')}, want one of ${wanted.join(',')}`)
-        } catch (err) {
-          failures.push(`${from.kind} ${from.peerId.slice(-6)} -> ${to.kind} ${to.peerId.slice(-6)}: ${(err as Error).message}`)
-        }
-      }
-    }))
+    const failures = await findEveryPeer(members)
     assert.deepEqual(failures, [])
   })
 

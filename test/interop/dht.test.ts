@@ -13,34 +13,24 @@ import assert from 'node:assert/strict'
 import { CID } from 'multiformats/cid'
 import { sha256 as sha256Hasher } from 'multiformats/hashes/sha2'
 import { buildGoPeer, buildRustPeer, cargoAvailable, spawnPeer, stopAll, type PeerProcess } from './harness.ts'
-import { createLibp2p, multiaddr } from '../../src/index.ts'
+import { createLibp2p } from '../../src/index.ts'
 import { identify } from '../../src/protocols/identify/index.ts'
 import { ping } from '../../src/protocols/ping/index.ts'
-import { kadDHT, type KadDHT } from '../../src/dht/index.ts'
+import { kadDHT } from '../../src/dht/index.ts'
 import { generateKeyPair, publicKeyToProtobuf, sha256 } from '../../src/crypto/index.ts'
-import { peerIdFromString } from '../../src/peer/peer-id.ts'
 import { utf8Encode } from '../../src/util/bytes.ts'
-import type { Libp2p } from '../../src/interface/libp2p.ts'
+import { DHT_TIMEOUT, findEveryPeer, ourDhtMember, untilRoutingTableHolds, type DhtMember, type OurDhtNode } from './dht-mesh.ts'
 
 const SIZE = Number(process.env.DHT_INTEROP_SIZE ?? 5)
 const RUST_SIZE = await cargoAvailable() ? Number(process.env.DHT_INTEROP_RUST_SIZE ?? 3) : 0
 type Kind = 'ts' | 'js' | 'go' | 'rust'
 const KINDS: Kind[] = RUST_SIZE > 0 ? ['ts', 'js', 'go', 'rust'] : ['ts', 'js', 'go']
-const TIMEOUT = 60_000
+const TIMEOUT = DHT_TIMEOUT
 
-type Ours = Libp2p<{ identify: unknown, ping: unknown, dht: KadDHT }>
-
-interface Member {
+interface Member extends DhtMember {
   kind: Kind
-  peerId: string
-  addrs: string[]
-  findPeer(peer: string): Promise<string[]>
   put(key: Uint8Array, value: Uint8Array): Promise<void>
   get(key: Uint8Array): Promise<Uint8Array>
-  provide(cid: string): Promise<void>
-  findProviders(cid: string): Promise<string[]>
-  dial(addr: string): Promise<void>
-  bootstrap(): Promise<void>
 }
 
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64')
@@ -60,23 +50,13 @@ function remoteMember (p: PeerProcess): Member {
   }
 }
 
-function ourMember (node: Ours): Member {
+function ourMember (node: OurDhtNode): Member {
   const dht = node.services.dht
   return {
+    ...ourDhtMember(node),
     kind: 'ts',
-    peerId: node.peerId.toString(),
-    addrs: node.getMultiaddrs().map(String),
-    findPeer: async (peer) => (await dht.findPeer(peerIdFromString(peer), { useLocal: false, signal: AbortSignal.timeout(TIMEOUT) })).multiaddrs.map(String),
     put: async (key, value) => { await dht.put(key, value, { signal: AbortSignal.timeout(TIMEOUT) }) },
-    get: async (key) => await dht.get(key, { quorum: 1, signal: AbortSignal.timeout(TIMEOUT) }),
-    provide: async (cid) => { await dht.provide(CID.parse(cid), { signal: AbortSignal.timeout(TIMEOUT) }) },
-    findProviders: async (cid) => {
-      const out: string[] = []
-      for await (const p of dht.findProviders(CID.parse(cid), { count: 20, signal: AbortSignal.timeout(TIMEOUT) })) out.push(p.id.toString())
-      return out
-    },
-    dial: async (addr) => { await node.dial(multiaddr(addr)) },
-    bootstrap: async () => { await dht.refreshRoutingTable() }
+    get: async (key) => await dht.get(key, { quorum: 1, signal: AbortSignal.timeout(TIMEOUT) })
   }
 }
 
@@ -97,7 +77,7 @@ async function cidFor (text: string): Promise<string> {
 }
 
 describe(`DHT interop: ${SIZE} ts + ${SIZE} js + ${SIZE} go + ${RUST_SIZE} rust nodes`, { timeout: 600_000 }, () => {
-  const ours: Ours[] = []
+  const ours: OurDhtNode[] = []
   const members: Member[] = []
 
   before(async () => {
@@ -122,10 +102,7 @@ describe(`DHT interop: ${SIZE} ts + ${SIZE} js + ${SIZE} go + ${RUST_SIZE} rust 
     // one ts node is everyone's bootstrap peer; each node then refreshes its table
     const bootstrap = ours[0].getMultiaddrs()[0].toString()
     await Promise.all(members.slice(1).map(async m => { await m.dial(bootstrap) }))
-    // identify (and with it the routing tables) settles asynchronously after the dials
-    const deadline = Date.now() + 20_000
-    while (ours[0].services.dht.routingTable.size < members.length - 1 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
-    assert.equal(ours[0].services.dht.routingTable.size, members.length - 1, 'the bootstrap node should have every server in its table')
+    await untilRoutingTableHolds(ours[0], members.length - 1)
     for (const m of members) await m.bootstrap()
   }, { timeout: 1_500_000 })
 
@@ -135,19 +112,7 @@ describe(`DHT interop: ${SIZE} ts + ${SIZE} js + ${SIZE} go + ${RUST_SIZE} rust 
   })
 
   it('every node finds every other one by findPeer', async () => {
-    const failures: string[] = []
-    await Promise.all(members.map(async (from) => {
-      for (const to of members) {
-        if (to === from) continue
-        try {
-          const addrs = await from.findPeer(to.peerId)
-          const wanted = to.addrs.map(a => a.replace(/\/p2p\/.*$/, ''))
-          if (!addrs.some(a => wanted.includes(a.replace(/\/p2p\/.*$/, '')))) failures.push(`${from.kind}->${to.kind}: got ${addrs.join(',')}, want one of ${wanted.join(',')}`)
-        } catch (err) {
-          failures.push(`${from.kind} ${from.peerId.slice(-6)} -> ${to.kind} ${to.peerId.slice(-6)}: ${(err as Error).message}`)
-        }
-      }
-    }))
+    const failures = await findEveryPeer(members)
     assert.deepEqual(failures, [])
   })
 
