@@ -24,6 +24,7 @@
  * over a loopback TCP socket in this process, so the order of events is fixed, not raced:
  * - FIN in before js's handler runs: the request is lost and the stream reset;
  * - FIN in while js negotiates: the end is announced before the request is handed back;
+ * - the first order against our own listener: it keeps the request and then sees the FIN;
  * - FIN sent after js's handler finished: the same bytes arrive and the exchange completes;
  * - our eager perf client (what ships) against the real js-libp2p peer process, on fresh
  *   connections, with the small exchanges that raced.
@@ -35,7 +36,8 @@ import { handle as jsHandle } from '@libp2p/multistream-select'
 import { byteStream as jsByteStream } from '@libp2p/utils'
 import type { Stream as JsStream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
-import { lazySelect } from '../../src/mss/index.ts'
+import { handle, lazySelect } from '../../src/mss/index.ts'
+import { duplexPair } from '../../src/util/duplex-pair.ts'
 import { encodeMessage, encodeMessages, HEADER_BYTES } from '../../src/mss/codec.ts'
 import { nextTurn } from '../../src/util/timers.ts'
 import { yamux } from '../../src/muxer/yamux/index.ts'
@@ -135,6 +137,20 @@ test('js-libp2p signals the end of a lazily proposed stream before handing its f
   } finally {
     peers.close()
   }
+})
+
+test('our multistream-select listener, in the order that breaks js\'s, keeps the request and then sees the FIN', { timeout: 30_000 }, async () => {
+  const [dialer, listener] = duplexPair()
+  const stream = lazySelect(dialer, PERF_PROTOCOL)
+  stream.send(encodePerfRequest(1))
+  await stream.closeWrite()
+  // proposal, request and FIN all wait in the listener's buffer before its handler starts
+  assert.equal(await handle(listener, [PERF_PROTOCOL]), PERF_PROTOCOL)
+  assert.deepEqual(await listener.read(), encodePerfRequest(1))
+  assert.equal(await listener.read(), null)
+  listener.send(new Uint8Array(1))
+  await listener.closeWrite()
+  assert.equal(await readToEnd(stream), 1)
 })
 
 test('the same lazy exchange completes when the FIN follows the end of js\'s negotiation', { timeout: 30_000 }, async () => {
