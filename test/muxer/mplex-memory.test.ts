@@ -7,33 +7,16 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mplex } from '../../src/muxer/mplex/index.ts'
 import { FREE_BUFFER } from '../../src/muxer/mplex/stream.ts'
-import type { MemoryAccount } from '../../src/interface/muxer.ts'
 import { duplexPair } from '../../src/util/duplex-pair.ts'
 import { Inbox, readAll, settle, testData } from './helpers.ts'
 import { mplexFrame } from './raw-peer.ts'
+import { BudgetAccount } from '../support/budget-account.ts'
 
 const KiB = 1024
 const NEW_STREAM = 0
 const MESSAGE_INITIATOR = 2
 const CLOSE_INITIATOR = 4
 const RESET_INITIATOR = 6
-
-class BudgetAccount implements MemoryAccount {
-  reserved = 0
-  refusals = 0
-  readonly budget: number
-  constructor (budget: number) { this.budget = budget }
-  reserve (bytes: number): boolean {
-    if (this.reserved + bytes > this.budget) { this.refusals++; return false }
-    this.reserved += bytes
-    return true
-  }
-
-  release (bytes: number): void {
-    this.reserved -= bytes
-    assert.ok(this.reserved >= 0, 'released more than was reserved')
-  }
-}
 
 function setup (account: BudgetAccount): { send: (b: Uint8Array) => void, inbox: Inbox, close: () => void } {
   const [mine, theirs] = duplexPair()

@@ -8,23 +8,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { WebSocketsTransport } from '../../../src/transport/websockets/index.ts'
 import { FREE_READ_BUFFER, DEFAULT_READ_HIGH_WATER_MARK } from '../../../src/transport/websockets/connection.node.ts'
-import type { MemoryAccount } from '../../../src/interface/muxer.ts'
 import type { RawConnection } from '../../../src/interface/transport.ts'
 import { listen, readExactly } from '../conformance.ts'
-
-class BudgetAccount implements MemoryAccount {
-  reserved = 0
-  refusals = 0
-  readonly budget: number
-  constructor (budget: number) { this.budget = budget }
-  reserve (bytes: number): boolean {
-    if (this.reserved + bytes > this.budget) { this.refusals++; return false }
-    this.reserved += bytes
-    return true
-  }
-
-  release (bytes: number): void { this.reserved -= bytes }
-}
+import { BudgetAccount } from '../../support/budget-account.ts'
 
 /** Sends until the sender sees backpressure, then lets the receiver take in what arrives. */
 async function fillUntilPaused (client: RawConnection, server: RawConnection): Promise<number> {
