@@ -26,7 +26,7 @@ import { tcp } from '../../src/transport/tcp/index.ts'
 import { noise } from '../../src/security/noise/index.ts'
 import { yamux } from '../../src/muxer/yamux/index.ts'
 import { parseBenchFlags } from '../lib/flags.ts'
-import { handleSinkAndOpen } from '../lib/sink-open.ts'
+import { handleSinkAndOpen, sendToSink } from '../lib/sink-open.ts'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const SINK = '/bench/metrics-sink/1.0.0'
@@ -59,11 +59,7 @@ async function throughput (connection: Connection, bytes: number): Promise<numbe
   const stream = await connection.newStream(SINK)
   const chunk = new Uint8Array(CHUNK).fill(7)
   const started = performance.now()
-  for (let sent = 0; sent < bytes; sent += CHUNK) {
-    if (!stream.send(sent + CHUNK <= bytes ? chunk : chunk.subarray(0, bytes - sent))) await stream.drain()
-  }
-  await stream.closeWrite()
-  if ((await stream.read()) === null) throw new Error('the sink closed without its answer')
+  await sendToSink(stream, bytes, chunk)
   const seconds = (performance.now() - started) / 1000
   await stream.close()
   return bytes / (1024 * 1024) / seconds

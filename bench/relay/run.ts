@@ -35,6 +35,7 @@ import { yamux } from '../../src/muxer/yamux/index.ts'
 import { circuitRelayTransport } from '../../src/relay/index.ts'
 import { isRelayed } from '../../src/util/multiaddr.ts'
 import { parseBenchFlags } from '../lib/flags.ts'
+import { sendToSink } from '../lib/sink-open.ts'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const SINK = '/bench/relay-sink/1.0.0'
@@ -71,11 +72,7 @@ async function throughput (from: Libp2p, to: Libp2p, bytes: number): Promise<num
   const stream = await connection.newStream(SINK, { runOnLimitedConnection: true })
   const chunk = new Uint8Array(CHUNK).fill(7)
   const started = performance.now()
-  for (let sent = 0; sent < bytes; sent += CHUNK) {
-    if (!stream.send(sent + CHUNK <= bytes ? chunk : chunk.subarray(0, bytes - sent))) await stream.drain()
-  }
-  await stream.closeWrite()
-  if ((await stream.read()) === null) throw new Error('the sink closed without its answer')
+  await sendToSink(stream, bytes, chunk)
   const seconds = (performance.now() - started) / 1000
   await stream.close()
   return bytes / (1024 * 1024) / seconds

@@ -9,7 +9,7 @@ import { tcp } from '../../src/transport/tcp/index.ts'
 import { quic } from '../../src/transport/quic/index.ts'
 import { noise } from '../../src/security/noise/index.ts'
 import { yamux } from '../../src/muxer/yamux/index.ts'
-import { handleSinkAndOpen } from '../lib/sink-open.ts'
+import { handleSinkAndOpen, sendToSink } from '../lib/sink-open.ts'
 
 export const STACKS = ['noise+yamux', 'quic'] as const
 export type Stack = typeof STACKS[number]
@@ -52,11 +52,7 @@ export async function transfer (connection: Connection, bytes: number): Promise<
   const cpu = cpuNow()
   const started = performance.now()
   const stream = await connection.newStream(SINK)
-  for (let sent = 0; sent < bytes; sent += CHUNK) {
-    if (!stream.send(sent + CHUNK <= bytes ? chunk : chunk.subarray(0, bytes - sent))) await stream.drain()
-  }
-  await stream.closeWrite()
-  if ((await stream.read()) === null) throw new Error('the sink closed without its answer')
+  await sendToSink(stream, bytes, chunk)
   await stream.close()
   return { cpuMicros: cpuNow() - cpu, wallMicros: (performance.now() - started) * 1000 }
 }
