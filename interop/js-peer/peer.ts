@@ -13,7 +13,9 @@
  *   node interop/js-peer/peer.ts --listen /ip4/127.0.0.1/tcp/0 --muxer mplex
  *
  * To add a feature (DHT, pubsub, ...): add services in `buildServices`, stream
- * handlers in `setupHandlers`, and commands with `registerCommand`.
+ * handlers in `setupHandlers`, and commands with `commands.register`. The
+ * contract's plumbing (output, common flags, echo payload, command loop) is
+ * interop/line-contract.ts, shared with interop/ts-peer.
  */
 import { createInterface } from 'node:readline'
 import { createLibp2p } from 'libp2p'
