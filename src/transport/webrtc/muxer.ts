@@ -11,7 +11,7 @@
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { AbortOptions, Direction } from '../../interface/common.ts'
 import type { Stream } from '../../interface/stream.ts'
-import type { StreamMuxer, StreamMuxerFactory, StreamMuxerInit } from '../../interface/muxer.ts'
+import type { MemoryAccount, StreamMuxer, StreamMuxerFactory, StreamMuxerInit } from '../../interface/muxer.ts'
 import type { NativeUpgrade, RawConnection } from '../../interface/transport.ts'
 import type { PeerId } from '../../interface/peer-id.ts'
 import { AbstractStream } from '../../util/abstract-stream.ts'
@@ -74,8 +74,11 @@ export class WebRTCConnection extends AbstractStream implements RawConnection, S
     this.#pc.onClosed((err) => { this.#onPeerConnectionClosed(err) })
   }
 
+  /** The connection's resource scopes, for what streams hold unread (see stream.ts). */
+  readonly #memoryAccount = (): MemoryAccount | undefined => this.#init?.memory
+
   #wrap (channel: DataChannelLike, direction: Direction, onOpen?: () => void): WebRTCStream {
-    const stream = new WebRTCStream(channel, direction, (s) => { this.#streams.delete(s) }, this.#options)
+    const stream = new WebRTCStream(channel, direction, (s) => { this.#streams.delete(s) }, this.#options, this.#memoryAccount)
     channel.setEvents({
       onOpen: () => { onOpen?.() },
       onMessage: (data) => { stream.receive(data) },

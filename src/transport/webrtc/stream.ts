@@ -12,11 +12,17 @@
  *   with StreamResetError.
  * - `closeRead` sends STOP_SENDING; `abort` sends RESET_STREAM and closes the channel.
  * - Bytes that break the framing reset the stream with the typed decoding error; the rest of
- *   the connection is unaffected. Unread incoming data is bounded by `maxReadBuffer` (a data
- *   channel has no receive window we could close): beyond it the stream is reset.
+ *   the connection is unaffected.
+ * - Unread incoming data: a data channel has no receive window we could close (node-datachannel
+ *   delivers every message and cannot pause a channel), so what a slow reader leaves unread is
+ *   held, the way mplex holds it: the first FREE_READ_BUFFER bytes per stream on the house,
+ *   every MiB beyond that reserved from the connection's resource scopes (peer and system
+ *   memory limits), and never more than `maxReadBuffer` per stream. When the resource manager
+ *   refuses, or the ceiling is passed, the stream is reset with LimitExceededError.
  * - The channel is closed once both directions are finished, so SCTP releases its stream id.
  */
 import type { Direction } from '../../interface/common.ts'
+import type { MemoryAccount } from '../../interface/muxer.ts'
 import type { Stream } from '../../interface/stream.ts'
 import { AbstractStream } from '../../util/abstract-stream.ts'
 import { LimitExceededError, StreamClosedError, StreamResetError } from '../../util/errors.ts'
@@ -30,13 +36,20 @@ export interface WebRTCStreamOptions {
   maxBufferedAmount?: number
   /** How long `closeWrite` waits for FIN_ACK (default 5 s). */
   finAckTimeout?: number
-  /** Received bytes the reader may leave unread before the stream is reset (default 8 MiB). */
+  /**
+   * Received bytes the reader may leave unread before the stream is reset (default 32 MiB);
+   * beyond FREE_READ_BUFFER they are reserved from the connection's resource scopes.
+   */
   maxReadBuffer?: number
 }
 
 export const DEFAULT_MAX_BUFFERED_AMOUNT = 4 * 1024 * 1024
 export const DEFAULT_FIN_ACK_TIMEOUT = 5_000
-export const DEFAULT_MAX_READ_BUFFER = 8 * 1024 * 1024
+export const DEFAULT_MAX_READ_BUFFER = 32 * 1024 * 1024
+/** Unread bytes a stream holds without a reservation (mplex: 256 KiB; SCTP delivers in bursts). */
+export const FREE_READ_BUFFER = 1024 * 1024
+/** Reservations grow and shrink in whole chunks, never per message. */
+const READ_RESERVATION_CHUNK = 1024 * 1024
 
 export class WebRTCStream extends AbstractStream implements Stream {
   readonly id: string
@@ -49,31 +62,74 @@ export class WebRTCStream extends AbstractStream implements Stream {
   readonly #maxReadBuffer: number
   readonly #decoder: FrameDecoder
   readonly #onDone: (stream: WebRTCStream) => void
+  /** The connection's memory account once the switch attached it (undefined: unaccounted). */
+  readonly #memory: () => MemoryAccount | undefined
+  /** Bytes reserved for unread data, and from which account. */
+  #reserved = 0
+  #reservedFrom: MemoryAccount | undefined
+  /** Unread bytes held without asking for more: min(maxReadBuffer, free + reserved). */
+  #unreadAllowance: number
   #finAckWaiter: (() => void) | undefined
   /** Bytes accepted by `send` and not yet framed into the channel (bounded by backpressure). */
   readonly #outQueue: Uint8Array[] = []
   #outOffset = 0
   #channelClosed = false
 
-  constructor (channel: DataChannelLike, direction: Direction, onDone: (stream: WebRTCStream) => void, options: WebRTCStreamOptions = {}) {
+  constructor (channel: DataChannelLike, direction: Direction, onDone: (stream: WebRTCStream) => void, options: WebRTCStreamOptions = {}, memory: () => MemoryAccount | undefined = () => undefined) {
     super()
     this.channel = channel
     this.direction = direction
     this.id = `${channel.id}`
     this.#onDone = onDone
+    this.#memory = memory
     this.#maxBuffered = options.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT
     this.#finAckTimeout = options.finAckTimeout ?? DEFAULT_FIN_ACK_TIMEOUT
     this.#maxReadBuffer = options.maxReadBuffer ?? DEFAULT_MAX_READ_BUFFER
+    this.#unreadAllowance = Math.min(this.#maxReadBuffer, FREE_READ_BUFFER)
     this.#decoder = new FrameDecoder({
       onData: (payload) => {
         this.pushData(payload)
-        if (this.readableLength > this.#maxReadBuffer) {
-          this.abort(new LimitExceededError(`more than ${this.#maxReadBuffer} unread bytes on a WebRTC stream`))
-        }
+        if (this.readableLength > this.#unreadAllowance) this.#holdUnread()
       },
       onFlag: (flag) => { this.#onFlag(flag) }
     })
     channel.setBufferedAmountLowThreshold(Math.floor(this.#maxBuffered / 2))
+  }
+
+  /** Unread bytes passed what is free and reserved: reserve more, or reset the stream. */
+  #holdUnread (): void {
+    const unread = this.readableLength
+    if (unread > this.#maxReadBuffer) {
+      this.abort(new LimitExceededError(`more than ${this.#maxReadBuffer} unread bytes on a WebRTC stream`))
+      return
+    }
+    const account = this.#reservedFrom ?? this.#memory()
+    if (account === undefined) return
+    const missing = unread - FREE_READ_BUFFER - this.#reserved
+    const grow = Math.ceil(missing / READ_RESERVATION_CHUNK) * READ_RESERVATION_CHUNK
+    if (!account.reserve(grow)) {
+      this.abort(new LimitExceededError(`the resource manager refused ${grow} more bytes for unread data on a WebRTC stream (${unread} unread)`))
+      return
+    }
+    this.#reservedFrom = account
+    this.#setReserved(this.#reserved + grow)
+  }
+
+  #setReserved (bytes: number): void {
+    this.#reserved = bytes
+    this.#unreadAllowance = Math.min(this.#maxReadBuffer, FREE_READ_BUFFER + bytes)
+  }
+
+  /** Gives back reserved chunks the reader has emptied (one chunk of slack against churn). */
+  protected override onConsumed (_bytes: number): void {
+    if (this.#reserved === 0) return
+    const needed = Math.ceil(Math.max(0, this.readableLength - FREE_READ_BUFFER) / READ_RESERVATION_CHUNK) * READ_RESERVATION_CHUNK
+    if (this.#reserved - needed > READ_RESERVATION_CHUNK) this.#release(this.#reserved - needed)
+  }
+
+  #release (bytes: number): void {
+    this.#reservedFrom?.release(bytes)
+    this.#setReserved(this.#reserved - bytes)
   }
 
   /** Feeds one received data channel message (the muxer wires the channel's events here). */
@@ -186,6 +242,7 @@ export class WebRTCStream extends AbstractStream implements Stream {
   }
 
   protected override onFinished (): void {
+    if (this.#reserved > 0) this.#release(this.#reserved)
     this.#outQueue.length = 0
     this.#finAckWaiter?.()
     if (!this.#channelClosed) {

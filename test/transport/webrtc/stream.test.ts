@@ -13,13 +13,15 @@ import type { WebRTCConnectionOptions } from '../../../src/transport/webrtc/muxe
 import { Flag, FrameDecoder, MAX_FRAME_LENGTH, MAX_PAYLOAD_LENGTH, encodeDataFrame, encodeFlagFrame } from '../../../src/transport/webrtc/message.ts'
 import type { FlagValue } from '../../../src/transport/webrtc/message.ts'
 import type { Stream } from '../../../src/interface/stream.ts'
+import type { MemoryAccount } from '../../../src/interface/muxer.ts'
+import { BudgetAccount } from '../../support/budget-account.ts'
 import { seededBytes } from '../../support/random.ts'
 import { FakePeerConnection } from './fake-peer-connection.ts'
 import type { FakeChannel } from './fake-peer-connection.ts'
 
 const PEER = peerIdFromString('12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA')
 
-function connectionPair (options: WebRTCConnectionOptions = {}) {
+function connectionPair (options: WebRTCConnectionOptions = {}, memory?: MemoryAccount) {
   const [pa, pb] = FakePeerConnection.pair()
   const incoming: Stream[] = []
   const waiters: Array<(s: Stream) => void> = []
@@ -28,6 +30,7 @@ function connectionPair (options: WebRTCConnectionOptions = {}) {
   const ma = a.createStreamMuxer(a, { direction: 'outbound', onIncomingStream: s => { s.abort(new Error('unexpected')) } })
   const mb = b.createStreamMuxer(b, {
     direction: 'inbound',
+    memory,
     onIncomingStream: s => {
       const w = waiters.shift()
       if (w !== undefined) w(s); else incoming.push(s)
@@ -223,6 +226,45 @@ test('unread data beyond maxReadBuffer resets the stream (bounded memory)', asyn
   await new Promise(resolve => setImmediate(resolve))
   assert.equal(r.error?.name, 'LimitExceededError')
   assert.equal(r.readableLength, 0)
+})
+
+async function sendUnread (s: Stream, bytes: number): Promise<void> {
+  for (let sent = 0; sent < bytes; sent += 64 * 1024) s.send(new Uint8Array(64 * 1024))
+  await new Promise(resolve => setImmediate(resolve))
+}
+
+test('unread data past the free MiB is reserved from the connection, given back as it is read and when the stream ends', async () => {
+  const memory = new BudgetAccount(64 * 1024 * 1024)
+  const { ma, nextIncoming } = connectionPair({}, memory)
+  const s = await ma.newStream()
+  await s.write(Uint8Array.of(1))
+  const r = await nextIncoming()
+  await sendUnread(s, 12 * 1024 * 1024)
+  assert.equal(r.error, undefined)
+  assert.ok(r.readableLength > 12 * 1024 * 1024)
+  // 12 MiB + 1 byte unread: 1 MiB free, 12 MiB reserved in whole chunks.
+  assert.equal(memory.reserved, 12 * 1024 * 1024)
+  const iterator = r[Symbol.asyncIterator]()
+  let read = 0
+  while (read < 8 * 1024 * 1024) read += (await iterator.next()).value.length
+  assert.ok(memory.reserved <= 6 * 1024 * 1024, `${memory.reserved} still reserved after reading 8 MiB`)
+  r.abort(new Error('done'))
+  await r.closed
+  assert.equal(memory.reserved, 0)
+  assert.equal(memory.peak, 12 * 1024 * 1024)
+})
+
+test('a stream whose unread data the resource manager refuses is reset (LimitExceededError)', async () => {
+  const memory = new BudgetAccount(3 * 1024 * 1024)
+  const { ma, nextIncoming } = connectionPair({}, memory)
+  const s = await ma.newStream()
+  await s.write(Uint8Array.of(1))
+  const r = await nextIncoming()
+  await sendUnread(s, 6 * 1024 * 1024)
+  assert.equal(r.error?.name, 'LimitExceededError')
+  assert.match(r.error?.message ?? '', /resource manager refused/)
+  await r.closed
+  assert.equal(memory.reserved, 0)
 })
 
 test('closing the connection resets open streams and closes the peer connection', async () => {
