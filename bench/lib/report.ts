@@ -77,7 +77,8 @@ export function gitCommit (cwd: string): { sha: string, dirty: boolean } {
   }
 }
 
-function formatNumber (value: number): string {
+/** A figure to three significant digits or so, for the markdown tables. */
+export function formatNumber (value: number): string {
   const abs = Math.abs(value)
   if (abs >= 100) return value.toFixed(0)
   if (abs >= 10) return value.toFixed(1)

@@ -1,14 +1,6 @@
 /** The markdown rendering of the pubsub benchmark's results (bench/results/pubsub.md). */
-import type { Row } from '../lib/report.ts'
+import { formatNumber, type Row } from '../lib/report.ts'
 import type { PubSubBenchResult } from './run.ts'
-
-function formatNumber (value: number): string {
-  const abs = Math.abs(value)
-  if (abs >= 100) return value.toFixed(0)
-  if (abs >= 10) return value.toFixed(1)
-  if (abs >= 1) return value.toFixed(2)
-  return value.toPrecision(2)
-}
 
 function cell (row: Row, side: 'ts' | 'js'): string {
   const r = row.results[side]
