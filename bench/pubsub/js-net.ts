@@ -17,11 +17,9 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { gossipsub } from '@libp2p/gossipsub'
 import { multiaddr } from '@multiformats/multiaddr'
-import { runPubSubNetwork, type NetNode } from './network.ts'
+import { runPubSubNetwork, scoringFlag, type NetNode } from './network.ts'
 
-const scoringFlag = process.argv.indexOf('--scoring')
-const scoring = scoringFlag === -1 ? 'on' : process.argv[scoringFlag + 1]
-if (scoring !== 'on' && scoring !== 'off') throw new Error('--scoring takes on or off')
+const scoring = scoringFlag(process.argv)
 const scoreParams = scoring === 'on'
   ? { IPColocationFactorWeight: 0 }
   : { IPColocationFactorWeight: 0, appSpecificWeight: 0, behaviourPenaltyWeight: 0, topicScoreCap: 0 }

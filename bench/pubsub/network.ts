@@ -27,6 +27,14 @@ const MESH_LOW = 4
 const GIVE_UP_MS = 30_000
 
 /** One node, whatever library runs it. */
+/** The network peers' `--scoring on|off` flag (default on). */
+export function scoringFlag (argv: string[]): 'on' | 'off' {
+  const at = argv.indexOf('--scoring')
+  const scoring = at === -1 ? 'on' : argv[at + 1]
+  if (scoring !== 'on' && scoring !== 'off') throw new Error('--scoring takes on or off')
+  return scoring
+}
+
 export interface NetNode {
   addr: string
   dial(addr: string): Promise<void>

@@ -14,13 +14,11 @@ import { noise } from '../../src/security/noise/index.ts'
 import { yamux } from '../../src/muxer/yamux/index.ts'
 import { tcp } from '../../src/transport/tcp/index.ts'
 import { gossipsub, type GossipSub } from '../../src/pubsub/gossipsub/index.ts'
-import { runPubSubNetwork, type NetNode } from './network.ts'
+import { runPubSubNetwork, scoringFlag, type NetNode } from './network.ts'
 
 type Node = Libp2p<{ identify: unknown, pubsub: GossipSub }>
 
-const scoringFlag = process.argv.indexOf('--scoring')
-const scoring = scoringFlag === -1 ? 'on' : process.argv[scoringFlag + 1]
-if (scoring !== 'on' && scoring !== 'off') throw new Error('--scoring takes on or off')
+const scoring = scoringFlag(process.argv)
 
 async function createNode (): Promise<NetNode> {
   const node = await createLibp2p({
