@@ -126,6 +126,25 @@ export function echoMismatch (got: Uint8Array, want: Uint8Array): string | undef
   return got.byteLength !== want.byteLength ? `echo mismatch: got ${got.byteLength} bytes, want ${want.byteLength} (common prefix equal)` : undefined
 }
 
+// ------------------------------------------------------------------ ping --
+
+/**
+ * The `ping` command's work: `req.count` pings (default 1) one after another through `pingOnce`,
+ * the round-trip times in ms; the first failure ends it, saying how many pings had passed.
+ */
+export async function pingCommand (req: Json, pingOnce: () => Promise<number>): Promise<Json> {
+  const count = typeof req.count === 'number' && req.count > 0 ? req.count : 1
+  const rtts: number[] = []
+  for (let i = 0; i < count; i++) {
+    try {
+      rtts.push(await pingOnce())
+    } catch (err) {
+      throw new Error(`ping failed after ${rtts.length} pings: ${errorMessage(err)}`)
+    }
+  }
+  return { rtts }
+}
+
 // -------------------------------------------------------------- commands --
 
 export interface Request extends Json {

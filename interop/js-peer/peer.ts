@@ -44,7 +44,7 @@ import { CID } from 'multiformats/cid'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { autoNAT } from '@libp2p/autonat'
 import { PERF_PROTOCOL, decodePerfRequest, encodePerfRequest, sendZeros } from './perf-wire.ts'
-import { Commands, echoMismatch, emitEvent, errorMessage, parsePeerFlags, patternBytes, stderrLog, type Json, type PeerFlags, type Request } from '../line-contract.ts'
+import { Commands, echoMismatch, emitEvent, errorMessage, parsePeerFlags, patternBytes, pingCommand, stderrLog, type Json, type PeerFlags, type Request } from '../line-contract.ts'
 
 const ECHO_PROTOCOL = '/echo/1.0.0'
 const RESET_PROTOCOL = '/test/reset/1.0.0'
@@ -381,16 +381,7 @@ commands.register('dial', 30_000, async (req, { node, signal }) => {
 
 commands.register('ping', 30_000, async (req, { node, signal }) => {
   const peer = peerArg(req)
-  const count = typeof req.count === 'number' && req.count > 0 ? req.count : 1
-  const rtts: number[] = []
-  for (let i = 0; i < count; i++) {
-    try {
-      rtts.push(await node.services.ping.ping(peer, { signal }))
-    } catch (err) {
-      throw new Error(`ping failed after ${rtts.length} pings: ${errorMessage(err)}`)
-    }
-  }
-  return { rtts }
+  return await pingCommand(req, async () => await node.services.ping.ping(peer, { signal }))
 })
 
 commands.register('identify', 10_000, async (req, { signal }) => {
