@@ -47,6 +47,26 @@ export const HEADER_BYTES = encodeMessage(PROTOCOL_ID)
 export const NA_BYTES = encodeMessage(NA)
 export const LS_BYTES = encodeMessage(LS)
 
+/**
+ * The header followed by `text`'s message: a lazy dialer's proposal and the listener's answer
+ * to it. A node proposes and answers the same few protocols on every connection (ping,
+ * identify, ...), so each is encoded once; bounded (past the limit the cache starts over).
+ * The returned bytes are shared: copy them before handing them to a stream (the receiving
+ * end of a transport may own, and decrypt in place, the very buffer sent).
+ */
+export function headerAndMessage (text: string): Uint8Array {
+  let bytes = headerAndMessages.get(text)
+  if (bytes === undefined) {
+    bytes = encodeMessages(HEADER_BYTES, encodeMessage(text))
+    if (headerAndMessages.size >= MAX_CACHED_HEADER_AND_MESSAGES) headerAndMessages.clear()
+    headerAndMessages.set(text, bytes)
+  }
+  return bytes
+}
+
+const headerAndMessages = new Map<string, Uint8Array>()
+const MAX_CACHED_HEADER_AND_MESSAGES = 64
+
 /** Decodes a message body (without its length prefix); throws InvalidMessageError. */
 export function decodeMessageBody (body: Uint8Array): string {
   if (body.length < 2 || body[body.length - 1] !== NEWLINE) {
@@ -57,6 +77,15 @@ export function decodeMessageBody (body: Uint8Array): string {
   } catch {
     throw new InvalidMessageError('multistream message is not valid UTF-8')
   }
+}
+
+/**
+ * readMessage's synchronous path: the next message when it is buffered whole (a proposal and
+ * its header usually arrive in one chunk), else undefined (then readMessage waits for it).
+ */
+export function takeMessage (reader: StreamReader): string | undefined {
+  const body = reader.takeLP(MAX_MESSAGE_LENGTH)
+  return body === undefined ? undefined : decodeMessageBody(body)
 }
 
 /** Reads one message; a stream that ends first gives UnexpectedEOFError. */

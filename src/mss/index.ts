@@ -5,5 +5,5 @@
  */
 export { select, listProtocols, type MssOptions } from './select.ts'
 export { lazySelect } from './lazy.ts'
-export { handle, type ProtocolMatcher } from './handle.ts'
+export { handle, handleQueued, type ProtocolMatcher } from './handle.ts'
 export { PROTOCOL_ID, MAX_MESSAGE_LENGTH, MAX_NEGOTIATION_ROUNDS } from './codec.ts'

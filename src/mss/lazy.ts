@@ -17,7 +17,7 @@ import type { ByteStream } from '../interface/stream.ts'
 import { raceSignal } from '../util/abort.ts'
 import { InvalidMessageError, StreamResetError, UnsupportedProtocolError } from '../util/errors.ts'
 import { StreamReader } from '../util/stream-reader.ts'
-import { encodeMessage, encodeMessages, HEADER_BYTES, NA, readMessage } from './codec.ts'
+import { encodeMessages, headerAndMessage, NA, PROTOCOL_ID, readMessage, takeMessage } from './codec.ts'
 import { expectHeader } from './select.ts'
 
 /**
@@ -25,7 +25,7 @@ import { expectHeader } from './select.ts'
  * should only use it for a protocol the remote is known to support.
  */
 export function lazySelect<S extends ByteStream> (stream: S, protocol: string): S {
-  const proposal = encodeMessages(HEADER_BYTES, encodeMessage(protocol))
+  const proposal = headerAndMessage(protocol)
   const send = stream.send
   const write = stream.write
   const closeWrite = stream.closeWrite
@@ -42,8 +42,9 @@ export function lazySelect<S extends ByteStream> (stream: S, protocol: string): 
     stream.write = write
     stream.closeWrite = closeWrite
     stream.close = close
-    let first = proposal
-    if (data !== undefined && data.length > 0) first = encodeMessages(proposal, data)
+    // A copy either way: the cached proposal must not be handed to a transport whose
+    // receiving end may own (and decrypt in place) the very buffer sent.
+    const first = data !== undefined && data.length > 0 ? encodeMessages(proposal, data) : proposal.slice()
     return send.call(stream, first)
   }
 
@@ -51,11 +52,17 @@ export function lazySelect<S extends ByteStream> (stream: S, protocol: string): 
   const negotiate = async (): Promise<void> => {
     const reader = new StreamReader({
       read: (options?: AbortOptions) => read.call(stream, options),
+      tryRead: tryRead === undefined ? undefined : () => tryRead.call(stream),
       unshift: (chunk: Uint8Array) => { stream.unshift(chunk) }
     } as unknown as ByteStream)
     try {
-      await expectHeader(reader)
-      const answer = await readMessage(reader)
+      // The answers usually arrive in one chunk with the first reply: parsed without a
+      // promise per message when they are queued already.
+      reader.takeQueued()
+      const header = takeMessage(reader)
+      if (header === undefined) await expectHeader(reader)
+      else if (header !== PROTOCOL_ID) throw new InvalidMessageError(`expected the ${PROTOCOL_ID} header, got "${header.slice(0, 64)}"`)
+      const answer = takeMessage(reader) ?? await readMessage(reader)
       if (answer === NA) throw new UnsupportedProtocolError(`the remote does not support ${protocol}`)
       if (answer !== protocol) throw new InvalidMessageError(`listener answered "${answer.slice(0, 64)}" to "${protocol}"`)
     } catch (err) {
@@ -107,3 +114,4 @@ export function lazySelect<S extends ByteStream> (stream: S, protocol: string): 
   if (tryRead !== undefined) stream.tryRead = (): undefined => undefined
   return stream
 }
+

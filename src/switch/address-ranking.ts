@@ -21,6 +21,8 @@ export function dialRank (addr: Multiaddr): number {
 
 /** Stable sort by dialRank; also drops exact duplicates. */
 export function rankAddresses (addrs: Multiaddr[]): Multiaddr[] {
+  // One address (a dial of an explicit address, the common case): nothing to order or drop.
+  if (addrs.length <= 1) return addrs.slice()
   const seen = new Set<string>()
   const unique: Array<{ addr: Multiaddr, rank: number, index: number }> = []
   for (const addr of addrs) {

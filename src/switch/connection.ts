@@ -16,7 +16,7 @@ import type { Registrar } from '../interface/registrar.ts'
 import type { PeerId } from '../interface/peer-id.ts'
 import type { ByteStream, Stream } from '../interface/stream.ts'
 import type { RawConnection } from '../interface/transport.ts'
-import { handle, lazySelect, select } from '../mss/index.ts'
+import { handle, handleQueued, lazySelect, select } from '../mss/index.ts'
 import { ConnectionClosedError, InvalidParametersError, LimitExceededError, UnsupportedProtocolError } from '../util/errors.ts'
 import { logger } from '../util/logger.ts'
 import type { Logger } from '../interface/logger.ts'
@@ -287,17 +287,34 @@ export class SwitchConnection implements Connection {
     }
     const held = new HeldStream(this, stream, resources, this.#inboundCounts, this.#streamBytes)
     whenClosed(stream, held)
-    const deadline = new Deadline(this.#negotiationTimeout, undefined, `inbound stream negotiation timed out after ${this.#negotiationTimeout} ms`)
-    let protocol: string
+    // A proposal that arrived whole with the stream (lazy select) is answered at once; only a
+    // negotiation that has to wait gets a time limit.
+    let protocol: string | undefined
     try {
-      protocol = await handle(stream, this.#registrar.getProtocols(), { signal: deadline.signal })
+      protocol = handleQueued(stream, this.#registrar.getProtocols())
+      if (protocol === undefined) {
+        // A muxer announces a stream before it queues the data of the frame that opened it
+        // (QUIC, yamux): that data is there once the current frame is handled.
+        await undefined
+        protocol = handleQueued(stream, this.#registrar.getProtocols())
+      }
     } catch (err) {
-      this.#log('%s: inbound stream negotiation failed: %s', this.id, err)
+      // (the answer could not be sent: the stream is gone already)
       stream.abort(err as Error)
-      this.#countFailedNegotiation()
       return
-    } finally {
-      deadline.clear()
+    }
+    if (protocol === undefined) {
+      const deadline = new Deadline(this.#negotiationTimeout, undefined, `inbound stream negotiation timed out after ${this.#negotiationTimeout} ms`)
+      try {
+        protocol = await handle(stream, this.#registrar.getProtocols(), { signal: deadline.signal })
+      } catch (err) {
+        this.#log('%s: inbound stream negotiation failed: %s', this.id, err)
+        stream.abort(err as Error)
+        this.#countFailedNegotiation()
+        return
+      } finally {
+        deadline.clear()
+      }
     }
     const entry = this.#registrar.getHandler(protocol)
     if (entry === undefined) {

@@ -65,6 +65,9 @@ export class DialBackoff {
     addrs.set(addr, { failures, until: now + Math.min(this.#max, this.#base * 2 ** Math.min(failures - 1, 30)) })
   }
 
+  /** Peers with an address in backoff (or out of it but not yet forgotten). */
+  get size (): number { return this.#peers.size }
+
   /** The peer connected: forget its backoffs. */
   succeeded (peer: string): void {
     this.#peers.delete(peer)

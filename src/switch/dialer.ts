@@ -243,7 +243,8 @@ export class Dialer {
     const targetName = (): string => peerId?.toString() ?? explicit!.map(String).join(', ')
     const peerIdText = peerId === undefined ? undefined : resolved.peerIdText ?? peerId.toString()
     const gater = this.#init.connectionGater
-    if (peerId !== undefined && await gater?.denyDialPeer?.(peerId) === true) {
+    // (a hook is awaited only when there is one: each await is a turn of the microtask queue)
+    if (peerId !== undefined && gater?.denyDialPeer !== undefined && await gater.denyDialPeer(peerId) === true) {
       throw new ConnectionDeniedError(`the connection gater denied dialing ${peerId.toString()}`)
     }
     const failures: DialAttemptFailure[] = []
@@ -263,13 +264,13 @@ export class Dialer {
         failures.push({ multiaddr: addr, error: new DialBackoffError(backoffUntil) })
       } else if (peerIdText !== undefined && addrPeer !== undefined && addrPeer !== peerIdText) {
         failures.push({ multiaddr: addr, error: new UnexpectedPeerError(`the address belongs to ${addrPeer}`) })
-      } else if (!isRelayed(addr) && own.has(withoutPeerId(addr).toString())) {
+      } else if (own.size > 0 && !isRelayed(addr) && own.has(withoutPeerId(addr).toString())) {
         // (A relayed address names its target after the relay's circuit, which our own
         // reservation on the same relay shares: only the target's /p2p tells them apart.)
         failures.push({ multiaddr: addr, error: new InvalidMultiaddrError('the address is one of our own') })
       } else if (this.#init.transports.transportForDial(addr) === undefined) {
         failures.push({ multiaddr: addr, error: new InvalidMultiaddrError('no configured transport can dial it') })
-      } else if (await gater?.denyDialMultiaddr?.(addr, peerId) === true) {
+      } else if (gater?.denyDialMultiaddr !== undefined && await gater.denyDialMultiaddr(addr, peerId) === true) {
         failures.push({ multiaddr: addr, error: new ConnectionDeniedError('the connection gater denied the address') })
       } else {
         candidates.push(addr)
@@ -350,7 +351,8 @@ export class Dialer {
           active--
           attempts.delete(attempt)
           attempt.clear()
-          this.#backoff.succeeded(connection.remotePeer.toString())
+          // (the peer id's text costs a base58 encoding per connection: only when there is something to forget)
+          if (this.#backoff.size > 0) this.#backoff.succeeded(connection.remotePeer.toString())
           if (done) {
             log('closing the extra connection to %s from %s', connection.remotePeer, addr)
             connection.close().catch(() => {})

@@ -24,7 +24,7 @@ import type { PeerId } from '../interface/peer-id.ts'
 import type { ConnectionEncrypter, ConnectionProtector, SecuredConnection } from '../interface/security.ts'
 import type { RawConnection } from '../interface/transport.ts'
 import type { ByteStream } from '../interface/stream.ts'
-import { handle, lazySelect, select } from '../mss/index.ts'
+import { handle, handleQueued, lazySelect, select } from '../mss/index.ts'
 import { ConnectionDeniedError, InvalidParametersError, UnexpectedPeerError, UnsupportedProtocolError } from '../util/errors.ts'
 import { logger } from '../util/logger.ts'
 import { SwitchConnection } from './connection.ts'
@@ -218,7 +218,8 @@ export class Upgrader {
     const protocols = [...this.#encrypters.keys()]
     let protocol: string
     if (direction === 'inbound') {
-      protocol = await handle(raw, protocols, { signal })
+      // (a proposal already queued whole, sent with the handshake's first message, is answered at once)
+      protocol = handleQueued(raw, protocols) ?? await handle(raw, protocols, { signal })
     } else if (protocols.length === 1) {
       // With nothing to choose from, propose optimistically (as go-libp2p does): the proposal
       // rides with the handshake's first message and the listener's answer with its reply,

@@ -33,6 +33,44 @@ export class StreamReader {
   async #fill (options?: AbortOptions): Promise<boolean> {
     const chunk = await this.stream.read(options)
     if (chunk === null) return false
+    this.#append(chunk)
+    return true
+  }
+
+  /**
+   * With nothing buffered, takes the chunk the stream already has queued (`tryRead`), without
+   * a promise; true when one was taken. A message that came in one chunk (a multistream-select
+   * proposal with its header) can then be parsed synchronously with `takeLP`.
+   */
+  takeQueued (): boolean {
+    if (this.buffered > 0 || this.stream.tryRead === undefined) return false
+    const chunk = this.stream.tryRead()
+    if (chunk === undefined) return false
+    this.#append(chunk)
+    return true
+  }
+
+  /**
+   * One LP message if it is buffered whole (a view, as readExactly's), else undefined with
+   * nothing consumed: a partial, oversized or malformed one is left to `readLP`, which waits
+   * for the rest or reports it with its typed error.
+   */
+  takeLP (maxLength: number): Uint8Array | undefined {
+    let prefix: [number, number] | undefined
+    try {
+      prefix = decodeVarint(this.#buf, this.#offset, varintLength(maxLength))
+    } catch {
+      return undefined
+    }
+    if (prefix === undefined) return undefined
+    const [length, prefixBytes] = prefix
+    if (length > maxLength || this.buffered < prefixBytes + length) return undefined
+    const start = this.#offset + prefixBytes
+    this.#offset = start + length
+    return this.#buf.subarray(start, start + length)
+  }
+
+  #append (chunk: Uint8Array): void {
     if (this.#offset >= this.#buf.length) {
       this.#buf = chunk
     } else {
@@ -43,7 +81,6 @@ export class StreamReader {
       this.#buf = joined
     }
     this.#offset = 0
-    return true
   }
 
   /** Exactly `n` bytes (a view; copy it if you keep it past the next read). */

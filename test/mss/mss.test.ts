@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { duplexPair } from '../../src/util/duplex-pair.ts'
-import { handle, lazySelect, listProtocols, select } from '../../src/mss/index.ts'
+import { handle, handleQueued, lazySelect, listProtocols, select } from '../../src/mss/index.ts'
 import { encodeMessage, encodeMessages, HEADER_BYTES, NA_BYTES } from '../../src/mss/codec.ts'
 import { encodeListing } from '../../src/mss/handle.ts'
 import { concatBytes, utf8Decode, utf8Encode } from '../../src/util/bytes.ts'
@@ -71,6 +71,59 @@ test('data that follows the proposal in the same chunk stays readable by the han
   assert.equal(utf8Decode((await listener.read())!), 'early data')
   // Header and echo were answered in a single write.
   assert.deepEqual(await dialer.read(), encodeMessages(HEADER_BYTES, encodeMessage('/echo/1.0.0')))
+})
+
+test('a proposal queued whole is answered before the event loop turns; one split byte by byte is still negotiated', async () => {
+  const [dialer, listener] = duplexPair()
+  dialer.send(encodeMessages(HEADER_BYTES, encodeMessage('/echo/1.0.0'), utf8Encode('ping')))
+  await new Promise<void>(resolve => { setImmediate(resolve) })
+  const handling = handle(listener, ['/echo/1.0.0'])
+  // no read() was needed: the answer is on its way already, synchronously
+  assert.ok(dialer.readableLength > 0)
+  assert.equal(await handling, '/echo/1.0.0')
+  assert.equal(utf8Decode((await listener.read())!), 'ping')
+  assert.deepEqual(await dialer.read(), encodeMessages(HEADER_BYTES, encodeMessage('/echo/1.0.0')))
+
+  const [d2, l2] = duplexPair()
+  const split = handle(l2, ['/echo/1.0.0'])
+  for (const byte of encodeMessages(HEADER_BYTES, encodeMessage('/echo/1.0.0'))) await d2.write(Uint8Array.of(byte))
+  assert.equal(await split, '/echo/1.0.0')
+  // a malformed proposal queued whole gives the same typed error as one read piece by piece
+  const [d3, l3] = duplexPair()
+  d3.send(encodeMessages(HEADER_BYTES, Uint8Array.of(3, 0x61, 0x62, 0x63)))
+  await new Promise<void>(resolve => { setImmediate(resolve) })
+  await assert.rejects(handle(l3, ['/echo/1.0.0']), InvalidMessageError)
+})
+
+test('handleQueued answers a supported proposal queued whole, synchronously, and leaves anything else to handle', async () => {
+  const queued = async (...chunks: Uint8Array[]): Promise<ReturnType<typeof duplexPair>> => {
+    const pair = duplexPair()
+    for (const chunk of chunks) pair[0].send(chunk)
+    await new Promise<void>(resolve => { setImmediate(resolve) })
+    return pair
+  }
+  // header + proposal + data in one chunk: answered, the data stays readable
+  const [d1, l1] = await queued(encodeMessages(HEADER_BYTES, encodeMessage('/echo/1.0.0'), utf8Encode('data')))
+  assert.equal(handleQueued(l1, ['/x', '/echo/1.0.0']), '/echo/1.0.0')
+  assert.deepEqual(await d1.read(), encodeMessages(HEADER_BYTES, encodeMessage('/echo/1.0.0')))
+  assert.equal(utf8Decode((await l1.read())!), 'data')
+  // nothing queued
+  const [, l2] = duplexPair()
+  assert.equal(handleQueued(l2, ['/echo/1.0.0']), undefined)
+  // unsupported, split, ls, or a non-minimal length prefix: the stream is left as it was and handle takes over
+  const cases: Array<[Uint8Array, string | undefined]> = [
+    [encodeMessages(HEADER_BYTES, encodeMessage('/other/1.0.0')), undefined],
+    [HEADER_BYTES, undefined],
+    [encodeMessages(HEADER_BYTES, encodeMessage('ls')), undefined],
+    [encodeMessages(HEADER_BYTES, Uint8Array.of(0x83, 0x00, 0x61, 0x62, 0x0a)), undefined]
+  ]
+  for (const [chunk] of cases) {
+    const [d, l] = await queued(chunk)
+    assert.equal(handleQueued(l, ['/echo/1.0.0']), undefined)
+    assert.equal(l.readableLength, chunk.length, 'the chunk is back on the stream')
+    assert.deepEqual(await l.read(), chunk)
+    d.abort(new Error('done'))
+  }
 })
 
 test('lazy select: one write carries proposal + data, reads skip the answers', async () => {

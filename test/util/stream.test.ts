@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { duplexPair } from '../../src/util/duplex-pair.ts'
 import { StreamReader, encodeLP, readLP } from '../../src/util/stream-reader.ts'
+import { concatBytes } from '../../src/util/bytes.ts'
 import { ConcurrentReadError, MessageTooLargeError, StreamClosedError, StreamResetError, UnexpectedEOFError } from '../../src/util/errors.ts'
 
 test('bytes written before closeWrite all arrive, then EOF', async () => {
@@ -76,6 +77,29 @@ test('StreamReader reads split LP messages and releases extra bytes', async () =
   const got = await readLP(b, { maxLength: 100 })
   assert.equal(new TextDecoder().decode(got), 'hello')
   assert.deepEqual(await b.read(), Uint8Array.of(9, 9))
+})
+
+test('StreamReader takeQueued + takeLP parse a queued chunk without waiting, and leave partial or oversized messages to readLP', async () => {
+  const [a, b] = duplexPair()
+  const reader = new StreamReader(b)
+  assert.equal(reader.takeQueued(), false, 'nothing queued yet')
+  a.send(concatBytes([encodeLP(Uint8Array.of(1, 2)), encodeLP(Uint8Array.of(3)), Uint8Array.of(0x05, 4)]))
+  await new Promise<void>(resolve => { setImmediate(resolve) })
+  assert.equal(reader.takeQueued(), true)
+  assert.equal(reader.takeQueued(), false, 'only with nothing buffered')
+  assert.deepEqual(reader.takeLP(10), Uint8Array.of(1, 2))
+  assert.deepEqual(reader.takeLP(10), Uint8Array.of(3))
+  // 5 bytes announced, 1 buffered: nothing consumed, readLP waits for the rest
+  assert.equal(reader.takeLP(10), undefined)
+  assert.equal(reader.buffered, 2)
+  a.send(Uint8Array.of(5, 6, 7, 8))
+  assert.deepEqual(await reader.readLP({ maxLength: 10 }), Uint8Array.of(4, 5, 6, 7, 8))
+  // over the limit: left to readLP, which reports it
+  a.send(encodeLP(new Uint8Array(20)))
+  await new Promise<void>(resolve => { setImmediate(resolve) })
+  reader.takeQueued()
+  assert.equal(reader.takeLP(10), undefined)
+  await assert.rejects(reader.readLP({ maxLength: 10 }), MessageTooLargeError)
 })
 
 test('StreamReader enforces the length limit and reports truncation', async () => {

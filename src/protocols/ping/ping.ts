@@ -228,9 +228,28 @@ function stopWatching (entry: OutboundPingStream): void {
   watch?.abort(STOP_WATCHING)
 }
 
+/**
+ * Payloads are cut from a pool of random bytes filled for 128 pings at a time: a
+ * getRandomValues call per payload cost ~10 us (a trip to the system's random source), on the
+ * path of every first ping. Each payload is a copy, never reused.
+ */
+const PAYLOAD_POOL_SIZE = 128 * PING_PAYLOAD_LENGTH
+let payloadPool = new Uint8Array(0)
+let payloadPoolOffset = 0
+
+function randomPayload (): Uint8Array {
+  if (payloadPoolOffset + PING_PAYLOAD_LENGTH > payloadPool.length) {
+    payloadPool = crypto.getRandomValues(new Uint8Array(PAYLOAD_POOL_SIZE))
+    payloadPoolOffset = 0
+  }
+  const payload = payloadPool.slice(payloadPoolOffset, payloadPoolOffset + PING_PAYLOAD_LENGTH)
+  payloadPoolOffset += PING_PAYLOAD_LENGTH
+  return payload
+}
+
 /** One ping on an already negotiated stream; resolves with the RTT in ms. */
 export async function pingOnce (stream: Stream, reader: StreamReader, signal?: AbortSignal): Promise<number> {
-  const payload = crypto.getRandomValues(new Uint8Array(PING_PAYLOAD_LENGTH))
+  const payload = randomPayload()
   const start = performance.now()
   if (!stream.send(payload)) await stream.drain({ signal })
   const echoed = await reader.readExactly(PING_PAYLOAD_LENGTH, { signal })

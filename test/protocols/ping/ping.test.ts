@@ -91,6 +91,27 @@ test('a wrong echo is a typed error', async () => {
   void a
 })
 
+test('every payload is 32 fresh random bytes, across refills of the payload pool', async () => {
+  const { b, ab, pingA } = setup()
+  const seen = new Set<string>()
+  b.registrar.unhandle('/ipfs/ping/1.0.0')
+  b.registrar.handle('/ipfs/ping/1.0.0', async (stream) => {
+    const reader = new StreamReader(stream)
+    for (;;) {
+      const payload = await reader.readExactly(32).catch(() => null)
+      if (payload === null) break
+      seen.add(Buffer.from(payload).toString('hex'))
+      stream.send(payload.slice())
+    }
+    reader.release()
+    await stream.closeWrite().catch(() => {})
+  })
+  // more pings than one pool holds (128)
+  for (let i = 0; i < 300; i++) await pingA.ping(ab)
+  assert.equal(seen.size, 300)
+  pingA.stop()
+})
+
 test('a silent remote makes ping fail with a timeout, not hang', async () => {
   const { b, ab, pingA } = setup({ timeout: 100 })
   b.registrar.unhandle('/ipfs/ping/1.0.0')
