@@ -33,8 +33,15 @@ function isolate (listener: Listener): Listener {
 
 export class TypedEventEmitter<Events extends object> implements TypedEvents<Events> {
   readonly #target = new EventTarget()
+  /**
+   * Types a listener was ever added for: safeDispatch builds no event for the others (a
+   * CustomEvent and its dispatch cost a few us, several times per connection, for events such
+   * as `connection:open` that a node without identify or metrics never listens to).
+   */
+  readonly #listened = new Set<string>()
 
   addEventListener<K extends keyof Events & string> (type: K, listener: (evt: CustomEvent<Events[K]>) => void, options?: boolean | AddEventListenerOptions): void {
+    this.#listened.add(type)
     this.#target.addEventListener(type, isolate(listener), options)
   }
 
@@ -48,6 +55,7 @@ export class TypedEventEmitter<Events extends object> implements TypedEvents<Eve
   }
 
   safeDispatch<K extends keyof Events & string> (type: K, detail: Events[K]): void {
+    if (!this.#listened.has(type)) return
     this.#target.dispatchEvent(new CustomEvent(type, { detail }))
   }
 }
