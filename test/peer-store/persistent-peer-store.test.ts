@@ -320,6 +320,36 @@ test('onPeerUpdate reports changes with the previous state, and only real change
   assert.deepEqual(updates[1].peer.protocols, ['/a', '/b'])
 })
 
+test('merging addresses already stored writes nothing; a merge that would change one still does', async () => {
+  const updates: Peer[] = []
+  const { store, datastore, clock } = makeStore({ onPeerUpdate: (peer) => { updates.push(peer) } })
+  let puts = 0
+  const put = datastore.put.bind(datastore)
+  datastore.put = async (...args: Parameters<typeof put>) => { puts++; return await put(...args) }
+  const { id } = await newPeer()
+  await store.merge(id, { multiaddrs: [ma('/ip4/1.2.3.4/tcp/1')], tags: { t: { value: 1, expires: clock.now + 1000 } } })
+  await store.merge(id, { multiaddrs: [ma('/ip4/1.2.3.4/udp/2/quic-v1')], addressTtl: 5000 })
+  assert.equal(puts, 2)
+  // known, no expiry: nothing to write, the stored peer comes back
+  const same = await store.merge(id, { multiaddrs: [ma('/ip4/1.2.3.4/tcp/1')] })
+  assert.deepEqual(addrStrings(same).sort(), ['/ip4/1.2.3.4/tcp/1', '/ip4/1.2.3.4/udp/2/quic-v1'])
+  assert.equal(same.tags.get('t')?.value, 1)
+  assert.equal(puts, 2)
+  assert.equal(updates.length, 2)
+  // known with an expiry: merging it without one makes it permanent, which is written
+  await store.merge(id, { multiaddrs: [ma('/ip4/1.2.3.4/udp/2/quic-v1')] })
+  assert.equal(puts, 3)
+  assert.equal((await store.get(id)).addresses.find(a => a.multiaddr.toString().includes('quic'))?.expires, undefined)
+  // certified now: written
+  await store.merge(id, { addresses: [{ multiaddr: ma('/ip4/1.2.3.4/tcp/1'), isCertified: true }] })
+  assert.equal(puts, 4)
+  // the tag expired: the merge drops it, which is written
+  clock.now += 2000
+  await store.merge(id, { multiaddrs: [ma('/ip4/1.2.3.4/tcp/1')] })
+  assert.equal(puts, 5)
+  assert.equal((await store.get(id)).tags.has('t'), false)
+})
+
 test('concurrent merges on one peer lose nothing', async () => {
   const { store } = makeStore()
   const { id } = await newPeer()
