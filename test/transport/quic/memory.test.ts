@@ -11,26 +11,10 @@ import { generateKeyPair } from '../../../src/crypto/index.ts'
 import { QuicTransport } from '../../../src/transport/quic/index.ts'
 import type { QuicNativeConnection } from '../../../src/transport/quic/native-connection.ts'
 import type { RawConnection } from '../../../src/interface/transport.ts'
-import type { MemoryAccount } from '../../../src/interface/muxer.ts'
 import type { Stream } from '../../../src/interface/stream.ts'
 import { testCrypto } from './fixtures/test-crypto.ts'
 import { seededBytes } from '../../support/random.ts'
-
-class BudgetAccount implements MemoryAccount {
-  reserved = 0
-  peak = 0
-  refusals = 0
-  readonly budget: number
-  constructor (budget: number) { this.budget = budget }
-  reserve (bytes: number): boolean {
-    if (this.reserved + bytes > this.budget) { this.refusals++; return false }
-    this.reserved += bytes
-    this.peak = Math.max(this.peak, this.reserved)
-    return true
-  }
-
-  release (bytes: number): void { this.reserved -= bytes }
-}
+import { BudgetAccount } from '../../support/budget-account.ts'
 
 for (const [name, budget] of [['granted', 64 * 1024 * 1024], ['refused', 0]] as const) {
   test(`stream window growth, reservation ${name}: reserved while it lasts, given back, the transfer completes`, async () => {
