@@ -145,6 +145,20 @@ export async function pingCommand (req: Json, pingOnce: () => Promise<number>): 
   return { rtts }
 }
 
+/**
+ * The `echo` command: `bytes` (default 1024) on each of `streams` (default 1) streams at once,
+ * each checked by `echoOnce(index)`; fails naming how many streams failed and the first reason.
+ */
+export async function echoCommand (req: Json, echoOnce: (size: number, index: number) => Promise<void>): Promise<Json> {
+  const size = typeof req.bytes === 'number' ? req.bytes : 1024
+  if (!Number.isInteger(size) || size < 0) throw new Error('"bytes" must be an integer >= 0')
+  const streams = typeof req.streams === 'number' && req.streams > 0 ? req.streams : 1
+  const results = await Promise.allSettled(Array.from({ length: streams }, async (_, i) => { await echoOnce(size, i) }))
+  const failures = results.flatMap((r, i) => r.status === 'rejected' ? [`stream ${i}: ${errorMessage(r.reason)}`] : [])
+  if (failures.length > 0) throw new Error(`${failures.length} of ${streams} echo streams failed; first: ${failures[0]}`)
+  return { streams, bytes: size }
+}
+
 // -------------------------------------------------------------- commands --
 
 export interface Request extends Json {

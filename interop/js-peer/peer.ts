@@ -44,7 +44,7 @@ import { CID } from 'multiformats/cid'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { autoNAT } from '@libp2p/autonat'
 import { PERF_PROTOCOL, decodePerfRequest, encodePerfRequest, sendZeros } from './perf-wire.ts'
-import { Commands, echoMismatch, emitEvent, errorMessage, parsePeerFlags, patternBytes, pingCommand, stderrLog, type Json, type PeerFlags, type Request } from '../line-contract.ts'
+import { Commands, echoCommand, echoMismatch, emitEvent, errorMessage, parsePeerFlags, patternBytes, pingCommand, stderrLog, type Json, type PeerFlags, type Request } from '../line-contract.ts'
 
 const ECHO_PROTOCOL = '/echo/1.0.0'
 const RESET_PROTOCOL = '/test/reset/1.0.0'
@@ -419,17 +419,7 @@ commands.register('stop', 5_000, async (_req, ctx) => {
 
 commands.register('echo', 120_000, async (req, { node, signal }) => {
   const peer = peerArg(req)
-  const size = typeof req.bytes === 'number' ? req.bytes : 1024
-  if (!Number.isInteger(size) || size < 0) throw new Error('"bytes" must be an integer >= 0')
-  const streams = typeof req.streams === 'number' && req.streams > 0 ? req.streams : 1
-  const results = await Promise.allSettled(
-    Array.from({ length: streams }, async (_, i) => await echoOnce(node, peer, size, i, signal))
-  )
-  const failures = results.flatMap((r, i) => r.status === 'rejected' ? [`stream ${i}: ${errorMessage(r.reason)}`] : [])
-  if (failures.length > 0) {
-    throw new Error(`${failures.length} of ${streams} echo streams failed; first: ${failures[0]}`)
-  }
-  return { streams, bytes: size }
+  return await echoCommand(req, async (size, index) => { await echoOnce(node, peer, size, index, signal) })
 })
 
 async function echoOnce (node: Node, peer: PeerId, size: number, index: number, signal: AbortSignal): Promise<void> {

@@ -25,7 +25,7 @@ import type { IdentifyResult, Libp2p, PeerId, Stream } from '../../src/index.ts'
 import type { IdentifyService } from '../../src/protocols/identify/index.ts'
 import type { PingService } from '../../src/protocols/ping/index.ts'
 import { tcp } from '../../src/transport/tcp/index.ts'
-import { Commands, echoMismatch, emitEvent, errorMessage, parsePeerFlags, patternBytes, pingCommand, stderrLog, type Json, type PeerFlags, type Request } from '../line-contract.ts'
+import { Commands, echoCommand, echoMismatch, emitEvent, errorMessage, parsePeerFlags, patternBytes, pingCommand, stderrLog, type Json, type PeerFlags, type Request } from '../line-contract.ts'
 
 const ECHO_PROTOCOL = '/echo/1.0.0'
 const RESET_PROTOCOL = '/test/reset/1.0.0'
@@ -152,13 +152,7 @@ commands.register('stop', 5_000, async (_req, ctx) => {
 
 commands.register('echo', 120_000, async (req, { node, signal }) => {
   const peer = peerArg(req)
-  const size = typeof req.bytes === 'number' ? req.bytes : 1024
-  if (!Number.isInteger(size) || size < 0) throw new Error('"bytes" must be an integer >= 0')
-  const streams = typeof req.streams === 'number' && req.streams > 0 ? req.streams : 1
-  const results = await Promise.allSettled(Array.from({ length: streams }, async (_, i) => { await echoOnce(node, peer, size, i, signal) }))
-  const failures = results.flatMap((r, i) => r.status === 'rejected' ? [`stream ${i}: ${errorMessage(r.reason)}`] : [])
-  if (failures.length > 0) throw new Error(`${failures.length} of ${streams} echo streams failed; first: ${failures[0]}`)
-  return { streams, bytes: size }
+  return await echoCommand(req, async (size, index) => { await echoOnce(node, peer, size, index, signal) })
 })
 
 async function echoOnce (node: Node, peer: PeerId, size: number, index: number, signal: AbortSignal): Promise<void> {
