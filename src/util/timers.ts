@@ -5,6 +5,9 @@
  * objects with `unref`, browsers' are numbers), and every timer has an owner that clears it
  * (`cancel()`, `clear()`), so nothing outlives the operation it belongs to. Browser-safe.
  */
+import { logger } from './logger.ts'
+
+const log = logger('timers')
 
 export type TimerHandle = ReturnType<typeof setTimeout>
 
@@ -72,7 +75,7 @@ const afterBatch: Array<() => void> = []
  * connection's send pass: `runAtBatchEnd`) are done, i.e. once what the batch answers has
  * left: for bookkeeping nobody waits for (Node: the check phase of the next loop turn;
  * browsers: a zero timeout). Tasks of one batch share one hop and run in order; one that
- * throws does not stop the others.
+ * throws is logged and does not stop the others.
  */
 export function runAfterBatch (task: () => void): void {
   afterBatch.push(task)
@@ -87,7 +90,8 @@ function runAfterBatchTasks (): void {
     try {
       task()
     } catch (err) {
-      queueMicrotask(() => { throw err })
+      // Bookkeeping must not take the process down (as event listeners: util/events.ts).
+      log.error('a task run after the batch threw: %s', err)
     }
   }
 }

@@ -54,6 +54,15 @@ describe('timers', () => {
     watchdog.clear()
   })
 
+  it('a runAfterBatch task that throws is logged; the tasks after it still run and the process lives on', async () => {
+    const ran: string[] = []
+    runAfterBatch(() => { throw new Error('bookkeeping failed') })
+    await new Promise<void>(resolve => { runAfterBatch(() => { ran.push('second'); resolve() }) })
+    // an uncaught exception would fail this test file before the next turn
+    await new Promise(resolve => setImmediate(resolve))
+    assert.deepEqual(ran, ['second'])
+  })
+
   it('runAfterBatch runs after the batch-end work queued in the same batch, even later, in order', async () => {
     const order: string[] = []
     runAfterBatch(() => { order.push('after 1') })
